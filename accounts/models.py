@@ -1,0 +1,86 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Organisation(models.Model):
+    """A customer organisation; its members may share their tickets with each other."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    share_tickets = models.BooleanField(
+        _("members see each other's tickets"),
+        default=False,
+        help_text=_("When set, every member of the organisation can read its tickets."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    REQUESTER = "requester", _("Requester")
+    AGENT = "agent", _("Agent")
+    MANAGER = "manager", _("Manager")
+    SECURITY_OFFICER = "security_officer", _("Security officer")
+
+
+class User(AbstractUser):
+    """Everyone who signs in. An agent's tiers come from the support groups they belong to."""
+
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.REQUESTER)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role == Role.AGENT
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def is_requester(self) -> bool:
+        return self.role == Role.REQUESTER
+
+    @property
+    def is_security_officer(self) -> bool:
+        return self.role == Role.SECURITY_OFFICER
+
+    @property
+    def is_staff_member(self) -> bool:
+        """Support staff see internal notes; requesters never do."""
+        return self.role in (Role.AGENT, Role.MANAGER)

@@ -1,0 +1,81 @@
+"""One exception handler for the whole API: every error is JSON with a message, never a 500."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from helpdesk.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def _message_from_detail(detail: Any) -> str:
+    if isinstance(detail, dict):
+        if "detail" in detail:
+            return str(detail["detail"])
+        for field, errors in detail.items():
+            return f"{field}: {_message_from_detail(errors)}"
+    if isinstance(detail, list) and detail:
+        return _message_from_detail(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, TransitionNotAllowed):
+        ticket = getattr(exc, "object", None)
+        current = ticket.get_status_display() if ticket is not None else "?"
+        return Response(
+            {
+                "message": _("This action is not allowed while the ticket is %(status)s.")
+                % {"status": current},
+                "status": getattr(ticket, "status", None),
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"message": exc.message}
+        if exc.field:
+            body["errors"] = {exc.field: [exc.message]}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, DjangoPermissionDenied):
+        return Response(
+            {"message": str(exc) or _("You do not have permission to do this.")},
+            status=status.HTTP_403_FORBIDDEN,
+        )
+    if isinstance(exc, Http404):
+        return Response({"message": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", exc)
+        return Response(
+            {"message": _("The service is briefly unavailable; please retry.")},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, DatabaseError):
+        logger.exception("database error")
+        return Response(
+            {"message": _("The request could not be saved; please retry.")},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError):
+        response.data = {"message": _message_from_detail(exc.detail), "errors": exc.detail}
+    elif isinstance(exc, APIException):
+        response.data = {"message": _message_from_detail(exc.detail)}
+    return response

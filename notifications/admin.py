@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import DeliveryStatus, Notification
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "kind",
+        "recipient",
+        "ticket",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["recipient__email", "dedupe_key"]
+    raw_id_fields = ["recipient", "ticket"]
+    readonly_fields = ["dedupe_key", "claimed_at", "sent_at", "last_error", "attempts"]
+    actions = ["retry"]
+
+    @admin.action(description=_("Retry the selected failed notifications"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        count = queryset.filter(status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.PENDING, attempts=0
+        )
+        self.message_user(request, _("%(count)d notifications queued again.") % {"count": count})

@@ -1,0 +1,143 @@
+"""Personas shared by every test, and helpers to bring a ticket to a given state."""
+
+from collections.abc import Callable
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Role, User
+from escalation.models import Tier
+from tests.factories import AgentFactory, CategoryFactory, OrganisationFactory, UserFactory
+from tickets import services
+from tickets.models import Category, ClosureCode, Level, Status, Ticket
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def organisation():
+    return OrganisationFactory()
+
+
+@pytest.fixture
+def requester(organisation) -> User:
+    return UserFactory(username="requester", organisation=organisation)
+
+
+@pytest.fixture
+def other_requester(organisation) -> User:
+    return UserFactory(username="other_requester", organisation=organisation)
+
+
+@pytest.fixture
+def agent_l1() -> User:
+    return AgentFactory(username="agent_l1", tier=Tier.L1)
+
+
+@pytest.fixture
+def agent_l2() -> User:
+    return AgentFactory(username="agent_l2", tier=Tier.L2)
+
+
+@pytest.fixture
+def agent_l3() -> User:
+    return AgentFactory(username="agent_l3", tier=Tier.L3)
+
+
+@pytest.fixture
+def manager() -> User:
+    return UserFactory(username="manager", role=Role.MANAGER)
+
+
+@pytest.fixture
+def security_officer() -> User:
+    return UserFactory(username="security_officer", role=Role.SECURITY_OFFICER)
+
+
+@pytest.fixture
+def outsider() -> User:
+    """A requester of another organisation."""
+    return UserFactory(username="outsider", organisation=OrganisationFactory())
+
+
+@pytest.fixture
+def category() -> Category:
+    return CategoryFactory(name="Email", name_es="Correo")
+
+
+@pytest.fixture
+def api() -> Callable[[User | None], APIClient]:
+    def client_for(user: User | None) -> APIClient:
+        # Real token authentication, so each request loads its user as production does.
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def make_ticket(requester, agent_l1, agent_l2, category) -> Callable[..., Ticket]:
+    """A ticket created by the requester and driven through the services to `status`."""
+
+    def make(status: str = Status.NEW, **create_kwargs: object) -> Ticket:
+        ticket = services.ticket_create(
+            requester=create_kwargs.pop("requester", requester),  # type: ignore[arg-type]
+            title=create_kwargs.pop("title", "VPN is down"),  # type: ignore[arg-type]
+            description="I cannot connect since this morning.",
+            urgency=Level.MEDIUM,
+            **create_kwargs,  # type: ignore[arg-type]
+        )
+        path = {
+            Status.NEW: [],
+            Status.LOGGED: ["identify"],
+            Status.CATEGORIZED: ["identify", "categorize"],
+            Status.PRIORITIZED: ["triage"],
+            Status.IN_DIAGNOSIS: ["triage", "take"],
+            Status.ON_HOLD: ["triage", "take", "hold"],
+            Status.ESCALATED: ["triage", "take", "escalate"],
+            Status.RESOLVED: ["triage", "take", "resolve"],
+            Status.CLOSED: ["triage", "take", "resolve", "close"],
+        }[Status(status)]
+        steps = {
+            "identify": lambda t: services.ticket_identify(
+                ticket=t, actor=agent_l1, kind="incident"
+            ),
+            "categorize": lambda t: services.ticket_categorize(
+                ticket=t, actor=agent_l1, category=category
+            ),
+            "triage": lambda t: services.ticket_triage(
+                ticket=t,
+                actor=agent_l1,
+                kind="incident",
+                category=category,
+                impact=Level.MEDIUM,
+                urgency=Level.MEDIUM,
+            ),
+            "take": lambda t: services.ticket_take(ticket=t, actor=agent_l1),
+            "hold": lambda t: services.ticket_hold(ticket=t, actor=agent_l1, reason="Need logs"),
+            "escalate": lambda t: services.ticket_escalate(
+                ticket=t, actor=agent_l1, reason="Needs a network engineer"
+            ),
+            "resolve": lambda t: services.ticket_resolve(
+                ticket=t,
+                actor=agent_l1,
+                summary="Restarted the VPN gateway.",
+                code=ClosureCode.FIXED,
+            ),
+            "close": lambda t: services.ticket_close(ticket=t, actor=requester),
+        }
+        for step in path:
+            ticket = steps[step](ticket)
+        ticket.refresh_from_db()
+        return ticket
+
+    return make

@@ -1,0 +1,89 @@
+from django.contrib import admin
+
+from tickets.models import Attachment, Category, Comment, Ticket, TicketEvent
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_es", "parent", "is_active"]
+    list_filter = ["is_active", "parent"]
+    search_fields = ["name", "name_es"]
+
+
+class CommentInline(admin.TabularInline):
+    model = Comment
+    extra = 0
+    raw_id_fields = ["author"]
+
+
+class EventInline(admin.TabularInline):
+    model = TicketEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = [
+        "created_at",
+        "actor",
+        "kind",
+        "transition",
+        "from_status",
+        "to_status",
+        "changes",
+        "reason",
+    ]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """Read-mostly: the lifecycle is driven by the services, never by editing the status here."""
+
+    list_display = ["reference", "title", "status", "priority", "tier", "assignee", "created_at"]
+    list_filter = ["status", "kind", "tier", "priority"]
+    search_fields = ["title", "=id"]
+    raw_id_fields = ["requester", "assignee", "category", "organisation"]
+    readonly_fields = [
+        "status",
+        "tracking_token",
+        "created_at",
+        "updated_at",
+        "first_response_at",
+        "last_escalated_at",
+        "escalation_count",
+        "resolved_at",
+        "closed_at",
+        "reopen_count",
+    ]
+    inlines = [CommentInline, EventInline]
+    show_full_result_count = False  # no COUNT(*) over a million rows
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "ticket",
+        "kind",
+        "transition",
+        "from_status",
+        "to_status",
+        "actor",
+        "created_at",
+    ]
+    list_filter = ["kind", "transition"]
+    raw_id_fields = ["ticket", "actor"]
+    show_full_result_count = False
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "author", "is_internal", "created_at"]
+    list_filter = ["is_internal"]
+    raw_id_fields = ["ticket", "author"]
+    show_full_result_count = False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["filename", "ticket", "size", "is_internal", "created_at"]
+    raw_id_fields = ["ticket", "comment", "uploaded_by"]

@@ -1,0 +1,269 @@
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from tickets.models import (
+    Attachment,
+    Category,
+    ClosureCode,
+    Comment,
+    Kind,
+    Level,
+    Priority,
+    Ticket,
+    TicketEvent,
+)
+from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
+from tickets.selectors import event_reason_for_user
+from tickets.transitions import allowed_transitions
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    path = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "name_es", "parent", "path", "is_active"]
+
+
+class TicketListSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    category_path = serializers.SerializerMethodField()
+    requester = UserRefSerializer(read_only=True)
+    assignee = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "kind",
+            "status",
+            "status_display",
+            "priority",
+            "priority_is_provisional",
+            "tier",
+            "category",
+            "category_path",
+            "requester",
+            "assignee",
+            "source",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_category_path(self, ticket: Ticket) -> str | None:
+        return ticket.category.path if ticket.category else None
+
+
+class TicketDetailSerializer(TicketListSerializer):
+    allowed_transitions = serializers.SerializerMethodField()
+
+    class Meta(TicketListSerializer.Meta):
+        fields = [
+            *TicketListSerializer.Meta.fields,
+            "description",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "affected",
+            "impact",
+            "urgency",
+            "priority_override_reason",
+            "closure_code",
+            "resolution_summary",
+            "escalation_count",
+            "last_escalated_at",
+            "reopen_count",
+            "allowed_transitions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_transitions(self, ticket: Ticket) -> list[str]:
+        return allowed_transitions(ticket=ticket, user=self.context["request"].user)
+
+
+class TicketCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=20000)
+    urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.INCIDENT)
+    affected = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    contact_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default=""
+    )
+    contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    contact_phone = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default=""
+    )
+    requester_email = serializers.EmailField(
+        required=False,
+        help_text=_("Agents only: log the ticket for this requester (created if new)."),
+    )
+
+
+class TicketUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=20000, required=False)
+    contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    affected = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
+    impact = serializers.ChoiceField(choices=Level.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Level.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size", "is_internal", "created_at"]
+        read_only_fields = fields
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = UserRefSerializer(read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "body", "is_internal", "created_at", "attachments"]
+        read_only_fields = ["id", "author", "created_at", "attachments"]
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+    is_internal = serializers.BooleanField(default=False)
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=10
+    )
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = UserRefSerializer(read_only=True, allow_null=True)
+    reason = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketEvent
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "kind",
+            "transition",
+            "from_status",
+            "to_status",
+            "changes",
+            "reason",
+        ]
+        read_only_fields = fields
+
+    def _viewer(self) -> User:
+        return self.context["request"].user
+
+    def get_reason(self, event: TicketEvent) -> str:
+        return event_reason_for_user(user=self._viewer(), event=event)
+
+    @extend_schema_field(serializers.DictField())
+    def get_changes(self, event: TicketEvent) -> dict[str, Any]:
+        # Requesters see what happened, not who was assigned or how it was classified.
+        return event.changes if self._viewer().is_staff_member else {}
+
+
+# --- transition inputs ---------------------------------------------------------------------------
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RequiredReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class TriageSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    impact = serializers.ChoiceField(choices=Level.choices)
+    urgency = serializers.ChoiceField(choices=Level.choices)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("Override the matrix; needs a reason."),
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class IdentifySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Kind.choices)
+
+
+class CategorizeSerializer(serializers.Serializer):
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+
+
+class PrioritizeSerializer(serializers.Serializer):
+    impact = serializers.ChoiceField(choices=Level.choices)
+    urgency = serializers.ChoiceField(choices=Level.choices)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, allow_null=True, default=None
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+
+
+class ResolveSerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=20000)
+    code = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in ClosureCode if c in RESOLUTION_CODES]
+    )
+
+
+class CancelSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in ClosureCode if c in CANCEL_CODES]
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every API error: a message, and for bad input the errors per field."""
+
+    message = serializers.CharField()
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Declared here: a class attribute named `errors` would shadow Serializer.errors.
+        fields = super().get_fields()
+        fields["errors"] = serializers.DictField(required=False)
+        return fields

@@ -1,0 +1,404 @@
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+
+from accounts.models import User
+from helpdesk.errors import DomainError
+from tickets import services
+from tickets.api import serializers as s
+from tickets.models import Category, Source, Ticket
+from tickets.selectors import (
+    TicketFilters,
+    ticket_comments_for_user,
+    ticket_events_for_user,
+    ticket_get_for_user,
+    ticket_list,
+)
+
+ERRORS = {
+    400: s.ErrorSerializer,
+    401: s.ErrorSerializer,
+    403: s.ErrorSerializer,
+    404: s.ErrorSerializer,
+    409: s.ErrorSerializer,
+}
+
+
+class TicketCursorPagination(CursorPagination):
+    """Keyset pagination: a deep page costs what the first one does."""
+
+    ordering = "-id"
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise DomainError(_("%(name)s must be a number.") % {"name": name}, field=name)
+    return int(raw)
+
+
+def _filters_from(request: Request) -> TicketFilters:
+    user: User = request.user  # type: ignore[assignment]
+    assignee_raw = request.query_params.get("assignee", "").strip()
+    if assignee_raw == "me":
+        assignee, unassigned = user.pk, False
+    elif assignee_raw == "none":
+        assignee, unassigned = None, True
+    else:
+        assignee, unassigned = _int_param(request, "assignee"), False
+    statuses = [v for v in request.query_params.get("status", "").split(",") if v]
+    return TicketFilters(
+        status=statuses or None,
+        kind=request.query_params.get("kind") or None,
+        tier=_int_param(request, "tier"),
+        priority=_int_param(request, "priority"),
+        category=_int_param(request, "category"),
+        assignee=assignee,
+        unassigned=unassigned,
+        requester=_int_param(request, "requester"),
+        search=request.query_params.get("q", "")[:200],
+    )
+
+
+TRANSITION_DOC = {
+    "triage": "identify + categorize + prioritize in one step (each recorded).",
+    "identify": "new → logged, recording the kind.",
+    "categorize": "logged → categorized.",
+    "prioritize": "categorized → prioritized (impact × urgency, optional override with reason).",
+    "take": "An agent of the ticket's tier takes it: prioritized/escalated → in diagnosis.",
+    "start_diagnosis": "Assign to an agent of the tier: prioritized → in diagnosis.",
+    "escalate": "Functional escalation to the next tier, with a reason.",
+    "hold": "Wait on the requester (the resolution clock pauses).",
+    "resume": "Back to diagnosis from waiting on the requester.",
+    "resolve": "Resolve with a summary and a resolution code (sent to the requester).",
+    "close": "The requester confirms the resolution.",
+    "reopen": "The requester rejects the resolution, with a reason.",
+    "cancel": "Close from any open state with a cancellation code.",
+}
+
+
+@extend_schema(responses={**ERRORS})
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    pagination_class = TicketCursorPagination
+    serializer_class = s.TicketListSerializer
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        return ticket_list(user=self.request.user, filters=_filters_from(self.request))  # type: ignore[arg-type]
+
+    def get_object(self) -> Ticket:
+        return ticket_get_for_user(user=self.request.user, ticket_id=self.kwargs["pk"])  # type: ignore[arg-type]
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        if self.action == "retrieve":
+            return s.TicketDetailSerializer
+        return s.TicketListSerializer
+
+    def _detail(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
+        fresh = ticket_get_for_user(user=self.request.user, ticket_id=ticket.pk)  # type: ignore[arg-type]
+        return Response(
+            s.TicketDetailSerializer(fresh, context=self.get_serializer_context()).data,
+            status=code,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, description="Comma-separated states"),
+            OpenApiParameter("kind", str, enum=["incident", "service_request"]),
+            OpenApiParameter("tier", int, enum=[1, 2, 3]),
+            OpenApiParameter("priority", int, enum=[1, 2, 3, 4, 5]),
+            OpenApiParameter("category", int),
+            OpenApiParameter("assignee", str, description="A user id, 'me' or 'none'"),
+            OpenApiParameter("requester", int),
+            OpenApiParameter(
+                "q", str, description="Text in the title, or a reference (INC-000123)"
+            ),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.TicketCreateSerializer, responses={201: s.TicketDetailSerializer, **ERRORS}
+    )
+    def create(self, request: Request) -> Response:
+        data = s.TicketCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        user: User = request.user  # type: ignore[assignment]
+        requester_email = values.pop("requester_email", None)
+        if requester_email and not user.is_agent:
+            raise PermissionDenied(_("Only agents can log a ticket for someone else."))
+        if not (user.is_requester or user.is_agent):
+            raise PermissionDenied(_("Only requesters and agents can open tickets."))
+        requester = services.requester_for_email(email=requester_email) if requester_email else user
+        ticket = services.ticket_create(
+            requester=requester,
+            source=Source.API if user == requester else Source.PHONE,
+            **values,
+        )
+        try:
+            return self._detail(ticket, status.HTTP_201_CREATED)
+        except Http404:  # an L2/L3 agent logged it for L1's queue, which they cannot read
+            return Response(
+                {"id": ticket.pk, "reference": ticket.reference}, status=status.HTTP_201_CREATED
+            )
+
+    @extend_schema(
+        request=s.TicketUpdateSerializer, responses={200: s.TicketDetailSerializer, **ERRORS}
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        data = s.TicketUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        reason = values.pop("reason", "")
+        if "priority" in values:
+            values["priority"] = int(values["priority"])
+        ticket = services.ticket_update(ticket=ticket, actor=request.user, reason=reason, **values)  # type: ignore[arg-type]
+        return self._detail(ticket)
+
+    @extend_schema(responses={200: s.CommentSerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"], url_path="comments")
+    def comments(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        comments = ticket_comments_for_user(user=request.user, ticket=ticket)  # type: ignore[arg-type]
+        return Response(s.CommentSerializer(comments, many=True).data)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": s.CommentCreateSerializer,
+            "application/json": s.CommentCreateSerializer,
+        },
+        responses={201: s.CommentSerializer, **ERRORS},
+    )
+    @comments.mapping.post
+    def add_comment(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        data = s.CommentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.comment_create(
+            ticket=ticket,
+            actor=request.user,  # type: ignore[arg-type]
+            body=data.validated_data["body"],
+            is_internal=data.validated_data["is_internal"],
+            files=request.FILES.getlist("files"),
+        )
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.EventSerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        events = ticket_events_for_user(user=request.user, ticket=ticket)  # type: ignore[arg-type]
+        return Response(s.EventSerializer(events, many=True, context={"request": request}).data)
+
+    # --- one POST per transition -------------------------------------------------------------
+
+    def _run(self, serializer_class: type[BaseSerializer], run: Any) -> Response:
+        ticket = self.get_object()
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return self._detail(run(ticket, self.request.user, dict(data.validated_data)))
+
+    @extend_schema(
+        request=s.TriageSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["triage"],
+    )
+    @action(detail=True, methods=["post"])
+    def triage(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.TriageSerializer,
+            lambda t, u, d: services.ticket_triage(
+                ticket=t,
+                actor=u,
+                kind=d["kind"],
+                category=d["category"],
+                impact=d["impact"],
+                urgency=d["urgency"],
+                override=d["priority"],
+                reason=d["reason"],
+            ),
+        )
+
+    @extend_schema(
+        request=s.IdentifySerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["identify"],
+    )
+    @action(detail=True, methods=["post"])
+    def identify(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.IdentifySerializer,
+            lambda t, u, d: services.ticket_identify(ticket=t, actor=u, kind=d["kind"]),
+        )
+
+    @extend_schema(
+        request=s.CategorizeSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["categorize"],
+    )
+    @action(detail=True, methods=["post"])
+    def categorize(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.CategorizeSerializer,
+            lambda t, u, d: services.ticket_categorize(ticket=t, actor=u, category=d["category"]),
+        )
+
+    @extend_schema(
+        request=s.PrioritizeSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["prioritize"],
+    )
+    @action(detail=True, methods=["post"])
+    def prioritize(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.PrioritizeSerializer,
+            lambda t, u, d: services.ticket_prioritize(
+                ticket=t,
+                actor=u,
+                impact=d["impact"],
+                urgency=d["urgency"],
+                override=d["priority"],
+                reason=d["reason"],
+            ),
+        )
+
+    @extend_schema(
+        request=s.EmptySerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["take"],
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request: Request, pk: str) -> Response:
+        return self._run(s.EmptySerializer, lambda t, u, d: services.ticket_take(ticket=t, actor=u))
+
+    @extend_schema(
+        request=s.AssignSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["start_diagnosis"],
+    )
+    @action(detail=True, methods=["post"], url_path="start-diagnosis")
+    def start_diagnosis(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.AssignSerializer,
+            lambda t, u, d: services.ticket_start_diagnosis(
+                ticket=t, actor=u, assignee=d["assignee"]
+            ),
+        )
+
+    @extend_schema(
+        request=s.RequiredReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["escalate"],
+    )
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.RequiredReasonSerializer,
+            lambda t, u, d: services.ticket_escalate(ticket=t, actor=u, reason=d["reason"]),
+        )
+
+    @extend_schema(
+        request=s.ReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["hold"],
+    )
+    @action(detail=True, methods=["post"])
+    def hold(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.ReasonSerializer,
+            lambda t, u, d: services.ticket_hold(ticket=t, actor=u, reason=d["reason"]),
+        )
+
+    @extend_schema(
+        request=s.ReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["resume"],
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.ReasonSerializer,
+            lambda t, u, d: services.ticket_resume(ticket=t, actor=u, reason=d["reason"]),
+        )
+
+    @extend_schema(
+        request=s.ResolveSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["resolve"],
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.ResolveSerializer,
+            lambda t, u, d: services.ticket_resolve(
+                ticket=t, actor=u, summary=d["summary"], code=d["code"]
+            ),
+        )
+
+    @extend_schema(
+        request=s.ReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["close"],
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.ReasonSerializer,
+            lambda t, u, d: services.ticket_close(ticket=t, actor=u, reason=d["reason"]),
+        )
+
+    @extend_schema(
+        request=s.RequiredReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["reopen"],
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.RequiredReasonSerializer,
+            lambda t, u, d: services.ticket_reopen(ticket=t, actor=u, reason=d["reason"]),
+        )
+
+    @extend_schema(
+        request=s.CancelSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["cancel"],
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.CancelSerializer,
+            lambda t, u, d: services.ticket_cancel(
+                ticket=t, actor=u, code=d["code"], reason=d["reason"]
+            ),
+        )
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.CategorySerializer
+    queryset = (
+        Category.objects.filter(is_active=True)
+        .select_related("parent")
+        .order_by("parent_id", "name")
+    )

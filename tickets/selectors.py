@@ -1,0 +1,129 @@
+"""Reads of tickets. Every access to a ticket goes through the gate `ticket_get_for_user`."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from escalation.models import Tier
+from escalation.selectors import agent_tiers
+from tickets.models import Comment, Ticket, TicketEvent
+
+
+def ticket_visibility(*, user: User) -> Q | None:
+    """The tickets a user may read, as a filter; None means every ticket."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.role == Role.MANAGER:
+        return None
+    if user.role == Role.AGENT:
+        tiers = agent_tiers(user=user)
+        if Tier.L1 in tiers:
+            return None  # the service desk owns every incident end to end
+        return Q(tier__in=tiers) | Q(assignee=user)
+    if user.role == Role.REQUESTER:
+        own = Q(requester=user)
+        if user.organisation_id and user.organisation.share_tickets:  # type: ignore[union-attr]
+            own |= Q(organisation_id=user.organisation_id)
+        return own
+    return Q(pk__in=[])  # security officers reach tickets through the breach register
+
+
+def tickets_visible_to(*, user: User) -> QuerySet[Ticket]:
+    visibility = ticket_visibility(user=user)
+    queryset = Ticket.objects.all()
+    return queryset if visibility is None else queryset.filter(visibility)
+
+
+def ticket_get_for_user(*, user: User, ticket_id: int) -> Ticket:
+    """The one gate: a ticket the user may read, or 404 (never revealing that it exists)."""
+    try:
+        return (
+            tickets_visible_to(user=user)
+            .select_related("requester", "assignee", "category__parent", "organisation")
+            .get(pk=ticket_id)
+        )
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("No such ticket.")) from None
+
+
+def ticket_get_by_tracking_token(*, token: str) -> Ticket:
+    try:
+        return Ticket.objects.select_related("requester", "assignee", "category__parent").get(
+            tracking_token=token
+        )
+    except Ticket.DoesNotExist:
+        raise Http404(_("No such ticket.")) from None
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: list[str] | None = None
+    kind: str | None = None
+    tier: int | None = None
+    priority: int | None = None
+    category: int | None = None
+    assignee: int | None = None
+    unassigned: bool = False
+    requester: int | None = None
+    search: str = ""
+
+
+def parse_reference(text: str) -> int | None:
+    """'INC-000123', 'req-124' or '#123' → 123; anything else → None."""
+    value = text.strip().upper().lstrip("#")
+    for prefix in ("INC-", "REQ-"):
+        if value.startswith(prefix):
+            value = value[len(prefix) :]
+    return int(value) if value.isdigit() and len(value) <= 18 else None
+
+
+def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    queryset = tickets_visible_to(user=user).select_related(
+        "requester", "assignee", "category__parent"
+    )
+    if filters.status:
+        queryset = queryset.filter(status__in=filters.status)
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
+    if filters.tier:
+        queryset = queryset.filter(tier=filters.tier)
+    if filters.priority:
+        queryset = queryset.filter(priority=filters.priority)
+    if filters.category:
+        queryset = queryset.filter(
+            Q(category_id=filters.category) | Q(category__parent_id=filters.category)
+        )
+    if filters.unassigned:
+        queryset = queryset.filter(assignee__isnull=True)
+    elif filters.assignee:
+        queryset = queryset.filter(assignee_id=filters.assignee)
+    if filters.requester:
+        queryset = queryset.filter(requester_id=filters.requester)
+    if filters.search:
+        reference = parse_reference(filters.search)
+        if reference is not None:
+            queryset = queryset.filter(pk=reference)
+        else:
+            queryset = queryset.filter(title__icontains=filters.search.strip())
+    return queryset
+
+
+def ticket_comments_for_user(*, user: User, ticket: Ticket) -> QuerySet[Comment]:
+    """The conversation; internal notes only for support staff."""
+    comments = ticket.comments.select_related("author").prefetch_related("attachments")
+    if not user.is_authenticated or not user.is_staff_member:
+        comments = comments.filter(is_internal=False)
+    return comments
+
+
+def ticket_events_for_user(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor")
+
+
+def event_reason_for_user(*, user: User, event: TicketEvent) -> str:
+    if event.reason_is_internal and not (user.is_authenticated and user.is_staff_member):
+        return ""
+    return event.reason

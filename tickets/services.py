@@ -1,0 +1,758 @@
+"""Every write to a ticket. One recipe: lock the row, transition, save, record, notify on commit."""
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from escalation.models import Tier
+from escalation.selectors import agent_tiers
+from helpdesk.errors import DomainError
+from notifications.models import NotificationKind
+from notifications.services import notification_enqueue
+from tickets.models import (
+    Attachment,
+    Category,
+    ClosureCode,
+    Comment,
+    EventKind,
+    Kind,
+    Level,
+    Source,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
+from tickets.priority import provisional_priority
+
+# Fields whose change is written to the event's `changes` and saved.
+TRACKED_FIELDS = [
+    "kind",
+    "title",
+    "description",
+    "category_id",
+    "impact",
+    "urgency",
+    "priority",
+    "priority_is_provisional",
+    "priority_override_reason",
+    "tier",
+    "assignee_id",
+    "closure_code",
+    "resolution_summary",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "affected",
+]
+MILESTONE_FIELDS = [
+    "first_response_at",
+    "last_escalated_at",
+    "escalation_count",
+    "resolved_at",
+    "closed_at",
+    "reopen_count",
+]
+# Status changes the requester hears about by email.
+REQUESTER_NOTIFIED_STATES = {Status.ESCALATED, Status.ON_HOLD, Status.RESOLVED, Status.CLOSED}
+
+
+# --- permissions -------------------------------------------------------------------------------
+
+
+def _require_agent_at_tier(*, actor: User, ticket: Ticket) -> None:
+    if not actor.is_agent:
+        raise PermissionDenied(_("Only support agents can do this."))
+    if ticket.tier not in agent_tiers(user=actor) and ticket.assignee_id != actor.pk:
+        raise PermissionDenied(
+            _("Only agents of %(tier)s can work on this ticket.")
+            % {"tier": Tier(ticket.tier).label}
+        )
+
+
+def _require_requester_or_agent(*, actor: User, ticket: Ticket) -> None:
+    if actor.pk == ticket.requester_id:
+        return
+    _require_agent_at_tier(actor=actor, ticket=ticket)
+
+
+# --- the recipe --------------------------------------------------------------------------------
+
+
+def _snapshot(ticket: Ticket) -> dict[str, Any]:
+    return {field: getattr(ticket, field) for field in TRACKED_FIELDS + MILESTONE_FIELDS}
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _record(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    before: dict[str, Any],
+    from_status: str,
+    transition: str = "",
+    reason: str = "",
+    reason_is_internal: bool = False,
+    at: datetime,
+) -> TicketEvent | None:
+    """Save what changed on the locked ticket and write its event; None if nothing changed."""
+    after = _snapshot(ticket)
+    changed = [field for field in after if after[field] != before[field]]
+    if not changed and from_status == ticket.status:
+        return None
+    ticket.save(update_fields=[*changed, "status", "updated_at"])
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        created_at=at,
+        kind=EventKind.TRANSITION if transition else EventKind.CHANGE,
+        transition=transition,
+        from_status=from_status if transition else "",
+        to_status=ticket.status if transition else "",
+        changes={
+            field: [_json_value(before[field]), _json_value(after[field])]
+            for field in changed
+            if field in TRACKED_FIELDS
+        },
+        reason=reason,
+        reason_is_internal=reason_is_internal,
+    )
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _transition(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    name: str,
+    apply: Callable[[Ticket], None],
+    reason: str = "",
+    reason_is_internal: bool = False,
+    check: Callable[[Ticket], None] | None = None,
+    at: datetime | None = None,
+) -> Ticket:
+    """Run one FSM transition on a freshly locked row; raises TransitionNotAllowed on conflict."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if check is not None:
+            check(locked)
+        before, from_status = _snapshot(locked), locked.status
+        apply(locked)
+        event = _record(
+            ticket=locked,
+            actor=actor,
+            before=before,
+            from_status=from_status,
+            transition=name,
+            reason=reason,
+            reason_is_internal=reason_is_internal,
+            at=at,
+        )
+        if event is not None:
+            _notify_transition(ticket=locked, event=event, actor=actor)
+    return locked
+
+
+def _notify_transition(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
+    if event.to_status in REQUESTER_NOTIFIED_STATES and event.from_status != event.to_status:
+        notification_enqueue(
+            recipient=ticket.requester,
+            kind=NotificationKind.STATUS_CHANGED,
+            ticket=ticket,
+            cause=f"event:{event.pk}",
+            context={
+                "summary": ticket.resolution_summary if event.to_status == Status.RESOLVED else ""
+            },
+        )
+    new_assignee = ticket.assignee
+    if (
+        new_assignee is not None
+        and "assignee_id" in event.changes
+        and actor is not None
+        and new_assignee.pk != actor.pk
+    ):
+        notification_enqueue(
+            recipient=new_assignee,
+            kind=NotificationKind.ASSIGNED,
+            ticket=ticket,
+            cause=f"event:{event.pk}",
+        )
+
+
+# --- create ------------------------------------------------------------------------------------
+
+
+def ticket_create(
+    *,
+    requester: User,
+    title: str,
+    description: str,
+    urgency: str = Level.MEDIUM,
+    category: Category | None = None,
+    kind: str = Kind.INCIDENT,
+    affected: str = "",
+    source: str = Source.WEB,
+    contact_name: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    files: Iterable[UploadedFile] = (),
+) -> Ticket:
+    title, description = title.strip(), description.strip()
+    if not title:
+        raise DomainError(_("A title is required."), field="title")
+    if not description:
+        raise DomainError(_("A description is required."), field="description")
+    if urgency not in Level.values:
+        raise DomainError(_("Urgency must be high, medium or low."), field="urgency")
+    files = list(files)
+    for upload in files:
+        _validate_upload(upload)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            kind=kind,
+            title=title,
+            description=description,
+            source=source,
+            requester=requester,
+            organisation_id=requester.organisation_id,
+            contact_name=contact_name or requester.name,
+            contact_email=contact_email or requester.email,
+            contact_phone=contact_phone or requester.phone,
+            affected=affected,
+            category=category,
+            impact=Level.LOW,
+            urgency=urgency,
+            priority=provisional_priority(urgency=urgency),
+            priority_is_provisional=True,
+            created_at=now,
+        )
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=requester,
+            created_at=now,
+            kind=EventKind.CREATED,
+            to_status=Status.NEW,
+        )
+        for upload in files:
+            _store_attachment(ticket=ticket, actor=requester, upload=upload, comment=None)
+        notification_enqueue(
+            recipient=requester,
+            kind=NotificationKind.TICKET_CREATED,
+            ticket=ticket,
+            cause=f"ticket:{ticket.pk}",
+        )
+    return ticket
+
+
+# --- the lifecycle -----------------------------------------------------------------------------
+
+
+def ticket_identify(*, ticket: Ticket, actor: User, kind: str) -> Ticket:
+    if kind not in Kind.values:
+        raise DomainError(_("Unknown kind."), field="kind")
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="identify",
+        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+        apply=lambda t: t.identify(kind=kind),
+    )
+
+
+def ticket_categorize(*, ticket: Ticket, actor: User, category: Category) -> Ticket:
+    _validate_category(category)
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="categorize",
+        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+        apply=lambda t: t.categorize(category=category),
+    )
+
+
+def ticket_prioritize(
+    *,
+    ticket: Ticket,
+    actor: User,
+    impact: str,
+    urgency: str,
+    override: int | None = None,
+    reason: str = "",
+) -> Ticket:
+    _validate_priority_input(impact=impact, urgency=urgency, override=override, reason=reason)
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="prioritize",
+        reason=reason,
+        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+        apply=lambda t: t.prioritize(
+            impact=impact, urgency=urgency, override=override, reason=reason
+        ),
+    )
+
+
+def ticket_triage(
+    *,
+    ticket: Ticket,
+    actor: User,
+    kind: str,
+    category: Category,
+    impact: str,
+    urgency: str,
+    override: int | None = None,
+    reason: str = "",
+) -> Ticket:
+    """identify + categorize + prioritize in one transaction, each its own event.
+
+    Steps already done are skipped, so triage also finishes a half-triaged ticket.
+    """
+    if kind not in Kind.values:
+        raise DomainError(_("Unknown kind."), field="kind")
+    _validate_category(category)
+    _validate_priority_input(impact=impact, urgency=urgency, override=override, reason=reason)
+    with transaction.atomic():
+        locked = _lock(ticket)
+        _require_agent_at_tier(actor=actor, ticket=locked)
+        if locked.status not in (Status.NEW, Status.LOGGED, Status.CATEGORIZED):
+            raise_not_allowed(locked, "triage")
+        if locked.status == Status.NEW:
+            locked = ticket_identify(ticket=locked, actor=actor, kind=kind)
+        if locked.status == Status.LOGGED:
+            locked = ticket_categorize(ticket=locked, actor=actor, category=category)
+        locked = ticket_prioritize(
+            ticket=locked,
+            actor=actor,
+            impact=impact,
+            urgency=urgency,
+            override=override,
+            reason=reason,
+        )
+    return locked
+
+
+def raise_not_allowed(ticket: Ticket, method: str) -> None:
+    from django_fsm import TransitionNotAllowed
+
+    raise TransitionNotAllowed(
+        f"Can't {method} from state '{ticket.status}'", object=ticket, method=method
+    )
+
+
+def ticket_start_diagnosis(*, ticket: Ticket, actor: User, assignee: User) -> Ticket:
+    """Assign a prioritized ticket to an agent of its tier, who starts diagnosing it."""
+
+    def check(t: Ticket) -> None:
+        _require_agent_at_tier(actor=actor, ticket=t)
+        _require_assignable(assignee=assignee, ticket=t)
+
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="start_diagnosis",
+        check=check,
+        apply=lambda t: t.start_diagnosis(assignee=assignee),
+    )
+
+
+def ticket_take(*, ticket: Ticket, actor: User) -> Ticket:
+    """An agent of the ticket's current tier takes it (from its queue)."""
+
+    def check(t: Ticket) -> None:
+        if not actor.is_agent or t.tier not in agent_tiers(user=actor):
+            raise PermissionDenied(
+                _("Only agents of %(tier)s can take this ticket.") % {"tier": Tier(t.tier).label}
+            )
+
+    return _transition(
+        ticket=ticket, actor=actor, name="take", check=check, apply=lambda t: t.take(agent=actor)
+    )
+
+
+def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
+    """Functional escalation: the next tier's queue, waiting for one of its agents to take it."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the ticket is escalated."), field="reason")
+    now = timezone.now()
+
+    def check(t: Ticket) -> None:
+        _require_agent_at_tier(actor=actor, ticket=t)
+        if t.status == Status.IN_DIAGNOSIS and t.tier >= Tier.L3:
+            raise DomainError(_("L3 is the highest tier: this ticket cannot be escalated further."))
+
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="escalate",
+        reason=reason,
+        reason_is_internal=True,
+        check=check,
+        apply=lambda t: t.escalate(at=now),
+        at=now,
+    )
+
+
+def ticket_hold(*, ticket: Ticket, actor: User, reason: str = "") -> Ticket:
+    """Wait on the requester: the resolution clock pauses."""
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="hold",
+        reason=reason.strip(),
+        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+        apply=lambda t: t.hold(),
+    )
+
+
+def ticket_resume(*, ticket: Ticket, actor: User | None, reason: str = "") -> Ticket:
+    def check(t: Ticket) -> None:
+        if actor is not None:
+            _require_requester_or_agent(actor=actor, ticket=t)
+
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="resume",
+        reason=reason.strip(),
+        check=check,
+        apply=lambda t: t.resume(),
+    )
+
+
+def ticket_resolve(*, ticket: Ticket, actor: User, summary: str, code: str) -> Ticket:
+    summary = summary.strip()
+    if not summary:
+        raise DomainError(_("A resolution summary is required."), field="summary")
+    if code not in RESOLUTION_CODES:
+        raise DomainError(
+            _("Choose a resolution code: %(codes)s.") % {"codes": ", ".join(RESOLUTION_CODES)},
+            field="code",
+        )
+    now = timezone.now()
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="resolve",
+        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+        apply=lambda t: t.resolve(summary=summary, code=code, at=now),
+        at=now,
+    )
+
+
+def ticket_close(*, ticket: Ticket, actor: User | None, reason: str = "") -> Ticket:
+    """The requester confirms the resolution (or an agent for them, or the auto-close job)."""
+    now = timezone.now()
+
+    def check(t: Ticket) -> None:
+        if actor is not None:
+            _require_requester_or_agent(actor=actor, ticket=t)
+
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="close",
+        reason=reason.strip(),
+        check=check,
+        apply=lambda t: t.close(at=now),
+        at=now,
+    )
+
+
+def ticket_reopen(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
+    """The requester rejects the resolution: back to diagnosis, at the same tier and assignee."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the resolution did not solve it."), field="reason")
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="reopen",
+        reason=reason,
+        check=lambda t: _require_requester_or_agent(actor=actor, ticket=t),
+        apply=lambda t: t.reopen(),
+    )
+
+
+def ticket_cancel(*, ticket: Ticket, actor: User, code: str, reason: str = "") -> Ticket:
+    if code not in CANCEL_CODES:
+        raise DomainError(
+            _("Choose a cancellation code: %(codes)s.") % {"codes": ", ".join(CANCEL_CODES)},
+            field="code",
+        )
+    now = timezone.now()
+
+    def check(t: Ticket) -> None:
+        if actor.pk == t.requester_id:
+            if code != ClosureCode.WITHDRAWN:
+                raise PermissionDenied(_("A requester can only withdraw their own ticket."))
+            return
+        _require_agent_at_tier(actor=actor, ticket=t)
+
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="cancel",
+        reason=reason.strip(),
+        check=check,
+        apply=lambda t: t.cancel(code=code, at=now),
+        at=now,
+    )
+
+
+# --- changes without a state change ----------------------------------------------------------
+
+
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: User,
+    reason: str = "",
+    **fields: Any,
+) -> Ticket:
+    """Edit details or reclassify (category, impact/urgency, priority override) with a reason.
+
+    Recorded as one change event; a priority change recomputes the SLA clocks.
+    """
+    editable = {
+        "title",
+        "description",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "affected",
+        "category",
+        "impact",
+        "urgency",
+        "priority",
+    }
+    unknown = set(fields) - editable
+    if unknown:
+        raise DomainError(
+            _("These fields cannot be changed: %(f)s") % {"f": ", ".join(sorted(unknown))}
+        )
+    with transaction.atomic():
+        locked = _lock(ticket)
+        _require_agent_at_tier(actor=actor, ticket=locked)
+        if locked.status == Status.CLOSED:
+            raise DomainError(_("A closed ticket cannot be changed."))
+        before = _snapshot(locked)
+        for name in ("title", "description"):
+            if name in fields:
+                value = str(fields[name]).strip()
+                if not value:
+                    raise DomainError(_("This field cannot be empty."), field=name)
+                setattr(locked, name, value)
+        for name in ("contact_name", "contact_email", "contact_phone", "affected"):
+            if name in fields:
+                setattr(locked, name, str(fields[name]).strip())
+        if "category" in fields:
+            _validate_category(fields["category"])
+            locked.category = fields["category"]
+        if {"impact", "urgency", "priority"} & set(fields):
+            impact = fields.get("impact", locked.impact)
+            urgency = fields.get("urgency", locked.urgency)
+            override = fields.get("priority")
+            _validate_priority_input(
+                impact=impact, urgency=urgency, override=override, reason=reason
+            )
+            if not reason.strip() and before["priority_is_provisional"] is False:
+                raise DomainError(_("Say why the priority changes."), field="reason")
+            locked.set_priority(impact=impact, urgency=urgency, override=override, reason=reason)
+        _record(
+            ticket=locked,
+            actor=actor,
+            before=before,
+            from_status=locked.status,
+            reason=reason.strip(),
+            at=timezone.now(),
+        )
+    return locked
+
+
+def comment_create(
+    *,
+    ticket: Ticket,
+    actor: User,
+    body: str,
+    is_internal: bool = False,
+    files: Iterable[UploadedFile] = (),
+) -> Comment:
+    """A public reply or an internal note. A requester's reply resumes a ticket on hold and
+    reopens a resolved one; an agent's first public reply stops the first-response clock."""
+    body = body.strip()
+    if not body:
+        raise DomainError(_("The message is empty."), field="body")
+    files = list(files)
+    for upload in files:
+        _validate_upload(upload)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(ticket)
+        is_requester = actor.pk == locked.requester_id
+        if is_requester:
+            if is_internal:
+                raise PermissionDenied(_("Requesters cannot write internal notes."))
+        elif actor.is_agent:
+            _require_agent_at_tier(actor=actor, ticket=locked)
+        else:
+            raise PermissionDenied(_("You cannot reply to this ticket."))
+        if locked.status == Status.CLOSED:
+            raise DomainError(_("This ticket is closed; please open a new one."))
+        comment = Comment.objects.create(
+            ticket=locked, author=actor, body=body, is_internal=is_internal, created_at=now
+        )
+        for upload in files:
+            _store_attachment(ticket=locked, actor=actor, upload=upload, comment=comment)
+        if is_requester:
+            _after_requester_reply(ticket=locked, actor=actor, comment=comment)
+        elif not is_internal:
+            if locked.first_response_at is None:
+                Ticket.objects.filter(pk=locked.pk).update(first_response_at=now)
+                locked.first_response_at = now
+            notification_enqueue(
+                recipient=locked.requester,
+                kind=NotificationKind.PUBLIC_REPLY,
+                ticket=locked,
+                cause=f"comment:{comment.pk}",
+            )
+    return comment
+
+
+def _after_requester_reply(*, ticket: Ticket, actor: User, comment: Comment) -> None:
+    if ticket.status == Status.ON_HOLD:
+        ticket_resume(ticket=ticket, actor=actor, reason=_("The requester replied."))
+    elif ticket.status == Status.RESOLVED:
+        ticket_reopen(ticket=ticket, actor=actor, reason=_("The requester replied."))
+    if ticket.assignee_id:
+        notification_enqueue(
+            recipient=ticket.assignee,  # type: ignore[arg-type]
+            kind=NotificationKind.REQUESTER_REPLIED,
+            ticket=ticket,
+            cause=f"comment:{comment.pk}",
+        )
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def _validate_category(category: Category | None) -> None:
+    if category is None:
+        raise DomainError(_("Choose a category."), field="category")
+    if not category.is_active:
+        raise DomainError(_("This category is no longer in use."), field="category")
+
+
+def _validate_priority_input(
+    *, impact: str, urgency: str, override: int | None, reason: str
+) -> None:
+    if impact not in Level.values:
+        raise DomainError(_("Impact must be high, medium or low."), field="impact")
+    if urgency not in Level.values:
+        raise DomainError(_("Urgency must be high, medium or low."), field="urgency")
+    if override is not None:
+        if override not in range(1, 6):
+            raise DomainError(_("Priority must be between 1 and 5."), field="priority")
+        if not reason.strip():
+            raise DomainError(_("Say why the priority is overridden."), field="reason")
+
+
+def _require_assignable(*, assignee: User, ticket: Ticket) -> None:
+    if not assignee.is_agent or not assignee.is_active:
+        raise DomainError(_("Tickets can only be assigned to active agents."), field="assignee")
+    if ticket.tier not in agent_tiers(user=assignee):
+        raise DomainError(
+            _("%(name)s is not an agent of %(tier)s.")
+            % {"name": assignee.name, "tier": Tier(ticket.tier).label},
+            field="assignee",
+        )
+
+
+def _validate_upload(upload: UploadedFile) -> None:
+    name = PurePath(upload.name or "").name
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in settings.ATTACHMENT_ALLOWED_EXTENSIONS:
+        raise DomainError(
+            _("Files of type “%(ext)s” are not accepted. Allowed: %(allowed)s.")
+            % {
+                "ext": extension or "?",
+                "allowed": ", ".join(settings.ATTACHMENT_ALLOWED_EXTENSIONS),
+            },
+            field="files",
+        )
+    if (upload.size or 0) > settings.ATTACHMENT_MAX_BYTES:
+        raise DomainError(
+            _("“%(name)s” is larger than %(max)d MB.")
+            % {"name": name, "max": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+            field="files",
+        )
+
+
+def _store_attachment(
+    *, ticket: Ticket, actor: User, upload: UploadedFile, comment: Comment | None
+) -> Attachment:
+    return Attachment.objects.create(
+        ticket=ticket,
+        comment=comment,
+        file=upload,
+        filename=PurePath(upload.name or "file").name[:200],
+        content_type=(upload.content_type or "")[:100],
+        size=upload.size or 0,
+        is_internal=bool(comment and comment.is_internal),
+        uploaded_by=actor,
+    )
+
+
+def attachment_add(
+    *, ticket: Ticket, actor: User, upload: UploadedFile, is_internal: bool = False
+) -> Attachment:
+    _validate_upload(upload)
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if actor.pk == locked.requester_id:
+            if is_internal:
+                raise PermissionDenied(_("Requesters cannot add internal files."))
+        else:
+            _require_agent_at_tier(actor=actor, ticket=locked)
+        attachment = _store_attachment(ticket=locked, actor=actor, upload=upload, comment=None)
+        if is_internal:
+            attachment.is_internal = True
+            attachment.save(update_fields=["is_internal"])
+    return attachment
+
+
+def requester_for_email(*, email: str, name: str = "", language: str = "") -> User:
+    """The requester with this email, created (without a password) on first contact."""
+    email = email.strip().lower()
+    if not email or "@" not in email:
+        raise DomainError(_("A valid email address is required."), field="email")
+    user = User.objects.filter(email__iexact=email, role=Role.REQUESTER).first()
+    if user is not None:
+        return user
+    user = User(
+        username=email[:150],
+        email=email,
+        display_name=name[:150],
+        role=Role.REQUESTER,
+        language=language or settings.LANGUAGE_CODE,
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
