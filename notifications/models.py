@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,6 +13,12 @@ class NotificationKind(models.TextChoices):
     REQUESTER_REPLIED = "requester_replied", _("Requester replied")
     STATUS_CHANGED = "status_changed", _("Ticket status changed")
     ASSIGNED = "assigned", _("Ticket assigned to you")
+    RAISED_TO_MANAGER = "raised_to_manager", _("Ticket raised to management")
+
+
+def notification_kinds() -> list[tuple[str, Any]]:
+    # A callable: adding a kind needs no migration.
+    return NotificationKind.choices
 
 
 class DeliveryStatus(models.TextChoices):
@@ -26,7 +34,7 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(max_length=40, choices=NotificationKind)
+    kind = models.CharField(max_length=40, choices=notification_kinds)
     ticket = models.ForeignKey(
         "tickets.Ticket",
         on_delete=models.CASCADE,

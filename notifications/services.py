@@ -26,6 +26,7 @@ SUBJECTS = {
     NotificationKind.REQUESTER_REPLIED: _("[%(reference)s] The requester replied: %(title)s"),
     NotificationKind.STATUS_CHANGED: _("[%(reference)s] Your ticket is now %(status)s"),
     NotificationKind.ASSIGNED: _("[%(reference)s] Assigned to you: %(title)s"),
+    NotificationKind.RAISED_TO_MANAGER: _("[%(reference)s] Raised to management: %(title)s"),
 }
 
 

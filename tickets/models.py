@@ -20,6 +20,7 @@ from tickets.models_choices import (
     Priority,
     Source,
     Status,
+    event_kinds,
 )
 from tickets.priority import priority_from_matrix
 
@@ -298,7 +299,7 @@ class TicketEvent(models.Model):
         help_text=_("Empty when the system acted (SLA sweep, automation)."),
     )
     created_at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=20, choices=EventKind)
+    kind = models.CharField(max_length=20, choices=event_kinds)
     transition = models.CharField(max_length=40, blank=True)
     from_status = models.CharField(max_length=20, choices=Status, blank=True)
     to_status = models.CharField(max_length=20, choices=Status, blank=True)

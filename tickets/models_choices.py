@@ -1,5 +1,7 @@
 """Enumerations of the ticket domain, importable without loading models."""
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -79,3 +81,11 @@ class EventKind(models.TextChoices):
     CREATED = "created", _("Created")
     TRANSITION = "transition", _("Status change")
     CHANGE = "change", _("Field change")
+    RAISED = "raised", _("Raised to management")
+    SLA = "sla", _("Service level")
+    CALL = "call", _("Call")
+
+
+def event_kinds() -> list[tuple[str, Any]]:
+    # A callable: adding a kind needs no migration.
+    return EventKind.choices
