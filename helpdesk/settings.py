@@ -233,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.flush_outbox",
         "schedule": timedelta(seconds=env_int("HELPDESK_OUTBOX_SWEEP_SECONDS", 30)),
     },
+    # Close resolved tickets the requester left unconfirmed for HELPDESK_AUTO_CLOSE_DAYS.
+    "tickets-auto-close": {
+        "task": "tickets.tasks.auto_close_resolved",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 # --- Domain ---------------------------------------------------------------------------------

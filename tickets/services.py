@@ -1,7 +1,7 @@
 """Every write to a ticket. One recipe: lock the row, transition, save, record, notify on commit."""
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import TransitionNotAllowed
 
 from accounts.models import Role, User
 from escalation.models import Tier
@@ -349,8 +350,6 @@ def ticket_triage(
 
 
 def raise_not_allowed(ticket: Ticket, method: str) -> None:
-    from django_fsm import TransitionNotAllowed
-
     raise TransitionNotAllowed(
         f"Can't {method} from state '{ticket.status}'", object=ticket, method=method
     )
@@ -464,6 +463,11 @@ def ticket_close(*, ticket: Ticket, actor: User | None, reason: str = "") -> Tic
     def check(t: Ticket) -> None:
         if actor is not None:
             _require_requester_or_agent(actor=actor, ticket=t)
+        elif t.resolved_at is None or t.resolved_at >= now - timedelta(
+            days=settings.HELPDESK_AUTO_CLOSE_DAYS
+        ):
+            # The system closes only what has waited long enough (a reopen resets resolved_at).
+            raise_not_allowed(t, "close")
 
     return _transition(
         ticket=ticket,
@@ -756,3 +760,29 @@ def requester_for_email(*, email: str, name: str = "", language: str = "") -> Us
     user.set_unusable_password()
     user.save()
     return user
+
+
+def tickets_auto_close(*, batch_size: int = 200) -> int:
+    """Close resolved tickets left unconfirmed for HELPDESK_AUTO_CLOSE_DAYS (actor: the system).
+
+    Each ticket is closed by the normal transition, so a requester who reopens at the same moment
+    wins or loses cleanly on the row lock; re-running closes nothing twice.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.HELPDESK_AUTO_CLOSE_DAYS)
+    due = list(
+        Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    closed = 0
+    for ticket_id in due:
+        try:
+            ticket_close(
+                ticket=Ticket(pk=ticket_id),
+                actor=None,
+                reason=_("Closed automatically: the resolution was not disputed."),
+            )
+        except TransitionNotAllowed:
+            continue  # reopened or closed meanwhile
+        closed += 1
+    return closed
