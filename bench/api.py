@@ -1,0 +1,578 @@
+#!/usr/bin/env python
+"""API benchmark: gunicorn on DATABASE_URL (PostgreSQL), N concurrent keep-alive clients.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench python bench/api.py
+
+Phases (each bounded by --duration seconds after --warmup seconds that are not counted):
+  create     POST /api/tickets/ as a requester
+  list       GET  /api/tickets/?page_size=25 as an L1 agent
+  deep       GET  on the cursor URL reached by following `next` --deep-pages pages
+  deep-filt  the same with --filter (default status=in_diagnosis&tier=1)
+  ceiling    single-row INSERT + COMMIT from --clients psycopg connections into a scratch
+             ticket-shaped table (bench_raw_ticket, dropped afterwards)
+
+Seed first (bench/seed.py): the personas bench-l1-01 and bench-req-00001 are used (created if
+missing); their passwords are set through the ORM and tokens fetched via POST /api/auth/token/.
+Only 127.0.0.1 is contacted. gunicorn is always terminated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON_BIN = Path(sys.executable).parent
+SERVER_ENV = dict(os.environ)  # what gunicorn gets (before this process' own tweaks)
+
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+os.environ["DATABASE_POOL"] = "0"  # this process only sets passwords and counts rows
+
+BENCH_PASSWORD = "bench-pass-123"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/13"
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    k = max(0, min(len(sorted_values) - 1, round(p / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[k]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """One keep-alive connection (http.client reconnects when the server closes it)."""
+
+    def __init__(self, port: int, token: str | None = None) -> None:
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = {"Accept": "application/json", "Host": f"127.0.0.1:{port}"}
+        if token:
+            self.headers["Authorization"] = f"Token {token}"
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+        headers = dict(self.headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+            return response.status, response.read()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()  # the next request reconnects
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PhaseResult:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.latencies: list[float] = []
+        self.ok = 0
+        self.errors: Counter[str] = Counter()
+        self.duration = 0.0
+        self.extra = ""
+
+    @property
+    def n_errors(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.duration if self.duration else 0.0
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies, q) * 1000
+
+    def line(self) -> str:
+        errors = f"errors {self.n_errors}" + (f" {dict(self.errors)}" if self.errors else "")
+        return (
+            f"{self.name:<22} {self.rate:8.1f} req/s  p50 {self.p(50):7.1f} ms  "
+            f"p95 {self.p(95):7.1f} ms  n={self.ok:<6} {errors}{self.extra}"
+        )
+
+
+def run_phase(
+    name: str, *, clients: int, duration: float, warmup: float, make_client, do_request
+) -> PhaseResult:
+    """`clients` threads, each calling do_request(client, thread_no, i) -> (ok, label)."""
+    result = PhaseResult(name)
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+    times: dict[str, float] = {}
+
+    def worker(no: int) -> None:
+        client = make_client()
+        lat: list[float] = []
+        ok = 0
+        errors: Counter[str] = Counter()
+        barrier.wait()
+        start, end = times["start"], times["end"]
+        i = 0
+        while True:
+            t0 = time.perf_counter()
+            if t0 >= end:
+                break
+            try:
+                success, label = do_request(client, no, i)
+            except Exception as exc:
+                success, label = False, type(exc).__name__
+            t1 = time.perf_counter()
+            i += 1
+            if t0 < start:
+                continue  # warm-up
+            if success:
+                ok += 1
+                lat.append(t1 - t0)
+            else:
+                errors[label] += 1
+        client.close()
+        with lock:
+            result.latencies.extend(lat)
+            result.ok += ok
+            result.errors.update(errors)
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    now = time.perf_counter()
+    times["start"] = now + warmup
+    times["end"] = now + warmup + duration
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    result.duration = duration
+    result.latencies.sort()
+    result.extra = f"  [load {os.getloadavg()[0]:.1f}]"
+    return result
+
+
+def http_ok(status: int) -> tuple[bool, str]:
+    return (200 <= status < 300), str(status)
+
+
+# --- setup ------------------------------------------------------------------------------------
+
+
+def prepare_users() -> tuple[str, str]:
+    """Give the L1 agent and the requester a known password; return their usernames."""
+    import django
+
+    django.setup()
+    from accounts.models import Role, User
+    from escalation.models import SupportGroup
+
+    agent, _ = User.objects.get_or_create(
+        username="bench-l1-01",
+        defaults={
+            "role": Role.AGENT,
+            "email": "bench-l1-01@helpdesk.example.com",
+            "display_name": "L1 agent 01",
+        },
+    )
+    group, _ = SupportGroup.objects.get_or_create(
+        name="Bench L1 service desk", defaults={"tier": 1}
+    )
+    group.members.add(agent)
+    requester, _ = User.objects.get_or_create(
+        username="bench-req-00001",
+        defaults={
+            "role": Role.REQUESTER,
+            "email": "bench-req-00001@example.com",
+            "display_name": "Requester 00001",
+        },
+    )
+    for user in (agent, requester):
+        user.set_password(BENCH_PASSWORD)
+        user.save(update_fields=["password"])
+    return agent.username, requester.username
+
+
+def ticket_count() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM tickets_ticket")
+        return cursor.fetchone()[0]
+
+
+def start_gunicorn(args: argparse.Namespace, port: int, log_path: Path) -> subprocess.Popen:
+    env = dict(SERVER_ENV)
+    env.pop("DJANGO_DEBUG", None)
+    env["DJANGO_ALLOWED_HOSTS"] = "*"
+    env.setdefault("CELERY_BROKER_URL", args.broker)
+    env.setdefault("HELPDESK_LOG_LEVEL", "WARNING")
+    env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
+    gunicorn = shutil.which("gunicorn", path=str(PYTHON_BIN)) or "gunicorn"
+    cmd = [
+        gunicorn,
+        "helpdesk.wsgi",
+        "--workers",
+        str(args.workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        args.worker_class,
+        "--error-logfile",
+        str(log_path),
+        "--log-level",
+        "warning",
+        "--timeout",
+        "60",
+    ]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
+    print("starting:", " ".join(cmd))
+    process = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({process.returncode}); see {log_path}")
+        try:
+            status, _ = Client(port).request("GET", "/api/me/")
+            if status in (401, 403):
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: only the master and workers
+        process.wait()
+
+
+def get_token(port: int, username: str) -> str:
+    status, body = Client(port).request(
+        "POST", "/api/auth/token/", {"username": username, "password": BENCH_PASSWORD}
+    )
+    if status != 200:
+        raise RuntimeError(f"token for {username}: HTTP {status} {body[:200]!r}")
+    return json.loads(body)["token"]
+
+
+def follow_next(port: int, token: str, path: str, pages: int) -> tuple[str, int, float]:
+    """Follow `next` links `pages` times (or until the last page); return the deepest URL."""
+    client = Client(port, token)
+    url, depth = path, 0
+    t0 = time.perf_counter()
+    while depth < pages:
+        status, body = client.request("GET", url)
+        if status != 200:
+            raise RuntimeError(f"GET {url}: HTTP {status} {body[:200]!r}")
+        nxt = json.loads(body).get("next")
+        if not nxt:
+            break
+        parts = urlsplit(nxt)
+        url = f"{parts.path}?{parts.query}"
+        depth += 1
+    client.close()
+    return url, depth, time.perf_counter() - t0
+
+
+# --- the raw insert ceiling -------------------------------------------------------------------
+
+RAW_TABLE_SQL = """
+CREATE TABLE bench_raw_ticket (
+    id bigserial PRIMARY KEY,
+    kind varchar(20) NOT NULL,
+    title varchar(200) NOT NULL,
+    description text NOT NULL,
+    status varchar(20) NOT NULL,
+    priority smallint NOT NULL,
+    tier smallint NOT NULL,
+    requester_id bigint NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    tracking_token varchar(40) NOT NULL UNIQUE
+)"""
+RAW_INSERT_SQL = """
+INSERT INTO bench_raw_ticket
+    (kind, title, description, status, priority, tier, requester_id, created_at, updated_at,
+     tracking_token)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"""
+
+
+def raw_insert_ceiling(dsn: str, *, clients: int, duration: float, warmup: float) -> PhaseResult:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_raw_ticket")
+        conn.execute(RAW_TABLE_SQL)
+    try:
+
+        def make_client():
+            return psycopg.connect(dsn, autocommit=False)
+
+        def do_request(conn, no, i):
+            now = datetime.now(UTC)
+            conn.execute(
+                RAW_INSERT_SQL,
+                (
+                    "incident",
+                    f"Raw ticket {no}-{i}",
+                    "Something is broken and I need help.",
+                    "new",
+                    4,
+                    1,
+                    1,
+                    now,
+                    now,
+                    secrets.token_urlsafe(24),
+                ),
+            )
+            conn.commit()
+            return True, ""
+
+        return run_phase(
+            "raw INSERT+COMMIT",
+            clients=clients,
+            duration=duration,
+            warmup=warmup,
+            make_client=make_client,
+            do_request=do_request,
+        )
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS bench_raw_ticket")
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=15, help="seconds timed per phase (15)")
+    parser.add_argument(
+        "--warmup", type=float, default=2, help="untimed seconds before each phase (2)"
+    )
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync)")
+    parser.add_argument("--threads", type=int, default=0, help="gunicorn --threads (unset)")
+    parser.add_argument(
+        "--page-size", type=int, default=25, help="page size for the list phases (25)"
+    )
+    parser.add_argument(
+        "--deep-pages", type=int, default=200, help="pages followed before timing (200)"
+    )
+    parser.add_argument(
+        "--filter", default="status=in_diagnosis&tier=1", help="filtered deep page query"
+    )
+    parser.add_argument(
+        "--broker",
+        default=DEFAULT_BROKER,
+        help=f"CELERY_BROKER_URL for gunicorn unless set in the env ({DEFAULT_BROKER})",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="first wait up to SECONDS for the 1-min load average to drop below 0.5",
+    )
+    parser.add_argument(
+        "--phases",
+        default="create,list,deep,deep-filt,ceiling",
+        help="comma-separated subset of create,list,deep,deep-filt,ceiling",
+    )
+    args = parser.parse_args()
+    phases = set(args.phases.split(","))
+
+    dsn = SERVER_ENV.get("DATABASE_URL", "")
+    if not dsn.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (seeded with bench/seed.py).")
+    if "127.0.0.1" not in dsn and "localhost" not in dsn:
+        sys.exit("This benchmark only talks to 127.0.0.1.")
+
+    if args.wait_idle:
+        deadline = time.monotonic() + args.wait_idle
+        while os.getloadavg()[0] >= 0.5 and time.monotonic() < deadline:
+            time.sleep(5)
+    print(f"load average before: {load()}")
+    agent_name, requester_name = prepare_users()
+    before = ticket_count()
+    print(
+        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}  cpus: {os.cpu_count()}  tickets in db: {before}"
+    )
+    print(f"clients: {args.clients}  duration: {args.duration}s/phase (+{args.warmup}s warm-up)")
+
+    results: dict[str, PhaseResult] = {}
+    port = free_port()
+    log_dir = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
+    log_path = log_dir / "gunicorn.log"
+    process = None
+    try:
+        process = start_gunicorn(args, port, log_path)
+        agent_token = get_token(port, agent_name)
+        requester_token = get_token(port, requester_name)
+        list_path = f"/api/tickets/?page_size={args.page_size}"
+
+        if "create" in phases:
+            urgencies = ["high", "medium", "low"]
+
+            def create(client, no, i):
+                status, _ = client.request(
+                    "POST",
+                    "/api/tickets/",
+                    {
+                        "title": f"Bench ticket {no}-{i}",
+                        "description": "Created by bench/api.py: the printer is on fire.",
+                        "urgency": random.choice(urgencies),
+                    },
+                )
+                return http_ok(status)
+
+            results["create"] = run_phase(
+                "create (POST)",
+                clients=args.clients,
+                duration=args.duration,
+                warmup=args.warmup,
+                make_client=lambda: Client(port, requester_token),
+                do_request=create,
+            )
+            print(results["create"].line(), flush=True)
+
+        def timed_get(name: str, path: str, extra: str = "") -> PhaseResult:
+            result = run_phase(
+                name,
+                clients=args.clients,
+                duration=args.duration,
+                warmup=args.warmup,
+                make_client=lambda: Client(port, agent_token),
+                do_request=lambda client, no, i: http_ok(client.request("GET", path)[0]),
+            )
+            result.extra = extra + result.extra
+            print(result.line(), flush=True)
+            return result
+
+        if "list" in phases:
+            results["list"] = timed_get("list first page", list_path)
+        if "deep" in phases:
+            deep_url, depth, took = follow_next(port, agent_token, list_path, args.deep_pages)
+            results["deep"] = timed_get(
+                "list deep page", deep_url, f"  (depth {depth} pages, crawl {took:.1f}s)"
+            )
+        if "deep-filt" in phases:
+            deep_url, depth, took = follow_next(
+                port, agent_token, f"{list_path}&{args.filter}", args.deep_pages
+            )
+            results["deep-filt"] = timed_get(
+                "filtered deep page",
+                deep_url,
+                f"  ({args.filter}, depth {depth} pages, crawl {took:.1f}s)",
+            )
+    finally:
+        if process is not None:
+            stop_gunicorn(process)
+            print(f"gunicorn stopped (exit {process.returncode}); log: {log_path}")
+            errors = log_path.read_text(errors="replace") if log_path.exists() else ""
+            if "Traceback" in errors:
+                print(
+                    "gunicorn log has tracebacks; last lines:\n"
+                    + "\n".join(errors.splitlines()[-30:])
+                )
+
+    if "ceiling" in phases:
+        results["ceiling"] = raw_insert_ceiling(
+            dsn.replace("postgres://", "postgresql://", 1),
+            clients=args.clients,
+            duration=args.duration,
+            warmup=args.warmup,
+        )
+        print(results["ceiling"].line().replace("req/s", "rows/s"), flush=True)
+
+    if SERVER_ENV.get("CELERY_BROKER_URL") is None and args.broker == DEFAULT_BROKER:
+        _drop_queued_notifications(args.broker)
+
+    after = ticket_count()
+    print(f"load average after: {load()} (other processes on the machine skew the figures)")
+    print()
+    print("=" * 72)
+    print(f"tickets in db: {before} before, {after} after")
+    for key, label in [
+        ("create", "create     "),
+        ("list", "list page 1"),
+        ("deep", "deep page  "),
+        ("deep-filt", "deep filtered"),
+    ]:
+        r = results.get(key)
+        if r:
+            print(
+                f"{label:<14} {r.rate:8.1f} req/s   p50 {r.p(50):7.1f} ms   p95 {r.p(95):7.1f} ms"
+                f"   errors {r.n_errors}{r.extra}"
+            )
+    ceiling = results.get("ceiling")
+    if ceiling:
+        print(
+            f"raw ceiling    {ceiling.rate:8.1f} rows/s  p50 {ceiling.p(50):7.1f} ms   "
+            f"p95 {ceiling.p(95):7.1f} ms   errors {ceiling.n_errors}"
+        )
+        if "create" in results and ceiling.rate:
+            print(f"create / ceiling: {100 * results['create'].rate / ceiling.rate:.1f} %")
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _drop_queued_notifications(url: str) -> None:
+    """No worker consumes the bench broker: drop the delivery tasks the create phase queued."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=2)
+        queued = client.llen("celery")
+        client.delete("celery")
+        print(f"dropped {queued} queued notification tasks from {url}")
+    except Exception as exc:
+        print(f"could not clean the bench broker {url}: {exc}")
+
+
+if __name__ == "__main__":
+    main()
