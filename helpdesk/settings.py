@@ -233,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.flush_outbox",
         "schedule": timedelta(seconds=env_int("HELPDESK_OUTBOX_SWEEP_SECONDS", 30)),
     },
+    # Resume tickets held until a scheduled call once the call starts (claimed once per call).
+    "escalation-resume-held-for-calls": {
+        "task": "escalation.tasks.resume_held_for_calls",
+        "schedule": timedelta(seconds=env_int("HELPDESK_CALL_HOLD_SWEEP_SECONDS", 60)),
+    },
 }
 
 # --- Domain ---------------------------------------------------------------------------------
