@@ -331,10 +331,25 @@ class TicketViewSet(
     )
     @action(detail=True, methods=["post"])
     def deescalate(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.RequiredReasonSerializer,
-            lambda t, u, d: services.ticket_deescalate(ticket=t, actor=u, reason=d["reason"]),
+        ticket = self.get_object()
+        data = s.RequiredReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = services.ticket_deescalate(
+            ticket=ticket,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data.validated_data["reason"],
         )
+        try:
+            return self._detail(ticket)
+        except Http404:  # an L2/L3 agent sent it to a tier whose queue they cannot read
+            return Response(
+                {
+                    "id": ticket.pk,
+                    "reference": ticket.reference,
+                    "status": ticket.status,
+                    "tier": ticket.tier,
+                }
+            )
 
     @extend_schema(
         request=s.ReassignSerializer,
