@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from escalation.models import SupportGroup
+from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup
 
 
 @admin.register(SupportGroup)
@@ -10,3 +10,36 @@ class SupportGroupAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     filter_horizontal = ["members"]
     raw_id_fields = ["lead"]
+
+
+@admin.register(OnCallShift)
+class OnCallShiftAdmin(admin.ModelAdmin):
+    list_display = ["agent", "tier", "starts_at", "ends_at", "note"]
+    list_filter = ["tier"]
+    list_select_related = ["agent"]
+    raw_id_fields = ["agent"]
+    date_hierarchy = "starts_at"
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["position", "name", "category", "kind", "priority", "target_tier", "is_active"]
+    list_display_links = ["name"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active", "target_tier"]
+    list_select_related = ["category__parent", "target_group"]
+
+
+@admin.register(ScheduledCall)
+class ScheduledCallAdmin(admin.ModelAdmin):
+    """Read-only: calls change through the services, which email the requester."""
+
+    list_display = ["ticket", "organiser", "starts_at", "medium", "status", "sequence"]
+    list_filter = ["status", "medium"]
+    list_select_related = ["ticket", "organiser"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

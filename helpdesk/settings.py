@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.auto_close_resolved",
         "schedule": timedelta(minutes=10),
     },
+    # Resume tickets held until a scheduled call once the call starts (claimed once per call).
+    "escalation-resume-held-for-calls": {
+        "task": "escalation.tasks.resume_held_for_calls",
+        "schedule": timedelta(seconds=env_int("HELPDESK_CALL_HOLD_SWEEP_SECONDS", 60)),
+    },
 }
 
 # --- Domain ---------------------------------------------------------------------------------

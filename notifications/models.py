@@ -14,6 +14,9 @@ class NotificationKind(models.TextChoices):
     STATUS_CHANGED = "status_changed", _("Ticket status changed")
     ASSIGNED = "assigned", _("Ticket assigned to you")
     RAISED_TO_MANAGER = "raised_to_manager", _("Ticket raised to management")
+    ONCALL_PAGE = "oncall_page", _("On-call page")
+    CALL_INVITATION = "call_invitation", _("Call invitation")
+    CALL_CANCELLED = "call_cancelled", _("Call cancelled")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:

@@ -1,13 +1,17 @@
 """The notification outbox: enqueue inside a transaction, deliver once after commit."""
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -27,7 +31,35 @@ SUBJECTS = {
     NotificationKind.STATUS_CHANGED: _("[%(reference)s] Your ticket is now %(status)s"),
     NotificationKind.ASSIGNED: _("[%(reference)s] Assigned to you: %(title)s"),
     NotificationKind.RAISED_TO_MANAGER: _("[%(reference)s] Raised to management: %(title)s"),
+    NotificationKind.ONCALL_PAGE: _("[%(reference)s] P1 — you are on call: %(title)s"),
+    NotificationKind.CALL_INVITATION: _("[%(reference)s] Call with support: %(title)s"),
+    NotificationKind.CALL_CANCELLED: _("[%(reference)s] Call cancelled: %(title)s"),
 }
+
+
+@dataclass
+class EmailExtras:
+    """More template context and attachments (filename, content, MIME type) for one email."""
+
+    context: dict[str, Any] = field(default_factory=dict)
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+
+# Kinds whose email needs more than the ticket: a function (dotted path) called at send time, in
+# the recipient's language, given the notification and returning EmailExtras. The outbox row
+# keeps only ids (e.g. {"call_id": 7}), so the email shows the object as it is when sent.
+EMAIL_EXTRAS = {
+    NotificationKind.CALL_INVITATION: "escalation.ics.call_email_extras",
+    NotificationKind.CALL_CANCELLED: "escalation.ics.call_email_extras",
+}
+
+
+def _email_extras(notification: Notification) -> EmailExtras:
+    path = EMAIL_EXTRAS.get(NotificationKind(notification.kind))
+    if path is None:
+        return EmailExtras()
+    render: Callable[[Notification], EmailExtras] = import_string(path)
+    return render(notification)
 
 
 def notification_enqueue(
@@ -36,7 +68,7 @@ def notification_enqueue(
     kind: str,
     ticket: Ticket | None,
     cause: str,
-    context: dict[str, str] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Notification | None:
     """Write an outbox row (once per cause and recipient) and hand it to a worker on commit."""
     if not recipient.email or not recipient.is_active:
@@ -86,11 +118,13 @@ def render_notification(*, notification: Notification) -> EmailMultiAlternatives
     recipient = notification.recipient
     ticket = notification.ticket
     with translation.override(recipient.language):
+        extras = _email_extras(notification)
         context = {
             "recipient": recipient,
             "ticket": ticket,
             "site_url": settings.SITE_URL,
             **notification.context,
+            **extras.context,
         }
         subject_values = {
             "reference": ticket.reference if ticket else "",
@@ -108,6 +142,8 @@ def render_notification(*, notification: Notification) -> EmailMultiAlternatives
         headers={"Message-ID": f"<notification-{notification.pk}@helpdesk>"},
     )
     message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in extras.attachments:
+        message.attach(filename, content, mimetype)
     return message
 
 

@@ -140,6 +140,15 @@ class Ticket(FSMModelMixin, models.Model):
     priority_override_reason = models.TextField(_("priority override reason"), blank=True)
 
     tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier, default=Tier.L1)
+    # The queue is the tier, narrowed to one of its groups when a routing rule says so.
+    support_group = models.ForeignKey(
+        "escalation.SupportGroup",
+        verbose_name=_("support group"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
     status = FSMField(
         _("status"), max_length=20, choices=Status, default=Status.NEW, protected=True
     )
@@ -237,8 +246,24 @@ class Ticket(FSMModelMixin, models.Model):
     def escalate(self, *, at: datetime) -> None:
         self.tier += 1
         self.assignee = None
+        self.support_group = None
         self.escalation_count += 1
         self.last_escalated_at = at
+
+    def can_deescalate_tier(self) -> bool:
+        return self.tier > Tier.L1
+
+    @transition(
+        field=status,
+        source=[Status.IN_DIAGNOSIS, Status.ESCALATED],
+        target=Status.ESCALATED,
+        conditions=[can_deescalate_tier],  # type: ignore[list-item]
+    )
+    def deescalate(self) -> None:
+        """Back to the lower tier's queue, waiting for one of its agents to take it."""
+        self.tier -= 1
+        self.assignee = None
+        self.support_group = None
 
     @transition(field=status, source=Status.IN_DIAGNOSIS, target=Status.ON_HOLD)
     def hold(self) -> None:

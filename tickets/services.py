@@ -16,6 +16,7 @@ from django_fsm import TransitionNotAllowed
 from accounts.models import Role, User
 from escalation.models import Tier
 from escalation.selectors import agent_tiers
+from escalation.services import ticket_route
 from helpdesk.errors import DomainError
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue
@@ -34,6 +35,7 @@ from tickets.models import (
 )
 from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
 from tickets.priority import provisional_priority
+from tickets.transitions import REASSIGNABLE_STATES
 
 # Fields whose change is written to the event's `changes` and saved.
 TRACKED_FIELDS = [
@@ -47,6 +49,7 @@ TRACKED_FIELDS = [
     "priority_is_provisional",
     "priority_override_reason",
     "tier",
+    "support_group_id",
     "assignee_id",
     "closure_code",
     "resolution_summary",
@@ -146,8 +149,13 @@ def _transition(
     reason_is_internal: bool = False,
     check: Callable[[Ticket], None] | None = None,
     at: datetime | None = None,
+    reroute: bool = False,
 ) -> Ticket:
-    """Run one FSM transition on a freshly locked row; raises TransitionNotAllowed on conflict."""
+    """Run one FSM transition on a freshly locked row; raises TransitionNotAllowed on conflict.
+
+    `reroute`: the transition sets what routing reads (kind, category, priority), so the ticket
+    is routed again (escalation.services.ticket_route) in the same transaction.
+    """
     at = at or timezone.now()
     with transaction.atomic():
         locked = _lock(ticket)
@@ -167,6 +175,8 @@ def _transition(
         )
         if event is not None:
             _notify_transition(ticket=locked, event=event, actor=actor)
+        if reroute:
+            ticket_route(ticket=locked, at=at)
     return locked
 
 
@@ -251,6 +261,7 @@ def ticket_create(
             kind=EventKind.CREATED,
             to_status=Status.NEW,
         )
+        ticket_route(ticket=ticket, at=now)
         for upload in files:
             _store_attachment(ticket=ticket, actor=requester, upload=upload, comment=None)
         notification_enqueue(
@@ -274,6 +285,7 @@ def ticket_identify(*, ticket: Ticket, actor: User, kind: str) -> Ticket:
         name="identify",
         check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
         apply=lambda t: t.identify(kind=kind),
+        reroute=True,
     )
 
 
@@ -285,6 +297,7 @@ def ticket_categorize(*, ticket: Ticket, actor: User, category: Category) -> Tic
         name="categorize",
         check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
         apply=lambda t: t.categorize(category=category),
+        reroute=True,
     )
 
 
@@ -307,6 +320,7 @@ def ticket_prioritize(
         apply=lambda t: t.prioritize(
             impact=impact, urgency=urgency, override=override, reason=reason
         ),
+        reroute=True,
     )
 
 
@@ -407,6 +421,60 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
         apply=lambda t: t.escalate(at=now),
         at=now,
     )
+
+
+def ticket_deescalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
+    """Back to the lower tier's queue (tier − 1), waiting for one of its agents to take it."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the ticket goes back to a lower tier."), field="reason")
+
+    def check(t: Ticket) -> None:
+        _require_agent_at_tier(actor=actor, ticket=t)
+        if t.status in (Status.IN_DIAGNOSIS, Status.ESCALATED) and t.tier <= Tier.L1:
+            raise DomainError(_("L1 is the lowest tier: this ticket cannot be de-escalated."))
+
+    return _transition(
+        ticket=ticket,
+        actor=actor,
+        name="deescalate",
+        reason=reason,
+        reason_is_internal=True,
+        check=check,
+        apply=lambda t: t.deescalate(),
+    )
+
+
+def ticket_reassign(*, ticket: Ticket, actor: User, assignee: User, reason: str) -> Ticket:
+    """Hand the ticket to another agent of its tier (a field change; the new assignee is told)."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the ticket is reassigned."), field="reason")
+    with transaction.atomic():
+        locked = _lock(ticket)
+        _require_agent_at_tier(actor=actor, ticket=locked)
+        if locked.status not in REASSIGNABLE_STATES:
+            raise_not_allowed(locked, "reassign")
+        _require_assignable(assignee=assignee, ticket=locked)
+        if locked.assignee_id == assignee.pk:
+            raise DomainError(
+                _("The ticket is already assigned to %(name)s.") % {"name": assignee.name},
+                field="assignee",
+            )
+        before = _snapshot(locked)
+        locked.assignee = assignee
+        event = _record(
+            ticket=locked,
+            actor=actor,
+            before=before,
+            from_status=locked.status,
+            reason=reason,
+            reason_is_internal=True,
+            at=timezone.now(),
+        )
+        if event is not None:
+            _notify_transition(ticket=locked, event=event, actor=actor)
+    return locked
 
 
 def ticket_hold(*, ticket: Ticket, actor: User, reason: str = "") -> Ticket:
@@ -588,6 +656,8 @@ def ticket_update(
             reason=reason.strip(),
             at=timezone.now(),
         )
+        if {"category", "impact", "urgency", "priority"} & set(fields):
+            ticket_route(ticket=locked)
     return locked
 
 

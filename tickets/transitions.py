@@ -13,6 +13,8 @@ TRANSITIONS = [
     "take",
     "start_diagnosis",
     "escalate",
+    "deescalate",
+    "reassign",
     "hold",
     "resume",
     "resolve",
@@ -22,12 +24,16 @@ TRANSITIONS = [
 ]
 REQUESTER_TRANSITIONS = {"close", "reopen", "cancel"}
 TRIAGE_STATES = {Status.NEW, Status.LOGGED, Status.CATEGORIZED}
+# States where someone works on the ticket, so it can change hands within its tier.
+REASSIGNABLE_STATES = {Status.IN_DIAGNOSIS, Status.ON_HOLD}
 
 
 def allowed_transitions(*, ticket: Ticket, user: User) -> list[str]:
     if not user.is_authenticated:
         return []
     possible = {t.name for t in ticket.get_available_status_transitions()}  # type: ignore[attr-defined]
+    if ticket.status in REASSIGNABLE_STATES:
+        possible.add("reassign")  # a field change within the tier, not an FSM transition
     if ticket.status in TRIAGE_STATES:
         possible.add("triage")
     if user.pk == ticket.requester_id and not user.is_agent:

@@ -175,7 +175,13 @@ def test_detail_query_count_is_pinned(make_ticket, api, agent_l1):
     # 1 token + user, 2 the agent's tiers, 3 the ticket with requester, assignee, category,
     # parent and organisation.
     assert len(ctx.captured_queries) == 3
-    assert response.json()["allowed_transitions"] == ["escalate", "hold", "resolve", "cancel"]
+    assert response.json()["allowed_transitions"] == [
+        "escalate",
+        "reassign",
+        "hold",
+        "resolve",
+        "cancel",
+    ]
 
 
 def test_comments_query_count_is_independent_of_their_number(make_ticket, api, agent_l1):

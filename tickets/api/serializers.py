@@ -243,6 +243,11 @@ class AssignSerializer(serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
 
 
+class ReassignSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+    reason = serializers.CharField(max_length=2000)
+
+
 class ResolveSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=20000)
     code = serializers.ChoiceField(

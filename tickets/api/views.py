@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
+from escalation.services import ticket_raise
 from helpdesk.errors import DomainError
 from tickets import services
 from tickets.api import serializers as s
@@ -83,6 +84,11 @@ TRANSITION_DOC = {
     "take": "An agent of the ticket's tier takes it: prioritized/escalated → in diagnosis.",
     "start_diagnosis": "Assign to an agent of the tier: prioritized → in diagnosis.",
     "escalate": "Functional escalation to the next tier, with a reason.",
+    "deescalate": "Back to the lower tier's queue (in diagnosis/escalated → escalated), with an "
+    "internal reason.",
+    "reassign": "Hand the ticket to another agent of its tier, with an internal reason.",
+    "raise": "Hierarchical escalation: tell the tier lead and the managers, without moving the "
+    "ticket (agents of its tier).",
     "hold": "Wait on the requester (the resolution clock pauses).",
     "resume": "Back to diagnosis from waiting on the requester.",
     "resolve": "Resolve with a summary and a resolution code (sent to the requester).",
@@ -317,6 +323,60 @@ class TicketViewSet(
             s.RequiredReasonSerializer,
             lambda t, u, d: services.ticket_escalate(ticket=t, actor=u, reason=d["reason"]),
         )
+
+    @extend_schema(
+        request=s.RequiredReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["deescalate"],
+    )
+    @action(detail=True, methods=["post"])
+    def deescalate(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        data = s.RequiredReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = services.ticket_deescalate(
+            ticket=ticket,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data.validated_data["reason"],
+        )
+        try:
+            return self._detail(ticket)
+        except Http404:  # an L2/L3 agent sent it to a tier whose queue they cannot read
+            return Response(
+                {
+                    "id": ticket.pk,
+                    "reference": ticket.reference,
+                    "status": ticket.status,
+                    "tier": ticket.tier,
+                }
+            )
+
+    @extend_schema(
+        request=s.ReassignSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["reassign"],
+    )
+    @action(detail=True, methods=["post"])
+    def reassign(self, request: Request, pk: str) -> Response:
+        return self._run(
+            s.ReassignSerializer,
+            lambda t, u, d: services.ticket_reassign(
+                ticket=t, actor=u, assignee=d["assignee"], reason=d["reason"]
+            ),
+        )
+
+    @extend_schema(
+        request=s.RequiredReasonSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["raise"],
+    )
+    @action(detail=True, methods=["post"], url_path="raise")
+    def raise_to_manager(self, request: Request, pk: str) -> Response:
+        def run(ticket: Ticket, user: User, data: dict[str, Any]) -> Ticket:
+            ticket_raise(ticket=ticket, actor=user, reason=data["reason"])
+            return ticket
+
+        return self._run(s.RequiredReasonSerializer, run)
 
     @extend_schema(
         request=s.ReasonSerializer,

@@ -1,0 +1,106 @@
+"""HTML forms: they parse input; the services decide (and their DomainErrors land on fields)."""
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, User
+from escalation.models import CallMedium, SupportGroup, Tier
+from tickets.models import Category, Kind, Priority
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _agents() -> Any:
+    return User.objects.filter(role=Role.AGENT, is_active=True).order_by("display_name", "username")
+
+
+class SupportGroupForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    tier = forms.TypedChoiceField(label=_("Tier"), choices=Tier.choices, coerce=int)
+    lead = forms.ModelChoiceField(label=_("Lead"), queryset=_agents(), required=False)
+    members = forms.ModelMultipleChoiceField(label=_("Members"), queryset=_agents(), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Fresh querysets per form (a class-level queryset would be evaluated once and cached).
+        self.fields["lead"].queryset = _agents()  # type: ignore[attr-defined]
+        self.fields["members"].queryset = _agents()  # type: ignore[attr-defined]
+
+
+class OnCallShiftForm(forms.Form):
+    agent = forms.ModelChoiceField(label=_("Agent"), queryset=_agents())
+    tier = forms.TypedChoiceField(
+        label=_("Tier"), choices=Tier.choices, coerce=int, initial=Tier.L3
+    )
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DATETIME_WIDGET)
+    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DATETIME_WIDGET)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = _agents()  # type: ignore[attr-defined]
+
+
+class RoutingRuleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    position = forms.IntegerField(label=_("Position"), min_value=0, initial=100)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.select_related("parent").order_by("parent_id", "name"),
+        required=False,
+        help_text=_("A top category also matches its subcategories."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("Any kind")), *Kind.choices], required=False
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=[("", _("Any priority")), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    target_tier = forms.TypedChoiceField(
+        label=_("Target tier"),
+        choices=[("", _("The group's tier")), *Tier.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    target_group = forms.ModelChoiceField(
+        label=_("Target group"), queryset=SupportGroup.objects.all(), required=False
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea)
+
+
+class ReassignForm(ReasonForm):
+    assignee = forms.ModelChoiceField(label=_("New assignee"), queryset=_agents())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = _agents()  # type: ignore[attr-defined]
+
+
+class CallForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DATETIME_WIDGET)
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=5, max_value=480, initial=30
+    )
+    medium = forms.ChoiceField(label=_("Medium"), choices=CallMedium.choices)
+    link_or_number = forms.CharField(label=_("Meeting link or phone number"), max_length=500)
+    notes = forms.CharField(
+        label=_("Internal notes"), required=False, max_length=5000, widget=forms.Textarea
+    )
+    hold_until_call = forms.BooleanField(
+        label=_("Wait for the call (SLA paused until it starts)"), required=False
+    )
+
+
+class CallCancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False)

@@ -1,0 +1,120 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from escalation.models import OnCallShift, RoutingRule, SupportGroup, Tier
+from escalation.selectors import oncall_agents
+from tests.factories import AgentFactory, CategoryFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def test_oncall_agents_at_an_instant(agent_l3):
+    night = AgentFactory(username="night_l3", tier=Tier.L3)
+    OnCallShift.objects.create(agent=agent_l3, starts_at=T0, ends_at=T0 + timedelta(hours=12))
+    OnCallShift.objects.create(
+        agent=night, starts_at=T0 + timedelta(hours=12), ends_at=T0 + timedelta(hours=24)
+    )
+    OnCallShift.objects.create(
+        agent=night, tier=Tier.L3, starts_at=T0, ends_at=T0 + timedelta(hours=1)
+    )
+    inactive = AgentFactory(username="gone_l3", tier=Tier.L3, is_active=False)
+    OnCallShift.objects.create(agent=inactive, starts_at=T0, ends_at=T0 + timedelta(days=1))
+
+    def names(at):
+        return [u.username for u in oncall_agents(tier=Tier.L3, at=at)]
+
+    assert names(T0 - timedelta(seconds=1)) == []
+    assert names(T0) == ["agent_l3", "night_l3"]
+    assert names(T0 + timedelta(hours=2)) == ["agent_l3"]
+    assert names(T0 + timedelta(hours=12)) == ["night_l3"]  # the end is exclusive
+    assert oncall_agents(tier=Tier.L2, at=T0) == []
+
+
+def test_only_managers_edit_the_rota(agent_l3, manager, api):
+    payload = {
+        "agent": agent_l3.pk,
+        "tier": 3,
+        "starts_at": T0.isoformat(),
+        "ends_at": (T0 + timedelta(hours=8)).isoformat(),
+    }
+
+    assert api(agent_l3).post("/api/escalation/shifts/", payload, format="json").status_code == 403
+    response = api(manager).post("/api/escalation/shifts/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    shift_id = response.json()["id"]
+    at = (T0 + timedelta(hours=1)).isoformat().replace("+", "%2B")
+    on_call = api(agent_l3).get(f"/api/escalation/shifts/now/?tier=3&at={at}")
+    assert on_call.json() == [{"id": agent_l3.pk, "name": agent_l3.name}]
+    assert api(agent_l3).delete(f"/api/escalation/shifts/{shift_id}/").status_code == 403
+    assert api(manager).delete(f"/api/escalation/shifts/{shift_id}/").status_code == 204
+    assert api(manager).delete(f"/api/escalation/shifts/{shift_id}/").status_code == 404
+
+
+def test_a_shift_for_an_agent_outside_the_tier_or_backwards_is_a_400(
+    agent_l1, agent_l3, manager, api
+):
+    client = api(manager)
+    base = {
+        "tier": 3,
+        "starts_at": T0.isoformat(),
+        "ends_at": (T0 + timedelta(hours=1)).isoformat(),
+    }
+
+    wrong_tier = client.post(
+        "/api/escalation/shifts/", {**base, "agent": agent_l1.pk}, format="json"
+    )
+    backwards = client.post(
+        "/api/escalation/shifts/",
+        {**base, "agent": agent_l3.pk, "ends_at": (T0 - timedelta(hours=1)).isoformat()},
+        format="json",
+    )
+
+    assert (wrong_tier.status_code, backwards.status_code) == (400, 400)
+    assert "agent" in wrong_tier.json()["errors"] and "ends_at" in backwards.json()["errors"]
+    assert not OnCallShift.objects.exists()
+
+
+def test_requesters_see_no_configuration(requester, api):
+    for url in ("/api/escalation/groups/", "/api/escalation/shifts/", "/api/escalation/rules/"):
+        assert api(requester).get(url).status_code == 403
+
+
+def test_only_managers_edit_routing_rules(agent_l2, manager, api):
+    group = SupportGroup.objects.get(tier=Tier.L2)
+    payload = {"name": "Network", "category": CategoryFactory().pk, "target_group": group.pk}
+
+    assert api(agent_l2).post("/api/escalation/rules/", payload, format="json").status_code == 403
+    response = api(manager).post("/api/escalation/rules/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["target_tier"] == Tier.L2  # the group's tier
+    mismatch = api(manager).post(
+        "/api/escalation/rules/", {**payload, "target_tier": 3}, format="json"
+    )
+    assert mismatch.status_code == 400 and "target_tier" in mismatch.json()["errors"]
+    rule_id = response.json()["id"]
+    updated = api(manager).put(
+        f"/api/escalation/rules/{rule_id}/", {"name": "All to L3", "target_tier": 3}, format="json"
+    )
+    assert updated.status_code == 200 and updated.json()["target_group"] is None
+    assert RoutingRule.objects.get().target_tier == Tier.L3
+    assert api(agent_l2).get("/api/escalation/rules/").status_code == 200
+
+
+def test_only_managers_edit_support_groups(agent_l2, manager, requester, api):
+    payload = {"name": "Databases", "tier": 2, "lead": agent_l2.pk, "members": [agent_l2.pk]}
+
+    assert api(agent_l2).post("/api/escalation/groups/", payload, format="json").status_code == 403
+    response = api(manager).post("/api/escalation/groups/", payload, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["members"] == [{"id": agent_l2.pk, "name": agent_l2.name}]
+    duplicate = api(manager).post("/api/escalation/groups/", payload, format="json")
+    assert duplicate.status_code == 400
+    not_agent = api(manager).post(
+        "/api/escalation/groups/",
+        {**payload, "name": "X", "members": [requester.pk]},
+        format="json",
+    )
+    assert not_agent.status_code == 400
