@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tickets",
     "sla",
     "notifications",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Domain ---------------------------------------------------------------------------------
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)
+# Largest monitoring webhook body accepted (Alertmanager groups many alerts in one delivery).
+HELPDESK_INTEGRATIONS_MAX_BYTES = env_int("HELPDESK_INTEGRATIONS_MAX_BYTES", 1024 * 1024)
 
 LOGGING = {
     "version": 1,
