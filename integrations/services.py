@@ -449,7 +449,10 @@ def _title(notice: AlertNotice) -> str:
     if not title:
         title = labels.get("alertname") or notice.fingerprint
         if labels.get("instance"):
-            title = f"{title} on {labels['instance']}"
+            title = _("%(alert)s on %(instance)s") % {
+                "alert": title,
+                "instance": labels["instance"],
+            }
     return " ".join(title.split())[:200]
 
 

@@ -7,6 +7,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from integrations.models import AlertStatus
+
 # Alertmanager's "not set" time is 0001-01-01T00:00:00Z; anything before this means unset.
 EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
 MAX_ALERTS = 1000
@@ -36,7 +38,7 @@ class LabelsField(serializers.DictField):
 
 class AlertmanagerAlertSerializer(serializers.Serializer):
     # Field names are Alertmanager's (camelCase).
-    status = serializers.ChoiceField(choices=["firing", "resolved"])
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
     labels = LabelsField(allow_empty=False)
     annotations = LabelsField(required=False, default=dict)
     startsAt = TimestampField()
@@ -58,7 +60,7 @@ class AlertmanagerWebhookSerializer(serializers.Serializer):
     version = serializers.CharField(required=False)
     groupKey = serializers.CharField(required=False, allow_blank=True)
     truncatedAlerts = serializers.IntegerField(required=False, min_value=0)
-    status = serializers.ChoiceField(choices=["firing", "resolved"])
+    status = serializers.ChoiceField(choices=AlertStatus.choices)
     receiver = serializers.CharField(required=False, allow_blank=True)
     groupLabels = LabelsField(required=False)
     commonLabels = LabelsField(required=False)
