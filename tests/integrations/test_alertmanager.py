@@ -590,3 +590,49 @@ def test_the_endpoints_are_in_the_api_schema(api, agent_l1):
 
 def test_integration_kinds_are_the_two_endpoints():
     assert set(IntegrationKind.values) == {"alertmanager", "events_v2"}
+
+
+def test_a_resolved_firing_reported_firing_again_with_the_same_start_is_a_flap(
+    alertmanager, post_alerts
+):
+    post_alerts(alertmanager.token, payload("alertmanager_firing"))
+    post_alerts(alertmanager.token, payload("alertmanager_resolved"))
+
+    response = post_alerts(alertmanager.token, payload("alertmanager_repeat"))
+
+    assert response.json()["alerts"][0]["outcome"] == "flapped"
+    ticket = incidents_of(alertmanager).get()
+    assert ticket.status == Status.PRIORITIZED
+    alert = MonitoredAlert.objects.get()
+    assert (alert.status, alert.resolved_at, alert.fire_count, alert.flap_count) == (
+        AlertStatus.FIRING,
+        None,
+        2,
+        1,
+    )
+
+
+def test_the_firings_behind_an_incident_newest_first(alertmanager, post_alerts):
+    from integrations.selectors import monitored_alerts_for_ticket
+
+    post_alerts(alertmanager.token, payload("alertmanager_firing"))
+    post_alerts(alertmanager.token, resolved_at("2024-05-06T09:20:00Z"))
+    post_alerts(alertmanager.token, alert_payload(starts_at="2024-05-06T09:29:00Z"))
+    ticket = incidents_of(alertmanager).get()
+
+    firings = list(monitored_alerts_for_ticket(ticket=ticket))
+
+    assert [(f.status, f.flap_count) for f in firings] == [
+        (AlertStatus.FIRING, 1),
+        (AlertStatus.RESOLVED, 0),
+    ]
+
+
+def test_requesters_never_see_monitoring_incidents(alertmanager, post_alerts, api, requester):
+    post_alerts(alertmanager.token, payload("alertmanager_firing"))
+    ticket = incidents_of(alertmanager).get()
+
+    client = api(requester)
+
+    assert client.get("/api/tickets/").json()["results"] == []
+    assert client.get(f"/api/tickets/{ticket.pk}/").status_code == 404
