@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tickets",
     "sla",
     "notifications",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,7 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "tickets.models_choices.Level",
         "PriorityEnum": "tickets.models_choices.Priority",
         "StatusEnum": "tickets.models_choices.Status",
+        "AlertStatusEnum": "integrations.models.AlertStatus",
     },
 }
 
@@ -247,6 +249,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Domain ---------------------------------------------------------------------------------
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)
+# Largest monitoring webhook body accepted (Alertmanager groups many alerts in one delivery).
+HELPDESK_INTEGRATIONS_MAX_BYTES = env_int("HELPDESK_INTEGRATIONS_MAX_BYTES", 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,7 @@ from accounts.api.views import MeView, TokenView
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tickets.api.urls")),
     path("", include("escalation.api.urls")),
+    path("integrations/", include("integrations.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

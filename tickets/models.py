@@ -292,6 +292,35 @@ class Ticket(FSMModelMixin, models.Model):
         self.closure_code = ""
         self.reopen_count += 1
 
+    # System transitions, used only by the monitoring intake (integrations.services), actor None.
+    @transition(
+        field=status,
+        source=[
+            Status.NEW,
+            Status.LOGGED,
+            Status.CATEGORIZED,
+            Status.PRIORITIZED,
+            Status.ESCALATED,
+        ],
+        target=Status.RESOLVED,
+    )
+    def recover(self, *, summary: str, at: datetime) -> None:
+        """The monitored service recovered before an agent took the incident."""
+        self.resolution_summary = summary
+        self.closure_code = ClosureCode.FIXED
+        self.resolved_at = at
+        if self.first_response_at is None:
+            # As with resolve: the summary is the answer to the requester.
+            self.first_response_at = at
+
+    @transition(field=status, source=Status.RESOLVED, target=Status.PRIORITIZED)
+    def relapse(self) -> None:
+        """A recovered incident's alert fires again: back to its tier's queue."""
+        self.resolved_at = None
+        self.closure_code = ""
+        self.resolution_summary = ""
+        self.reopen_count += 1
+
     @transition(field=status, source=ACTIVE_STATES, target=Status.CLOSED)
     def cancel(self, *, code: str, at: datetime) -> None:
         self.closure_code = code

@@ -83,6 +83,13 @@ def _require_agent_at_tier(*, actor: User, ticket: Ticket) -> None:
         )
 
 
+def _require_agent_or_system(*, actor: User | None, ticket: Ticket) -> None:
+    """actor None is the system itself (the monitoring intake triaging an alert): always allowed.
+    Only services that document it accept None; views always pass the signed-in user."""
+    if actor is not None:
+        _require_agent_at_tier(actor=actor, ticket=ticket)
+
+
 def _require_requester_or_agent(*, actor: User, ticket: Ticket) -> None:
     if actor.pk == ticket.requester_id:
         return
@@ -276,26 +283,26 @@ def ticket_create(
 # --- the lifecycle -----------------------------------------------------------------------------
 
 
-def ticket_identify(*, ticket: Ticket, actor: User, kind: str) -> Ticket:
+def ticket_identify(*, ticket: Ticket, actor: User | None, kind: str) -> Ticket:
     if kind not in Kind.values:
         raise DomainError(_("Unknown kind."), field="kind")
     return _transition(
         ticket=ticket,
         actor=actor,
         name="identify",
-        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+        check=lambda t: _require_agent_or_system(actor=actor, ticket=t),
         apply=lambda t: t.identify(kind=kind),
         reroute=True,
     )
 
 
-def ticket_categorize(*, ticket: Ticket, actor: User, category: Category) -> Ticket:
+def ticket_categorize(*, ticket: Ticket, actor: User | None, category: Category) -> Ticket:
     _validate_category(category)
     return _transition(
         ticket=ticket,
         actor=actor,
         name="categorize",
-        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+        check=lambda t: _require_agent_or_system(actor=actor, ticket=t),
         apply=lambda t: t.categorize(category=category),
         reroute=True,
     )
@@ -304,7 +311,7 @@ def ticket_categorize(*, ticket: Ticket, actor: User, category: Category) -> Tic
 def ticket_prioritize(
     *,
     ticket: Ticket,
-    actor: User,
+    actor: User | None,
     impact: str,
     urgency: str,
     override: int | None = None,
@@ -316,7 +323,7 @@ def ticket_prioritize(
         actor=actor,
         name="prioritize",
         reason=reason,
-        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+        check=lambda t: _require_agent_or_system(actor=actor, ticket=t),
         apply=lambda t: t.prioritize(
             impact=impact, urgency=urgency, override=override, reason=reason
         ),
@@ -327,7 +334,7 @@ def ticket_prioritize(
 def ticket_triage(
     *,
     ticket: Ticket,
-    actor: User,
+    actor: User | None,
     kind: str,
     category: Category,
     impact: str,
@@ -338,6 +345,7 @@ def ticket_triage(
     """identify + categorize + prioritize in one transaction, each its own event.
 
     Steps already done are skipped, so triage also finishes a half-triaged ticket.
+    actor None: the system triages (a monitoring alert, with impact/urgency from its rules).
     """
     if kind not in Kind.values:
         raise DomainError(_("Unknown kind."), field="kind")
@@ -345,7 +353,7 @@ def ticket_triage(
     _validate_priority_input(impact=impact, urgency=urgency, override=override, reason=reason)
     with transaction.atomic():
         locked = _lock(ticket)
-        _require_agent_at_tier(actor=actor, ticket=locked)
+        _require_agent_or_system(actor=actor, ticket=locked)
         if locked.status not in (Status.NEW, Status.LOGGED, Status.CATEGORIZED):
             raise_not_allowed(locked, "triage")
         if locked.status == Status.NEW:
@@ -521,6 +529,35 @@ def ticket_resolve(*, ticket: Ticket, actor: User, summary: str, code: str) -> T
         check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
         apply=lambda t: t.resolve(summary=summary, code=code, at=now),
         at=now,
+    )
+
+
+def ticket_recover(*, ticket: Ticket, summary: str, at: datetime | None = None) -> Ticket:
+    """The system resolves an incident whose monitored service recovered (actor None).
+
+    Only for the monitoring intake, and only before an agent has taken the incident (the FSM
+    refuses in_diagnosis and on_hold)."""
+    at = at or timezone.now()
+    return _transition(
+        ticket=ticket,
+        actor=None,
+        name="recover",
+        reason=summary,
+        apply=lambda t: t.recover(summary=summary, at=at),
+        at=at,
+    )
+
+
+def ticket_relapse(*, ticket: Ticket, reason: str) -> Ticket:
+    """The system puts a recovered incident back in its tier's queue: its alert fired again
+    (actor None). A new resolution cycle starts, as with reopen."""
+    return _transition(
+        ticket=ticket,
+        actor=None,
+        name="relapse",
+        reason=reason,
+        reason_is_internal=True,
+        apply=lambda t: t.relapse(),
     )
 
 
