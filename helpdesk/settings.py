@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tickets",
     "sla",
     "notifications",
+    "breaches",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-flush-outbox": {
         "task": "notifications.tasks.flush_outbox",
         "schedule": timedelta(seconds=env_int("HELPDESK_OUTBOX_SWEEP_SECONDS", 30)),
+    },
+    # The 72-hour GDPR art. 33 clock of the breach register: warnings at 24/48/60 h, breach at 72 h.
+    "breaches-sweep-clocks": {
+        "task": "breaches.tasks.sweep_breach_clocks",
+        "schedule": timedelta(seconds=60),
     },
 }
 

@@ -8,6 +8,7 @@ from accounts.api.views import MeView, TokenView
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tickets.api.urls")),
+    path("", include("breaches.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -19,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/", include(api_urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
+    path("", include("breaches.urls")),
     path("", include("tickets.urls")),
 ]
 if settings.DEBUG:

@@ -14,6 +14,12 @@ class NotificationKind(models.TextChoices):
     STATUS_CHANGED = "status_changed", _("Ticket status changed")
     ASSIGNED = "assigned", _("Ticket assigned to you")
     RAISED_TO_MANAGER = "raised_to_manager", _("Ticket raised to management")
+    BREACH_FLAGGED = "breach_flagged", _("Suspected data breach flagged")
+    BREACH_CLOCK_WARNING = (
+        "breach_clock_warning",
+        _("Data-breach notification deadline approaching"),
+    )
+    BREACH_CLOCK_OVERDUE = "breach_clock_overdue", _("Data-breach notification deadline passed")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:

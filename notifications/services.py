@@ -27,6 +27,10 @@ SUBJECTS = {
     NotificationKind.STATUS_CHANGED: _("[%(reference)s] Your ticket is now %(status)s"),
     NotificationKind.ASSIGNED: _("[%(reference)s] Assigned to you: %(title)s"),
     NotificationKind.RAISED_TO_MANAGER: _("[%(reference)s] Raised to management: %(title)s"),
+    # Breach emails name no ticket and no detail: only a link to the restricted register.
+    NotificationKind.BREACH_FLAGGED: _("A suspected data breach has been flagged"),
+    NotificationKind.BREACH_CLOCK_WARNING: _("A data-breach notification deadline is approaching"),
+    NotificationKind.BREACH_CLOCK_OVERDUE: _("A data-breach notification deadline has passed"),
 }
 
 
