@@ -202,3 +202,21 @@ def test_the_task_sweeps_with_the_current_time(open_breach):
     with time_machine.travel(T0 + 49 * H, tick=False):
         assert sweep_breach_clocks() == 1
     assert _thresholds(open_breach) == [48]
+
+
+def test_clock_emails_say_the_hours_and_link_only(open_breach, security_officer):
+    from django.core import mail
+
+    from notifications.services import notification_deliver
+
+    services.breach_clock_sweep(now=T0 + 48 * H)
+    services.breach_clock_sweep(now=T0 + 72 * H)
+    for notification in Notification.objects.filter(kind__startswith="breach_clock").order_by("id"):
+        assert notification_deliver(notification_id=notification.pk)
+
+    warning, overdue = mail.outbox
+    assert "48 hours have passed" in warning.body and "24 hours remain" in warning.body
+    assert "72 hours" in overdue.body and "deadline has passed" in overdue.subject
+    for message in (warning, overdue):
+        assert f"/breaches/{open_breach.pk}/" in message.body
+        assert "Leak" not in message.body and open_breach.title not in message.body
