@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "sla",
     "notifications",
     "integrations",
+    "breaches",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +245,11 @@ CELERY_BEAT_SCHEDULE = {
     "escalation-resume-held-for-calls": {
         "task": "escalation.tasks.resume_held_for_calls",
         "schedule": timedelta(seconds=env_int("HELPDESK_CALL_HOLD_SWEEP_SECONDS", 60)),
+    },
+    # The 72-hour GDPR art. 33 clock of the breach register: warnings at 24/48/60 h, breach at 72 h.
+    "breaches-sweep-clocks": {
+        "task": "breaches.tasks.sweep_breach_clocks",
+        "schedule": timedelta(seconds=60),
     },
 }
 

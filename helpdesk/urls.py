@@ -10,6 +10,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tickets.api.urls")),
     path("", include("escalation.api.urls")),
     path("integrations/", include("integrations.api.urls")),
+    path("", include("breaches.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -22,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("escalation/", include("escalation.urls")),
+    path("", include("breaches.urls")),
     path("", include("tickets.urls")),
 ]
 if settings.DEBUG:

@@ -17,6 +17,12 @@ class NotificationKind(models.TextChoices):
     ONCALL_PAGE = "oncall_page", _("On-call page")
     CALL_INVITATION = "call_invitation", _("Call invitation")
     CALL_CANCELLED = "call_cancelled", _("Call cancelled")
+    BREACH_FLAGGED = "breach_flagged", _("Suspected data breach flagged")
+    BREACH_CLOCK_WARNING = (
+        "breach_clock_warning",
+        _("Data-breach notification deadline approaching"),
+    )
+    BREACH_CLOCK_OVERDUE = "breach_clock_overdue", _("Data-breach notification deadline passed")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:

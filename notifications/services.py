@@ -34,6 +34,10 @@ SUBJECTS = {
     NotificationKind.ONCALL_PAGE: _("[%(reference)s] P1 — you are on call: %(title)s"),
     NotificationKind.CALL_INVITATION: _("[%(reference)s] Call with support: %(title)s"),
     NotificationKind.CALL_CANCELLED: _("[%(reference)s] Call cancelled: %(title)s"),
+    # Breach emails name no ticket and no detail: only a link to the restricted register.
+    NotificationKind.BREACH_FLAGGED: _("A suspected data breach has been flagged"),
+    NotificationKind.BREACH_CLOCK_WARNING: _("A data-breach notification deadline is approaching"),
+    NotificationKind.BREACH_CLOCK_OVERDUE: _("A data-breach notification deadline has passed"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,15 @@ def ticket_visibility(*, user: User) -> Q | None:
         if user.organisation_id and user.organisation.share_tickets:  # type: ignore[union-attr]
             own |= Q(organisation_id=user.organisation_id)
         return own
-    return Q(pk__in=[])  # security officers reach tickets through the breach register
+    if user.role == Role.SECURITY_OFFICER:
+        return _linked_to_a_breach()  # security officers read the tickets linked to a breach
+    return Q(pk__in=[])
+
+
+def _linked_to_a_breach() -> Q:
+    # EXISTS rather than a join: a ticket linked to two breaches is still one row.
+    links = Ticket.breaches.through.objects.filter(ticket_id=OuterRef("pk"))  # type: ignore[attr-defined]
+    return Q(Exists(links))
 
 
 def tickets_visible_to(*, user: User) -> QuerySet[Ticket]:
@@ -45,6 +53,16 @@ def ticket_get_for_user(*, user: User, ticket_id: int) -> Ticket:
             .select_related("requester", "assignee", "category__parent", "organisation")
             .get(pk=ticket_id)
         )
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("No such ticket.")) from None
+
+
+def ticket_get_for_breach_link(*, user: User, ticket_id: int) -> Ticket:
+    """A ticket a security officer links to a breach (they read it from then on); else 404."""
+    if not (user.is_authenticated and user.is_active and user.role == Role.SECURITY_OFFICER):
+        raise Http404(_("No such ticket."))
+    try:
+        return Ticket.objects.get(pk=ticket_id)
     except (Ticket.DoesNotExist, ValueError, TypeError):
         raise Http404(_("No such ticket.")) from None
 

@@ -83,7 +83,18 @@ def _http(method: str, url: str, body: Any = None) -> int:
 
 
 @pytest.fixture
-def alertmanager_url(request, live_server, alertmanager, tmp_path) -> str:
+def default_rules():
+    """The rules the data migration installs; a flush by an earlier transactional test on this
+    worker may have removed them."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("integrations.migrations.0002_default_rules").add_rules(apps, None)
+
+
+@pytest.fixture
+def alertmanager_url(request, live_server, alertmanager, default_rules, tmp_path) -> str:
     port = _free_port()
     config = tmp_path / "alertmanager.yml"
     config.write_text(

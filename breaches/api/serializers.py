@@ -1,0 +1,190 @@
+from rest_framework import serializers
+
+from breaches.models import (
+    AuthorityNotification,
+    Breach,
+    BreachAttachment,
+    BreachAuditEntry,
+    BreachClockEvent,
+    BreachNote,
+    SubjectsDecision,
+    SubjectsExemption,
+)
+from breaches.services import EDITABLE_FIELDS
+from tickets.api.serializers import UserRefSerializer
+
+
+class BreachListSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    reporter = UserRefSerializer(read_only=True)
+    nature = serializers.ListField(child=serializers.CharField(), source="nature_labels")
+    first_notified_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Breach
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "status",
+            "reporter",
+            "aware_at",
+            "notify_due_at",
+            "clock_stopped_at",
+            "clock_level",
+            "nature",
+            "risk_level",
+            "authority_decision",
+            "first_notified_at",
+            "subjects_decision",
+            "created_at",
+        ]
+
+
+class TicketRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField()
+
+
+class AuthorityNotificationSerializer(serializers.ModelSerializer):
+    recorded_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = AuthorityNotification
+        fields = [
+            "id",
+            "phase",
+            "notified_at",
+            "authority",
+            "reference",
+            "summary",
+            "recorded_by",
+            "created_at",
+        ]
+
+
+class ClockEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BreachClockEvent
+        fields = ["threshold_hours", "due_at", "recorded_at"]
+
+
+class BreachDetailSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    reporter = UserRefSerializer(read_only=True)
+    tickets = TicketRefSerializer(many=True, read_only=True)
+    authority_notifications = AuthorityNotificationSerializer(many=True, read_only=True)
+    clock_events = ClockEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Breach
+        fields = [
+            "id",
+            "reference",
+            "reporter",
+            *EDITABLE_FIELDS,
+            "tickets",
+            "notify_due_at",
+            "clock_level",
+            "clock_stopped_at",
+            "clock_events",
+            "authority_decision",
+            "authority_decision_reason",
+            "late_reason",
+            "authority_notifications",
+            "subjects_decision",
+            "subjects_exemption",
+            "subjects_decision_reason",
+            "subjects_communicated_at",
+            "subjects_communication",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class BreachUpdateSerializer(serializers.ModelSerializer):
+    """The editable register fields; validation of the rules is in the service."""
+
+    class Meta:
+        model = Breach
+        fields = EDITABLE_FIELDS
+        extra_kwargs = {"aware_at": {"required": False}}
+
+
+class BreachCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    aware_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    detected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class FlagSerializer(serializers.Serializer):
+    ticket = serializers.IntegerField()
+    description = serializers.CharField(allow_blank=True)
+
+
+class TicketLinkSerializer(serializers.Serializer):
+    ticket = serializers.IntegerField()
+
+
+class NotifyAuthoritySerializer(serializers.Serializer):
+    notified_at = serializers.DateTimeField()
+    authority = serializers.CharField(max_length=200, required=False, default="AEPD")
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    late_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NotNotifyingSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class SubjectsDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=SubjectsDecision.choices)
+    exemption = serializers.ChoiceField(
+        choices=SubjectsExemption.choices, required=False, allow_blank=True, default=""
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SubjectsCommunicationSerializer(serializers.Serializer):
+    communicated_at = serializers.DateTimeField()
+    communication = serializers.CharField(allow_blank=True)
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = BreachNote
+        fields = ["id", "author", "body", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = UserRefSerializer(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BreachAttachment
+        fields = [
+            "id",
+            "filename",
+            "content_type",
+            "size",
+            "uploaded_by",
+            "created_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, obj: BreachAttachment) -> str:
+        return f"/breaches/{obj.breach_id}/evidence/{obj.pk}/"
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = BreachAuditEntry
+        fields = ["id", "actor", "created_at", "action", "changes"]

@@ -1,0 +1,123 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from breaches.models import Breach, SubjectsDecision, SubjectsExemption
+from breaches.services import EDITABLE_FIELDS
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+DATETIME_WIDGETS: dict[str, forms.Widget] = {
+    "occurred_at": DateTimeInput(),
+    "detected_at": DateTimeInput(),
+    "aware_at": DateTimeInput(),
+}
+
+
+class BreachForm(forms.ModelForm):
+    """The register fields; the service validates the rules and audits each change."""
+
+    class Meta:
+        model = Breach
+        fields = EDITABLE_FIELDS
+        widgets = {
+            **DATETIME_WIDGETS,
+            **{
+                name: forms.Textarea(attrs={"rows": 3})
+                for name in [
+                    "description",
+                    "subject_categories",
+                    "data_categories",
+                    "special_categories",
+                    "likely_consequences",
+                    "risk_reasoning",
+                    "containment_measures",
+                    "remedial_measures",
+                    "dpo_contact",
+                    "processor_involved",
+                ]
+            },
+        }
+
+
+class BreachCreateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    aware_at = forms.DateTimeField(
+        label=_("Became aware at"),
+        required=False,
+        widget=DateTimeInput(),
+        help_text=_("Starts the 72-hour clock. Empty means now."),
+    )
+    detected_at = forms.DateTimeField(
+        label=_("Detected at"), required=False, widget=DateTimeInput()
+    )
+
+
+class FlagForm(forms.Form):
+    description = forms.CharField(
+        label=_("What happened?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Which personal data, and how it was exposed, altered or lost."),
+    )
+
+
+class NotifyAuthorityForm(forms.Form):
+    notified_at = forms.DateTimeField(label=_("Notified at"), widget=DateTimeInput())
+    authority = forms.CharField(label=_("Authority"), max_length=200, initial="AEPD")
+    reference = forms.CharField(label=_("Authority reference"), max_length=100, required=False)
+    summary = forms.CharField(
+        label=_("What was communicated"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    late_reason = forms.CharField(
+        label=_("Reasons for the delay (required after 72 hours)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class NotNotifyingForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the authority is not notified"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class SubjectsDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[c for c in SubjectsDecision.choices if c[0] != SubjectsDecision.PENDING],
+    )
+    exemption = forms.ChoiceField(
+        label=_("Exemption used"),
+        choices=[("", "—"), *SubjectsExemption.choices],
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("Reasoning"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class SubjectsCommunicationForm(forms.Form):
+    communicated_at = forms.DateTimeField(label=_("Told at"), widget=DateTimeInput())
+    communication = forms.CharField(
+        label=_("How and what they were told"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+
+
+class LinkTicketForm(forms.Form):
+    ticket = forms.CharField(label=_("Ticket reference"), max_length=30)

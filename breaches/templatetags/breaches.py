@@ -1,0 +1,26 @@
+from typing import Any
+
+from django import template
+
+from breaches.forms import FlagForm
+from breaches.selectors import breach_can_read, ticket_breaches_for_user, ticket_is_flagged
+
+register = template.Library()
+
+
+@register.simple_tag
+def ticket_breach_panel(ticket: Any, user: Any) -> dict[str, Any]:
+    """What the ticket page shows about breaches: the links for those who may read the
+    register, the flag form for agents, nothing for anyone else."""
+    if user is None or not user.is_authenticated:
+        return {"breaches": [], "can_flag": False, "flagged": False}
+    if breach_can_read(user=user):
+        return {"breaches": ticket_breaches_for_user(user=user, ticket=ticket), "can_flag": False}
+    if user.is_agent:
+        return {
+            "breaches": [],
+            "can_flag": True,
+            "flagged": ticket_is_flagged(ticket=ticket),
+            "form": FlagForm(),
+        }
+    return {"breaches": [], "can_flag": False, "flagged": False}

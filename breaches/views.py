@@ -1,0 +1,323 @@
+"""HTML pages of the breach register: security officers write, managers read, others 404."""
+
+import csv
+from collections.abc import Callable
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from breaches import forms, selectors, services
+from breaches.models import Breach
+from helpdesk.errors import DomainError
+from tickets.selectors import parse_reference, ticket_get_for_breach_link
+
+ACTION_FORMS: dict[str, type[django_forms.Form]] = {
+    "notify": forms.NotifyAuthorityForm,
+    "not_notifying": forms.NotNotifyingForm,
+    "subjects_decision": forms.SubjectsDecisionForm,
+    "subjects_communication": forms.SubjectsCommunicationForm,
+    "note": forms.NoteForm,
+    "evidence": forms.EvidenceForm,
+    "link_ticket": forms.LinkTicketForm,
+}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _require_reader(request: HttpRequest) -> None:
+    if not selectors.breach_can_read(user=_user(request)):
+        raise Http404(_("No such page."))
+
+
+def _require_officer(request: HttpRequest) -> None:
+    _require_reader(request)
+    if not selectors.breach_can_change(user=_user(request)):
+        raise PermissionDenied(
+            _("Managers read the breach register; only security officers change it.")
+        )
+
+
+@login_required
+@require_GET
+def breach_list(request: HttpRequest) -> HttpResponse:
+    _require_reader(request)
+    breaches = selectors.breach_list(
+        user=_user(request),
+        status=request.GET.get("status", ""),
+        search=request.GET.get("q", "")[:200],
+    )[:200]
+    return render(
+        request,
+        "breaches/list.html",
+        {
+            "breaches": breaches,
+            "can_change": selectors.breach_can_change(user=_user(request)),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def breach_create(request: HttpRequest) -> HttpResponse:
+    _require_officer(request)
+    form = forms.BreachCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            breach = services.breach_create(actor=_user(request), **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The breach record is open; the clock is running."))
+            return redirect("breach-detail", breach_id=breach.pk)
+    return render(
+        request, "breaches/create.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _render_detail(
+    request: HttpRequest, breach: Breach, bound: dict[str, django_forms.Form] | None = None
+) -> HttpResponse:
+    can_change = selectors.breach_can_change(user=_user(request))
+    action_forms = {}
+    if can_change:
+        action_forms = {name: cls() for name, cls in ACTION_FORMS.items()}
+        action_forms["notify"].initial = {
+            "notified_at": timezone.localtime().replace(second=0, microsecond=0)
+        }
+        action_forms.update(bound or {})
+    return render(
+        request,
+        "breaches/detail.html",
+        {
+            "breach": breach,
+            "history": selectors.breach_history(breach=breach),
+            "can_change": can_change,
+            "forms": action_forms,
+            "now": timezone.now(),
+        },
+        status=400 if bound else 200,
+    )
+
+
+@login_required
+@require_GET
+def breach_detail(request: HttpRequest, breach_id: int) -> HttpResponse:
+    breach = selectors.breach_detail(user=_user(request), breach_id=breach_id)
+    return _render_detail(request, breach)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def breach_edit(request: HttpRequest, breach_id: int) -> HttpResponse:
+    breach = selectors.breach_get_for_user(user=_user(request), breach_id=breach_id)
+    _require_officer(request)
+    form = forms.BreachForm(request.POST or None, instance=breach)
+    if request.method == "POST" and form.is_valid():
+        values = {field: form.cleaned_data[field] for field in form.changed_data}
+        try:
+            # A fresh instance: the form's one has been mutated by validation.
+            fresh = selectors.breach_get_for_user(user=_user(request), breach_id=breach_id)
+            services.breach_update(breach=fresh, actor=_user(request), **values)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("breach-detail", breach_id=breach.pk)
+    return render(
+        request,
+        "breaches/edit.html",
+        {"form": form, "breach": breach},
+        status=400 if form.errors else 200,
+    )
+
+
+def _run_action(user: User, breach: Breach, name: str, data: dict[str, Any]) -> str:
+    """Call the one service behind an action form; returns the success message."""
+    runners: dict[str, Callable[[], object]] = {
+        "notify": lambda: services.breach_notify_authority(breach=breach, actor=user, **data),
+        "not_notifying": lambda: services.breach_decide_not_to_notify(
+            breach=breach, actor=user, reason=data["reason"]
+        ),
+        "subjects_decision": lambda: services.breach_decide_subjects(
+            breach=breach, actor=user, **data
+        ),
+        "subjects_communication": lambda: services.breach_record_subjects_communication(
+            breach=breach, actor=user, **data
+        ),
+        "note": lambda: services.breach_add_note(breach=breach, actor=user, body=data["body"]),
+        "evidence": lambda: services.breach_add_evidence(
+            breach=breach, actor=user, files=[data["file"]]
+        ),
+        "link_ticket": lambda: _link(user=user, breach=breach, reference=data["ticket"]),
+    }
+    runners[name]()
+    return _("Saved.")
+
+
+def _link(*, user: User, breach: Breach, reference: str) -> None:
+    ticket_id = parse_reference(reference)
+    if ticket_id is None:
+        raise DomainError(_("Enter a ticket reference such as INC-000123."), field="ticket")
+    try:
+        ticket = ticket_get_for_breach_link(user=user, ticket_id=ticket_id)
+    except Http404:
+        raise DomainError(_("No such ticket."), field="ticket") from None
+    services.breach_link_ticket(breach=breach, actor=user, ticket=ticket)
+
+
+@login_required
+@require_POST
+def breach_action(request: HttpRequest, breach_id: int, name: str) -> HttpResponse:
+    breach = selectors.breach_get_for_user(user=_user(request), breach_id=breach_id)
+    _require_officer(request)
+    if name not in ACTION_FORMS:
+        raise Http404
+    form = ACTION_FORMS[name](request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            message = _run_action(_user(request), breach, name, dict(form.cleaned_data))
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, message)
+            return redirect("breach-detail", breach_id=breach.pk)
+    detail = selectors.breach_detail(user=_user(request), breach_id=breach_id)
+    return _render_detail(request, detail, bound={name: form})
+
+
+@login_required
+@require_GET
+def breach_evidence_download(
+    request: HttpRequest, breach_id: int, attachment_id: int
+) -> FileResponse:
+    attachment = selectors.breach_attachment_for_user(
+        user=_user(request), breach_id=breach_id, attachment_id=attachment_id
+    )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type="application/octet-stream",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def breach_export(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """One breach as a printable document with the fields the AEPD notification form asks."""
+    breach = selectors.breach_detail(user=_user(request), breach_id=breach_id)
+    lang = request.GET.get("lang", "")
+    if lang not in ("en", "es"):
+        lang = translation.get_language() or "en"
+    with translation.override(lang):
+        return render(
+            request,
+            "breaches/export.html",
+            {"breach": breach, "lang": lang, "now": timezone.now()},
+        )
+
+
+CSV_INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A spreadsheet must never run a formula that came from the register's text.
+    return f"'{text}" if text.startswith(CSV_INJECTION_PREFIXES) else text
+
+
+@login_required
+@require_GET
+def breach_register_csv(request: HttpRequest) -> HttpResponse:
+    _require_reader(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="breach-register.csv"'
+    response["Cache-Control"] = "private, no-store"
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("reference"),
+            _("title"),
+            _("status"),
+            _("became aware at"),
+            _("notify the authority by"),
+            _("first notified at"),
+            _("authority notification"),
+            _("late"),
+            _("nature"),
+            _("risk level"),
+            _("approximate number of people affected"),
+            _("approximate number of records affected"),
+            _("telling the people affected"),
+            _("linked tickets"),
+        ]
+    )
+    now = timezone.now()
+    for breach in selectors.breach_register_rows(user=_user(request)):
+        first = getattr(breach, "first_notified_at", None)
+        writer.writerow(
+            [
+                _cell(value)
+                for value in [
+                    breach.reference,
+                    breach.title,
+                    breach.get_status_display(),
+                    breach.aware_at.isoformat(),
+                    breach.notify_due_at.isoformat(),
+                    first.isoformat() if first else "",
+                    breach.get_authority_decision_display(),
+                    _("yes") if breach.is_overdue(now=now) else _("no"),
+                    " / ".join(breach.nature_labels),
+                    breach.get_risk_level_display(),
+                    breach.subjects_approx,
+                    breach.records_approx,
+                    breach.get_subjects_decision_display(),
+                    getattr(breach, "ticket_count", 0),
+                ]
+            ]
+        )
+    return response
+
+
+@login_required
+@require_POST
+def ticket_flag(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The "flag as suspected data breach" form on the ticket page."""
+    ticket = selectors.ticket_for_flagging(user=_user(request), ticket_id=ticket_id)
+    form = forms.FlagForm(request.POST)
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    if not form.is_valid():
+        messages.error(request, _("Say briefly what happened before flagging."))
+        return redirect(next_url)
+    try:
+        services.breach_flag_ticket(
+            ticket=ticket, actor=_user(request), description=form.cleaned_data["description"]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Reported to the security officers as a suspected data breach.")
+        )
+    return redirect(next_url)

@@ -1,0 +1,57 @@
+"""Two sweeps at once on PostgreSQL: each threshold is recorded and notified exactly once."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+
+from breaches import services
+from breaches.models import BreachClockEvent
+from notifications.models import Notification
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
+]
+
+
+def _run_at_once(*actions):
+    barrier = threading.Barrier(len(actions))
+    results: list[object] = [None] * len(actions)
+
+    def run(index, action):
+        try:
+            barrier.wait()
+            results[index] = action()
+        except Exception as exc:  # collected for the assertions
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_two_sweeps_at_once_record_each_threshold_once(security_officer):
+    breaches = [
+        services.breach_create(actor=security_officer, title=f"Breach {n}") for n in range(5)
+    ]
+    now = breaches[0].aware_at + timedelta(hours=49)
+
+    results = _run_at_once(
+        lambda: services.breach_clock_sweep(now=now, batch_size=2),
+        lambda: services.breach_clock_sweep(now=now, batch_size=2),
+    )
+
+    assert all(isinstance(r, int) for r in results), results
+    assert sum(results) == 5  # type: ignore[arg-type]
+    assert BreachClockEvent.objects.count() == 5
+    assert set(BreachClockEvent.objects.values_list("threshold_hours", flat=True)) == {48}
+    assert Notification.objects.filter(kind="breach_clock_warning").count() == 5
+    # And again: nothing new.
+    assert services.breach_clock_sweep(now=now) == 0

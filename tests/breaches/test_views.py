@@ -1,0 +1,125 @@
+"""The HTML pages: forms call the services, rule errors come back as form errors (never a 500)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from breaches.models import AuthorityDecision, Breach, BreachAuditEntry
+from tests.breaches.conftest import T0
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def officer_client(client, security_officer):
+    client.force_login(security_officer)
+    return client
+
+
+def test_create_page_opens_a_record(officer_client, at_t0):
+    response = officer_client.post("/breaches/new/", {"title": "Lost laptop"})
+
+    breach = Breach.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/breaches/{breach.pk}/"
+    assert breach.aware_at == T0
+
+
+def test_create_page_refuses_a_future_awareness(officer_client, at_t0):
+    response = officer_client.post("/breaches/new/", {"title": "x", "aware_at": "2030-01-01T10:00"})
+
+    assert response.status_code == 400
+    assert "cannot be in the future" in response.content.decode()
+    assert not Breach.objects.exists()
+
+
+def test_edit_page_saves_only_what_changed(officer_client, breach):
+    page = officer_client.get(f"/breaches/{breach.pk}/edit/")
+    form = page.context["form"]
+    data = {
+        name: ("" if value is None else value)
+        for name, value in ((f.name, f.value()) for f in form)
+        if value not in (False,)
+    }
+    data.update({"risk_level": "high", "subjects_approx": "40", "is_confidentiality": "on"})
+
+    response = officer_client.post(f"/breaches/{breach.pk}/edit/", data)
+
+    assert response.status_code == 302, response.context["form"].errors
+    entry = BreachAuditEntry.objects.latest("id")
+    assert set(entry.changes) == {"risk_level", "subjects_approx", "is_confidentiality"}
+
+
+def test_late_notification_form_needs_the_reasons(at_t0, officer_client, breach):
+    url = f"/breaches/{breach.pk}/actions/notify/"
+    late = {"notified_at": "2026-03-05T17:00", "authority": "AEPD"}  # T0 + 80 h
+    at_t0.move_to(T0 + timedelta(hours=81))
+
+    response = officer_client.post(url, late)
+
+    assert response.status_code == 400
+    assert "give the reasons for the delay" in response.content.decode()
+    response = officer_client.post(url, {**late, "late_reason": "Told late by the processor"})
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.clock_stopped_at == T0 + timedelta(hours=80)
+
+
+def test_notify_form_refuses_a_future_time(at_t0, officer_client, breach):
+    response = officer_client.post(
+        f"/breaches/{breach.pk}/actions/notify/",
+        {"notified_at": "2099-01-01T00:00", "authority": "AEPD"},
+    )
+    assert response.status_code == 400
+    assert "cannot be in the future" in response.content.decode()
+    assert not breach.authority_notifications.exists()
+
+
+def test_note_and_evidence_forms(officer_client, breach):
+    assert (
+        officer_client.post(f"/breaches/{breach.pk}/actions/note/", {"body": "Hi"}).status_code
+        == 302
+    )
+    response = officer_client.post(
+        f"/breaches/{breach.pk}/actions/evidence/",
+        {"file": SimpleUploadedFile("evil.exe", b"MZ")},
+    )
+    assert response.status_code == 400
+    assert "are not accepted" in response.content.decode()
+    response = officer_client.post(
+        f"/breaches/{breach.pk}/actions/evidence/", {"file": SimpleUploadedFile("log.txt", b"x")}
+    )
+    assert response.status_code == 302
+    assert breach.attachments.get().filename == "log.txt"
+
+
+def test_not_notifying_form(officer_client, breach):
+    response = officer_client.post(
+        f"/breaches/{breach.pk}/actions/not_notifying/", {"reason": "Encrypted"}
+    )
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.authority_decision == AuthorityDecision.NOT_NOTIFIED
+
+
+def test_link_ticket_form_takes_a_reference(officer_client, breach, make_ticket):
+    other = make_ticket()
+    response = officer_client.post(
+        f"/breaches/{breach.pk}/actions/link_ticket/", {"ticket": other.reference}
+    )
+    assert response.status_code == 302
+    assert breach.tickets.filter(pk=other.pk).exists()
+    response = officer_client.post(
+        f"/breaches/{breach.pk}/actions/link_ticket/", {"ticket": "nonsense"}
+    )
+    assert response.status_code == 400
+
+
+def test_unknown_action_is_404(officer_client, breach):
+    assert officer_client.post(f"/breaches/{breach.pk}/actions/delete/", {}).status_code == 404
+
+
+def test_agent_cannot_post_actions(client, agent_l1, breach):
+    client.force_login(agent_l1)
+    assert client.post(f"/breaches/{breach.pk}/actions/note/", {"body": "x"}).status_code == 404
+    assert not breach.notes.exists()
