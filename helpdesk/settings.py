@@ -203,6 +203,10 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Helpdesk <helpdesk@localhost>")
+# Where requesters' replies go (the mailbox that inbound mail polls); empty: the From address.
+HELPDESK_REPLY_TO = env_str("HELPDESK_REPLY_TO", "")
+# The domain of our Message-IDs (mail threading); empty: the domain of DEFAULT_FROM_EMAIL.
+HELPDESK_MAIL_DOMAIN = env_str("HELPDESK_MAIL_DOMAIN", "")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")

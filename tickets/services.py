@@ -171,15 +171,20 @@ def _transition(
 
 def _notify_transition(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
     if event.to_status in REQUESTER_NOTIFIED_STATES and event.from_status != event.to_status:
+        shows_summary = event.to_status == Status.RESOLVED or event.transition == "cancel"
         notification_enqueue(
             recipient=ticket.requester,
             kind=NotificationKind.STATUS_CHANGED,
             ticket=ticket,
             cause=f"event:{event.pk}",
             context={
-                "summary": ticket.resolution_summary if event.to_status == Status.RESOLVED else ""
+                "to_status": event.to_status,
+                "summary": ticket.resolution_summary if shows_summary else "",
+                "reason": "" if event.reason_is_internal else event.reason,
             },
         )
+    if event.transition == "escalate":
+        _notify_tier_of_escalation(ticket=ticket, event=event, actor=actor)
     new_assignee = ticket.assignee
     if (
         new_assignee is not None
@@ -192,6 +197,26 @@ def _notify_transition(*, ticket: Ticket, event: TicketEvent, actor: User | None
             kind=NotificationKind.ASSIGNED,
             ticket=ticket,
             cause=f"event:{event.pk}",
+        )
+
+
+def _notify_tier_of_escalation(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
+    """Every active agent of the tier the ticket was escalated to hears of it (reason included:
+    they are staff)."""
+    agents = (
+        User.objects.filter(support_groups__tier=ticket.tier, role=Role.AGENT, is_active=True)
+        .distinct()
+        .order_by("pk")
+    )
+    for agent in agents:
+        if actor is not None and agent.pk == actor.pk:
+            continue
+        notification_enqueue(
+            recipient=agent,
+            kind=NotificationKind.ESCALATED_TO_TIER,
+            ticket=ticket,
+            cause=f"event:{event.pk}",
+            context={"reason": event.reason},
         )
 
 
@@ -632,6 +657,7 @@ def comment_create(
                 kind=NotificationKind.PUBLIC_REPLY,
                 ticket=locked,
                 cause=f"comment:{comment.pk}",
+                context={"comment_id": str(comment.pk)},
             )
     return comment
 
@@ -647,6 +673,7 @@ def _after_requester_reply(*, ticket: Ticket, actor: User, comment: Comment) -> 
             kind=NotificationKind.REQUESTER_REPLIED,
             ticket=ticket,
             cause=f"comment:{comment.pk}",
+            context={"comment_id": str(comment.pk)},
         )
 
 
