@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "tickets",
     "sla",
     "notifications",
+    "mailin",
+    "incidents",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +210,21 @@ HELPDESK_REPLY_TO = env_str("HELPDESK_REPLY_TO", "")
 # The domain of our Message-IDs (mail threading); empty: the domain of DEFAULT_FROM_EMAIL.
 HELPDESK_MAIL_DOMAIN = env_str("HELPDESK_MAIL_DOMAIN", "")
 
+# --- Inbound email (email to ticket): an IMAP mailbox polled by Celery beat --------------------
+HELPDESK_IMAP_HOST = env_str("HELPDESK_IMAP_HOST", "")  # empty: inbound mail is disabled
+HELPDESK_IMAP_PORT = env_int("HELPDESK_IMAP_PORT", 993)
+HELPDESK_IMAP_USER = env_str("HELPDESK_IMAP_USER", "")
+HELPDESK_IMAP_PASSWORD = env_str("HELPDESK_IMAP_PASSWORD", "")
+HELPDESK_IMAP_TLS = env_str("HELPDESK_IMAP_TLS", "ssl").strip().lower()
+if HELPDESK_IMAP_TLS not in {"ssl", "starttls", "none"}:
+    raise ImproperlyConfigured("HELPDESK_IMAP_TLS must be ssl, starttls or none")
+HELPDESK_IMAP_FOLDER = env_str("HELPDESK_IMAP_FOLDER", "INBOX")
+HELPDESK_IMAP_PROCESSED_FOLDER = env_str("HELPDESK_IMAP_PROCESSED_FOLDER", "helpdesk-processed")
+HELPDESK_IMAP_FAILED_FOLDER = env_str("HELPDESK_IMAP_FAILED_FOLDER", "helpdesk-failed")
+HELPDESK_IMAP_POLL_SECONDS = env_int("HELPDESK_IMAP_POLL_SECONDS", 60)
+HELPDESK_IMAP_BATCH = env_int("HELPDESK_IMAP_BATCH", 50)
+HELPDESK_INBOUND_MAX_BYTES = env_int("HELPDESK_INBOUND_MAX_BYTES", 30 * 1024 * 1024)
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -237,7 +254,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.flush_outbox",
         "schedule": timedelta(seconds=env_int("HELPDESK_OUTBOX_SWEEP_SECONDS", 30)),
     },
+    # Remind a major incident's owner and agents when its next public update is overdue.
+    "incidents-remind-overdue-updates": {
+        "task": "incidents.tasks.remind_overdue_updates",
+        "schedule": timedelta(seconds=60),
+    },
 }
+if HELPDESK_IMAP_HOST:
+    # Email to ticket: poll the helpdesk mailbox (only when an IMAP host is configured).
+    CELERY_BEAT_SCHEDULE["mailin-poll-mailbox"] = {
+        "task": "mailin.tasks.poll_mailbox",
+        "schedule": timedelta(seconds=HELPDESK_IMAP_POLL_SECONDS),
+    }
 
 # --- Domain ---------------------------------------------------------------------------------
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)

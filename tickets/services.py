@@ -732,6 +732,11 @@ def _validate_upload(upload: UploadedFile) -> None:
         )
 
 
+def attachment_validate(*, upload: UploadedFile) -> None:
+    """The size and type limits of every upload (web, API, email); DomainError if refused."""
+    _validate_upload(upload)
+
+
 def _store_attachment(
     *, ticket: Ticket, actor: User, upload: UploadedFile, comment: Comment | None
 ) -> Attachment:
