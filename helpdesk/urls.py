@@ -8,6 +8,7 @@ from accounts.api.views import MeView, TokenView
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tickets.api.urls")),
+    path("", include("incidents.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -20,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
+    path("", include("incidents.urls")),
     path("", include("tickets.urls")),
 ]
 if settings.DEBUG:

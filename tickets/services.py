@@ -472,14 +472,69 @@ def ticket_resolve(*, ticket: Ticket, actor: User, summary: str, code: str) -> T
             field="code",
         )
     now = timezone.now()
-    return _transition(
-        ticket=ticket,
-        actor=actor,
-        name="resolve",
-        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
-        apply=lambda t: t.resolve(summary=summary, code=code, at=now),
-        at=now,
-    )
+    with transaction.atomic():
+        resolved = _transition(
+            ticket=ticket,
+            actor=actor,
+            name="resolve",
+            check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+            apply=lambda t: t.resolve(summary=summary, code=code, at=now),
+            at=now,
+        )
+        # Resolving a major incident's parent ticket resolves the incident and its children.
+        # Imported here: incidents builds on this module.
+        from incidents.services import major_incident_parent_resolved
+
+        major_incident_parent_resolved(ticket=resolved, actor=actor)
+    return resolved
+
+
+def ticket_resolve_with_parent(
+    *, ticket: Ticket, actor: User, summary: str, parent_reference: str
+) -> str:
+    """A ticket linked to a major incident follows the parent's resolution; returns what it did.
+
+    The authority is the major incident's (an agent of any tier): a ticket being worked on is
+    resolved with the parent's summary (resumed first if on hold); one nobody had started is
+    closed as a duplicate of the parent, the summary recorded; resolved and closed ones are
+    left alone. Each change is an ordinary transition with its event and notifications.
+    """
+    if not actor.is_agent:
+        raise PermissionDenied(_("Only support agents can do this."))
+    reason = _("Resolved with major incident %(reference)s.") % {"reference": parent_reference}
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if locked.status == Status.ON_HOLD:
+            locked = _transition(
+                ticket=locked, actor=actor, name="resume", reason=reason, apply=lambda t: t.resume()
+            )
+        if locked.status == Status.IN_DIAGNOSIS:
+            _transition(
+                ticket=locked,
+                actor=actor,
+                name="resolve",
+                reason=reason,
+                apply=lambda t: t.resolve(summary=summary, code=ClosureCode.FIXED, at=now),
+                at=now,
+            )
+            return "resolved"
+        if locked.status in (Status.RESOLVED, Status.CLOSED):
+            return "unchanged"
+
+        def close_as_duplicate(t: Ticket) -> None:
+            t.resolution_summary = summary
+            t.cancel(code=ClosureCode.DUPLICATE, at=now)
+
+        _transition(
+            ticket=locked,
+            actor=actor,
+            name="cancel",
+            reason=reason,
+            apply=close_as_duplicate,
+            at=now,
+        )
+        return "closed_duplicate"
 
 
 def ticket_close(*, ticket: Ticket, actor: User | None, reason: str = "") -> Ticket:
