@@ -193,6 +193,7 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "tickets.models_choices.Level",
         "PriorityEnum": "tickets.models_choices.Priority",
         "StatusEnum": "tickets.models_choices.Status",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
     },
 }
 
