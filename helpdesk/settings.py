@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "notifications",
     "integrations",
     "breaches",
+    "mailin",
+    "incidents",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +196,7 @@ SPECTACULAR_SETTINGS = {
         "PriorityEnum": "tickets.models_choices.Priority",
         "StatusEnum": "tickets.models_choices.Status",
         "AlertStatusEnum": "integrations.models.AlertStatus",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
     },
 }
 
@@ -206,6 +209,25 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Helpdesk <helpdesk@localhost>")
+# Where requesters' replies go (the mailbox that inbound mail polls); empty: the From address.
+HELPDESK_REPLY_TO = env_str("HELPDESK_REPLY_TO", "")
+# The domain of our Message-IDs (mail threading); empty: the domain of DEFAULT_FROM_EMAIL.
+HELPDESK_MAIL_DOMAIN = env_str("HELPDESK_MAIL_DOMAIN", "")
+
+# --- Inbound email (email to ticket): an IMAP mailbox polled by Celery beat --------------------
+HELPDESK_IMAP_HOST = env_str("HELPDESK_IMAP_HOST", "")  # empty: inbound mail is disabled
+HELPDESK_IMAP_PORT = env_int("HELPDESK_IMAP_PORT", 993)
+HELPDESK_IMAP_USER = env_str("HELPDESK_IMAP_USER", "")
+HELPDESK_IMAP_PASSWORD = env_str("HELPDESK_IMAP_PASSWORD", "")
+HELPDESK_IMAP_TLS = env_str("HELPDESK_IMAP_TLS", "ssl").strip().lower()
+if HELPDESK_IMAP_TLS not in {"ssl", "starttls", "none"}:
+    raise ImproperlyConfigured("HELPDESK_IMAP_TLS must be ssl, starttls or none")
+HELPDESK_IMAP_FOLDER = env_str("HELPDESK_IMAP_FOLDER", "INBOX")
+HELPDESK_IMAP_PROCESSED_FOLDER = env_str("HELPDESK_IMAP_PROCESSED_FOLDER", "helpdesk-processed")
+HELPDESK_IMAP_FAILED_FOLDER = env_str("HELPDESK_IMAP_FAILED_FOLDER", "helpdesk-failed")
+HELPDESK_IMAP_POLL_SECONDS = env_int("HELPDESK_IMAP_POLL_SECONDS", 60)
+HELPDESK_IMAP_BATCH = env_int("HELPDESK_IMAP_BATCH", 50)
+HELPDESK_INBOUND_MAX_BYTES = env_int("HELPDESK_INBOUND_MAX_BYTES", 30 * 1024 * 1024)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
@@ -251,7 +273,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "breaches.tasks.sweep_breach_clocks",
         "schedule": timedelta(seconds=60),
     },
+    # Remind a major incident's owner and agents when its next public update is overdue.
+    "incidents-remind-overdue-updates": {
+        "task": "incidents.tasks.remind_overdue_updates",
+        "schedule": timedelta(seconds=60),
+    },
 }
+if HELPDESK_IMAP_HOST:
+    # Email to ticket: poll the helpdesk mailbox (only when an IMAP host is configured).
+    CELERY_BEAT_SCHEDULE["mailin-poll-mailbox"] = {
+        "task": "mailin.tasks.poll_mailbox",
+        "schedule": timedelta(seconds=HELPDESK_IMAP_POLL_SECONDS),
+    }
 
 # --- Domain ---------------------------------------------------------------------------------
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)

@@ -11,6 +11,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("escalation.api.urls")),
     path("integrations/", include("integrations.api.urls")),
     path("", include("breaches.api.urls")),
+    path("", include("incidents.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -24,6 +25,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("accounts.urls")),
     path("escalation/", include("escalation.urls")),
     path("", include("breaches.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("", include("incidents.urls")),
     path("", include("tickets.urls")),
 ]
 if settings.DEBUG:

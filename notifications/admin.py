@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models import DeliveryStatus, Notification
+from notifications.models import DeliveryStatus, Notification, NotificationPreference
 
 
 @admin.register(Notification)
@@ -17,16 +17,31 @@ class NotificationAdmin(admin.ModelAdmin):
         "attempts",
         "created_at",
         "sent_at",
+        "next_attempt_at",
     ]
     list_filter = ["status", "kind"]
-    search_fields = ["recipient__email", "dedupe_key"]
+    search_fields = ["recipient__email", "dedupe_key", "last_error"]
     raw_id_fields = ["recipient", "ticket"]
-    readonly_fields = ["dedupe_key", "claimed_at", "sent_at", "last_error", "attempts"]
+    readonly_fields = [
+        "dedupe_key",
+        "claimed_at",
+        "sent_at",
+        "last_error",
+        "attempts",
+        "next_attempt_at",
+    ]
     actions = ["retry"]
 
     @admin.action(description=_("Retry the selected failed notifications"))
     def retry(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         count = queryset.filter(status=DeliveryStatus.FAILED).update(
-            status=DeliveryStatus.PENDING, attempts=0
+            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None
         )
         self.message_user(request, _("%(count)d notifications queued again.") % {"count": count})
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "muted_kinds", "updated_at"]
+    search_fields = ["user__email", "user__username"]
+    raw_id_fields = ["user"]

@@ -10,6 +10,10 @@ from django.utils.translation import gettext_lazy as _
 class NotificationKind(models.TextChoices):
     TICKET_CREATED = "ticket_created", _("Ticket received")
     PUBLIC_REPLY = "public_reply", _("Reply from support")
+    # Communication (issue 7): kept apart from the kinds other apps append at the end.
+    ESCALATED_TO_TIER = "escalated_to_tier", _("Ticket escalated to your tier")
+    MAJOR_INCIDENT_UPDATE = "major_incident_update", _("Major incident update")
+    MAJOR_INCIDENT_OVERDUE = "major_incident_overdue", _("Major incident update overdue")
     REQUESTER_REPLIED = "requester_replied", _("Requester replied")
     STATUS_CHANGED = "status_changed", _("Ticket status changed")
     ASSIGNED = "assigned", _("Ticket assigned to you")
@@ -60,6 +64,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # After a failed send: not retried before this time (exponential backoff).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -76,3 +82,55 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_id} ({self.status})"
+
+
+class NotificationPreference(models.Model):
+    """What a user has chosen not to be emailed about (see notifications.preferences)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
+    )
+    # A list of NotificationKind values; JSON keeps it portable to SQLite (the embedded mode).
+    muted_kinds = models.JSONField(_("muted kinds"), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user_id"]
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {', '.join(self.muted_kinds) or '-'}"
+
+
+# Kinds nobody can mute (decided in issue 7, documented in docs/communication.md):
+# - the acknowledgement is the requester's proof that the request arrived and carries the
+#   tracking link, the only way in for someone who wrote by email;
+# - status changes carry the resolution with its confirm / reopen links (a resolved ticket
+#   closes by itself after HELPDESK_AUTO_CLOSE_DAYS) and "waiting on you" requests;
+# - an on-call page and a call invitation or cancellation (kinds of the escalation app) are an
+#   appointment with a person, not a courtesy copy.
+UNMUTABLE_KINDS = frozenset(
+    {
+        NotificationKind.TICKET_CREATED.value,
+        NotificationKind.STATUS_CHANGED.value,
+        "oncall_page",
+        "call_invitation",
+        "call_cancelled",
+    }
+)
+# What a requester can receive; support staff see every kind on their preferences page.
+REQUESTER_KINDS = frozenset(
+    {
+        NotificationKind.TICKET_CREATED.value,
+        NotificationKind.PUBLIC_REPLY.value,
+        NotificationKind.STATUS_CHANGED.value,
+        NotificationKind.MAJOR_INCIDENT_UPDATE.value,
+        "call_invitation",
+        "call_cancelled",
+    }
+)

@@ -1,7 +1,8 @@
 """The notification outbox: enqueue inside a transaction, deliver once after commit."""
 
 import logging
-from collections.abc import Callable
+import zoneinfo
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -9,24 +10,44 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from notifications.models import DeliveryStatus, Notification, NotificationKind
-from tickets.models import Ticket
+from helpdesk.errors import DomainError
+from notifications.models import (
+    UNMUTABLE_KINDS,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+from notifications.selectors import kinds_for_user, muted_kinds
+from notifications.threads import notification_message_id, ticket_thread_id
+from tickets.models import Comment, Status, Ticket
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 # A claim older than this belongs to a worker that died mid-send: the row is retried.
 STALE_CLAIM = timedelta(minutes=10)
+# Failed sends wait 30 s, 1 min, 2 min, … (at most an hour) before the sweep retries them.
+RETRY_BASE = timedelta(seconds=30)
+RETRY_MAX = timedelta(hours=1)
+# Every text email starts with this line; inbound mail cuts a reply at it (any language).
+REPLY_MARKER_PREFIX = "##-"
 
 SUBJECTS = {
     NotificationKind.TICKET_CREATED: _("[%(reference)s] We have received your request"),
     NotificationKind.PUBLIC_REPLY: _("[%(reference)s] New reply: %(title)s"),
+    NotificationKind.ESCALATED_TO_TIER: _("[%(reference)s] Escalated to your tier: %(title)s"),
+    NotificationKind.MAJOR_INCIDENT_UPDATE: _("[%(reference)s] Service incident update"),
+    NotificationKind.MAJOR_INCIDENT_OVERDUE: _(
+        "[%(reference)s] Major incident: the next update is overdue"
+    ),
     NotificationKind.REQUESTER_REPLIED: _("[%(reference)s] The requester replied: %(title)s"),
     NotificationKind.STATUS_CHANGED: _("[%(reference)s] Your ticket is now %(status)s"),
     NotificationKind.ASSIGNED: _("[%(reference)s] Assigned to you: %(title)s"),
@@ -66,6 +87,34 @@ def _email_extras(notification: Notification) -> EmailExtras:
     return render(notification)
 
 
+# --- extra template context, per kind --------------------------------------------------------
+
+ContextBuilder = Callable[[Notification], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Builder:
+    build: ContextBuilder
+    sample: Callable[[], dict[str, Any]]
+
+
+_CONTEXT_BUILDERS: dict[str, _Builder] = {}
+
+
+def register_context_builder(
+    *, kind: str, build: ContextBuilder, sample: Callable[[], dict[str, Any]]
+) -> None:
+    """Let an app add objects to its emails' context (called from its AppConfig.ready).
+
+    `build` runs inside the recipient's language and time zone, at send time; `sample` gives
+    the manager's template preview something to show.
+    """
+    _CONTEXT_BUILDERS[kind] = _Builder(build=build, sample=sample)
+
+
+# --- enqueue -----------------------------------------------------------------------------------
+
+
 def notification_enqueue(
     *,
     recipient: User,
@@ -74,8 +123,14 @@ def notification_enqueue(
     cause: str,
     context: dict[str, Any] | None = None,
 ) -> Notification | None:
-    """Write an outbox row (once per cause and recipient) and hand it to a worker on commit."""
+    """Write an outbox row (once per cause and recipient) and hand it to a worker on commit.
+
+    Nothing is written for a recipient without an address, an inactive one, or one who muted
+    this kind (unless the kind cannot be muted, see UNMUTABLE_KINDS).
+    """
     if not recipient.email or not recipient.is_active:
+        return None
+    if kind not in UNMUTABLE_KINDS and kind in muted_kinds(user=recipient):
         return None
     notification, created = Notification.objects.get_or_create(
         dedupe_key=f"{kind}:{cause}:{recipient.pk}",
@@ -91,6 +146,13 @@ def notification_enqueue(
     return notification
 
 
+def notification_add_context(*, notification: Notification, **values: str) -> None:
+    """Add to a row's context before it is sent (e.g. the inbound Message-ID it answers)."""
+    Notification.objects.filter(pk=notification.pk, status=DeliveryStatus.PENDING).update(
+        context={**notification.context, **values}
+    )
+
+
 def _hand_to_worker(notification_id: int) -> None:
     # Imported here: tasks import this module.
     from notifications.tasks import deliver_notification
@@ -101,6 +163,27 @@ def _hand_to_worker(notification_id: int) -> None:
         logger.warning(
             "broker unavailable; notification %s left for the outbox sweep", notification_id
         )
+
+
+# --- preferences -------------------------------------------------------------------------------
+
+
+def notification_preferences_update(*, user: User, muted: Iterable[str]) -> list[str]:
+    """Save the kinds the user does not want; unknown and unmutable kinds are refused."""
+    allowed = {kind for kind, _label, mutable in kinds_for_user(user=user) if mutable}
+    muted = sorted(set(muted))
+    refused = [kind for kind in muted if kind not in allowed]
+    if refused:
+        raise DomainError(
+            _("These notifications cannot be turned off: %(kinds)s")
+            % {"kinds": ", ".join(refused)},
+            field="muted_kinds",
+        )
+    NotificationPreference.objects.update_or_create(user=user, defaults={"muted_kinds": muted})
+    return muted
+
+
+# --- delivery ----------------------------------------------------------------------------------
 
 
 def _claim(*, notification_id: int) -> bool:
@@ -118,32 +201,123 @@ def _claim(*, notification_id: int) -> bool:
     )
 
 
-def render_notification(*, notification: Notification) -> EmailMultiAlternatives:
+def _recipient_zone(user: User) -> zoneinfo.ZoneInfo | None:
+    try:
+        return zoneinfo.ZoneInfo(user.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _ticket_context(notification: Notification) -> dict[str, Any]:
+    ticket = notification.ticket
+    extra: dict[str, Any] = {}
+    comment_id = notification.context.get("comment_id")
+    if ticket is not None and comment_id:
+        comment = (
+            Comment.objects.filter(pk=comment_id, ticket=ticket).select_related("author").first()
+        )
+        # An internal note never reaches a requester, whatever the row says.
+        if comment is not None and (
+            not comment.is_internal or notification.recipient.is_staff_member
+        ):
+            extra["comment"] = comment
+    if ticket is not None:
+        token = ticket.tracking_token
+        extra["tracking_url"] = f"{settings.SITE_URL}/t/{token}/"
+        extra["agent_url"] = f"{settings.SITE_URL}/tickets/{ticket.pk}/"
+        to_status = notification.context.get("to_status") or ticket.status
+        extra["to_status"] = to_status
+        extra["to_status_label"] = Status(to_status).label if to_status in Status.values else ""
+        extra["auto_close_days"] = settings.HELPDESK_AUTO_CLOSE_DAYS
+        if to_status == Status.RESOLVED:
+            extra["confirm_url"] = f"{settings.SITE_URL}/t/{token}/?do=close"
+            extra["reopen_url"] = f"{settings.SITE_URL}/t/{token}/?do=reopen"
+    return extra
+
+
+def _headers(notification: Notification) -> dict[str, str]:
+    ticket = notification.ticket
+    headers = {
+        # RFC 3834: we are a robot; autoresponders must not answer (and loop with) us.
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    reply_to: str = getattr(settings, "HELPDESK_REPLY_TO", "")
+    if reply_to:
+        headers["Reply-To"] = reply_to
+    if ticket is None:
+        headers["Message-ID"] = notification_message_id(
+            notification_id=notification.pk, ticket_id=None
+        )
+        return headers
+    root = ticket_thread_id(ticket.pk)
+    origin = notification.context.get("in_reply_to", "")
+    headers["X-Helpdesk-Ticket"] = ticket.reference
+    if notification.kind == NotificationKind.TICKET_CREATED:
+        # The acknowledgement starts the thread; it answers the requester's email if there was one.
+        headers["Message-ID"] = root
+        if origin:
+            headers["In-Reply-To"] = origin
+            headers["References"] = origin
+    else:
+        headers["Message-ID"] = notification_message_id(
+            notification_id=notification.pk, ticket_id=ticket.pk
+        )
+        headers["In-Reply-To"] = root
+        headers["References"] = f"{origin} {root}" if origin else root
+    return headers
+
+
+def render_notification(
+    *, notification: Notification, extra_context: dict[str, Any] | None = None
+) -> EmailMultiAlternatives:
+    """The email for one row, in the recipient's language and time zone."""
     recipient = notification.recipient
     ticket = notification.ticket
-    with translation.override(recipient.language):
-        extras = _email_extras(notification)
-        context = {
+    zone = _recipient_zone(recipient)
+    with translation.override(recipient.language), timezone.override(zone):
+        # A preview (extra_context given) has no saved object to attach or look up.
+        extras = _email_extras(notification) if extra_context is None else EmailExtras()
+        context: dict[str, Any] = {
             "recipient": recipient,
             "ticket": ticket,
             "site_url": settings.SITE_URL,
+            "language": translation.get_language(),
+            "reply_marker": REPLY_MARKER_PREFIX,
             **notification.context,
             **extras.context,
+            **_ticket_context(notification),
         }
+        builder = _CONTEXT_BUILDERS.get(notification.kind)
+        if extra_context is not None:
+            context.update(extra_context)
+        elif builder is not None:
+            context.update(builder.build(notification))
         subject_values = {
             "reference": ticket.reference if ticket else "",
             "title": ticket.title if ticket else "",
-            "status": ticket.get_status_display() if ticket else "",
+            "status": context.get("to_status_label", "") if ticket else "",
         }
         subject = str(SUBJECTS[NotificationKind(notification.kind)]) % subject_values
         text = render_to_string(f"emails/{notification.kind}.txt", context)
-        html = render_to_string("emails/base.html", {**context, "body": text, "subject": subject})
+        html_context = {
+            **context,
+            "body": text,
+            "body_without_marker": "\n".join(
+                line for line in text.splitlines() if not line.startswith(REPLY_MARKER_PREFIX)
+            ).strip(),
+            "subject": subject,
+        }
+        try:
+            html = render_to_string(f"emails/{notification.kind}.html", html_context)
+        except TemplateDoesNotExist:
+            html = render_to_string("emails/base.html", html_context)
     message = EmailMultiAlternatives(
-        subject=subject.replace("\n", " "),
+        subject=" ".join(subject.split()),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
-        headers={"Message-ID": f"<notification-{notification.pk}@helpdesk>"},
+        headers=_headers(notification),
     )
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in extras.attachments:
@@ -162,28 +336,91 @@ def notification_deliver(*, notification_id: int) -> bool:
         render_notification(notification=notification).send()
     except Exception as exc:
         attempts = notification.attempts + 1
+        failed = attempts >= MAX_ATTEMPTS
         Notification.objects.filter(pk=notification_id).update(
-            status=DeliveryStatus.FAILED if attempts >= MAX_ATTEMPTS else DeliveryStatus.PENDING,
+            status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
             attempts=attempts,
             last_error=str(exc)[:2000],
             claimed_at=None,
+            next_attempt_at=None if failed else timezone.now() + retry_delay(attempts=attempts),
         )
         logger.warning("notification %s failed (attempt %s): %s", notification_id, attempts, exc)
         return False
     Notification.objects.filter(pk=notification_id).update(
-        status=DeliveryStatus.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1
+        status=DeliveryStatus.SENT,
+        sent_at=timezone.now(),
+        attempts=notification.attempts + 1,
+        next_attempt_at=None,
     )
     return True
 
 
+def retry_delay(*, attempts: int) -> timedelta:
+    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_MAX)
+
+
 def outbox_pending_ids(*, older_than: timedelta, limit: int = 500) -> list[int]:
-    """Rows whose hand-off was lost (broker down, worker killed) and are due a retry."""
+    """Rows whose hand-off was lost (broker down, worker killed) or whose retry is due."""
     now = timezone.now()
-    return list(
-        Notification.objects.filter(
-            status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING],
-            created_at__lt=now - older_than,
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
+    pending = Notification.objects.filter(
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING],
+        created_at__lt=now - older_than,
     )
+    due = pending.filter(next_attempt_at__isnull=True) | pending.filter(next_attempt_at__lte=now)
+    return list(due.order_by("created_at").values_list("pk", flat=True)[:limit])
+
+
+# --- the managers' template page ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    kind: str
+    label: str
+    language: str
+    subject: str
+    text: str
+    html: str
+    error: str = ""
+
+
+def notification_previews(*, languages: Iterable[str]) -> list[Preview]:
+    """Every kind rendered with sample data in each language (nothing is saved or sent)."""
+    ticket = Ticket(
+        pk=123,
+        title=str(_("The VPN does not connect")),
+        description="…",
+        status=Status.RESOLVED,
+        resolution_summary=str(_("We restarted the VPN gateway.")),
+        tracking_token="sample-tracking-token",  # noqa: S106 - a placeholder, not a secret
+    )
+    previews = []
+    for language in languages:
+        recipient = User(username="sample", display_name="Ana García", language=language)
+        recipient.email = "ana@example.com"
+        for kind, label in NotificationKind.choices:
+            notification = Notification(
+                pk=None,
+                kind=kind,
+                recipient=recipient,
+                ticket=ticket,
+                context={"summary": ticket.resolution_summary, "reason": "…"},
+            )
+            builder = _CONTEXT_BUILDERS.get(kind)
+            try:
+                message = render_notification(
+                    notification=notification,
+                    extra_context=builder.sample() if builder is not None else {},
+                )
+            except Exception as exc:  # a missing template shows on the page, not as a 500
+                previews.append(
+                    Preview(
+                        kind, str(label), language, "", "", "", error=f"{type(exc).__name__}: {exc}"
+                    )
+                )
+                continue
+            html = str(message.alternatives[0][0]) if message.alternatives else ""
+            previews.append(
+                Preview(kind, str(label), language, str(message.subject), str(message.body), html)
+            )
+    return previews

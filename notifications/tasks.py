@@ -1,18 +1,28 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from notifications.services import notification_deliver, outbox_pending_ids
 
 
-@shared_task(acks_late=True)
+# A redelivered or retried task is harmless: the claim lets only one call send a row. SMTP
+# failures are not raised: the row keeps the error (visible in the admin) and the sweep retries
+# it with backoff. Only a database outage is retried here.
+@shared_task(
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+)
 def deliver_notification(notification_id: int) -> bool:
     return notification_deliver(notification_id=notification_id)
 
 
 @shared_task
 def flush_outbox() -> int:
-    """Deliver what the immediate hand-off missed; the claim makes a double send impossible."""
+    """Deliver what the immediate hand-off missed and failed sends whose retry is due."""
     sent = 0
     for notification_id in outbox_pending_ids(older_than=timedelta(seconds=20)):
         sent += notification_deliver(notification_id=notification_id)

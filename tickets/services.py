@@ -189,15 +189,20 @@ def _transition(
 
 def _notify_transition(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
     if event.to_status in REQUESTER_NOTIFIED_STATES and event.from_status != event.to_status:
+        shows_summary = event.to_status == Status.RESOLVED or event.transition == "cancel"
         notification_enqueue(
             recipient=ticket.requester,
             kind=NotificationKind.STATUS_CHANGED,
             ticket=ticket,
             cause=f"event:{event.pk}",
             context={
-                "summary": ticket.resolution_summary if event.to_status == Status.RESOLVED else ""
+                "to_status": event.to_status,
+                "summary": ticket.resolution_summary if shows_summary else "",
+                "reason": "" if event.reason_is_internal else event.reason,
             },
         )
+    if event.transition == "escalate":
+        _notify_tier_of_escalation(ticket=ticket, event=event, actor=actor)
     new_assignee = ticket.assignee
     if (
         new_assignee is not None
@@ -210,6 +215,26 @@ def _notify_transition(*, ticket: Ticket, event: TicketEvent, actor: User | None
             kind=NotificationKind.ASSIGNED,
             ticket=ticket,
             cause=f"event:{event.pk}",
+        )
+
+
+def _notify_tier_of_escalation(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
+    """Every active agent of the tier the ticket was escalated to hears of it (reason included:
+    they are staff)."""
+    agents = (
+        User.objects.filter(support_groups__tier=ticket.tier, role=Role.AGENT, is_active=True)
+        .distinct()
+        .order_by("pk")
+    )
+    for agent in agents:
+        if actor is not None and agent.pk == actor.pk:
+            continue
+        notification_enqueue(
+            recipient=agent,
+            kind=NotificationKind.ESCALATED_TO_TIER,
+            ticket=ticket,
+            cause=f"event:{event.pk}",
+            context={"reason": event.reason},
         )
 
 
@@ -522,14 +547,69 @@ def ticket_resolve(*, ticket: Ticket, actor: User, summary: str, code: str) -> T
             field="code",
         )
     now = timezone.now()
-    return _transition(
-        ticket=ticket,
-        actor=actor,
-        name="resolve",
-        check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
-        apply=lambda t: t.resolve(summary=summary, code=code, at=now),
-        at=now,
-    )
+    with transaction.atomic():
+        resolved = _transition(
+            ticket=ticket,
+            actor=actor,
+            name="resolve",
+            check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+            apply=lambda t: t.resolve(summary=summary, code=code, at=now),
+            at=now,
+        )
+        # Resolving a major incident's parent ticket resolves the incident and its children.
+        # Imported here: incidents builds on this module.
+        from incidents.services import major_incident_parent_resolved
+
+        major_incident_parent_resolved(ticket=resolved, actor=actor)
+    return resolved
+
+
+def ticket_resolve_with_parent(
+    *, ticket: Ticket, actor: User, summary: str, parent_reference: str
+) -> str:
+    """A ticket linked to a major incident follows the parent's resolution; returns what it did.
+
+    The authority is the major incident's (an agent of any tier): a ticket being worked on is
+    resolved with the parent's summary (resumed first if on hold); one nobody had started is
+    closed as a duplicate of the parent, the summary recorded; resolved and closed ones are
+    left alone. Each change is an ordinary transition with its event and notifications.
+    """
+    if not actor.is_agent:
+        raise PermissionDenied(_("Only support agents can do this."))
+    reason = _("Resolved with major incident %(reference)s.") % {"reference": parent_reference}
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if locked.status == Status.ON_HOLD:
+            locked = _transition(
+                ticket=locked, actor=actor, name="resume", reason=reason, apply=lambda t: t.resume()
+            )
+        if locked.status == Status.IN_DIAGNOSIS:
+            _transition(
+                ticket=locked,
+                actor=actor,
+                name="resolve",
+                reason=reason,
+                apply=lambda t: t.resolve(summary=summary, code=ClosureCode.FIXED, at=now),
+                at=now,
+            )
+            return "resolved"
+        if locked.status in (Status.RESOLVED, Status.CLOSED):
+            return "unchanged"
+
+        def close_as_duplicate(t: Ticket) -> None:
+            t.resolution_summary = summary
+            t.cancel(code=ClosureCode.DUPLICATE, at=now)
+
+        _transition(
+            ticket=locked,
+            actor=actor,
+            name="cancel",
+            reason=reason,
+            apply=close_as_duplicate,
+            at=now,
+        )
+        return "closed_duplicate"
 
 
 def ticket_recover(*, ticket: Ticket, summary: str, at: datetime | None = None) -> Ticket:
@@ -743,6 +823,7 @@ def comment_create(
                 kind=NotificationKind.PUBLIC_REPLY,
                 ticket=locked,
                 cause=f"comment:{comment.pk}",
+                context={"comment_id": str(comment.pk)},
             )
     return comment
 
@@ -758,6 +839,7 @@ def _after_requester_reply(*, ticket: Ticket, actor: User, comment: Comment) -> 
             kind=NotificationKind.REQUESTER_REPLIED,
             ticket=ticket,
             cause=f"comment:{comment.pk}",
+            context={"comment_id": str(comment.pk)},
         )
 
 
@@ -814,6 +896,11 @@ def _validate_upload(upload: UploadedFile) -> None:
             % {"name": name, "max": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
             field="files",
         )
+
+
+def attachment_validate(*, upload: UploadedFile) -> None:
+    """The size and type limits of every upload (web, API, email); DomainError if refused."""
+    _validate_upload(upload)
 
 
 def _store_attachment(

@@ -1,0 +1,78 @@
+from rest_framework import serializers
+
+from incidents.models import IncidentStatus, MajorIncident, MajorIncidentLink, StatusUpdate
+
+
+class StatusUpdateSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.name", read_only=True)
+
+    class Meta:
+        model = StatusUpdate
+        fields = [
+            "id",
+            "status",
+            "message",
+            "message_es",
+            "author",
+            "created_at",
+            "next_update_due_at",
+        ]
+        read_only_fields = fields
+
+
+class LinkSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="ticket.reference", read_only=True)
+
+    class Meta:
+        model = MajorIncidentLink
+        fields = ["ticket", "reference", "created_at", "followed_at", "follow_outcome"]
+        read_only_fields = fields
+
+
+class MajorIncidentSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="ticket.reference", read_only=True)
+    owner = serializers.CharField(source="owner.name", read_only=True)
+
+    class Meta:
+        model = MajorIncident
+        fields = [
+            "id",
+            "ticket",
+            "reference",
+            "public_title",
+            "public_title_es",
+            "public_summary",
+            "public_summary_es",
+            "affected_services",
+            "status",
+            "owner",
+            "started_at",
+            "resolved_at",
+            "next_update_due_at",
+        ]
+        read_only_fields = fields
+
+
+class DeclareSerializer(serializers.Serializer):
+    ticket = serializers.IntegerField()
+    public_title = serializers.CharField(max_length=200)
+    public_title_es = serializers.CharField(max_length=200, required=False, default="")
+    public_summary = serializers.CharField(required=False, default="", allow_blank=True)
+    public_summary_es = serializers.CharField(required=False, default="", allow_blank=True)
+    affected_services = serializers.CharField(
+        max_length=300, required=False, default="", allow_blank=True
+    )
+    message = serializers.CharField()
+    message_es = serializers.CharField(required=False, default="", allow_blank=True)
+    next_update_due_at = serializers.DateTimeField()
+
+
+class PostUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    message = serializers.CharField()
+    message_es = serializers.CharField(required=False, default="", allow_blank=True)
+    next_update_due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class LinkTicketSerializer(serializers.Serializer):
+    ticket = serializers.IntegerField()

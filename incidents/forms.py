@@ -1,0 +1,40 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import IncidentStatus
+
+
+class _DueField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+
+class DeclareForm(forms.Form):
+    public_title = forms.CharField(label=_("Public title (English)"), max_length=200)
+    public_title_es = forms.CharField(
+        label=_("Public title (Spanish)"), max_length=200, required=False
+    )
+    public_summary = forms.CharField(
+        label=_("Public summary (English)"), widget=forms.Textarea, required=False
+    )
+    public_summary_es = forms.CharField(
+        label=_("Public summary (Spanish)"), widget=forms.Textarea, required=False
+    )
+    affected_services = forms.CharField(
+        label=_("Affected services (comma-separated)"), max_length=300, required=False
+    )
+    message = forms.CharField(label=_("First update (English)"), widget=forms.Textarea)
+    message_es = forms.CharField(
+        label=_("First update (Spanish)"), widget=forms.Textarea, required=False
+    )
+    next_update_due_at = _DueField(label=_("Next update due at"))
+
+
+class UpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=IncidentStatus.choices)
+    message = forms.CharField(label=_("Update (English)"), widget=forms.Textarea)
+    message_es = forms.CharField(label=_("Update (Spanish)"), widget=forms.Textarea, required=False)
+    next_update_due_at = _DueField(label=_("Next update due at"), required=False)
+
+
+class LinkForm(forms.Form):
+    ticket = forms.CharField(label=_("Ticket (e.g. INC-000123)"), max_length=30)

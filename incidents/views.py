@@ -1,0 +1,173 @@
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.syndication.views import Feed
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from helpdesk.errors import DomainError
+from incidents import services
+from incidents.forms import DeclareForm, LinkForm, UpdateForm
+from incidents.models import StatusUpdate
+from incidents.selectors import (
+    major_incident_get_for_user,
+    major_incident_links,
+    major_incident_updates,
+    major_incidents_for_staff,
+    status_feed_updates,
+    status_page,
+)
+from tickets.selectors import parse_reference, ticket_get_for_user
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# --- agent pages -------------------------------------------------------------------------------
+
+
+@login_required
+def incident_list(request: HttpRequest) -> HttpResponse:
+    incidents = major_incidents_for_staff(user=_user(request))[:100]
+    return render(request, "incidents/list.html", {"incidents": incidents})
+
+
+@login_required
+def incident_declare(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user = _user(request)
+    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
+    if not user.is_agent:
+        raise PermissionDenied(_("Only support agents can manage major incidents."))
+    form = DeclareForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.major_incident_declare(
+                ticket=ticket, actor=user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Major incident declared."))
+            return redirect("major_incident_detail", incident.pk)
+    return render(request, "incidents/declare.html", {"form": form, "ticket": ticket})
+
+
+def _detail_context(*, incident: Any, update_form: UpdateForm, link_form: LinkForm) -> dict:
+    return {
+        "incident": incident,
+        "updates": major_incident_updates(incident=incident),
+        "links": major_incident_links(incident=incident),
+        "update_form": update_form,
+        "link_form": link_form,
+    }
+
+
+@login_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = major_incident_get_for_user(user=_user(request), incident_id=pk)
+    context = _detail_context(incident=incident, update_form=UpdateForm(), link_form=LinkForm())
+    return render(request, "incidents/detail.html", context)
+
+
+@login_required
+@require_POST
+def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    incident = major_incident_get_for_user(user=user, incident_id=pk)
+    form = UpdateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.status_update_post(incident=incident, actor=user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Update posted and sent to the people affected."))
+            return redirect("major_incident_detail", incident.pk)
+    context = _detail_context(incident=incident, update_form=form, link_form=LinkForm())
+    return render(request, "incidents/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def incident_link(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    incident = major_incident_get_for_user(user=user, incident_id=pk)
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        reference = parse_reference(form.cleaned_data["ticket"])
+        try:
+            if reference is None:
+                raise DomainError(_("Enter a ticket reference such as INC-000123."), field="ticket")
+            ticket = ticket_get_for_user(user=user, ticket_id=reference)
+            services.major_incident_link(incident=incident, ticket=ticket, actor=user)
+        except Http404:
+            form.add_error("ticket", _("No such ticket."))
+        except DomainError as exc:
+            form.add_error("ticket", exc.message)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Ticket linked."))
+            return redirect("major_incident_detail", incident.pk)
+    context = _detail_context(incident=incident, update_form=UpdateForm(), link_form=form)
+    return render(request, "incidents/detail.html", context, status=400)
+
+
+# --- the public status page and its feeds -------------------------------------------------------
+
+
+def status(request: HttpRequest) -> HttpResponse:
+    """Public: only the public title, summary, services and updates of major incidents."""
+    return render(request, "incidents/status.html", {"page": status_page()})
+
+
+class StatusFeed(Feed):
+    title = gettext_lazy("Service status")
+    description = gettext_lazy("Updates on major incidents affecting our services.")
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        language = request.GET.get("lang", "")
+        if language in ("en", "es"):
+            with translation.override(language):
+                return super().__call__(request, *args, **kwargs)
+        return super().__call__(request, *args, **kwargs)
+
+    def link(self) -> str:
+        return reverse("status_page")
+
+    def items(self) -> list[StatusUpdate]:
+        return status_feed_updates()
+
+    def item_title(self, item: StatusUpdate) -> str:
+        return f"{item.major_incident.title}: {item.get_status_display()}"
+
+    def item_description(self, item: StatusUpdate) -> str:
+        return item.text
+
+    def item_link(self, item: StatusUpdate) -> str:
+        return f"{reverse('status_page')}#update-{item.pk}"
+
+    def item_guid(self, item: StatusUpdate) -> str:
+        return f"status-update-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: StatusUpdate) -> Any:
+        return item.created_at
+
+
+class StatusAtomFeed(StatusFeed):
+    feed_type = Atom1Feed
+    subtitle = StatusFeed.description

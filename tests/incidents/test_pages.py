@@ -1,0 +1,205 @@
+"""The public status page and feeds, the agent pages, the API and the ticket partial."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import services
+from incidents.models import IncidentStatus, MajorIncident, MajorIncidentLink
+from tickets.models import Status
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_status_page_is_public_and_shows_only_public_data(client, incident, requester):
+    response = client.get(reverse("status_page"))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Email delivery is delayed" in body
+    assert "We are investigating delays." in body
+    assert "Email, Calendar" in body
+    for private in ("db-7", incident.ticket.reference, requester.email, requester.name, "agent_l1"):
+        assert private not in body
+
+
+def test_the_status_page_in_spanish_uses_the_spanish_texts(client, incident):
+    response = client.get(reverse("status_page"), HTTP_ACCEPT_LANGUAGE="es")
+
+    body = response.content.decode()
+    assert "El correo llega con retraso" in body
+    assert "Estamos investigando los retrasos." in body
+    assert response.headers["Content-Language"] == "es"
+
+
+def test_the_status_page_keeps_90_days_of_history(client, p1_ticket, agent_l1, make_ticket):
+    start = timezone.now()
+    with time_machine.travel(start - timedelta(days=100)):
+        old = services.major_incident_declare(
+            ticket=p1_ticket,
+            actor=agent_l1,
+            public_title="Ancient outage",
+            message="x",
+            next_update_due_at=timezone.now() + timedelta(hours=1),
+        )
+        services.status_update_post(
+            incident=old, actor=agent_l1, status=IncidentStatus.RESOLVED, message="Fixed"
+        )
+
+    body = client.get(reverse("status_page")).content.decode()
+
+    assert "Ancient outage" not in body
+    assert "All services are operating normally." in body
+
+
+def test_the_status_page_cost_does_not_grow_with_incidents(
+    client, incident, agent_l1, django_assert_num_queries
+):
+    services.status_update_post(
+        incident=incident,
+        actor=agent_l1,
+        status=IncidentStatus.MONITORING,
+        message="Fix deployed",
+        next_update_due_at=timezone.now() + timedelta(hours=1),
+    )
+    # the incidents (current + last 90 days), their updates (one prefetch)
+    with django_assert_num_queries(2):
+        assert client.get(reverse("status_page")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["status_feed_rss", "status_feed_atom"])
+def test_the_feeds_list_updates_in_both_languages(client, incident, name):
+    english = client.get(reverse(name)).content.decode()
+    spanish = client.get(reverse(name) + "?lang=es").content.decode()
+
+    assert "Email delivery is delayed" in english and "We are investigating" in english
+    assert "El correo llega con retraso" in spanish and "Estamos investigando" in spanish
+    assert "db-7" not in english
+
+
+# --- agent pages ---------------------------------------------------------------------------------
+
+
+def test_an_agent_declares_from_the_form(client, p1_ticket, agent_l1):
+    client.force_login(agent_l1)
+    due = (timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+
+    response = client.post(
+        reverse("major_incident_declare", args=[p1_ticket.pk]),
+        {"public_title": "VPN outage", "message": "Investigating", "next_update_due_at": due},
+    )
+
+    incident = MajorIncident.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("major_incident_detail", args=[incident.pk])
+
+
+def test_a_bad_update_shows_a_form_error_not_an_error_page(client, incident, agent_l1):
+    client.force_login(agent_l1)
+
+    response = client.post(
+        reverse("major_incident_update", args=[incident.pk]),
+        {"status": "identified", "message": "x"},  # no next update time
+    )
+
+    assert response.status_code == 400
+    assert "Say when the next update is due." in response.content.decode()
+
+
+def test_linking_by_reference_from_the_page(client, incident, agent_l1, make_ticket):
+    child = make_ticket(Status.NEW)
+    client.force_login(agent_l1)
+
+    response = client.post(
+        reverse("major_incident_link", args=[incident.pk]), {"ticket": child.reference}
+    )
+
+    assert response.status_code == 302
+    assert MajorIncidentLink.objects.filter(ticket=child).exists()
+    page = client.get(reverse("major_incident_detail", args=[incident.pk])).content.decode()
+    assert child.reference in page
+
+
+def test_requesters_cannot_reach_the_agent_pages(client, incident, requester):
+    client.force_login(requester)
+
+    assert client.get(reverse("major_incident_detail", args=[incident.pk])).status_code == 404
+    assert client.get(reverse("major_incident_list")).status_code == 404
+
+
+def test_the_incident_list_query_count(client, incident, manager, django_assert_num_queries):
+    client.force_login(manager)
+    # session, user, the incidents with their tickets and owners
+    with django_assert_num_queries(3):
+        assert client.get(reverse("major_incident_list")).status_code == 200
+
+
+# --- API ---------------------------------------------------------------------------------------
+
+
+def test_the_api_declares_links_and_posts_updates(api, p1_ticket, agent_l1, make_ticket):
+    client = api(agent_l1)
+    child = make_ticket(Status.NEW)
+    due = (timezone.now() + timedelta(hours=1)).isoformat()
+
+    created = client.post(
+        "/api/major-incidents/",
+        {
+            "ticket": p1_ticket.pk,
+            "public_title": "VPN",
+            "message": "Looking",
+            "next_update_due_at": due,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    linked = client.post(f"/api/major-incidents/{pk}/links/", {"ticket": child.pk}, format="json")
+    assert linked.status_code == 201
+    resolved = client.post(
+        f"/api/major-incidents/{pk}/updates/",
+        {"status": "resolved", "message": "Fixed"},
+        format="json",
+    )
+    assert resolved.status_code == 201
+    again = client.post(
+        f"/api/major-incidents/{pk}/updates/", {"status": "resolved", "message": "x"}, format="json"
+    )
+    assert again.status_code == 409
+    bad = client.post(
+        f"/api/major-incidents/{pk}/updates/", {"status": "nope", "message": "x"}, format="json"
+    )
+    assert bad.status_code == 400
+
+
+def test_the_api_hides_major_incidents_from_requesters(api, incident, requester):
+    assert api(requester).get(f"/api/major-incidents/{incident.pk}/").status_code == 404
+    assert api(requester).get("/api/major-incidents/").status_code == 404
+    assert api(None).get("/api/major-incidents/").status_code in (401, 403)
+
+
+# --- the ticket page partial ---------------------------------------------------------------
+
+
+def _partial(ticket, user) -> str:
+    request = RequestFactory().get("/")
+    request.user = user
+    return render_to_string(
+        "incidents/_ticket_major.html", {"ticket": ticket, "user": user}, request=request
+    )
+
+
+def test_the_ticket_partial(incident, agent_l1, make_ticket, requester, p1_ticket):
+    child = make_ticket(Status.NEW)
+    services.major_incident_link(incident=incident, ticket=child, actor=agent_l1)
+    plain = make_ticket(Status.NEW)
+
+    assert reverse("major_incident_detail", args=[incident.pk]) in _partial(p1_ticket, agent_l1)
+    assert "Part of major incident" in _partial(child, agent_l1)
+    assert "Declare" not in _partial(plain, agent_l1)  # not a P1
+    assert _partial(p1_ticket, requester).strip() == ""
