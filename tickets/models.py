@@ -130,6 +130,7 @@ class Ticket(FSMModelMixin, models.Model):
         null=True,
         blank=True,
         related_name="tickets",
+        db_index=False,  # covered by the (category, -id) index
     )
     impact = models.CharField(_("impact"), max_length=10, choices=Level, default=Level.LOW)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Level, default=Level.MEDIUM)
@@ -189,6 +190,7 @@ class Ticket(FSMModelMixin, models.Model):
             models.Index(fields=["requester", "-id"], name="ticket_requester_idx"),
             models.Index(fields=["assignee", "-id"], name="ticket_assignee_idx"),
             models.Index(fields=["organisation", "-id"], name="ticket_org_idx"),
+            models.Index(fields=["category", "-id"], name="ticket_category_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(tier__gte=1, tier__lte=3), name="ticket_tier_range"),

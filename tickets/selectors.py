@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from escalation.models import Tier
 from escalation.selectors import agent_tiers
-from tickets.models import Comment, Ticket, TicketEvent
+from tickets.models import Category, Comment, Ticket, TicketEvent
 
 
 def ticket_visibility(*, user: User) -> Q | None:
@@ -111,9 +111,12 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.priority:
         queryset = queryset.filter(priority=filters.priority)
     if filters.category:
-        queryset = queryset.filter(
-            Q(category_id=filters.category) | Q(category__parent_id=filters.category)
+        # A top category includes its subcategories; an IN list keeps the (category, -id) index
+        # usable, where an OR across the join made PostgreSQL scan the whole table.
+        subcategories = Category.objects.filter(parent_id=filters.category).values_list(
+            "pk", flat=True
         )
+        queryset = queryset.filter(category_id__in=[filters.category, *subcategories])
     if filters.unassigned:
         queryset = queryset.filter(assignee__isnull=True)
     elif filters.assignee:
