@@ -1,4 +1,4 @@
-"""The requester's side of the web UI: the form, "my tickets", the ticket page, the tracking link."""
+"""The requester's side of the web UI: the form, "my tickets", the ticket page, tracking."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
