@@ -110,6 +110,21 @@ EVENT_LABELS: dict[str, Any] = {
     "reopen": gettext_lazy("reopened the ticket"),
     "cancel": gettext_lazy("cancelled the ticket"),
 }
+# What the actor sees after a transition went through.
+DONE: dict[str, Any] = {
+    "triage": gettext_lazy("Triaged: the ticket is prioritized."),
+    "take": gettext_lazy("You took the ticket."),
+    "start_diagnosis": gettext_lazy("The ticket is assigned."),
+    "escalate": gettext_lazy("Escalated to the next tier."),
+    "hold": gettext_lazy("The ticket waits on the requester; the resolution clock is paused."),
+    "resume": gettext_lazy("Work on the ticket resumed."),
+    "resolve": gettext_lazy("Resolved: the requester is asked to confirm."),
+    "close": gettext_lazy("The ticket is closed."),
+    "reopen": gettext_lazy("The ticket is reopened."),
+    "cancel": gettext_lazy("The ticket is cancelled."),
+}
+# Steps of the support team's own process a requester need not read about.
+INTERNAL_STEPS = {"identify", "categorize", "prioritize"}
 # Status in plain words, for requesters.
 REQUESTER_STATUS: dict[str, Any] = {
     Status.NEW: gettext_lazy("Received"),
@@ -232,6 +247,7 @@ class TimelineItem:
     comment: Comment | None = None
     event: TicketEvent | None = None
     label: Any = ""
+    status_label: Any = ""
     reason: str = ""
     changes: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     attachments: list[Attachment] = dataclasses.field(default_factory=list)
@@ -307,7 +323,9 @@ def _render_ticket(
         context.update(
             actions=actions,
             read_only=not viewer.is_agent,
-            first_action=actions[0]["name"] if actions and not bound else "",
+            first_action=actions[0]["name"]
+            if actions and not bound and actions[0]["name"] in ("triage", "take", "resume")
+            else "",
             canned=canned_responses_for_ticket(ticket=ticket, agent=viewer)
             if viewer.is_agent
             else [],
@@ -382,6 +400,8 @@ CHOICES: dict[str, Callable[[Any], Any]] = {
 def _event_item(
     *, event: TicketEvent, reader: Any, staff: bool, names: dict[str, dict[int, str]]
 ) -> TimelineItem | None:
+    if not staff and event.transition in INTERNAL_STEPS:
+        return None
     if event.kind == EventKind.CREATED:
         label = _("opened the ticket")
     elif event.kind == EventKind.TRANSITION:
@@ -402,9 +422,13 @@ def _event_item(
                     _change_value(field, new, names),
                 )
             )
+    status_label: Any = ""
+    if event.to_status and event.from_status != event.to_status:
+        status_label = event.get_to_status_display() if staff else REQUESTER_STATUS[event.to_status]
     return TimelineItem(
         at=event.created_at,
         kind="event",
+        status_label=status_label,
         internal=event.kind not in (EventKind.CREATED, EventKind.TRANSITION),
         event=event,
         label=label,
@@ -489,7 +513,7 @@ def ticket_transition(
     except DomainError as error:
         _form_error(form, error)
         return _render_ticket(request, ticket, tracking=tracking, bound={name: form}, status=400)
-    messages.success(request, _("Done: %(action)s.") % {"action": ui[name][0]})
+    messages.success(request, str(DONE[name]))
     return _back(ticket, tracking)
 
 
