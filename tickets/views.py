@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -164,11 +165,18 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             if anonymous:
-                requester = services.requester_for_email(
-                    email=data["email"],
-                    name=data["name"],
-                    language=request.LANGUAGE_CODE,  # type: ignore[attr-defined]
-                )
+                try:
+                    with transaction.atomic():
+                        requester = services.requester_for_email(
+                            email=data["email"],
+                            name=data["name"],
+                            language=request.LANGUAGE_CODE,  # type: ignore[attr-defined]
+                        )
+                except IntegrityError:
+                    # The address is the user name of a staff account: they should sign in.
+                    raise DomainError(
+                        _("This address belongs to an account: please sign in."), field="email"
+                    ) from None
             else:
                 requester = user
             ticket = services.ticket_create(

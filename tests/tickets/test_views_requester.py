@@ -394,3 +394,37 @@ def test_tracking_link_closes_a_resolved_ticket(client_for, make_ticket):
     assert response["Location"] == f"/t/{ticket.tracking_token}/"
     ticket.refresh_from_db()
     assert ticket.status == Status.CLOSED
+
+
+def test_dates_are_shown_in_the_users_time_zone_and_language(client_for, requester, make_ticket):
+    import time_machine
+
+    with time_machine.travel("2026-03-02 12:00:00+00:00", tick=False):
+        ticket = make_ticket()
+    requester.time_zone = "America/New_York"
+    requester.language = "es"
+    requester.save()
+
+    body = client_for(requester).get(f"/tickets/{ticket.pk}/").content.decode()
+
+    assert "2 de marzo de 2026 a las 07:00" in body  # 12:00 UTC in New York, in Spanish
+
+
+def test_anonymous_submission_with_a_staff_address_asks_to_sign_in(client_for, agent_l1):
+    agent_l1.username = "liam@example.com"
+    agent_l1.save()
+
+    response = client_for(None).post(
+        "/new/",
+        {
+            "name": "Liam",
+            "email": "liam@example.com",
+            "title": "Laptop",
+            "description": "Broken",
+            "urgency": "low",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "email" in response.context["form"].errors
+    assert Ticket.objects.count() == 0
