@@ -39,9 +39,14 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def screenshot():
-    """Save a full-page PNG under docs/screenshots/ (the README shows them)."""
+    """Save a full-page PNG under docs/screenshots/ (the README shows them).
+
+    HELPDESK_SCREENSHOTS=0 skips writing them (e.g. to keep a work tree clean).
+    """
 
     def take(page, name: str) -> None:
+        if os.environ.get("HELPDESK_SCREENSHOTS", "1") == "0":
+            return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 

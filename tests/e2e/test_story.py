@@ -91,7 +91,12 @@ def story(browser, live_server, screenshot, *, lang, requester, agent_l1, agent_
     assert customer.locator("html").get_attribute("lang") == lang
     customer.goto(f"{live_server.url}/new/")
     customer.fill("[name=title]", "La VPN se corta" if lang == "es" else "VPN keeps dropping")
-    customer.fill("[name=description]", "Every ten minutes since this morning.")
+    customer.fill(
+        "[name=description]",
+        "Cada diez minutos desde esta mañana."
+        if lang == "es"
+        else "Every ten minutes since this morning.",
+    )
     customer.select_option("[name=category]", str(category.pk))
     customer.fill("[name=affected]", "VPN")
     customer.check("[name=urgency][value=high]")
