@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "breaches",
     "mailin",
     "incidents",
+    "knowledge",
 ]
 
 MIDDLEWARE = [

@@ -1,11 +1,942 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The web UI: the requester's portal, the anonymous tracking page and the agent console.
 
-from tickets.selectors import TicketFilters, ticket_list
+Views parse input, call one service or selector, and render. Every ticket is read through the
+gate (`ticket_get_for_user`, or the secret tracking token); a refused transition becomes a
+message and the page shows the ticket's current state.
+"""
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+from django_fsm import TransitionNotAllowed
+from django_htmx.middleware import HtmxDetails
+
+from accounts.models import Role, User
+from escalation.models import Tier
+from escalation.selectors import agent_tiers
+from helpdesk.errors import ConflictError, DomainError
+from knowledge.selectors import canned_responses_for_ticket
+from tickets import services
+from tickets.forms import (
+    AttachmentForm,
+    ReasonForm,
+    ReplyForm,
+    TicketCreateForm,
+    transition_form,
+)
+from tickets.models import (
+    Attachment,
+    Category,
+    ClosureCode,
+    Comment,
+    EventKind,
+    Kind,
+    Level,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+from tickets.models_choices import OPEN_STATES
+from tickets.priority import priority_from_matrix
+from tickets.selectors import (
+    TicketFilters,
+    event_reason_for_user,
+    ticket_comments_for_user,
+    ticket_events_for_user,
+    ticket_get_by_tracking_token,
+    ticket_get_for_user,
+    ticket_list,
+)
+from tickets.transitions import allowed_transitions
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+    user: User  # type: ignore[assignment]
+
+
+PAGE_SIZE = 25
+COUNT_CAP = 999  # the tab badges show "999+" beyond this: counting stays bounded
+COUNTS_CACHE_SECONDS = 15
+
+# The transitions the UI offers (identify/categorize/prioritize are done by `triage`), with
+# their button label and the style of the button.
+TRANSITION_UI: dict[str, tuple[Any, str]] = {
+    "triage": (gettext_lazy("Triage"), "primary"),
+    "take": (gettext_lazy("Take"), "primary"),
+    "start_diagnosis": (gettext_lazy("Assign"), ""),
+    "escalate": (gettext_lazy("Escalate"), "warn"),
+    "hold": (gettext_lazy("Wait on requester"), ""),
+    "resume": (gettext_lazy("Resume"), "primary"),
+    "resolve": (gettext_lazy("Resolve"), "ok"),
+    "close": (gettext_lazy("Close"), "ok"),
+    "reopen": (gettext_lazy("Reopen"), "warn"),
+    "cancel": (gettext_lazy("Cancel ticket"), "danger"),
+}
+REQUESTER_TRANSITION_UI: dict[str, tuple[Any, str]] = {
+    "close": (gettext_lazy("Yes, it is solved: close the ticket"), "ok"),
+    "reopen": (gettext_lazy("No, it is not solved: reopen"), "warn"),
+    "cancel": (gettext_lazy("Withdraw my request"), "danger"),
+}
+# The events' words in the timeline.
+EVENT_LABELS: dict[str, Any] = {
+    "identify": gettext_lazy("identified the ticket"),
+    "categorize": gettext_lazy("categorized the ticket"),
+    "prioritize": gettext_lazy("prioritized the ticket"),
+    "start_diagnosis": gettext_lazy("assigned the ticket"),
+    "take": gettext_lazy("took the ticket"),
+    "escalate": gettext_lazy("escalated the ticket"),
+    "hold": gettext_lazy("put the ticket on hold, waiting on the requester"),
+    "resume": gettext_lazy("resumed work on the ticket"),
+    "resolve": gettext_lazy("resolved the ticket"),
+    "close": gettext_lazy("closed the ticket"),
+    "reopen": gettext_lazy("reopened the ticket"),
+    "cancel": gettext_lazy("cancelled the ticket"),
+}
+# What the actor sees after a transition went through.
+DONE: dict[str, Any] = {
+    "triage": gettext_lazy("Triaged: the ticket is prioritized."),
+    "take": gettext_lazy("You took the ticket."),
+    "start_diagnosis": gettext_lazy("The ticket is assigned."),
+    "escalate": gettext_lazy("Escalated to the next tier."),
+    "hold": gettext_lazy("The ticket waits on the requester; the resolution clock is paused."),
+    "resume": gettext_lazy("Work on the ticket resumed."),
+    "resolve": gettext_lazy("Resolved: the requester is asked to confirm."),
+    "close": gettext_lazy("The ticket is closed."),
+    "reopen": gettext_lazy("The ticket is reopened."),
+    "cancel": gettext_lazy("The ticket is cancelled."),
+}
+# Steps of the support team's own process a requester need not read about.
+INTERNAL_STEPS = {"identify", "categorize", "prioritize"}
+# Status in plain words, for requesters.
+REQUESTER_STATUS: dict[str, Any] = {
+    Status.NEW: gettext_lazy("Received"),
+    Status.LOGGED: gettext_lazy("Received"),
+    Status.CATEGORIZED: gettext_lazy("Received"),
+    Status.PRIORITIZED: gettext_lazy("Waiting for an agent"),
+    Status.IN_DIAGNOSIS: gettext_lazy("An agent is working on it"),
+    Status.ESCALATED: gettext_lazy("Passed to a specialist team"),
+    Status.ON_HOLD: gettext_lazy("Waiting for your reply"),
+    Status.RESOLVED: gettext_lazy("Solved: please confirm"),
+    Status.CLOSED: gettext_lazy("Closed"),
+}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# --- home and the requester's side ---------------------------------------------------------
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not user.is_authenticated:
+        return redirect("login")
+    if user.is_staff_member:
+        return redirect("console")
+    return redirect("my_tickets")
+
+
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    """The web form; anonymous visitors give an email and follow the ticket by a secret link."""
+    user = _user(request)
+    anonymous = not user.is_authenticated
+    form = TicketCreateForm(request.POST or None, request.FILES or None, anonymous=anonymous)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if anonymous:
+                try:
+                    with transaction.atomic():
+                        requester = services.requester_for_email(
+                            email=data["email"],
+                            name=data["name"],
+                            language=request.LANGUAGE_CODE,  # type: ignore[attr-defined]
+                        )
+                except IntegrityError:
+                    # The address is the user name of a staff account: they should sign in.
+                    raise DomainError(
+                        _("This address belongs to an account: please sign in."), field="email"
+                    ) from None
+            else:
+                requester = user
+            ticket = services.ticket_create(
+                requester=requester,
+                title=data["title"],
+                description=data["description"],
+                urgency=data["urgency"],
+                category=data["category"],
+                affected=data["affected"],
+                contact_name=data.get("name", ""),
+                contact_email=data.get("email", ""),
+                files=data["attachments"],
+            )
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            return render(
+                request,
+                "tickets/created.html",
+                {
+                    "ticket": ticket,
+                    "anonymous": anonymous,
+                    "tracking_url": request.build_absolute_uri(
+                        reverse("tracking", args=[ticket.tracking_token])
+                    ),
+                },
+            )
+    status = 400 if form.is_bound else 200
+    return render(request, "tickets/new.html", {"form": form}, status=status)
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    tickets = ticket_list(user=request.user, filters=TicketFilters())[:25]  # type: ignore[arg-type]
-    return render(request, "tickets/home.html", {"tickets": tickets})
+def my_tickets(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    show = request.GET.get("show", "open")
+    tickets = ticket_list(user=user, filters=TicketFilters(requester=user.pk)).select_related(None)
+    if show == "open":
+        tickets = tickets.filter(status__in=OPEN_STATES)
+    elif show == "closed":
+        tickets = tickets.filter(status=Status.CLOSED)
+    before = _int(request.GET.get("before"))
+    if before:
+        tickets = tickets.filter(pk__lt=before)
+    rows = list(tickets.order_by("-id")[: PAGE_SIZE + 1])
+    next_before = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
+    rows = rows[:PAGE_SIZE]
+    for ticket in rows:
+        ticket.plain_status = REQUESTER_STATUS[ticket.status]  # type: ignore[attr-defined]
+    return render(
+        request,
+        "tickets/my_tickets.html",
+        {"tickets": rows, "show": show, "next_before": next_before},
+    )
+
+
+# --- the ticket page -------------------------------------------------------------------------
+
+
+@login_required
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = ticket_get_for_user(user=_user(request), ticket_id=pk)
+    return _render_ticket(request, ticket)
+
+
+def tracking(request: HttpRequest, token: str) -> HttpResponse:
+    """The anonymous requester's page: whoever holds the secret link acts as the requester."""
+    ticket = ticket_get_by_tracking_token(token=token)
+    return _render_ticket(request, ticket, tracking=True)
+
+
+@dataclasses.dataclass
+class TimelineItem:
+    at: datetime
+    kind: str  # "comment" | "event"
+    internal: bool
+    comment: Comment | None = None
+    event: TicketEvent | None = None
+    label: Any = ""
+    status_label: Any = ""
+    reason: str = ""
+    changes: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    attachments: list[Attachment] = dataclasses.field(default_factory=list)
+
+
+def _render_ticket(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    tracking: bool = False,
+    bound: dict[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    viewer = ticket.requester if tracking else _user(request)
+    # Through the secret link the reader is the public: never internal notes, files or reasons.
+    staff = viewer.is_staff_member and not tracking
+    reader: Any = viewer if not tracking else AnonymousUser()
+    comments = list(
+        ticket_comments_for_user(user=reader, ticket=ticket).prefetch_related(None)
+    )  # the comments (with their authors)
+    attachments = _attachments_for(ticket=ticket, staff=staff)  # every file, one query
+    by_comment: dict[int | None, list[Attachment]] = {}
+    for attachment in attachments:
+        by_comment.setdefault(attachment.comment_id, []).append(attachment)
+    events = list(ticket_events_for_user(user=viewer, ticket=ticket))  # with their actors
+    timeline = [
+        TimelineItem(
+            at=c.created_at,
+            kind="comment",
+            internal=c.is_internal,
+            comment=c,
+            attachments=by_comment.get(c.pk, []),
+        )
+        for c in comments
+    ]
+    names = _names_for_changes(events) if staff else {}
+    for event in events:
+        item = _event_item(event=event, reader=reader, staff=staff, names=names)
+        if item is not None:
+            timeline.append(item)
+    timeline.sort(key=lambda item: (item.at, item.kind == "comment"))
+
+    allowed = allowed_transitions(ticket=ticket, user=viewer)
+    bound = bound or {}
+    base = (
+        reverse("tracking", args=[ticket.tracking_token])
+        if tracking
+        else reverse("ticket_detail", args=[ticket.pk])
+    )
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "timeline": timeline,
+        "files": by_comment.get(None, []),
+        "all_files": attachments,
+        "base": base,
+        "tracking": tracking,
+        "viewer": viewer,
+        "reply_form": bound.get("reply") or ReplyForm(prefix="reply"),
+        "attach_form": bound.get("attach") or AttachmentForm(prefix="attach"),
+    }
+    if staff:
+        ui = TRANSITION_UI
+        actions = [
+            {
+                "name": name,
+                "label": ui[name][0],
+                "style": ui[name][1],
+                "form": bound.get(name) or transition_form(name, tier=ticket.tier),
+            }
+            for name in allowed
+            if name in ui
+        ]
+        context.update(
+            actions=actions,
+            read_only=not viewer.is_agent,
+            first_action=actions[0]["name"]
+            if actions and not bound and actions[0]["name"] in ("triage", "take", "resume")
+            else "",
+            canned=canned_responses_for_ticket(ticket=ticket, agent=viewer)
+            if viewer.is_agent
+            else [],
+            priority_preview=_priority_label(ticket.impact, ticket.urgency),
+        )
+        template = "tickets/agent_ticket.html"
+    else:
+        actions = [
+            {
+                "name": name,
+                "label": REQUESTER_TRANSITION_UI[name][0],
+                "style": REQUESTER_TRANSITION_UI[name][1],
+                "form": bound.get(name) or _requester_form(name),
+            }
+            for name in allowed
+            if name in REQUESTER_TRANSITION_UI
+        ]
+        context.update(actions=actions, plain_status=REQUESTER_STATUS[ticket.status])
+        template = "tickets/requester_ticket.html"
+    return render(request, template, context, status=status)
+
+
+def _attachments_for(*, ticket: Ticket, staff: bool) -> list[Attachment]:
+    files = Attachment.objects.filter(ticket=ticket).order_by("created_at", "id")
+    if not staff:
+        files = files.filter(is_internal=False)
+    return list(files)
+
+
+def _names_for_changes(events: list[TicketEvent]) -> dict[str, dict[int, str]]:
+    """Names of the users and categories that events' changes refer to: at most two queries."""
+    user_ids, category_ids = set(), set()
+    for event in events:
+        for value in event.changes.get("assignee_id", []):
+            if value:
+                user_ids.add(value)
+        for value in event.changes.get("category_id", []):
+            if value:
+                category_ids.add(value)
+    names: dict[str, dict[int, str]] = {"assignee_id": {}, "category_id": {}}
+    if user_ids:
+        names["assignee_id"] = {u.pk: u.name for u in User.objects.filter(pk__in=user_ids)}
+    if category_ids:
+        names["category_id"] = {
+            c.pk: c.path
+            for c in Category.objects.filter(pk__in=category_ids).select_related("parent")
+        }
+    return names
+
+
+CHANGE_LABELS: dict[str, Any] = {
+    "kind": gettext_lazy("kind"),
+    "title": gettext_lazy("title"),
+    "category_id": gettext_lazy("category"),
+    "impact": gettext_lazy("impact"),
+    "urgency": gettext_lazy("urgency"),
+    "priority": gettext_lazy("priority"),
+    "tier": gettext_lazy("tier"),
+    "assignee_id": gettext_lazy("assignee"),
+    "closure_code": gettext_lazy("closure code"),
+}
+CHOICES: dict[str, Callable[[Any], Any]] = {
+    "kind": lambda v: Kind(v).label,
+    "impact": lambda v: Level(v).label,
+    "urgency": lambda v: Level(v).label,
+    "priority": lambda v: Priority(v).label,
+    "tier": lambda v: Tier(v).label,
+    "closure_code": lambda v: ClosureCode(v).label,
+}
+
+
+def _event_item(
+    *, event: TicketEvent, reader: Any, staff: bool, names: dict[str, dict[int, str]]
+) -> TimelineItem | None:
+    if not staff and event.transition in INTERNAL_STEPS:
+        return None
+    if event.kind == EventKind.CREATED:
+        label = _("opened the ticket")
+    elif event.kind == EventKind.TRANSITION:
+        label = EVENT_LABELS.get(event.transition, event.transition)
+    elif not staff:
+        return None  # field changes, SLA and management events are for the support team
+    else:
+        label = event.get_kind_display()
+    changes = []
+    if staff:
+        for field, (old, new) in event.changes.items():
+            if field not in CHANGE_LABELS:
+                continue
+            changes.append(
+                (
+                    str(CHANGE_LABELS[field]),
+                    _change_value(field, old, names),
+                    _change_value(field, new, names),
+                )
+            )
+    status_label: Any = ""
+    if event.to_status and event.from_status != event.to_status:
+        status_label = event.get_to_status_display() if staff else REQUESTER_STATUS[event.to_status]
+    return TimelineItem(
+        at=event.created_at,
+        kind="event",
+        status_label=status_label,
+        internal=event.kind not in (EventKind.CREATED, EventKind.TRANSITION),
+        event=event,
+        label=label,
+        reason=event_reason_for_user(user=reader, event=event),
+        changes=changes,
+    )
+
+
+def _change_value(field: str, value: Any, names: dict[str, dict[int, str]]) -> str:
+    if value in (None, ""):
+        return "—"
+    if field in names:
+        return names[field].get(value, f"#{value}")
+    try:
+        return str(CHOICES[field](value)) if field in CHOICES else str(value)
+    except ValueError:
+        return str(value)
+
+
+def _requester_form(name: str, data: Any = None) -> forms.Form:
+    if name == "reopen":
+        form = ReasonForm(data, prefix=name)
+        form.fields["reason"].label = _("What is still not working?")
+        return form
+    if name == "cancel":
+        form = ReasonForm(data, required=False, prefix=name)
+        form.fields["reason"].label = _("Why do you withdraw it? (optional)")
+        return form
+    return transition_form("close", data=data)
+
+
+# --- writes on a ticket ------------------------------------------------------------------------
+
+
+def _ticket_for_write(
+    request: HttpRequest, pk: int | None, token: str | None
+) -> tuple[Ticket, User, bool]:
+    """The ticket, who acts, and whether as staff (never through the secret link)."""
+    if token is not None:
+        ticket = ticket_get_by_tracking_token(token=token)
+        return ticket, ticket.requester, False
+    if not request.user.is_authenticated:
+        raise Http404
+    user = _user(request)
+    return ticket_get_for_user(user=user, ticket_id=pk or 0), user, user.is_staff_member
+
+
+def _back(ticket: Ticket, tracking: bool) -> HttpResponse:
+    if tracking:
+        return redirect("tracking", token=ticket.tracking_token)
+    return redirect("ticket_detail", pk=ticket.pk)
+
+
+@require_POST
+def ticket_transition(
+    request: HttpRequest, name: str, pk: int | None = None, token: str | None = None
+) -> HttpResponse:
+    ticket, actor, staff = _ticket_for_write(request, pk, token)
+    tracking = token is not None
+    ui = TRANSITION_UI if staff else REQUESTER_TRANSITION_UI
+    if name not in ui:
+        raise Http404
+    if name not in allowed_transitions(ticket=ticket, user=actor):
+        _refused(request, ticket, _("You cannot do this now."), staff=staff)
+        return _back(ticket, tracking)
+    form = (
+        transition_form(name, data=request.POST, tier=ticket.tier)
+        if staff
+        else _requester_form(name, request.POST)
+    )
+    if not form.is_valid():
+        return _render_ticket(request, ticket, tracking=tracking, bound={name: form}, status=400)
+    data = form.cleaned_data
+    try:
+        _run_transition(name, ticket=ticket, actor=actor, data=data, staff=staff)
+    except (TransitionNotAllowed, ConflictError):
+        _refused(request, ticket, _("Someone else changed this ticket first."), staff=staff)
+        return _back(ticket, tracking)
+    except PermissionDenied as error:
+        _refused(request, ticket, str(error) or _("You are not allowed to do this."), staff=staff)
+        return _back(ticket, tracking)
+    except DomainError as error:
+        _form_error(form, error)
+        return _render_ticket(request, ticket, tracking=tracking, bound={name: form}, status=400)
+    messages.success(request, str(DONE[name]))
+    return _back(ticket, tracking)
+
+
+def _run_transition(
+    name: str, *, ticket: Ticket, actor: User, data: dict[str, Any], staff: bool
+) -> Ticket:
+    reason = data.get("reason") or ""
+    if name == "triage":
+        return services.ticket_triage(
+            ticket=ticket,
+            actor=actor,
+            kind=data["kind"],
+            category=data["category"],
+            impact=data["impact"],
+            urgency=data["urgency"],
+            override=data["override"],
+            reason=reason,
+        )
+    if name == "take":
+        return services.ticket_take(ticket=ticket, actor=actor)
+    if name == "start_diagnosis":
+        return services.ticket_start_diagnosis(
+            ticket=ticket, actor=actor, assignee=data["assignee"]
+        )
+    if name == "escalate":
+        return services.ticket_escalate(ticket=ticket, actor=actor, reason=reason)
+    if name == "hold":
+        return services.ticket_hold(ticket=ticket, actor=actor, reason=reason)
+    if name == "resume":
+        return services.ticket_resume(ticket=ticket, actor=actor, reason=reason)
+    if name == "resolve":
+        return services.ticket_resolve(
+            ticket=ticket, actor=actor, summary=data["summary"], code=data["code"]
+        )
+    if name == "close":
+        return services.ticket_close(ticket=ticket, actor=actor, reason=reason)
+    if name == "reopen":
+        return services.ticket_reopen(ticket=ticket, actor=actor, reason=reason)
+    if name == "cancel":
+        code = data["code"] if staff else ClosureCode.WITHDRAWN
+        return services.ticket_cancel(ticket=ticket, actor=actor, code=code, reason=reason)
+    raise Http404
+
+
+def _refused(request: HttpRequest, ticket: Ticket, why: str, *, staff: bool) -> None:
+    ticket.refresh_from_db(fields=["status", "tier", "assignee"])
+    status = ticket.get_status_display() if staff else REQUESTER_STATUS[ticket.status]
+    messages.error(
+        request,
+        _("%(why)s The ticket is now: %(status)s.") % {"why": why, "status": status},
+    )
+
+
+def _form_error(form: forms.Form, error: DomainError) -> None:
+    name = "attachments" if error.field == "files" else error.field  # the services say "files"
+    field = name if name in form.fields else None
+    form.add_error(field, error.message)
+
+
+@require_POST
+def ticket_reply(
+    request: HttpRequest, pk: int | None = None, token: str | None = None
+) -> HttpResponse:
+    ticket, actor, staff = _ticket_for_write(request, pk, token)
+    tracking = token is not None
+    form = ReplyForm(request.POST, request.FILES, prefix="reply")
+    if form.is_valid():
+        try:
+            comment = services.comment_create(
+                ticket=ticket,
+                actor=actor,
+                body=form.cleaned_data["body"],
+                is_internal=form.cleaned_data["is_internal"] and staff,
+                files=form.cleaned_data["attachments"],
+            )
+        except PermissionDenied as error:
+            _refused(request, ticket, str(error), staff=staff)
+            return _back(ticket, tracking)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Internal note added.") if comment.is_internal else _("Reply sent."),
+            )
+            return _back(ticket, tracking)
+    return _render_ticket(request, ticket, tracking=tracking, bound={"reply": form}, status=400)
+
+
+@require_POST
+def ticket_attach(
+    request: HttpRequest, pk: int | None = None, token: str | None = None
+) -> HttpResponse:
+    ticket, actor, staff = _ticket_for_write(request, pk, token)
+    tracking = token is not None
+    form = AttachmentForm(request.POST, request.FILES, prefix="attach")
+    if form.is_valid():
+        try:
+            for upload in form.cleaned_data["attachments"]:
+                services.attachment_add(
+                    ticket=ticket,
+                    actor=actor,
+                    upload=upload,
+                    is_internal=form.cleaned_data["is_internal"] and staff,
+                )
+        except PermissionDenied as error:
+            _refused(request, ticket, str(error), staff=staff)
+            return _back(ticket, tracking)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Files added."))
+            return _back(ticket, tracking)
+    return _render_ticket(request, ticket, tracking=tracking, bound={"attach": form}, status=400)
+
+
+@require_GET
+def attachment_download(
+    request: HttpRequest, attachment_id: int, pk: int | None = None, token: str | None = None
+) -> FileResponse:
+    """A file of a ticket the viewer may read; internal files only for support staff."""
+    ticket, _viewer, staff = _ticket_for_write(request, pk, token)
+    files = Attachment.objects.filter(ticket=ticket, pk=attachment_id)
+    if not staff:
+        files = files.filter(is_internal=False)
+    attachment = files.first()
+    if attachment is None:
+        raise Http404(_("No such file."))
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("No such file.")) from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+
+
+# --- the agent console -------------------------------------------------------------------------
+
+
+def _staff_required(request: HttpRequest) -> User:
+    user = _user(request)
+    if not user.is_authenticated:
+        raise PermissionDenied
+    if not user.is_staff_member:
+        raise Http404
+    return user
+
+
+def _int(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+def _queues_for(user: User) -> list[tuple[str, Any]]:
+    """The tabs this user has: the tiers they can read, and their own tickets."""
+    tiers = (
+        [1, 2, 3]
+        if user.role == Role.MANAGER or 1 in agent_tiers(user=user)
+        else sorted(agent_tiers(user=user))
+    )
+    tabs: list[tuple[str, Any]] = [(f"l{t}", Tier(t).label) for t in tiers]
+    if user.is_agent:
+        tabs.insert(0, ("mine", _("Assigned to me")))
+    return tabs
+
+
+SORTS: dict[str, Any] = {
+    "newest": gettext_lazy("Newest first"),
+    "oldest": gettext_lazy("Oldest first"),
+    "priority": gettext_lazy("Priority, then newest"),
+}
+
+
+def _sla_filter_supported() -> bool:
+    return "sla" in {f.name for f in dataclasses.fields(TicketFilters)}
+
+
+@dataclasses.dataclass
+class QueueParams:
+    queue: str
+    status: str
+    kind: str
+    priority: int | None
+    category: int | None
+    assignee: str
+    sla: str
+    sort: str
+    q: str
+    cursor: str
+
+    def query(self, **overrides: Any) -> str:
+        values = {**dataclasses.asdict(self), **overrides}
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+def _queue_params(request: HttpRequest, user: User) -> QueueParams:
+    get = request.GET
+    tabs = dict(_queues_for(user))
+    queue = get.get("queue", "")
+    if queue not in tabs:
+        # An agent starts on their (first) tier's queue; "mine" is one key away.
+        queue = next((key for key in tabs if key != "mine"), "mine")
+    status = get.get("status", "open")
+    if status not in ("open", "all", *Status.values):
+        status = "open"
+    sort = get.get("sort", "newest")
+    return QueueParams(
+        queue=queue,
+        status=status,
+        kind=get.get("kind", "") if get.get("kind") in Kind.values else "",
+        priority=_int(get.get("priority")) if _int(get.get("priority")) in range(1, 6) else None,
+        category=_int(get.get("category")),
+        assignee=get.get("assignee", "")
+        if get.get("assignee") in ("me", "none") or _int(get.get("assignee"))
+        else "",
+        sla=get.get("sla", "") if get.get("sla") in ("at_risk", "breached") else "",
+        sort=sort if sort in SORTS else "newest",
+        q=get.get("q", "").strip()[:200],
+        cursor=get.get("cursor", "").strip()[:40],
+    )
+
+
+def _queue_queryset(user: User, params: QueueParams) -> QuerySet[Ticket]:
+    assignee: int | None = None
+    unassigned = False
+    if params.queue == "mine" or params.assignee == "me":
+        assignee = user.pk
+    elif params.assignee == "none":
+        unassigned = True
+    elif params.assignee:
+        assignee = _int(params.assignee)
+    statuses: list[str] | None
+    if params.status == "open":
+        statuses = list(OPEN_STATES)
+    elif params.status == "all":
+        statuses = None
+    else:
+        statuses = [params.status]
+    tier = int(params.queue[1]) if params.queue in ("l1", "l2", "l3") else None
+    extra: dict[str, Any] = {}
+    if params.sla and _sla_filter_supported():
+        extra["sla"] = params.sla  # arrives with the SLA branch
+    filters = TicketFilters(
+        status=statuses,
+        kind=params.kind or None,
+        tier=tier,
+        priority=params.priority,
+        category=params.category,
+        assignee=assignee,
+        unassigned=unassigned,
+        search=params.q,
+        **extra,
+    )
+    return ticket_list(user=user, filters=filters)
+
+
+# The columns a queue row shows: a narrow SELECT, fewer objects to build.
+_PERSON = ["display_name", "first_name", "last_name", "username"]
+QUEUE_COLUMNS = [
+    "id",
+    "kind",
+    "title",
+    "priority",
+    "tier",
+    "status",
+    "created_at",
+    "requester_id",
+    "assignee_id",
+    "category_id",
+    *(f"requester__{f}" for f in _PERSON),
+    *(f"assignee__{f}" for f in _PERSON),
+    "category__name",
+    "category__name_es",
+    "category__parent_id",
+    "category__parent__name",
+    "category__parent__name_es",
+]
+
+
+def _queue_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
+    """Each row's words resolved once here: rendering a page of plain values is cheap."""
+    statuses = {value: str(label) for value, label in Status.choices}
+    priorities = {value: str(label) for value, label in Priority.choices}
+    tiers = {value: str(label) for value, label in Tier.choices}
+    prefix = reverse("ticket_detail", args=[0]).removesuffix("0/")
+    return [
+        {
+            "pk": t.pk,
+            "url": f"{prefix}{t.pk}/",
+            "title": t.title,
+            "reference": t.reference,
+            "tier": tiers[t.tier],
+            "priority": t.priority,
+            "priority_label": priorities[t.priority],
+            "status": t.status,
+            "status_label": statuses[t.status],
+            "requester": t.requester.name,
+            "assignee": t.assignee.name if t.assignee_id else "",  # type: ignore[union-attr]
+            "category": t.category.path if t.category_id else "",  # type: ignore[union-attr]
+            "created_at": t.created_at,
+        }
+        for t in tickets
+    ]
+
+
+def _paginate(queryset: QuerySet[Ticket], params: QueueParams) -> tuple[list[Ticket], str]:
+    """Keyset pagination: a deep page costs what the first one does (no OFFSET, no COUNT)."""
+    cursor = params.cursor
+    if params.sort == "oldest":
+        queryset = queryset.order_by("id")
+        if _int(cursor):
+            queryset = queryset.filter(pk__gt=_int(cursor))
+    elif params.sort == "priority":
+        queryset = queryset.order_by("priority", "-id")
+        priority, _sep, last_id = cursor.partition(".")
+        if _int(priority) and _int(last_id):
+            queryset = queryset.filter(
+                Q(priority__gt=_int(priority)) | Q(priority=_int(priority), pk__lt=_int(last_id))
+            )
+    else:
+        queryset = queryset.order_by("-id")
+        if _int(cursor):
+            queryset = queryset.filter(pk__lt=_int(cursor))  # older than ticket X
+    rows = list(queryset.only(*QUEUE_COLUMNS)[: PAGE_SIZE + 1])
+    next_cursor = ""
+    if len(rows) > PAGE_SIZE:
+        last = rows[PAGE_SIZE - 1]
+        next_cursor = f"{last.priority}.{last.pk}" if params.sort == "priority" else str(last.pk)
+    return rows[:PAGE_SIZE], next_cursor
+
+
+def console(request: HttpRequest) -> HttpResponse:
+    """The queue: tabs per tier and "mine", filters, sorting, search, keyset pages.
+
+    An htmx request (a filter changed, the next page) gets only the results block.
+    """
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+    user = _staff_required(request)
+    params = _queue_params(request, user)
+    rows, next_cursor = _paginate(_queue_queryset(user, params), params)
+    context: dict[str, Any] = {
+        "rows": _queue_rows(rows),
+        "params": params,
+        "next_url": f"?{params.query(cursor=next_cursor)}" if next_cursor else "",
+        "first_url": f"?{params.query(cursor='')}" if params.cursor else "",
+    }
+    htmx: HtmxDetails = request.htmx  # type: ignore[attr-defined]
+    if htmx and htmx.target == "results":
+        return render(request, "tickets/_queue_results.html", context)
+    counts = _queue_counts(user)
+    context.update(
+        tabs=[
+            (key, label, f"?{params.query(queue=key, cursor='', assignee='')}", counts[key])
+            for key, label in _queues_for(user)
+        ],
+        statuses=[("open", _("Open")), ("all", _("All")), *Status.choices],
+        kinds=Kind.choices,
+        priorities=Priority.choices,
+        categories=Category.objects.filter(parent__isnull=True, is_active=True),
+        agents=User.objects.filter(role=Role.AGENT, is_active=True)
+        .only(*_PERSON)
+        .order_by("display_name", "username"),
+        sorts=list(SORTS.items()),
+        sla_supported=_sla_filter_supported(),
+    )
+    return render(request, "tickets/console.html", context)
+
+
+def _queue_counts(user: User) -> dict[str, str]:
+    """Open tickets per tier tab and for "mine": each count capped, shared for a few seconds."""
+    counts: dict[str, str] = {}
+    for key, _label in _queues_for(user):
+        if key == "mine":
+            cache_key = f"console-count:mine:{user.pk}"
+            queryset = Ticket.objects.filter(assignee=user, status__in=OPEN_STATES)
+        else:
+            cache_key = f"console-count:{key}"
+            queryset = Ticket.objects.filter(tier=int(key[1]), status__in=OPEN_STATES)
+        value = cache.get(cache_key)
+        if value is None:
+            # SELECT COUNT(*) FROM (SELECT … LIMIT cap+1): bounded work on the (tier, status) index.
+            number = queryset.order_by()[: COUNT_CAP + 1].count()
+            value = f"{COUNT_CAP}+" if number > COUNT_CAP else str(number)
+            cache.set(cache_key, value, COUNTS_CACHE_SECONDS)
+        counts[key] = value
+    return counts
+
+
+def console_counts(request: HttpRequest) -> HttpResponse:
+    """The tab badges, polled by htmx."""
+    user = _staff_required(request)
+    return render(request, "tickets/_queue_counts.html", {"counts": _queue_counts(user)})
+
+
+def priority_preview(request: HttpRequest) -> HttpResponse:
+    """The priority the matrix gives for the triage form's impact and urgency (htmx)."""
+    _staff_required(request)
+    get = request.GET
+    override = _int(get.get("triage-override"))
+    label: str
+    if override is not None and override in range(1, 6):
+        label = str(Priority(override).label)
+    else:
+        label = _priority_label(get.get("triage-impact", ""), get.get("triage-urgency", ""))
+    return render(
+        request, "tickets/_priority_preview.html", {"label": label, "override": bool(override)}
+    )
+
+
+def _priority_label(impact: str, urgency: str) -> str:
+    if impact not in Level.values or urgency not in Level.values:
+        return "—"
+    return str(priority_from_matrix(impact=impact, urgency=urgency).label)

@@ -1,0 +1,99 @@
+/* Keyboard shortcuts, the canned-response picker and small conveniences. No dependencies. */
+(function () {
+  "use strict";
+
+  function typing(event) {
+    var el = event.target;
+    return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
+  }
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr[data-href]")); }
+
+  function select(index) {
+    var all = rows();
+    if (!all.length) return;
+    index = Math.max(0, Math.min(all.length - 1, index));
+    all.forEach(function (row, i) { row.classList.toggle("selected", i === index); });
+    all[index].scrollIntoView({ block: "nearest" });
+  }
+
+  function selectedIndex() {
+    return rows().findIndex(function (row) { return row.classList.contains("selected"); });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.form) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+      return;
+    }
+    if (event.key === "Escape" && typing(event)) { event.target.blur(); return; }
+    if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    var go = function (selector) {
+      var link = document.querySelector(selector);
+      if (link) { event.preventDefault(); window.location = link.href; }
+    };
+    switch (event.key) {
+      case "/": {
+        var search = document.querySelector("[data-search]");
+        if (search) { event.preventDefault(); search.focus(); search.select(); }
+        break;
+      }
+      case "j": event.preventDefault(); select(selectedIndex() + 1); break;
+      case "k": event.preventDefault(); select(selectedIndex() - 1); break;
+      case "Enter":
+      case "o": {
+        var row = document.querySelector("tr.selected[data-href]");
+        if (row) { event.preventDefault(); window.location = row.dataset.href; }
+        break;
+      }
+      case "r": {
+        var reply = document.querySelector("[data-reply]");
+        if (reply) { event.preventDefault(); reply.focus(); }
+        break;
+      }
+      case "n": go("[data-shortcut-new]"); break;
+      case "c": go("[data-shortcut-console]"); break;
+      case "]": go("[data-next-page]"); break;
+      case "?": {
+        var help = document.getElementById("shortcuts");
+        if (help && help.showModal) { event.preventDefault(); help.showModal(); }
+        break;
+      }
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest("tr[data-href]");
+    if (row && !event.target.closest("a, button, input")) { window.location = row.dataset.href; }
+  });
+
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches("[data-autosubmit]")) { el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit(); }
+    if (el.matches("[data-canned]")) {
+      var option = el.options[el.selectedIndex];
+      var target = document.getElementById(el.dataset.canned);
+      if (option && option.dataset.text && target) {
+        var start = target.selectionStart || 0, end = target.selectionEnd || 0;
+        var text = option.dataset.text;
+        target.value = target.value.slice(0, start) + text + target.value.slice(end);
+        target.focus();
+        target.selectionStart = target.selectionEnd = start + text.length;
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+      el.selectedIndex = 0;
+    }
+    if (el.matches("[data-internal-toggle]")) {
+      var box = el.closest(".reply-box");
+      if (box) box.classList.toggle("is-internal", el.value === "true" && el.checked);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var input = document.getElementById(button.dataset.copy);
+    if (input) { input.select(); navigator.clipboard && navigator.clipboard.writeText(input.value); }
+  });
+})();

@@ -1,0 +1,107 @@
+"""Sign-up, the profile page and the language switcher."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import Role, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_up_creates_a_requester_and_signs_them_in():
+    client = Client()
+
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "name": "Nora",
+            "email": "Nora@Example.com",
+            "password": "a-long-pass-phrase",
+            "language": "es",
+        },
+    )
+
+    assert response.status_code == 302
+    user = User.objects.get(email="nora@example.com")
+    assert (user.role, user.language, user.display_name) == (Role.REQUESTER, "es", "Nora")
+    assert client.get("/my/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"email": "requester@example.com"}, "email"),  # taken
+        ({"password": "123"}, "password"),  # too short and numeric
+        ({"email": "not-an-email"}, "email"),
+        ({"language": "fr"}, "language"),
+    ],
+)
+def test_sign_up_errors_are_shown_and_nothing_is_created(data, field, requester):
+    before = User.objects.count()
+    payload = {
+        "name": "N",
+        "email": "new@example.com",
+        "password": "a-long-pass-phrase",
+        "language": "en",
+    }
+
+    response = Client().post("/accounts/signup/", {**payload, **data})
+
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert User.objects.count() == before
+
+
+def test_profile_saves_language_and_time_zone(requester):
+    client = Client()
+    client.force_login(requester)
+
+    response = client.post("/accounts/profile/", {"language": "es", "time_zone": "Europe/Madrid"})
+
+    assert response.status_code == 302
+    requester.refresh_from_db()
+    assert (requester.language, requester.time_zone) == ("es", "Europe/Madrid")
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+    page = client.get("/accounts/profile/").content.decode()
+    assert 'lang="es"' in page
+    assert "Europe/Madrid" in page
+
+
+def test_profile_rejects_an_unknown_time_zone(requester):
+    client = Client()
+    client.force_login(requester)
+
+    response = client.post("/accounts/profile/", {"language": "es", "time_zone": "Mars/Olympus"})
+
+    assert response.status_code == 200
+    assert "time_zone" in response.context["form"].errors
+    requester.refresh_from_db()
+    assert (requester.language, requester.time_zone) == ("en", "UTC")
+
+
+def test_language_switch_is_remembered_on_the_user(requester):
+    client = Client()
+    client.force_login(requester)
+
+    response = client.post("/accounts/language/", {"language": "es", "next": "/my/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/my/"
+    requester.refresh_from_db()
+    assert requester.language == "es"
+    assert 'lang="es"' in client.get("/my/").content.decode()
+
+
+def test_language_switch_for_visitors_uses_the_cookie():
+    client = Client()
+
+    client.post("/accounts/language/", {"language": "es", "next": "/accounts/login/"})
+
+    assert 'lang="es"' in client.get("/accounts/login/").content.decode()
+
+
+def test_profile_needs_sign_in():
+    response = Client().get("/accounts/profile/")
+
+    assert response.status_code == 302

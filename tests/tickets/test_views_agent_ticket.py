@@ -1,0 +1,349 @@
+"""The agent's ticket page: fields, timeline, replies and notes, canned responses, transitions."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from escalation.models import Tier
+from knowledge.models import CannedResponse
+from tests.factories import AgentFactory
+from tickets import services
+from tickets.models import Comment, Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_for():
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+def offered(response) -> list[str]:
+    return [action["name"] for action in response.context["actions"]]
+
+
+def test_page_shows_fields_requester_and_a_merged_timeline(client_for, agent_l1, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    services.comment_create(ticket=ticket, actor=agent_l1, body="Public answer")
+    services.comment_create(ticket=ticket, actor=agent_l1, body="Note for L2", is_internal=True)
+
+    response = client_for(agent_l1).get(f"/tickets/{ticket.pk}/")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert ticket.requester.email in body
+    assert "P3 medium" in body
+    kinds = [(item.kind, item.internal) for item in response.context["timeline"]]
+    # created, identify, categorize, prioritize, take, then the reply and the note
+    assert kinds == [("event", False)] * 5 + [("comment", False), ("comment", True)]
+    assert "Note for L2" in body
+    assert body.count(" data-internal>") == 1  # the note is marked, visually distinct
+
+
+def test_only_allowed_transitions_are_offered(client_for, agent_l1, agent_l2, make_ticket):
+    assert offered(client_for(agent_l1).get(f"/tickets/{make_ticket().pk}/")) == [
+        "triage",
+        "cancel",
+    ]
+    prioritized = make_ticket(Status.PRIORITIZED)
+    assert offered(client_for(agent_l1).get(f"/tickets/{prioritized.pk}/")) == [
+        "take",
+        "start_diagnosis",
+        "cancel",
+    ]
+    in_diagnosis = make_ticket(Status.IN_DIAGNOSIS)
+    assert offered(client_for(agent_l1).get(f"/tickets/{in_diagnosis.pk}/")) == [
+        "escalate",
+        "hold",
+        "resolve",
+        "cancel",
+    ]
+    escalated = make_ticket(Status.ESCALATED)
+    assert offered(client_for(agent_l1).get(f"/tickets/{escalated.pk}/")) == []
+    assert offered(client_for(agent_l2).get(f"/tickets/{escalated.pk}/")) == ["take", "cancel"]
+
+
+def test_triage_through_the_form(client_for, agent_l1, make_ticket, category):
+    ticket = make_ticket()
+
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/do/triage/",
+        {
+            "triage-kind": "incident",
+            "triage-category": category.pk,
+            "triage-impact": "high",
+            "triage-urgency": "medium",
+        },
+    )
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.category) == (Status.PRIORITIZED, 2, category)
+    assert list(ticket.events.filter(kind="transition").values_list("transition", flat=True)) == [
+        "identify",
+        "categorize",
+        "prioritize",
+    ]
+
+
+def test_triage_with_missing_category_is_a_form_error(client_for, agent_l1, make_ticket):
+    ticket = make_ticket()
+
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/do/triage/",
+        {"triage-kind": "incident", "triage-impact": "high", "triage-urgency": "medium"},
+    )
+
+    assert response.status_code == 400
+    triage = next(a for a in response.context["actions"] if a["name"] == "triage")
+    assert "category" in triage["form"].errors
+    assert (
+        'value="high" selected' in response.content.decode()
+        or "selected" in response.content.decode()
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW
+
+
+def test_override_without_reason_is_refused_by_the_service_as_a_form_error(
+    client_for, agent_l1, make_ticket, category
+):
+    ticket = make_ticket()
+
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/do/triage/",
+        {
+            "triage-kind": "incident",
+            "triage-category": category.pk,
+            "triage-impact": "low",
+            "triage-urgency": "low",
+            "triage-override": "1",
+        },
+    )
+
+    assert response.status_code == 400
+    triage = next(a for a in response.context["actions"] if a["name"] == "triage")
+    assert triage["form"].errors["reason"]
+    ticket.refresh_from_db()
+    assert ticket.status == Status.NEW
+
+
+def test_take_escalate_take_resolve(client_for, agent_l1, agent_l2, make_ticket):
+    ticket = make_ticket(Status.PRIORITIZED)
+    l1, l2 = client_for(agent_l1), client_for(agent_l2)
+
+    l1.post(f"/tickets/{ticket.pk}/do/take/")
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee) == (Status.IN_DIAGNOSIS, agent_l1)
+
+    response = l1.post(f"/tickets/{ticket.pk}/do/escalate/", {"escalate-reason": ""})
+    assert response.status_code == 400
+    l1.post(f"/tickets/{ticket.pk}/do/escalate/", {"escalate-reason": "Needs the network team"})
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.tier) == (Status.ESCALATED, Tier.L2)
+
+    l2.post(f"/tickets/{ticket.pk}/do/take/")
+    l2.post(
+        f"/tickets/{ticket.pk}/do/resolve/",
+        {"resolve-summary": "Replaced the switch.", "resolve-code": "fixed"},
+    )
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee, ticket.closure_code) == (
+        Status.RESOLVED,
+        agent_l2,
+        "fixed",
+    )
+
+
+def test_assign_to_an_agent_of_the_tier(client_for, agent_l1, make_ticket):
+    colleague = AgentFactory(username="colleague", tier=Tier.L1)
+    outsider_agent = AgentFactory(username="l3_person", tier=Tier.L3)
+    ticket = make_ticket(Status.PRIORITIZED)
+    client = client_for(agent_l1)
+
+    response = client.post(
+        f"/tickets/{ticket.pk}/do/start_diagnosis/", {"start_diagnosis-assignee": outsider_agent.pk}
+    )
+    assert response.status_code == 400  # not an agent of L1: not a valid choice
+
+    client.post(
+        f"/tickets/{ticket.pk}/do/start_diagnosis/", {"start_diagnosis-assignee": colleague.pk}
+    )
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee) == (Status.IN_DIAGNOSIS, colleague)
+
+
+def test_hold_resume_cancel(client_for, agent_l1, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = client_for(agent_l1)
+
+    client.post(f"/tickets/{ticket.pk}/do/hold/", {"hold-reason": "Waiting for logs"})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.ON_HOLD
+    client.post(f"/tickets/{ticket.pk}/do/resume/", {"resume-reason": ""})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS
+    client.post(f"/tickets/{ticket.pk}/do/cancel/", {"cancel-code": "duplicate"})
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.closure_code) == (Status.CLOSED, "duplicate")
+
+
+def test_someone_else_took_it_first_shows_a_message_and_the_current_state(
+    client_for, agent_l1, make_ticket
+):
+    colleague = AgentFactory(username="colleague", tier=Tier.L1)
+    ticket = make_ticket(Status.PRIORITIZED)
+    mine = client_for(agent_l1)
+    assert "take" in offered(mine.get(f"/tickets/{ticket.pk}/"))  # the page I am looking at
+
+    services.ticket_take(ticket=ticket, actor=colleague)  # meanwhile
+    response = mine.post(f"/tickets/{ticket.pk}/do/take/", follow=True)
+
+    assert response.status_code == 200
+    message = [str(m) for m in response.context["messages"]]
+    assert message == ["You cannot do this now. The ticket is now: In diagnosis."]
+    ticket.refresh_from_db()
+    assert ticket.assignee == colleague
+
+
+def test_a_transition_refused_by_the_fsm_shows_a_message(
+    client_for, agent_l1, make_ticket, monkeypatch
+):
+    """The race inside the service (the row changed between the check and the lock)."""
+    from django_fsm import TransitionNotAllowed
+
+    ticket = make_ticket(Status.PRIORITIZED)
+
+    def lost_the_race(**kwargs):
+        raise TransitionNotAllowed("Can't take", object=ticket, method="take")
+
+    monkeypatch.setattr("tickets.services.ticket_take", lost_the_race)
+    response = client_for(agent_l1).post(f"/tickets/{ticket.pk}/do/take/", follow=True)
+
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["Someone else changed this ticket first. The ticket is now: Prioritized."]
+
+
+def test_escalating_beyond_l3_is_a_clear_error(
+    client_for, agent_l3, make_ticket, agent_l1, agent_l2
+):
+    ticket = make_ticket(Status.ESCALATED)
+    services.ticket_take(ticket=ticket, actor=agent_l2)
+    services.ticket_escalate(ticket=ticket, actor=agent_l2, reason="experts")
+    services.ticket_take(ticket=ticket, actor=agent_l3)
+
+    response = client_for(agent_l3).get(f"/tickets/{ticket.pk}/")
+    assert "escalate" not in offered(response)
+
+    response = client_for(agent_l3).post(
+        f"/tickets/{ticket.pk}/do/escalate/", {"escalate-reason": "more"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "You cannot do this now." in response.content.decode()
+
+
+def test_manager_reads_but_cannot_act(client_for, manager, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = client_for(manager)
+
+    response = client.get(f"/tickets/{ticket.pk}/")
+    assert response.status_code == 200
+    assert offered(response) == []
+    assert response.context["read_only"] is True
+    assert 'data-testid="reply-form"' not in response.content.decode()
+
+    response = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "hi"}, follow=True)
+    assert response.status_code == 200
+    assert "You cannot reply to this ticket." in response.content.decode()
+    response = client.post(f"/tickets/{ticket.pk}/do/resolve/", follow=True)
+    assert "You cannot do this now." in response.content.decode()
+    assert Comment.objects.count() == 0
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS
+
+
+def test_public_reply_and_internal_note(client_for, agent_l1, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = client_for(agent_l1)
+
+    client.post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": "Try again now", "reply-is_internal": "false"},
+    )
+    client.post(
+        f"/tickets/{ticket.pk}/reply/",
+        {
+            "reply-body": "Gateway log attached",
+            "reply-is_internal": "true",
+            "reply-attachments": [SimpleUploadedFile("gw.log", b"log")],
+        },
+    )
+
+    public, note = Comment.objects.order_by("id")
+    assert (public.is_internal, note.is_internal) == (False, True)
+    assert note.attachments.get().is_internal is True
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is not None
+
+
+def test_agent_downloads_internal_files(client_for, agent_l1, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    internal = services.attachment_add(
+        ticket=ticket, actor=agent_l1, upload=SimpleUploadedFile("x.txt", b"x"), is_internal=True
+    )
+
+    assert client_for(agent_l1).get(f"/tickets/{ticket.pk}/files/{internal.pk}/").status_code == 200
+
+
+def test_canned_responses_are_rendered_for_the_ticket(client_for, agent_l1, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    CannedResponse.objects.create(
+        title="Restart",
+        body="Hello {requester_name}, about {ticket_reference}: please restart. {agent_name}",
+    )
+    CannedResponse.objects.create(title="Old", body="retired", is_active=False)
+
+    response = client_for(agent_l1).get(f"/tickets/{ticket.pk}/")
+
+    [canned] = response.context["canned"]
+    assert canned.text == (
+        f"Hello {ticket.contact_name}, about {ticket.reference}: please restart. {agent_l1.name}"
+    )
+    assert f'data-text="{canned.text}"' in response.content.decode()
+
+
+@pytest.mark.parametrize("extra", [0, 15])
+def test_ticket_page_query_count_is_independent_of_history_length(
+    extra, client_for, agent_l1, make_ticket, django_assert_num_queries
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    CannedResponse.objects.create(title="Hi", body="Hi {requester_name}")
+    for n in range(extra):
+        comment = services.comment_create(
+            ticket=ticket,
+            actor=agent_l1,
+            body=f"note {n}",
+            is_internal=n % 2 == 0,
+            files=[SimpleUploadedFile(f"f{n}.txt", b"x")],
+        )
+        assert comment.pk
+        services.ticket_hold(ticket=ticket, actor=agent_l1, reason=f"wait {n}")
+        services.ticket_resume(ticket=ticket, actor=agent_l1)
+    client = client_for(agent_l1)
+
+    # 1 session, 2 user, 3 the ticket through the gate (requester, assignee, category, organisation
+    # joined), 4 comments with their authors, 5 every attachment of the ticket, 6 events with their
+    # actors, 7 names of the assignees named in the events' changes, 8 names of the categories
+    # named in them, 9 the agent's tiers (allowed transitions), 10 canned responses, 11 the
+    # scheduled calls, 12 the tier's agents (reassign form), 13 the major incident and 14 its
+    # links, 15 whether a data breach is linked (the flag form).
+    # (The triage form's categories and the assign form's agents are queried only on tickets
+    # that offer those transitions: one query each.)
+    with django_assert_num_queries(15):
+        response = client.get(f"/tickets/{ticket.pk}/")
+    assert response.status_code == 200

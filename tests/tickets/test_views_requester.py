@@ -1,0 +1,430 @@
+"""The requester's side of the web UI: the form, "my tickets", the ticket page, tracking."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from accounts.models import Role, User
+from tickets import services
+from tickets.models import Attachment, Comment, Status, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_for():
+    def make(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+def upload(name: str = "screenshot.png", content: bytes = b"\x89PNG fake") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="image/png")
+
+
+# --- the web form --------------------------------------------------------------------------------
+
+
+def test_signed_in_requester_submits_and_sees_the_ticket_number(client_for, requester, category):
+    response = client_for(requester).post(
+        "/new/",
+        {
+            "title": "Printer jams",
+            "description": "Every page since Monday.",
+            "category": category.pk,
+            "affected": "2nd floor printer",
+            "urgency": "high",
+            "attachments": [upload()],
+        },
+    )
+
+    assert response.status_code == 200
+    ticket = Ticket.objects.get()
+    assert ticket.requester == requester
+    assert (ticket.title, ticket.affected, ticket.urgency) == (
+        "Printer jams",
+        "2nd floor printer",
+        "high",
+    )
+    assert ticket.category == category
+    assert ticket.attachments.get().filename == "screenshot.png"
+    assert ticket.reference in response.content.decode()
+    assert f"/tickets/{ticket.pk}/" in response.content.decode()
+
+
+def test_anonymous_submission_creates_the_requester_and_gives_the_tracking_link(client_for):
+    response = client_for(None).post(
+        "/new/",
+        {
+            "name": "Ana Anon",
+            "email": "Ana@Example.com",
+            "title": "Cannot log in",
+            "description": "Password rejected.",
+            "urgency": "medium",
+        },
+    )
+
+    assert response.status_code == 200
+    ticket = Ticket.objects.get()
+    assert ticket.requester.email == "ana@example.com"
+    assert ticket.requester.role == Role.REQUESTER
+    assert not ticket.requester.has_usable_password()
+    body = response.content.decode()
+    assert ticket.reference in body
+    assert f"/t/{ticket.tracking_token}/" in body
+
+
+def test_anonymous_submission_needs_an_email_and_keeps_what_was_typed(client_for):
+    response = client_for(None).post(
+        "/new/",
+        {
+            "name": "Ana",
+            "email": "",
+            "title": "Cannot log in",
+            "description": "x",
+            "urgency": "low",
+        },
+    )
+
+    assert response.status_code == 400
+    assert Ticket.objects.count() == 0
+    assert User.objects.count() == 0
+    form = response.context["form"]
+    assert "email" in form.errors
+    assert 'value="Cannot log in"' in response.content.decode()
+
+
+def test_a_refused_file_type_is_a_form_error_and_nothing_is_saved(client_for, requester):
+    response = client_for(requester).post(
+        "/new/",
+        {
+            "title": "Broken",
+            "description": "Details",
+            "urgency": "low",
+            "attachments": [upload("virus.exe")],
+        },
+    )
+
+    assert response.status_code == 400
+    assert "attachments" in response.context["form"].errors
+    assert Ticket.objects.count() == 0
+    assert Attachment.objects.count() == 0
+
+
+def test_missing_title_is_a_form_error(client_for, requester):
+    response = client_for(requester).post(
+        "/new/", {"title": "", "description": "Details", "urgency": "low"}
+    )
+
+    assert response.status_code == 400
+    assert "title" in response.context["form"].errors
+    assert Ticket.objects.count() == 0
+
+
+# --- my tickets and the ticket page -----------------------------------------------------------
+
+
+def test_my_tickets_lists_only_mine_with_status_in_plain_words(
+    client_for, requester, outsider, make_ticket
+):
+    mine = make_ticket(Status.ON_HOLD)
+    theirs = make_ticket(requester=outsider, title="Someone else's")
+
+    body = client_for(requester).get("/my/").content.decode()
+
+    assert mine.reference in body
+    assert "Waiting for your reply" in body
+    assert theirs.reference not in body
+
+
+def test_requester_cannot_open_another_requesters_ticket(client_for, outsider, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    assert client_for(outsider).get(f"/tickets/{ticket.pk}/").status_code == 404
+    assert (
+        client_for(outsider).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "hi"}).status_code
+        == 404
+    )
+    assert client_for(outsider).post(f"/tickets/{ticket.pk}/do/close/").status_code == 404
+    assert Comment.objects.count() == 0
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client_for, make_ticket):
+    ticket = make_ticket()
+
+    response = client_for(None).get(f"/tickets/{ticket.pk}/")
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+@pytest.fixture
+def conversation(make_ticket, agent_l1):
+    """A ticket with a public reply, an internal note and a file of each kind."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    services.comment_create(ticket=ticket, actor=agent_l1, body="We are looking into it.")
+    services.comment_create(
+        ticket=ticket, actor=agent_l1, body="SECRET: the gateway is misconfigured", is_internal=True
+    )
+    public = services.attachment_add(ticket=ticket, actor=agent_l1, upload=upload("public.txt"))
+    internal = services.attachment_add(
+        ticket=ticket, actor=agent_l1, upload=upload("internal.txt"), is_internal=True
+    )
+    return ticket, public, internal
+
+
+def test_requester_sees_the_public_conversation_never_internal_notes_or_files(
+    client_for, requester, conversation
+):
+    ticket, _public, _internal = conversation
+
+    body = client_for(requester).get(f"/tickets/{ticket.pk}/").content.decode()
+
+    assert "We are looking into it." in body
+    assert "SECRET" not in body
+    assert "public.txt" in body
+    assert "internal.txt" not in body
+    assert "Internal note" not in body
+
+
+def test_requester_downloads_public_files_but_not_internal_ones(
+    client_for, requester, conversation
+):
+    ticket, public, internal = conversation
+    client = client_for(requester)
+
+    response = client.get(f"/tickets/{ticket.pk}/files/{public.pk}/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"\x89PNG fake"
+    assert "attachment" in response["Content-Disposition"]
+
+    assert client.get(f"/tickets/{ticket.pk}/files/{internal.pk}/").status_code == 404
+
+
+def test_a_file_of_another_ticket_is_not_served(
+    client_for, requester, outsider, make_ticket, conversation
+):
+    _ticket, public, _internal = conversation
+    other = make_ticket(requester=outsider)
+
+    assert client_for(outsider).get(f"/tickets/{other.pk}/files/{public.pk}/").status_code == 404
+
+
+def test_requester_replies_with_a_file(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": "Here is the log", "reply-attachments": [upload("vpn.log")]},
+    )
+
+    assert response.status_code == 302
+    comment = Comment.objects.get()
+    assert (comment.author, comment.body, comment.is_internal) == (
+        requester,
+        "Here is the log",
+        False,
+    )
+    assert comment.attachments.get().filename == "vpn.log"
+
+
+def test_requester_cannot_sneak_an_internal_note(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/", {"reply-body": "hi", "reply-is_internal": "true"}
+    )
+
+    assert Comment.objects.get().is_internal is False
+
+
+def test_an_empty_reply_is_a_form_error(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = client_for(requester).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "  "})
+
+    assert response.status_code == 400
+    assert "body" in response.context["reply_form"].errors
+    assert Comment.objects.count() == 0
+
+
+def test_requester_adds_files_without_a_message(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/attach/",
+        {"attach-attachments": [upload("a.png"), upload("b.png")], "attach-is_internal": "on"},
+    )
+
+    assert response.status_code == 302
+    assert sorted(ticket.attachments.values_list("filename", "is_internal")) == [
+        ("a.png", False),
+        ("b.png", False),
+    ]
+
+
+def test_requester_confirms_the_resolution(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.RESOLVED)
+    client = client_for(requester)
+    assert "Yes, it is solved" in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+    response = client.post(f"/tickets/{ticket.pk}/do/close/", follow=True)
+
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+    assert response.status_code == 200
+
+
+def test_reopening_needs_a_reason(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.RESOLVED)
+    client = client_for(requester)
+
+    response = client.post(f"/tickets/{ticket.pk}/do/reopen/", {"reopen-reason": ""})
+    assert response.status_code == 400
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+
+    client.post(f"/tickets/{ticket.pk}/do/reopen/", {"reopen-reason": "Still broken"})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS
+    assert ticket.events.filter(transition="reopen", reason="Still broken").exists()
+
+
+def test_requester_withdraws_their_ticket(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.PRIORITIZED)
+
+    client_for(requester).post(
+        f"/tickets/{ticket.pk}/do/cancel/", {"cancel-reason": "Fixed itself"}
+    )
+
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.closure_code) == (Status.CLOSED, "withdrawn")
+
+
+def test_requester_is_not_offered_and_cannot_run_agent_transitions(
+    client_for, requester, make_ticket
+):
+    ticket = make_ticket(Status.PRIORITIZED)
+
+    assert client_for(requester).post(f"/tickets/{ticket.pk}/do/take/").status_code == 404
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PRIORITIZED
+
+
+def test_closing_an_unresolved_ticket_is_refused_with_a_message(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = client_for(requester).post(f"/tickets/{ticket.pk}/do/close/", follow=True)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "You cannot do this now." in body
+    assert "An agent is working on it" in body
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS
+
+
+# --- the secret tracking link -----------------------------------------------------------------
+
+
+def test_tracking_link_shows_the_public_conversation(client_for, conversation):
+    ticket, _public, _internal = conversation
+
+    response = client_for(None).get(f"/t/{ticket.tracking_token}/")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert ticket.title in body
+    assert "We are looking into it." in body
+    assert "SECRET" not in body
+    assert "internal.txt" not in body
+
+
+def test_tracking_link_never_shows_internal_notes_even_when_the_requester_is_staff(
+    client_for, agent_l2, agent_l1
+):
+    # An agent can open a ticket as a requester; through the link they are the public.
+    ticket = services.ticket_create(requester=agent_l2, title="My laptop", description="Broken")
+    services.comment_create(ticket=ticket, actor=agent_l1, body="SECRET", is_internal=True)
+
+    body = client_for(None).get(f"/t/{ticket.tracking_token}/").content.decode()
+
+    assert "SECRET" not in body
+
+
+def test_a_wrong_token_is_404(client_for, make_ticket):
+    ticket = make_ticket()
+
+    assert client_for(None).get(f"/t/{ticket.tracking_token}x/").status_code == 404
+    assert client_for(None).get("/t/not-a-token/").status_code == 404
+    assert client_for(None).post("/t/not-a-token/reply/", {"reply-body": "hi"}).status_code == 404
+
+
+def test_tracking_link_lets_the_requester_reply_and_confirm(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.RESOLVED)
+    client = client_for(None)
+
+    client.post(
+        f"/t/{ticket.tracking_token}/reply/", {"reply-body": "Thanks!", "reply-is_internal": "true"}
+    )
+    comment = Comment.objects.get()
+    assert (comment.author, comment.is_internal) == (requester, False)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS  # a reply to a resolved ticket reopens it
+
+
+def test_tracking_link_downloads_only_public_files(client_for, conversation):
+    ticket, public, internal = conversation
+    client = client_for(None)
+
+    assert client.get(f"/t/{ticket.tracking_token}/files/{public.pk}/").status_code == 200
+    assert client.get(f"/t/{ticket.tracking_token}/files/{internal.pk}/").status_code == 404
+
+
+def test_tracking_link_closes_a_resolved_ticket(client_for, make_ticket):
+    ticket = make_ticket(Status.RESOLVED)
+
+    response = client_for(None).post(f"/t/{ticket.tracking_token}/do/close/")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/t/{ticket.tracking_token}/"
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+
+
+def test_dates_are_shown_in_the_users_time_zone_and_language(client_for, requester, make_ticket):
+    import time_machine
+
+    with time_machine.travel("2026-03-02 12:00:00+00:00", tick=False):
+        ticket = make_ticket()
+    requester.time_zone = "America/New_York"
+    requester.language = "es"
+    requester.save()
+
+    body = client_for(requester).get(f"/tickets/{ticket.pk}/").content.decode()
+
+    assert "2 de marzo de 2026 a las 07:00" in body  # 12:00 UTC in New York, in Spanish
+
+
+def test_anonymous_submission_with_a_staff_address_asks_to_sign_in(client_for, agent_l1):
+    agent_l1.username = "liam@example.com"
+    agent_l1.save()
+
+    response = client_for(None).post(
+        "/new/",
+        {
+            "name": "Liam",
+            "email": "liam@example.com",
+            "title": "Laptop",
+            "description": "Broken",
+            "urgency": "low",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "email" in response.context["form"].errors
+    assert Ticket.objects.count() == 0

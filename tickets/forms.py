@@ -1,0 +1,220 @@
+"""HTML forms of the ticket pages: they parse input; the services decide."""
+
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role, User
+from escalation.models import SupportGroup
+from tickets.models import Category, ClosureCode, Kind, Level, Priority
+from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
+
+URGENCY_FOR_REQUESTER = [
+    (Level.HIGH, _("High: I cannot work / many people are affected")),
+    (Level.MEDIUM, _("Medium: it gets in the way, but I can work")),
+    (Level.LOW, _("Low: whenever you can")),
+]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked by the services (type and size)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+def category_choices() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).select_related("parent")
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.path)
+
+
+class TicketCreateForm(forms.Form):
+    """The requester's web form. Anonymous visitors also give their name and email."""
+
+    name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("Your email"), required=False)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("In a few words, what is wrong?")}),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 6,
+                "placeholder": _(
+                    "What happened, since when, what you expected, any error message…"
+                ),
+            }
+        ),
+    )
+    category = CategoryChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("I don't know"),
+    )
+    affected = forms.CharField(
+        label=_("What is affected"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("e.g. the billing app, my laptop, the whole team")}
+        ),
+    )
+    urgency = forms.ChoiceField(
+        label=_("How urgent is it for you?"),
+        choices=URGENCY_FOR_REQUESTER,
+        initial=Level.MEDIUM,
+        widget=forms.RadioSelect,
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
+
+    def __init__(self, *args: Any, anonymous: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.anonymous = anonymous
+        self.fields["category"].queryset = category_choices()  # type: ignore[attr-defined]
+        if anonymous:
+            self.fields["name"].required = True
+            self.fields["email"].required = True
+        else:
+            del self.fields["name"]
+            del self.fields["email"]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), strip=True)
+    is_internal = forms.BooleanField(label=_("Internal note"), required=False)
+    attachments = MultipleFileField(label=_("Attachments"))
+
+
+class AttachmentForm(forms.Form):
+    attachments = MultipleFileField(label=_("Files"), required=True)
+    is_internal = forms.BooleanField(label=_("Internal (agents only)"), required=False)
+
+
+# --- one form per transition -------------------------------------------------------------------
+
+
+class TriageForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
+    category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none())
+    impact = forms.ChoiceField(
+        label=_("Impact"),
+        choices=Level.choices,
+        help_text=_("High: service or organisation-wide · Medium: a group · Low: one user"),
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices)
+    override = forms.TypedChoiceField(
+        label=_("Override priority"),
+        choices=[("", _("No: use the matrix")), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("Reason for the override"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = category_choices()  # type: ignore[attr-defined]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, tier: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = agents_of_tier(tier)  # type: ignore[attr-defined]
+
+
+def agents_of_tier(tier: int) -> QuerySet[User]:
+    return (
+        User.objects.filter(
+            role=Role.AGENT,
+            is_active=True,
+            support_groups__in=SupportGroup.objects.filter(tier=tier),
+        )
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+class ReasonForm(forms.Form):
+    """Escalate (reason required), hold / resume (optional)."""
+
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, required: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = required
+
+
+class ResolveForm(forms.Form):
+    summary = forms.CharField(
+        label=_("Resolution summary (sent to the requester)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    code = forms.ChoiceField(
+        label=_("Closure code"),
+        choices=[(c.value, c.label) for c in map(ClosureCode, RESOLUTION_CODES)],
+    )
+
+
+class CancelForm(forms.Form):
+    code = forms.ChoiceField(
+        label=_("Why is it cancelled?"),
+        choices=[(c.value, c.label) for c in map(ClosureCode, CANCEL_CODES)],
+    )
+    reason = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class EmptyForm(forms.Form):
+    """Take / close: nothing to ask."""
+
+    reason = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+def transition_form(
+    name: str, *, data: Any = None, tier: int = 1, prefix: str | None = None
+) -> forms.Form:
+    """The form of one transition, bound to `data` when given."""
+    prefix = prefix or name
+    if name == "triage":
+        return TriageForm(data, prefix=prefix)
+    if name == "start_diagnosis":
+        return AssignForm(data, tier=tier, prefix=prefix)
+    if name in ("escalate", "reopen"):
+        return ReasonForm(data, prefix=prefix)
+    if name in ("hold", "resume"):
+        return ReasonForm(data, required=False, prefix=prefix)
+    if name == "resolve":
+        return ResolveForm(data, prefix=prefix)
+    if name == "cancel":
+        return CancelForm(data, prefix=prefix)
+    return EmptyForm(data, prefix=prefix)
