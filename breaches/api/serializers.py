@@ -162,7 +162,7 @@ class NoteSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(serializers.ModelSerializer):
     uploaded_by = UserRefSerializer(read_only=True)
     download_url = serializers.SerializerMethodField()
 

@@ -175,12 +175,12 @@ class BreachViewSet(viewsets.GenericViewSet):
         )
         return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: s.AttachmentSerializer(many=True), **ERRORS})
+    @extend_schema(responses={200: s.EvidenceSerializer(many=True), **ERRORS})
     @action(detail=True, methods=["get"])
     def evidence(self, request: Request, pk: str) -> Response:
         breach = self._gate()
         rows = selectors.breach_attachments(breach=breach)
-        return Response(s.AttachmentSerializer(rows, many=True).data)
+        return Response(s.EvidenceSerializer(rows, many=True).data)
 
     @extend_schema(
         request={
@@ -191,7 +191,7 @@ class BreachViewSet(viewsets.GenericViewSet):
                 },
             }
         },
-        responses={201: s.AttachmentSerializer(many=True), **ERRORS},
+        responses={201: s.EvidenceSerializer(many=True), **ERRORS},
     )
     @evidence.mapping.post
     def add_evidence(self, request: Request, pk: str) -> Response:
@@ -199,9 +199,7 @@ class BreachViewSet(viewsets.GenericViewSet):
         saved = services.breach_add_evidence(
             breach=breach, actor=self.user, files=request.FILES.getlist("files")
         )
-        return Response(
-            s.AttachmentSerializer(saved, many=True).data, status=status.HTTP_201_CREATED
-        )
+        return Response(s.EvidenceSerializer(saved, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.AuditEntrySerializer(many=True), **ERRORS})
     @action(detail=True, methods=["get"])

@@ -35,6 +35,7 @@ class StaffReadsManagersWrite(permissions.BasePermission):
 
 
 class _ConfigViewSet(viewsets.ViewSet):
+    lookup_value_regex = "[0-9]+"  # also types the path parameter in the schema
     permission_classes = [permissions.IsAuthenticated, StaffReadsManagersWrite]
     read_serializer: type[Any]
     write_serializer: type[Any]
@@ -174,6 +175,8 @@ class TicketCallsView(APIView):
 
 
 class CallViewSet(viewsets.ViewSet):
+    lookup_value_regex = "[0-9]+"  # also types the path parameter in the schema
+
     @extend_schema(responses={200: s.CallStaffSerializer, **ERRORS})
     def retrieve(self, request: Request, pk: str) -> Response:
         user: User = request.user  # type: ignore[assignment]
