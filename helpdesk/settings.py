@@ -233,10 +233,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.flush_outbox",
         "schedule": timedelta(seconds=env_int("HELPDESK_OUTBOX_SWEEP_SECONDS", 30)),
     },
+    # Record SLA warnings/breaches of clocks past their due columns (exactly once) and act on them.
+    "sla-sweep": {
+        "task": "sla.tasks.sweep_sla",
+        "schedule": timedelta(seconds=env_int("HELPDESK_SLA_SWEEP_SECONDS", 30)),
+        "options": {"expires": env_int("HELPDESK_SLA_SWEEP_SECONDS", 30)},
+    },
 }
 
 # --- Domain ---------------------------------------------------------------------------------
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)
+# A resolution-SLA breach escalates the ticket one tier (each policy can also opt out).
+SLA_ESCALATE_ON_BREACH = env_bool("HELPDESK_SLA_ESCALATE_ON_BREACH", True)
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,8 @@ class NotificationKind(models.TextChoices):
     STATUS_CHANGED = "status_changed", _("Ticket status changed")
     ASSIGNED = "assigned", _("Ticket assigned to you")
     RAISED_TO_MANAGER = "raised_to_manager", _("Ticket raised to management")
+    SLA_WARNING = "sla_warning", _("SLA target at risk")
+    SLA_BREACH = "sla_breach", _("SLA target breached")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:

@@ -27,6 +27,8 @@ SUBJECTS = {
     NotificationKind.STATUS_CHANGED: _("[%(reference)s] Your ticket is now %(status)s"),
     NotificationKind.ASSIGNED: _("[%(reference)s] Assigned to you: %(title)s"),
     NotificationKind.RAISED_TO_MANAGER: _("[%(reference)s] Raised to management: %(title)s"),
+    NotificationKind.SLA_WARNING: _("[%(reference)s] SLA at risk: %(title)s"),
+    NotificationKind.SLA_BREACH: _("[%(reference)s] SLA breached: %(title)s"),
 }
 
 

@@ -18,6 +18,7 @@ from escalation.selectors import agent_tiers
 from helpdesk.errors import DomainError
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue
+from sla.services import clocks_on_event, clocks_on_reply
 from tickets.models import (
     Attachment,
     Category,
@@ -165,6 +166,7 @@ def _transition(
             at=at,
         )
         if event is not None:
+            clocks_on_event(ticket=locked, event=event, at=at)
             _notify_transition(ticket=locked, event=event, actor=actor)
     return locked
 
@@ -243,13 +245,15 @@ def ticket_create(
             priority_is_provisional=True,
             created_at=now,
         )
-        TicketEvent.objects.create(
+        created = TicketEvent.objects.create(
             ticket=ticket,
             actor=requester,
             created_at=now,
             kind=EventKind.CREATED,
             to_status=Status.NEW,
         )
+        # The clocks start at creation, on the provisional priority.
+        clocks_on_event(ticket=ticket, event=created, at=now)
         for upload in files:
             _store_attachment(ticket=ticket, actor=requester, upload=upload, comment=None)
         notification_enqueue(
@@ -406,6 +410,20 @@ def ticket_escalate(*, ticket: Ticket, actor: User, reason: str) -> Ticket:
         reason_is_internal=True,
         check=check,
         apply=lambda t: t.escalate(at=now),
+        at=now,
+    )
+
+
+def ticket_escalate_for_breach(*, ticket: Ticket, reason: str) -> Ticket:
+    """Automatic functional escalation after a resolution-SLA breach: the system acts."""
+    now = timezone.now()
+    return _transition(
+        ticket=ticket,
+        actor=None,
+        name="escalate_for_breach",
+        reason=reason,
+        reason_is_internal=True,
+        apply=lambda t: t.escalate_for_breach(at=now),
         at=now,
     )
 
@@ -576,14 +594,17 @@ def ticket_update(
             if not reason.strip() and before["priority_is_provisional"] is False:
                 raise DomainError(_("Say why the priority changes."), field="reason")
             locked.set_priority(impact=impact, urgency=urgency, override=override, reason=reason)
-        _record(
+        now = timezone.now()
+        event = _record(
             ticket=locked,
             actor=actor,
             before=before,
             from_status=locked.status,
             reason=reason.strip(),
-            at=timezone.now(),
+            at=now,
         )
+        if event is not None:
+            clocks_on_event(ticket=locked, event=event, at=now)
     return locked
 
 
@@ -621,6 +642,7 @@ def comment_create(
         )
         for upload in files:
             _store_attachment(ticket=locked, actor=actor, upload=upload, comment=comment)
+        clocks_on_reply(ticket=locked, comment=comment, at=now)
         if is_requester:
             _after_requester_reply(ticket=locked, actor=actor, comment=comment)
         elif not is_internal:
