@@ -8,6 +8,7 @@ from accounts.api.views import MeView, TokenView
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tickets.api.urls")),
+    path("sla/", include("sla.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

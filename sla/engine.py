@@ -76,7 +76,7 @@ def reached_level(clock: SlaClock, now: datetime) -> int:
     moment = min(now, clock.stopped_at or clock.paused_since or now)
     reached = 0
     for level, when in threshold_times(clock).items():
-        if when <= moment:
+        if when < moment:
             reached = level
     return reached
 
@@ -115,8 +115,8 @@ class TicketClocks:
 
     # --- the rules ---------------------------------------------------------------------------
 
-    def apply(self, signal: Signal, *, at: datetime, target_for: TargetFor) -> None:
-        self._log(at, f"{signal}")
+    def apply(self, signal: Signal, *, at: datetime, target_for: TargetFor, note: str = "") -> None:
+        self._log(at, f"{signal}" + (f" ({note})" if note else ""))
         if signal == Signal.CREATED:
             self._start(Metric.FIRST_RESPONSE, at, target_for)
             self._start(Metric.RESOLUTION, at, target_for)

@@ -212,7 +212,16 @@ def clocks_replay(
             for name in RECLASSIFY_FIELDS & set(event.changes):
                 facts[name] = event.changes[name][1]
             for signal in signals_for_event(event):
-                engine.apply(signal, at=event.created_at, target_for=targets())
+                if signal == Signal.RECLASSIFIED:
+                    note = ", ".join(
+                        f"{name} {event.changes[name][0]} → {event.changes[name][1]}"
+                        for name in sorted(RECLASSIFY_FIELDS & set(event.changes))
+                    )
+                elif event.transition:
+                    note = f"{event.transition}: {event.from_status} → {event.to_status}"
+                else:
+                    note = ""
+                engine.apply(signal, at=event.created_at, target_for=targets(), note=note)
 
         return run
 

@@ -131,19 +131,21 @@ def _record_batch(*, now: datetime, batch_size: int) -> tuple[int, int]:
 def sla_events_apply(*, limit: int = 10_000) -> int:
     """Apply the effects of recorded events not yet applied; returns how many were applied."""
     applied = 0
+    failed: list[int] = []  # tried once per run; the next sweep retries them
     for _attempt in range(limit):
-        outcome = _apply_next()
+        outcome = _apply_next(failed=failed)
         if outcome is None:
             break
         applied += outcome
     return applied
 
 
-def _apply_next() -> bool | None:
+def _apply_next(*, failed: list[int]) -> bool | None:
     with transaction.atomic():
         event = (
             SlaEvent.objects.select_for_update(skip_locked=True)
             .filter(applied_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+            .exclude(pk__in=failed)
             .order_by("id")
             .first()
         )
@@ -154,6 +156,7 @@ def _apply_next() -> bool | None:
                 sla_event_effects(event=event)
         except Exception:
             logger.exception("SLA event %s: effects failed", event.pk)
+            failed.append(event.pk)
             event.attempts += 1
             event.save(update_fields=["attempts"])
             return False
