@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
@@ -121,8 +121,28 @@ def _record_batch(*, now: datetime, batch_size: int) -> tuple[int, int]:
         # 2 the events; one already recorded (a rebuilt clock, a redelivery) is skipped.
         SlaEvent.objects.bulk_create(events, ignore_conflicts=True)
         # 3 the clocks' next thresholds.
-        SlaClock.objects.bulk_update(clocks, ["alert_level", "next_alert_at"])
+        _move_on(clocks)
     return len(clocks), len(events)
+
+
+def _move_on(clocks: list[SlaClock]) -> None:
+    """Save each clock's alert level and next alert time in one statement."""
+    if connection.vendor != "postgresql":
+        SlaClock.objects.bulk_update(clocks, ["alert_level", "next_alert_at"])
+        return
+    # bulk_update's CASE WHEN per row costs seconds of Python for 500 rows; unnest does not.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {SlaClock._meta.db_table} AS c "  # noqa: S608 (a model's table name)
+            "SET alert_level = v.level, next_alert_at = v.next_at "
+            "FROM unnest(%s::bigint[], %s::smallint[], %s::timestamptz[]) AS v(id, level, next_at) "
+            "WHERE c.id = v.id",
+            [
+                [c.pk for c in clocks],
+                [c.alert_level for c in clocks],
+                [c.next_alert_at for c in clocks],
+            ],
+        )
 
 
 # --- 2. apply ------------------------------------------------------------------------------------
