@@ -295,7 +295,14 @@ class SlaEvent(models.Model):
     """
 
     ticket = models.ForeignKey(
-        "tickets.Ticket", on_delete=models.CASCADE, related_name="sla_events", db_index=False
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        related_name="sla_events",
+        db_index=False,  # the unique constraint's index starts with the ticket
+        # No database constraint: its check would take a KEY SHARE lock on the ticket row while
+        # the sweep holds clock locks, and a ticket write holds the row FOR UPDATE while it
+        # waits for those clocks — a deadlock. Django's collector still cascades deletes.
+        db_constraint=False,
     )
     metric = models.CharField(_("metric"), max_length=20, choices=Metric)
     cycle = models.PositiveSmallIntegerField(_("cycle"))

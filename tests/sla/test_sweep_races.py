@@ -1,6 +1,7 @@
 """Exactly once under concurrency: real PostgreSQL transactions in threads."""
 
 import threading
+import time
 from datetime import timedelta
 from unittest import mock
 
@@ -13,6 +14,7 @@ from notifications.models import Notification
 from sla import sweep as sla_sweep_module
 from sla.models import SlaEvent
 from sla.sweep import sla_record_due, sla_sweep
+from tickets import services
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
 pytestmark = [
@@ -112,3 +114,51 @@ def test_a_sweep_killed_half_way_leaves_nothing_behind_and_the_next_one_does_it_
 
     sla_sweep(now=later)
     _assert_everything_once(tickets)
+
+
+def _wait_until_a_backend_waits_on_a_lock() -> None:
+    deadline = time.monotonic() + 10
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the ticket write never waited for the sweep's clock lock")
+
+
+def test_a_ticket_write_waiting_for_clocks_the_sweep_holds_does_not_deadlock(make_ticket, agent_l1):
+    """The write holds the ticket row and waits for its clocks; the sweep, holding the clocks,
+    records an SlaEvent for that ticket. Both must finish (no deadlock, no error)."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    later = timezone.now() + timedelta(hours=3)  # first response breached
+    claimed, go_on = threading.Event(), threading.Event()
+    real_reached_level = sla_sweep_module.reached_level
+
+    def reached_level_then_pause(clock, now):
+        claimed.set()
+        go_on.wait(timeout=20)
+        return real_reached_level(clock, now)
+
+    def sweep():
+        with mock.patch("sla.sweep.reached_level", side_effect=reached_level_then_pause):
+            return sla_record_due(now=later)
+
+    def reply():
+        claimed.wait(timeout=20)
+        return services.comment_create(ticket=ticket, actor=agent_l1, body="on it")
+
+    def release_when_the_reply_waits():
+        claimed.wait(timeout=20)
+        _wait_until_a_backend_waits_on_a_lock()
+        go_on.set()
+
+    results = _run_at_once(sweep, reply, release_when_the_reply_waits)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert results[0] == (1, 1)  # the first response clock, breached
+    assert SlaEvent.objects.filter(ticket=ticket, kind="breach").count() == 1
+    assert ticket.comments.count() == 1
