@@ -70,7 +70,7 @@ def main() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
     call_command("migrate", verbosity=0, interactive=False)
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE tickets_ticket, notifications_notification CASCADE")
+        cursor.execute("TRUNCATE tickets_ticket, notifications_notification, sla_slaevent CASCADE")
     requester, _ = User.objects.get_or_create(
         username="sla-latency-requester", defaults={"email": "req@latency.invalid"}
     )
@@ -135,7 +135,9 @@ def main() -> None:
         for log in logs:
             log.close()
 
-    rows = list(breaches.values_list("ticket_id", "created_at", "applied_at"))
+    rows = list(
+        breaches.filter(ticket_id__in=due).values_list("ticket_id", "created_at", "applied_at")
+    )
     recorded = [(created - due[tid]).total_seconds() for tid, created, _ in rows]
     applied = [(done - due[tid]).total_seconds() for tid, _, done in rows if done is not None]
     missing = args.tickets - len(rows)

@@ -135,12 +135,6 @@ def ticket_facts(ticket: Ticket) -> TicketFacts:
     )
 
 
-def escalates_on_breach(*, policy_id: int | None) -> bool:
-    if policy_id is None:
-        return True
-    return SlaPolicy.objects.filter(pk=policy_id, escalate_on_breach=False).exists() is False
-
-
 # --- clocks for display --------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from sla.models import Calendar, SlaPolicy, SlaTarget
+from sla.models import Calendar, CalendarHours, Holiday, SlaPolicy, SlaTarget
 
 
 class SlaTargetSerializer(serializers.ModelSerializer):
@@ -39,20 +39,23 @@ class SlaPolicySerializer(serializers.ModelSerializer):
         }  # the service reports a duplicate name
 
 
+class CalendarHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CalendarHours
+        fields = ["weekday", "opens", "closes"]
+
+
+class HolidaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Holiday
+        fields = ["date", "name"]
+
+
 class CalendarSerializer(serializers.ModelSerializer):
-    hours = serializers.SerializerMethodField()
-    holidays = serializers.SerializerMethodField()
+    hours = CalendarHoursSerializer(many=True, read_only=True)
+    holidays = HolidaySerializer(many=True, read_only=True)
 
     class Meta:
         model = Calendar
         fields = ["id", "name", "time_zone", "hours", "holidays"]
         read_only_fields = fields
-
-    def get_hours(self, calendar: Calendar) -> list[dict[str, object]]:
-        return [
-            {"weekday": h.weekday, "opens": h.opens, "closes": h.closes}
-            for h in calendar.hours.all()
-        ]
-
-    def get_holidays(self, calendar: Calendar) -> list[dict[str, object]]:
-        return [{"date": h.date, "name": h.name} for h in calendar.holidays.all()]

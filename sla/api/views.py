@@ -1,11 +1,11 @@
 from typing import Any
 
-from django.db.models import QuerySet
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.models import User
 from sla.api.serializers import CalendarSerializer, SlaPolicySerializer
@@ -13,19 +13,20 @@ from sla.models import Calendar, SlaPolicy
 from sla.services import policy_delete, policy_save
 
 
-def _require_staff(user: User) -> None:
-    if not user.is_staff_member:
-        raise PermissionDenied(_("Only support staff can see SLA policies."))
+class IsStaffMember(BasePermission):
+    message = _lazy("Only support staff can see SLA policies.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user: User = request.user  # type: ignore[assignment]
+        return bool(user.is_authenticated and user.is_staff_member)
 
 
 class SlaPolicyViewSet(viewsets.ModelViewSet):
     """SLA policies, tried in order; staff read them, managers change them."""
 
     serializer_class = SlaPolicySerializer
-
-    def get_queryset(self) -> QuerySet[SlaPolicy]:
-        _require_staff(self.request.user)  # type: ignore[arg-type]
-        return SlaPolicy.objects.prefetch_related("targets")
+    permission_classes = [IsStaffMember]
+    queryset = SlaPolicy.objects.prefetch_related("targets")
 
     def _save(self, request: Request, policy: SlaPolicy | None, *, partial: bool) -> Response:
         data = SlaPolicySerializer(instance=policy, data=request.data, partial=partial)
@@ -43,7 +44,6 @@ class SlaPolicyViewSet(viewsets.ModelViewSet):
         return Response(SlaPolicySerializer(fresh).data, status=code)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _require_staff(request.user)  # type: ignore[arg-type]
         return self._save(request, None, partial=False)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -58,7 +58,5 @@ class CalendarViewSet(viewsets.ReadOnlyModelViewSet):
     """Business-hours calendars (edited in the admin)."""
 
     serializer_class = CalendarSerializer
-
-    def get_queryset(self) -> QuerySet[Calendar]:
-        _require_staff(self.request.user)  # type: ignore[arg-type]
-        return Calendar.objects.prefetch_related("hours", "holidays")
+    permission_classes = [IsStaffMember]
+    queryset = Calendar.objects.prefetch_related("hours", "holidays")

@@ -118,3 +118,24 @@ def test_bad_targets_are_a_400(api, manager):
     assert response.status_code == 400
     zero = {**POLICY, "targets": [{"priority": 1, "first_response": "0", "resolution": "1:00:00"}]}
     assert api(manager).post("/api/sla/policies/", zero, format="json").status_code == 400
+
+
+def test_staff_read_the_business_hours_calendars(api, agent_l1, requester):
+    from datetime import time
+
+    from sla.models import Calendar, CalendarHours
+
+    office = Calendar.objects.create(name="Madrid office", time_zone="Europe/Madrid")
+    CalendarHours.objects.create(calendar=office, weekday=0, opens=time(9), closes=time(17))
+
+    body = api(agent_l1).get("/api/sla/calendars/").json()
+    assert body == [
+        {
+            "id": office.pk,
+            "name": "Madrid office",
+            "time_zone": "Europe/Madrid",
+            "hours": [{"weekday": 0, "opens": "09:00:00", "closes": "17:00:00"}],
+            "holidays": [],
+        }
+    ]
+    assert api(requester).get("/api/sla/calendars/").status_code == 403
