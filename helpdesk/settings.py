@@ -284,6 +284,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.remind_overdue_updates",
         "schedule": timedelta(seconds=60),
     },
+    # Record SLA warnings/breaches of clocks past their due columns (exactly once) and act on them.
+    "sla-sweep": {
+        "task": "sla.tasks.sweep_sla",
+        "schedule": timedelta(seconds=env_int("HELPDESK_SLA_SWEEP_SECONDS", 30)),
+        "options": {"expires": env_int("HELPDESK_SLA_SWEEP_SECONDS", 30)},
+    },
 }
 if HELPDESK_IMAP_HOST:
     # Email to ticket: poll the helpdesk mailbox (only when an IMAP host is configured).
@@ -296,6 +302,8 @@ if HELPDESK_IMAP_HOST:
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)
 # Largest monitoring webhook body accepted (Alertmanager groups many alerts in one delivery).
 HELPDESK_INTEGRATIONS_MAX_BYTES = env_int("HELPDESK_INTEGRATIONS_MAX_BYTES", 1024 * 1024)
+# A resolution-SLA breach escalates the ticket one tier (each policy can also opt out).
+SLA_ESCALATE_ON_BREACH = env_bool("HELPDESK_SLA_ESCALATE_ON_BREACH", True)
 
 LOGGING = {
     "version": 1,

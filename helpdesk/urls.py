@@ -12,6 +12,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("integrations/", include("integrations.api.urls")),
     path("", include("breaches.api.urls")),
     path("", include("incidents.api.urls")),
+    path("sla/", include("sla.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

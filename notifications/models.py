@@ -27,6 +27,8 @@ class NotificationKind(models.TextChoices):
         _("Data-breach notification deadline approaching"),
     )
     BREACH_CLOCK_OVERDUE = "breach_clock_overdue", _("Data-breach notification deadline passed")
+    SLA_WARNING = "sla_warning", _("SLA target at risk")
+    SLA_BREACH = "sla_breach", _("SLA target breached")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:

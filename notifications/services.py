@@ -59,6 +59,8 @@ SUBJECTS = {
     NotificationKind.BREACH_FLAGGED: _("A suspected data breach has been flagged"),
     NotificationKind.BREACH_CLOCK_WARNING: _("A data-breach notification deadline is approaching"),
     NotificationKind.BREACH_CLOCK_OVERDUE: _("A data-breach notification deadline has passed"),
+    NotificationKind.SLA_WARNING: _("[%(reference)s] SLA at risk: %(title)s"),
+    NotificationKind.SLA_BREACH: _("[%(reference)s] SLA breached: %(title)s"),
 }
 
 

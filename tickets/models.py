@@ -246,6 +246,19 @@ class Ticket(FSMModelMixin, models.Model):
         conditions=[can_escalate_tier],  # type: ignore[list-item]
     )
     def escalate(self, *, at: datetime) -> None:
+        self._up_one_tier(at=at)
+
+    @transition(
+        field=status,
+        source=[Status.PRIORITIZED, Status.IN_DIAGNOSIS, Status.ESCALATED],
+        target=Status.ESCALATED,
+        conditions=[can_escalate_tier],  # type: ignore[list-item]
+    )
+    def escalate_for_breach(self, *, at: datetime) -> None:
+        """The system's functional escalation after a resolution-SLA breach (no actor)."""
+        self._up_one_tier(at=at)
+
+    def _up_one_tier(self, *, at: datetime) -> None:
         self.tier += 1
         self.assignee = None
         self.support_group = None

@@ -4,11 +4,13 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from escalation.models import Tier
 from escalation.selectors import agent_tiers
+from sla.selectors import sla_at_risk_filter, sla_breached_filter, sla_clocks_prefetch
 from tickets.models import Category, Comment, Ticket, TicketEvent
 
 
@@ -87,6 +89,10 @@ class TicketFilters:
     unassigned: bool = False
     requester: int | None = None
     search: str = ""
+    sla: str | None = None  # "at_risk" (an open clock past 75 %) or "breached"
+
+
+SLA_FILTERS = ("at_risk", "breached")
 
 
 def parse_reference(text: str) -> int | None:
@@ -99,8 +105,10 @@ def parse_reference(text: str) -> int | None:
 
 
 def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
-    queryset = tickets_visible_to(user=user).select_related(
-        "requester", "assignee", "category__parent"
+    queryset = (
+        tickets_visible_to(user=user)
+        .select_related("requester", "assignee", "category__parent")
+        .prefetch_related(sla_clocks_prefetch())
     )
     if filters.status:
         queryset = queryset.filter(status__in=filters.status)
@@ -123,6 +131,10 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         queryset = queryset.filter(assignee_id=filters.assignee)
     if filters.requester:
         queryset = queryset.filter(requester_id=filters.requester)
+    if filters.sla == "at_risk":
+        queryset = queryset.filter(sla_at_risk_filter(now=timezone.now()))
+    elif filters.sla == "breached":
+        queryset = queryset.filter(sla_breached_filter(now=timezone.now()))
     if filters.search:
         reference = parse_reference(filters.search)
         if reference is not None:

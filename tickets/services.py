@@ -20,6 +20,7 @@ from escalation.services import ticket_route
 from helpdesk.errors import DomainError
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue
+from sla.services import clocks_on_event, clocks_on_reply
 from tickets.models import (
     Attachment,
     Category,
@@ -181,6 +182,7 @@ def _transition(
             at=at,
         )
         if event is not None:
+            clocks_on_event(ticket=locked, event=event, at=at)
             _notify_transition(ticket=locked, event=event, actor=actor)
         if reroute:
             ticket_route(ticket=locked, at=at)
@@ -286,7 +288,7 @@ def ticket_create(
             priority_is_provisional=True,
             created_at=now,
         )
-        TicketEvent.objects.create(
+        created = TicketEvent.objects.create(
             ticket=ticket,
             actor=requester,
             created_at=now,
@@ -294,6 +296,8 @@ def ticket_create(
             to_status=Status.NEW,
         )
         ticket_route(ticket=ticket, at=now)
+        # The clocks start at creation, on the provisional priority.
+        clocks_on_event(ticket=ticket, event=created, at=now)
         for upload in files:
             _store_attachment(ticket=ticket, actor=requester, upload=upload, comment=None)
         notification_enqueue(
@@ -508,6 +512,20 @@ def ticket_reassign(*, ticket: Ticket, actor: User, assignee: User, reason: str)
         if event is not None:
             _notify_transition(ticket=locked, event=event, actor=actor)
     return locked
+
+
+def ticket_escalate_for_breach(*, ticket: Ticket, reason: str) -> Ticket:
+    """Automatic functional escalation after a resolution-SLA breach: the system acts."""
+    now = timezone.now()
+    return _transition(
+        ticket=ticket,
+        actor=None,
+        name="escalate_for_breach",
+        reason=reason,
+        reason_is_internal=True,
+        apply=lambda t: t.escalate_for_breach(at=now),
+        at=now,
+    )
 
 
 def ticket_hold(*, ticket: Ticket, actor: User, reason: str = "") -> Ticket:
@@ -765,16 +783,19 @@ def ticket_update(
             if not reason.strip() and before["priority_is_provisional"] is False:
                 raise DomainError(_("Say why the priority changes."), field="reason")
             locked.set_priority(impact=impact, urgency=urgency, override=override, reason=reason)
-        _record(
+        now = timezone.now()
+        event = _record(
             ticket=locked,
             actor=actor,
             before=before,
             from_status=locked.status,
             reason=reason.strip(),
-            at=timezone.now(),
+            at=now,
         )
         if {"category", "impact", "urgency", "priority"} & set(fields):
             ticket_route(ticket=locked)
+        if event is not None:
+            clocks_on_event(ticket=locked, event=event, at=now)
     return locked
 
 
@@ -812,6 +833,7 @@ def comment_create(
         )
         for upload in files:
             _store_attachment(ticket=locked, actor=actor, upload=upload, comment=comment)
+        clocks_on_reply(ticket=locked, comment=comment, at=now)
         if is_requester:
             _after_requester_reply(ticket=locked, actor=actor, comment=comment)
         elif not is_internal:

@@ -159,9 +159,9 @@ def test_list_query_count_is_pinned_and_independent_of_page_size(make_ticket, ap
     client = api(agent_l2)
 
     # 1 the token with its user, 2 the agent's tiers (support groups), 3 the page of tickets
-    # joined with requester, assignee and category (+ parent).
-    assert _count_list_queries(client, 2) == 3
-    assert _count_list_queries(client, 12) == 3
+    # joined with requester, assignee and category (+ parent), 4 the page's SLA clocks.
+    assert _count_list_queries(client, 2) == 4
+    assert _count_list_queries(client, 12) == 4
 
 
 def test_detail_query_count_is_pinned(make_ticket, api, agent_l1):
@@ -173,8 +173,8 @@ def test_detail_query_count_is_pinned(make_ticket, api, agent_l1):
 
     assert response.status_code == 200
     # 1 token + user, 2 the agent's tiers, 3 the ticket with requester, assignee, category,
-    # parent and organisation.
-    assert len(ctx.captured_queries) == 3
+    # parent and organisation, 4 its SLA clocks.
+    assert len(ctx.captured_queries) == 4
     assert response.json()["allowed_transitions"] == [
         "escalate",
         "reassign",

@@ -341,9 +341,9 @@ def test_ticket_page_query_count_is_independent_of_history_length(
     # actors, 7 names of the assignees named in the events' changes, 8 names of the categories
     # named in them, 9 the agent's tiers (allowed transitions), 10 canned responses, 11 the
     # scheduled calls, 12 the tier's agents (reassign form), 13 the major incident and 14 its
-    # links, 15 whether a data breach is linked (the flag form).
+    # links, 15 whether a data breach is linked (the flag form), 16 the SLA clocks.
     # (The triage form's categories and the assign form's agents are queried only on tickets
     # that offer those transitions: one query each.)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         response = client.get(f"/tickets/{ticket.pk}/")
     assert response.status_code == 200

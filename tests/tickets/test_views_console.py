@@ -1,10 +1,13 @@
 """The agent console: queues, filters, keyset pages, live counts, and who may see it."""
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from escalation.models import Tier
 from tests.factories import TicketFactory
@@ -110,14 +113,17 @@ def test_bad_filter_values_are_ignored_not_errors(client_for, agent_l1, make_tic
     assert ids_in(response) == [ticket.pk]
 
 
-def test_the_sla_filter_is_accepted_before_the_sla_branch_exists(client_for, agent_l1, make_ticket):
-    ticket = make_ticket()
+def test_the_sla_filter_shows_breached_and_at_risk_tickets(client_for, agent_l1, make_ticket):
+    ticket = make_ticket()  # provisional P4: first response due in 3 h
+    client = client_for(agent_l1)
 
-    response = client_for(agent_l1).get("/console/?sla=breached")
-
-    assert response.status_code == 200
-    # Until TicketFilters has an `sla` field, the parameter is kept but changes nothing.
-    assert ids_in(response) == [ticket.pk]
+    assert ids_in(client.get("/console/?sla=breached")) == []
+    assert ids_in(client.get("/console/?sla=at_risk")) == []
+    with time_machine.travel(timezone.now() + timedelta(hours=2, minutes=30)):  # past 75 %
+        assert ids_in(client.get("/console/?sla=at_risk")) == [ticket.pk]
+        assert ids_in(client.get("/console/?sla=breached")) == []
+    with time_machine.travel(timezone.now() + timedelta(hours=4)):
+        assert ids_in(client.get("/console/?sla=breached")) == [ticket.pk]
 
 
 def test_keyset_pages_are_disjoint_and_complete(client_for, agent_l1, requester):
@@ -208,16 +214,17 @@ def test_queue_page_query_count_is_independent_of_size(
     cache.clear()
 
     # 1 session, 2 user, 3 the agent's tiers (support groups), 4 the page of tickets (with
-    # requester, assignee and category joined), 5-8 the four capped tab counts (mine, L1, L2, L3),
-    # 9 top-level categories for the filter, 10 agents for the assignee filter.
-    with django_assert_num_queries(10):
+    # requester, assignee and category joined), 5 the page's SLA clocks, 6-9 the four capped tab
+    # counts (mine, L1, L2, L3), 10 top-level categories for the filter, 11 agents for the
+    # assignee filter.
+    with django_assert_num_queries(11):
         client.get("/console/?status=all")
     # A deep keyset page with a filter costs the same; the counts now come from the cache.
     deep = Ticket.objects.order_by("-id")[1].pk
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get(f"/console/?status=all&cursor={deep}&priority=4")
-    # The htmx swap: session, user, tiers, the page.
-    with django_assert_num_queries(4):
+    # The htmx swap: session, user, tiers, the page, its SLA clocks.
+    with django_assert_num_queries(5):
         client.get("/console/?status=open", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
 
 

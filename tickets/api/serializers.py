@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from sla.selectors import ticket_sla_status
 from tickets.models import (
     Attachment,
     Category,
@@ -34,12 +35,33 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "name_es", "parent", "path", "is_active"]
 
 
+class SlaClockSerializer(serializers.Serializer):
+    """One SLA clock (the latest cycle of each metric) as the API shows it."""
+
+    metric = serializers.CharField()
+    cycle = serializers.IntegerField()
+    state = serializers.CharField(help_text=_("running, paused, met, breached or cancelled"))
+    priority = serializers.IntegerField()
+    target_seconds = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    at_risk_at = serializers.DateTimeField(help_text=_("When 75 % of the target is used."))
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    paused_seconds = serializers.IntegerField()
+    remaining_seconds = serializers.IntegerField(
+        allow_null=True, help_text=_("Negative when overdue; empty once the clock stopped.")
+    )
+    at_risk = serializers.BooleanField()
+    breached = serializers.BooleanField()
+
+
 class TicketListSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     category_path = serializers.SerializerMethodField()
     requester = UserRefSerializer(read_only=True)
     assignee = UserRefSerializer(read_only=True, allow_null=True)
+    sla = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
@@ -63,8 +85,13 @@ class TicketListSerializer(serializers.ModelSerializer):
             "first_response_at",
             "resolved_at",
             "closed_at",
+            "sla",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(SlaClockSerializer(many=True))
+    def get_sla(self, ticket: Ticket) -> list[dict[str, Any]]:
+        return SlaClockSerializer(ticket_sla_status(ticket=ticket), many=True).data  # type: ignore[return-value]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_category_path(self, ticket: Ticket) -> str | None:

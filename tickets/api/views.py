@@ -19,6 +19,7 @@ from tickets import services
 from tickets.api import serializers as s
 from tickets.models import Category, Source, Ticket
 from tickets.selectors import (
+    SLA_FILTERS,
     TicketFilters,
     ticket_comments_for_user,
     ticket_events_for_user,
@@ -63,6 +64,9 @@ def _filters_from(request: Request) -> TicketFilters:
     else:
         assignee, unassigned = _int_param(request, "assignee"), False
     statuses = [v for v in request.query_params.get("status", "").split(",") if v]
+    sla = request.query_params.get("sla", "").strip() or None
+    if sla is not None and sla not in SLA_FILTERS:
+        raise DomainError(_("sla must be at_risk or breached."), field="sla")
     return TicketFilters(
         status=statuses or None,
         kind=request.query_params.get("kind") or None,
@@ -73,6 +77,7 @@ def _filters_from(request: Request) -> TicketFilters:
         unassigned=unassigned,
         requester=_int_param(request, "requester"),
         search=request.query_params.get("q", "")[:200],
+        sla=sla,
     )
 
 
@@ -134,6 +139,13 @@ class TicketViewSet(
             OpenApiParameter("category", int),
             OpenApiParameter("assignee", str, description="A user id, 'me' or 'none'"),
             OpenApiParameter("requester", int),
+            OpenApiParameter(
+                "sla",
+                str,
+                enum=list(SLA_FILTERS),
+                description="at_risk: an open clock past 75 % of its target; breached: any "
+                "clock breached or overdue",
+            ),
             OpenApiParameter(
                 "q", str, description="Text in the title, or a reference (INC-000123)"
             ),

@@ -1,0 +1,141 @@
+"""SLA in the API: clocks on tickets, the at-risk / breached filter, policies for managers."""
+
+import pytest
+
+from sla.models import SlaPolicy
+from tests.sla.conftest import at
+from tickets import services
+from tickets.models import Status
+
+pytestmark = pytest.mark.django_db
+
+
+def _sla(body, metric):
+    return next(c for c in body["sla"] if c["metric"] == metric)
+
+
+def test_the_ticket_shows_each_clock_with_its_remaining_time(clock, make_ticket, api, agent_l1):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)  # P3 at 09:00
+    clock.to(at(10, 40))
+
+    body = api(agent_l1).get(f"/api/tickets/{ticket.pk}/").json()
+
+    first = _sla(body, "first_response")
+    assert first["state"] == "running"
+    assert first["remaining_seconds"] == 20 * 60
+    assert (first["at_risk"], first["breached"]) == (True, False)
+    assert first["due_at"].startswith("2025-03-03T11:00:00")
+    resolution = _sla(body, "resolution")
+    assert (resolution["at_risk"], resolution["target_seconds"]) == (False, 24 * 3600)
+
+
+def test_paused_and_breached_clocks_are_shown_as_such(clock, make_ticket, api, agent_l1, requester):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    clock.to(at(9, 30))
+    services.ticket_hold(ticket=ticket, actor=agent_l1)
+    clock.to(at(12))
+
+    body = api(requester).get(f"/api/tickets/{ticket.pk}/").json()
+
+    assert _sla(body, "resolution")["state"] == "paused"
+    assert _sla(body, "resolution")["remaining_seconds"] == 23 * 3600 + 30 * 60  # frozen
+    assert _sla(body, "first_response")["breached"] is True
+    assert _sla(body, "first_response")["remaining_seconds"] == -3600
+
+
+def test_the_list_filters_at_risk_and_breached_tickets(clock, make_ticket, api, agent_l1):
+    breached = make_ticket(Status.IN_DIAGNOSIS)  # first response due 11:00
+    clock.to(at(10, 50))
+    at_risk = make_ticket(Status.IN_DIAGNOSIS)  # due 12:50, 75 % at 12:20
+    clock.to(at(12, 30))
+    fine = make_ticket(Status.IN_DIAGNOSIS)
+    client = api(agent_l1)
+
+    def ids(query):
+        return [row["id"] for row in client.get(f"/api/tickets/?{query}").json()["results"]]
+
+    assert ids("sla=breached") == [breached.pk]
+    assert ids("sla=at_risk") == [at_risk.pk]
+    assert fine.pk in ids("")
+    response = client.get("/api/tickets/?sla=late")
+    assert response.status_code == 400
+    assert "sla" in response.json()["errors"]
+
+
+def test_a_breach_stays_visible_after_the_clock_stopped(clock, make_ticket, api, agent_l1):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    clock.to(at(12))
+    services.comment_create(ticket=ticket, actor=agent_l1, body="late reply")
+
+    rows = api(agent_l1).get("/api/tickets/?sla=breached").json()["results"]
+    assert [row["id"] for row in rows] == [ticket.pk]
+    assert _sla(rows[0], "first_response")["state"] == "breached"
+    assert _sla(rows[0], "first_response")["remaining_seconds"] is None
+
+
+POLICY = {
+    "name": "Gold contract",
+    "position": 10,
+    "targets": [
+        {"priority": 1, "first_response": "00:15:00", "resolution": "02:00:00"},
+        {"priority": 2, "first_response": "00:30:00", "resolution": "04:00:00"},
+    ],
+}
+
+
+def test_a_manager_creates_and_edits_a_policy(api, manager, organisation):
+    client = api(manager)
+    response = client.post(
+        "/api/sla/policies/", {**POLICY, "organisation": organisation.pk}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    policy = SlaPolicy.objects.get(name="Gold contract")
+    assert policy.organisation == organisation
+    assert sorted(policy.targets.values_list("priority", flat=True)) == [1, 2]
+
+    response = client.patch(
+        f"/api/sla/policies/{policy.pk}/",
+        {"targets": [{"priority": 1, "first_response": "00:10:00", "resolution": "01:00:00"}]},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert [t["first_response"] for t in response.json()["targets"]] == ["00:10:00"]
+
+
+def test_agents_read_policies_but_cannot_change_them_and_requesters_see_nothing(
+    api, agent_l1, requester
+):
+    assert any(
+        p["name"] == "Default (24×7)" for p in api(agent_l1).get("/api/sla/policies/").json()
+    )
+    assert api(agent_l1).post("/api/sla/policies/", POLICY, format="json").status_code == 403
+    assert api(requester).get("/api/sla/policies/").status_code == 403
+
+
+def test_bad_targets_are_a_400(api, manager):
+    twice = {**POLICY, "targets": [POLICY["targets"][0], POLICY["targets"][0]]}  # type: ignore[index]
+    response = api(manager).post("/api/sla/policies/", twice, format="json")
+    assert response.status_code == 400
+    zero = {**POLICY, "targets": [{"priority": 1, "first_response": "0", "resolution": "1:00:00"}]}
+    assert api(manager).post("/api/sla/policies/", zero, format="json").status_code == 400
+
+
+def test_staff_read_the_business_hours_calendars(api, agent_l1, requester):
+    from datetime import time
+
+    from sla.models import Calendar, CalendarHours
+
+    office = Calendar.objects.create(name="Madrid office", time_zone="Europe/Madrid")
+    CalendarHours.objects.create(calendar=office, weekday=0, opens=time(9), closes=time(17))
+
+    body = api(agent_l1).get("/api/sla/calendars/").json()
+    assert body == [
+        {
+            "id": office.pk,
+            "name": "Madrid office",
+            "time_zone": "Europe/Madrid",
+            "hours": [{"weekday": 0, "opens": "09:00:00", "closes": "17:00:00"}],
+            "holidays": [],
+        }
+    ]
+    assert api(requester).get("/api/sla/calendars/").status_code == 403
