@@ -109,6 +109,7 @@ class Command(BaseCommand):
                 )
                 group.members.add(user)
             users[username] = user
+        self._rota_and_canned(users=users)
         admin, created = User.objects.get_or_create(
             username="admin",
             defaults={
@@ -123,6 +124,38 @@ class Command(BaseCommand):
             admin.set_password("demo-admin-2026")
             admin.save()
         return users
+
+    def _rota_and_canned(self, *, users: dict[str, User]) -> None:
+        """The L3 on-call rota (so a P1 pages someone) and a few canned responses."""
+        from escalation.models import OnCallShift
+        from knowledge.models import CannedResponse
+
+        if not OnCallShift.objects.exists():
+            start = timezone.now().replace(minute=0, second=0, microsecond=0)
+            OnCallShift.objects.create(
+                agent=users["agent_l3"],
+                tier=Tier.L3,
+                starts_at=start - timedelta(days=15),
+                ends_at=start + timedelta(days=30),
+                note="Demo rota",
+            )
+        if not CannedResponse.objects.exists():
+            CannedResponse.objects.bulk_create(
+                [
+                    CannedResponse(
+                        title="Looking into it",
+                        body="Hello {requester_name}, thanks for reporting {ticket_reference}. "
+                        "We are looking into it and will update you shortly. — {agent_name}",
+                        language="en",
+                    ),
+                    CannedResponse(
+                        title="Lo estamos revisando",
+                        body="Hola {requester_name}, gracias por informar de {ticket_reference}. "
+                        "Lo estamos revisando y le mantendremos informado. — {agent_name}",
+                        language="es",
+                    ),
+                ]
+            )
 
     def _categories(self) -> list[Category]:
         leaves = []
@@ -211,6 +244,8 @@ class Command(BaseCommand):
                 elif step == "take":
                     ticket = services.ticket_take(ticket=ticket, actor=agent)
                     for _ in range(escalations):
+                        if ticket.tier >= Tier.L3:  # a P1 was routed straight to L3
+                            break
                         ticket = services.ticket_escalate(
                             ticket=ticket,
                             actor=agents[Tier(ticket.tier)],
@@ -233,7 +268,7 @@ class Command(BaseCommand):
                     ticket = services.ticket_hold(
                         ticket=ticket, actor=agent, reason="Asked for a screenshot."
                     )
-                elif step == "escalate":
+                elif step == "escalate" and ticket.tier < Tier.L3:
                     ticket = services.ticket_escalate(
                         ticket=ticket, actor=agent, reason="Needs L2 diagnosis."
                     )
