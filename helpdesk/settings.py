@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "breaches",
     "mailin",
     "incidents",
+    "kb",
+    "csat",
 ]
 
 MIDDLEWARE = [

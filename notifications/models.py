@@ -27,6 +27,7 @@ class NotificationKind(models.TextChoices):
         _("Data-breach notification deadline approaching"),
     )
     BREACH_CLOCK_OVERDUE = "breach_clock_overdue", _("Data-breach notification deadline passed")
+    CSAT_REQUEST = "csat_request", _("How did we do? (satisfaction survey)")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:

@@ -59,6 +59,7 @@ SUBJECTS = {
     NotificationKind.BREACH_FLAGGED: _("A suspected data breach has been flagged"),
     NotificationKind.BREACH_CLOCK_WARNING: _("A data-breach notification deadline is approaching"),
     NotificationKind.BREACH_CLOCK_OVERDUE: _("A data-breach notification deadline has passed"),
+    NotificationKind.CSAT_REQUEST: _("[%(reference)s] How did we do? %(title)s"),
 }
 
 
