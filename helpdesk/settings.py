@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "mailin",
     "incidents",
     "knowledge",
+    "kb",
+    "csat",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("breaches.api.urls")),
     path("", include("incidents.api.urls")),
     path("sla/", include("sla.api.urls")),
+    path("", include("kb.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -28,6 +29,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("breaches.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("incidents.urls")),
+    path("kb/", include("kb.urls")),
+    path("csat/", include("csat.urls")),
     path("", include("tickets.urls")),
 ]
 if settings.DEBUG:

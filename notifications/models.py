@@ -29,6 +29,7 @@ class NotificationKind(models.TextChoices):
     BREACH_CLOCK_OVERDUE = "breach_clock_overdue", _("Data-breach notification deadline passed")
     SLA_WARNING = "sla_warning", _("SLA target at risk")
     SLA_BREACH = "sla_breach", _("SLA target breached")
+    CSAT_REQUEST = "csat_request", _("How did we do? (satisfaction survey)")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:

@@ -61,6 +61,7 @@ SUBJECTS = {
     NotificationKind.BREACH_CLOCK_OVERDUE: _("A data-breach notification deadline has passed"),
     NotificationKind.SLA_WARNING: _("[%(reference)s] SLA at risk: %(title)s"),
     NotificationKind.SLA_BREACH: _("[%(reference)s] SLA breached: %(title)s"),
+    NotificationKind.CSAT_REQUEST: _("[%(reference)s] How did we do? %(title)s"),
 }
 
 

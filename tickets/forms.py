@@ -55,7 +55,16 @@ class TicketCreateForm(forms.Form):
     title = forms.CharField(
         label=_("Title"),
         max_length=200,
-        widget=forms.TextInput(attrs={"placeholder": _("In a few words, what is wrong?")}),
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("In a few words, what is wrong?"),
+                # Public knowledge-base articles suggested as the requester types (kb app).
+                "hx-get": "/kb/suggest/",
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#kb-suggestions",
+                "autocomplete": "off",
+            }
+        ),
     )
     description = forms.CharField(
         label=_("Description"),

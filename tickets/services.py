@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from accounts.models import Role, User
+from csat.services import csat_request
 from escalation.models import Tier
 from escalation.selectors import agent_tiers
 from escalation.services import ticket_route
@@ -672,15 +673,19 @@ def ticket_close(*, ticket: Ticket, actor: User | None, reason: str = "") -> Tic
             # The system closes only what has waited long enough (a reopen resets resolved_at).
             raise_not_allowed(t, "close")
 
-    return _transition(
-        ticket=ticket,
-        actor=actor,
-        name="close",
-        reason=reason.strip(),
-        check=check,
-        apply=lambda t: t.close(at=now),
-        at=now,
-    )
+    with transaction.atomic():
+        closed = _transition(
+            ticket=ticket,
+            actor=actor,
+            name="close",
+            reason=reason.strip(),
+            check=check,
+            apply=lambda t: t.close(at=now),
+            at=now,
+        )
+        # The requester is asked to rate the ticket (csat app), in the same transaction.
+        csat_request(ticket=closed, at=now)
+    return closed
 
 
 def ticket_reopen(*, ticket: Ticket, actor: User, reason: str) -> Ticket:

@@ -39,7 +39,7 @@ def run_action(page, name: str, fields: dict[str, str] | None = None) -> None:
         else:
             field.fill(value)
     with page.expect_navigation():
-        details.locator("button[type=submit]").click()
+        details.locator("button[data-action-submit]").click()
 
 
 def status_of(page) -> str:

@@ -1,0 +1,37 @@
+from datetime import date, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from csat.models import RATINGS
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Your rating"),
+        choices=[(n, str(n)) for n in RATINGS],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("From"), required=False)
+    end = forms.DateField(label=_("To (inclusive)"), required=False)
+
+    def period(self) -> tuple[date, date]:
+        """The chosen days; the last 30 days by default."""
+        today = timezone.localdate()
+        data = self.cleaned_data if self.is_valid() else {}
+        end = data.get("end") or today
+        start = data.get("start") or end - timedelta(days=29)
+        if start > end:
+            start, end = end, start
+        return start, end

@@ -1,0 +1,111 @@
+"""The survey page behind the emailed link, the portal's rating form, the managers' CSAT page."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from csat import forms, selectors, services
+from csat.models import SatisfactionSurvey
+from helpdesk.errors import ConflictError, DomainError
+from tickets.selectors import ticket_get_for_user
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _answer(
+    request: HttpRequest, survey: SatisfactionSurvey, form: forms.RatingForm, actor: User | None
+) -> str:
+    """'done', 'already' or '' (the form has errors)."""
+    if not form.is_valid():
+        return ""
+    try:
+        services.survey_answer(
+            survey=survey,
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+            actor=actor,
+        )
+    except ConflictError:
+        return "already"
+    except DomainError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return ""
+    return "done"
+
+
+@require_http_methods(["GET", "POST"])
+def survey_by_token(request: HttpRequest, token: str) -> HttpResponse:
+    """/csat/<token>/ — the link in the email. GET shows the form (never records anything: mail
+    scanners open links); POST records the answer, once."""
+    survey = selectors.survey_from_token(token=token)
+    if survey.is_answered:
+        return render(request, "csat/survey.html", {"survey": survey, "state": "already"})
+    initial = {"rating": request.GET.get("rating")} if request.GET.get("rating") else {}
+    form = forms.RatingForm(request.POST or None, initial=initial)
+    state = ""
+    if request.method == "POST":
+        state = _answer(request, survey, form, actor=None)
+    return render(
+        request,
+        "csat/survey.html",
+        {"survey": survey, "form": form, "state": state, "token": token},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def survey_for_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The rating form on the ticket page (portal): the signed-in requester rates their ticket."""
+    ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
+    survey = selectors.survey_for_ticket(ticket_id=ticket.pk)
+    if survey is None or survey.requester_id != _user(request).pk:
+        raise PermissionDenied(_("Only the requester can rate this ticket."))
+    form = forms.RatingForm(request.POST)
+    state = _answer(request, survey, form, actor=_user(request))
+    if state == "done":
+        messages.success(request, _("Thank you for your rating."))
+    elif state == "already":
+        messages.info(request, _("This ticket has already been rated. Thank you!"))
+    else:
+        messages.error(request, _("Choose a rating from 1 to 5."))
+    return redirect(f"/tickets/{ticket.pk}/")
+
+
+@login_required
+@require_GET
+def csat_report(request: HttpRequest) -> HttpResponse:
+    """/csat/ — managers: average and distribution by tier, category and agent for a period."""
+    if not selectors.csat_can_read_reports(user=_user(request)):
+        raise PermissionDenied(_("Only managers can see satisfaction reports."))
+    form = forms.PeriodForm(request.GET or None)
+    start_day, end_day = form.period()
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(start_day, time.min, tzinfo=zone)
+    end = datetime.combine(end_day + timedelta(days=1), time.min, tzinfo=zone)
+    summary = selectors.csat_summary(start=start, end=end)
+    return render(
+        request,
+        "csat/report.html",
+        {
+            "form": form,
+            "summary": summary,
+            "start_day": start_day,
+            "end_day": end_day,
+            "groups": [
+                (_("By tier"), summary.by_tier),
+                (_("By category"), summary.by_category),
+                (_("By agent"), summary.by_agent),
+            ],
+        },
+    )

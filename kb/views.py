@@ -1,0 +1,176 @@
+"""Knowledge-base pages: search and read (public articles for everyone, internal ones for staff),
+write (staff), the portal's suggestions fragment, and the ticket page's link action."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from helpdesk.errors import DomainError
+from kb import forms, selectors, services
+from tickets.models import Ticket
+from tickets.selectors import parse_reference, ticket_get_for_user
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _require_author(request: HttpRequest) -> None:
+    if not selectors.can_use_kb_tools(user=_user(request)):
+        raise PermissionDenied(_("Only support staff can write knowledge-base articles."))
+
+
+@require_GET
+def article_list(request: HttpRequest) -> HttpResponse:
+    form = forms.ArticleSearchForm(request.GET or None)
+    text, language = "", ""
+    if form.is_valid():
+        text, language = form.cleaned_data["q"], form.cleaned_data["language"]
+    articles = selectors.articles_search(user=_user(request), text=text, language=language)[:50]
+    return render(
+        request,
+        "kb/list.html",
+        {
+            "form": form,
+            "articles": articles,
+            "can_write": selectors.can_use_kb_tools(user=_user(request)),
+        },
+    )
+
+
+@require_GET
+def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = selectors.article_get_for_user(user=_user(request), article_id=article_id)
+    return render(
+        request,
+        "kb/detail.html",
+        {"article": article, "can_write": selectors.can_use_kb_tools(user=_user(request))},
+    )
+
+
+def _promoted_from(request: HttpRequest) -> Ticket | None:
+    ticket_id = request.GET.get("from_ticket") or request.POST.get("from_ticket")
+    if not ticket_id:
+        return None
+    return ticket_get_for_user(user=_user(request), ticket_id=ticket_id)  # type: ignore[arg-type]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def article_create(request: HttpRequest) -> HttpResponse:
+    _require_author(request)
+    source = _promoted_from(request)
+    initial = services.promoted_article_draft(ticket=source) if source else {}
+    form = forms.ArticleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            article = services.article_create(
+                actor=_user(request), source_ticket=source, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The article is saved."))
+            return redirect("kb-article", article_id=article.pk)
+    return render(
+        request,
+        "kb/edit.html",
+        {"form": form, "source": source, "article": None},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
+    _require_author(request)
+    article = selectors.article_get_for_user(user=_user(request), article_id=article_id)
+    form = forms.ArticleForm(
+        request.POST or None,
+        initial={
+            "title": article.title,
+            "body": article.body,
+            "language": article.language,
+            "visibility": article.visibility,
+            "category": article.category,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.article_update(
+                article=article,
+                actor=_user(request),
+                title=data["title"],
+                body=data["body"],
+                language=data["language"],
+                visibility=data["visibility"],
+                category=data["category"],
+                clear_category=data["category"] is None,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The article is saved."))
+            return redirect("kb-article", article_id=article.pk)
+    return render(
+        request,
+        "kb/edit.html",
+        {"form": form, "source": article.source_ticket, "article": article},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def article_suggest(request: HttpRequest) -> HttpResponse:
+    """GET /kb/suggest/?q=… — an HTML fragment (for htmx) of the articles matching what the
+    requester is typing: public ones only, unless the user is support staff."""
+    text = request.GET.get("q", "") or request.GET.get("title", "")
+    articles = selectors.article_suggestions(user=_user(request), text=text)
+    return render(request, "kb/_suggestions.html", {"articles": articles, "q": text})
+
+
+@login_required
+@require_GET
+def ticket_similar(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The similar-incidents panel of a ticket as a fragment (for lazy loading with htmx)."""
+    ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
+    return render(request, "kb/_similar.html", {"ticket": ticket, "user": _user(request)})
+
+
+def _back(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(f"/tickets/{ticket.pk}/")
+
+
+@login_required
+@require_POST
+def ticket_link(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
+    form = forms.LinkForm(request.POST)
+    related_id = parse_reference(request.POST.get("related", "")) if form.is_valid() else None
+    if related_id is None:
+        messages.error(request, _("Give the related ticket's reference, e.g. INC-000123."))
+        return _back(request, ticket)
+    try:
+        related = ticket_get_for_user(user=_user(request), ticket_id=related_id)
+        services.ticket_link_create(ticket=ticket, related=related, actor=_user(request))
+    except Http404:
+        messages.error(request, _("No such ticket."))
+    except (DomainError, PermissionDenied) as exc:
+        messages.error(request, getattr(exc, "message", None) or str(exc))
+    else:
+        messages.success(
+            request, _("Linked %(reference)s as related.") % {"reference": related.reference}
+        )
+    return _back(request, ticket)
