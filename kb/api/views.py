@@ -27,6 +27,7 @@ class ArticleViewSet(viewsets.GenericViewSet):
     write them."""
 
     serializer_class = s.ArticleListSerializer
+    lookup_value_regex = "[0-9]+"  # also types the path parameter in the schema
 
     def get_permissions(self) -> list[Any]:
         if self.action in ("list", "retrieve"):
