@@ -173,6 +173,12 @@ class TicketViewSet(
             source=Source.API if user == requester else Source.PHONE,
             **values,
         )
+        if user == requester:
+            # The requester reads their own ticket: serialise what was just written, no re-read.
+            return Response(
+                s.TicketDetailSerializer(ticket, context=self.get_serializer_context()).data,
+                status=status.HTTP_201_CREATED,
+            )
         try:
             return self._detail(ticket, status.HTTP_201_CREATED)
         except Http404:  # an L2/L3 agent logged it for L1's queue, which they cannot read
