@@ -1,5 +1,6 @@
 """Personas shared by every test, and helpers to bring a ticket to a given state."""
 
+import importlib
 from collections.abc import Callable
 
 import pytest
@@ -18,6 +19,22 @@ def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _data_from_migrations(request):
+    """Rows the data migrations install (the default SLA policy, the default alert rules).
+
+    A transactional test flushes every table when it ends, so a later test on the same worker
+    would otherwise run without them and behave differently depending on test order.
+    """
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("db")  # the database as the marker asks (transactional or not)
+    from django.apps import apps
+
+    importlib.import_module("sla.migrations.0002_default_policy").seed(apps, None)
+    importlib.import_module("integrations.migrations.0002_default_rules").add_rules(apps, None)
 
 
 @pytest.fixture

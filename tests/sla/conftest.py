@@ -1,4 +1,3 @@
-import importlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,17 +15,6 @@ def at(hours: int, minutes: int = 0, *, days: int = 0) -> datetime:
 
 def clocks_of(ticket) -> dict[tuple[str, int], SlaClock]:
     return {(c.metric, c.cycle): c for c in SlaClock.objects.filter(ticket=ticket)}
-
-
-@pytest.fixture(autouse=True)
-def _default_policy(request):
-    """The data migration's default policy: a transactional test before us may have flushed it."""
-    if request.node.get_closest_marker("django_db") is None:
-        return
-    request.getfixturevalue("db")  # the database as the marker asks (transactional or not)
-    from django.apps import apps
-
-    importlib.import_module("sla.migrations.0002_default_policy").seed(apps, None)
 
 
 @pytest.fixture
