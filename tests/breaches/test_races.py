@@ -1,40 +1,19 @@
 """Two sweeps at once on PostgreSQL: each threshold is recorded and notified exactly once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from breaches import services
 from breaches.models import BreachClockEvent
 from notifications.models import Notification
+from tests.concurrency import run_at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
 ]
-
-
-def _run_at_once(*actions):
-    barrier = threading.Barrier(len(actions))
-    results: list[object] = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait()
-            results[index] = action()
-        except Exception as exc:  # collected for the assertions
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_sweeps_at_once_record_each_threshold_once(security_officer):
@@ -43,7 +22,7 @@ def test_two_sweeps_at_once_record_each_threshold_once(security_officer):
     ]
     now = breaches[0].aware_at + timedelta(hours=49)
 
-    results = _run_at_once(
+    results = run_at_once(
         lambda: services.breach_clock_sweep(now=now, batch_size=2),
         lambda: services.breach_clock_sweep(now=now, batch_size=2),
     )

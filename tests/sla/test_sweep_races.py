@@ -14,6 +14,7 @@ from notifications.models import Notification
 from sla import sweep as sla_sweep_module
 from sla.models import SlaEvent
 from sla.sweep import sla_record_due, sla_sweep
+from tests.concurrency import run_at_once
 from tickets import services
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
@@ -21,27 +22,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
 ]
-
-
-def _run_at_once(*actions):
-    barrier = threading.Barrier(len(actions))
-    results: list[object] = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait()
-            results[index] = action()
-        except Exception as exc:  # collected for the assertions
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _assert_everything_once(tickets):
@@ -66,7 +46,7 @@ def test_two_sweeps_at_once_record_and_act_once(make_ticket, manager):
     tickets = [make_ticket(Status.IN_DIAGNOSIS) for _ in range(12)]
     later = timezone.now() + timedelta(days=3)
 
-    results = _run_at_once(
+    results = run_at_once(
         lambda: sla_sweep(now=later, batch_size=5),
         lambda: sla_sweep(now=later, batch_size=5),
         lambda: sla_sweep(now=later, batch_size=5),
@@ -156,7 +136,7 @@ def test_a_ticket_write_waiting_for_clocks_the_sweep_holds_does_not_deadlock(mak
         _wait_until_a_backend_waits_on_a_lock()
         go_on.set()
 
-    results = _run_at_once(sweep, reply, release_when_the_reply_waits)
+    results = run_at_once(sweep, reply, release_when_the_reply_waits)
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert results[0] == (1, 1)  # the first response clock, breached

@@ -1,12 +1,11 @@
 """Races on PostgreSQL: real threads, real transactions."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django_fsm import TransitionNotAllowed
 
 from escalation.models import SupportGroup, Tier
+from tests.concurrency import run_at_once
 from tests.factories import AgentFactory
 from tickets import services
 from tickets.models import Status, Ticket, TicketEvent
@@ -17,33 +16,11 @@ pytestmark = [
 ]
 
 
-def _run_at_once(*actions):
-    """Start every action together; return what each returned or raised."""
-    barrier = threading.Barrier(len(actions))
-    results: list[object] = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait()
-            results[index] = action()
-        except Exception as exc:  # collected for the assertions
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 def test_two_agents_take_the_same_ticket_exactly_one_wins(make_ticket, agent_l1):
     ticket = make_ticket(Status.PRIORITIZED)
     rival = AgentFactory(username="rival", tier=Tier.L1)
 
-    results = _run_at_once(
+    results = run_at_once(
         lambda: services.ticket_take(ticket=ticket, actor=agent_l1),
         lambda: services.ticket_take(ticket=ticket, actor=rival),
     )
@@ -61,7 +38,7 @@ def test_two_agents_take_through_the_api_one_gets_409(make_ticket, agent_l1, api
     rival = AgentFactory(username="rival", tier=Tier.L1)
     clients = [api(agent_l1), api(rival)]
 
-    results = _run_at_once(
+    results = run_at_once(
         *[lambda c=c: c.post(f"/api/tickets/{ticket.pk}/take/", {}, format="json") for c in clients]
     )
 
@@ -74,7 +51,7 @@ def test_two_agents_escalate_at_once_exactly_one_escalation(make_ticket, agent_l
     rival = AgentFactory(username="rival", tier=Tier.L1)
     assert SupportGroup.objects.filter(tier=Tier.L1).count() == 1
 
-    results = _run_at_once(
+    results = run_at_once(
         lambda: services.ticket_escalate(ticket=ticket, actor=agent_l1, reason="a"),
         lambda: services.ticket_escalate(ticket=ticket, actor=rival, reason="b"),
     )
@@ -86,7 +63,7 @@ def test_two_agents_escalate_at_once_exactly_one_escalation(make_ticket, agent_l
 
 
 def test_concurrent_creates_get_distinct_references(requester):
-    results = _run_at_once(
+    results = run_at_once(
         *[
             lambda n=n: services.ticket_create(requester=requester, title=f"t{n}", description="d")
             for n in range(6)
