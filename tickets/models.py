@@ -13,6 +13,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from escalation.models import Tier
 from tickets.models_choices import (
     ACTIVE_STATES,
+    OPEN_STATES,
     ClosureCode,
     EventKind,
     Kind,
@@ -191,6 +192,12 @@ class Ticket(FSMModelMixin, models.Model):
             models.Index(fields=["assignee", "-id"], name="ticket_assignee_idx"),
             models.Index(fields=["organisation", "-id"], name="ticket_org_idx"),
             models.Index(fields=["category", "-id"], name="ticket_category_idx"),
+            # The console's "priority, then newest" sort over a tier's open tickets.
+            models.Index(
+                fields=["tier", "priority", "-id"],
+                name="ticket_open_priority_idx",
+                condition=Q(status__in=OPEN_STATES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(tier__gte=1, tier__lte=3), name="ticket_tier_range"),
