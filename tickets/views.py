@@ -422,9 +422,11 @@ def _event_item(
         label = event.get_kind_display()
     changes = []
     if staff:
-        for field, (old, new) in event.changes.items():
-            if field not in CHANGE_LABELS:
+        for field, pair in event.changes.items():
+            # Only [old, new] pairs of known fields: call events record other shapes.
+            if field not in CHANGE_LABELS or not isinstance(pair, list | tuple) or len(pair) != 2:
                 continue
+            old, new = pair
             changes.append(
                 (
                     str(CHANGE_LABELS[field]),
