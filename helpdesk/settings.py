@@ -111,6 +111,9 @@ elif _engine == "django.db.backends.postgresql":
             "max_size": env_int("DATABASE_POOL_MAX", 10),
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
         }
+        # With the pool, Django then tests each connection as it leaves the pool (one empty round
+        # trip): one killed by a restart or pg_terminate_backend is discarded, never handed out.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
     test_name = env_str("DATABASE_TEST_NAME", "")
