@@ -1,6 +1,9 @@
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -84,3 +87,27 @@ class User(AbstractUser):
     def is_staff_member(self) -> bool:
         """Support staff see internal notes; requesters never do."""
         return self.role in (Role.AGENT, Role.MANAGER)
+
+
+def api_token_hash(key: str) -> str:
+    """What is stored of an API token: its SHA-256 (the key itself is shown once, never kept)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """An API token. Only the hash is stored, so a copy of the database grants no API access."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8, help_text=_("To recognise a token."))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"

@@ -1,5 +1,6 @@
 """Writes to accounts: sign-up and the remembered preferences."""
 
+import secrets
 import zoneinfo
 
 from django.conf import settings
@@ -7,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import ApiToken, Role, User, api_token_hash
 from helpdesk.errors import DomainError
 
 
@@ -61,3 +62,10 @@ def user_set_preferences(
 def _validate_language(language: str) -> None:
     if language not in dict(settings.LANGUAGES):
         raise DomainError(_("Unknown language."), field="language")
+
+
+def api_token_create(*, user: User) -> str:
+    """A new API token for the user; the key is returned once and only its hash is stored."""
+    key = secrets.token_hex(20)
+    ApiToken.objects.create(user=user, key_hash=api_token_hash(key), prefix=key[:8])
+    return key

@@ -34,6 +34,7 @@ from breaches.models import (
     SubjectsExemption,
 )
 from helpdesk.errors import ConflictError, DomainError
+from helpdesk.uploads import safe_filename, sniff_content_type
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue
 from tickets.models import Ticket
@@ -416,6 +417,10 @@ def _validate_upload(upload: UploadedFile) -> None:
         )
     if (upload.size or 0) > settings.ATTACHMENT_MAX_BYTES:
         raise DomainError(_("The file is too large."), field="file")
+    try:
+        sniff_content_type(upload)
+    except DomainError as error:
+        raise DomainError(error.message, field="file") from None
 
 
 def breach_add_evidence(
@@ -431,13 +436,13 @@ def breach_add_evidence(
         locked = _lock(breach)
         saved = []
         for upload in files:
-            name = PurePath(upload.name or "evidence").name[:200]
+            name = safe_filename(upload.name or "evidence", default="evidence")
             saved.append(
                 BreachAttachment.objects.create(
                     breach=locked,
                     file=upload,
                     filename=name,
-                    content_type=(upload.content_type or "")[:100],
+                    content_type=sniff_content_type(upload),
                     size=upload.size or 0,
                     uploaded_by=actor,
                 )

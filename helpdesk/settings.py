@@ -37,7 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -68,6 +68,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "helpdesk.middleware.DatabaseUnavailableMiddleware",
+    # Last: turns a lockout flagged by the authentication backend into a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -109,6 +113,9 @@ elif _engine == "django.db.backends.postgresql":
             "max_size": env_int("DATABASE_POOL_MAX", 10),
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
         }
+        # With the pool, Django then tests each connection as it leaves the pool (one empty round
+        # trip): one killed by a restart or pg_terminate_backend is discarded, never handed out.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
     test_name = env_str("DATABASE_TEST_NAME", "")
@@ -117,6 +124,11 @@ elif _engine == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username+address before the password is checked.
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -169,11 +181,58 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): our own scripts and styles only, nothing inline. The
+# Swagger page relaxes style-src for itself (helpdesk/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Brute force (django-axes): lock a username from an address after N failures, on the login
+# page, the admin and the token endpoint alike (they all call authenticate()).
+AXES_ENABLED = env_bool("HELPDESK_AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("HELPDESK_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("HELPDESK_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# Anonymous abuse of the HTML side (helpdesk.ratelimit): submissions of the public form and
+# failed guesses of tracking links, per client address, as "count/seconds".
+HELPDESK_RATE_PUBLIC_FORM = env_str("HELPDESK_RATE_PUBLIC_FORM", "20/3600")
+HELPDESK_RATE_TRACKING_MISSES = env_str("HELPDESK_RATE_TRACKING_MISSES", "20/600")
+
+# Rate limits and lockouts need one cache shared by every web process in production.
+HELPDESK_CACHE_URL = env_str("HELPDESK_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": HELPDESK_CACHE_URL}
+        if HELPDESK_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -181,6 +240,17 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("HELPDESK_THROTTLE_ANON", "60/min"),
+        "user": env_str("HELPDESK_THROTTLE_USER", "1200/min"),
+        "token": env_str("HELPDESK_THROTTLE_TOKEN", "10/min"),
+        "integrations": env_str("HELPDESK_THROTTLE_INTEGRATIONS", "1200/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Helpdesk API",
@@ -312,4 +382,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("HELPDESK_LOG_LEVEL", "INFO")},
+    # django-axes logs every successful login at INFO; lockouts are WARNING.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -151,10 +152,12 @@ class StatusFeed(Feed):
         return status_feed_updates()
 
     def item_title(self, item: StatusUpdate) -> str:
-        return f"{item.major_incident.title}: {item.get_status_display()}"
+        # Many feed readers render titles as HTML too: escaped, as the description is.
+        return escape(f"{item.major_incident.title}: {item.get_status_display()}")
 
     def item_description(self, item: StatusUpdate) -> str:
-        return item.text
+        # Feed readers render a description as HTML: the agent's text must arrive as text.
+        return escape(item.text)
 
     def item_link(self, item: StatusUpdate) -> str:
         return f"{reverse('status_page')}#update-{item.pk}"

@@ -4,10 +4,11 @@ import importlib
 from collections.abc import Callable
 
 import pytest
-from rest_framework.authtoken.models import Token
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
+from accounts.services import api_token_create
 from escalation.models import Tier
 from tests.factories import AgentFactory, CategoryFactory, OrganisationFactory, UserFactory
 from tickets import services
@@ -19,6 +20,8 @@ def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Throttles, rate limits and console counts live in the cache: each test starts afresh.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -94,8 +97,7 @@ def api() -> Callable[[User | None], APIClient]:
         # Real token authentication, so each request loads its user as production does.
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)}")
         return client
 
     return client_for

@@ -74,6 +74,16 @@ class TicketEventAdmin(admin.ModelAdmin):
     raw_id_fields = ["ticket", "actor"]
     show_full_result_count = False
 
+    # The ticket history is an audit trail: readable here, never written or removed.
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):

@@ -19,6 +19,7 @@ from escalation.models import Tier
 from escalation.selectors import agent_tiers
 from escalation.services import ticket_route
 from helpdesk.errors import DomainError
+from helpdesk.uploads import safe_filename, sniff_content_type
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue
 from sla.services import clocks_on_event, clocks_on_reply
@@ -923,6 +924,7 @@ def _validate_upload(upload: UploadedFile) -> None:
             % {"name": name, "max": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
             field="files",
         )
+    sniff_content_type(upload)  # the content must match the extension (images, PDF, zip)
 
 
 def attachment_validate(*, upload: UploadedFile) -> None:
@@ -937,8 +939,9 @@ def _store_attachment(
         ticket=ticket,
         comment=comment,
         file=upload,
-        filename=PurePath(upload.name or "file").name[:200],
-        content_type=(upload.content_type or "")[:100],
+        filename=safe_filename(upload.name or "file"),
+        # Never the client's claim: what the bytes say (checked again in _validate_upload).
+        content_type=sniff_content_type(upload),
         size=upload.size or 0,
         is_internal=bool(comment and comment.is_internal),
         uploaded_by=actor,

@@ -6,6 +6,7 @@ message and the page shows the ticket's current state.
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,9 @@ from django_htmx.middleware import HtmxDetails
 from accounts.models import Role, User
 from escalation.models import Tier
 from escalation.selectors import agent_tiers
+from helpdesk import ratelimit
 from helpdesk.errors import ConflictError, DomainError
+from helpdesk.uploads import STORED_TYPES
 from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
 from tickets import services
@@ -146,6 +149,26 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+def _tracking_guarded(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Views reached by a secret tracking link: wrong guesses are counted per address, and an
+    address over its budget gets a 429 (even for a right token) until the window passes."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("token") is None:
+            return view(request, *args, **kwargs)
+        rate = ratelimit.tracking_misses_rate()
+        if ratelimit.exceeded("tracking", request, rate=rate):
+            return ratelimit.too_many_requests(request, rate=rate)
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            ratelimit.hit("tracking", request, rate=rate)
+            raise
+
+    return guarded
+
+
 # --- home and the requester's side ---------------------------------------------------------
 
 
@@ -162,6 +185,9 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     """The web form; anonymous visitors give an email and follow the ticket by a secret link."""
     user = _user(request)
     anonymous = not user.is_authenticated
+    rate = ratelimit.public_form_rate()
+    if anonymous and request.method == "POST" and ratelimit.exceeded("form", request, rate=rate):
+        return ratelimit.too_many_requests(request, rate=rate)
     form = TicketCreateForm(request.POST or None, request.FILES or None, anonymous=anonymous)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -195,6 +221,8 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             _form_error(form, error)
         else:
+            if anonymous:
+                ratelimit.hit("form", request, rate=rate)
             return render(
                 request,
                 "tickets/created.html",
@@ -243,6 +271,7 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_ticket(request, ticket)
 
 
+@_tracking_guarded
 def tracking(request: HttpRequest, token: str) -> HttpResponse:
     """The anonymous requester's page: whoever holds the secret link acts as the requester."""
     ticket = ticket_get_by_tracking_token(token=token)
@@ -422,9 +451,11 @@ def _event_item(
         label = event.get_kind_display()
     changes = []
     if staff:
-        for field, (old, new) in event.changes.items():
-            if field not in CHANGE_LABELS:
+        for field, pair in event.changes.items():
+            # Only [old, new] pairs of known fields: call events record other shapes.
+            if field not in CHANGE_LABELS or not isinstance(pair, list | tuple) or len(pair) != 2:
                 continue
+            old, new = pair
             changes.append(
                 (
                     str(CHANGE_LABELS[field]),
@@ -493,6 +524,7 @@ def _back(ticket: Ticket, tracking: bool) -> HttpResponse:
 
 
 @require_POST
+@_tracking_guarded
 def ticket_transition(
     request: HttpRequest, name: str, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
@@ -584,6 +616,7 @@ def _form_error(form: forms.Form, error: DomainError) -> None:
 
 
 @require_POST
+@_tracking_guarded
 def ticket_reply(
     request: HttpRequest, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
@@ -614,6 +647,7 @@ def ticket_reply(
 
 
 @require_POST
+@_tracking_guarded
 def ticket_attach(
     request: HttpRequest, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
@@ -641,6 +675,7 @@ def ticket_attach(
 
 
 @require_GET
+@_tracking_guarded
 def attachment_download(
     request: HttpRequest, attachment_id: int, pk: int | None = None, token: str | None = None
 ) -> FileResponse:
@@ -656,12 +691,18 @@ def attachment_download(
         handle = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404(_("No such file.")) from None
-    return FileResponse(
+    # Always a download, never rendered inline; a type we did not sniff ourselves (older rows
+    # stored the client's claim) is served as bytes.
+    known = attachment.content_type in STORED_TYPES
+    response = FileResponse(
         handle,
         as_attachment=True,
         filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
+        content_type=attachment.content_type if known else "application/octet-stream",
     )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- the agent console -------------------------------------------------------------------------

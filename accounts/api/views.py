@@ -2,13 +2,13 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.services import api_token_create
 from escalation.selectors import agent_tiers
 
 
@@ -73,5 +73,5 @@ class TokenView(APIView):
                 {"message": _("Wrong username or password.")},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        # Each exchange issues a new token: only hashes are stored, so an old key cannot be shown.
+        return Response({"token": api_token_create(user=user)})

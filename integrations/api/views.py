@@ -11,6 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from helpdesk.errors import DomainError
@@ -95,6 +96,9 @@ class AlertmanagerWebhookView(APIView):
 
     authentication_classes = [AlertmanagerTokenAuthentication]
     permission_classes = [IsIntegration]
+    # Monitoring bursts come from one address: their own generous scope, not the anonymous rate.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "integrations"
 
     @extend_schema(
         operation_id="integrations_alertmanager",
@@ -144,6 +148,8 @@ class EventsV2View(APIView):
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "integrations"
 
     def get_authenticate_header(self, request: Request) -> str:
         return WWW_AUTHENTICATE

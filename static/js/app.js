@@ -97,3 +97,8 @@
     if (input) { input.select(); navigator.clipboard && navigator.clipboard.writeText(input.value); }
   });
 })();
+
+/* The print button of the breach export (no inline handlers: the CSP forbids them). */
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) { window.print(); }
+});

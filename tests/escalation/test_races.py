@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from escalation.models import Tier
 from escalation.services import call_release_hold, call_schedule
+from tests.concurrency import run_at_once
 from tests.factories import AgentFactory
-from tests.tickets.test_races import _run_at_once
 from tickets import services
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
@@ -28,7 +28,7 @@ def l2_ticket(make_ticket, agent_l2):
 def test_two_agents_deescalate_at_once_exactly_one_deescalation(l2_ticket, agent_l2):
     rival = AgentFactory(username="rival_l2", tier=Tier.L2)
 
-    results = _run_at_once(
+    results = run_at_once(
         lambda: services.ticket_deescalate(ticket=l2_ticket, actor=agent_l2, reason="a"),
         lambda: services.ticket_deescalate(ticket=l2_ticket, actor=rival, reason="b"),
     )
@@ -43,7 +43,7 @@ def test_two_reassignments_at_once_are_serialised_without_a_lost_update(l2_ticke
     first = AgentFactory(username="first_l2", tier=Tier.L2)
     second = AgentFactory(username="second_l2", tier=Tier.L2)
 
-    results = _run_at_once(
+    results = run_at_once(
         lambda: services.ticket_reassign(
             ticket=l2_ticket, actor=agent_l2, assignee=first, reason="a"
         ),
@@ -66,7 +66,7 @@ def test_two_reassignments_at_once_are_serialised_without_a_lost_update(l2_ticke
 def test_reassign_racing_an_escalation_never_leaves_an_assignee_in_the_queue(l2_ticket, agent_l2):
     colleague = AgentFactory(username="colleague_l2", tier=Tier.L2)
 
-    results = _run_at_once(
+    results = run_at_once(
         lambda: services.ticket_escalate(ticket=l2_ticket, actor=agent_l2, reason="L3 needed"),
         lambda: services.ticket_reassign(
             ticket=l2_ticket, actor=agent_l2, assignee=colleague, reason="r"
@@ -93,7 +93,7 @@ def test_two_sweeps_release_a_call_hold_once(l2_ticket, agent_l2):
     )
 
     with time_machine.travel(call.starts_at + timedelta(seconds=1), tick=False):
-        results = _run_at_once(
+        results = run_at_once(
             lambda: call_release_hold(call_id=call.pk), lambda: call_release_hold(call_id=call.pk)
         )
 

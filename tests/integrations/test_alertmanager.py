@@ -4,9 +4,9 @@ import hashlib
 
 import pytest
 from django.contrib.auth import authenticate
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from integrations import services
 from integrations.models import AlertStatus, IntegrationKind, MonitoredAlert
 from tests.factories import CategoryFactory
@@ -573,9 +573,9 @@ def test_the_service_account_cannot_sign_in_or_use_the_api(alertmanager, post_al
     assert authenticate(username=account.username, password="") is None
     # Even an API token issued to it by mistake is refused, and the integration token is
     # accepted only by the integration endpoints.
-    token = Token.objects.create(user=account)
+    token = api_token_create(user=account)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/me/").status_code == 401
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {alertmanager.token}")
     assert client.get("/api/tickets/").status_code == 401

@@ -83,7 +83,7 @@ def test_the_same_message_delivered_twice_makes_one_ticket(mailbox):
 
 
 def test_attachments_are_kept(mailbox):
-    mailbox.append(build(attachments=[("screenshot.png", "image/png", b"\x89PNG fake")]))
+    mailbox.append(build(attachments=[("screenshot.png", "image/png", b"\x89PNG\r\n\x1a\n fake")]))
 
     _poll()
 

@@ -22,7 +22,9 @@ def client_for():
     return make
 
 
-def upload(name: str = "screenshot.png", content: bytes = b"\x89PNG fake") -> SimpleUploadedFile:
+def upload(
+    name: str = "screenshot.png", content: bytes = b"\x89PNG\r\n\x1a\n fake"
+) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="image/png")
 
 
@@ -199,7 +201,7 @@ def test_requester_downloads_public_files_but_not_internal_ones(
 
     response = client.get(f"/tickets/{ticket.pk}/files/{public.pk}/")
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == b"\x89PNG fake"
+    assert b"".join(response.streaming_content) == b"\x89PNG\r\n\x1a\n fake"
     assert "attachment" in response["Content-Disposition"]
 
     assert client.get(f"/tickets/{ticket.pk}/files/{internal.pk}/").status_code == 404

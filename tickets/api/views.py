@@ -124,7 +124,12 @@ class TicketViewSet(
         return s.TicketListSerializer
 
     def _detail(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
-        fresh = ticket_get_for_user(user=self.request.user, ticket_id=ticket.pk)  # type: ignore[arg-type]
+        try:
+            fresh = ticket_get_for_user(user=self.request.user, ticket_id=ticket.pk)  # type: ignore[arg-type]
+        except Http404:
+            # The actor's own action took the ticket out of their sight (escalated to a tier
+            # they do not work): answer with the ticket as their action left it, not a 404.
+            fresh = ticket
         return Response(
             s.TicketDetailSerializer(fresh, context=self.get_serializer_context()).data,
             status=code,

@@ -5,17 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('escalation', '0002_rota_rules_calls'),
-        ('tickets', '0004_title_search_index'),
+        ("accounts", "0001_initial"),
+        ("escalation", "0002_rota_rules_calls"),
+        ("tickets", "0004_title_search_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'logged', 'categorized', 'prioritized', 'in_diagnosis', 'on_hold', 'escalated', 'resolved'])), fields=['tier', 'priority', '-id'], name='ticket_open_priority_idx'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "new",
+                            "logged",
+                            "categorized",
+                            "prioritized",
+                            "in_diagnosis",
+                            "on_hold",
+                            "escalated",
+                            "resolved",
+                        ],
+                    )
+                ),
+                fields=["tier", "priority", "-id"],
+                name="ticket_open_priority_idx",
+            ),
         ),
     ]

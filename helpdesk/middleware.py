@@ -1,0 +1,44 @@
+"""A database outage answers HTML requests with a 503 page and Retry-After, never a traceback.
+
+The API has the same mapping in its exception handler (helpdesk/api.py). A broken pooled
+connection is closed here, so the next request gets a fresh one from the pool.
+"""
+
+import logging
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    try:
+        body: str = render_to_string("503.html", request=request)
+    except Exception:  # the page itself may need the database (the session, the user)
+        body = "<!doctype html><title>503</title><h1>Service briefly unavailable</h1>"
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Integrity and data errors are bugs or races the view should handle: not an outage.
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.warning("database unavailable: %s", exception)
+        for connection in connections.all(initialized_only=True):
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+        return database_unavailable_response(request)

@@ -1,0 +1,266 @@
+"""Who may reach what: one row per endpoint or page (the integrator appends rows for new apps).
+
+Each row names a URL (a format string filled from the `world` ids), the HTTP method, a body for
+writes, and the personas who may use it. Everyone else — the anonymous visitor included — must
+get a refusal that does not reveal the object (401/403/404 or the login redirect) and must leave
+the database as it was. Allowed personas must not be refused; for writes with a body they may
+still get a 400/409 (the body is only there so that a missing check would do damage).
+"""
+
+from dataclasses import dataclass, field
+
+PERSONAS = (
+    "anonymous",
+    "requester",
+    "other_requester",
+    "outsider",
+    "agent_l1",
+    "agent_l2",
+    "agent_l3",
+    "manager",
+    "security_officer",
+)
+SIGNED_IN = frozenset(PERSONAS) - {"anonymous"}
+STAFF = frozenset({"agent_l1", "agent_l2", "agent_l3"})
+# Who reads the world's ticket (in diagnosis at L2, held by agent_l2, linked to a breach).
+TICKET_READERS = frozenset({"requester", "agent_l1", "agent_l2", "manager", "security_officer"})
+TICKET_WORKERS = frozenset({"agent_l2"})  # agents of its tier (L1 reads but does not work L2)
+BREACH_READERS = frozenset({"manager", "security_officer"})
+OFFICER = frozenset({"security_officer"})
+MANAGER = frozenset({"manager"})
+NOBODY: frozenset[str] = frozenset()
+EVERYONE = frozenset(PERSONAS)
+
+
+@dataclass(frozen=True)
+class Row:
+    url: str
+    allowed: frozenset[str]
+    method: str = "get"
+    data: dict = field(default_factory=dict)
+    json: bool = False  # send `data` as JSON (API) rather than a form
+    # Text the non-staff readers must never see on this page (internal notes and the like).
+    hidden_from_requester: tuple[str, ...] = ()
+    # Who may read the object acted on, when the URL alone does not say (see `readers`).
+    object_readers: frozenset[str] | None = None
+
+    @property
+    def readers(self) -> frozenset[str]:
+        """Who may read the object the row acts on: they may get a 400/409 instead of a 403."""
+        if self.object_readers is not None:
+            return self.object_readers
+        names = self.url + " ".join(str(value) for value in self.data.values())
+        if any(name in names for name in ("{ticket}", "{token}", "{call}", "_file}")):
+            return TICKET_READERS
+        if "{breach}" in self.url:
+            return BREACH_READERS
+        if "{incident}" in self.url:
+            return STAFF | MANAGER
+        return frozenset()
+
+    @property
+    def id(self) -> str:
+        return f"{self.method.upper()} {self.url}"
+
+
+SECRETS = ("SECRET-INTERNAL-NOTE", "internal-secret.txt", "SECRET-ESCALATION-REASON")
+
+REPLY = {"reply-body": "IDOR reply", "body": "IDOR reply"}
+INCIDENT_UPDATE = {"status": "identified", "message": "IDOR update"}
+FLAG = {"ticket": "{ticket}", "description": "IDOR"}
+REASON = {"reason": "IDOR", "hold-reason": "IDOR"}
+
+ROWS: list[Row] = [
+    # --- pages of a ticket ---------------------------------------------------------------------
+    Row("/tickets/{ticket}/", TICKET_READERS, hidden_from_requester=SECRETS),
+    Row("/tickets/{ticket}/reply/", TICKET_READERS - BREACH_READERS - {"agent_l1"}, "post", REPLY),
+    Row("/tickets/{ticket}/attach/", NOBODY | {"requester", "agent_l2"}, "post", {}),
+    Row("/tickets/{ticket}/do/hold/", TICKET_WORKERS, "post", {"hold-reason": "IDOR"}),
+    Row("/tickets/{ticket}/do/cancel/", {"requester", "agent_l2"}, "post", {"cancel-reason": "x"}),
+    Row("/tickets/{ticket}/files/{public_file}/", TICKET_READERS),
+    # Security officers read linked tickets as the requester would: no internal material.
+    Row("/tickets/{ticket}/files/{internal_file}/", {"agent_l1", "agent_l2", "manager"}),
+    Row("/escalation/tickets/{ticket}/deescalate/", TICKET_WORKERS, "post", {"reason": "IDOR"}),
+    Row("/escalation/tickets/{ticket}/reassign/", TICKET_WORKERS, "post", {"reason": "IDOR"}),
+    Row("/escalation/tickets/{ticket}/raise/", TICKET_WORKERS, "post", {"reason": "IDOR"}),
+    Row("/escalation/tickets/{ticket}/calls/", TICKET_WORKERS, "post", {"medium": "phone"}),
+    Row(
+        "/escalation/tickets/{ticket}/calls/{call}/cancel/",
+        TICKET_WORKERS,
+        "post",
+        {"reason": "IDOR"},
+    ),
+    Row("/escalation/tickets/{ticket}/calls/{call}/reschedule/", TICKET_WORKERS, "post", {}),
+    Row("/breaches/flag/{ticket}/", {"agent_l1", "agent_l2"}, "post", {"description": "IDOR"}),
+    Row("/incidents/declare/{ticket}/", {"agent_l1", "agent_l2"}, "post", {}),
+    # --- the secret tracking link --------------------------------------------------------------
+    Row("/t/{token}/", EVERYONE, hidden_from_requester=SECRETS),
+    Row("/t/{token}/files/{public_file}/", EVERYONE),
+    Row("/t/{token}/files/{internal_file}/", NOBODY),
+    Row("/t/not-the-token/", NOBODY),
+    Row("/t/not-the-token/reply/", NOBODY, "post", REPLY),
+    Row("/t/not-the-token/files/{public_file}/", NOBODY),
+    # --- requester and agent lists -------------------------------------------------------------
+    Row("/my/", SIGNED_IN),
+    Row("/console/", STAFF | MANAGER),
+    Row("/console/counts/", STAFF | MANAGER),
+    Row("/accounts/profile/", SIGNED_IN),
+    Row("/notifications/preferences/", SIGNED_IN),
+    Row("/notifications/templates/", MANAGER),
+    # --- escalation configuration --------------------------------------------------------------
+    Row("/escalation/groups/", STAFF | MANAGER),
+    Row("/escalation/groups/new/", MANAGER),
+    Row("/escalation/rota/", STAFF | MANAGER),
+    Row("/escalation/rota/new/", MANAGER),
+    Row("/escalation/rules/", STAFF | MANAGER),
+    Row("/escalation/rules/new/", MANAGER),
+    # --- major incidents (agents) and the public status page -----------------------------------
+    Row("/incidents/", STAFF | MANAGER),
+    Row("/incidents/{incident}/", STAFF | MANAGER),
+    Row("/incidents/{incident}/update/", STAFF, "post", INCIDENT_UPDATE),
+    # agent_l3 may not read the L2 ticket, so cannot link it: the form says "No such ticket",
+    # exactly as for a reference that does not exist.
+    Row(
+        "/incidents/{incident}/link/",
+        STAFF - {"agent_l3"},
+        "post",
+        {"ticket": "{ticket}"},
+        object_readers=STAFF | MANAGER,
+    ),
+    Row("/status/", EVERYONE),
+    Row("/status/feed/rss/", EVERYONE),
+    # --- the breach register -------------------------------------------------------------------
+    Row("/breaches/", BREACH_READERS),
+    Row("/breaches/new/", OFFICER),
+    Row("/breaches/register.csv", BREACH_READERS),
+    Row("/breaches/{breach}/", BREACH_READERS),
+    Row("/breaches/{breach}/edit/", OFFICER),
+    Row("/breaches/{breach}/export/", BREACH_READERS),
+    Row("/breaches/{breach}/evidence/{evidence}/", BREACH_READERS),
+    Row("/breaches/{breach}/actions/note/", OFFICER, "post", {"body": "IDOR"}),
+    # --- the API: tickets ----------------------------------------------------------------------
+    Row("/api/tickets/{ticket}/", TICKET_READERS, hidden_from_requester=SECRETS),
+    Row("/api/tickets/{ticket}/comments/", TICKET_READERS, hidden_from_requester=SECRETS),
+    Row("/api/tickets/{ticket}/history/", TICKET_READERS, hidden_from_requester=SECRETS),
+    Row(
+        "/api/tickets/{ticket}/comments/",
+        TICKET_READERS - BREACH_READERS - {"agent_l1"},
+        "post",
+        {"body": "IDOR"},
+        json=True,
+    ),
+    Row("/api/tickets/{ticket}/hold/", TICKET_WORKERS, "post", {"reason": "IDOR"}, json=True),
+    Row("/api/tickets/{ticket}/escalate/", TICKET_WORKERS, "post", {"reason": "x"}, json=True),
+    Row("/api/tickets/{ticket}/raise/", TICKET_WORKERS, "post", {"reason": "IDOR"}, json=True),
+    Row("/api/tickets/{ticket}/calls/", TICKET_READERS),
+    Row("/api/tickets/{ticket}/tiers/", {"agent_l1", "agent_l2", "manager"}),
+    Row("/api/calls/{call}/", TICKET_READERS),
+    Row("/api/calls/{call}/cancel/", TICKET_WORKERS, "post", {"reason": "IDOR"}, json=True),
+    Row("/api/tickets/", SIGNED_IN),
+    Row("/api/categories/", SIGNED_IN),
+    Row("/api/me/", SIGNED_IN),
+    # --- the API: configuration ----------------------------------------------------------------
+    Row("/api/escalation/groups/", STAFF | MANAGER),
+    Row("/api/escalation/groups/", MANAGER, "post", {"name": "IDOR", "tier": 1}, json=True),
+    Row("/api/escalation/shifts/", STAFF | MANAGER),
+    Row("/api/escalation/rules/", STAFF | MANAGER),
+    Row("/api/sla/policies/", STAFF | MANAGER),
+    Row("/api/sla/calendars/", STAFF | MANAGER),
+    # --- the API: major incidents --------------------------------------------------------------
+    Row("/api/major-incidents/", STAFF | MANAGER),
+    Row("/api/major-incidents/{incident}/", STAFF | MANAGER),
+    Row("/api/major-incidents/{incident}/updates/", STAFF, "post", INCIDENT_UPDATE, json=True),
+    Row(
+        "/api/major-incidents/{incident}/links/",
+        STAFF - {"agent_l3"},
+        "post",
+        {"ticket": "{ticket}"},
+        json=True,
+    ),
+    # --- the API: breaches ---------------------------------------------------------------------
+    Row("/api/breaches/", BREACH_READERS),
+    Row("/api/breaches/{breach}/", BREACH_READERS),
+    Row("/api/breaches/{breach}/history/", BREACH_READERS),
+    Row("/api/breaches/{breach}/evidence/", BREACH_READERS),
+    Row("/api/breaches/{breach}/notes/", OFFICER, "post", {"body": "IDOR"}, json=True),
+    Row("/api/breaches/flag/", {"agent_l1", "agent_l2"}, "post", FLAG, json=True),
+    Row("/api/breaches/{breach}/link-ticket/", OFFICER, "post", {"ticket": "{ticket}"}, json=True),
+    Row("/api/breaches/{breach}/not-notifying/", OFFICER, "post", {"reason": "IDOR"}, json=True),
+    Row("/api/breaches/{breach}/notify-authority/", OFFICER, "post", {"reference": "x"}, json=True),
+    Row("/api/breaches/{breach}/subjects-decision/", OFFICER, "post", {"decision": "x"}, json=True),
+    Row("/api/breaches/{breach}/subjects-communication/", OFFICER, "post", {}, json=True),
+    # --- the rest of the ticket API: every transition as every persona --------------------------
+    *[
+        Row(f"/api/tickets/{{ticket}}/{name}/", TICKET_WORKERS, "post", REASON, json=True)
+        for name in ("resume", "deescalate", "reassign", "start-diagnosis", "take", "identify")
+    ],
+    *[
+        Row(f"/api/tickets/{{ticket}}/{name}/", TICKET_WORKERS, "post", {}, json=True)
+        for name in ("categorize", "prioritize", "triage", "resolve")
+    ],
+    Row("/api/tickets/{ticket}/cancel/", {"requester", "agent_l2"}, "post", {}, json=True),
+    Row("/api/tickets/{ticket}/close/", {"requester"}, "post", REASON, json=True),
+    Row("/api/tickets/{ticket}/reopen/", {"requester"}, "post", REASON, json=True),
+    Row("/api/categories/{category}/", SIGNED_IN),
+    Row("/api/calls/{call}/reschedule/", TICKET_WORKERS, "post", {}, json=True),
+    Row("/api/escalation/groups/{group}/", STAFF | MANAGER),
+    Row("/api/escalation/shifts/now/", STAFF | MANAGER),
+    Row("/api/escalation/shifts/{shift}/", STAFF | MANAGER),
+    Row("/api/escalation/rules/{rule}/", STAFF | MANAGER),
+    Row("/api/sla/policies/{policy}/", STAFF | MANAGER),
+    Row("/api/sla/calendars/{calendar}/", STAFF | MANAGER),
+    # Monitoring intake authenticates with its own integration token, never a user's.
+    Row("/api/integrations/alertmanager/", NOBODY, "post", {}, json=True),
+    Row("/api/integrations/events/v2/", NOBODY, "post", {"routing_key": "guess"}, json=True),
+    Row("/api/auth/token/", EVERYONE, "post", {"username": "x", "password": "y"}, json=True),
+    # --- the rest of the pages -----------------------------------------------------------------
+    Row("/", SIGNED_IN),
+    Row("/new/", EVERYONE),
+    Row("/console/priority/", STAFF | MANAGER),
+    Row("/escalation/groups/{group}/", MANAGER),
+    Row("/escalation/rota/{shift}/", MANAGER),
+    Row("/escalation/rota/{shift}/delete/", MANAGER, "post"),
+    Row("/escalation/rules/{rule}/", MANAGER),
+    Row("/escalation/rules/{rule}/delete/", MANAGER, "post"),
+    Row("/status/feed/atom/", EVERYONE),
+    Row("/t/{token}/reply/", EVERYONE, "post", {}),
+    Row("/t/{token}/attach/", EVERYONE, "post", {}),
+    Row("/t/{token}/do/close/", EVERYONE, "post", {}),
+    # --- the admin -----------------------------------------------------------------------------
+    Row("/admin/", NOBODY),
+    Row("/admin/tickets/ticketevent/", NOBODY),
+]
+
+# --- knowledge base, similar incidents, satisfaction (kb, csat) --------------------------------
+KB_STAFF = STAFF | MANAGER  # support staff: agents and managers
+ROWS += [
+    Row("/kb/", EVERYONE),
+    Row("/kb/suggest/", EVERYONE),
+    Row("/kb/{public_article}/", EVERYONE),
+    Row("/kb/{internal_article}/", KB_STAFF, hidden_from_requester=SECRETS),
+    Row("/kb/new/", KB_STAFF),
+    Row("/kb/{public_article}/edit/", KB_STAFF),
+    Row("/kb/tickets/{ticket}/similar/", TICKET_READERS),
+    Row(
+        "/kb/tickets/{ticket}/link/",
+        TICKET_READERS,
+        "post",
+        {"related": "INC-999999"},  # a reference nobody can read: nothing is ever linked
+    ),
+    Row("/api/kb/articles/", EVERYONE),
+    Row("/api/kb/articles/{internal_article}/", KB_STAFF),
+    Row("/api/kb/suggest/", EVERYONE),
+    Row("/api/kb/similar/{ticket}/", {"agent_l1", "agent_l2", "manager"}),
+    # Both tickets must be readable: only L1 (who reads every ticket) reaches the other one.
+    Row(
+        "/api/kb/links/",
+        {"agent_l1"},
+        "post",
+        {"ticket": "{ticket}", "related": "{other_ticket}"},
+        json=True,
+    ),
+    Row("/csat/", MANAGER),
+    Row("/csat/not-a-valid-token/", NOBODY),
+    # The world's ticket is not closed, so it has no survey yet: nobody may rate it.
+    Row("/csat/tickets/{ticket}/", NOBODY, "post", {"rating": "5"}),
+]
