@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mailin",
     "incidents",
     "knowledge",
+    "reports",
 ]
 
 MIDDLEWARE = [

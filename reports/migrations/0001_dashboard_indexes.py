@@ -1,0 +1,93 @@
+"""Indexes the dashboard's queries read, on tables of the tickets and sla apps.
+
+They are created here (the reports app owns the queries) with raw SQL, so the tickets and sla
+models and migrations stay untouched. PostgreSQL gets covering, partial indexes built
+CONCURRENTLY (no write lock on a live table); SQLite gets plain partial equivalents.
+Each is shaped like one query of `reports.selectors`:
+
+- resolved tickets in a period (MTTR, rates, trend): ticket (resolved_at) with the filter and
+  figure columns included, so the scan is index-only;
+- first responses in a period: ticket (first_response_at), likewise;
+- created per day / week: ticket (created_at);
+- met clocks in a period: clock (stopped_at) WHERE state = 'met';
+- breached (stopped or still running past due) and at-risk clocks: clock (due_at) WHERE the
+  state is breached / running / paused;
+- paused time of a ticket's resolution cycles: clock (ticket_id) WHERE metric = 'resolution'
+  AND paused > 0 — only tickets that ever waited on the requester are in it.
+"""
+
+from django.db import migrations
+
+INDEXES = [
+    # (name, table, PostgreSQL definition, SQLite definition)
+    (
+        "reports_ticket_resolved_idx",
+        "tickets_ticket",
+        "(resolved_at) INCLUDE (created_at, kind, priority, tier, category_id, "
+        "support_group_id, escalation_count, reopen_count) WHERE resolved_at IS NOT NULL",
+        "(resolved_at) WHERE resolved_at IS NOT NULL",
+    ),
+    (
+        "reports_ticket_first_response_idx",
+        "tickets_ticket",
+        "(first_response_at) INCLUDE (created_at, kind, priority, tier, category_id, "
+        "support_group_id) WHERE first_response_at IS NOT NULL",
+        "(first_response_at) WHERE first_response_at IS NOT NULL",
+    ),
+    (
+        "reports_ticket_created_idx",
+        "tickets_ticket",
+        "(created_at) INCLUDE (kind, priority, tier, category_id, support_group_id)",
+        "(created_at)",
+    ),
+    (
+        "reports_clock_met_idx",
+        "sla_slaclock",
+        "(stopped_at) INCLUDE (metric, ticket_id) WHERE state = 'met'",
+        "(stopped_at) WHERE state = 'met'",
+    ),
+    (
+        "reports_clock_due_idx",
+        "sla_slaclock",
+        "(due_at) INCLUDE (metric, ticket_id, state, at_risk_at, paused_since) "
+        "WHERE state IN ('breached', 'running', 'paused')",
+        "(due_at) WHERE state IN ('breached', 'running', 'paused')",
+    ),
+    (
+        "reports_clock_paused_idx",
+        "sla_slaclock",
+        "(ticket_id) INCLUDE (paused) WHERE metric = 'resolution' AND paused > interval '0'",
+        "(ticket_id) WHERE metric = 'resolution' AND paused > 0",
+    ),
+]
+
+
+def create_indexes(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    for name, table, postgresql, sqlite in INDEXES:
+        if vendor == "postgresql":
+            schema_editor.execute(
+                f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} {postgresql}"
+            )
+        elif vendor == "sqlite":
+            schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} {sqlite}")
+
+
+def drop_indexes(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    for name, _table, _postgresql, _sqlite in INDEXES:
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        elif vendor == "sqlite":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
+
+    dependencies = [
+        ("tickets", "0004_title_search_index"),
+        ("sla", "0002_default_policy"),
+    ]
+
+    operations = [migrations.RunPython(create_indexes, drop_indexes, elidable=False)]
