@@ -13,6 +13,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("breaches.api.urls")),
     path("", include("incidents.api.urls")),
     path("sla/", include("sla.api.urls")),
+    path("reports/", include("reports.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -27,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("escalation/", include("escalation.urls")),
     path("", include("breaches.urls")),
     path("notifications/", include("notifications.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("incidents.urls")),
     path("", include("tickets.urls")),
 ]

@@ -188,6 +188,25 @@ class Backlog:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def rows(self) -> list[tuple[str, list[int], int]]:
+        """(state, counts per tier, total) for the table."""
+        return [
+            (s, [self.count(s, t) for t in self.tiers], self.state_total(s)) for s in self.states
+        ]
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        return [
+            {"state": s, "tier": t, "count": self.count(s, t)}
+            for s in self.states
+            for t in self.tiers
+        ]
+
+    @property
+    def tier_totals(self) -> list[int]:
+        return [self.tier_total(t) for t in self.tiers]
+
 
 @dataclass
 class Dashboard:
@@ -213,6 +232,10 @@ class Dashboard:
     @property
     def breaches(self) -> int:
         return self.compliance_total.breached
+
+    @property
+    def mttr_goal_seconds(self) -> float:
+        return MTTR_GOAL_SECONDS
 
     @property
     def mttr_goal_met(self) -> bool | None:
