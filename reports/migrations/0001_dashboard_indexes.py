@@ -10,8 +10,10 @@ Each is shaped like one query of `reports.selectors`:
 - first responses in a period: ticket (first_response_at), likewise;
 - created per day / week: ticket (created_at);
 - met clocks in a period: clock (stopped_at) WHERE state = 'met';
-- breached (stopped or still running past due) and at-risk clocks: clock (due_at) WHERE the
+- breached clocks (stopped late, or still running or paused past due): clock (due_at) WHERE the
   state is breached / running / paused;
+- at risk now: running clocks by due_at (only those not yet due are read), paused clocks (few);
+- backlog now: ticket (status, tier) WHERE not yet resolved, with the filter columns;
 - paused time of a ticket's resolution cycles: clock (ticket_id) WHERE metric = 'resolution'
   AND paused > 0 — only tickets that ever waited on the requester are in it.
 """
@@ -52,6 +54,27 @@ INDEXES = [
         "(due_at) INCLUDE (metric, ticket_id, state, at_risk_at, paused_since) "
         "WHERE state IN ('breached', 'running', 'paused')",
         "(due_at) WHERE state IN ('breached', 'running', 'paused')",
+    ),
+    (
+        "reports_clock_running_idx",
+        "sla_slaclock",
+        "(due_at) INCLUDE (at_risk_at, metric, ticket_id) WHERE state = 'running'",
+        "(due_at) WHERE state = 'running'",
+    ),
+    (
+        "reports_clock_paused_now_idx",
+        "sla_slaclock",
+        "(ticket_id) INCLUDE (at_risk_at, due_at, paused_since, metric) WHERE state = 'paused'",
+        "(ticket_id) WHERE state = 'paused'",
+    ),
+    (
+        "reports_ticket_backlog_idx",
+        "tickets_ticket",
+        "(status, tier) INCLUDE (kind, priority, category_id, support_group_id) "
+        "WHERE status IN ('new', 'logged', 'categorized', 'prioritized', 'in_diagnosis', "
+        "'on_hold', 'escalated')",
+        "(status, tier) WHERE status IN ('new', 'logged', 'categorized', 'prioritized', "
+        "'in_diagnosis', 'on_hold', 'escalated')",
     ),
     (
         "reports_clock_paused_idx",
