@@ -12,7 +12,10 @@ Each is shaped like one query of `reports.selectors`:
 - met clocks in a period: clock (stopped_at) WHERE state = 'met';
 - breached clocks (stopped late, or still running or paused past due): clock (due_at) WHERE the
   state is breached / running / paused;
-- at risk now: running clocks by due_at (only those not yet due are read), paused clocks (few);
+- at risk now: running clocks by due_at (only those not yet due are read), and paused clocks
+  that had passed 75 % but not 100 % when they paused (the predicate is the query's);
+- the ticket columns that clock figures group and filter by, by ticket id, so joining a
+  period's clocks to their tickets reads this narrow index instead of the wide ticket rows;
 - backlog now: ticket (status, tier) WHERE not yet resolved, with the filter columns;
 - paused time of a ticket's resolution cycles: clock (ticket_id) WHERE metric = 'resolution'
   AND paused > 0 — only tickets that ever waited on the requester are in it.
@@ -25,21 +28,21 @@ INDEXES = [
     (
         "reports_ticket_resolved_idx",
         "tickets_ticket",
-        "(resolved_at) INCLUDE (created_at, kind, priority, tier, category_id, "
+        "(resolved_at) INCLUDE (id, created_at, kind, priority, tier, category_id, "
         "support_group_id, escalation_count, reopen_count) WHERE resolved_at IS NOT NULL",
         "(resolved_at) WHERE resolved_at IS NOT NULL",
     ),
     (
         "reports_ticket_first_response_idx",
         "tickets_ticket",
-        "(first_response_at) INCLUDE (created_at, kind, priority, tier, category_id, "
+        "(first_response_at) INCLUDE (id, created_at, kind, priority, tier, category_id, "
         "support_group_id) WHERE first_response_at IS NOT NULL",
         "(first_response_at) WHERE first_response_at IS NOT NULL",
     ),
     (
         "reports_ticket_created_idx",
         "tickets_ticket",
-        "(created_at) INCLUDE (kind, priority, tier, category_id, support_group_id)",
+        "(created_at) INCLUDE (id, kind, priority, tier, category_id, support_group_id)",
         "(created_at)",
     ),
     (
@@ -64,17 +67,25 @@ INDEXES = [
     (
         "reports_clock_paused_now_idx",
         "sla_slaclock",
-        "(ticket_id) INCLUDE (at_risk_at, due_at, paused_since, metric) WHERE state = 'paused'",
-        "(ticket_id) WHERE state = 'paused'",
+        "(ticket_id) INCLUDE (due_at, metric) WHERE state = 'paused' "
+        "AND at_risk_at <= paused_since AND due_at > paused_since",
+        "(ticket_id) WHERE state = 'paused' AND at_risk_at <= paused_since "
+        "AND due_at > paused_since",
     ),
     (
         "reports_ticket_backlog_idx",
         "tickets_ticket",
-        "(status, tier) INCLUDE (kind, priority, category_id, support_group_id) "
+        "(status, tier) INCLUDE (id, kind, priority, category_id, support_group_id) "
         "WHERE status IN ('new', 'logged', 'categorized', 'prioritized', 'in_diagnosis', "
         "'on_hold', 'escalated')",
         "(status, tier) WHERE status IN ('new', 'logged', 'categorized', 'prioritized', "
         "'in_diagnosis', 'on_hold', 'escalated')",
+    ),
+    (
+        "reports_ticket_dims_idx",
+        "tickets_ticket",
+        "(id) INCLUDE (kind, priority, tier, category_id, support_group_id)",
+        None,
     ),
     (
         "reports_clock_paused_idx",
@@ -92,7 +103,7 @@ def create_indexes(apps, schema_editor):
             schema_editor.execute(
                 f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} {postgresql}"
             )
-        elif vendor == "sqlite":
+        elif vendor == "sqlite" and sqlite:
             schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} {sqlite}")
 
 
