@@ -194,3 +194,49 @@ def test_the_dashboard_selector_is_a_fixed_number_of_queries(django_assert_num_q
     # SAVEPOINT, set_config, 10 aggregates (see above), RELEASE SAVEPOINT.
     with django_assert_num_queries(12):
         dashboard(period=PERIOD, filters=Filters(), now=NOW, categories=[])
+
+
+def test_an_agent_sees_their_own_queue_health(client, agent_l1, agent_l2, day, frozen_now):
+    response = _get(client, agent_l1, "reports:queue_health")
+    assert response.status_code == 200
+    [row] = response.context["rows"]  # only their own
+    # T5 is theirs: in diagnosis, resolution breached at 08:00; nothing waits on the requester.
+    assert (row.agent, row.open, row.at_risk, row.breached, row.waiting) == (
+        agent_l1,
+        1,
+        0,
+        1,
+        0,
+    )
+    assert [t.pk for t in response.context["attention"]] == [day.tickets["T5"].pk]
+    assert 'data-agent="agent_l2"' not in response.content.decode()
+
+
+def test_a_manager_sees_every_agents_queue_health(
+    client, manager, agent_l1, agent_l2, day, frozen_now
+):
+    response = _get(client, manager, "reports:queue_health")
+    rows = {row.agent.username: row for row in response.context["rows"]}
+    assert set(rows) == {"agent_l1", "agent_l2"}
+    assert (rows["agent_l2"].open, rows["agent_l1"].breached) == (0, 1)
+    one = _get(client, manager, "reports:queue_health", {"agent": agent_l1.pk})
+    assert [t.pk for t in one.context["attention"]] == [day.tickets["T5"].pk]
+    assert _get(client, manager, "reports:queue_health", {"agent": "x"}).status_code == 404
+
+
+def test_requesters_get_no_queue_health(client, api, requester):
+    assert _get(client, requester, "reports:queue_health").status_code == 403
+    assert api(requester).get(reverse("api-reports-queues")).status_code == 403
+
+
+def test_the_queue_health_api(api, agent_l1, manager, day, frozen_now):
+    [own] = api(agent_l1).get(reverse("api-reports-queues")).json()
+    assert own == {
+        "agent_id": agent_l1.pk,
+        "agent": agent_l1.name,
+        "open": 1,
+        "at_risk": 0,
+        "breached": 1,
+        "waiting_on_requester": 0,
+    }
+    assert len(api(manager).get(reverse("api-reports-queues")).json()) == 2
