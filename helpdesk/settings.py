@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "knowledge",
     "kb",
     "csat",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -264,3 +264,12 @@ ROWS += [
     # The world's ticket is not closed, so it has no survey yet: nobody may rate it.
     Row("/csat/tickets/{ticket}/", NOBODY, "post", {"rating": "5"}),
 ]
+
+# --- manager dashboards (reports) ----------------------------------------------------------------
+ROWS += [
+    Row("/reports/sla/", MANAGER),
+    Row("/reports/sla/export.csv", MANAGER),
+    Row("/reports/queues/", STAFF | MANAGER),
+    Row("/api/reports/dashboard/", MANAGER),
+    Row("/api/reports/queues/", STAFF | MANAGER),
+]

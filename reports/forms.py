@@ -1,0 +1,200 @@
+"""The dashboard's period and filters, parsed from the query string (page, CSV and API)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from escalation.models import SupportGroup, Tier
+from tickets.models import Category, Kind, Priority
+
+PERIODS = [
+    ("today", _("Today")),
+    ("7d", _("Last 7 days")),
+    ("30d", _("Last 30 days")),
+    ("90d", _("Last 90 days")),
+    ("custom", _("Custom")),
+]
+DEFAULT_PERIOD = "7d"
+PERIOD_DAYS = {"7d": 7, "30d": 30, "90d": 90}
+MAX_CUSTOM_DAYS = 366
+WEEKLY_AFTER_DAYS = 31  # trends per day up to a month, per week beyond
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in aware datetimes; `bucket` is the trend's step ("day" or "week")."""
+
+    key: str
+    start: datetime
+    end: datetime
+    bucket: str
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str = ""
+    priority: int | None = None
+    tier: int | None = None
+    category_id: int | None = None
+    group_id: int | None = None
+
+    def as_query(self) -> dict[str, Any]:
+        pairs = {
+            "kind": self.kind,
+            "priority": self.priority,
+            "tier": self.tier,
+            "category": self.category_id,
+            "group": self.group_id,
+        }
+        return {key: value for key, value in pairs.items() if value not in ("", None)}
+
+
+def period_for(
+    *, key: str, start: date | None = None, end: date | None = None, now: datetime
+) -> Period:
+    """The period in the current time zone: "today" runs from local midnight, "7d" is the last
+    7×24 hours up to now, a custom range covers whole local days from `start` to `end`."""
+    tz = timezone.get_current_timezone()
+    local_now = timezone.localtime(now, tz)
+    if key == "today":
+        begin = datetime.combine(local_now.date(), time(0), tzinfo=tz)
+        return Period(key=key, start=begin, end=now, bucket="day")
+    if key in PERIOD_DAYS:
+        days = PERIOD_DAYS[key]
+        bucket = "day" if days <= WEEKLY_AFTER_DAYS else "week"
+        return Period(key=key, start=now - timedelta(days=days), end=now, bucket=bucket)
+    if key == "custom" and start is not None and end is not None:
+        begin = datetime.combine(start, time(0), tzinfo=tz)
+        finish = min(datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz), now)
+        days = (end - start).days + 1
+        return Period(
+            key=key,
+            start=begin,
+            end=max(finish, begin),
+            bucket="day" if days <= WEEKLY_AFTER_DAYS else "week",
+        )
+    return period_for(key=DEFAULT_PERIOD, now=now)
+
+
+class DashboardForm(forms.Form):
+    """Every field optional; an invalid value is a form error shown on the page (400 in the
+    API), never a 500."""
+
+    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
+    start = forms.DateField(label=_("From"), required=False)
+    end = forms.DateField(label=_("To"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("Any kind")), *Kind.choices], required=False
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=[("", _("Any priority")), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    tier = forms.TypedChoiceField(
+        label=_("Tier"),
+        choices=[("", _("Any tier")), *Tier.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        empty_label=_("Any category"),
+        required=False,
+    )
+    group = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=SupportGroup.objects.none(),
+        empty_label=_("Any group"),
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        categories: list[Category] | None = None,
+        groups: list[SupportGroup] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        category_field: Any = self.fields["category"]
+        group_field: Any = self.fields["group"]
+        category_field.queryset = Category.objects.select_related("parent")
+        group_field.queryset = SupportGroup.objects.all()
+        # The page already loaded the lists: validate against them without another query.
+        if categories is not None:
+            category_field.choices = [("", _("Any category"))] + [
+                (c.pk, c.path) for c in categories
+            ]
+            self._categories = {c.pk: c for c in categories}
+        if groups is not None:
+            group_field.choices = [("", _("Any group"))] + [(g.pk, g.name) for g in groups]
+            self._groups = {g.pk: g for g in groups}
+
+    def _from_list(self, name: str, known: dict[int, Any]) -> Any:
+        raw = self.data.get(name) or ""
+        if not raw:
+            return None
+        try:
+            return known[int(raw)]
+        except (ValueError, KeyError):
+            raise forms.ValidationError(
+                _("Select a valid choice. That choice is not one of the available choices."),
+                code="invalid_choice",
+            ) from None
+
+    def clean_category(self) -> Category | None:
+        if hasattr(self, "_categories"):
+            return self._from_list("category", self._categories)  # type: ignore[no-any-return]
+        return self.cleaned_data.get("category")
+
+    def clean_group(self) -> SupportGroup | None:
+        if hasattr(self, "_groups"):
+            return self._from_list("group", self._groups)  # type: ignore[no-any-return]
+        return self.cleaned_data.get("group")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("period") == "custom":
+            start, end = data.get("start"), data.get("end")
+            if start is None or end is None:
+                raise forms.ValidationError(_("A custom period needs a start and an end date."))
+            if end < start:
+                raise forms.ValidationError(_("The end date is before the start date."))
+            if (end - start).days >= MAX_CUSTOM_DAYS:
+                raise forms.ValidationError(_("A custom period can cover at most a year."))
+        return data
+
+    def get_period(self, *, now: datetime) -> Period:
+        data = self.cleaned_data if self.is_valid() else {}
+        return period_for(
+            key=data.get("period") or DEFAULT_PERIOD,
+            start=data.get("start"),
+            end=data.get("end"),
+            now=now,
+        )
+
+    def get_filters(self) -> Filters:
+        if not self.is_valid():
+            return Filters()
+        data = self.cleaned_data
+        category, group = data.get("category"), data.get("group")
+        return Filters(
+            kind=data.get("kind") or "",
+            priority=data.get("priority"),
+            tier=data.get("tier"),
+            category_id=category.pk if category else None,
+            group_id=group.pk if group else None,
+        )

@@ -1,0 +1,41 @@
+"""Formatting of the dashboard's figures: durations in seconds and percentages."""
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """1 h 05 min, 2 d 3 h, 45 min; an em dash when there is nothing to measure."""
+    if seconds is None:
+        return "—"
+    total = round(float(seconds) / 60)  # minutes
+    days, rest = divmod(total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
+    return _("%(m)d min") % {"m": minutes}
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{number_format(value, 1)} %"
+
+
+@register.filter
+def hours(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return number_format(float(seconds) / 3600, 2)
+
+
+@register.filter
+def get_item(mapping: dict, key: object) -> object:  # type: ignore[type-arg]
+    return mapping.get(key)

@@ -1,0 +1,228 @@
+"""The SLA dashboard (managers), the CSV of the tickets behind a figure, and the agents'
+queue health (agents: their own; managers: every agent). Thin: parse, select, render."""
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts.models import Role, User
+from csat.selectors import csat_summary
+from reports import charts
+from reports.forms import DashboardForm, Filters, Period
+from reports.selectors import (
+    FIGURES,
+    METRICS,
+    Dashboard,
+    agent_attention_tickets,
+    agents_for_health,
+    category_options,
+    dashboard,
+    figure_rows,
+    queue_health,
+    support_groups,
+)
+from reports.templatetags.reports_tags import percent
+from sla.models import Metric
+from tickets.models import Status
+
+CSAT_TEMPLATE = "csat/_dashboard.html"
+ATTENTION_LIMIT = 50
+
+
+def require_manager(user: User) -> None:
+    if not (user.is_authenticated and user.is_active and user.role == Role.MANAGER):
+        raise PermissionDenied(_("Only managers can see the SLA dashboard."))
+
+
+def parse_dashboard_query(
+    data: Any, *, with_lists: bool = True
+) -> tuple[DashboardForm, Period, Filters, Any]:
+    """The form (bound when there is a query), the period, filters and categories."""
+    categories = category_options() if with_lists else None
+    groups = support_groups() if with_lists else None
+    form = DashboardForm(data or None, categories=categories, groups=groups)
+    now = timezone.now()
+    return form, form.get_period(now=now), form.get_filters(), categories
+
+
+def _csat_context(*, period: Any) -> dict[str, Any]:
+    """Satisfaction over the same period, by tier, category and agent (csat app)."""
+    summary = csat_summary(start=period.start, end=period.end)
+    return {
+        "csat_template": CSAT_TEMPLATE,
+        "summary": summary,
+        "groups": [
+            (_("Satisfaction by tier"), summary.by_tier),
+            (_("Satisfaction by category"), summary.by_category),
+            (_("Satisfaction by agent"), summary.by_agent),
+        ],
+    }
+
+
+def _charts(board: Dashboard) -> dict[str, Any]:
+    bucket_format = "%d/%m"
+    labels = [point.start.strftime(bucket_format) for point in board.trend]
+    return {
+        "trend_volume": charts.line_chart(
+            title=_("Tickets created and resolved"),
+            labels=labels,
+            series=[
+                charts.Series(_("Created"), [p.created for p in board.trend]),
+                charts.Series(_("Resolved"), [p.resolved for p in board.trend]),
+            ],
+        ),
+        "trend_compliance": charts.line_chart(
+            title=_("SLA compliance"),
+            labels=labels,
+            series=[charts.Series(_("Compliance"), [p.compliance.percent for p in board.trend])],
+            maximum=100,
+            unit="%",
+        ),
+        "trend_mttr": charts.line_chart(
+            title=_("Mean time to resolve (hours)"),
+            labels=labels,
+            series=[
+                charts.Series(
+                    _("MTTR"),
+                    [None if p.mttr_mean is None else p.mttr_mean / 3600 for p in board.trend],
+                ),
+                charts.Series(
+                    _("First response"),
+                    [
+                        None if p.first_response_mean is None else p.first_response_mean / 3600
+                        for p in board.trend
+                    ],
+                ),
+            ],
+        ),
+        "by_priority": charts.bar_chart(
+            title=_("SLA compliance by priority"),
+            bars=[
+                charts.Bar(row.label, row.total.percent, percent(row.total.percent))
+                for row in board.by_priority
+            ],
+            maximum=100,
+        ),
+        "backlog": charts.bar_chart(
+            title=_("Backlog by tier"),
+            bars=[
+                charts.Bar(
+                    label, board.backlog.tier_total(tier), str(board.backlog.tier_total(tier))
+                )
+                for tier, label in _tier_labels().items()
+            ],
+        ),
+        "histogram": charts.bar_chart(
+            title=_("Time to resolve: how many tickets"),
+            bars=[charts.Bar(b.label, b.count, str(b.count)) for b in board.histogram],
+        ),
+    }
+
+
+def _tier_labels() -> dict[int, str]:
+    from escalation.models import Tier
+
+    return {value: str(label) for value, label in Tier.choices}
+
+
+@login_required
+@require_GET
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    require_manager(user)
+    form, period, filters, categories = parse_dashboard_query(request.GET)
+    board = dashboard(period=period, filters=filters, categories=categories)
+    query = {"period": period.key, **filters.as_query()}
+    if period.key == "custom":
+        query.update(start=request.GET.get("start", ""), end=request.GET.get("end", ""))
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "form": form,
+            "board": board,
+            "period": period,
+            "charts": _charts(board),
+            "metrics": [(m, Metric(m).label) for m in METRICS],
+            "metric_labels": dict(Metric.choices),
+            "query": urlencode(query),
+            "tier_labels": _tier_labels(),
+            "status_labels": dict(Status.choices),
+            **_csat_context(period=period),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(header: list[str], rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow(
+            [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
+        )
+
+
+@login_required
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The tickets behind a figure: ?figure=resolved&period=30d&priority=2 (&metric=…)."""
+    user: User = request.user  # type: ignore[assignment]
+    require_manager(user)
+    figure = request.GET.get("figure", "")
+    metric = request.GET.get("metric", "")
+    if figure not in FIGURES or (metric and metric not in Metric.values):
+        return HttpResponse(_("Unknown figure."), status=400, content_type="text/plain")
+    form, period, filters, _categories = parse_dashboard_query(request.GET, with_lists=False)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    header, rows = figure_rows(
+        figure=figure, period=period, filters=filters, now=timezone.now(), metric=metric
+    )
+    response = StreamingHttpResponse(_csv_lines(header, rows), content_type="text/csv")
+    stamp = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    response["Content-Disposition"] = f'attachment; filename="{figure}-{stamp}.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def queue_health_page(request: HttpRequest) -> HttpResponse:
+    """Agents see their own queue; managers every agent's and, with ?agent=, one agent's
+    tickets needing attention. Anyone else: 403."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.role not in (Role.AGENT, Role.MANAGER):
+        raise PermissionDenied(_("Only agents and managers can see queue health."))
+    now = timezone.now()
+    agents = agents_for_health(user=user)
+    focus: User | None = user if user.role == Role.AGENT else None
+    if user.role == Role.MANAGER and request.GET.get("agent"):
+        focus = next((a for a in agents if str(a.pk) == request.GET["agent"]), None)
+        if focus is None:
+            raise Http404(_("No such agent."))
+    attention = (
+        list(agent_attention_tickets(agent=focus, now=now)[:ATTENTION_LIMIT]) if focus else []
+    )
+    return render(
+        request,
+        "reports/queue_health.html",
+        {
+            "rows": queue_health(agents=agents, now=now),
+            "focus": focus,
+            "attention": attention,
+            "tier_labels": _tier_labels(),
+        },
+    )
