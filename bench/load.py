@@ -423,18 +423,19 @@ def lost_writes(ledger: Ledger) -> list[str]:
 
 
 def classify_denied(ledger: Ledger) -> tuple[int, list[str]]:
-    """A 403 on triage/take is a lost race when another agent's triage routed the ticket out
-    of tier 1 (a P1 goes to L3); anything else is an error."""
+    """A 403 on triage/take is a lost race when an agent's triage (another client's: with more
+    clients than agents two threads share a persona) routed the ticket out of tier 1 (a P1
+    goes to L3); anything else is an error."""
     from django.db import connection
 
     stale, errors = 0, []
     with connection.cursor() as cursor:
-        for action, tid, actor, body in ledger.denied:
+        for action, tid, _actor, body in ledger.denied:
             cursor.execute(
                 "SELECT t.tier, EXISTS (SELECT 1 FROM tickets_ticketevent e WHERE"
-                " e.ticket_id = t.id AND e.transition = 'prioritize' AND e.actor_id <> %s)"
+                " e.ticket_id = t.id AND e.transition = 'prioritize' AND e.actor_id IS NOT NULL)"
                 " FROM tickets_ticket t WHERE t.id = %s",
-                [actor, tid],
+                [tid],
             )
             row = cursor.fetchone()
             if row and row[0] != 1 and row[1]:
@@ -589,7 +590,7 @@ def main() -> None:
     if ledger.denied:
         print(
             f"403 on triage/take: {len(ledger.denied)}, of which {stale} lost a race (another "
-            "agent's triage made the ticket P1 and routed it to L3 first: the API answers 403, "
+            "client's triage made the ticket P1 and routed it to L3 first: the API answers 403, "
             f"not 409, since the tier check comes before the state check); "
             f"{len(denied_errors)} unexplained (counted as errors)"
         )
