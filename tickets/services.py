@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed
+from django_fsm import TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
 from csat.services import csat_request
@@ -38,7 +38,7 @@ from tickets.models import (
 )
 from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
 from tickets.priority import provisional_priority
-from tickets.transitions import REASSIGNABLE_STATES
+from tickets.transitions import REASSIGNABLE_STATES, TRIAGE_STATES
 
 # Fields whose change is written to the event's `changes` and saved.
 TRACKED_FIELDS = [
@@ -169,6 +169,12 @@ def _transition(
     at = at or timezone.now()
     with transaction.atomic():
         locked = _lock(ticket)
+        # For agents the state comes first: one who lost a race (the ticket moved on, perhaps
+        # to another tier) gets a 409 with the current state, not a permission error.
+        method = getattr(locked, name, None)
+        agent_or_system = actor is None or actor.is_agent
+        if agent_or_system and method and not can_proceed(method, check_conditions=False):
+            raise_not_allowed(locked, name)
         if check is not None:
             check(locked)
         before, from_status = _snapshot(locked), locked.status
@@ -384,8 +390,10 @@ def ticket_triage(
     _validate_priority_input(impact=impact, urgency=urgency, override=override, reason=reason)
     with transaction.atomic():
         locked = _lock(ticket)
+        if (actor is None or actor.is_agent) and locked.status not in TRIAGE_STATES:
+            raise_not_allowed(locked, "triage")  # lost a race: 409 before any permission check
         _require_agent_or_system(actor=actor, ticket=locked)
-        if locked.status not in (Status.NEW, Status.LOGGED, Status.CATEGORIZED):
+        if locked.status not in TRIAGE_STATES:
             raise_not_allowed(locked, "triage")
         if locked.status == Status.NEW:
             locked = ticket_identify(ticket=locked, actor=actor, kind=kind)

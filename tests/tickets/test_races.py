@@ -72,3 +72,32 @@ def test_concurrent_creates_get_distinct_references(requester):
 
     references = [r.reference for r in results if isinstance(r, Ticket)]
     assert len(set(references)) == 6, results
+
+
+def test_an_agent_who_lost_a_triage_race_to_a_p1_gets_a_conflict_not_a_refusal(
+    make_ticket, agent_l1, category
+):
+    """The first triage made it a P1 and routed it to L3; the second L1 agent, acting from a
+    stale queue page, is told the ticket moved on (409), not that they lack permission."""
+    ticket = make_ticket(Status.NEW)
+    rival = AgentFactory(username="rival", tier=Tier.L1)
+    services.ticket_triage(
+        ticket=ticket,
+        actor=agent_l1,
+        kind="incident",
+        category=category,
+        impact="high",
+        urgency="high",
+    )
+    ticket.refresh_from_db()
+    assert ticket.tier == Tier.L3
+
+    with pytest.raises(TransitionNotAllowed):
+        services.ticket_triage(
+            ticket=ticket,
+            actor=rival,
+            kind="incident",
+            category=category,
+            impact="low",
+            urgency="low",
+        )
