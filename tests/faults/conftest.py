@@ -81,18 +81,23 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         server.stop()
 
 
+def _drop_broker_connections() -> None:
+    # Connections and producers are pooled per app: drop them so the next publish reconnects.
+    celery_app.pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def broker_on(private_redis: PrivateRedis) -> Iterator[PrivateRedis]:
     """This process's Celery app publishes to the private Redis."""
     saved = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
-    celery_app.pool.force_close_all()
-    celery_app._pool = None
+    _drop_broker_connections()
     celery_app.conf.broker_url = private_redis.url
     # As settings.py configures a Redis broker (the suite may run with the filesystem one).
     celery_app.conf.broker_transport_options = settings.HELPDESK_REDIS_BROKER_OPTIONS
     try:
         yield private_redis
     finally:
-        celery_app.pool.force_close_all()
-        celery_app._pool = None
+        _drop_broker_connections()
         celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
