@@ -6,8 +6,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 from django_fsm import TransitionNotAllowed
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
@@ -79,3 +80,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, APIException):
         response.data = {"message": _message_from_detail(exc.detail)}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """An unknown address under /api/ answers JSON like the rest of the API (handler404)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)

@@ -8,8 +8,9 @@ import logging
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +43,22 @@ class DatabaseUnavailableMiddleware:
             if not connection.in_atomic_block:
                 connection.close_if_unusable_or_obsolete()
         return database_unavailable_response(request)
+
+
+class RejectNulBytesMiddleware:
+    """A NUL byte in the query string is refused with a 400 (PostgreSQL text cannot hold one).
+
+    Form and JSON fields already refuse it (Django's and DRF's CharField); query parameters
+    reach filters unchecked and would fail in the database (found by schemathesis).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or "\x00" in value for key, value in request.GET.items()):
+            message = _("The address contains a NUL character.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"message": message}, status=400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)

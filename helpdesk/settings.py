@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "helpdesk.middleware.RejectNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
@@ -258,6 +259,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tickets, their ITIL lifecycle, comments and history.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation documents the API's error answers (helpdesk/api.py), see helpdesk/openapi.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "helpdesk.openapi.document_error_responses",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Served from our own static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -310,18 +316,26 @@ HELPDESK_INBOUND_MAX_BYTES = env_int("HELPDESK_INBOUND_MAX_BYTES", 30 * 1024 * 1
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
+HELPDESK_REDIS_BROKER_OPTIONS: dict[str, object] = {
+    "visibility_timeout": 3600,
+    # One connection attempt when publishing: without it kombu retries for the whole
+    # connect timeout (2 s) per task, so each notification of a request waited 2 s while
+    # Redis was down (tests/faults/test_broker_outage.py). The worker's own reconnection
+    # loop (broker_connection_retry) does not use this.
+    "max_retries": 0,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-broker"
     _queue_dir.mkdir(parents=True, exist_ok=True)
     (VAR_DIR / "celery-processed").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery-processed"),
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = HELPDESK_REDIS_BROKER_OPTIONS
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

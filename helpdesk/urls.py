@@ -30,6 +30,8 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     ),
 ]
 
+handler404 = "helpdesk.api.not_found"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),

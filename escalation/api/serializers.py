@@ -60,6 +60,9 @@ class OnCallQuerySerializer(serializers.Serializer):
 
 
 class RoutingRuleSerializer(serializers.ModelSerializer):
+    # Empty: the rule matches any kind.
+    kind = serializers.ChoiceField(choices=Kind.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = RoutingRule
         fields = [

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -71,6 +71,15 @@ class _ConfigViewSet(viewsets.ViewSet):
         return get_object_or_404(self.queryset(), pk=int(pk))
 
 
+def _config_schema(read: Any, *, destroy: bool) -> Any:
+    """A config viewset creates with 201 and deletes with 204 (the class default says 200)."""
+    methods = {"create": extend_schema(responses={201: read, **ERRORS})}
+    if destroy:
+        methods["destroy"] = extend_schema(responses={204: None, **ERRORS})
+    return extend_schema_view(**methods)
+
+
+@_config_schema(s.SupportGroupSerializer, destroy=False)
 @extend_schema(
     request=s.SupportGroupWriteSerializer,
     responses={200: s.SupportGroupSerializer, **ERRORS},
@@ -87,6 +96,7 @@ class SupportGroupViewSet(_ConfigViewSet):
         return selectors.support_group_list().get(pk=group.pk)
 
 
+@_config_schema(s.OnCallShiftSerializer, destroy=True)
 @extend_schema(
     request=s.OnCallShiftWriteSerializer,
     responses={200: s.OnCallShiftSerializer, **ERRORS},
@@ -126,6 +136,7 @@ class OnCallShiftViewSet(_ConfigViewSet):
         return Response(s.UserRefSerializer(agents, many=True).data)
 
 
+@_config_schema(s.RoutingRuleSerializer, destroy=True)
 @extend_schema(
     request=s.RoutingRuleWriteSerializer,
     responses={200: s.RoutingRuleSerializer, **ERRORS},

@@ -5,7 +5,9 @@ from tickets.models import Category, Ticket
 
 
 class ArticleListSerializer(serializers.ModelSerializer):
-    category = serializers.CharField(source="category.path", default=None, read_only=True)
+    category = serializers.CharField(
+        source="category.path", default=None, read_only=True, allow_null=True
+    )
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -39,7 +41,9 @@ class ArticleWriteSerializer(serializers.Serializer):
 
 class SimilarIncidentSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
-    category = serializers.CharField(source="category.path", default=None, read_only=True)
+    category = serializers.CharField(
+        source="category.path", default=None, read_only=True, allow_null=True
+    )
     similarity = serializers.FloatField(read_only=True)
     same_category = serializers.BooleanField(read_only=True)
 

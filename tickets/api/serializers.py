@@ -14,6 +14,7 @@ from tickets.models import (
     Kind,
     Level,
     Priority,
+    Status,
     Ticket,
     TicketEvent,
 )
@@ -100,6 +101,10 @@ class TicketListSerializer(serializers.ModelSerializer):
 
 class TicketDetailSerializer(TicketListSerializer):
     allowed_transitions = serializers.SerializerMethodField()
+    # Empty until the ticket is resolved or cancelled.
+    closure_code = serializers.ChoiceField(
+        choices=ClosureCode.choices, allow_blank=True, read_only=True
+    )
 
     class Meta(TicketListSerializer.Meta):
         fields = [
@@ -191,6 +196,9 @@ class EventSerializer(serializers.ModelSerializer):
     actor = UserRefSerializer(read_only=True, allow_null=True)
     reason = serializers.SerializerMethodField()
     changes = serializers.SerializerMethodField()
+    # Empty on the `created` event and on events that change no state.
+    from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = TicketEvent

@@ -103,7 +103,6 @@ TRANSITION_DOC = {
 }
 
 
-@extend_schema(responses={**ERRORS})
 class TicketViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -206,7 +205,7 @@ class TicketViewSet(
         return self._detail(ticket)
 
     @extend_schema(responses={200: s.CommentSerializer(many=True), **ERRORS})
-    @action(detail=True, methods=["get"], url_path="comments")
+    @action(detail=True, methods=["get"], url_path="comments", pagination_class=None)
     def comments(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
         comments = ticket_comments_for_user(user=request.user, ticket=ticket)  # type: ignore[arg-type]
@@ -234,7 +233,7 @@ class TicketViewSet(
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.EventSerializer(many=True), **ERRORS})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
         events = ticket_events_for_user(user=request.user, ticket=ticket)  # type: ignore[arg-type]

@@ -1,0 +1,28 @@
+"""An EMAIL_BACKEND for fault tests: each message takes a while and is logged once sent.
+
+Configured by environment (the worker subprocess) or settings: SLOW_MAIL_SECONDS per message,
+SLOW_MAIL_LOG the file that gets one line (the Message-ID) per message "delivered".
+"""
+
+import os
+import time
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+
+
+class SlowBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        delay = float(
+            os.environ.get("SLOW_MAIL_SECONDS", getattr(settings, "SLOW_MAIL_SECONDS", 0))
+        )
+        log = os.environ.get("SLOW_MAIL_LOG") or settings.SLOW_MAIL_LOG
+        for message in email_messages:
+            time.sleep(delay)  # the SMTP conversation
+            with open(log, "a") as sent:
+                sent.write(f"{message.extra_headers['Message-ID']}\n")
+                sent.flush()
+                os.fsync(sent.fileno())
+        return len(email_messages)
