@@ -153,6 +153,9 @@ def ticket_comments_for_user(*, user: User, ticket: Ticket) -> QuerySet[Comment]
 
 
 def ticket_events_for_user(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """Every event of a ticket the user may read. Whole rows: what a requester must not see
+    (internal reasons, field changes) is blanked per event by `event_reason_for_user` and the
+    serializers, so the timeline still shows that something happened and when."""
     return ticket.events.select_related("actor")
 
 
