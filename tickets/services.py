@@ -320,7 +320,10 @@ def ticket_create(
 # --- the lifecycle -----------------------------------------------------------------------------
 
 
-def ticket_identify(*, ticket: Ticket, actor: User | None, kind: str) -> Ticket:
+def ticket_identify(
+    *, ticket: Ticket, actor: User | None, kind: str, reroute: bool = True
+) -> Ticket:
+    """`reroute=False` when a later step of the same triage routes the ticket anyway."""
     if kind not in Kind.values:
         raise DomainError(_("Unknown kind."), field="kind")
     return _transition(
@@ -329,11 +332,13 @@ def ticket_identify(*, ticket: Ticket, actor: User | None, kind: str) -> Ticket:
         name="identify",
         check=lambda t: _require_agent_or_system(actor=actor, ticket=t),
         apply=lambda t: t.identify(kind=kind),
-        reroute=True,
+        reroute=reroute,
     )
 
 
-def ticket_categorize(*, ticket: Ticket, actor: User | None, category: Category) -> Ticket:
+def ticket_categorize(
+    *, ticket: Ticket, actor: User | None, category: Category, reroute: bool = True
+) -> Ticket:
     _validate_category(category)
     return _transition(
         ticket=ticket,
@@ -341,7 +346,7 @@ def ticket_categorize(*, ticket: Ticket, actor: User | None, category: Category)
         name="categorize",
         check=lambda t: _require_agent_or_system(actor=actor, ticket=t),
         apply=lambda t: t.categorize(category=category),
-        reroute=True,
+        reroute=reroute,
     )
 
 
@@ -395,10 +400,11 @@ def ticket_triage(
         _require_agent_or_system(actor=actor, ticket=locked)
         if locked.status not in TRIAGE_STATES:
             raise_not_allowed(locked, "triage")
+        # Routing reads kind, category and priority: route once, after the last step.
         if locked.status == Status.NEW:
-            locked = ticket_identify(ticket=locked, actor=actor, kind=kind)
+            locked = ticket_identify(ticket=locked, actor=actor, kind=kind, reroute=False)
         if locked.status == Status.LOGGED:
-            locked = ticket_categorize(ticket=locked, actor=actor, category=category)
+            locked = ticket_categorize(ticket=locked, actor=actor, category=category, reroute=False)
         locked = ticket_prioritize(
             ticket=locked,
             actor=actor,
