@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
 from django.db.models import Aggregate, FloatField, Func
 
 
@@ -19,17 +20,22 @@ class EpochSeconds(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's `percentile_cont(f) WITHIN GROUP (ORDER BY expr)`: the interpolated
-    percentile. SQLite has no such aggregate; `reports.selectors` computes it there with an
-    ordered, bounded fetch of at most two values (the same interpolation)."""
+class Percentiles(Aggregate):
+    """PostgreSQL's `percentile_cont(ARRAY[f, …]) WITHIN GROUP (ORDER BY expr)`: the
+    interpolated percentiles, from one sort. SQLite has no such aggregate; `reports.selectors`
+    computes them there with an ordered, bounded fetch of at most two values each (the same
+    interpolation)."""
 
     function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+    template = (
+        "%(function)s(ARRAY[%(fractions)s]::float8[]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    )
+    output_field = ArrayField(FloatField())
     allow_distinct = False
 
-    def __init__(self, expression: Any, *, fraction: float, **extra: Any) -> None:
-        if not 0 <= fraction <= 1:
-            raise ValueError("fraction must be within [0, 1]")
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+    def __init__(self, expression: Any, *, fractions: tuple[float, ...], **extra: Any) -> None:
+        if not all(0 <= f <= 1 for f in fractions):
+            raise ValueError("fractions must be within [0, 1]")
+        super().__init__(
+            expression, fractions=", ".join(repr(float(f)) for f in fractions), **extra
+        )

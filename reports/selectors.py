@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -42,23 +42,21 @@ from django.db.models import (
     DateTimeField,
     DurationField,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
-from reports.expressions import EpochSeconds, PercentileCont
+from reports.buckets import Buckets
+from reports.compliance import Group, compliance_groups, outcome_filter, unrecorded_breaches
+from reports.expressions import EpochSeconds, Percentiles
 from reports.forms import Filters, Period
-from sla.models import ClockState, Metric, SlaClock
+from sla.models import ClockState, Metric, SlaClock, SlaOutcome
 from sla.selectors import sla_at_risk_filter, sla_breached_filter
 from tickets.models import Category, Priority, Status, Ticket
 from tickets.models_choices import ACTIVE_STATES
@@ -277,59 +275,14 @@ def first_responses(*, period: Period, filters: Filters) -> QuerySet[Ticket]:
     )
 
 
-def _paused_total() -> Coalesce:
-    """Paused time of all the ticket's resolution cycles (the partial index holds only
-    clocks that were ever paused, so most tickets cost one index miss)."""
-    paused = (
-        SlaClock.objects.filter(
-            ticket_id=OuterRef("pk"), metric=Metric.RESOLUTION, paused__gt=timedelta(0)
-        )
-        .order_by()
-        .values("ticket_id")
-        .annotate(total=Sum("paused"))
-        .values("total")
-    )
-    return Coalesce(
-        Subquery(paused, output_field=DurationField()),
-        Value(timedelta(0)),
-        output_field=DurationField(),
-    )
-
-
 def resolutions(*, period: Period, filters: Filters) -> QuerySet[Ticket]:
     """Tickets whose (last) resolution is in the period, with `seconds` (time to resolve)."""
     return (
         Ticket.objects.filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
         .filter(_ticket_q(filters))
-        .annotate(
-            seconds=EpochSeconds(F("resolved_at") - F("created_at")) - EpochSeconds(_paused_total())
-        )
+        .annotate(seconds=EpochSeconds(F("time_to_resolve")))
         .order_by()
     )
-
-
-def _met_q(period: Period, now: datetime) -> Q:
-    end = min(period.end, now)
-    return Q(state=ClockState.MET, stopped_at__gte=period.start, stopped_at__lt=end)
-
-
-def _breached_q(period: Period, now: datetime) -> Q:
-    end = min(period.end, now)
-    past_due = (
-        Q(state=ClockState.BREACHED)
-        | Q(state=ClockState.RUNNING)  # due_at < end ≤ now: running past due
-        | Q(state=ClockState.PAUSED, due_at__lt=F("paused_since"))
-    )
-    return Q(due_at__gte=period.start, due_at__lt=end) & past_due
-
-
-def decided_clocks(
-    *, period: Period, filters: Filters, now: datetime, outcome: str = ""
-) -> QuerySet[SlaClock]:
-    """Clocks met or breached in the period (`outcome` "met" or "breached" narrows)."""
-    met, breached = _met_q(period, now), _breached_q(period, now)
-    condition = {"met": met, "breached": breached}.get(outcome, met | breached)
-    return SlaClock.objects.filter(condition).filter(_ticket_q(filters, "ticket__")).order_by()
 
 
 def at_risk_clocks(*, filters: Filters, now: datetime) -> QuerySet[SlaClock]:
@@ -370,8 +323,8 @@ def _is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-# LIMIT keeps PostgreSQL from pulling the per-ticket subquery (paused time) up into the
-# aggregate, where it would be evaluated once per reference to `seconds` (16 times per row).
+# LIMIT makes `seconds` a subquery column, computed once per row rather than once per
+# reference to it in the aggregates (16 for the resolutions).
 FENCE = 2**62
 
 
@@ -412,9 +365,9 @@ def _distribution(queryset: QuerySet[Any], **extra: Any) -> tuple[Distribution, 
     """Count, mean, median and p90 of `seconds`, with `extra` aggregates in the same query."""
     aggregates: dict[str, Any] = {"n": Count("*"), "mean": Avg("seconds"), **extra}
     if _is_postgresql():
-        aggregates["median"] = PercentileCont("seconds", fraction=0.5)
-        aggregates["p90"] = PercentileCont("seconds", fraction=0.9)
+        aggregates["percentiles"] = Percentiles("seconds", fractions=(0.5, 0.9))
         row = queryset[:FENCE].aggregate(**aggregates)
+        row["median"], row["p90"] = row.pop("percentiles") or (None, None)
     else:
         row = queryset.aggregate(**aggregates)
     count = row["n"]
@@ -429,52 +382,17 @@ def _distribution(queryset: QuerySet[Any], **extra: Any) -> tuple[Distribution, 
     return distribution, row
 
 
-def _bucket(column: str | Any, period: Period) -> Trunc:
-    expression = F(column) if isinstance(column, str) else column
-    return Trunc(
-        expression,
-        period.bucket,
-        output_field=DateTimeField(),
-        tzinfo=timezone.get_current_timezone(),
-    )
-
-
-def _bucket_starts(period: Period) -> list[date]:
-    tz = timezone.get_current_timezone()
-    first = timezone.localtime(period.start, tz).date()
-    last = timezone.localtime(max(period.end - timedelta(microseconds=1), period.start), tz).date()
-    if period.bucket == "week":
-        first -= timedelta(days=first.weekday())
-        step = timedelta(days=7)
-    else:
-        step = timedelta(days=1)
-    starts = []
-    while first <= last:
-        starts.append(first)
-        first += step
-    return starts
-
-
-def _as_date(value: datetime | date) -> date:
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value, timezone.get_current_timezone())
-        return value.date()
-    return value
-
-
 def _compliance_rows(
-    grouped: Iterable[dict[str, Any]],
+    grouped: Iterable[Group],
     key: str,
     labels: dict[Any, str],
     order: list[Any],
 ) -> list[ComplianceRow]:
     by_key: dict[Any, dict[str, Compliance]] = defaultdict(dict)
-    for row in grouped:
-        metrics = by_key[row[key]]
-        metric = row["metric"]
-        metrics[metric] = metrics.get(metric, Compliance()) + Compliance(
-            met=row["met"], breached=row["total"] - row["met"]
+    for group in grouped:
+        metrics = by_key[getattr(group, key)]
+        metrics[group.metric] = metrics.get(group.metric, Compliance()) + Compliance(
+            met=group.met, breached=group.breached
         )
     keys = [k for k in order if k in by_key] + sorted(
         (k for k in by_key if k not in order), key=lambda k: (k is None, str(labels.get(k, k)))
@@ -538,33 +456,23 @@ def _dashboard(
     ]
 
     # 3. Compliance, grouped by day (week) × metric × priority × tier × category: bounded
-    # rows, one pass over the period's clocks for the figures and the trend.
-    grouped = list(
-        decided_clocks(period=period, filters=filters, now=now)
-        .annotate(bucket=_bucket(_decided_at(), period))
-        .values("bucket", "metric", "ticket__priority", "ticket__tier", "ticket__category_id")
-        .annotate(met=Count("pk", filter=Q(state=ClockState.MET)), total=Count("*"))
-    )
+    # rows, for the figures and the trend (reports.compliance).
+    buckets = Buckets.of(period)
+    grouped = compliance_groups(period=period, filters=filters, now=now, buckets=buckets)
     clock_trend: dict[date, Compliance] = defaultdict(Compliance)
-    for group in grouped:
-        clock_trend[_as_date(group["bucket"])] += Compliance(
-            met=group["met"], breached=group["total"] - group["met"]
-        )
     compliance: dict[str, Compliance] = {m: Compliance() for m in METRICS}
     for group in grouped:
-        compliance[group["metric"]] += Compliance(
-            met=group["met"], breached=group["total"] - group["met"]
-        )
+        outcome = Compliance(met=group.met, breached=group.breached)
+        clock_trend[group.bucket] += outcome
+        compliance[group.metric] += outcome
     if categories is None:
         categories = list(Category.objects.select_related("parent"))
     category_labels: dict[Any, str] = {c.pk: c.path for c in categories}
     by_priority = _compliance_rows(
-        grouped, "ticket__priority", {k: str(v) for k, v in Priority.choices}, Priority.values
+        grouped, "priority", {k: str(v) for k, v in Priority.choices}, Priority.values
     )
-    by_tier = _compliance_rows(
-        grouped, "ticket__tier", {k: str(v) for k, v in Tier.choices}, Tier.values
-    )
-    by_category = _compliance_rows(grouped, "ticket__category_id", category_labels, [])
+    by_tier = _compliance_rows(grouped, "tier", {k: str(v) for k, v in Tier.choices}, Tier.values)
+    by_category = _compliance_rows(grouped, "category_id", category_labels, [])
 
     # 4. At risk now: how many tickets, and the most urgent clocks with their tickets.
     at_risk = at_risk_clocks(filters=filters, now=now)
@@ -624,16 +532,7 @@ def _dashboard(
         at_risk_count=at_risk_count,
         at_risk=at_risk_list,
         backlog=backlog,
-        trend=trend(period=period, filters=filters, now=now, clocks=clock_trend),
-    )
-
-
-def _decided_at() -> Case:
-    """When a clock counts: a met one when it stopped, a breached one at its due time."""
-    return Case(
-        When(state=ClockState.MET, then=F("stopped_at")),
-        default=F("due_at"),
-        output_field=DateTimeField(),
+        trend=trend(period=period, filters=filters, now=now, clocks=clock_trend, buckets=buckets),
     )
 
 
@@ -643,29 +542,30 @@ def trend(
     filters: Filters,
     now: datetime,
     clocks: dict[date, Compliance] | None = None,
+    buckets: Buckets | None = None,
 ) -> list[TrendPoint]:
     """Per day (or week): tickets created and resolved, MTTR and first-response means, and
-    clocks met / breached (`clocks` when the caller has them already). Three or four grouped
-    queries."""
-    points: dict[date, dict[str, Any]] = {start: {} for start in _bucket_starts(period)}
+    clocks met / breached (`clocks` when the caller has them already). Three grouped queries
+    (and those of `compliance_groups` without `clocks`)."""
+    buckets = buckets or Buckets.of(period)
+    points: dict[date, dict[str, Any]] = {start: {} for start in buckets.starts}
 
     def merge(rows: Iterable[dict[str, Any]], **names: str) -> None:
         for row in rows:
-            bucket = _as_date(row["bucket"])
-            point = points.setdefault(bucket, {})
+            point = points.setdefault(buckets.date_of(row["bucket"]), {})
             for attribute, column in names.items():
                 point[attribute] = row[column]
 
     merge(
         created_tickets(period=period, filters=filters)
-        .annotate(bucket=_bucket("created_at", period))
+        .annotate(bucket=buckets.expression("created_at"))
         .values("bucket")
         .annotate(n=Count("*")),
         created="n",
     )
     merge(
         resolutions(period=period, filters=filters)
-        .annotate(bucket=_bucket("resolved_at", period))
+        .annotate(bucket=buckets.expression("resolved_at"))
         .values("bucket")
         .annotate(n=Count("*"), mean=Avg("seconds")),
         resolved="n",
@@ -673,22 +573,15 @@ def trend(
     )
     merge(
         first_responses(period=period, filters=filters)
-        .annotate(bucket=_bucket("first_response_at", period))
+        .annotate(bucket=buckets.expression("first_response_at"))
         .values("bucket")
         .annotate(mean=Avg("seconds")),
         first_response_mean="mean",
     )
     if clocks is None:
         clocks = defaultdict(Compliance)
-        for row in (
-            decided_clocks(period=period, filters=filters, now=now)
-            .annotate(bucket=_bucket(_decided_at(), period))
-            .values("bucket")
-            .annotate(met=Count("pk", filter=Q(state=ClockState.MET)), total=Count("*"))
-        ):
-            clocks[_as_date(row["bucket"])] += Compliance(
-                met=row["met"], breached=row["total"] - row["met"]
-            )
+        for group in compliance_groups(period=period, filters=filters, now=now, buckets=buckets):
+            clocks[group.bucket] += Compliance(met=group.met, breached=group.breached)
     for bucket, compliance in clocks.items():
         point = points.setdefault(bucket, {})
         point["met"], point["breached"] = compliance.met, compliance.breached
@@ -740,6 +633,7 @@ TICKET_COLUMNS = [
     "reopen_count",
 ]
 CLOCK_COLUMNS = ["metric", "cycle", "state", "started_at", "due_at", "stopped_at"]
+OUTCOME_COLUMNS = ["metric", "cycle", "verdict", "decided_at"]
 
 
 def figure_rows(
@@ -777,18 +671,51 @@ def figure_rows(
         return TICKET_COLUMNS, tickets.order_by("pk").values_list(*TICKET_COLUMNS).iterator(
             chunk_size=2000
         )
-    if figure in ("met", "breached", "at_risk"):
-        if figure == "at_risk":
-            clocks = at_risk_clocks(filters=filters, now=now)
-        else:
-            clocks = decided_clocks(period=period, filters=filters, now=now, outcome=figure)
+    if figure == "at_risk":
+        clocks = at_risk_clocks(filters=filters, now=now)
         if metric:
             clocks = clocks.filter(metric=metric)
         columns = [f"ticket__{c}" for c in TICKET_COLUMNS] + CLOCK_COLUMNS
         header = [*TICKET_COLUMNS, *CLOCK_COLUMNS]
         rows = clocks.order_by("ticket_id", "metric", "cycle").values_list(*columns)
         return header, rows.iterator(chunk_size=2000)
+    if figure in ("met", "breached"):
+        return [*TICKET_COLUMNS, *OUTCOME_COLUMNS], _outcome_rows(
+            met=figure == "met", period=period, filters=filters, now=now, metric=metric
+        )
     raise ValueError(figure)
+
+
+def _outcome_rows(
+    *, met: bool, period: Period, filters: Filters, now: datetime, metric: str
+) -> Iterator[tuple[Any, ...]]:
+    """The verdicts of the period (as the compliance figures count them), then, for breaches,
+    those the sweep has not recorded yet."""
+    end = min(period.end, now)
+    ticket_columns = [f"ticket__{c}" for c in TICKET_COLUMNS]
+    verdict = Value("met" if met else "breached")
+    outcomes = SlaOutcome.objects.filter(at__gte=period.start, at__lt=end, met=met).filter(
+        outcome_filter(filters)
+    )
+    if metric:
+        outcomes = outcomes.filter(metric=metric)
+    yield from (
+        outcomes.annotate(verdict=verdict, decided_at=F("at"))
+        .order_by("ticket_id", "metric", "cycle")
+        .values_list(*ticket_columns, *OUTCOME_COLUMNS)
+        .iterator(chunk_size=2000)
+    )
+    if met or period.start >= end:
+        return
+    pending = unrecorded_breaches(start=period.start, end=end, filters=filters, now=now)
+    if metric:
+        pending = pending.filter(metric=metric)
+    yield from (
+        pending.annotate(verdict=verdict, decided_at=F("due_at"))
+        .order_by("ticket_id", "metric", "cycle")
+        .values_list(*ticket_columns, *OUTCOME_COLUMNS)
+        .iterator(chunk_size=2000)
+    )
 
 
 # --- the agents' queue health -----------------------------------------------------------------

@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from sla.models import Calendar, CalendarHours, Holiday, SlaClock, SlaEvent, SlaPolicy, SlaTarget
+from sla.models import (
+    Calendar,
+    CalendarHours,
+    Holiday,
+    SlaClock,
+    SlaEvent,
+    SlaOutcome,
+    SlaOutcomeDay,
+    SlaPolicy,
+    SlaTarget,
+)
 
 
 class SlaTargetInline(admin.TabularInline):
@@ -62,3 +72,30 @@ class SlaEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Recorded by the SLA service and the sweep; never edited by hand."""
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(SlaOutcome)
+class SlaOutcomeAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "metric", "cycle", "met", "at", "priority", "tier"]
+    list_filter = ["met", "metric", "priority", "tier"]
+    raw_id_fields = ["ticket"]
+    show_full_result_count = False
+
+
+@admin.register(SlaOutcomeDay)
+class SlaOutcomeDayAdmin(ReadOnlyAdmin):
+    list_display = ["day", "metric", "kind", "priority", "tier", "met", "breached"]
+    list_filter = ["metric", "kind", "priority", "tier"]

@@ -331,3 +331,84 @@ class SlaEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.metric} #{self.cycle} {self.kind}"
+
+
+class SlaOutcome(models.Model):
+    """A clock's verdict for the dashboards, recorded once per ticket, metric and cycle: met
+    when it stopped in time (by the ticket change that stopped it), breached when the sweep
+    recorded its breach (or a late stop did first). The first verdict stands: a breach still
+    counts if the ticket is later cancelled or reclassified.
+
+    It keeps the ticket's kind, priority, tier, category and group as they were at that moment,
+    so a figure never moves afterwards and `SlaOutcomeDay` can add it up once. Category and
+    group are plain ids, 0 for none (the day table's unique key needs a value).
+    """
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique constraint's index starts with the ticket
+        db_constraint=False,  # as SlaEvent: no KEY SHARE lock on the ticket from the sweep
+    )
+    metric = models.CharField(_("metric"), max_length=20, choices=Metric)
+    cycle = models.PositiveSmallIntegerField(_("cycle"))
+    met = models.BooleanField(_("met"))
+    at = models.DateTimeField(
+        _("decided at"), help_text=_("Stopped at if met, due at if breached.")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority)
+    tier = models.PositiveSmallIntegerField(_("tier"))
+    category_id = models.IntegerField(_("category"), default=0)
+    support_group_id = models.IntegerField(_("group"), default=0)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("SLA outcome")
+        verbose_name_plural = _("SLA outcomes")
+        indexes = [models.Index(fields=["at"], name="sla_outcome_at_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "metric", "cycle"], name="sla_outcome_once"),
+        ]
+
+    def __str__(self) -> str:
+        verdict = "met" if self.met else "breached"
+        return f"{self.ticket_id} {self.metric} #{self.cycle} {verdict}"
+
+
+class SlaOutcomeDay(models.Model):
+    """Outcomes added up per day (in settings.TIME_ZONE) and dimension: what the dashboard
+    reads for whole days, so a 90-day page sums a few thousand rows instead of every clock."""
+
+    day = models.DateField(_("day"))
+    metric = models.CharField(_("metric"), max_length=20, choices=Metric)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority)
+    tier = models.PositiveSmallIntegerField(_("tier"))
+    category_id = models.IntegerField(_("category"), default=0)
+    support_group_id = models.IntegerField(_("group"), default=0)
+    met = models.PositiveIntegerField(_("met"), default=0)
+    breached = models.PositiveIntegerField(_("breached"), default=0)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("SLA outcomes of a day")
+        verbose_name_plural = _("SLA outcomes per day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day",
+                    "metric",
+                    "kind",
+                    "priority",
+                    "tier",
+                    "category_id",
+                    "support_group_id",
+                ],
+                name="sla_outcome_day_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric}: {self.met} met, {self.breached} breached"

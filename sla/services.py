@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from helpdesk.errors import DomainError
 from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at
-from sla.models import LEVEL_KINDS, SlaClock, SlaEvent, SlaPolicy, SlaTarget
+from sla.models import LEVEL_KINDS, Metric, SlaClock, SlaEvent, SlaPolicy, SlaTarget
+from sla.outcomes import Dimensions, outcomes_record, verdicts_of_stopped
 from sla.selectors import (
     CalendarCache,
     PolicyRule,
@@ -142,13 +143,28 @@ def _apply(*, ticket: Ticket, signals: list[Signal], at: datetime) -> None:
     for signal in signals:
         engine.apply(signal, at=at, target_for=target_for)
     new: list[SlaClock] = []
+    changed: list[SlaClock] = []
     for clock in engine.clocks:
         if clock.pk is None:
             new.append(clock)
         elif _fingerprint(clock) != before[clock.pk]:
             clock.save(update_fields=MUTABLE_FIELDS)
+            changed.append(clock)
     if new:
         SlaClock.objects.bulk_create(new)
+    outcomes_record(
+        verdicts=verdicts_of_stopped(changed), dimensions={ticket.pk: Dimensions.of(ticket)}
+    )
+    if Signal.RESOLVE in signals and ticket.resolved_at is not None:
+        _set_time_to_resolve(ticket=ticket, clocks=engine.clocks)
+
+
+def _set_time_to_resolve(*, ticket: Ticket, clocks: list[SlaClock]) -> None:
+    """Resolved − created − the time every resolution cycle spent paused (on hold)."""
+    paused = sum((c.paused for c in clocks if c.metric == Metric.RESOLUTION), timedelta(0))
+    assert ticket.resolved_at is not None  # noqa: S101 (checked by the caller)
+    ticket.time_to_resolve = ticket.resolved_at - ticket.created_at - paused
+    Ticket.objects.filter(pk=ticket.pk).update(time_to_resolve=ticket.time_to_resolve)
 
 
 # --- the audit: rebuild every clock from the ticket's events -------------------------------------
@@ -268,6 +284,8 @@ def clocks_rebuild(*, ticket: Ticket, context: ReplayContext | None = None) -> l
         clocks = clocks_replay(ticket=locked, context=context)
         SlaClock.objects.filter(ticket=locked).delete()
         SlaClock.objects.bulk_create(clocks)
+        if locked.resolved_at is not None:
+            _set_time_to_resolve(ticket=locked, clocks=clocks)
     return clocks
 
 

@@ -3,7 +3,8 @@
 1. Record (`sla_record_due`): claim due clocks in batches with `SELECT … FOR UPDATE SKIP
    LOCKED` on the partial index, insert one `SlaEvent` per clock for the highest threshold it
    passed (`ON CONFLICT DO NOTHING` on the unique constraint), move each clock's
-   `next_alert_at` on. Three queries per batch, whatever the size of the table.
+   `next_alert_at` on, and record each breach as an `SlaOutcome` for the dashboards. Three
+   queries per batch (four more when it holds breaches), whatever the size of the table.
 2. Apply (`sla_events_apply`): for each `SlaEvent` not yet applied, in its own transaction with
    the event row locked: timeline event, notifications (outbox, deduplicated by the event),
    raise to the managers, and for a resolution breach the automatic escalation; then mark it
@@ -36,6 +37,7 @@ from sla.models import (
     SlaEventKind,
     SlaPolicy,
 )
+from sla.outcomes import BREACH_LEVEL, Verdict, dimensions_of, outcomes_record
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.services import ticket_escalate_for_breach
 
@@ -102,9 +104,20 @@ def _record_batch(*, now: datetime, batch_size: int) -> tuple[int, int]:
         if not clocks:
             return 0, 0
         events = []
+        breaches: list[Verdict] = []
         for clock in clocks:
             level = reached_level(clock, now)
             if level > clock.alert_level:
+                if level == BREACH_LEVEL:
+                    breaches.append(
+                        Verdict(
+                            ticket_id=clock.ticket_id,
+                            metric=clock.metric,
+                            cycle=clock.cycle,
+                            met=False,
+                            at=clock.due_at,
+                        )
+                    )
                 # Only the highest threshold passed since the last sweep is recorded.
                 events.append(
                     SlaEvent(
@@ -122,6 +135,11 @@ def _record_batch(*, now: datetime, batch_size: int) -> tuple[int, int]:
         SlaEvent.objects.bulk_create(events, ignore_conflicts=True)
         # 3 the clocks' next thresholds.
         _move_on(clocks)
+        # 4 the breaches, for the dashboards (a lookup of the tickets and 3 statements).
+        if breaches:
+            outcomes_record(
+                verdicts=breaches, dimensions=dimensions_of(v.ticket_id for v in breaches)
+            )
     return len(clocks), len(events)
 
 

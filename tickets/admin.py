@@ -54,6 +54,7 @@ class TicketAdmin(admin.ModelAdmin):
         "resolved_at",
         "closed_at",
         "reopen_count",
+        "time_to_resolve",
     ]
     inlines = [CommentInline, EventInline]
     show_full_result_count = False  # no COUNT(*) over a million rows

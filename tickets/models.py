@@ -179,6 +179,9 @@ class Ticket(FSMModelMixin, models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("reopened"), default=0)
+    # resolved − created − time paused waiting on the requester, set by the SLA service when
+    # the ticket is resolved: the dashboard's time to resolve, without a per-ticket lookup.
+    time_to_resolve = models.DurationField(_("time to resolve"), null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

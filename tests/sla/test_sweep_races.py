@@ -7,12 +7,12 @@ from unittest import mock
 
 import pytest
 from django.db import connection, connections
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from notifications.models import Notification
 from sla import sweep as sla_sweep_module
-from sla.models import SlaEvent
+from sla.models import SlaEvent, SlaOutcome, SlaOutcomeDay
 from sla.sweep import sla_record_due, sla_sweep
 from tests.concurrency import run_at_once
 from tickets import services
@@ -28,6 +28,10 @@ def _assert_everything_once(tickets):
     # one breach per clock (first response and resolution of every ticket)
     assert SlaEvent.objects.count() == 2 * len(tickets)
     assert not SlaEvent.objects.filter(applied_at__isnull=True).exists()
+    # one breach verdict per clock for the dashboards, counted once in its day
+    assert SlaOutcome.objects.filter(met=False).count() == 2 * len(tickets)
+    days = SlaOutcomeDay.objects.aggregate(met=Sum("met"), breached=Sum("breached"))
+    assert days == {"met": 0, "breached": 2 * len(tickets)}
     assert TicketEvent.objects.filter(kind=EventKind.SLA).count() == 2 * len(tickets)
     # one escalation and one raise per breach
     escalations = TicketEvent.objects.filter(transition="escalate_for_breach")

@@ -1,0 +1,214 @@
+"""Recording clock verdicts for the dashboards (`SlaOutcome`) and adding them up per day
+(`SlaOutcomeDay`).
+
+Two writers, both holding the clocks' row locks, so no two record the same clock at once:
+the SLA service when a ticket change stops a clock in time (met), and the sweep when it
+records a breach. A verdict already recorded for the ticket, metric and cycle is skipped.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from sla.models import ClockState, SlaClock, SlaOutcome, SlaOutcomeDay
+from tickets.models import Ticket
+
+BREACH_LEVEL = 100
+DIMENSIONS = ["kind", "priority", "tier", "category_id", "support_group_id"]
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """What the dashboard filters and breaks figures down by, as of the verdict."""
+
+    kind: str
+    priority: int
+    tier: int
+    category_id: int
+    support_group_id: int
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> "Dimensions":
+        return cls(
+            kind=ticket.kind,
+            priority=ticket.priority,
+            tier=ticket.tier,
+            category_id=ticket.category_id or 0,
+            support_group_id=ticket.support_group_id or 0,
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ticket_id: int
+    metric: str
+    cycle: int
+    met: bool
+    at: datetime
+
+
+def rollup_zone() -> ZoneInfo:
+    """The zone whose days `SlaOutcomeDay` counts in (changing it needs
+    `manage.py sla_outcomes_rebuild`)."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def rollup_day(at: datetime) -> date:
+    return timezone.localtime(at, rollup_zone()).date()
+
+
+def verdicts_of_stopped(clocks: Iterable[SlaClock]) -> list[Verdict]:
+    """Clocks that were met: the ticket change that stopped them records it. (A late stop
+    is left to the sweep, which records every breach with its notifications.)"""
+    return [
+        Verdict(ticket_id=c.ticket_id, metric=c.metric, cycle=c.cycle, met=True, at=c.stopped_at)
+        for c in clocks
+        if c.state == ClockState.MET and c.stopped_at is not None
+    ]
+
+
+def outcomes_record(*, verdicts: list[Verdict], dimensions: dict[int, Dimensions]) -> int:
+    """Record the verdicts not recorded yet and add them to their days; how many were new.
+
+    Call inside the transaction that holds the clocks' locks. Three statements whatever the
+    number of verdicts (one lookup, one insert, one upsert of the days).
+    """
+    if not verdicts:
+        return 0
+    ticket_ids = {v.ticket_id for v in verdicts}
+    recorded = set(
+        SlaOutcome.objects.filter(ticket_id__in=ticket_ids).values_list(
+            "ticket_id", "metric", "cycle"
+        )
+    )
+    new: list[SlaOutcome] = []
+    for verdict in verdicts:
+        key = (verdict.ticket_id, verdict.metric, verdict.cycle)
+        if key in recorded:
+            continue
+        recorded.add(key)
+        dims = dimensions[verdict.ticket_id]
+        new.append(
+            SlaOutcome(
+                ticket_id=verdict.ticket_id,
+                metric=verdict.metric,
+                cycle=verdict.cycle,
+                met=verdict.met,
+                at=verdict.at,
+                kind=dims.kind,
+                priority=dims.priority,
+                tier=dims.tier,
+                category_id=dims.category_id,
+                support_group_id=dims.support_group_id,
+            )
+        )
+    if not new:
+        return 0
+    SlaOutcome.objects.bulk_create(new)
+    _add_to_days(new)
+    return len(new)
+
+
+def _add_to_days(outcomes: list[SlaOutcome]) -> None:
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for outcome in outcomes:
+        key = (
+            rollup_day(outcome.at),
+            outcome.metric,
+            *(getattr(outcome, name) for name in DIMENSIONS),
+        )
+        counts[(*key, outcome.met)] += 1
+    rows: list[tuple[Any, ...]] = [
+        (*key[:-1], n if key[-1] else 0, 0 if key[-1] else n) for key, n in counts.items()
+    ]
+    table = SlaOutcomeDay._meta.db_table
+    columns = ["day", "metric", *DIMENSIONS, "met", "breached"]
+    # The same upsert on PostgreSQL and SQLite (3.24+): concurrent writers add, never overwrite.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (model table and fields)
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT (day, metric, {', '.join(DIMENSIONS)}) DO UPDATE SET "
+        f"met = {table}.met + excluded.met, breached = {table}.breached + excluded.breached"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def dimensions_of(ticket_ids: Iterable[int]) -> dict[int, Dimensions]:
+    return {
+        row["id"]: Dimensions(
+            kind=row["kind"],
+            priority=row["priority"],
+            tier=row["tier"],
+            category_id=row["category_id"] or 0,
+            support_group_id=row["support_group_id"] or 0,
+        )
+        for row in Ticket.objects.filter(pk__in=set(ticket_ids)).values("id", *DIMENSIONS)
+    }
+
+
+# --- rebuilding -----------------------------------------------------------------------------------
+
+
+def outcomes_backfill(*, batch_size: int = 5000) -> int:
+    """Record what the clocks already say: met clocks, and every breach the sweep has recorded
+    (alert level 100). Idempotent; for installations that predate the outcomes, and benches."""
+    decided = SlaClock.objects.filter(
+        Q(state=ClockState.MET) | Q(alert_level__gte=BREACH_LEVEL)
+    ).order_by("id")
+    total, last_id = 0, 0
+    while True:
+        clocks = list(
+            decided.filter(id__gt=last_id).only(
+                "id", "ticket_id", "metric", "cycle", "state", "stopped_at", "due_at", "alert_level"
+            )[:batch_size]
+        )
+        if not clocks:
+            return total
+        last_id = clocks[-1].pk
+        verdicts = []
+        for c in clocks:
+            # A recorded breach came first (the clock was retargeted and met later): it stands.
+            met = c.state == ClockState.MET and c.alert_level < BREACH_LEVEL
+            verdicts.append(
+                Verdict(
+                    ticket_id=c.ticket_id,
+                    metric=c.metric,
+                    cycle=c.cycle,
+                    met=met,
+                    at=(c.stopped_at or c.due_at) if met else c.due_at,
+                )
+            )
+        with transaction.atomic():
+            total += outcomes_record(
+                verdicts=verdicts, dimensions=dimensions_of(v.ticket_id for v in verdicts)
+            )
+
+
+def outcome_days_rebuild() -> int:
+    """Recount every day from the outcomes (after a change of settings.TIME_ZONE)."""
+    with transaction.atomic():
+        SlaOutcomeDay.objects.all().delete()
+        rows = (
+            SlaOutcome.objects.annotate(day=TruncDate("at", tzinfo=rollup_zone()))
+            .values("day", "metric", *DIMENSIONS)
+            .annotate(
+                n_met=Count("pk", filter=Q(met=True)), n_breached=Count("pk", filter=Q(met=False))
+            )
+            .order_by("day")  # stored in day order, as recorded live: a range reads few pages
+        )
+        days = [
+            SlaOutcomeDay(met=row.pop("n_met"), breached=row.pop("n_breached"), **row)
+            for row in rows.iterator(chunk_size=5000)
+        ]
+        SlaOutcomeDay.objects.bulk_create(days, batch_size=5000)
+    return len(days)
