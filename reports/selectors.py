@@ -1,10 +1,11 @@
 """The SLA dashboard's figures and the agents' queue health (DESIGN.md, "Metrics").
 
 Every figure is a database aggregate over the period's rows only, through the indexes of
-`reports/migrations/0001_dashboard_indexes.py`; nothing loops over tickets in Python (the
-only Python work is summing a bounded number of grouped rows: metrics × priorities × tiers ×
-categories). Percentiles are PostgreSQL's `percentile_cont`; on SQLite (the embedded mode)
-each is one ordered fetch of at most two values of the same column, interpolated the same way.
+`reports/migrations/` and the day counts of `sla.SlaOutcomeDay`; nothing loops over tickets in
+Python (the only Python work is summing a bounded number of grouped rows: metrics ×
+priorities × tiers × categories). Percentiles are PostgreSQL's `percentile_cont`; on SQLite
+(the embedded mode) each is one ordered fetch of at most two values of the same column,
+interpolated the same way.
 
 Definitions (the help texts on the page say the same):
 
@@ -17,8 +18,9 @@ Definitions (the help texts on the page say the same):
   whose (last) resolution falls in the period; median and p90 beside it.
 - SLA compliance % = met / (met + breached) over clocks decided in the period: a met clock in
   the period it stopped, a breached one in the period of its due time (whether it stopped late
-  or is still running or paused past due). Cancelled clocks count neither way. Per metric, and
-  by the ticket's current priority, tier and category.
+  or is still running or paused past due, and even if cancelled later). A clock cancelled before
+  its due time counts neither way. Per metric, and by the ticket's priority, tier and category
+  when the clock was decided (reports.compliance, from the recorded sla.SlaOutcome verdicts).
 - Escalation rate, first-contact resolution and reopen rate: shares of the tickets resolved in
   the period — escalated at least once; resolved at L1 and never escalated; reopened at least
   once.
