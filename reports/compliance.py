@@ -14,13 +14,12 @@ that moment. Three sources, added up:
 """
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from reports.buckets import Buckets
@@ -32,13 +31,30 @@ from tickets.models import Category
 
 @dataclass(frozen=True)
 class Group:
-    bucket: date
     metric: str
     priority: int
     tier: int
     category_id: int | None
     met: int
     breached: int
+
+
+@dataclass(frozen=True)
+class ComplianceCounts:
+    """Met and breached per metric × priority × tier × category (the figures and breakdowns),
+    and per trend bucket — two small groupings rather than their product, which at 30 days
+    is tens of thousands of rows to add up in Python."""
+
+    groups: list[Group]
+    by_bucket: dict[date, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class _Source:
+    rows: QuerySet[Any]
+    bucket: Any  # the SQL expression of a row's trend bucket
+    aggregates: dict[str, Any]  # n_met, n_breached
+    prefix: str = ""  # where the ticket attributes are ("ticket__" on clocks)
 
 
 def outcome_filter(filters: Filters, prefix: str = "") -> Q:
@@ -73,81 +89,89 @@ def whole_days(period: Period, buckets: Buckets) -> tuple[date, date] | None:
     return first, last
 
 
-def compliance_groups(
+def compliance_counts(
     *, period: Period, filters: Filters, now: datetime, buckets: Buckets
-) -> list[Group]:
-    """Met and breached per bucket × metric × priority × tier × category (four queries)."""
+) -> ComplianceCounts:
+    """Met and breached in the period from each source (module docstring), each grouped two
+    ways: up to six queries, a few hundred rows."""
     end = min(period.end, now)
-    counts: Counter[tuple[Any, ...]] = Counter()
-
-    def add(rows: Iterable[dict[str, Any]], bucket_of: Any, prefix: str = "") -> None:
-        for row in rows:
-            key = (
-                bucket_of(row["bucket"]),
-                row["metric"],
-                row[f"{prefix}priority"],
-                row[f"{prefix}tier"],
-                row[f"{prefix}category_id"] or None,
-            )
-            counts[(*key, True)] += row.get("n_met", 0)
-            counts[(*key, False)] += row["n_breached"]
-
+    sources: list[_Source] = []
+    recorded = {
+        "n_met": Count("pk", filter=Q(met=True)),
+        "n_breached": Count("pk", filter=Q(met=False)),
+    }
     days = whole_days(period, buckets) if period.start < end else None
     edges = [(period.start, end)]
     if days is not None:
         first, last = days
         edges = [(period.start, buckets.midnight(first)), (buckets.midnight(last), end)]
-        add(
-            SlaOutcomeDay.objects.filter(day__gte=first, day__lt=last)
-            .filter(outcome_filter(filters))
-            .annotate(bucket=buckets.day_expression("day"))
-            .values("bucket", "metric", "priority", "tier", "category_id")
-            .annotate(n_met=Sum("met"), n_breached=Sum("breached"))
-            .order_by(),
-            buckets.date_of,
+        sources.append(
+            _Source(
+                rows=SlaOutcomeDay.objects.filter(day__gte=first, day__lt=last),
+                bucket=buckets.day_expression("day"),
+                aggregates={"n_met": Sum("met"), "n_breached": Sum("breached")},
+            )
         )
     in_edges = Q()
     for low, high in edges:
         if low < high:
             in_edges |= Q(at__gte=low, at__lt=high)
     if in_edges:
-        add(
-            SlaOutcome.objects.filter(in_edges)
-            .filter(outcome_filter(filters))
-            .annotate(bucket=buckets.expression("at"))
-            .values("bucket", "metric", "priority", "tier", "category_id")
-            .annotate(
-                n_met=Count("pk", filter=Q(met=True)), n_breached=Count("pk", filter=Q(met=False))
+        sources.append(
+            _Source(
+                rows=SlaOutcome.objects.filter(in_edges),
+                bucket=buckets.expression("at"),
+                aggregates=recorded,
             )
-            .order_by(),
-            buckets.date_of,
         )
     if period.start < end:
-        add(
-            unrecorded_breaches(start=period.start, end=end, filters=filters, now=now)
-            .annotate(bucket=buckets.expression("due_at"))
-            .values("bucket", "metric", "ticket__priority", "ticket__tier", "ticket__category_id")
-            .annotate(n_breached=Count("pk"))
-            .order_by(),
-            buckets.date_of,
-            prefix="ticket__",
+        sources.append(
+            _Source(
+                rows=unrecorded_breaches(start=period.start, end=end, filters=filters, now=now),
+                bucket=buckets.expression("due_at"),
+                aggregates={"n_breached": Count("pk")},
+                prefix="ticket__",
+            )
         )
-    groups: dict[tuple[Any, ...], dict[bool, int]] = {}
-    for (*key, met), n in counts.items():
-        groups.setdefault(tuple(key), {True: 0, False: 0})[met] += n
-    return [
-        Group(
-            bucket=key[0],
-            metric=key[1],
-            priority=key[2],
-            tier=key[3],
-            category_id=key[4],
-            met=value[True],
-            breached=value[False],
-        )
-        for key, value in groups.items()
-        if value[True] or value[False]
-    ]
+
+    counts: Counter[tuple[Any, ...]] = Counter()
+    by_bucket: Counter[tuple[date, bool]] = Counter()
+    for source in sources:
+        rows = source.rows.filter(outcome_filter(filters, source.prefix)).order_by()
+        dims = [f"{source.prefix}{name}" for name in ("priority", "tier", "category_id")]
+        for row in rows.values("metric", *dims).annotate(**source.aggregates):
+            key = (row["metric"], row[dims[0]], row[dims[1]], row[dims[2]] or None)
+            counts[(*key, True)] += row.get("n_met", 0)
+            counts[(*key, False)] += row["n_breached"]
+        for row in (
+            rows.annotate(bucket=source.bucket).values("bucket").annotate(**source.aggregates)
+        ):
+            day = buckets.date_of(row["bucket"])
+            by_bucket[(day, True)] += row.get("n_met", 0)
+            by_bucket[(day, False)] += row["n_breached"]
+
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for counted, n in counts.items():
+        groups.setdefault(counted[:-1], [0, 0])[0 if counted[-1] else 1] += n
+    trend: dict[date, tuple[int, int]] = {}
+    for (day, met), n in by_bucket.items():
+        met_n, breached_n = trend.get(day, (0, 0))
+        trend[day] = (met_n + n, breached_n) if met else (met_n, breached_n + n)
+    return ComplianceCounts(
+        groups=[
+            Group(
+                metric=key[0],
+                priority=key[1],
+                tier=key[2],
+                category_id=key[3],
+                met=met,
+                breached=breached,
+            )
+            for key, (met, breached) in groups.items()
+            if met or breached
+        ],
+        by_bucket=trend,
+    )
 
 
 def unrecorded_breaches(*, start: datetime, end: datetime, filters: Filters, now: datetime) -> Any:

@@ -55,7 +55,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
 from reports.buckets import Buckets
-from reports.compliance import Group, compliance_groups, outcome_filter, unrecorded_breaches
+from reports.compliance import Group, compliance_counts, outcome_filter, unrecorded_breaches
 from reports.expressions import EpochSeconds, Percentiles
 from reports.forms import Filters, Period
 from sla.models import ClockState, Metric, SlaClock, SlaOutcome
@@ -384,6 +384,15 @@ def _distribution(queryset: QuerySet[Any], **extra: Any) -> tuple[Distribution, 
     return distribution, row
 
 
+def _per_bucket(buckets: Buckets) -> dict[str, Any]:
+    """Count and mean of `seconds` per trend bucket (`bucket` is its index on PostgreSQL)."""
+    aggregates: dict[str, Any] = {}
+    for index in range(len(buckets.starts)):
+        aggregates[f"b{index}_n"] = Count("pk", filter=Q(bucket=index))
+        aggregates[f"b{index}_mean"] = Avg("seconds", filter=Q(bucket=index))
+    return aggregates
+
+
 def _compliance_rows(
     grouped: Iterable[Group],
     key: str,
@@ -435,7 +444,15 @@ def _dashboard(
 ) -> Dashboard:
 
     # 1. First response times.
-    first_response, _row = _distribution(first_responses(period=period, filters=filters))
+    # On PostgreSQL the trend's per-bucket counts and means ride along in the same scans.
+    buckets = Buckets.of(period)
+    fold = _is_postgresql()
+    first_response, fr_row = _distribution(
+        first_responses(period=period, filters=filters).annotate(
+            bucket=buckets.expression("first_response_at")
+        ),
+        **(_per_bucket(buckets) if fold else {}),
+    )
 
     # 2. Time to resolve, its histogram and the rates over the same tickets.
     bins: dict[str, Any] = {}
@@ -445,12 +462,25 @@ def _dashboard(
             condition &= Q(seconds__lt=high * HOUR)
         bins[f"bin{index}"] = Count("pk", filter=condition)
     resolution, row = _distribution(
-        resolutions(period=period, filters=filters),
+        resolutions(period=period, filters=filters).annotate(
+            bucket=buckets.expression("resolved_at")
+        ),
         escalated=Count("pk", filter=Q(escalation_count__gt=0)),
         first_contact=Count("pk", filter=Q(tier=Tier.L1, escalation_count=0)),
         reopened=Count("pk", filter=Q(reopen_count__gt=0)),
         **bins,
+        **(_per_bucket(buckets) if fold else {}),
     )
+    folded: dict[date, dict[str, Any]] | None = None
+    if fold:
+        folded = {
+            start: {
+                "resolved": row[f"b{i}_n"],
+                "mttr_mean": row[f"b{i}_mean"],
+                "first_response_mean": fr_row[f"b{i}_mean"],
+            }
+            for i, start in enumerate(buckets.starts)
+        }
     resolved = resolution.count
     histogram = [
         HistogramBin(low_hours=low, high_hours=high, count=row[f"bin{i}"])
@@ -459,14 +489,12 @@ def _dashboard(
 
     # 3. Compliance, grouped by day (week) × metric × priority × tier × category: bounded
     # rows, for the figures and the trend (reports.compliance).
-    buckets = Buckets.of(period)
-    grouped = compliance_groups(period=period, filters=filters, now=now, buckets=buckets)
-    clock_trend: dict[date, Compliance] = defaultdict(Compliance)
+    decided = compliance_counts(period=period, filters=filters, now=now, buckets=buckets)
+    grouped = decided.groups
+    clock_trend = {day: Compliance(met=m, breached=b) for day, (m, b) in decided.by_bucket.items()}
     compliance: dict[str, Compliance] = {m: Compliance() for m in METRICS}
     for group in grouped:
-        outcome = Compliance(met=group.met, breached=group.breached)
-        clock_trend[group.bucket] += outcome
-        compliance[group.metric] += outcome
+        compliance[group.metric] += Compliance(met=group.met, breached=group.breached)
     if categories is None:
         categories = list(Category.objects.select_related("parent"))
     category_labels: dict[Any, str] = {c.pk: c.path for c in categories}
@@ -534,7 +562,14 @@ def _dashboard(
         at_risk_count=at_risk_count,
         at_risk=at_risk_list,
         backlog=backlog,
-        trend=trend(period=period, filters=filters, now=now, clocks=clock_trend, buckets=buckets),
+        trend=trend(
+            period=period,
+            filters=filters,
+            now=now,
+            clocks=clock_trend,
+            buckets=buckets,
+            resolutions_by_bucket=folded,
+        ),
     )
 
 
@@ -545,10 +580,12 @@ def trend(
     now: datetime,
     clocks: dict[date, Compliance] | None = None,
     buckets: Buckets | None = None,
+    resolutions_by_bucket: dict[date, dict[str, Any]] | None = None,
 ) -> list[TrendPoint]:
     """Per day (or week): tickets created and resolved, MTTR and first-response means, and
-    clocks met / breached (`clocks` when the caller has them already). Three grouped queries
-    (and those of `compliance_groups` without `clocks`)."""
+    clocks met / breached (`clocks` and `resolutions_by_bucket` when the caller has them
+    already). Up to three grouped queries (and those of `compliance_counts` without
+    `clocks`)."""
     buckets = buckets or Buckets.of(period)
     points: dict[date, dict[str, Any]] = {start: {} for start in buckets.starts}
 
@@ -565,25 +602,28 @@ def trend(
         .annotate(n=Count("*")),
         created="n",
     )
-    merge(
-        resolutions(period=period, filters=filters)
-        .annotate(bucket=buckets.expression("resolved_at"))
-        .values("bucket")
-        .annotate(n=Count("*"), mean=Avg("seconds")),
-        resolved="n",
-        mttr_mean="mean",
-    )
-    merge(
-        first_responses(period=period, filters=filters)
-        .annotate(bucket=buckets.expression("first_response_at"))
-        .values("bucket")
-        .annotate(mean=Avg("seconds")),
-        first_response_mean="mean",
-    )
+    if resolutions_by_bucket is not None:
+        for start, values in resolutions_by_bucket.items():
+            points.setdefault(start, {}).update(values)
+    else:
+        merge(
+            resolutions(period=period, filters=filters)
+            .annotate(bucket=buckets.expression("resolved_at"))
+            .values("bucket")
+            .annotate(n=Count("*"), mean=Avg("seconds")),
+            resolved="n",
+            mttr_mean="mean",
+        )
+        merge(
+            first_responses(period=period, filters=filters)
+            .annotate(bucket=buckets.expression("first_response_at"))
+            .values("bucket")
+            .annotate(mean=Avg("seconds")),
+            first_response_mean="mean",
+        )
     if clocks is None:
-        clocks = defaultdict(Compliance)
-        for group in compliance_groups(period=period, filters=filters, now=now, buckets=buckets):
-            clocks[group.bucket] += Compliance(met=group.met, breached=group.breached)
+        decided = compliance_counts(period=period, filters=filters, now=now, buckets=buckets)
+        clocks = {day: Compliance(met=m, breached=b) for day, (m, b) in decided.by_bucket.items()}
     for bucket, compliance in clocks.items():
         point = points.setdefault(bucket, {})
         point["met"], point["breached"] = compliance.met, compliance.breached

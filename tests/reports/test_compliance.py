@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from escalation.models import Tier
 from reports.buckets import Buckets
-from reports.compliance import compliance_groups, whole_days
+from reports.compliance import compliance_counts, whole_days
 from reports.forms import Filters, Period
 from reports.selectors import dashboard, figure_rows
 from sla.models import Metric, SlaOutcome, SlaOutcomeDay
@@ -150,17 +150,22 @@ def test_whole_days_from_the_day_counts_and_partial_days_from_the_verdicts(
     with timezone.override(UTC):
         buckets = Buckets.of(period)
         assert whole_days(period, buckets) is not None  # the day counts are used
-        groups = compliance_groups(period=period, filters=Filters(), now=now, buckets=buckets)
+        counts = compliance_counts(period=period, filters=Filters(), now=now, buckets=buckets)
 
-    expected: Counter[tuple[object, ...]] = Counter()
-    for outcome in SlaOutcome.objects.filter(at__gte=period.start, at__lt=now):
-        expected[(outcome.at.date(), outcome.metric, outcome.met)] += 1
+    outcomes = list(SlaOutcome.objects.filter(at__gte=period.start, at__lt=now))
+    per_day: Counter[tuple[object, bool]] = Counter((o.at.date(), o.met) for o in outcomes)
+    assert {
+        day: (per_day[(day, True)], per_day[(day, False)]) for day, _met in per_day
+    } == counts.by_bucket
+    per_group: Counter[tuple[object, ...]] = Counter(
+        (o.metric, o.priority, o.tier, o.category_id, o.met) for o in outcomes
+    )
     got: Counter[tuple[object, ...]] = Counter()
-    for group in groups:
-        got[(group.bucket, group.metric, True)] += group.met
-        got[(group.bucket, group.metric, False)] += group.breached
-    assert +got == +expected
-    assert sum(expected.values()) > 20  # the fixture spans the edges and whole days
+    for g in counts.groups:
+        got[(g.metric, g.priority, g.tier, g.category_id, True)] += g.met
+        got[(g.metric, g.priority, g.tier, g.category_id, False)] += g.breached
+    assert +got == +per_group
+    assert len(outcomes) > 20 and len(counts.by_bucket) == 5  # edges and whole days
 
 
 def test_another_time_zone_counts_from_the_verdicts_by_its_own_days(requester, agent_l1, category):
@@ -173,14 +178,11 @@ def test_another_time_zone_counts_from_the_verdicts_by_its_own_days(requester, a
         period = Period(key="custom", start=start, end=now, bucket="day")
         buckets = Buckets.of(period)
         assert whole_days(period, buckets) is None
-        groups = compliance_groups(period=period, filters=Filters(), now=now, buckets=buckets)
+        counts = compliance_counts(period=period, filters=Filters(), now=now, buckets=buckets)
     expected: Counter[object] = Counter()
     for outcome in SlaOutcome.objects.filter(at__gte=start, at__lt=now):
         expected[timezone.localtime(outcome.at, madrid).date()] += 1
-    got: Counter[object] = Counter()
-    for group in groups:
-        got[group.bucket] += group.met + group.breached
-    assert +got == +expected
+    assert {day: sum(pair) for day, pair in counts.by_bucket.items()} == dict(expected)
 
 
 def test_a_filter_narrows_the_day_counts_and_the_verdicts_alike(requester, agent_l1, category):
@@ -190,17 +192,18 @@ def test_a_filter_narrows_the_day_counts_and_the_verdicts_alike(requester, agent
     sla_record_due(now=now)
     period = Period(key="custom", start=start + timedelta(hours=10), end=now, bucket="day")
     with timezone.override(UTC):
-        groups = compliance_groups(
+        counts = compliance_counts(
             period=period, filters=Filters(priority=2), now=now, buckets=Buckets.of(period)
         )
     expected = SlaOutcome.objects.filter(at__gte=period.start, at__lt=now, priority=2).count()
-    assert {g.priority for g in groups} == {2}
-    assert sum(g.met + g.breached for g in groups) == expected > 0
+    assert {g.priority for g in counts.groups} == {2}
+    assert sum(g.met + g.breached for g in counts.groups) == expected > 0
+    assert sum(sum(pair) for pair in counts.by_bucket.values()) == expected
 
 
 def test_now_before_the_period_counts_nothing(day):
     period = Period(key="custom", start=NOW, end=NOW + timedelta(days=1), bucket="day")
-    groups = compliance_groups(
+    counts = compliance_counts(
         period=period, filters=Filters(), now=NOW, buckets=Buckets.of(period)
     )
-    assert groups == []
+    assert (counts.groups, counts.by_bucket) == ([], {})

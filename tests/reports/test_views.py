@@ -183,13 +183,14 @@ def test_the_page_costs_a_fixed_number_of_queries(client, manager, requester, ca
     many = _dashboard_queries(client, manager)
     # session, user; categories, support groups (filters and labels); SAVEPOINT (the test's
     # transaction; BEGIN in production, not logged), set_config (JIT and parallel workers off);
-    # first responses; resolutions (MTTR, percentiles, rates, histogram); compliance and its
-    # trend, by day × metric × priority × tier × category, from the whole days' counts, the
-    # partial days' outcomes and the breaches not yet recorded (reports.compliance); at-risk
-    # count; at-risk list; backlog; trend: created, resolved, first responses; RELEASE
-    # SAVEPOINT; then the period's satisfaction (csat.selectors.csat_summary; four queries when
-    # nobody answered a survey in the period, as here).
-    assert len(few) == len(many) == 22
+    # first responses and resolutions (MTTR, percentiles, rates, histogram, and the trend's
+    # per-day counts and means in the same scans); compliance and its trend, from the whole
+    # days' counts, the partial days' verdicts and the breaches not yet recorded, each by
+    # metric × priority × tier × category and by day (reports.compliance: 6 queries); at-risk
+    # count; at-risk list; backlog; trend: created; RELEASE SAVEPOINT; then the period's
+    # satisfaction (csat.selectors.csat_summary; four queries when nobody answered a survey
+    # in the period, as here).
+    assert len(few) == len(many) == 23
     assert few[4].startswith("SAVEPOINT") and "set_config" in few[5]
 
 
