@@ -57,8 +57,9 @@ class _Source:
     prefix: str = ""  # where the ticket attributes are ("ticket__" on clocks)
 
 
-def outcome_filter(filters: Filters, prefix: str = "") -> Q:
-    """The filters on outcome rows (and day rows): their own copies of the ticket's attributes."""
+def filters_q(filters: Filters, prefix: str = "") -> Q:
+    """The dashboard's filters on tickets, or on the copies of their attributes that verdicts
+    and day counts keep (same field names)."""
     q = Q()
     if filters.kind:
         q &= Q(**{f"{prefix}kind": filters.kind})
@@ -67,6 +68,7 @@ def outcome_filter(filters: Filters, prefix: str = "") -> Q:
     if filters.tier is not None:
         q &= Q(**{f"{prefix}tier": filters.tier})
     if filters.category_id is not None:
+        # The category and its subcategories, as a subquery (no extra round trip).
         ids = Category.objects.filter(
             Q(pk=filters.category_id) | Q(parent_id=filters.category_id)
         ).values("pk")
@@ -137,7 +139,7 @@ def compliance_counts(
     counts: Counter[tuple[Any, ...]] = Counter()
     by_bucket: Counter[tuple[date, bool]] = Counter()
     for source in sources:
-        rows = source.rows.filter(outcome_filter(filters, source.prefix)).order_by()
+        rows = source.rows.filter(filters_q(filters, source.prefix)).order_by()
         dims = [f"{source.prefix}{name}" for name in ("priority", "tier", "category_id")]
         for row in rows.values("metric", *dims).annotate(**source.aggregates):
             key = (row["metric"], row[dims[0]], row[dims[1]], row[dims[2]] or None)
@@ -186,5 +188,5 @@ def unrecorded_breaches(*, start: datetime, end: datetime, filters: Filters, now
     return (
         SlaClock.objects.filter(next_alert_at__lt=now, alert_level__lt=BREACH_LEVEL)
         .filter(past_due, due_at__gte=start, due_at__lt=end)
-        .filter(outcome_filter(filters, "ticket__"))
+        .filter(filters_q(filters, "ticket__"))
     )

@@ -55,7 +55,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
 from reports.buckets import Buckets
-from reports.compliance import Group, compliance_counts, outcome_filter, unrecorded_breaches
+from reports.compliance import Group, compliance_counts, filters_q, unrecorded_breaches
 from reports.expressions import EpochSeconds, Percentiles
 from reports.forms import Filters, Period
 from sla.models import ClockState, Metric, SlaClock, SlaOutcome
@@ -248,30 +248,11 @@ class Dashboard:
 # --- the querysets behind the figures ---------------------------------------------------------
 
 
-def _ticket_q(filters: Filters, prefix: str = "") -> Q:
-    q = Q()
-    if filters.kind:
-        q &= Q(**{f"{prefix}kind": filters.kind})
-    if filters.priority is not None:
-        q &= Q(**{f"{prefix}priority": filters.priority})
-    if filters.tier is not None:
-        q &= Q(**{f"{prefix}tier": filters.tier})
-    if filters.category_id is not None:
-        # The category and its subcategories, as a subquery (no extra round trip).
-        ids = Category.objects.filter(
-            Q(pk=filters.category_id) | Q(parent_id=filters.category_id)
-        ).values("pk")
-        q &= Q(**{f"{prefix}category_id__in": ids})
-    if filters.group_id is not None:
-        q &= Q(**{f"{prefix}support_group_id": filters.group_id})
-    return q
-
-
 def first_responses(*, period: Period, filters: Filters) -> QuerySet[Ticket]:
     """Tickets whose first response is in the period, with `seconds` (first response time)."""
     return (
         Ticket.objects.filter(first_response_at__gte=period.start, first_response_at__lt=period.end)
-        .filter(_ticket_q(filters))
+        .filter(filters_q(filters))
         .annotate(seconds=EpochSeconds(F("first_response_at") - F("created_at")))
         .order_by()
     )
@@ -281,7 +262,7 @@ def resolutions(*, period: Period, filters: Filters) -> QuerySet[Ticket]:
     """Tickets whose (last) resolution is in the period, with `seconds` (time to resolve)."""
     return (
         Ticket.objects.filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
-        .filter(_ticket_q(filters))
+        .filter(filters_q(filters))
         .annotate(seconds=EpochSeconds(F("time_to_resolve")))
         .order_by()
     )
@@ -295,7 +276,7 @@ def at_risk_clocks(*, filters: Filters, now: datetime) -> QuerySet[SlaClock]:
         at_risk_at__lte=F("paused_since"),
         due_at__gt=F("paused_since"),
     )
-    return SlaClock.objects.filter(running | paused).filter(_ticket_q(filters, "ticket__"))
+    return SlaClock.objects.filter(running | paused).filter(filters_q(filters, "ticket__"))
 
 
 def _time_left(now: datetime) -> Case:
@@ -307,13 +288,13 @@ def _time_left(now: datetime) -> Case:
 
 
 def backlog_tickets(*, filters: Filters) -> QuerySet[Ticket]:
-    return Ticket.objects.filter(status__in=ACTIVE_STATES).filter(_ticket_q(filters)).order_by()
+    return Ticket.objects.filter(status__in=ACTIVE_STATES).filter(filters_q(filters)).order_by()
 
 
 def created_tickets(*, period: Period, filters: Filters) -> QuerySet[Ticket]:
     return (
         Ticket.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .filter(_ticket_q(filters))
+        .filter(filters_q(filters))
         .order_by()
     )
 
@@ -737,7 +718,7 @@ def _outcome_rows(
     ticket_columns = [f"ticket__{c}" for c in TICKET_COLUMNS]
     verdict = Value("met" if met else "breached")
     outcomes = SlaOutcome.objects.filter(at__gte=period.start, at__lt=end, met=met).filter(
-        outcome_filter(filters)
+        filters_q(filters)
     )
     if metric:
         outcomes = outcomes.filter(metric=metric)
