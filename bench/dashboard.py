@@ -48,7 +48,11 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from sla.models import SlaOutcomeDay  # noqa: E402
-from sla.outcomes import outcome_days_rebuild, outcomes_backfill  # noqa: E402
+from sla.outcomes import (  # noqa: E402
+    outcome_days_rebuild,
+    outcomes_backfill,
+    times_to_resolve_backfill,
+)
 from tickets.models import Ticket  # noqa: E402
 
 FIRST_RESPONSE_HOURS = {1: 1, 2: 1, 3: 2, 4: 3, 5: 3}
@@ -148,13 +152,15 @@ def record_outcomes() -> None:
     with connection.cursor() as cursor:
         cursor.execute(SWEPT_SQL)
         swept = cursor.rowcount
+    times = times_to_resolve_backfill()
     added = outcomes_backfill(batch_size=20000)
     days = outcome_days_rebuild() if added else SlaOutcomeDay.objects.count()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE sla_slaoutcome")
         cursor.execute("ANALYZE sla_slaoutcomeday")
     print(
-        f"outcomes: {swept:,} breaches marked swept, {added:,} verdicts recorded, "
+        f"outcomes: {times:,} times to resolve, {swept:,} breaches marked swept, "
+        f"{added:,} verdicts recorded, "
         f"{days:,} day rows, in {time.perf_counter() - start:.1f} s"
     )
 

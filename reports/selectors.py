@@ -259,9 +259,14 @@ def first_responses(*, period: Period, filters: Filters) -> QuerySet[Ticket]:
 
 
 def resolutions(*, period: Period, filters: Filters) -> QuerySet[Ticket]:
-    """Tickets whose (last) resolution is in the period, with `seconds` (time to resolve)."""
+    """Tickets whose (last) resolution is in the period, with `seconds` (time to resolve).
+
+    The SLA service stores every resolved ticket's time to resolve; rows written around it
+    (imports, bulk loads) have none until `manage.py sla_outcomes_rebuild` and are left out
+    rather than counted as zero."""
     return (
         Ticket.objects.filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
+        .filter(time_to_resolve__isnull=False)
         .filter(filters_q(filters))
         .annotate(seconds=EpochSeconds(F("time_to_resolve")))
         .order_by()

@@ -9,17 +9,17 @@ records a breach. A verdict already recorded for the ticket, metric and cycle is
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from sla.models import ClockState, SlaClock, SlaOutcome, SlaOutcomeDay
+from sla.models import ClockState, Metric, SlaClock, SlaOutcome, SlaOutcomeDay
 from tickets.models import Ticket
 
 BREACH_LEVEL = 100
@@ -192,6 +192,43 @@ def outcomes_backfill(*, batch_size: int = 5000) -> int:
             total += outcomes_record(
                 verdicts=verdicts, dimensions=dimensions_of(v.ticket_id for v in verdicts)
             )
+
+
+TIME_TO_RESOLVE_SQL = """
+UPDATE tickets_ticket AS t
+SET time_to_resolve = t.resolved_at - t.created_at - COALESCE(
+    (SELECT SUM(c.paused) FROM sla_slaclock AS c
+     WHERE c.ticket_id = t.id AND c.metric = 'resolution'),
+    interval '0')
+WHERE t.resolved_at IS NOT NULL AND t.time_to_resolve IS NULL
+"""
+
+
+def times_to_resolve_backfill() -> int:
+    """Store the time to resolve of resolved tickets that have none (resolved − created −
+    the paused time of their resolution clocks), as the SLA service does on resolve."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(TIME_TO_RESOLVE_SQL)
+            return cursor.rowcount
+    paused = dict(
+        SlaClock.objects.filter(metric=Metric.RESOLUTION)
+        .values("ticket_id")
+        .annotate(total=Sum("paused"))
+        .values_list("ticket_id", "total")
+    )
+    tickets = list(
+        Ticket.objects.filter(resolved_at__isnull=False, time_to_resolve__isnull=True).only(
+            "id", "created_at", "resolved_at"
+        )
+    )
+    for ticket in tickets:
+        assert ticket.resolved_at is not None  # noqa: S101 (filtered above)
+        ticket.time_to_resolve = (
+            ticket.resolved_at - ticket.created_at - (paused.get(ticket.pk) or timedelta(0))
+        )
+    Ticket.objects.bulk_update(tickets, ["time_to_resolve"], batch_size=500)
+    return len(tickets)
 
 
 def outcome_days_rebuild() -> int:

@@ -10,40 +10,11 @@ and time_to_resolve = resolved − created − the paused time of the resolution
 import django.db.models.deletion
 from django.db import migrations, models
 
-TIME_TO_RESOLVE_SQL = """
-UPDATE tickets_ticket AS t
-SET time_to_resolve = t.resolved_at - t.created_at - COALESCE(
-    (SELECT SUM(c.paused) FROM sla_slaclock AS c
-     WHERE c.ticket_id = t.id AND c.metric = 'resolution'),
-    interval '0')
-WHERE t.resolved_at IS NOT NULL
-"""
-
 
 def backfill(apps, schema_editor):
-    from datetime import timedelta
+    from sla.outcomes import outcome_days_rebuild, outcomes_backfill, times_to_resolve_backfill
 
-    from django.db.models import Sum
-
-    from sla.outcomes import outcome_days_rebuild, outcomes_backfill
-
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(TIME_TO_RESOLVE_SQL)
-    else:
-        Ticket = apps.get_model("tickets", "Ticket")
-        SlaClock = apps.get_model("sla", "SlaClock")
-        paused = dict(
-            SlaClock.objects.filter(metric="resolution")
-            .values("ticket_id")
-            .annotate(total=Sum("paused"))
-            .values_list("ticket_id", "total")
-        )
-        resolved = list(Ticket.objects.filter(resolved_at__isnull=False))
-        for ticket in resolved:
-            ticket.time_to_resolve = (
-                ticket.resolved_at - ticket.created_at - (paused.get(ticket.pk) or timedelta(0))
-            )
-        Ticket.objects.bulk_update(resolved, ["time_to_resolve"], batch_size=500)
+    times_to_resolve_backfill()
     outcomes_backfill()
     outcome_days_rebuild()
 

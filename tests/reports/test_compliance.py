@@ -16,7 +16,7 @@ from reports.compliance import compliance_counts, whole_days
 from reports.forms import Filters, Period
 from reports.selectors import dashboard, figure_rows
 from sla.models import Metric, SlaOutcome, SlaOutcomeDay
-from sla.outcomes import outcome_days_rebuild, outcomes_backfill
+from sla.outcomes import outcome_days_rebuild, outcomes_backfill, times_to_resolve_backfill
 from sla.sweep import sla_record_due
 from tests.reports.conftest import NOW, PERIOD
 from tickets import services
@@ -91,6 +91,22 @@ def test_rebuilding_from_the_clocks_gives_back_the_same_verdicts_and_days(day):
         == days
     )
     assert outcomes_backfill() == 0  # idempotent
+
+
+def test_times_to_resolve_written_around_the_service_are_backfilled_the_same(day):
+    stored = dict(
+        Ticket.objects.filter(resolved_at__isnull=False).values_list("pk", "time_to_resolve")
+    )
+    assert len(stored) == 5 and None not in stored.values()
+    Ticket.objects.update(time_to_resolve=None)
+    # Until then the dashboard leaves them out rather than counting them as zero.
+    assert dashboard(period=PERIOD, filters=Filters(), now=NOW).resolution.count == 0
+
+    assert times_to_resolve_backfill() == 5
+    assert (
+        dict(Ticket.objects.filter(resolved_at__isnull=False).values_list("pk", "time_to_resolve"))
+        == stored
+    )
 
 
 def test_a_breach_stays_counted_where_it_happened(day, agent_l1):

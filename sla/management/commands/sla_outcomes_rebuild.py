@@ -1,22 +1,26 @@
 """Record the SLA outcomes the clocks already say, then recount every day.
 
-manage.py sla_outcomes_rebuild    # after changing HELPDESK_TIME_ZONE, or on restored data
+manage.py sla_outcomes_rebuild    # after changing HELPDESK_TIME_ZONE, or on imported data
 
-Recorded outcomes are kept (the first verdict stands); only missing ones are added. The days
-(`SlaOutcomeDay`) are recounted in the current settings.TIME_ZONE.
+Recorded outcomes are kept (the first verdict stands); only missing ones are added, and
+resolved tickets without a stored time to resolve get one. The days (`SlaOutcomeDay`) are
+recounted in the current settings.TIME_ZONE.
 """
 
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from sla.outcomes import outcome_days_rebuild, outcomes_backfill
+from sla.outcomes import outcome_days_rebuild, outcomes_backfill, times_to_resolve_backfill
 
 
 class Command(BaseCommand):
     help = "Record missing SLA outcomes and recount the dashboards' days."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        times = times_to_resolve_backfill()
         added = outcomes_backfill()
         days = outcome_days_rebuild()
-        self.stdout.write(f"{added} outcomes added; {days} day rows counted.")
+        self.stdout.write(
+            f"{times} times to resolve stored; {added} outcomes added; {days} day rows counted."
+        )
