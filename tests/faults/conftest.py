@@ -7,14 +7,17 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from helpdesk.celery import app as celery_app
 
@@ -85,6 +88,57 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.stop()
+
+
+# --- real Celery processes ---------------------------------------------------------------------
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def celery_env(*, broker_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a worker or beat on this test's database and the given broker."""
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_POOL": "0",
+        "CELERY_BROKER_URL": broker_url,
+        "HELPDESK_VAR_DIR": str(var_dir),
+        **extra,
+    }
+
+
+@contextmanager
+def celery_process(
+    arguments: list[str], *, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`celery -A helpdesk <arguments>`, its output in `log`; stopped (then killed) on exit."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "helpdesk", *arguments],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def poll(what: str, condition: Any, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.1)
 
 
 def _drop_broker_connections() -> None:
