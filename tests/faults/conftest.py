@@ -72,6 +72,11 @@ class PrivateRedis:
             self.process = None
         assert not _answers(self.port)
 
+    def flush(self) -> None:
+        import redis
+
+        redis.Redis(port=self.port).flushdb()
+
     def queued(self, queue: str = "celery") -> int:
         import redis
 
