@@ -221,11 +221,12 @@ AXES_VERBOSE = False
 HELPDESK_RATE_PUBLIC_FORM = env_str("HELPDESK_RATE_PUBLIC_FORM", "20/3600")
 HELPDESK_RATE_TRACKING_MISSES = env_str("HELPDESK_RATE_TRACKING_MISSES", "20/600")
 
-# Rate limits and lockouts need one cache shared by every web process in production.
+# Rate limits and lockouts need one cache shared by every web process in production. On Redis it
+# fails open: Redis down must not fail requests (helpdesk/cache.py).
 HELPDESK_CACHE_URL = env_str("HELPDESK_CACHE_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": HELPDESK_CACHE_URL}
+        {"BACKEND": "helpdesk.cache.FailOpenRedisCache", "LOCATION": HELPDESK_CACHE_URL}
         if HELPDESK_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

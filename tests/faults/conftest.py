@@ -146,6 +146,19 @@ def poll(what: str, condition: Any, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
+@pytest.fixture
+def cache_on(private_redis: PrivateRedis, settings: Any) -> PrivateRedis:
+    """The shared cache (throttles, rate limits) on the private Redis, as production sets it
+    (HELPDESK_CACHE_URL: helpdesk.cache.FailOpenRedisCache); DB 1, the broker uses DB 0."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "helpdesk.cache.FailOpenRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{private_redis.port}/1",
+        }
+    }
+    return private_redis
+
+
 def _drop_broker_connections() -> None:
     # Connections and producers are pooled per app: drop them so the next publish reconnects.
     celery_app.pool.force_close_all()

@@ -12,9 +12,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
+from rest_framework.throttling import SimpleRateThrottle
 
 from notifications.models import DeliveryStatus, Notification, NotificationKind
 from notifications.services import _headers
@@ -91,6 +93,52 @@ def test_tickets_submitted_while_the_broker_is_down_are_notified_once_after_it_r
     assert len(set(sent_ids)) == len(sent_ids)  # each notification exactly once
 
 
+def test_with_the_shared_cache_on_redis_too_requests_succeed_while_it_is_down(
+    broker_on, cache_on, api, requester, agent_l1, monkeypatch
+):
+    """Production also keeps the throttles' and rate limits' cache on Redis: it fails open."""
+    # Read when DRF's throttling module is imported, so patched on the class.
+    monkeypatch.setattr(
+        SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, "user": "2/min"}
+    )
+    token_client = api(requester)
+    for number in range(2):
+        response = token_client.post(
+            "/api/tickets/", {"title": f"Up {number}", "description": "x"}, format="json"
+        )
+        assert response.status_code == 201
+    assert token_client.get("/api/tickets/").status_code == 429  # the throttle counts in Redis
+    console = Client()
+    console.force_login(agent_l1)
+    assert console.get("/console/").status_code == 200
+
+    cache_on.stop()
+    started = time.monotonic()
+    # Fail open: while the cache is unreachable nothing is counted, nothing is refused.
+    for number in range(3):
+        response = token_client.post(
+            "/api/tickets/", {"title": f"Down {number}", "description": "x"}, format="json"
+        )
+        assert response.status_code == 201, response.content
+    assert console.get("/console/").status_code == 200  # its counts are recomputed
+    anonymous = Client()
+    form = {
+        "title": "Anonymous",
+        "description": "x",
+        "urgency": "low",
+        "name": "A",
+        "email": "a@example.com",
+    }
+    assert anonymous.post("/new/", form).status_code == 200  # the public form's rate limit
+    assert cache.get("anything", "missing") == "missing"
+    assert time.monotonic() - started < 5, "one connection attempt per cache call, no backoff"
+
+    cache_on.start()
+    assert token_client.get("/api/tickets/").status_code == 200
+    assert token_client.get("/api/tickets/").status_code == 200
+    assert token_client.get("/api/tickets/").status_code == 429  # counting again
+
+
 # --- a whole minute ----------------------------------------------------------------------------
 
 OUTAGE_SECONDS = 60  # the issue's "Redis stopped for a minute": CI runs all of it
@@ -165,7 +213,7 @@ class Submitter(threading.Thread):
 
 
 def test_a_minute_without_redis_loses_nothing_and_every_effect_happens_once_after(
-    broker_on, api, requester, manager, category, tmp_path, settings
+    broker_on, cache_on, api, requester, manager, category, tmp_path, settings
 ):
     """A real worker runs throughout (it loses the broker and reconnects by itself); the beat's
     sweeps after the outage are the worker's (published once Redis is back) and this process's
