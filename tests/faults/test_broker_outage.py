@@ -1,7 +1,9 @@
-"""Redis (the broker) down while tickets are submitted: nothing fails, nothing is lost.
+"""Redis (the broker, and the shared cache) down while tickets are submitted: nothing fails,
+nothing is lost.
 
 The hand-off to the worker happens on commit and must fail fast and be swallowed
-(notifications.services._hand_to_worker); the outbox flush delivers later, exactly once.
+(notifications.services._hand_to_worker); the outbox flush delivers later, exactly once. The
+cache fails open (helpdesk/cache.py). A short outage, then a whole minute with a real worker.
 """
 
 import threading
@@ -152,12 +154,10 @@ class Submitter(threading.Thread):
 
     def __init__(self, *, api_client, browser: Client, category, until: float) -> None:
         super().__init__()
-        self.api_client, self.browser, self.category, self.until = (
-            api_client,
-            browser,
-            category,
-            until,
-        )
+        self.api_client = api_client
+        self.browser = browser
+        self.category = category
+        self.until = until
         self.failures: list[str] = []
         self.slowest = 0.0
         self.titles: list[str] = []
