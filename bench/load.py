@@ -15,12 +15,14 @@ weighted actions:
               triage  POST /api/tickets/{id}/triage/          (a `new` ticket from the queue)
               take    POST /api/tickets/{id}/take/            (a `prioritized` one)
               resolve POST /api/tickets/{id}/resolve/         (one this client took)
-  managers    dashboard, when a reports endpoint exists (none in this tree: skipped, noted)
+  managers    dashboard  GET  /reports/sla/                   (the SLA dashboard page, signed in)
+              dash-api   GET  /api/reports/dashboard/        (its figures as JSON, by token)
+                         both on the default period (last 7 days), as a manager opens them
 
 Agents pick from the first page of the queue, so two of them sometimes go for the same ticket:
 the loser gets a 409, which is counted apart from errors. Tokens are created directly with
 accounts.services.api_token_create (the token endpoint is throttled at 10/min and guarded by the
-login lockout). Afterwards every write the API acknowledged is looked up in the database: the
+login lockout); the managers' page session is created directly in the session store too. Afterwards every write the API acknowledged is looked up in the database: the
 ticket ids, comment ids and the transition events (ticket, transition, actor) the clients were
 told about; "lost writes: 0" or the list. Only 127.0.0.1 is contacted; every process started
 here is stopped in a `finally`.
@@ -58,6 +60,7 @@ from api import (
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 N_REQUESTERS = 20
 N_AGENTS = 6
+N_MANAGERS = 2
 
 # action -> weight (per iteration of a client loop)
 WEIGHTS = {
@@ -68,6 +71,8 @@ WEIGHTS = {
     "triage": 12,
     "take": 12,
     "resolve": 10,
+    "dashboard": 2,
+    "dash-api": 2,
 }
 QUEUE_STATUSES = ["new", "prioritized", "in_diagnosis", "new,prioritized"]
 LEVELS = ["high", "medium", "low"]
@@ -86,6 +91,9 @@ def prepare() -> dict:
     import django
 
     django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
     from accounts.models import Role, User
     from accounts.services import api_token_create
     from escalation.models import SupportGroup
@@ -117,6 +125,22 @@ def prepare() -> dict:
             },
         )
         requesters.append(user)
+    managers = []
+    for n in range(1, N_MANAGERS + 1):
+        user, _ = User.objects.get_or_create(
+            username=f"bench-mgr-{n:02d}",
+            defaults={
+                "role": Role.MANAGER,
+                "email": f"bench-mgr-{n:02d}@helpdesk.example.com",
+                "display_name": f"Manager {n:02d}",
+            },
+        )
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        managers.append((user.pk, user.username, api_token_create(user=user), session.session_key))
     parents = set(
         Category.objects.exclude(parent=None).values_list("parent_id", flat=True).distinct()
     )
@@ -126,6 +150,7 @@ def prepare() -> dict:
     return {
         "agents": [(u.pk, u.username, api_token_create(user=u)) for u in agents],
         "requesters": [(u.pk, u.username, api_token_create(user=u)) for u in requesters],
+        "managers": managers,
         "categories": leaves,
     }
 
@@ -243,6 +268,16 @@ class Persona:
         self.client = Client(port, token)
 
 
+class Manager(Persona):
+    """A token for the API and a signed-in session for the page (a second connection)."""
+
+    def __init__(self, persona: tuple[int, str, str, str], port: int) -> None:
+        super().__init__(persona[:3], port)
+        self.browser = Client(port)
+        self.browser.headers["Accept"] = "text/html"
+        self.browser.headers["Cookie"] = f"sessionid={persona[3]}"
+
+
 def client_loop(
     no: int, *, port: int, ctx: dict, ledger: Ledger, start: float, end: float, seed: int
 ) -> None:
@@ -251,16 +286,20 @@ def client_loop(
     requester = req_pool[no % len(req_pool)]
     requester2 = req_pool[(no + len(ctx["agents"])) % len(req_pool)]
     agent = Persona(ctx["agents"][no % len(ctx["agents"])], port)
+    manager = Manager(ctx["managers"][no % len(ctx["managers"])], port)
     my_tickets: dict[int, list[int]] = defaultdict(list)  # requester pk -> ticket ids
     queue: dict[str, list[int]] = {"new": [], "prioritized": [], "any": []}
     taken: list[int] = []
     actions, weights = zip(*WEIGHTS.items(), strict=True)
 
-    def call(action: str, persona: Persona, method: str, path: str, body=None, ticket=None):
+    def call(
+        action: str, persona: Persona, method: str, path: str, body=None, ticket=None, page=False
+    ):
         t0 = time.perf_counter()
         status: int | str
+        client = persona.browser if page else persona.client  # type: ignore[attr-defined]
         try:
-            status, data = persona.client.request(method, path, body)
+            status, data = client.request(method, path, body)
         except Exception as exc:
             status, data = type(exc).__name__, b""
         t1 = time.perf_counter()
@@ -370,8 +409,13 @@ def client_loop(
             if status == 200:
                 with ledger.lock:
                     ledger.events.append((tid, "resolve", agent.pk))
-    for persona in (*req_pool, agent):
+        elif action == "dashboard":
+            call("dashboard", manager, "GET", "/reports/sla/", page=True)
+        elif action == "dash-api":
+            call("dash-api", manager, "GET", "/api/reports/dashboard/")
+    for persona in (*req_pool, agent, manager):
         persona.client.close()
+    manager.browser.close()
 
 
 # --- the check --------------------------------------------------------------------------------
@@ -494,11 +538,14 @@ def main() -> None:
         + (f" --threads {args.threads}" if args.threads else "")
     )
     print(
-        f"personas: {N_REQUESTERS} requesters, {N_AGENTS} L1 agents (tokens via "
+        f"personas: {N_REQUESTERS} requesters, {N_AGENTS} L1 agents, {N_MANAGERS} managers (tokens via "
         "api_token_create); user throttle: "
         + (args.throttle_user or "1200/min (default, HELPDESK_THROTTLE_USER unset)")
     )
-    print("manager dashboard: skipped — no /reports/ or /api/reports/ route in helpdesk/urls.py")
+    print(
+        f"managers: {N_MANAGERS} (the SLA dashboard page by session, its JSON API by token; "
+        "default period, 7 days)"
+    )
 
     var_dir = Path(tempfile.mkdtemp(prefix="helpdesk-load-"))
     env = stack_env(args, var_dir)

@@ -1,16 +1,21 @@
 """A database outage answers HTML requests with a 503 page and Retry-After, never a traceback.
 
 The API has the same mapping in its exception handler (helpdesk/api.py). A broken pooled
-connection is closed here, so the next request gets a fresh one from the pool.
+connection is closed here, so the next request gets a fresh one from the pool. An outage met
+outside a view (a middleware loading the session or the user, the session saved after the view)
+never reaches process_exception: Django turns it into a 500, so handler500 (`server_error`)
+answers the 503 instead (tests/faults/test_database_restart.py).
 """
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +23,11 @@ RETRY_AFTER_SECONDS = 5
 
 
 def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        message = _("The service is briefly unavailable; please retry.")
+        response: HttpResponse = JsonResponse({"message": message}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     try:
         body: str = render_to_string("503.html", request=request)
     except Exception:  # the page itself may need the database (the session, the user)
@@ -38,11 +48,23 @@ class DatabaseUnavailableMiddleware:
         # Integrity and data errors are bugs or races the view should handle: not an outage.
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
-        logger.warning("database unavailable: %s", exception)
-        for connection in connections.all(initialized_only=True):
-            if not connection.in_atomic_block:
-                connection.close_if_unusable_or_obsolete()
-        return database_unavailable_response(request)
+        return _outage(request, exception)
+
+
+def _outage(request: HttpRequest, exception: Exception) -> HttpResponse:
+    logger.warning("database unavailable: %s", exception)
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+    return database_unavailable_response(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage raised outside a view is a 503 too; the rest a plain 500."""
+    exception = sys.exc_info()[1]  # Django calls handler500 while handling the exception
+    if isinstance(exception, OperationalError | InterfaceError):
+        return _outage(request, exception)
+    return defaults.server_error(request)
 
 
 class RejectNulBytesMiddleware:

@@ -221,11 +221,12 @@ AXES_VERBOSE = False
 HELPDESK_RATE_PUBLIC_FORM = env_str("HELPDESK_RATE_PUBLIC_FORM", "20/3600")
 HELPDESK_RATE_TRACKING_MISSES = env_str("HELPDESK_RATE_TRACKING_MISSES", "20/600")
 
-# Rate limits and lockouts need one cache shared by every web process in production.
+# Rate limits and lockouts need one cache shared by every web process in production. On Redis it
+# fails open: Redis down must not fail requests (helpdesk/cache.py).
 HELPDESK_CACHE_URL = env_str("HELPDESK_CACHE_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": HELPDESK_CACHE_URL}
+        {"BACKEND": "helpdesk.cache.FailOpenRedisCache", "LOCATION": HELPDESK_CACHE_URL}
         if HELPDESK_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -354,7 +355,7 @@ CELERY_BEAT_SCHEDULE = {
     # Close resolved tickets the requester left unconfirmed for HELPDESK_AUTO_CLOSE_DAYS.
     "tickets-auto-close": {
         "task": "tickets.tasks.auto_close_resolved",
-        "schedule": timedelta(minutes=10),
+        "schedule": timedelta(seconds=env_int("HELPDESK_AUTO_CLOSE_SWEEP_SECONDS", 600)),
     },
     # Resume tickets held until a scheduled call once the call starts (claimed once per call).
     "escalation-resume-held-for-calls": {
@@ -364,12 +365,12 @@ CELERY_BEAT_SCHEDULE = {
     # The 72-hour GDPR art. 33 clock of the breach register: warnings at 24/48/60 h, breach at 72 h.
     "breaches-sweep-clocks": {
         "task": "breaches.tasks.sweep_breach_clocks",
-        "schedule": timedelta(seconds=60),
+        "schedule": timedelta(seconds=env_int("HELPDESK_BREACH_CLOCK_SWEEP_SECONDS", 60)),
     },
     # Remind a major incident's owner and agents when its next public update is overdue.
     "incidents-remind-overdue-updates": {
         "task": "incidents.tasks.remind_overdue_updates",
-        "schedule": timedelta(seconds=60),
+        "schedule": timedelta(seconds=env_int("HELPDESK_INCIDENT_REMINDER_SWEEP_SECONDS", 60)),
     },
     # Record SLA warnings/breaches of clocks past their due columns (exactly once) and act on them.
     "sla-sweep": {

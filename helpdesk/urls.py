@@ -31,6 +31,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 handler404 = "helpdesk.api.not_found"
+handler500 = "helpdesk.middleware.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),

@@ -1,14 +1,23 @@
-"""A private redis-server per test (never the shared one on 6379), on a free loopback port."""
+"""Private servers per test, on free loopback ports: a redis-server (never the shared one on
+6379) and a PostgreSQL cluster (never the shared one on 5432), so a test may stop and restart them.
+"""
 
+import glob
+import os
 import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from helpdesk.celery import app as celery_app
 
@@ -63,6 +72,11 @@ class PrivateRedis:
             self.process = None
         assert not _answers(self.port)
 
+    def flush(self) -> None:
+        import redis
+
+        redis.Redis(port=self.port).flushdb()
+
     def queued(self, queue: str = "celery") -> int:
         import redis
 
@@ -79,6 +93,70 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.stop()
+
+
+# --- real Celery processes ---------------------------------------------------------------------
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def celery_env(*, broker_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a worker or beat on this test's database and the given broker."""
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_POOL": "0",
+        "CELERY_BROKER_URL": broker_url,
+        "HELPDESK_VAR_DIR": str(var_dir),
+        **extra,
+    }
+
+
+@contextmanager
+def celery_process(
+    arguments: list[str], *, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`celery -A helpdesk <arguments>`, its output in `log`; stopped (then killed) on exit."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "helpdesk", *arguments],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def poll(what: str, condition: Any, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def cache_on(private_redis: PrivateRedis, settings: Any) -> PrivateRedis:
+    """The shared cache (throttles, rate limits) on the private Redis, as production sets it
+    (HELPDESK_CACHE_URL: helpdesk.cache.FailOpenRedisCache); DB 1, the broker uses DB 0."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "helpdesk.cache.FailOpenRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{private_redis.port}/1",
+        }
+    }
+    return private_redis
 
 
 def _drop_broker_connections() -> None:
@@ -101,3 +179,113 @@ def broker_on(private_redis: PrivateRedis) -> Iterator[PrivateRedis]:
     finally:
         _drop_broker_connections()
         celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
+
+
+# --- a private PostgreSQL cluster ---------------------------------------------------------------
+
+
+def _postgres_bin() -> Path | None:
+    """The directory of initdb/pg_ctl/pg_dump (Debian keeps them off PATH), newest version first."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    if found:
+        return Path(found[0]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PrivatePostgres:
+    """A throw-away cluster in a temporary directory: trust auth, 127.0.0.1 only, no fsync.
+
+    initdb refuses to run as root, so as root every server command runs as the `postgres` OS
+    user (the directory is handed to it; pytest's own tmp_path is not reachable by that user).
+    """
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin = bin_dir
+        self.port = _free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="helpdesk-pg-"))
+        self.data = self.directory / "data"
+        self.log = self.directory / "server.log"
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            shutil.chown(self.directory, user="postgres")
+
+    def _server_command(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)  # noqa: S603
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def init(self) -> None:
+        self._server_command(
+            "initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+            "--no-sync",
+        )  # fmt: skip
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        self._server_command(
+            "pg_ctl", "start", "-w", "-D", str(self.data), "-l", str(self.log), "-o", options
+        )
+
+    def stop(self) -> None:
+        """A fast shutdown: open transactions are rolled back and their backends terminated."""
+        self._server_command("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data))
+
+    def running(self) -> bool:
+        probe = subprocess.run(  # noqa: S603
+            [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
+            check=False,
+        )
+        return probe.returncode == 0
+
+    def copy_database(self, source: dict[str, Any], name: str) -> None:
+        """Schema and rows of the Django database `source` (its settings_dict) into `name`."""
+        self._psql("postgres", f"CREATE DATABASE {name}")
+        env = {**os.environ, "PGPASSWORD": str(source.get("PASSWORD") or "")}
+        dump = subprocess.run(  # noqa: S603
+            [
+                str(self.bin / "pg_dump"), "--no-owner", "--no-privileges",
+                "-h", str(source["HOST"] or "127.0.0.1"), "-p", str(source["PORT"] or 5432),
+                "-U", str(source["USER"]), str(source["NAME"]),
+            ],
+            check=True, capture_output=True, env=env, timeout=60,
+        )  # fmt: skip
+        self._psql(name, input=dump.stdout)
+
+    def _psql(self, database: str, command: str = "", *, input: bytes | None = None) -> None:
+        subprocess.run(  # noqa: S603
+            [
+                str(self.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                "-p", str(self.port), "-U", "postgres", "-d", database,
+                *(["-c", command] if command else []),
+            ],
+            check=True, capture_output=True, input=input, timeout=60,
+        )  # fmt: skip
+
+    def destroy(self) -> None:
+        if self.data.exists() and self.running():
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("the PostgreSQL server binaries are not installed")
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        pytest.skip("runuser is needed to run initdb as the postgres user")
+    server = PrivatePostgres(bin_dir)
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.destroy()

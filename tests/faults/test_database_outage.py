@@ -80,3 +80,41 @@ def test_a_connection_killed_mid_request_answers_503_not_a_traceback(requester, 
     assert response["Retry-After"]
     monkeypatch.setattr(views, "ticket_list", real)
     assert client.get("/my/").status_code == 200
+
+
+def test_an_outage_met_before_the_view_answers_503_not_500(requester, monkeypatch, api):
+    """The session and the user are loaded by middleware, outside process_exception's reach:
+    handler500 (helpdesk.middleware.server_error) answers those with the 503 too."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    browser = Client(raise_request_exception=False)
+    browser.force_login(requester)
+
+    def refused(self):  # type: ignore[no-untyped-def]
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(SessionStore, "load", refused)
+    page = browser.get("/my/")
+    assert page.status_code == 503
+    assert page["Retry-After"]
+    assert b"Traceback" not in page.content
+    endpoint = browser.get("/api/tickets/")  # the session authenticates the API too
+    assert endpoint.status_code == 503
+    assert endpoint["Retry-After"]
+    assert "message" in endpoint.json()
+
+
+def test_other_errors_met_before_the_view_stay_a_plain_500(requester, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    browser = Client(raise_request_exception=False)
+    browser.force_login(requester)
+
+    def broken(self):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(SessionStore, "load", broken)
+    response = browser.get("/my/")
+    assert response.status_code == 500
+    assert b"a bug" not in response.content
