@@ -13,7 +13,7 @@ that moment. Three sources, added up:
   breach recorded, read from the sweep's own index, under the ticket's current attributes.
 """
 
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -97,13 +97,11 @@ def compliance_counts(
     """Met and breached in the period from each source (module docstring), each grouped two
     ways: up to six queries, a few hundred rows."""
     end = min(period.end, now)
+    if end <= period.start:
+        return ComplianceCounts(groups=[], by_bucket={})
     sources: list[_Source] = []
-    recorded = {
-        "n_met": Count("pk", filter=Q(met=True)),
-        "n_breached": Count("pk", filter=Q(met=False)),
-    }
-    days = whole_days(period, buckets) if period.start < end else None
     edges = [(period.start, end)]
+    days = whole_days(period, buckets)
     if days is not None:
         first, last = days
         edges = [(period.start, buckets.midnight(first)), (buckets.midnight(last), end)]
@@ -123,60 +121,53 @@ def compliance_counts(
             _Source(
                 rows=SlaOutcome.objects.filter(in_edges),
                 bucket=buckets.expression("at"),
-                aggregates=recorded,
+                aggregates={
+                    "n_met": Count("pk", filter=Q(met=True)),
+                    "n_breached": Count("pk", filter=Q(met=False)),
+                },
             )
         )
-    if period.start < end:
-        sources.append(
-            _Source(
-                rows=unrecorded_breaches(start=period.start, end=end, filters=filters, now=now),
-                bucket=buckets.expression("due_at"),
-                aggregates={"n_breached": Count("pk")},
-                prefix="ticket__",
-            )
+    sources.append(
+        _Source(
+            rows=unrecorded_breaches(start=period.start, end=end, now=now),
+            bucket=buckets.expression("due_at"),
+            aggregates={"n_breached": Count("pk")},
+            prefix="ticket__",
         )
+    )
 
-    counts: Counter[tuple[Any, ...]] = Counter()
-    by_bucket: Counter[tuple[date, bool]] = Counter()
+    groups: defaultdict[tuple[str, int, int, int | None], list[int]] = defaultdict(lambda: [0, 0])
+    by_bucket: defaultdict[date, list[int]] = defaultdict(lambda: [0, 0])
     for source in sources:
         rows = source.rows.filter(filters_q(filters, source.prefix)).order_by()
         dims = [f"{source.prefix}{name}" for name in ("priority", "tier", "category_id")]
         for row in rows.values("metric", *dims).annotate(**source.aggregates):
-            key = (row["metric"], row[dims[0]], row[dims[1]], row[dims[2]] or None)
-            counts[(*key, True)] += row.get("n_met", 0)
-            counts[(*key, False)] += row["n_breached"]
+            pair = groups[(row["metric"], row[dims[0]], row[dims[1]], row[dims[2]] or None)]
+            pair[0] += row.get("n_met", 0)
+            pair[1] += row["n_breached"]
         for row in (
             rows.annotate(bucket=source.bucket).values("bucket").annotate(**source.aggregates)
         ):
-            day = buckets.date_of(row["bucket"])
-            by_bucket[(day, True)] += row.get("n_met", 0)
-            by_bucket[(day, False)] += row["n_breached"]
-
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for counted, n in counts.items():
-        groups.setdefault(counted[:-1], [0, 0])[0 if counted[-1] else 1] += n
-    trend: dict[date, tuple[int, int]] = {}
-    for (day, met), n in by_bucket.items():
-        met_n, breached_n = trend.get(day, (0, 0))
-        trend[day] = (met_n + n, breached_n) if met else (met_n, breached_n + n)
+            pair = by_bucket[buckets.date_of(row["bucket"])]
+            pair[0] += row.get("n_met", 0)
+            pair[1] += row["n_breached"]
     return ComplianceCounts(
         groups=[
             Group(
-                metric=key[0],
-                priority=key[1],
-                tier=key[2],
-                category_id=key[3],
+                metric=metric,
+                priority=priority,
+                tier=tier,
+                category_id=category_id,
                 met=met,
                 breached=breached,
             )
-            for key, (met, breached) in groups.items()
-            if met or breached
+            for (metric, priority, tier, category_id), (met, breached) in groups.items()
         ],
-        by_bucket=trend,
+        by_bucket={day: (met, breached) for day, (met, breached) in by_bucket.items()},
     )
 
 
-def unrecorded_breaches(*, start: datetime, end: datetime, filters: Filters, now: datetime) -> Any:
+def unrecorded_breaches(*, start: datetime, end: datetime, now: datetime) -> QuerySet[SlaClock]:
     """Clocks due in [start, end) and past due by `now` whose breach the sweep has not recorded
     yet: stopped late, still running, or paused after their due time. They are all still owed
     to the sweep (`next_alert_at` before now), which is the partial index read here."""
@@ -185,8 +176,6 @@ def unrecorded_breaches(*, start: datetime, end: datetime, filters: Filters, now
         | Q(state=ClockState.RUNNING, due_at__lt=now)
         | Q(state=ClockState.PAUSED, due_at__lt=F("paused_since"))
     )
-    return (
-        SlaClock.objects.filter(next_alert_at__lt=now, alert_level__lt=BREACH_LEVEL)
-        .filter(past_due, due_at__gte=start, due_at__lt=end)
-        .filter(filters_q(filters, "ticket__"))
+    return SlaClock.objects.filter(next_alert_at__lt=now, alert_level__lt=BREACH_LEVEL).filter(
+        past_due, due_at__gte=start, due_at__lt=end
     )

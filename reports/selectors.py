@@ -473,8 +473,8 @@ def _dashboard(
         for i, (low, high) in enumerate(HISTOGRAM_HOURS)
     ]
 
-    # 3. Compliance, grouped by day (week) × metric × priority × tier × category: bounded
-    # rows, for the figures and the trend (reports.compliance).
+    # 3. Compliance per metric × priority × tier × category, and per trend bucket
+    # (reports.compliance).
     decided = compliance_counts(period=period, filters=filters, now=now, buckets=buckets)
     grouped = decided.groups
     clock_trend = {day: Compliance(met=m, breached=b) for day, (m, b) in decided.by_bucket.items()}
@@ -551,7 +551,6 @@ def _dashboard(
         trend=trend(
             period=period,
             filters=filters,
-            now=now,
             clocks=clock_trend,
             buckets=buckets,
             resolutions_by_bucket=folded,
@@ -563,16 +562,14 @@ def trend(
     *,
     period: Period,
     filters: Filters,
-    now: datetime,
-    clocks: dict[date, Compliance] | None = None,
-    buckets: Buckets | None = None,
+    clocks: dict[date, Compliance],
+    buckets: Buckets,
     resolutions_by_bucket: dict[date, dict[str, Any]] | None = None,
 ) -> list[TrendPoint]:
     """Per day (or week): tickets created and resolved, MTTR and first-response means, and
-    clocks met / breached (`clocks` and `resolutions_by_bucket` when the caller has them
-    already). Up to three grouped queries (and those of `compliance_counts` without
-    `clocks`)."""
-    buckets = buckets or Buckets.of(period)
+    clocks met / breached (`clocks`, from `compliance_counts`). One grouped query, three when
+    the caller has no `resolutions_by_bucket` (SQLite: they are not folded into the
+    distribution scans there)."""
     points: dict[date, dict[str, Any]] = {start: {} for start in buckets.starts}
 
     def merge(rows: Iterable[dict[str, Any]], **names: str) -> None:
@@ -607,9 +604,6 @@ def trend(
             .annotate(mean=Avg("seconds")),
             first_response_mean="mean",
         )
-    if clocks is None:
-        decided = compliance_counts(period=period, filters=filters, now=now, buckets=buckets)
-        clocks = {day: Compliance(met=m, breached=b) for day, (m, b) in decided.by_bucket.items()}
     for bucket, compliance in clocks.items():
         point = points.setdefault(bucket, {})
         point["met"], point["breached"] = compliance.met, compliance.breached
@@ -735,7 +729,9 @@ def _outcome_rows(
     )
     if met or period.start >= end:
         return
-    pending = unrecorded_breaches(start=period.start, end=end, filters=filters, now=now)
+    pending = unrecorded_breaches(start=period.start, end=end, now=now).filter(
+        filters_q(filters, "ticket__")
+    )
     if metric:
         pending = pending.filter(metric=metric)
     yield from (
