@@ -6,7 +6,7 @@ the SLA service when a ticket change stops a clock in time (met), and the sweep 
 records a breach. A verdict already recorded for the ticket, metric and cycle is skipped.
 """
 
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -119,17 +119,11 @@ def outcomes_record(*, verdicts: list[Verdict], dimensions: dict[int, Dimensions
 
 
 def _add_to_days(outcomes: list[SlaOutcome]) -> None:
-    counts: Counter[tuple[Any, ...]] = Counter()
+    counts: defaultdict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
     for outcome in outcomes:
-        key = (
-            rollup_day(outcome.at),
-            outcome.metric,
-            *(getattr(outcome, name) for name in DIMENSIONS),
-        )
-        counts[(*key, outcome.met)] += 1
-    rows: list[tuple[Any, ...]] = [
-        (*key[:-1], n if key[-1] else 0, 0 if key[-1] else n) for key, n in counts.items()
-    ]
+        key = (rollup_day(outcome.at), outcome.metric, *(getattr(outcome, n) for n in DIMENSIONS))
+        counts[key][0 if outcome.met else 1] += 1
+    rows = [(*key, met, breached) for key, (met, breached) in counts.items()]
     table = SlaOutcomeDay._meta.db_table
     columns = ["day", "metric", *DIMENSIONS, "met", "breached"]
     # The same upsert on PostgreSQL and SQLite (3.24+): concurrent writers add, never overwrite.
@@ -144,16 +138,8 @@ def _add_to_days(outcomes: list[SlaOutcome]) -> None:
 
 
 def dimensions_of(ticket_ids: Iterable[int]) -> dict[int, Dimensions]:
-    return {
-        row["id"]: Dimensions(
-            kind=row["kind"],
-            priority=row["priority"],
-            tier=row["tier"],
-            category_id=row["category_id"] or 0,
-            support_group_id=row["support_group_id"] or 0,
-        )
-        for row in Ticket.objects.filter(pk__in=set(ticket_ids)).values("id", *DIMENSIONS)
-    }
+    tickets = Ticket.objects.filter(pk__in=set(ticket_ids)).only("id", *DIMENSIONS)
+    return {ticket.pk: Dimensions.of(ticket) for ticket in tickets}
 
 
 # --- rebuilding -----------------------------------------------------------------------------------
