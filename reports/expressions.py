@@ -12,7 +12,9 @@ class EpochSeconds(Func):
     output_field = FloatField()
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "EXTRACT(EPOCH FROM %(expressions)s)::double precision"
+        # date_part is double precision throughout; EXTRACT computes in numeric (since
+        # PostgreSQL 14), which made a 90-day scan a third slower.
+        template = "date_part('epoch', %(expressions)s)"
         return self.as_sql(compiler, connection, template=template, **extra)
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:

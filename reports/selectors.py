@@ -416,8 +416,8 @@ def dashboard(
     now: datetime | None = None,
     categories: list[Category] | None = None,
 ) -> Dashboard:
-    """Every figure of the SLA dashboard. On PostgreSQL a fixed number of queries (11: the
-    session settings and 10 aggregates, plus one for the category names unless `categories`
+    """Every figure of the SLA dashboard. On PostgreSQL a fixed number of queries (at most 10:
+    the session settings and 9 aggregates, plus one for the category names unless `categories`
     is given), whatever the number of tickets."""
     with _reporting_session():
         return _dashboard(

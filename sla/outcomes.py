@@ -220,7 +220,14 @@ def times_to_resolve_backfill() -> int:
 def outcome_days_rebuild() -> int:
     """Recount every day from the outcomes (after a change of settings.TIME_ZONE)."""
     with transaction.atomic():
-        SlaOutcomeDay.objects.all().delete()
+        if connection.vendor == "postgresql":
+            # TRUNCATE gives the old rows' space back at once (after a DELETE the table and
+            # its covering index stay twice their size), and its lock holds back the
+            # verdicts recorded meanwhile until the new counts are in: none is lost.
+            with connection.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {SlaOutcomeDay._meta.db_table}")
+        else:
+            SlaOutcomeDay.objects.all().delete()
         rows = (
             SlaOutcome.objects.annotate(day=TruncDate("at", tzinfo=rollup_zone()))
             .values("day", "metric", *DIMENSIONS)
