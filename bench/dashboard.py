@@ -195,6 +195,8 @@ VARIANTS = [
     ("30 days", "/reports/sla/?period=30d"),
     ("90 days, priority P3", "/reports/sla/?period=90d&priority=3"),
     ("90 days, tier L2", "/reports/sla/?period=90d&tier=2"),
+    ("90 days, service requests", "/reports/sla/?period=90d&kind=service_request"),
+    ("90 days, category", "/reports/sla/?period=90d&category=1"),  # Hardware: 5 of 27
     ("90 days, no filter", "/reports/sla/?period=90d"),
     ("API, 90 days, P3", "/api/reports/dashboard/?period=90d&priority=3"),
 ]

@@ -77,8 +77,8 @@ def filters_q(filters: Filters, prefix: str = "") -> Q:
     if filters.tier is not None:
         q &= Q(**{f"{prefix}tier": filters.tier})
     if filters.category_id is not None:
-        # The category and its subcategories, as a subquery (no extra round trip).
-        ids = Category.objects.filter(
+        # The category and its subcategories: as resolved by the caller, else a subquery.
+        ids: Any = filters.category_ids or Category.objects.filter(
             Q(pk=filters.category_id) | Q(parent_id=filters.category_id)
         ).values("pk")
         q &= Q(**{f"{prefix}category_id__in": ids})

@@ -45,6 +45,9 @@ class Filters:
     tier: int | None = None
     category_id: int | None = None
     group_id: int | None = None
+    # The category and its subcategories when the caller has them at hand (the page's
+    # category list): literal ids let PostgreSQL filter the index rows on them directly.
+    category_ids: tuple[int, ...] = ()
 
     def as_query(self) -> dict[str, Any]:
         pairs = {
@@ -191,10 +194,18 @@ class DashboardForm(forms.Form):
             return Filters()
         data = self.cleaned_data
         category, group = data.get("category"), data.get("group")
+        family: tuple[int, ...] = ()
+        if category is not None and hasattr(self, "_categories"):
+            family = tuple(
+                pk
+                for pk, c in self._categories.items()
+                if category.pk in (pk, c.parent_id)  # type: ignore[attr-defined]
+            )
         return Filters(
             kind=data.get("kind") or "",
             priority=data.get("priority"),
             tier=data.get("tier"),
             category_id=category.pk if category else None,
             group_id=group.pk if group else None,
+            category_ids=family,
         )

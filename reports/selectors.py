@@ -46,6 +46,7 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -371,12 +372,18 @@ def _distribution(queryset: QuerySet[Any], **extra: Any) -> tuple[Distribution, 
 
 
 def _per_bucket(buckets: Buckets) -> dict[str, Any]:
-    """Count and mean of `seconds` per trend bucket (`bucket` is its index on PostgreSQL)."""
+    """Count and sum of `seconds` per trend bucket (`bucket` is its index on PostgreSQL): a
+    float SUM is cheaper per row than AVG, which also keeps a sum of squares."""
     aggregates: dict[str, Any] = {}
     for index in range(len(buckets.starts)):
         aggregates[f"b{index}_n"] = Count("pk", filter=Q(bucket=index))
-        aggregates[f"b{index}_mean"] = Avg("seconds", filter=Q(bucket=index))
+        aggregates[f"b{index}_sum"] = Sum("seconds", filter=Q(bucket=index))
     return aggregates
+
+
+def _mean(row: dict[str, Any], index: int) -> float | None:
+    count = row[f"b{index}_n"]
+    return row[f"b{index}_sum"] / count if count else None
 
 
 def _compliance_rows(
@@ -462,8 +469,8 @@ def _dashboard(
         folded = {
             start: {
                 "resolved": row[f"b{i}_n"],
-                "mttr_mean": row[f"b{i}_mean"],
-                "first_response_mean": fr_row[f"b{i}_mean"],
+                "mttr_mean": _mean(row, i),
+                "first_response_mean": _mean(fr_row, i),
             }
             for i, start in enumerate(buckets.starts)
         }

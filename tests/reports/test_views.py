@@ -13,7 +13,7 @@ from django.urls import reverse
 from escalation.models import Tier
 from reports.forms import Filters
 from reports.selectors import dashboard
-from tests.factories import TicketFactory
+from tests.factories import CategoryFactory, TicketFactory
 from tests.reports.conftest import NOW, PERIOD
 from tickets.models import Status
 
@@ -133,6 +133,27 @@ def test_the_csv_has_the_tickets_behind_each_figure(client, manager, day, frozen
     assert [int(r["id"]) for r in at_risk] == [day.tickets["T6"].pk]
     backlog = _csv(_get(client, manager, "reports:export", {**DAY_QUERY, "figure": "backlog"}))
     assert {int(r["id"]) for r in backlog} == {day.tickets["T5"].pk, day.tickets["T6"].pk}
+
+
+def test_a_parent_category_filters_its_subcategories_on_the_page_and_in_the_api(
+    api, client, manager, day, frozen_now
+):
+    # T1 is the only ticket in the other category; put that under a parent and filter by it.
+    parent = CategoryFactory(name="Infrastructure", name_es="Infraestructura")
+    day.other_category.parent = parent
+    day.other_category.save(update_fields=["parent"])
+    query = {**DAY_QUERY, "category": parent.pk}
+    page = _get(client, manager, "reports:dashboard", query).context
+    # The page resolves the family from its category list (literal ids, no subquery) …
+    board = page["board"]
+    assert set(board.filters.category_ids) == {parent.pk, day.other_category.pk}
+    assert (board.resolution.count, board.resolution.mean) == (1, 2 * 3600.0)  # T1
+    # … the API, which loads no list, through a subquery: the same figures.
+    data = api(manager).get(reverse("api-reports-dashboard"), query).json()
+    assert (data["resolution"]["count"], data["resolution"]["mean_seconds"]) == (1, 7200.0)
+    unrelated = CategoryFactory(name="Printers", name_es="Impresoras")
+    none = _get(client, manager, "reports:dashboard", {**DAY_QUERY, "category": unrelated.pk})
+    assert none.context["board"].resolution.count == 0
 
 
 def test_the_api_returns_the_page_figures(api, client, manager, day, frozen_now):
