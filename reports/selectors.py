@@ -44,8 +44,10 @@ from django.db.models import (
     DateTimeField,
     DurationField,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -282,7 +284,15 @@ def at_risk_clocks(*, filters: Filters, now: datetime) -> QuerySet[SlaClock]:
         at_risk_at__lte=F("paused_since"),
         due_at__gt=F("paused_since"),
     )
-    return SlaClock.objects.filter(running | paused).filter(filters_q(filters, "ticket__"))
+    clocks = SlaClock.objects.filter(running | paused)
+    on_ticket = filters_q(filters)
+    if not on_ticket:
+        return clocks
+    # Each at-risk clock looks its ticket up by key, in a scalar subquery (PostgreSQL does not
+    # turn one into a join). As a join, an overestimate of the at-risk clocks (8,000 for 800)
+    # had the planner read every ticket of the filter into a hash table: 100 ms at 1M.
+    ticket = Ticket.objects.filter(pk=OuterRef("ticket_id")).filter(on_ticket).values("pk")[:1]
+    return clocks.annotate(filtered_ticket=Subquery(ticket)).filter(filtered_ticket__isnull=False)
 
 
 def _time_left(now: datetime) -> Case:

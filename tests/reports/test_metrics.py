@@ -108,6 +108,13 @@ def test_at_risk_backlog_and_trend(day):
     assert board.at_risk_count == 1
     [risk] = board.at_risk
     assert (risk.ticket_id, risk.metric) == (day.tickets["T6"].pk, FR)
+    # A filter keeps the at-risk clocks of the tickets it matches, and only those.
+    t6 = day.tickets["T6"]
+    same = Filters(priority=t6.priority, tier=t6.tier, category_id=t6.category_id)
+    kept = dashboard(period=PERIOD, filters=same, now=NOW)
+    assert kept.at_risk_count == 1 and [r.ticket_id for r in kept.at_risk] == [t6.pk]
+    other = dashboard(period=PERIOD, filters=Filters(kind="service_request"), now=NOW)
+    assert (other.at_risk_count, other.at_risk) == (0, [])
     assert board.backlog.counts == {
         (Status.IN_DIAGNOSIS, Tier.L1): 1,  # T5
         (Status.PRIORITIZED, Tier.L1): 1,  # T6
