@@ -125,8 +125,37 @@ class TicketListSerializer(serializers.ModelSerializer):
     def get_category_path(self, ticket: Ticket) -> str | None:
         return ticket.category.path if ticket.category else None
 
+    def to_representation(self, ticket: Ticket) -> dict[str, Any]:
+        """The row built directly. DRF's field-by-field rendering (a lookup, a conversion and a
+        signature check per field) was two thirds of a list page's time: 25 rows × 20 fields.
+        tests/tickets/test_api_list_rows.py holds it equal to the generic rendering."""
+        return {
+            "id": ticket.pk,
+            "reference": ticket.reference,
+            "title": ticket.title,
+            "kind": ticket.kind,
+            "status": ticket.status,
+            "status_display": str(ticket.get_status_display()),
+            "priority": ticket.priority,
+            "priority_is_provisional": ticket.priority_is_provisional,
+            "tier": ticket.tier,
+            "category": ticket.category_id,
+            "category_path": self.get_category_path(ticket),
+            "requester": self.get_requester(ticket),
+            "assignee": self.get_assignee(ticket),
+            "source": ticket.source,
+            "created_at": _as_time(ticket.created_at),
+            "updated_at": _as_time(ticket.updated_at),
+            "first_response_at": _as_time(ticket.first_response_at),
+            "resolved_at": _as_time(ticket.resolved_at),
+            "closed_at": _as_time(ticket.closed_at),
+            "sla": self.get_sla(ticket),
+        }
+
 
 class TicketDetailSerializer(TicketListSerializer):
+    # One ticket: DRF's field-by-field rendering (the list's shortcut covers the list fields).
+    to_representation = serializers.ModelSerializer.to_representation  # type: ignore[assignment]
     allowed_transitions = serializers.SerializerMethodField()
     # Empty until the ticket is resolved or cancelled.
     closure_code = serializers.ChoiceField(

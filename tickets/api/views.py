@@ -36,6 +36,20 @@ ERRORS = {
 }
 
 
+_TICKET_COLUMNS = {f.name for f in Ticket._meta.concrete_fields}
+_PERSON = ("display_name", "first_name", "last_name", "username")  # User.name
+_LABEL = ("name", "name_es")  # Category.label
+# What a list row reads (TicketListSerializer): its own columns (requester, assignee and
+# category among them), the people's names and the category path.
+LIST_COLUMNS = (
+    *(f for f in s.TicketListSerializer.Meta.fields if f in _TICKET_COLUMNS),
+    *(f"requester__{f}" for f in _PERSON),
+    *(f"assignee__{f}" for f in _PERSON),
+    *(f"category__{f}" for f in (*_LABEL, "parent")),
+    *(f"category__parent__{f}" for f in _LABEL),
+)
+
+
 class TicketCursorPagination(CursorPagination):
     """Keyset pagination: a deep page costs what the first one does."""
 
@@ -112,7 +126,9 @@ class TicketViewSet(
     serializer_class = s.TicketListSerializer
 
     def get_queryset(self) -> QuerySet[Ticket]:
-        return ticket_list(user=self.request.user, filters=_filters_from(self.request))  # type: ignore[arg-type]
+        tickets = ticket_list(user=self.request.user, filters=_filters_from(self.request))  # type: ignore[arg-type]
+        # A row needs a third of a ticket's columns and a user's name, not the whole rows.
+        return tickets.only(*LIST_COLUMNS) if self.action == "list" else tickets
 
     def get_object(self) -> Ticket:
         return ticket_get_for_user(user=self.request.user, ticket_id=self.kwargs["pk"])  # type: ignore[arg-type]

@@ -1,0 +1,70 @@
+"""The list serializer builds its rows directly (TicketListSerializer.to_representation) for
+speed; every row must equal what DRF's field-by-field rendering gives for the same ticket."""
+
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
+
+from tests.factories import CategoryFactory
+from tests.reports.conftest import NOW, build_day
+from tickets import services
+from tickets.api.serializers import TicketDetailSerializer, TicketListSerializer
+from tickets.selectors import TicketFilters, ticket_list
+
+pytestmark = pytest.mark.django_db
+
+
+def _generic(ticket):
+    return serializers.ModelSerializer.to_representation(TicketListSerializer(), ticket)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Madrid", "America/Mexico_City"])
+def test_each_row_equals_the_generic_rendering(requester, agent_l1, agent_l2, category, zone):
+    # A day of tickets in every state: new, triaged, assigned, on hold, escalated to L2,
+    # resolved (met and breached clocks), one in a subcategory, one unassigned.
+    category.parent = CategoryFactory(name="Messaging", name_es="Mensajería")
+    category.save(update_fields=["parent"])
+    build_day(requester=requester, agent_l1=agent_l1, agent_l2=agent_l2, category=category)
+    # Frozen: a clock's remaining_seconds is computed at rendering time.
+    with timezone.override(ZoneInfo(zone)), time_machine.travel(NOW, tick=False):
+        rows = list(ticket_list(user=agent_l2, filters=TicketFilters())) + list(
+            ticket_list(user=agent_l1, filters=TicketFilters())
+        )
+        assert len({t.pk for t in rows}) >= 7
+        assert any(t.assignee_id is None for t in rows)
+        assert any(t.assignee_id is not None for t in rows)
+        assert any(t.resolved_at is not None for t in rows)
+        for ticket in rows:
+            fast = TicketListSerializer(ticket).data
+            assert list(fast.items()) == list(_generic(ticket).items()), ticket.title
+            assert fast["sla"], ticket.title  # clocks rendered too
+
+
+def test_the_list_endpoint_serves_the_same_rows(api, agent_l1, requester, agent_l2, category):
+    build_day(requester=requester, agent_l1=agent_l1, agent_l2=agent_l2, category=category)
+    with time_machine.travel(NOW, tick=False):  # remaining_seconds is computed when rendered
+        response = api(agent_l1).get(reverse("ticket-list"), {"page_size": 50})
+        assert response.status_code == 200
+        listed = response.json()["results"]
+        tickets = {t.pk: t for t in ticket_list(user=agent_l1, filters=TicketFilters())}
+        assert listed and len(listed) == len(tickets)
+        for row in listed:
+            assert row == dict(_generic(tickets[row["id"]]))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_detail_keeps_the_generic_rendering_with_its_extra_fields(agent_l1, requester):
+    ticket = services.ticket_create(requester=requester, title="Printer", description="Jammed")
+    request = APIRequestFactory().get("/")
+    request.user = agent_l1
+    data = TicketDetailSerializer(ticket, context={"request": request}).data
+    assert data["description"] == "Jammed"
+    assert "triage" in data["allowed_transitions"]
+    fields = TicketListSerializer.Meta.fields
+    assert list(data)[: len(fields)] == fields
+    assert {k: data[k] for k in fields} == dict(_generic(ticket))
