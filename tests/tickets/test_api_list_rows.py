@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
@@ -23,15 +23,24 @@ def _generic(ticket):
     return serializers.ModelSerializer.to_representation(TicketListSerializer(), ticket)
 
 
-@pytest.mark.parametrize("zone", ["UTC", "Europe/Madrid", "America/Mexico_City"])
-def test_each_row_equals_the_generic_rendering(requester, agent_l1, agent_l2, category, zone):
+@pytest.mark.parametrize(
+    ("zone", "language"),
+    [("UTC", "en"), ("Europe/Madrid", "es"), ("America/Mexico_City", "es")],
+)
+def test_each_row_equals_the_generic_rendering(
+    requester, agent_l1, agent_l2, category, zone, language
+):
     # A day of tickets in every state: new, triaged, assigned, on hold, escalated to L2,
     # resolved (met and breached clocks), one in a subcategory, one unassigned.
     category.parent = CategoryFactory(name="Messaging", name_es="Mensajería")
     category.save(update_fields=["parent"])
     build_day(requester=requester, agent_l1=agent_l1, agent_l2=agent_l2, category=category)
     # Frozen: a clock's remaining_seconds is computed at rendering time.
-    with timezone.override(ZoneInfo(zone)), time_machine.travel(NOW, tick=False):
+    with (
+        timezone.override(ZoneInfo(zone)),
+        translation.override(language),
+        time_machine.travel(NOW, tick=False),
+    ):
         rows = list(ticket_list(user=agent_l2, filters=TicketFilters())) + list(
             ticket_list(user=agent_l1, filters=TicketFilters())
         )
@@ -43,6 +52,10 @@ def test_each_row_equals_the_generic_rendering(requester, agent_l1, agent_l2, ca
             fast = TicketListSerializer(ticket).data
             assert list(fast.items()) == list(_generic(ticket).items()), ticket.title
             assert fast["sla"], ticket.title  # clocks rendered too
+        labels = {TicketListSerializer(t).data["status_display"] for t in rows}
+    with translation.override("en"):
+        english = {str(t.get_status_display()) for t in rows}
+    assert (labels == english) == (language == "en")  # in the request's language
 
 
 def test_the_list_endpoint_serves_the_same_rows(api, agent_l1, requester, agent_l2, category):

@@ -57,6 +57,7 @@ class SlaClockSerializer(serializers.Serializer):
 
 
 _CLOCK_FIELDS = list(SlaClockSerializer._declared_fields)
+_STATUS_LABELS = dict(Status.choices)  # lazy labels: translated when rendered
 _CLOCK_TIMES = {"started_at", "due_at", "at_risk_at", "stopped_at"}
 _TIME_FIELD = serializers.DateTimeField()
 
@@ -135,7 +136,8 @@ class TicketListSerializer(serializers.ModelSerializer):
             "title": ticket.title,
             "kind": ticket.kind,
             "status": ticket.status,
-            "status_display": str(ticket.get_status_display()),
+            # (get_status_display rebuilds and translates the whole choices dict per call)
+            "status_display": str(_STATUS_LABELS.get(ticket.status, ticket.status)),
             "priority": ticket.priority,
             "priority_is_provisional": ticket.priority_is_provisional,
             "tier": ticket.tier,
