@@ -13,7 +13,7 @@ from rest_framework.test import APIRequestFactory
 from tests.factories import CategoryFactory
 from tests.reports.conftest import NOW, build_day
 from tickets import services
-from tickets.api.serializers import TicketDetailSerializer, TicketListSerializer
+from tickets.api.serializers import TicketDetailSerializer, TicketListSerializer, _as_time
 from tickets.selectors import TicketFilters, ticket_list
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +81,15 @@ def test_the_detail_keeps_the_generic_rendering_with_its_extra_fields(agent_l1, 
     fields = TicketListSerializer.Meta.fields
     assert list(data)[: len(fields)] == fields
     assert {k: data[k] for k in fields} == dict(_generic(ticket))
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Madrid", "Asia/Kolkata", "America/St_Johns"])
+def test_times_render_as_drfs_datetime_field(zone):
+    field = serializers.DateTimeField()
+    moments = [NOW, NOW.replace(microsecond=123456), NOW.replace(month=7, day=1, hour=23)]
+    with timezone.override(ZoneInfo(zone)):
+        for moment in moments:
+            assert _as_time(moment, timezone.get_current_timezone()) == field.to_representation(
+                moment
+            )
+    assert _as_time(None, ZoneInfo(zone)) is None
