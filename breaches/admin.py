@@ -13,17 +13,7 @@ from breaches.models import (
     BreachClockEvent,
     BreachNote,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from helpdesk.admin import ReadOnlyAdmin
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -60,10 +60,10 @@ class _Source:
     prefix: str = ""  # where the ticket attributes are ("ticket__" on clocks)
 
     def columns(self) -> list[str]:
-        return ["metric", *(f"{self.prefix}{name}" for name in DIMENSIONS)]
+        return ["metric", *(f"{self.prefix}{name}" for name in BREAKDOWN)]
 
 
-DIMENSIONS = ("priority", "tier", "category_id")
+BREAKDOWN = ("priority", "tier", "category_id")  # what the page breaks compliance down by
 
 
 def filters_q(filters: Filters, prefix: str = "") -> Q:

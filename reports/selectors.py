@@ -736,27 +736,24 @@ def _outcome_rows(
     outcomes = SlaOutcome.objects.filter(at__gte=period.start, at__lt=end, met=met).filter(
         filters_q(filters)
     )
-    if metric:
-        outcomes = outcomes.filter(metric=metric)
-    yield from (
-        outcomes.annotate(verdict=verdict, decided_at=F("at"))
-        .order_by("ticket_id", "metric", "cycle")
-        .values_list(*ticket_columns, *OUTCOME_COLUMNS)
-        .iterator(chunk_size=2000)
-    )
+
+    def listed(rows: QuerySet[Any], decided_at: str) -> Iterator[tuple[Any, ...]]:
+        if metric:
+            rows = rows.filter(metric=metric)
+        return (
+            rows.annotate(verdict=verdict, decided_at=F(decided_at))
+            .order_by("ticket_id", "metric", "cycle")
+            .values_list(*ticket_columns, *OUTCOME_COLUMNS)
+            .iterator(chunk_size=2000)
+        )
+
+    yield from listed(outcomes, "at")
     if met or period.start >= end:
         return
     pending = unrecorded_breaches(start=period.start, end=end, now=now).filter(
         filters_q(filters, "ticket__")
     )
-    if metric:
-        pending = pending.filter(metric=metric)
-    yield from (
-        pending.annotate(verdict=verdict, decided_at=F("due_at"))
-        .order_by("ticket_id", "metric", "cycle")
-        .values_list(*ticket_columns, *OUTCOME_COLUMNS)
-        .iterator(chunk_size=2000)
-    )
+    yield from listed(pending, "due_at")
 
 
 # --- the agents' queue health -----------------------------------------------------------------

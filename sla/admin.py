@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from helpdesk.admin import ReadOnlyAdmin
 from sla.models import (
     Calendar,
     CalendarHours,
@@ -59,32 +60,10 @@ class SlaClockAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaEvent)
-class SlaEventAdmin(admin.ModelAdmin):
+class SlaEventAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "metric", "cycle", "kind", "due_at", "created_at", "applied_at"]
     list_filter = ["kind", "metric"]
     raw_id_fields = ["ticket"]
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Recorded by the SLA service and the sweep; never edited by hand."""
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(SlaOutcome)

@@ -23,6 +23,7 @@ from sla.models import ClockState, Metric, SlaClock, SlaOutcome, SlaOutcomeDay
 from tickets.models import Ticket
 
 BREACH_LEVEL = 100
+REBUILD_CHUNK = 5000
 DIMENSIONS = ["kind", "priority", "tier", "category_id", "support_group_id"]
 
 
@@ -55,6 +56,12 @@ class Verdict:
     met: bool
     at: datetime
 
+    @classmethod
+    def of(cls, clock: SlaClock, *, met: bool, at: datetime) -> "Verdict":
+        return cls(
+            ticket_id=clock.ticket_id, metric=clock.metric, cycle=clock.cycle, met=met, at=at
+        )
+
 
 def rollup_zone() -> ZoneInfo:
     """The zone whose days `SlaOutcomeDay` counts in (changing it needs
@@ -70,7 +77,7 @@ def verdicts_of_stopped(clocks: Iterable[SlaClock]) -> list[Verdict]:
     """Clocks that were met: the ticket change that stopped them records it. (A late stop
     is left to the sweep, which records every breach with its notifications.)"""
     return [
-        Verdict(ticket_id=c.ticket_id, metric=c.metric, cycle=c.cycle, met=True, at=c.stopped_at)
+        Verdict.of(c, met=True, at=c.stopped_at)
         for c in clocks
         if c.state == ClockState.MET and c.stopped_at is not None
     ]
@@ -166,13 +173,7 @@ def outcomes_backfill(*, batch_size: int = 5000) -> int:
             # A recorded breach came first (the clock was retargeted and met later): it stands.
             met = c.state == ClockState.MET and c.alert_level < BREACH_LEVEL
             verdicts.append(
-                Verdict(
-                    ticket_id=c.ticket_id,
-                    metric=c.metric,
-                    cycle=c.cycle,
-                    met=met,
-                    at=(c.stopped_at or c.due_at) if met else c.due_at,
-                )
+                Verdict.of(c, met=met, at=(c.stopped_at or c.due_at) if met else c.due_at)
             )
         with transaction.atomic():
             total += outcomes_record(
@@ -236,9 +237,12 @@ def outcome_days_rebuild() -> int:
             )
             .order_by("day")  # stored in day order, as recorded live: a range reads few pages
         )
-        days = [
-            SlaOutcomeDay(met=row.pop("n_met"), breached=row.pop("n_breached"), **row)
-            for row in rows.iterator(chunk_size=5000)
-        ]
-        SlaOutcomeDay.objects.bulk_create(days, batch_size=5000)
-    return len(days)
+        # Written a chunk at a time as read: a year at 1M tickets is 400k day rows.
+        total, chunk = 0, []
+        for row in rows.iterator(chunk_size=REBUILD_CHUNK):
+            chunk.append(SlaOutcomeDay(met=row.pop("n_met"), breached=row.pop("n_breached"), **row))
+            if len(chunk) == REBUILD_CHUNK:
+                total += len(SlaOutcomeDay.objects.bulk_create(chunk))
+                chunk = []
+        total += len(SlaOutcomeDay.objects.bulk_create(chunk))
+    return total

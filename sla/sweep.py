@@ -109,15 +109,7 @@ def _record_batch(*, now: datetime, batch_size: int) -> tuple[int, int]:
             level = reached_level(clock, now)
             if level > clock.alert_level:
                 if level == BREACH_LEVEL:
-                    breaches.append(
-                        Verdict(
-                            ticket_id=clock.ticket_id,
-                            metric=clock.metric,
-                            cycle=clock.cycle,
-                            met=False,
-                            at=clock.due_at,
-                        )
-                    )
+                    breaches.append(Verdict.of(clock, met=False, at=clock.due_at))
                 # Only the highest threshold passed since the last sweep is recorded.
                 events.append(
                     SlaEvent(

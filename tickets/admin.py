@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from helpdesk.admin import ReadOnlyAdmin
 from tickets.models import Attachment, Category, Comment, Ticket, TicketEvent
 
 
@@ -61,7 +62,9 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(ReadOnlyAdmin):
+    """The ticket history is an audit trail: readable here, never written or removed."""
+
     list_display = [
         "ticket",
         "kind",
@@ -74,16 +77,6 @@ class TicketEventAdmin(admin.ModelAdmin):
     list_filter = ["kind", "transition"]
     raw_id_fields = ["ticket", "actor"]
     show_full_result_count = False
-
-    # The ticket history is an audit trail: readable here, never written or removed.
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Comment)
