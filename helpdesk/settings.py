@@ -207,6 +207,13 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# How many reverse proxies of ours stand in front of the app, each appending the address it was
+# reached from to X-Forwarded-For. 0: the client is REMOTE_ADDR and X-Forwarded-For is ignored.
+# Throttles, rate limits and the login lockout all key on helpdesk.ratelimit.client_ip.
+HELPDESK_TRUSTED_PROXIES = env_int("HELPDESK_TRUSTED_PROXIES", 0)
+if HELPDESK_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("HELPDESK_TRUSTED_PROXIES must be 0 or more")
+
 # Brute force (django-axes): lock a username from an address after N failures, on the login
 # page, the admin and the token endpoint alike (they all call authenticate()).
 AXES_ENABLED = env_bool("HELPDESK_AXES_ENABLED", True)
@@ -215,6 +222,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("HELPDESK_LOGIN_COOLOFF_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The same client address as the throttles and rate limits (HELPDESK_TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "helpdesk.ratelimit.client_ip"
 
 # Anonymous abuse of the HTML side (helpdesk.ratelimit): submissions of the public form and
 # failed guesses of tracking links, per client address, as "count/seconds".
@@ -244,10 +253,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "helpdesk.throttling.AnonRateThrottle",
+        "helpdesk.throttling.UserRateThrottle",
+        "helpdesk.throttling.ScopedRateThrottle",
     ],
+    # Only for code that asks DRF itself; our throttles use helpdesk.ratelimit.client_ip.
+    "NUM_PROXIES": HELPDESK_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("HELPDESK_THROTTLE_ANON", "60/min"),
         "user": env_str("HELPDESK_THROTTLE_USER", "1200/min"),
