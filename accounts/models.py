@@ -1,8 +1,12 @@
 import hashlib
+import unicodedata
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,8 +39,36 @@ class Role(models.TextChoices):
     SECURITY_OFFICER = "security_officer", _("Security officer")
 
 
+def normalize_identity(value: str) -> str:
+    """An email address or user name as it is stored, compared and made unique.
+
+    NFKC folds compatibility look-alikes (full-width `ｂ`, `＠`, ligatures) into their plain
+    letters and casefold() ignores case (more thoroughly than lower(): `ß` is `ss`), so
+    `bob@ｂeta.example` and `BOB@beta.example` are one address. NFKC runs again after the folding,
+    as Unicode's NFKC_Casefold does.
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
+    return folded.strip()
+
+
+class UserManager(DjangoUserManager["User"]):
+    """Django's manager, with every address and user name normalised (normalize_identity)."""
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return normalize_identity(email or "")
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # The sign-in forms, the token endpoint and the admin look users up through here.
+        return self.get(**{self.model.USERNAME_FIELD: normalize_identity(username or "")})
+
+
 class User(AbstractUser):
-    """Everyone who signs in. An agent's tiers come from the support groups they belong to."""
+    """Everyone who signs in. An agent's tiers come from the support groups they belong to.
+
+    `username` and `email` are stored normalised (normalize_identity): model validation (the
+    admin, every ModelForm) and the services normalise them, and the email is unique.
+    """
 
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.REQUESTER)
@@ -55,13 +87,28 @@ class User(AbstractUser):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = UserManager()  # type: ignore[misc]
+
     class Meta:
         ordering = ["username"]
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # One account per (normalised) address; service accounts have none.
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=~Q(email=""),
+                name="accounts_user_email_unique",
+                violation_error_message=_("An account with this email already exists."),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def normalize_username(cls, username: Any) -> Any:
+        return normalize_identity(username) if isinstance(username, str) else username
 
     @property
     def name(self) -> str:

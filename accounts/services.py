@@ -18,10 +18,10 @@ def user_sign_up(*, email: str, name: str, password: str, language: str) -> User
     An email already known (even a password-less requester created by an anonymous submission)
     is refused: claiming it needs a proof of ownership of the address, which we don't have here.
     """
-    email = email.strip().lower()
+    email = User.objects.normalize_email(email)
     if not email or "@" not in email:
         raise DomainError(_("A valid email address is required."), field="email")
-    if User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists():
+    if User.objects.filter(Q(username=email) | Q(email=email)).exists():
         raise DomainError(_("An account with this email already exists."), field="email")
     _validate_language(language)
     user = User(

@@ -224,6 +224,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # The same client address as the throttles and rate limits (HELPDESK_TRUSTED_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "helpdesk.ratelimit.client_ip"
+# User names counted normalised (NFKC + casefold), as the sign-in looks them up.
+AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
 
 # Anonymous abuse of the HTML side (helpdesk.ratelimit): submissions of the public form and
 # failed guesses of tracking links, per client address, as "count/seconds".
