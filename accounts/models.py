@@ -1,5 +1,6 @@
 import hashlib
 import unicodedata
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -141,15 +142,28 @@ def api_token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# last_used_at is written at most once per this interval (the authentication path reads only).
+TOKEN_USE_PRECISION = timedelta(minutes=1)
+
+
 class ApiToken(models.Model):
-    """An API token. Only the hash is stored, so a copy of the database grants no API access."""
+    """An API token. Only the hash is stored, so a copy of the database grants no API access.
+
+    Its owner names, lists and revokes it; it may expire (HELPDESK_TOKEN_TTL_DAYS); a password
+    change or a deactivation deletes every token of the user (accounts.services).
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
+    name = models.CharField(_("name"), max_length=100, blank=True)
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(_("prefix"), max_length=8, help_text=_("To recognise a token."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Within TOKEN_USE_PRECISION: a use less than a minute after the last recorded one (or after
+    # the creation) is not written, so most requests cost no write.
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -157,4 +171,7 @@ class ApiToken(models.Model):
         verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
-        return f"{self.prefix}…"
+        return f"{self.name or self.prefix} ({self.prefix}…)"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())

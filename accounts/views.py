@@ -1,4 +1,4 @@
-"""Sign-up, the profile (language and time zone) and the language switcher."""
+"""Sign-up, the profile (language, time zone, API tokens) and the language switcher."""
 
 import contextlib
 
@@ -6,16 +6,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts import services
-from accounts.forms import PreferencesForm, SignUpForm
-from accounts.models import User
+from accounts.forms import ApiTokenForm, PreferencesForm, SignUpForm
+from accounts.models import ApiToken, User
+from accounts.selectors import api_tokens_of
 from helpdesk.errors import DomainError
 
 
@@ -63,7 +65,66 @@ def profile(request: HttpRequest) -> HttpResponse:
             response = redirect("profile")
             _set_language_cookie(response, user.language)
             return response
-    return render(request, "accounts/profile.html", {"form": form, "now": timezone.now()})
+    return _profile_page(request, form=form)
+
+
+def _profile_page(
+    request: HttpRequest,
+    *,
+    form: PreferencesForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_key: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    context = {
+        "form": form
+        or PreferencesForm(initial={"language": user.language, "time_zone": user.time_zone}),
+        "token_form": token_form or ApiTokenForm(),
+        "tokens": api_tokens_of(user=user),
+        "new_key": new_key,
+        "token_ttl_days": settings.HELPDESK_TOKEN_TTL_DAYS,
+        "now": timezone.now(),
+    }
+    response = render(request, "accounts/profile.html", context, status=status)
+    if new_key:
+        add_never_cache_headers(response)  # the key is shown once: no cache keeps a copy
+    return response
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    """A new API token; its key is on this response only (never stored, never shown again)."""
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            token, key = services.api_token_issue(
+                user=request.user,  # type: ignore[arg-type]
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Token “%(name)s” created. Copy it now: it will not be shown again.")
+                % {"name": token.name},
+            )
+            return _profile_page(request, new_key=key)
+    return _profile_page(request, token_form=form, status=400)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.api_token_revoke(user=request.user, token_id=pk)  # type: ignore[arg-type]
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The token is revoked."))
+    return redirect("profile")
 
 
 @require_POST

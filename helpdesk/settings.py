@@ -136,6 +136,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: Django's one hook on every password change; it revokes the user's API tokens.
+    {"NAME": "accounts.validators.RevokeApiTokensOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -242,6 +244,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# API tokens expire after this many days (0: they last until revoked); a user may ask for less.
+HELPDESK_TOKEN_TTL_DAYS = env_int("HELPDESK_TOKEN_TTL_DAYS", 0)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -265,6 +265,23 @@ ROWS += [
     Row("/csat/tickets/{ticket}/", NOBODY, "post", {"rating": "5"}),
 ]
 
+# --- credentials: API tokens (issue 17.2) --------------------------------------------------------
+# `{api_token}` is one of the requester's tokens: only its owner may revoke it (others: 404).
+TOKEN_OWNER = frozenset({"requester"})
+ROWS += [
+    Row("/accounts/profile/tokens/", SIGNED_IN, "post", {"name": "IDOR"}),
+    Row(
+        "/accounts/profile/tokens/{api_token}/revoke/",
+        TOKEN_OWNER,
+        "post",
+        object_readers=TOKEN_OWNER,
+    ),
+    Row("/api/auth/tokens/", SIGNED_IN),
+    Row("/api/auth/tokens/", SIGNED_IN, "post", {"name": "IDOR"}, json=True),
+    Row("/api/auth/tokens/{api_token}/", TOKEN_OWNER, "delete", object_readers=TOKEN_OWNER),
+    Row("/api/auth/token/", SIGNED_IN, "delete"),  # revokes the token of the request
+]
+
 # --- manager dashboards (reports) ----------------------------------------------------------------
 ROWS += [
     Row("/reports/sla/", MANAGER),

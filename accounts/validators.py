@@ -1,0 +1,25 @@
+"""Not a password rule: the hook that revokes API tokens whenever a password changes.
+
+Django calls `password_changed()` of every entry of AUTH_PASSWORD_VALIDATORS from
+`AbstractBaseUser.save()` after `set_password()`, whatever the path: the password change page,
+the reset link, the admin's password form, `manage.py changepassword`, the API. It does not call
+it when it merely re-hashes a password on sign-in (a hasher upgrade), which must not revoke
+anything.
+"""
+
+from typing import Any
+
+
+class RevokeApiTokensOnPasswordChange:
+    def validate(self, password: str, user: Any = None) -> None:
+        return None
+
+    def password_changed(self, password: str, user: Any = None) -> None:
+        if user is None or user.pk is None:
+            return
+        from accounts.services import api_tokens_revoke_all
+
+        api_tokens_revoke_all(user=user)
+
+    def get_help_text(self) -> str:
+        return ""
