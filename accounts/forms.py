@@ -1,10 +1,13 @@
 import zoneinfo
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import normalize_identity
 
 
 @cache
@@ -12,21 +15,46 @@ def _time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
+PASSWORD_HELP = _("At least 8 characters, not only digits, not a common password.")
+
+
 class SignUpForm(forms.Form):
+    """Name, address and language: the password is chosen through the emailed link, which
+    proves the address (and lets the page answer the same whether or not it has an account)."""
+
     name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.EmailField(label=_("Email"))
-    password = forms.CharField(
-        label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 8 characters, not only digits, not a common password."),
-    )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
-    def clean_password(self) -> str:
-        password: str = self.cleaned_data["password"]
-        password_validation.validate_password(password)
-        return password
+    def clean_email(self) -> str:
+        return normalize_identity(self.cleaned_data["email"])
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def clean_email(self) -> str:
+        return normalize_identity(self.cleaned_data["email"])
+
+
+class SetPasswordForm(auth_forms.SetPasswordForm):
+    """Django's form (the reset link), with our help text and labels."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = PASSWORD_HELP
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form (old password, new one twice), with our help text."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = PASSWORD_HELP
 
 
 class ApiTokenForm(forms.Form):

@@ -9,6 +9,8 @@ anything.
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 class RevokeApiTokensOnPasswordChange:
     def validate(self, password: str, user: Any = None) -> None:
@@ -22,4 +24,4 @@ class RevokeApiTokensOnPasswordChange:
         api_tokens_revoke_all(user=user)
 
     def get_help_text(self) -> str:
-        return ""
+        return str(_("A new password revokes every API token of the account."))

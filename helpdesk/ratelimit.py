@@ -42,14 +42,19 @@ def client_ip(request: HttpRequest) -> str:
         return remote
 
 
-def _key(scope: str, request: HttpRequest) -> str:
-    return f"ratelimit:{scope}:{client_ip(request)}"
+def _key(scope: str, request: HttpRequest, ident: str | None = None) -> str:
+    return f"ratelimit:{scope}:{client_ip(request) if ident is None else ident}"
 
 
-def hit(scope: str, request: HttpRequest, *, rate: str) -> int:
-    """Count one event; returns the count in the current window."""
+def limit_of(rate: str) -> int:
+    return _parse(rate)[0]
+
+
+def hit(scope: str, request: HttpRequest, *, rate: str, ident: str | None = None) -> int:
+    """Count one event for the client address (or for `ident`, e.g. a hashed email address);
+    returns the count in the current window."""
     _limit, seconds = _parse(rate)
-    key = _key(scope, request)
+    key = _key(scope, request, ident)
     if cache.add(key, 1, timeout=seconds):
         return 1
     try:
@@ -59,9 +64,9 @@ def hit(scope: str, request: HttpRequest, *, rate: str) -> int:
         return 1
 
 
-def exceeded(scope: str, request: HttpRequest, *, rate: str) -> bool:
+def exceeded(scope: str, request: HttpRequest, *, rate: str, ident: str | None = None) -> bool:
     limit, _seconds = _parse(rate)
-    return int(cache.get(_key(scope, request), 0)) >= limit
+    return int(cache.get(_key(scope, request, ident), 0)) >= limit
 
 
 def too_many_requests(request: HttpRequest, *, rate: str) -> HttpResponse:

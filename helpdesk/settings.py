@@ -139,6 +139,8 @@ AUTH_PASSWORD_VALIDATORS = [
     # Not a rule: Django's one hook on every password change; it revokes the user's API tokens.
     {"NAME": "accounts.validators.RevokeApiTokensOnPasswordChange"},
 ]
+# How long a password-reset or sign-up link works (Django's token generator).
+PASSWORD_RESET_TIMEOUT = env_int("HELPDESK_PASSWORD_RESET_HOURS", 24) * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -233,6 +235,12 @@ AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
 # failed guesses of tracking links, per client address, as "count/seconds".
 HELPDESK_RATE_PUBLIC_FORM = env_str("HELPDESK_RATE_PUBLIC_FORM", "20/3600")
 HELPDESK_RATE_TRACKING_MISSES = env_str("HELPDESK_RATE_TRACKING_MISSES", "20/600")
+# Sign-up and password-reset requests: per client address (then a 429), and emails per email
+# address (more are silently not sent, so the page never differs).
+HELPDESK_RATE_ACCOUNT_EMAILS = env_str("HELPDESK_RATE_ACCOUNT_EMAILS", "10/3600")
+HELPDESK_RATE_ACCOUNT_EMAILS_PER_ADDRESS = env_str(
+    "HELPDESK_RATE_ACCOUNT_EMAILS_PER_ADDRESS", "3/3600"
+)
 
 # Rate limits and lockouts need one cache shared by every web process in production. On Redis it
 # fails open: Redis down must not fail requests (helpdesk/cache.py).

@@ -58,21 +58,20 @@ def test_create_user_stores_both_normalised(bob):
     assert (bob.username, bob.email) == (PLAIN, PLAIN)
 
 
-def test_sign_up_with_a_look_alike_of_a_known_address_makes_no_second_account(bob):
-    for address in (FULL_WIDTH, UPPER):
-        Client().post(
-            "/accounts/signup/",
-            {"name": "Mallory", "email": address, "password": PASSWORD, "language": "en"},
-        )
+def test_sign_up_with_a_look_alike_of_a_known_address_makes_no_second_account(worker, bob):
+    with worker():
+        for address in (FULL_WIDTH, UPPER):
+            Client().post(
+                "/accounts/signup/",
+                {"name": "Mallory", "email": address, "password": PASSWORD, "language": "en"},
+            )
 
     assert list(User.objects.values_list("email", flat=True)) == [PLAIN]
 
 
-def test_sign_up_stores_the_normalised_address():
-    Client().post(
-        "/accounts/signup/",
-        {"name": "Bob", "email": FULL_WIDTH, "password": PASSWORD, "language": "en"},
-    )
+def test_sign_up_stores_the_normalised_address(worker):
+    with worker():
+        Client().post("/accounts/signup/", {"name": "Bob", "email": FULL_WIDTH, "language": "en"})
 
     assert User.objects.filter(email=PLAIN).exists()
     assert not User.objects.filter(email=FULL_WIDTH).exists()
