@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import normalize_identity
@@ -50,11 +51,23 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    """Django's form (old password, new one twice), with our help text."""
+    """Django's form (old password, new one twice), with our help text; the old password is
+    checked through the lockout like a sign-in (services.password_is_current)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        self.request = request
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].help_text = PASSWORD_HELP
+
+    def clean_old_password(self) -> str:
+        from accounts.services import password_is_current
+
+        old_password: str = self.cleaned_data["old_password"]
+        if not password_is_current(request=self.request, user=self.user, password=old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 class ApiTokenForm(forms.Form):

@@ -121,6 +121,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     form_class = PasswordChangeForm
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:

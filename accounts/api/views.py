@@ -1,4 +1,4 @@
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,6 +17,7 @@ from accounts.services import (
     api_token_create,
     api_token_issue,
     api_token_revoke,
+    user_change_password,
 )
 from escalation.selectors import agent_tiers
 from tickets.api.serializers import ErrorSerializer
@@ -97,6 +98,40 @@ class MeView(APIView):
                 }
             ).data
         )
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    new_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class PasswordView(APIView):
+    """Change your password. Every API token of yours is revoked, the one of this request too:
+    exchange the new password for a new token. Wrong old passwords count towards the lockout."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "token"
+
+    @extend_schema(
+        operation_id="auth_password_change",
+        request=PasswordChangeSerializer,
+        responses={
+            204: OpenApiResponse(description="Changed; every token of yours is revoked."),
+            400: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = user_change_password(
+            user=request.user,  # type: ignore[arg-type]
+            old_password=data.validated_data["old_password"],
+            new_password=data.validated_data["new_password"],
+            request=request._request,
+        )
+        if request.auth is None:  # a browser session: keep it signed in, as the page does
+            update_session_auth_hash(request._request, user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class _SignedInToDelete(BasePermission):

@@ -378,3 +378,68 @@ def test_sign_up_is_rate_limited_per_client_address(settings, worker):
         codes = [_sign_up(client, f"n{i}@example.com").status_code for i in range(3)]
     assert codes == [302, 302, 429]
     assert User.objects.count() == 2
+
+
+def test_wrong_current_passwords_on_the_change_page_count_towards_the_lockout(settings, requester):
+    client = Client()
+    client.force_login(requester)
+    wrong = {"old_password": "guess", "new_password1": NEW, "new_password2": NEW}
+    codes = [
+        client.post("/accounts/password/change/", wrong).status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    right = {"old_password": OLD, "new_password1": NEW, "new_password2": NEW}
+
+    assert codes[:-1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert client.post("/accounts/password/change/", right).status_code == 429
+    requester.refresh_from_db()
+    assert requester.check_password(OLD)
+
+
+# --- the API --------------------------------------------------------------------------------------
+
+
+def test_the_api_changes_the_password_and_revokes_every_token(api, requester):
+    client = api(requester)
+    other = api_token_create(user=requester)
+
+    response = client.post(
+        "/api/auth/password/", {"old_password": OLD, "new_password": NEW}, format="json"
+    )
+
+    assert response.status_code == 204
+    requester.refresh_from_db()
+    assert requester.check_password(NEW)
+    assert client.get("/api/me/").status_code == 401  # this request's token too
+    assert not ApiToken.objects.exists(), other
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"old_password": "wrong", "new_password": NEW}, "old_password"),
+        ({"old_password": OLD, "new_password": "12345678"}, "new_password"),
+        ({"old_password": OLD}, "new_password"),
+    ],
+)
+def test_the_api_refuses_a_bad_password_change_with_a_message(body, field, api, requester):
+    response = api(requester).post("/api/auth/password/", body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    requester.refresh_from_db()
+    assert requester.check_password(OLD)
+
+
+def test_a_browser_session_stays_signed_in_after_an_api_password_change(requester):
+    client = Client()
+    client.force_login(requester)
+
+    response = client.post(
+        "/api/auth/password/",
+        {"old_password": OLD, "new_password": NEW},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 204
+    assert client.get("/api/me/").status_code == 200

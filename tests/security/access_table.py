@@ -299,6 +299,14 @@ ROWS += [
     Row("/api/auth/tokens/", SIGNED_IN, "post", {"name": "IDOR"}, json=True),
     Row("/api/auth/tokens/{api_token}/", TOKEN_OWNER, "delete", object_readers=TOKEN_OWNER),
     Row("/api/auth/token/", SIGNED_IN, "delete"),  # revokes the token of the request
+    # Allowed: a wrong old password is a 400 (and a lockout failure), never a change.
+    Row(
+        "/api/auth/password/",
+        SIGNED_IN,
+        "post",
+        {"old_password": "x", "new_password": "IDOR-pass-123"},
+        json=True,
+    ),
 ]
 
 # --- manager dashboards (reports) ----------------------------------------------------------------
