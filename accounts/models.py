@@ -173,5 +173,15 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name or self.prefix} ({self.prefix}…)"
 
+    @property
+    def expires(self) -> datetime | None:
+        """When it stops working: its own expiry, and never later than HELPDESK_TOKEN_TTL_DAYS
+        after its creation (so a TTL set later also ends the tokens made before it)."""
+        ttl = int(getattr(settings, "HELPDESK_TOKEN_TTL_DAYS", 0) or 0)
+        cap = self.created_at + timedelta(days=ttl) if ttl > 0 else None
+        ends = [moment for moment in (self.expires_at, cap) if moment is not None]
+        return min(ends) if ends else None
+
     def is_expired(self, now: datetime | None = None) -> bool:
-        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+        expires = self.expires
+        return expires is not None and expires <= (now or timezone.now())

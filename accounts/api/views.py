@@ -50,6 +50,12 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     """A token as its owner sees it: never the key (only its first characters)."""
 
     current = serializers.SerializerMethodField(help_text="The token of this request.")
+    expires_at = serializers.DateTimeField(
+        source="expires",
+        read_only=True,
+        allow_null=True,
+        help_text="When it stops working (null: when revoked).",
+    )
 
     class Meta:
         model = ApiToken

@@ -278,3 +278,51 @@ def test_the_profile_token_form_shows_its_errors(settings, requester):
     assert response.status_code == 400
     assert "expires_in_days" in response.context["token_form"].errors
     assert not ApiToken.objects.exists()
+
+
+def test_a_ttl_set_later_also_ends_older_tokens(settings, requester):
+    key = api_token_create(user=requester)  # no TTL yet: no expiry of its own
+    settings.HELPDESK_TOKEN_TTL_DAYS = 7
+
+    with time_machine.travel(timezone.now() + timedelta(days=6)):
+        assert _client(key).get("/api/me/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
+        response = _client(key).get("/api/me/")
+        assert response.status_code == 401
+    listed = APIClient()
+    listed.force_authenticate(requester)
+    (row,) = listed.get("/api/auth/tokens/").json()
+    assert row["expires_at"] is not None
+
+
+def test_the_token_list_is_two_queries_whatever_its_length(requester):
+    key = api_token_create(user=requester)
+    client = _client(key)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/api/auth/tokens/").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for n in range(5):
+        api_token_issue(user=requester, name=f"t{n}")
+    # 1 the token with its user, 2 the user's tokens.
+    assert few == count() == 2
+
+
+def test_the_profile_page_cost_does_not_grow_with_the_tokens(requester):
+    client = Client()
+    client.force_login(requester)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/accounts/profile/").status_code == 200
+        return len(ctx.captured_queries)
+
+    api_token_issue(user=requester, name="one")
+    few = count()
+    for n in range(5):
+        api_token_issue(user=requester, name=f"t{n}")
+    # 1 the session, 2 its user, 3 the user's tokens.
+    assert few == count() == 3
