@@ -133,6 +133,7 @@ def account_email_context(notification: Notification) -> dict[str, Any]:
     token = default_token_generator.make_token(user)
     return {
         "reset_url": settings.SITE_URL + reverse("password_reset_confirm", args=[uid, token]),
+        "changed_at": notification.created_at,
         **_account_links(),
     }
 
@@ -141,6 +142,7 @@ def account_email_sample() -> dict[str, Any]:
     """For the managers' template preview: a link that does not work."""
     return {
         "reset_url": settings.SITE_URL + reverse("password_reset_confirm", args=["MQ", "sample"]),
+        "changed_at": timezone.now(),
         **_account_links(),
     }
 
@@ -158,6 +160,7 @@ def register_email_context() -> None:
         NotificationKind.PASSWORD_RESET,
         NotificationKind.SIGN_UP,
         NotificationKind.ACCOUNT_EXISTS,
+        NotificationKind.PASSWORD_CHANGED,
     ):
         register_context_builder(
             kind=kind, build=account_email_context, sample=account_email_sample
@@ -264,6 +267,21 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
     deleted, _rows = ApiToken.objects.filter(pk=token_id, user=user).delete()
     if not deleted:
         raise ApiToken.DoesNotExist
+
+
+def password_changed(*, user: User) -> None:
+    """What follows a new password, whatever the path (accounts.validators calls this): every
+    API token of the user is revoked, and the holder of an account in use (signed in before)
+    is told by email, with a link to take it back if it was not them. A first password (the
+    end of a sign-up, an account an administrator just made) is no news to anyone."""
+    api_tokens_revoke_all(user=user)
+    if user.last_login is not None:
+        notification_enqueue(
+            recipient=user,
+            kind=NotificationKind.PASSWORD_CHANGED,
+            ticket=None,
+            cause=f"password:{secrets.token_hex(16)}",
+        )
 
 
 def api_tokens_revoke_all(*, user: User) -> int:

@@ -1,4 +1,5 @@
-"""Not a password rule: the hook that revokes API tokens whenever a password changes.
+"""Not a password rule: the hook that revokes API tokens (and tells the holder) whenever a
+password changes.
 
 Django calls `password_changed()` of every entry of AUTH_PASSWORD_VALIDATORS from
 `AbstractBaseUser.save()` after `set_password()`, whatever the path: the password change page,
@@ -12,16 +13,16 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 
-class RevokeApiTokensOnPasswordChange:
+class PasswordChangeHook:
     def validate(self, password: str, user: Any = None) -> None:
         return None
 
     def password_changed(self, password: str, user: Any = None) -> None:
         if user is None or user.pk is None:
             return
-        from accounts.services import api_tokens_revoke_all
+        from accounts import services
 
-        api_tokens_revoke_all(user=user)
+        services.password_changed(user=user)
 
     def get_help_text(self) -> str:
         return str(_("A new password revokes every API token of the account."))

@@ -136,8 +136,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    # Not a rule: Django's one hook on every password change; it revokes the user's API tokens.
-    {"NAME": "accounts.validators.RevokeApiTokensOnPasswordChange"},
+    # Not a rule: Django's one hook on every password change: tokens revoked, holder told.
+    {"NAME": "accounts.validators.PasswordChangeHook"},
 ]
 # How long a password-reset or sign-up link works (Django's token generator).
 PASSWORD_RESET_TIMEOUT = env_int("HELPDESK_PASSWORD_RESET_HOURS", 24) * 3600

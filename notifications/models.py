@@ -34,6 +34,7 @@ class NotificationKind(models.TextChoices):
     PASSWORD_RESET = "password_reset", _("Password reset link")
     SIGN_UP = "sign_up", _("Confirm your address and choose a password")
     ACCOUNT_EXISTS = "account_exists", _("Sign-up with an address that already has an account")
+    PASSWORD_CHANGED = "password_changed", _("Your password was changed")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:
@@ -132,6 +133,7 @@ UNMUTABLE_KINDS = frozenset(
         NotificationKind.PASSWORD_RESET.value,
         NotificationKind.SIGN_UP.value,
         NotificationKind.ACCOUNT_EXISTS.value,
+        NotificationKind.PASSWORD_CHANGED.value,
     }
 )
 # What a requester can receive; support staff see every kind on their preferences page.

@@ -65,6 +65,7 @@ SUBJECTS = {
     NotificationKind.PASSWORD_RESET: _("Choose a new password"),
     NotificationKind.SIGN_UP: _("Confirm your email address and choose a password"),
     NotificationKind.ACCOUNT_EXISTS: _("You already have an account"),
+    NotificationKind.PASSWORD_CHANGED: _("Your password was changed"),
 }
 
 

@@ -443,3 +443,46 @@ def test_a_browser_session_stays_signed_in_after_an_api_password_change(requeste
 
     assert response.status_code == 204
     assert client.get("/api/me/").status_code == 200
+
+
+# --- the holder is told ---------------------------------------------------------------------------
+
+
+def test_a_password_change_is_notified_to_the_holder_in_their_language(worker, requester):
+    client = Client()
+    assert client.login(username="requester", password=OLD)
+
+    with worker():
+        client.post(
+            "/accounts/password/change/",
+            {"old_password": OLD, "new_password1": NEW, "new_password2": NEW},
+        )
+
+    (message,) = mail.outbox
+    assert message.subject == "Su contraseña se ha cambiado"
+    assert LINK.search(message.body)  # a link to take the account back
+
+
+def test_an_admin_setting_a_password_also_tells_the_holder(worker, admin_client, requester):
+    Client().login(username="requester", password=OLD)
+
+    with worker():
+        admin_client.post(
+            f"/admin/accounts/user/{requester.pk}/password/",
+            {"password1": NEW, "password2": NEW},
+        )
+
+    assert [m.to for m in mail.outbox] == [[requester.email]]
+
+
+def test_a_first_password_is_not_news(worker):
+    client = Client()
+    with worker():
+        _sign_up(client, "ana@example.com")
+    (link_email,) = mail.outbox
+
+    with worker():
+        _choose_password(client, _link(link_email))
+
+    assert len(mail.outbox) == 1
+    assert not Notification.objects.filter(kind=NotificationKind.PASSWORD_CHANGED).exists()
