@@ -290,13 +290,15 @@ def api_tokens_revoke_all(*, user: User) -> int:
     return deleted
 
 
-def api_token_touch(*, token: ApiToken, now: datetime) -> None:
+def api_token_touch(*, token: ApiToken, now: datetime) -> bool:
     """Record a use, at most once per TOKEN_USE_PRECISION: the authentication path is hot, so
-    most requests write nothing, and a conditional UPDATE lets concurrent requests write once."""
+    most requests write nothing, and a conditional UPDATE lets concurrent requests write once.
+    True when this call wrote."""
     last = token.last_used_at or token.created_at
     if now - last < TOKEN_USE_PRECISION:
-        return
-    ApiToken.objects.filter(pk=token.pk).filter(
+        return False
+    written = ApiToken.objects.filter(pk=token.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOKEN_USE_PRECISION)
     ).update(last_used_at=now)
     token.last_used_at = now
+    return bool(written)
