@@ -297,8 +297,10 @@ def api_token_touch(*, token: ApiToken, now: datetime) -> bool:
     last = token.last_used_at or token.created_at
     if now - last < TOKEN_USE_PRECISION:
         return False
-    written = ApiToken.objects.filter(pk=token.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOKEN_USE_PRECISION)
-    ).update(last_used_at=now)
+    written = (
+        ApiToken.objects.filter(pk=token.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - TOKEN_USE_PRECISION))
+        .update(last_used_at=now)
+    )
     token.last_used_at = now
     return bool(written)
