@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.contrib import admin
 from django.core.management import call_command
 from django.db import connection
+from django.forms import MultiWidget
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -224,20 +224,47 @@ def test_a_rehash_on_sign_in_is_not_a_password_change(settings, requester):
     assert _client(key).get("/api/me/").status_code == 200
 
 
-def test_an_admin_deactivation_revokes_every_token(rf, admin_user, requester):
+def _admin_form_data(admin_client, url: str) -> dict:
+    """What the admin's change form posts back unchanged."""
+    form = admin_client.get(url).context["adminform"].form
+    data: dict = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if isinstance(field.widget, MultiWidget):  # date and time in two inputs
+            for i, part in enumerate(field.widget.decompress(value)):
+                data[f"{name}_{i}"] = "" if part is None else part
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    return data
+
+
+def test_an_admin_deactivation_revokes_every_token(admin_client, requester):
     key = _exchange()
-    model_admin = admin.site._registry[User]
-    request = rf.post("/admin/")
-    request.user = admin_user
-    requester.is_active = False
-    form = type("Form", (), {"changed_data": ["is_active"]})()
+    url = f"/admin/accounts/user/{requester.pk}/change/"
+    data = _admin_form_data(admin_client, url)
+    del data["is_active"]  # the box unticked
 
-    model_admin.save_model(request, requester, form, change=True)
+    assert admin_client.post(url, data).status_code == 302
 
+    requester.refresh_from_db()
+    assert not requester.is_active
     assert not ApiToken.objects.filter(user=requester).exists()
     requester.is_active = True
     requester.save()
     assert _client(key).get("/api/me/").status_code == 401  # reactivation brings none back
+
+
+def test_other_admin_edits_keep_the_tokens(admin_client, requester):
+    key = _exchange()
+    url = f"/admin/accounts/user/{requester.pk}/change/"
+    data = {**_admin_form_data(admin_client, url), "display_name": "Renamed"}
+
+    assert admin_client.post(url, data).status_code == 302
+
+    assert _client(key).get("/api/me/").status_code == 200
 
 
 # --- the profile page -----------------------------------------------------------------------------
