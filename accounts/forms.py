@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
+from django.core.validators import validate_email
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,19 @@ def _time_zone_choices() -> list[tuple[str, str]]:
 PASSWORD_HELP = _("At least 8 characters, not only digits, not a common password.")
 
 
+def clean_address(value: str) -> str:
+    """The address as stored (normalize_identity), checked again once normalised: folding may
+    lengthen it (ligatures) or turn a look-alike into a character that makes it invalid."""
+    address = normalize_identity(value)
+    if len(address) > MAX_EMAIL:
+        raise forms.ValidationError(_("This address is too long."), code="max_length")
+    validate_email(address)
+    return address
+
+
+MAX_EMAIL = 254
+
+
 class SignUpForm(forms.Form):
     """Name, address and language: the password is chosen through the emailed link, which
     proves the address (and lets the page answer the same whether or not it has an account)."""
@@ -28,7 +42,7 @@ class SignUpForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
     def clean_email(self) -> str:
-        return normalize_identity(self.cleaned_data["email"])
+        return clean_address(self.cleaned_data["email"])
 
 
 class PasswordResetRequestForm(forms.Form):
@@ -39,7 +53,7 @@ class PasswordResetRequestForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        return normalize_identity(self.cleaned_data["email"])
+        return clean_address(self.cleaned_data["email"])
 
 
 class SetPasswordForm(auth_forms.SetPasswordForm):

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -110,6 +111,14 @@ class User(AbstractUser):
     @classmethod
     def normalize_username(cls, username: Any) -> Any:
         return normalize_identity(username) if isinstance(username, str) else username
+
+    def clean(self) -> None:
+        super().clean()  # normalises the user name and the email
+        # Folding may lengthen a value that was within the limits (ligatures): say so here
+        # rather than fail on save.
+        for name, limit in (("username", 150), ("email", 254)):
+            if len(getattr(self, name) or "") > limit:
+                raise ValidationError({name: _("At most %(limit)d characters.") % {"limit": limit}})
 
     @property
     def name(self) -> str:

@@ -80,7 +80,7 @@ def account_email_send(
     gets nothing. `cause` makes a redelivered task send nothing twice.
     """
     email = User.objects.normalize_email(email)
-    if not email or "@" not in email:
+    if not email or "@" not in email or len(email) > 254:
         return None
     holder = User.objects.filter(Q(email=email) | Q(username=email)).first()
     if purpose == AccountEmail.PASSWORD_RESET:

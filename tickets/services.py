@@ -988,7 +988,7 @@ def requester_for_email(*, email: str, name: str = "", language: str = "") -> Us
     address held by a staff account is refused (they sign in).
     """
     email = User.objects.normalize_email(email)
-    if not email or "@" not in email:
+    if not email or "@" not in email or len(email) > 254:  # folding may lengthen it
         raise DomainError(_("A valid email address is required."), field="email")
     user = User.objects.filter(Q(email=email) | Q(username=email)).first()
     if user is not None:

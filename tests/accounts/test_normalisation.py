@@ -252,3 +252,37 @@ def test_the_migration_normalises_rows_and_deactivates_later_look_alikes(request
     assert Ticket.objects.get(pk=ticket.pk).requester == look_alike  # history is kept
     requester.refresh_from_db()
     assert (requester.username, requester.is_active) == ("requester", True)
+
+
+def test_an_address_that_folding_makes_too_long_is_a_form_error_not_a_500(category):
+    # 84 × "ﬃ" (one character each) is 252 characters with the domain; NFKC makes each "ffi".
+    address = "\ufb03" * 84 + "@x.es"
+    for url, data in [
+        ("/accounts/signup/", {"name": "N", "email": address, "language": "en"}),
+        ("/accounts/password/reset/", {"email": address}),
+    ]:
+        response = Client().post(url, data)
+        assert response.status_code == 200
+        assert "email" in response.context["form"].errors
+    anonymous = Client().post(
+        "/new/",
+        {
+            "title": "Printer",
+            "description": "Jammed.",
+            "urgency": "low",
+            "category": category.pk,
+            "email": address,
+            "name": "N",
+        },
+    )
+    assert anonymous.status_code in (200, 400)
+    assert not User.objects.exists()
+
+
+def test_model_validation_refuses_a_name_that_folding_makes_too_long():
+    user = User(username="\ufb03" * 60, email="")  # 60 characters, 180 once folded
+
+    with pytest.raises(ValidationError) as error:
+        user.full_clean()
+
+    assert "username" in error.value.message_dict
