@@ -198,6 +198,24 @@ def user_change_password(
     return user
 
 
+def password_changed(*, user: User) -> None:
+    """What follows a new password, whatever the path (accounts.validators calls this): every
+    API token of the user is revoked, and the holder of an account in use (signed in before)
+    is told by email, with a link to take it back if it was not them. A first password (the
+    end of a sign-up, an account an administrator just made) is no news to anyone."""
+    api_tokens_revoke_all(user=user)
+    if user.last_login is not None:
+        notification_enqueue(
+            recipient=user,
+            kind=NotificationKind.PASSWORD_CHANGED,
+            ticket=None,
+            cause=f"password:{secrets.token_hex(16)}",
+        )
+
+
+# --- preferences ----------------------------------------------------------------------------------
+
+
 def user_set_preferences(
     *, user: User, language: str | None = None, time_zone: str | None = None
 ) -> User:
@@ -225,6 +243,7 @@ def _validate_language(language: str) -> None:
 # --- API tokens --------------------------------------------------------------------------------
 
 MAX_TOKEN_NAME = 100
+MAX_TOKEN_DAYS = 3650  # what a user may ask for when no HELPDESK_TOKEN_TTL_DAYS is set
 
 
 def api_token_issue(
@@ -254,9 +273,6 @@ def api_token_issue(
     return token, key
 
 
-MAX_TOKEN_DAYS = 3650
-
-
 def api_token_create(*, user: User, name: str = "") -> str:
     """A new API token for the user; the key is returned once and only its hash is stored."""
     return api_token_issue(user=user, name=name)[1]
@@ -267,21 +283,6 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
     deleted, _rows = ApiToken.objects.filter(pk=token_id, user=user).delete()
     if not deleted:
         raise ApiToken.DoesNotExist
-
-
-def password_changed(*, user: User) -> None:
-    """What follows a new password, whatever the path (accounts.validators calls this): every
-    API token of the user is revoked, and the holder of an account in use (signed in before)
-    is told by email, with a link to take it back if it was not them. A first password (the
-    end of a sign-up, an account an administrator just made) is no news to anyone."""
-    api_tokens_revoke_all(user=user)
-    if user.last_login is not None:
-        notification_enqueue(
-            recipient=user,
-            kind=NotificationKind.PASSWORD_CHANGED,
-            ticket=None,
-            cause=f"password:{secrets.token_hex(16)}",
-        )
 
 
 def api_tokens_revoke_all(*, user: User) -> int:
