@@ -1,22 +1,58 @@
-"""Sign-up, the profile (language and time zone) and the language switcher."""
+"""Sign-up, password change and reset, the profile (preferences, API tokens), the language
+switcher."""
 
 import contextlib
+import hashlib
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from accounts import services
-from accounts.forms import PreferencesForm, SignUpForm
-from accounts.models import User
+from accounts.forms import (
+    ApiTokenForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    PreferencesForm,
+    SetPasswordForm,
+    SignUpForm,
+)
+from accounts.models import ApiToken, User
+from accounts.selectors import api_tokens_of
+from helpdesk import ratelimit
 from helpdesk.errors import DomainError
+
+# --- sign-up and password reset: the same answer whatever the address --------------------------
+
+
+def _account_email(request: HttpRequest, *, purpose: str, email: str, **extra: str) -> bool:
+    """Count the rate limits and publish the email; False when this client is over its budget.
+
+    Per client address (HELPDESK_RATE_ACCOUNT_EMAILS) the page answers 429; per email address
+    (HELPDESK_RATE_ACCOUNT_EMAILS_PER_ADDRESS) nothing more is sent in the window but the page
+    is the same, so a third party cannot flood someone's inbox nor learn anything. The address
+    itself is looked up by the worker, never here.
+    """
+    rate = str(settings.HELPDESK_RATE_ACCOUNT_EMAILS)
+    if ratelimit.exceeded("account-email", request, rate=rate):
+        return False
+    ratelimit.hit("account-email", request, rate=rate)
+    per_address = str(settings.HELPDESK_RATE_ACCOUNT_EMAILS_PER_ADDRESS)
+    ident = hashlib.sha256(email.encode()).hexdigest()
+    if ratelimit.hit("account-address", request, rate=per_address, ident=ident) <= (
+        ratelimit.limit_of(per_address)
+    ):
+        services.account_email_publish(purpose=purpose, email=email, **extra)
+    return True
 
 
 def sign_up(request: HttpRequest) -> HttpResponse:
@@ -25,21 +61,68 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     initial = {"language": translation.get_language() or "en"}
     form = SignUpForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_sign_up(
-                email=form.cleaned_data["email"],
-                name=form.cleaned_data["name"],
-                password=form.cleaned_data["password"],
-                language=form.cleaned_data["language"],
-            )
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            translation.activate(user.language)
-            messages.success(request, _("Welcome! Your account is ready."))
-            return redirect("home")
+        if not _account_email(
+            request,
+            purpose=services.AccountEmail.SIGN_UP,
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            language=form.cleaned_data["language"],
+        ):
+            return ratelimit.too_many_requests(request, rate=settings.HELPDESK_RATE_ACCOUNT_EMAILS)
+        return redirect("signup_done")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def sign_up_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "registration/signup_done.html")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's view; the email goes through the outbox in the holder's language."""
+
+    form_class = PasswordResetRequestForm  # type: ignore[assignment]
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if not _account_email(
+            self.request,
+            purpose=services.AccountEmail.PASSWORD_RESET,
+            email=form.cleaned_data["email"],
+        ):
+            return ratelimit.too_many_requests(
+                self.request, rate=settings.HELPDESK_RATE_ACCOUNT_EMAILS
+            )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view and token generator: the link chooses a password and signs the user in.
+
+    The same link finishes a sign-up (an account without a password yet).
+    """
+
+    form_class = SetPasswordForm
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+
+    def get_user(self, uidb64: str) -> Any:
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        translation.activate(form.user.language)
+        _set_language_cookie(response, form.user.language)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view: the current session stays signed in, every other session and every API
+    token of the user stop working (accounts.validators)."""
+
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 @login_required
@@ -63,7 +146,66 @@ def profile(request: HttpRequest) -> HttpResponse:
             response = redirect("profile")
             _set_language_cookie(response, user.language)
             return response
-    return render(request, "accounts/profile.html", {"form": form, "now": timezone.now()})
+    return _profile_page(request, form=form)
+
+
+def _profile_page(
+    request: HttpRequest,
+    *,
+    form: PreferencesForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_key: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    context = {
+        "form": form
+        or PreferencesForm(initial={"language": user.language, "time_zone": user.time_zone}),
+        "token_form": token_form or ApiTokenForm(),
+        "tokens": api_tokens_of(user=user),
+        "new_key": new_key,
+        "token_ttl_days": settings.HELPDESK_TOKEN_TTL_DAYS,
+        "now": timezone.now(),
+    }
+    response = render(request, "accounts/profile.html", context, status=status)
+    if new_key:
+        add_never_cache_headers(response)  # the key is shown once: no cache keeps a copy
+    return response
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    """A new API token; its key is on this response only (never stored, never shown again)."""
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            token, key = services.api_token_issue(
+                user=request.user,  # type: ignore[arg-type]
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Token “%(name)s” created. Copy it now: it will not be shown again.")
+                % {"name": token.name},
+            )
+            return _profile_page(request, new_key=key)
+    return _profile_page(request, token_form=form, status=400)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.api_token_revoke(user=request.user, token_id=pk)  # type: ignore[arg-type]
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The token is revoked."))
+    return redirect("profile")
 
 
 @require_POST

@@ -136,7 +136,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: Django's one hook on every password change: tokens revoked, holder told.
+    {"NAME": "accounts.validators.PasswordChangeHook"},
 ]
+# How long a password-reset or sign-up link works (Django's token generator).
+PASSWORD_RESET_TIMEOUT = env_int("HELPDESK_PASSWORD_RESET_HOURS", 24) * 3600
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -207,6 +211,13 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# How many reverse proxies of ours stand in front of the app, each appending the address it was
+# reached from to X-Forwarded-For. 0: the client is REMOTE_ADDR and X-Forwarded-For is ignored.
+# Throttles, rate limits and the login lockout all key on helpdesk.ratelimit.client_ip.
+HELPDESK_TRUSTED_PROXIES = env_int("HELPDESK_TRUSTED_PROXIES", 0)
+if HELPDESK_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("HELPDESK_TRUSTED_PROXIES must be 0 or more")
+
 # Brute force (django-axes): lock a username from an address after N failures, on the login
 # page, the admin and the token endpoint alike (they all call authenticate()).
 AXES_ENABLED = env_bool("HELPDESK_AXES_ENABLED", True)
@@ -215,11 +226,21 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("HELPDESK_LOGIN_COOLOFF_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The same client address as the throttles and rate limits (HELPDESK_TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "helpdesk.ratelimit.client_ip"
+# User names counted normalised (NFKC + casefold), as the sign-in looks them up.
+AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
 
 # Anonymous abuse of the HTML side (helpdesk.ratelimit): submissions of the public form and
 # failed guesses of tracking links, per client address, as "count/seconds".
 HELPDESK_RATE_PUBLIC_FORM = env_str("HELPDESK_RATE_PUBLIC_FORM", "20/3600")
 HELPDESK_RATE_TRACKING_MISSES = env_str("HELPDESK_RATE_TRACKING_MISSES", "20/600")
+# Sign-up and password-reset requests: per client address (then a 429), and emails per email
+# address (more are silently not sent, so the page never differs).
+HELPDESK_RATE_ACCOUNT_EMAILS = env_str("HELPDESK_RATE_ACCOUNT_EMAILS", "10/3600")
+HELPDESK_RATE_ACCOUNT_EMAILS_PER_ADDRESS = env_str(
+    "HELPDESK_RATE_ACCOUNT_EMAILS_PER_ADDRESS", "3/3600"
+)
 
 # Rate limits and lockouts need one cache shared by every web process in production. On Redis it
 # fails open: Redis down must not fail requests (helpdesk/cache.py).
@@ -231,6 +252,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# API tokens expire after this many days (0: they last until revoked); a user may ask for less.
+HELPDESK_TOKEN_TTL_DAYS = env_int("HELPDESK_TOKEN_TTL_DAYS", 0)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -244,10 +268,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "helpdesk.throttling.AnonRateThrottle",
+        "helpdesk.throttling.UserRateThrottle",
+        "helpdesk.throttling.ScopedRateThrottle",
     ],
+    # Only for code that asks DRF itself; our throttles use helpdesk.ratelimit.client_ip.
+    "NUM_PROXIES": HELPDESK_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("HELPDESK_THROTTLE_ANON", "60/min"),
         "user": env_str("HELPDESK_THROTTLE_USER", "1200/min"),

@@ -5,7 +5,13 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.api.views import MeView, TokenView
+from accounts.api.views import (
+    ApiTokenDetailView,
+    ApiTokenListView,
+    MeView,
+    PasswordView,
+    TokenView,
+)
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tickets.api.urls")),
@@ -18,6 +24,9 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/", include("reports.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", ApiTokenListView.as_view(), name="api-tokens"),
+    path("auth/password/", PasswordView.as_view(), name="api-password"),
+    path("auth/tokens/<int:pk>/", ApiTokenDetailView.as_view(), name="api-token-detail"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (no inline script); Swagger UI still
     # needs inline styles, so this one page relaxes style-src.

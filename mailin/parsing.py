@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import nh3
 
+from accounts.models import normalize_identity
 from notifications.threads import message_ids_in
 
 AUTOMATIC_SENDERS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "do-not-reply")
@@ -219,7 +220,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         if not sender_email:
             pairs = getaddresses([from_header])
             sender_name, sender_email = pairs[0] if pairs else ("", "")
-        sender_email = sender_email.strip().lower()
+        sender_email = normalize_identity(sender_email)
         if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", sender_email):
             raise MalformedMessage(f"no usable sender address in From: {from_header[:200]!r}")
         subject = str(message.get("Subject", "") or "")

@@ -68,11 +68,14 @@ def _reply_target(parsed: ParsedMessage) -> Ticket | None:
 
 
 def _sender(parsed: ParsedMessage) -> User:
-    agent = User.objects.filter(
-        email__iexact=parsed.sender_email, role=Role.AGENT, is_active=True
-    ).first()
-    if agent is not None:
-        return agent
+    # Addresses are stored normalised and unique: one account per address, staff included.
+    staff = (
+        User.objects.filter(email=User.objects.normalize_email(parsed.sender_email), is_active=True)
+        .exclude(role=Role.REQUESTER)
+        .first()
+    )
+    if staff is not None:
+        return staff
     return requester_for_email(email=parsed.sender_email, name=parsed.sender_name)
 
 

@@ -30,6 +30,11 @@ class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA target at risk")
     SLA_BREACH = "sla_breach", _("SLA target breached")
     CSAT_REQUEST = "csat_request", _("How did we do? (satisfaction survey)")
+    # Account emails (issue 17): a link to choose a password; never about a ticket.
+    PASSWORD_RESET = "password_reset", _("Password reset link")
+    SIGN_UP = "sign_up", _("Confirm your address and choose a password")
+    ACCOUNT_EXISTS = "account_exists", _("Sign-up with an address that already has an account")
+    PASSWORD_CHANGED = "password_changed", _("Your password was changed")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:
@@ -124,6 +129,11 @@ UNMUTABLE_KINDS = frozenset(
         "oncall_page",
         "call_invitation",
         "call_cancelled",
+        # Account emails answer the person's own request; muting them would lock them out.
+        NotificationKind.PASSWORD_RESET.value,
+        NotificationKind.SIGN_UP.value,
+        NotificationKind.ACCOUNT_EXISTS.value,
+        NotificationKind.PASSWORD_CHANGED.value,
     }
 )
 # What a requester can receive; support staff see every kind on their preferences page.

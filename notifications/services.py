@@ -62,6 +62,10 @@ SUBJECTS = {
     NotificationKind.SLA_WARNING: _("[%(reference)s] SLA at risk: %(title)s"),
     NotificationKind.SLA_BREACH: _("[%(reference)s] SLA breached: %(title)s"),
     NotificationKind.CSAT_REQUEST: _("[%(reference)s] How did we do? %(title)s"),
+    NotificationKind.PASSWORD_RESET: _("Choose a new password"),
+    NotificationKind.SIGN_UP: _("Confirm your email address and choose a password"),
+    NotificationKind.ACCOUNT_EXISTS: _("You already have an account"),
+    NotificationKind.PASSWORD_CHANGED: _("Your password was changed"),
 }
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed, can_proceed
@@ -981,12 +982,20 @@ def attachment_add(
 
 
 def requester_for_email(*, email: str, name: str = "", language: str = "") -> User:
-    """The requester with this email, created (without a password) on first contact."""
-    email = email.strip().lower()
-    if not email or "@" not in email:
+    """The requester with this email, created (without a password) on first contact.
+
+    Addresses are compared normalised (accounts.models.normalize_identity) and are unique: an
+    address held by a staff account is refused (they sign in).
+    """
+    email = User.objects.normalize_email(email)
+    if not email or "@" not in email or len(email) > 254:  # folding may lengthen it
         raise DomainError(_("A valid email address is required."), field="email")
-    user = User.objects.filter(email__iexact=email, role=Role.REQUESTER).first()
+    user = User.objects.filter(Q(email=email) | Q(username=email)).first()
     if user is not None:
+        if user.role != Role.REQUESTER:
+            raise DomainError(
+                _("This address belongs to an account: please sign in."), field="email"
+            )
         return user
     user = User(
         username=email[:150],

@@ -11,10 +11,10 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from helpdesk.errors import DomainError
+from helpdesk.throttling import ScopedRateThrottle
 from integrations import services
 from integrations.api import serializers as s
 from integrations.api.authentication import WWW_AUTHENTICATE, AlertmanagerTokenAuthentication

@@ -265,6 +265,50 @@ ROWS += [
     Row("/csat/tickets/{ticket}/", NOBODY, "post", {"rating": "5"}),
 ]
 
+# --- credentials: password change and reset, sign-up (issue 17.1) --------------------------------
+ROWS += [
+    Row("/accounts/password/change/", SIGNED_IN),
+    # Allowed: a wrong current password is a form error (200), never a change.
+    Row(
+        "/accounts/password/change/",
+        SIGNED_IN,
+        "post",
+        {"old_password": "x", "new_password1": "IDOR-pass-123", "new_password2": "IDOR-pass-123"},
+    ),
+    Row("/accounts/password/change/done/", SIGNED_IN),
+    Row("/accounts/password/reset/", EVERYONE),
+    Row("/accounts/password/reset/", EVERYONE, "post", {"email": "requester@example.com"}),
+    Row("/accounts/password/reset/done/", EVERYONE),
+    Row("/accounts/reset/MQ/not-a-token/", EVERYONE),  # "this link does not work any more"
+    Row("/accounts/reset/done/", EVERYONE),
+    Row("/accounts/signup/done/", EVERYONE),
+]
+
+# --- credentials: API tokens (issue 17.2) --------------------------------------------------------
+# `{api_token}` is one of the requester's tokens: only its owner may revoke it (others: 404).
+TOKEN_OWNER = frozenset({"requester"})
+ROWS += [
+    Row("/accounts/profile/tokens/", SIGNED_IN, "post", {"name": "IDOR"}),
+    Row(
+        "/accounts/profile/tokens/{api_token}/revoke/",
+        TOKEN_OWNER,
+        "post",
+        object_readers=TOKEN_OWNER,
+    ),
+    Row("/api/auth/tokens/", SIGNED_IN),
+    Row("/api/auth/tokens/", SIGNED_IN, "post", {"name": "IDOR"}, json=True),
+    Row("/api/auth/tokens/{api_token}/", TOKEN_OWNER, "delete", object_readers=TOKEN_OWNER),
+    Row("/api/auth/token/", SIGNED_IN, "delete"),  # revokes the token of the request
+    # Allowed: a wrong old password is a 400 (and a lockout failure), never a change.
+    Row(
+        "/api/auth/password/",
+        SIGNED_IN,
+        "post",
+        {"old_password": "x", "new_password": "IDOR-pass-123"},
+        json=True,
+    ),
+]
+
 # --- manager dashboards (reports) ----------------------------------------------------------------
 ROWS += [
     Row("/reports/sla/", MANAGER),

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts.services import api_token_issue
 from breaches import services as breach_services
 from breaches.models import BreachAuditEntry, BreachNote
 from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup, Tier
@@ -116,6 +117,7 @@ def world(
     rule = RoutingRule.objects.create(name="Email to L2", target_tier=Tier.L2)
     calendar = Calendar.objects.create(name="Office", time_zone="Europe/Madrid")
     policy = SlaPolicy.objects.create(name="Contract", calendar=calendar)
+    api_token, _key = api_token_issue(user=requester, name="world")
     users = {
         "requester": requester,
         "other_requester": other_requester,
@@ -144,6 +146,7 @@ def world(
         "public_article": public_article.pk,
         "internal_article": internal_article.pk,
         "other_ticket": other.pk,
+        "api_token": api_token.pk,
     }
     return users, ids
 
@@ -190,6 +193,8 @@ def _request(row: Row, persona: str, users, ids, api):
         client = api(user)
         if row.method == "get":
             return client.get(url)
+        if row.method == "delete":
+            return client.delete(url)
         return client.post(url, data, format="json")
     client = Client()
     if user is not None:
