@@ -1,5 +1,6 @@
 """HTML forms of the ticket pages: they parse input; the services decide."""
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from accounts.models import Role, User
 from escalation.models import SupportGroup
 from tickets.models import Category, ClosureCode, Kind, Level, Priority
 from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
+from tickets.selectors import category_tree_order
 
 URGENCY_FOR_REQUESTER = [
     (Level.HIGH, _("High: I cannot work / many people are affected")),
@@ -42,9 +44,42 @@ def category_choices() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True).select_related("parent")
 
 
+# Subcategories are indented under their parent (spaces that a <select> does not collapse).
+TREE_INDENT = "\u00a0" * 4
+
+
+def category_tree_label(category: Category) -> str:
+    return f"{TREE_INDENT}{category.label}" if category.parent_id else category.label
+
+
+def category_tree_choices(categories: Iterable[Category]) -> list[tuple[int, str]]:
+    """(pk, label) pairs in tree order: the one way every picker lists categories."""
+    return [(c.pk, category_tree_label(c)) for c in category_tree_order(categories)]
+
+
+class CategoryTreeIterator(forms.models.ModelChoiceIterator):
+    def __iter__(self) -> Iterator[Any]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        queryset = self.queryset
+        if not queryset._prefetch_related_lookups:  # type: ignore[attr-defined]
+            queryset = queryset.iterator()  # type: ignore[assignment]
+        for obj in category_tree_order(queryset):
+            yield self.choice(obj)
+
+
 class CategoryChoiceField(forms.ModelChoiceField):
+    """A category picker showing the tree: parents, then their subcategories indented."""
+
+    iterator = CategoryTreeIterator
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", category_choices())
+        super().__init__(*args, **kwargs)
+        self.queryset = self.queryset.select_related("parent")  # type: ignore[attr-defined]
+
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.path)
+        return category_tree_label(obj)
 
 
 class TicketCreateForm(forms.Form):

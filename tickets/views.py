@@ -44,6 +44,7 @@ from tickets.forms import (
     ReasonForm,
     ReplyForm,
     TicketCreateForm,
+    category_tree_choices,
     transition_form,
 )
 from tickets.models import (
@@ -63,6 +64,7 @@ from tickets.models_choices import OPEN_STATES
 from tickets.priority import priority_from_matrix
 from tickets.selectors import (
     TicketFilters,
+    category_tree,
     event_reason_for_user,
     ticket_comments_for_user,
     ticket_events_for_user,
@@ -931,7 +933,7 @@ def console(request: HttpRequest) -> HttpResponse:
         statuses=[("open", _("Open")), ("all", _("All")), *Status.choices],
         kinds=Kind.choices,
         priorities=Priority.choices,
-        categories=Category.objects.filter(parent__isnull=True, is_active=True),
+        categories=category_tree_choices(category_tree()),
         agents=User.objects.filter(role=Role.AGENT, is_active=True)
         .only(*_PERSON)
         .order_by("display_name", "username"),
