@@ -76,7 +76,6 @@ class CategoryChoiceField(forms.ModelChoiceField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", category_choices())
         super().__init__(*args, **kwargs)
-        self.queryset = self.queryset.select_related("parent")  # type: ignore[attr-defined]
 
     def label_from_instance(self, obj: Any) -> str:
         return category_tree_label(obj)
