@@ -4,8 +4,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -21,7 +23,33 @@ URGENCY_FOR_REQUESTER = [
 ]
 
 
-class MultipleFileInput(forms.ClearableFileInput):
+class AttachmentInput(forms.ClearableFileInput):
+    """A file input that says the limits before upload (size and types, from the settings) and
+    takes files dropped on it (static/js/app.js enhances `[data-dropzone]`)."""
+
+    template_name = "widgets/attachments.html"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        extensions = list(settings.ATTACHMENT_ALLOWED_EXTENSIONS)
+        attrs = {
+            **(attrs or {}),
+            "accept": ",".join(f".{extension}" for extension in extensions),
+            "data-max-bytes": settings.ATTACHMENT_MAX_BYTES,
+        }
+        context = super().get_context(name, value, attrs)
+        context["widget"]["limits"] = attachment_limits()
+        context["widget"]["extensions"] = " ".join(extensions)
+        return context
+
+
+def attachment_limits() -> str:
+    return _("Up to %(size)s per file. Types: %(types)s.") % {
+        "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
+        "types": ", ".join(settings.ATTACHMENT_ALLOWED_EXTENSIONS),
+    }
+
+
+class MultipleFileInput(AttachmentInput):
     allow_multiple_selected = True
 
 
