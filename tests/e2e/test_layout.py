@@ -56,7 +56,8 @@ def pages_of(persona: str, ids: dict) -> list[str]:
     return urls + (SIGNED_OUT_PAGES if persona == "anonymous" else [])
 
 
-@pytest.mark.parametrize("language", ["en", "es"])
+# In Spanish: its words are the longer ones (the story also checks its English pages on a phone).
+@pytest.mark.parametrize("language", ["es"])
 def test_no_page_of_any_persona_scrolls_sideways_on_a_phone(
     browser,
     live_server,
