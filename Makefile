@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile-messages run demo test lint types check messages bench-seed bench-api clean
+.PHONY: help install compile-messages run demo test screenshots lint types check messages bench-seed bench-api clean
 
 help: ## Show this help
 	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -34,6 +34,10 @@ run: compile-messages ## Run the app on SQLite (web + Celery worker + beat), wit
 test: compile-messages ## Run the whole test suite (PostgreSQL, Redis, a real Celery worker, Chromium)
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest -p xdist -n 2 --dist loadgroup -q
+
+screenshots: compile-messages ## Refresh docs/screenshots/ (browser tests: both languages, desktop and phone)
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) HELPDESK_SCREENSHOTS=1 \
+		HELPDESK_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -p no:xdist -q -m browser tests/e2e
 
 lint: install ## ruff check and format check
 	$(PY) -m ruff check .

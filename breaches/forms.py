@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from breaches.models import Breach, SubjectsDecision, SubjectsExemption
 from breaches.services import EDITABLE_FIELDS
+from tickets.forms import AttachmentInput
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -116,7 +117,7 @@ class NoteForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
-    file = forms.FileField(label=_("File"))
+    file = forms.FileField(label=_("File"), widget=AttachmentInput())
 
 
 class LinkTicketForm(forms.Form):

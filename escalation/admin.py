@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup
+from tickets.admin import CategoryTreePickerMixin
 
 
 @admin.register(SupportGroup)
@@ -22,7 +23,7 @@ class OnCallShiftAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(CategoryTreePickerMixin, admin.ModelAdmin):
     list_display = ["position", "name", "category", "kind", "priority", "target_tier", "is_active"]
     list_display_links = ["name"]
     list_editable = ["position", "is_active"]

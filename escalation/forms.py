@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from escalation.models import CallMedium, SupportGroup, Tier
+from tickets.forms import CategoryChoiceField
 from tickets.models import Category, Kind, Priority
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -47,9 +48,9 @@ class RoutingRuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     position = forms.IntegerField(label=_("Position"), min_value=0, initial=100)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
-    category = forms.ModelChoiceField(
+    category = CategoryChoiceField(
         label=_("Category"),
-        queryset=Category.objects.select_related("parent").order_by("parent_id", "name"),
+        queryset=Category.objects.select_related("parent"),
         required=False,
         help_text=_("A top category also matches its subcategories."),
     )

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, overridable in templates/ (FORM_RENDERER below)
     "rest_framework",
     "axes",
     "drf_spectacular",
@@ -94,6 +95,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's templates, so templates/django/forms/ can add
+# dir="auto" to every text input and textarea (user-written text in any script).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")

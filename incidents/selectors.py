@@ -68,6 +68,13 @@ def status_page(*, now: datetime | None = None) -> StatusPage:
     return StatusPage(current=current, history=history, affected_services=services)
 
 
+def current_major_incidents() -> list[MajorIncident]:
+    """The unresolved major incidents, newest first, public fields only (one query)."""
+    return list(
+        MajorIncident.objects.filter(resolved_at__isnull=True).order_by("-started_at", "-id")
+    )
+
+
 def status_feed_updates(*, now: datetime | None = None, limit: int = 50) -> list[StatusUpdate]:
     now = now or timezone.now()
     return list(

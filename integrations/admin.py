@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from helpdesk.errors import DomainError
 from integrations import services
 from integrations.models import AlertRule, Integration, MonitoredAlert
+from tickets.admin import CategoryTreePickerMixin
 
 
 def _show_token(request: HttpRequest, integration: Integration, token: str) -> None:
@@ -20,7 +21,7 @@ def _show_token(request: HttpRequest, integration: Integration, token: str) -> N
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(CategoryTreePickerMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "kind",
@@ -69,7 +70,7 @@ class IntegrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
+class AlertRuleAdmin(CategoryTreePickerMixin, admin.ModelAdmin):
     list_display = [
         "position",
         "integration",

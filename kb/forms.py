@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kb.models import Language, Visibility
-from tickets.models import Category
+from tickets.forms import CategoryChoiceField
 
 
 class ArticleForm(forms.Form):
@@ -10,11 +10,7 @@ class ArticleForm(forms.Form):
     body = forms.CharField(label=_("Article"), widget=forms.Textarea(attrs={"rows": 14}))
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=Visibility.choices)
-    category = forms.ModelChoiceField(
-        label=_("Category"),
-        queryset=Category.objects.filter(is_active=True).select_related("parent"),
-        required=False,
-    )
+    category = CategoryChoiceField(label=_("Category"), required=False)
 
 
 class ArticleSearchForm(forms.Form):

@@ -2,7 +2,9 @@
 
 import logging
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -121,6 +123,22 @@ def register_context_builder(
 
 # --- enqueue -----------------------------------------------------------------------------------
 
+_SUPPRESSED: ContextVar[bool] = ContextVar("notifications_suppressed", default=False)
+
+
+@contextmanager
+def notifications_suppressed() -> Iterator[None]:
+    """Write history without telling anyone: no outbox row is written inside this block.
+
+    For the demo data's past (`seed_demo`): weeks of tickets must not become hundreds of emails
+    that delay the real ones when the demo starts.
+    """
+    token = _SUPPRESSED.set(True)
+    try:
+        yield
+    finally:
+        _SUPPRESSED.reset(token)
+
 
 def notification_enqueue(
     *,
@@ -133,9 +151,10 @@ def notification_enqueue(
     """Write an outbox row (once per cause and recipient) and hand it to a worker on commit.
 
     Nothing is written for a recipient without an address, an inactive one, or one who muted
-    this kind (unless the kind cannot be muted, see UNMUTABLE_KINDS).
+    this kind (unless the kind cannot be muted, see UNMUTABLE_KINDS), nor inside
+    `notifications_suppressed()`.
     """
-    if not recipient.email or not recipient.is_active:
+    if _SUPPRESSED.get() or not recipient.email or not recipient.is_active:
         return None
     if kind not in UNMUTABLE_KINDS and kind in muted_kinds(user=recipient):
         return None

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from escalation.models import SupportGroup, Tier
+from tickets.forms import category_tree_label
 from tickets.models import Category, Kind, Priority
 
 PERIODS = [
@@ -139,7 +140,7 @@ class DashboardForm(forms.Form):
         # The page already loaded the lists: validate against them without another query.
         if categories is not None:
             category_field.choices = [("", _("Any category"))] + [
-                (c.pk, c.path) for c in categories
+                (c.pk, category_tree_label(c)) for c in categories
             ]
             self._categories = {c.pk: c for c in categories}
         if groups is not None:

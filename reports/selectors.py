@@ -65,6 +65,7 @@ from sla.models import ClockState, Metric, SlaClock, SlaOutcome
 from sla.selectors import sla_at_risk_filter, sla_breached_filter
 from tickets.models import Category, Priority, Status, Ticket
 from tickets.models_choices import ACTIVE_STATES
+from tickets.selectors import category_tree
 
 HOUR = 3600.0
 MTTR_GOAL_SECONDS = 24 * HOUR  # the seed's goal: mean time to resolve ≤ 24 h
@@ -828,5 +829,5 @@ def support_groups() -> list[SupportGroup]:
 
 
 def category_options() -> list[Category]:
-    categories = list(Category.objects.select_related("parent"))
-    return sorted(categories, key=lambda c: c.path.casefold())
+    """Every category, in the pickers' tree order (parents, then their subcategories)."""
+    return category_tree(active_only=False)

@@ -1,11 +1,33 @@
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import ForeignKey
+from django.http import HttpRequest
 
 from helpdesk.admin import ReadOnlyAdmin
+from tickets.forms import CategoryChoiceField
 from tickets.models import Attachment, Category, Comment, Ticket, TicketEvent
 
 
+class CategoryTreePickerMixin:
+    """Category drop-downs in the admin list the tree, like every other picker."""
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.related_model is Category and db_field.name not in getattr(
+            self, "raw_id_fields", ()
+        ):
+            kwargs["form_class"] = CategoryChoiceField
+            queryset = Category.objects.select_related("parent")
+            if self.model is Category:  # type: ignore[attr-defined]
+                queryset = queryset.filter(parent__isnull=True)  # two levels: parents are tops
+            kwargs.setdefault("queryset", queryset)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(CategoryTreePickerMixin, admin.ModelAdmin):
     list_display = ["name", "name_es", "parent", "is_active"]
     list_filter = ["is_active", "parent"]
     search_fields = ["name", "name_es"]

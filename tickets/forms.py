@@ -1,16 +1,20 @@
 """HTML forms of the ticket pages: they parse input; the services decide."""
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from escalation.models import SupportGroup
 from tickets.models import Category, ClosureCode, Kind, Level, Priority
 from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
+from tickets.selectors import category_tree_order
 
 URGENCY_FOR_REQUESTER = [
     (Level.HIGH, _("High: I cannot work / many people are affected")),
@@ -19,7 +23,33 @@ URGENCY_FOR_REQUESTER = [
 ]
 
 
-class MultipleFileInput(forms.ClearableFileInput):
+class AttachmentInput(forms.ClearableFileInput):
+    """A file input that says the limits before upload (size and types, from the settings) and
+    takes files dropped on it (static/js/app.js enhances `[data-dropzone]`)."""
+
+    template_name = "widgets/attachments.html"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        extensions = list(settings.ATTACHMENT_ALLOWED_EXTENSIONS)
+        attrs = {
+            **(attrs or {}),
+            "accept": ",".join(f".{extension}" for extension in extensions),
+            "data-max-bytes": settings.ATTACHMENT_MAX_BYTES,
+        }
+        context = super().get_context(name, value, attrs)
+        context["widget"]["limits"] = attachment_limits()
+        context["widget"]["extensions"] = " ".join(extensions)
+        return context
+
+
+def attachment_limits() -> str:
+    return _("Up to %(size)s per file. Types: %(types)s.") % {
+        "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
+        "types": ", ".join(settings.ATTACHMENT_ALLOWED_EXTENSIONS),
+    }
+
+
+class MultipleFileInput(AttachmentInput):
     allow_multiple_selected = True
 
 
@@ -42,9 +72,41 @@ def category_choices() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True).select_related("parent")
 
 
+# Subcategories are indented under their parent (spaces that a <select> does not collapse).
+TREE_INDENT = "\u00a0" * 4
+
+
+def category_tree_label(category: Category) -> str:
+    return f"{TREE_INDENT}{category.label}" if category.parent_id else category.label
+
+
+def category_tree_choices(categories: Iterable[Category]) -> list[tuple[int, str]]:
+    """(pk, label) pairs in tree order: the one way every picker lists categories."""
+    return [(c.pk, category_tree_label(c)) for c in category_tree_order(categories)]
+
+
+class CategoryTreeIterator(forms.models.ModelChoiceIterator):
+    def __iter__(self) -> Iterator[Any]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        queryset = self.queryset
+        if not queryset._prefetch_related_lookups:  # type: ignore[attr-defined]
+            queryset = queryset.iterator()  # type: ignore[assignment]
+        for obj in category_tree_order(queryset):
+            yield self.choice(obj)
+
+
 class CategoryChoiceField(forms.ModelChoiceField):
+    """A category picker showing the tree: parents, then their subcategories indented."""
+
+    iterator = CategoryTreeIterator
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", category_choices())
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.path)
+        return category_tree_label(obj)
 
 
 class TicketCreateForm(forms.Form):

@@ -1,5 +1,6 @@
 """Reads of tickets. Every access to a ticket goes through the gate `ticket_get_for_user`."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -12,6 +13,32 @@ from escalation.models import Tier
 from escalation.selectors import agent_tiers
 from sla.selectors import sla_at_risk_filter, sla_breached_filter, sla_clocks_prefetch
 from tickets.models import Category, Comment, Ticket, TicketEvent
+
+
+def category_tree_order(categories: Iterable[Category]) -> list[Category]:
+    """Categories as a tree: each top category (by its name in the active language), then its
+    subcategories by name. Callers pass categories with `parent` selected (no query here).
+    """
+
+    def key(category: Category) -> tuple[str, int, int, str]:
+        parent = category.parent if category.parent_id else None
+        top = parent or category
+        return (
+            top.label.casefold(),
+            top.pk,
+            0 if parent is None else 1,
+            "" if parent is None else category.label.casefold(),
+        )
+
+    return sorted(categories, key=key)
+
+
+def category_tree(*, active_only: bool = True) -> list[Category]:
+    """Every category in tree order, for pickers; one query."""
+    categories = Category.objects.select_related("parent")
+    if active_only:
+        categories = categories.filter(is_active=True)
+    return category_tree_order(categories)
 
 
 def ticket_visibility(*, user: User) -> Q | None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
@@ -22,7 +23,7 @@ from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,6 +37,8 @@ from escalation.selectors import agent_tiers
 from helpdesk import ratelimit
 from helpdesk.errors import ConflictError, DomainError
 from helpdesk.uploads import STORED_TYPES
+from incidents.selectors import current_major_incidents
+from kb.selectors import articles_search
 from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
 from tickets import services
@@ -44,6 +47,7 @@ from tickets.forms import (
     ReasonForm,
     ReplyForm,
     TicketCreateForm,
+    category_tree_choices,
     transition_form,
 )
 from tickets.models import (
@@ -63,6 +67,7 @@ from tickets.models_choices import OPEN_STATES
 from tickets.priority import priority_from_matrix
 from tickets.selectors import (
     TicketFilters,
+    category_tree,
     event_reason_for_user,
     ticket_comments_for_user,
     ticket_events_for_user,
@@ -172,13 +177,42 @@ def _tracking_guarded(view: Callable[..., Any]) -> Callable[..., Any]:
 # --- home and the requester's side ---------------------------------------------------------
 
 
+PORTAL_LIST_SIZE = 5
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    """Where everyone lands after signing in: the console for support staff, the breach register
+    for security officers, the portal home for customers."""
     user = _user(request)
     if not user.is_authenticated:
         return redirect("login")
     if user.is_staff_member:
         return redirect("console")
-    return redirect("my_tickets")
+    if user.is_security_officer:
+        return redirect("breach-list")
+    # The customer's portal: search the knowledge base, a new request, their open tickets,
+    # the service status and the latest articles in their language.
+    tickets = list(
+        ticket_list(user=user, filters=TicketFilters(requester=user.pk))
+        .select_related(None)
+        .prefetch_related(None)  # no SLA clocks: the portal shows the plain status
+        .filter(status__in=OPEN_STATES)
+        .order_by("-id")[:PORTAL_LIST_SIZE]
+    )
+    for ticket in tickets:
+        ticket.plain_status = REQUESTER_STATUS[ticket.status]  # type: ignore[attr-defined]
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return render(
+        request,
+        "tickets/portal.html",
+        {
+            "tickets": tickets,
+            "incidents": current_major_incidents(),
+            "articles": list(
+                articles_search(user=user, text="", language=language[:2])[:PORTAL_LIST_SIZE]
+            ),
+        },
+    )
 
 
 def ticket_new(request: HttpRequest) -> HttpResponse:
@@ -931,7 +965,7 @@ def console(request: HttpRequest) -> HttpResponse:
         statuses=[("open", _("Open")), ("all", _("All")), *Status.choices],
         kinds=Kind.choices,
         priorities=Priority.choices,
-        categories=Category.objects.filter(parent__isnull=True, is_active=True),
+        categories=category_tree_choices(category_tree()),
         agents=User.objects.filter(role=Role.AGENT, is_active=True)
         .only(*_PERSON)
         .order_by("display_name", "username"),

@@ -102,3 +102,87 @@
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) { window.print(); }
 });
+
+/* After a form error, the first invalid field gets the focus (and its closed panel opens). */
+(function () {
+  "use strict";
+  var FIELDS = "input:not([type=hidden]), select, textarea";
+  function firstInvalid() {
+    var field = document.querySelector('main [aria-invalid="true"]');
+    if (field) return field;
+    var error = document.querySelector("main .has-error, main .errorlist, main .form-errors");
+    if (!error) return null;
+    var scope = error.closest(".has-error, .field, .field-inline, p") || error.closest("form");
+    return (scope && scope.querySelector(FIELDS)) ||
+      (error.closest("form") && error.closest("form").querySelector(FIELDS));
+  }
+  var field = firstInvalid();
+  if (!field) return;
+  var panel = field.closest("details");
+  if (panel) panel.open = true;
+  field.focus({ preventScroll: true });
+  field.scrollIntoView({ block: "center" });
+})();
+
+/* Attachments: drop files on the field (progressive enhancement: the input works without it).
+   Each chosen file is listed with its size; one over the limit or of another type is flagged
+   before it is sent (the server checks again). */
+(function () {
+  "use strict";
+  function size(bytes) {
+    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
+  }
+  function extension(name) {
+    var dot = name.lastIndexOf(".");
+    return dot < 0 ? "" : name.slice(dot + 1).toLowerCase();
+  }
+  function list(zone, input) {
+    var out = zone.querySelector(".dropzone-files");
+    if (!out) return;
+    var max = parseInt(input.dataset.maxBytes || "0", 10);
+    var allowed = (zone.dataset.extensions || "").split(" ");
+    out.textContent = "";
+    Array.prototype.forEach.call(input.files || [], function (file) {
+      var item = document.createElement("li");
+      item.textContent = file.name + " · " + size(file.size);
+      var problem = max && file.size > max ? zone.dataset.tooLarge
+        : allowed.indexOf(extension(file.name)) < 0 ? zone.dataset.wrongType : "";
+      if (problem) {
+        var flag = document.createElement("strong");
+        flag.className = "dropzone-problem";
+        flag.textContent = " — " + problem;
+        item.appendChild(flag);
+      }
+      out.appendChild(item);
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-dropzone]"), function (zone) {
+    var input = zone.querySelector("input[type=file]");
+    if (!input || typeof DataTransfer === "undefined") return;
+    zone.classList.add("is-enhanced");
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("is-over");
+      });
+    });
+    ["dragleave", "dragend", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("is-over"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      var dropped = event.dataTransfer && event.dataTransfer.files;
+      if (!dropped || !dropped.length) return;
+      var files = new DataTransfer();
+      if (input.multiple) {
+        Array.prototype.forEach.call(input.files || [], function (file) { files.items.add(file); });
+        Array.prototype.forEach.call(dropped, function (file) { files.items.add(file); });
+      } else {
+        files.items.add(dropped[0]);
+      }
+      input.files = files.files;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    input.addEventListener("change", function () { list(zone, input); });
+  });
+})();

@@ -1,7 +1,8 @@
 """The whole story in a browser: a requester asks, L1 triages and escalates, L2 resolves, the
-requester confirms. Once in English and once in Spanish; screenshots of the key pages."""
+requester confirms. In English and in Spanish, on a desktop (1366×900) and on a phone (390×844),
+never wider than the window; screenshots of the key pages."""
 
-import re
+from urllib.parse import urlparse
 
 import pytest
 
@@ -15,7 +16,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "secret-pass-123"  # tests/factories.py
 
 
-def sign_in(browser, live_server, user, *, viewport=(1280, 860)):
+DESKTOP = (1366, 900)
+PHONE = (390, 844)
+# Where people land after signing in: the portal home, the console, the breach register.
+LANDINGS = ("/", "/console/", "/breaches/")
+
+
+def sign_in(browser, live_server, user, *, viewport=DESKTOP):
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -23,8 +30,14 @@ def sign_in(browser, live_server, user, *, viewport=(1280, 860)):
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r"/(console|my)/"))
+    page.wait_for_url(lambda url: urlparse(url).path in LANDINGS)
     return page
+
+
+def fits(page) -> None:
+    """The page is no wider than the window: nothing to scroll sideways."""
+    extra = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert extra <= 0, f"{page.url} is {extra} px wider than the window"
 
 
 def run_action(page, name: str, fields: dict[str, str] | None = None) -> None:
@@ -75,7 +88,18 @@ def background_tickets(*, agent, category, customer) -> None:
             services.ticket_take(ticket=ticket, actor=agent)
 
 
-def story(browser, live_server, screenshot, *, lang, requester, agent_l1, agent_l2, category):
+def story(
+    browser,
+    live_server,
+    screenshot,
+    *,
+    lang,
+    requester,
+    agent_l1,
+    agent_l2,
+    category,
+    viewport=DESKTOP,
+):
     background_tickets(agent=agent_l1, category=category, customer=UserFactory(display_name="Dana"))
     for user in (requester, agent_l1, agent_l2):
         user.language = lang
@@ -86,10 +110,17 @@ def story(browser, live_server, screenshot, *, lang, requester, agent_l1, agent_
         language=lang,
     )
 
-    # The requester fills the web form.
-    customer = sign_in(browser, live_server, requester)
+    phone = viewport == PHONE
+    shot = f"{lang}-phone" if phone else lang
+
+    # The requester lands on the portal home and fills the web form.
+    customer = sign_in(browser, live_server, requester, viewport=viewport)
     assert customer.locator("html").get_attribute("lang") == lang
-    customer.goto(f"{live_server.url}/new/")
+    assert customer.locator("[data-testid=portal]").count() == 1
+    fits(customer)
+    screenshot(customer, f"{shot}-portal")
+    customer.click("[data-testid=portal-new]")
+    customer.wait_for_url(lambda url: urlparse(url).path == "/new/")
     customer.fill("[name=title]", "La VPN se corta" if lang == "es" else "VPN keeps dropping")
     customer.fill(
         "[name=description]",
@@ -100,7 +131,8 @@ def story(browser, live_server, screenshot, *, lang, requester, agent_l1, agent_
     customer.select_option("[name=category]", str(category.pk))
     customer.fill("[name=affected]", "VPN")
     customer.check("[name=urgency][value=high]")
-    screenshot(customer, f"{lang}-new-request")
+    fits(customer)
+    screenshot(customer, f"{shot}-new-request")
     with customer.expect_navigation():
         customer.click("[data-testid=ticket-form] button[type=submit]")
     reference = customer.locator("[data-testid=ticket-reference]").inner_text()
@@ -108,12 +140,13 @@ def story(browser, live_server, screenshot, *, lang, requester, agent_l1, agent_
     assert reference == ticket.reference
 
     # L1 finds it in the queue and triages it: the priority is shown before saving.
-    l1 = sign_in(browser, live_server, agent_l1)
+    l1 = sign_in(browser, live_server, agent_l1, viewport=viewport)
     assert l1.locator(f"tr[data-ticket='{ticket.pk}']").count() == 1
     # The P1 background ticket went straight to L3 (routing); the rest and the new one are at L1.
     at_l1 = [b for b in BACKGROUND if b[2] != ("high", "high")]
     assert l1.locator("#count-l1").inner_text() == str(len(at_l1) + 1)
-    screenshot(l1, f"{lang}-console")
+    fits(l1)
+    screenshot(l1, f"{shot}-console")
     l1.keyboard.press("j")
     with l1.expect_navigation():
         l1.keyboard.press("Enter")
@@ -142,12 +175,13 @@ def story(browser, live_server, screenshot, *, lang, requester, agent_l1, agent_
     assert status_of(l1) == Status.ESCALATED
 
     # L2 takes and resolves it.
-    l2 = sign_in(browser, live_server, agent_l2)
+    l2 = sign_in(browser, live_server, agent_l2, viewport=viewport)
     l2.goto(f"{live_server.url}/console/?queue=l2")
     with l2.expect_navigation():
         l2.click(f"tr[data-ticket='{ticket.pk}'] a")
     run_action(l2, "take")
-    screenshot(l2, f"{lang}-ticket-agent")
+    fits(l2)
+    screenshot(l2, f"{shot}-ticket-agent")
     run_action(l2, "resolve", {"summary": "Replaced the faulty switch.", "code": "fixed"})
     assert status_of(l2) == Status.RESOLVED
 
@@ -157,7 +191,8 @@ def story(browser, live_server, screenshot, *, lang, requester, agent_l1, agent_
     assert "Gateway logs" not in body
     assert "Needs a network engineer" not in body
     assert reference in body
-    screenshot(customer, f"{lang}-ticket-requester")
+    fits(customer)
+    screenshot(customer, f"{shot}-ticket-requester")
     run_action(customer, "close")
     assert status_of(customer) == Status.CLOSED
 
@@ -168,8 +203,9 @@ def story(browser, live_server, screenshot, *, lang, requester, agent_l1, agent_
         page.context.close()
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_whole_story_in_english(
-    browser, live_server, screenshot, requester, agent_l1, agent_l2, category
+    browser, live_server, screenshot, requester, agent_l1, agent_l2, category, viewport
 ):
     story(
         browser,
@@ -180,11 +216,13 @@ def test_the_whole_story_in_english(
         agent_l1=agent_l1,
         agent_l2=agent_l2,
         category=category,
+        viewport=viewport,
     )
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_whole_story_in_spanish(
-    browser, live_server, screenshot, requester, agent_l1, agent_l2, category
+    browser, live_server, screenshot, requester, agent_l1, agent_l2, category, viewport
 ):
     story(
         browser,
@@ -195,6 +233,7 @@ def test_the_whole_story_in_spanish(
         agent_l1=agent_l1,
         agent_l2=agent_l2,
         category=category,
+        viewport=viewport,
     )
 
 

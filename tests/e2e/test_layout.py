@@ -1,0 +1,167 @@
+"""The look on every page and phone (issue 16 items 10 and 11): no page scrolls sideways at
+390×844, the header collapses behind a menu button, the queue becomes cards, long titles wrap."""
+
+import pytest
+from django.test import Client
+
+from tests.security.access_table import ROWS
+from tests.security.test_access import world  # noqa: F401 (the access test's world, reused)
+from tickets import services
+from tickets.models import Ticket
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+# Not pages: files, feeds, CSV, htmx fragments.
+NOT_PAGES = ("/files/", "/evidence/", "/feed/", ".csv", "/counts/", "/priority/", "/suggest/")
+SIGNED_OUT_PAGES = ["/accounts/login/", "/accounts/signup/"]
+
+
+def open_page(browser, live_server, user=None, *, viewport=PHONE, language="en"):
+    """A page signed in as `user` (a session cookie, no sign-in form: faster)."""
+    context = browser.new_context(viewport=viewport, locale=language)
+    context.set_default_timeout(10_000)
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        user.language = language
+        user.save(update_fields=["language"])
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+    return context.new_page()
+
+
+def sideways(page) -> int:
+    """How many pixels the page is wider than the window (0: no horizontal scroll)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def pages_of(persona: str, ids: dict) -> list[str]:
+    urls = [
+        row.url.format(**ids)
+        for row in ROWS
+        if row.method == "get"
+        and persona in row.allowed
+        and not row.url.startswith(("/api/", "/admin/"))
+        and not any(part in row.url for part in NOT_PAGES)
+    ]
+    return urls + (SIGNED_OUT_PAGES if persona == "anonymous" else [])
+
+
+# In Spanish: its words are the longer ones (the story also checks its English pages on a phone).
+@pytest.mark.parametrize("language", ["es"])
+def test_no_page_of_any_persona_scrolls_sideways_on_a_phone(
+    browser,
+    live_server,
+    world,  # noqa: F811
+    language,
+):
+    users, ids = world
+    services.ticket_update(
+        ticket=Ticket.objects.get(pk=ids["ticket"]),
+        actor=users["agent_l2"],
+        title="Synchronisation_of_the_customer_directory_fails_" * 3,
+        reason="A long title must wrap",
+    )
+    wide: list[str] = []
+    visited = 0
+    # agent_l3 sees agent_l2's kinds of page (a tier queue, a ticket it does not work).
+    personas = ["anonymous", "requester", "agent_l1", "agent_l2", "manager", "security_officer"]
+    for persona in personas:
+        page = open_page(browser, live_server, users.get(persona), language=language)
+        for url in pages_of(persona, ids):
+            response = page.goto(f"{live_server.url}{url}", wait_until="domcontentloaded")
+            assert response is not None
+            if response.status != 200 or "text/html" not in response.headers["content-type"]:
+                continue
+            visited += 1
+            if (extra := sideways(page)) > 0:
+                wide.append(f"{persona} {url}: {extra} px too wide")
+        page.context.close()
+    assert visited > 60
+    assert not wide, "\n".join(wide)
+
+
+def test_the_header_collapses_into_a_menu_on_a_phone(browser, live_server, agent_l1):
+    page = open_page(browser, live_server, agent_l1)
+    page.goto(f"{live_server.url}/console/")
+    nav = page.locator("nav.topnav")
+    assert not nav.is_visible()
+    header = page.locator("header.topbar").bounding_box()
+    assert header is not None and header["height"] < 70  # one line, not a column of links
+
+    page.click("[data-testid=menu-toggle]")
+
+    assert nav.get_by_role("link", name="Console").is_visible()
+    picker = page.locator("#language-switch")
+    assert picker.is_visible()
+    box = picker.bounding_box()
+    assert box is not None and box["width"] > 200  # a usable picker, not a sliver
+    page.keyboard.press("Escape")
+    assert not nav.is_visible()
+    page.context.close()
+
+
+def test_the_header_shows_the_menu_on_a_desktop(browser, live_server, agent_l1):
+    page = open_page(browser, live_server, agent_l1, viewport=DESKTOP)
+    page.goto(f"{live_server.url}/console/")
+
+    assert page.locator("nav.topnav").get_by_role("link", name="Console").is_visible()
+    assert not page.locator("[data-testid=menu-toggle]").is_visible()
+    page.context.close()
+
+
+def test_the_queue_is_a_list_of_cards_on_a_phone(browser, live_server, agent_l1, make_ticket):
+    make_ticket()
+    page = open_page(browser, live_server, agent_l1)
+    page.goto(f"{live_server.url}/console/")
+
+    row = page.locator("tbody#queue-body tr").first
+    assert row.evaluate("el => getComputedStyle(el).display") == "grid"
+    head = page.locator("table.queue thead").bounding_box()
+    assert head is not None and head["height"] <= 1  # headings for screen readers only
+    pill = row.locator(".pill").bounding_box()
+    assert pill is not None and pill["width"] < 150  # its text's width, not stretched
+    assert sideways(page) == 0
+    page.context.close()
+
+
+def test_status_pills_keep_their_width_on_a_phone(browser, live_server, requester, make_ticket):
+    make_ticket()
+    page = open_page(browser, live_server, requester)
+    page.goto(f"{live_server.url}/my/")
+
+    pill = page.locator(".ticket-list .pill").first.bounding_box()
+    assert pill is not None and pill["width"] < 200
+    page.context.close()
+
+
+def test_a_long_unbroken_title_wraps_and_the_queue_fits_the_window(
+    browser, live_server, agent_l1, make_ticket
+):
+    title = "Synchronisation_of_the_customer_directory_fails_" * 4
+    ticket = make_ticket(title=title[:200])
+    page = open_page(browser, live_server, agent_l1, viewport=DESKTOP)
+    page.goto(f"{live_server.url}/console/")
+
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
+    sla = page.locator("table.queue th").last.bounding_box()
+    assert sla is not None and sla["x"] + sla["width"] <= DESKTOP["width"]
+    link = page.locator(f"tr[data-ticket='{ticket.pk}'] a.title")
+    assert link.get_attribute("title") == ticket.title  # the whole title on hover
+    height = link.bounding_box()
+    assert height is not None and height["height"] < 60  # cut after two lines
+    assert sideways(page) == 0
+
+    page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    assert sideways(page) == 0
+    page.context.close()
