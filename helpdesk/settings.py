@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.env import env_bool, env_int, env_list, env_str
+from helpdesk.env import base_url_from_env, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HELPDESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -27,7 +27,10 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-dev-key-change-me-" + "x" * 40
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("HELPDESK_SITE_URL", "http://127.0.0.1:8000")
+# The links in emails and the address `make run` prints: HELPDESK_BASE_URL, by default
+# http://HOST:PORT (the ones `make run` / `run_all` serve on). SITE_URL is its older name.
+HELPDESK_BASE_URL = base_url_from_env()
+SITE_URL = HELPDESK_BASE_URL
 
 INSTALLED_APPS = [
     "django.contrib.admin",
