@@ -10,7 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from escalation.models import SupportGroup
 from tickets.models import Category, ClosureCode, Kind, Level, Priority
-from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
+from tickets.models_choices import (
+    CANCEL_CODES,
+    IMPACT_LABELS,
+    RESOLUTION_CODES,
+    URGENCY_LABELS,
+)
 
 URGENCY_FOR_REQUESTER = [
     (Level.HIGH, _("High: I cannot work / many people are affected")),
@@ -130,10 +135,10 @@ class TriageForm(forms.Form):
     category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none())
     impact = forms.ChoiceField(
         label=_("Impact"),
-        choices=Level.choices,
+        choices=list(IMPACT_LABELS.items()),
         help_text=_("High: service or organisation-wide · Medium: a group · Low: one user"),
     )
-    urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=list(URGENCY_LABELS.items()))
     override = forms.TypedChoiceField(
         label=_("Override priority"),
         choices=[("", _("No: use the matrix")), *Priority.choices],

@@ -59,7 +59,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.models_choices import OPEN_STATES
+from tickets.models_choices import IMPACT_LABELS, OPEN_STATES, URGENCY_LABELS
 from tickets.priority import priority_from_matrix
 from tickets.selectors import (
     TicketFilters,
@@ -428,8 +428,8 @@ CHANGE_LABELS: dict[str, Any] = {
 }
 CHOICES: dict[str, Callable[[Any], Any]] = {
     "kind": lambda v: Kind(v).label,
-    "impact": lambda v: Level(v).label,
-    "urgency": lambda v: Level(v).label,
+    "impact": lambda v: IMPACT_LABELS[Level(v)],
+    "urgency": lambda v: URGENCY_LABELS[Level(v)],
     "priority": lambda v: Priority(v).label,
     "tier": lambda v: Tier(v).label,
     "closure_code": lambda v: ClosureCode(v).label,
