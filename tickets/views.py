@@ -40,11 +40,14 @@ from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
 from tickets import services
 from tickets.forms import (
+    URGENCY_FOR_REQUESTER,
     AttachmentForm,
     ReasonForm,
     ReplyForm,
     TicketCreateForm,
+    TriageForm,
     transition_form,
+    triage_priority,
 )
 from tickets.models import (
     Attachment,
@@ -60,7 +63,6 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.models_choices import IMPACT_LABELS, OPEN_STATES, URGENCY_LABELS
-from tickets.priority import priority_from_matrix
 from tickets.selectors import (
     TicketFilters,
     event_reason_for_user,
@@ -354,7 +356,7 @@ def _render_ticket(
                 "name": name,
                 "label": ui[name][0],
                 "style": ui[name][1],
-                "form": bound.get(name) or transition_form(name, tier=ticket.tier),
+                "form": bound.get(name) or transition_form(name, tier=ticket.tier, ticket=ticket),
             }
             for name in allowed
             if name in ui
@@ -368,7 +370,7 @@ def _render_ticket(
             canned=canned_responses_for_ticket(ticket=ticket, agent=viewer)
             if viewer.is_agent
             else [],
-            priority_preview=_priority_label(ticket.impact, ticket.urgency),
+            **_triage_context(ticket, actions),
         )
         template = "tickets/agent_ticket.html"
     else:
@@ -967,21 +969,53 @@ def console_counts(request: HttpRequest) -> HttpResponse:
 
 
 def priority_preview(request: HttpRequest) -> HttpResponse:
-    """The priority the matrix gives for the triage form's impact and urgency (htmx)."""
+    """The priority the triage form's impact, urgency and override give (htmx), with the
+    confirmation box when that is P1 or P2 (its state kept across refreshes)."""
     _staff_required(request)
     get = request.GET
     override = _int(get.get("triage-override"))
-    label: str
-    if override is not None and override in range(1, 6):
-        label = str(Priority(override).label)
-    else:
-        label = _priority_label(get.get("triage-impact", ""), get.get("triage-urgency", ""))
+    if override not in range(1, 6):
+        override = None
+    priority = triage_priority(
+        impact=get.get("triage-impact", ""),
+        urgency=get.get("triage-urgency", ""),
+        override=override,
+    )
     return render(
-        request, "tickets/_priority_preview.html", {"label": label, "override": bool(override)}
+        request,
+        "tickets/_priority_preview.html",
+        _preview_context(
+            priority, override=override is not None, confirmed=bool(get.get("triage-confirm"))
+        ),
     )
 
 
-def _priority_label(impact: str, urgency: str) -> str:
-    if impact not in Level.values or urgency not in Level.values:
-        return "—"
-    return str(priority_from_matrix(impact=impact, urgency=urgency).label)
+def _preview_context(
+    priority: Priority | None, *, override: bool, confirmed: bool, errors: Any = ()
+) -> dict[str, Any]:
+    return {
+        "label": str(priority.label) if priority is not None else "—",
+        "override": override,
+        "needs_confirm": priority is not None and priority <= Priority.P2,
+        "confirmed": confirmed,
+        "confirm_errors": errors,
+    }
+
+
+def _triage_context(ticket: Ticket, actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The triage form's preview, computed from the form itself (so they agree), and what the
+    requester chose when they asked."""
+    form = next((a["form"] for a in actions if a["name"] == "triage"), None)
+    if not isinstance(form, TriageForm):
+        return {}
+    data = form.cleaned_data if form.is_bound else form.initial
+    priority = form.resulting_priority()
+    return {
+        "priority_preview": _preview_context(
+            priority,
+            override=data.get("override") is not None,
+            confirmed=bool(data.get("confirm")),
+            errors=form.errors.get("confirm", ()),
+        ),
+        "requester_urgency": dict(URGENCY_FOR_REQUESTER).get(ticket.urgency, ""),
+    }
