@@ -1017,5 +1017,5 @@ def _triage_context(ticket: Ticket, actions: list[dict[str, Any]]) -> dict[str, 
             confirmed=bool(data.get("confirm")),
             errors=form.errors.get("confirm", ()),
         ),
-        "requester_urgency": dict(URGENCY_FOR_REQUESTER).get(ticket.urgency, ""),
+        "requester_urgency": {str(k): v for k, v in URGENCY_FOR_REQUESTER}.get(ticket.urgency, ""),
     }
