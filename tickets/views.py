@@ -62,7 +62,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.models_choices import IMPACT_LABELS, OPEN_STATES, URGENCY_LABELS
+from tickets.models_choices import ACTIVE_STATES, IMPACT_LABELS, OPEN_STATES, URGENCY_LABELS
 from tickets.selectors import (
     TicketFilters,
     event_reason_for_user,
@@ -800,7 +800,9 @@ def _queue_queryset(user: User, params: QueueParams) -> QuerySet[Ticket]:
         assignee = _int(params.assignee)
     statuses: list[str] | None
     if params.status == "open":
-        statuses = list(OPEN_STATES)
+        # Open: someone has work to do (the dashboard's backlog). Resolved tickets wait on the
+        # requester's confirmation: their own tab, "Solved (awaiting confirmation)".
+        statuses = list(ACTIVE_STATES)
     elif params.status == "all":
         statuses = None
     else:
@@ -924,11 +926,25 @@ def console(request: HttpRequest) -> HttpResponse:
     htmx: HtmxDetails = request.htmx  # type: ignore[attr-defined]
     if htmx and htmx.target == "results":
         return render(request, "tickets/_queue_results.html", context)
-    counts = _queue_counts(user)
+    counts = _queue_counts(user, queue=params.queue)
     context.update(
+        # Each tab is a list of its own, unfiltered: its count is that list's length.
         tabs=[
-            (key, label, f"?{params.query(queue=key, cursor='', assignee='')}", counts[key])
+            (key, label, f"?{urlencode({'queue': key})}", counts[key])
             for key, label in _queues_for(user)
+        ],
+        status_tabs=[
+            (
+                status,
+                label,
+                f"?{urlencode({'queue': params.queue, 'status': status})}",
+                counts[key],
+                key,
+            )
+            for status, label, key in (
+                ("open", _("Open"), "open"),
+                (Status.RESOLVED, _("Solved (awaiting confirmation)"), "solved"),
+            )
         ],
         statuses=[("open", _("Open")), ("all", _("All")), *Status.choices],
         kinds=Kind.choices,
@@ -942,30 +958,50 @@ def console(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/console.html", context)
 
 
-def _queue_counts(user: User) -> dict[str, str]:
-    """Open tickets per tier tab and for "mine": each count capped, shared for a few seconds."""
+def _queue_tickets(user: User, key: str) -> QuerySet[Ticket]:
+    if key == "mine":
+        return Ticket.objects.filter(assignee=user)
+    return Ticket.objects.filter(tier=int(key[1]))
+
+
+def _capped_count(cache_key: str, queryset: QuerySet[Ticket]) -> str:
+    value = cache.get(cache_key)
+    if value is None:
+        # SELECT COUNT(*) FROM (SELECT … LIMIT cap+1): bounded work on the (tier, status) index.
+        number = queryset.order_by()[: COUNT_CAP + 1].count()
+        value = f"{COUNT_CAP}+" if number > COUNT_CAP else str(number)
+        cache.set(cache_key, value, COUNTS_CACHE_SECONDS)
+    return str(value)
+
+
+def _queue_counts(user: User, *, queue: str) -> dict[str, str]:
+    """The badges, each the length of the list its tab links to, capped and shared for a few
+    seconds: open tickets per tier tab and for "mine" (as the dashboard's backlog), and the
+    current queue's "open" and "solved (awaiting confirmation)" status tabs."""
     counts: dict[str, str] = {}
     for key, _label in _queues_for(user):
-        if key == "mine":
-            cache_key = f"console-count:mine:{user.pk}"
-            queryset = Ticket.objects.filter(assignee=user, status__in=OPEN_STATES)
-        else:
-            cache_key = f"console-count:{key}"
-            queryset = Ticket.objects.filter(tier=int(key[1]), status__in=OPEN_STATES)
-        value = cache.get(cache_key)
-        if value is None:
-            # SELECT COUNT(*) FROM (SELECT … LIMIT cap+1): bounded work on the (tier, status) index.
-            number = queryset.order_by()[: COUNT_CAP + 1].count()
-            value = f"{COUNT_CAP}+" if number > COUNT_CAP else str(number)
-            cache.set(cache_key, value, COUNTS_CACHE_SECONDS)
-        counts[key] = value
+        scope = f"mine:{user.pk}" if key == "mine" else key
+        counts[key] = _capped_count(
+            f"console-count:{scope}",
+            _queue_tickets(user, key).filter(status__in=ACTIVE_STATES),
+        )
+    if queue in counts:
+        scope = f"mine:{user.pk}" if queue == "mine" else queue
+        counts["open"] = counts[queue]
+        counts["solved"] = _capped_count(
+            f"console-count:{scope}:solved",
+            _queue_tickets(user, queue).filter(status=Status.RESOLVED),
+        )
     return counts
 
 
 def console_counts(request: HttpRequest) -> HttpResponse:
-    """The tab badges, polled by htmx."""
+    """The tab badges, polled by htmx (?queue= the page's queue, for its status tabs)."""
     user = _staff_required(request)
-    return render(request, "tickets/_queue_counts.html", {"counts": _queue_counts(user)})
+    queue = _queue_params(request, user).queue
+    return render(
+        request, "tickets/_queue_counts.html", {"counts": _queue_counts(user, queue=queue)}
+    )
 
 
 def priority_preview(request: HttpRequest) -> HttpResponse:
