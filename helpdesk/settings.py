@@ -148,6 +148,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language, the same in lists and detail pages (helpdesk/formats/).
+FORMAT_MODULE_PATH = ["helpdesk.formats"]
 TIME_ZONE = env_str("HELPDESK_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
