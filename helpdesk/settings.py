@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kb",
     "csat",
     "reports",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "helpdesk.middleware.DatabaseUnavailableMiddleware",
+    # The API's Idempotency-Key header on POST (after authentication and CSRF; see the module).
+    "idempotency.middleware.IdempotencyKeyMiddleware",
     # Last: turns a lockout flagged by the authentication backend into a 429.
     "axes.middleware.AxesMiddleware",
 ]
@@ -269,6 +272,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "helpdesk.openapi.document_error_responses",
+        "idempotency.openapi.document_idempotency_key",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Served from our own static files: no CDN.
@@ -377,6 +381,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.remind_overdue_updates",
         "schedule": timedelta(seconds=env_int("HELPDESK_INCIDENT_REMINDER_SWEEP_SECONDS", 60)),
     },
+    # Forget idempotency keys (form submissions, API Idempotency-Key) past their lifetime.
+    "idempotency-purge-expired-keys": {
+        "task": "idempotency.tasks.purge_expired_keys",
+        "schedule": timedelta(hours=1),
+    },
     # Record SLA warnings/breaches of clocks past their due columns (exactly once) and act on them.
     "sla-sweep": {
         "task": "sla.tasks.sweep_sla",
@@ -392,6 +401,12 @@ if HELPDESK_IMAP_HOST:
     }
 
 # --- Domain ---------------------------------------------------------------------------------
+# Idempotency keys (forms and the API's Idempotency-Key header): how long a key is remembered,
+# how long a duplicate waits for the first request's answer before a 409, and after how long a
+# request still "processing" is taken for dead (its key taken over by a retry).
+IDEMPOTENCY_KEY_HOURS = env_int("HELPDESK_IDEMPOTENCY_KEY_HOURS", 24)
+IDEMPOTENCY_WAIT_SECONDS = env_int("HELPDESK_IDEMPOTENCY_WAIT_SECONDS", 10)
+IDEMPOTENCY_STALE_SECONDS = env_int("HELPDESK_IDEMPOTENCY_STALE_SECONDS", 120)
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)
 # Largest monitoring webhook body accepted (Alertmanager groups many alerts in one delivery).
 HELPDESK_INTEGRATIONS_MAX_BYTES = env_int("HELPDESK_INTEGRATIONS_MAX_BYTES", 1024 * 1024)

@@ -36,6 +36,7 @@ from escalation.selectors import agent_tiers
 from helpdesk import ratelimit
 from helpdesk.errors import ConflictError, DomainError
 from helpdesk.uploads import STORED_TYPES
+from idempotency.decorators import idempotent_form
 from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
 from tickets import services
@@ -183,8 +184,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("my_tickets")
 
 
+@idempotent_form
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    """The web form; anonymous visitors give an email and follow the ticket by a secret link."""
+    """The web form; anonymous visitors give an email and follow the ticket by a secret link.
+
+    Post/Redirect/Get: a filed ticket redirects to its "thank you" page (`ticket_created`),
+    which a reload shows again without filing anything."""
     user = _user(request)
     anonymous = not user.is_authenticated
     rate = ratelimit.public_form_rate()
@@ -225,19 +230,35 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         else:
             if anonymous:
                 ratelimit.hit("form", request, rate=rate)
-            return render(
-                request,
-                "tickets/created.html",
-                {
-                    "ticket": ticket,
-                    "anonymous": anonymous,
-                    "tracking_url": request.build_absolute_uri(
-                        reverse("tracking", args=[ticket.tracking_token])
-                    ),
-                },
-            )
+                return redirect("tracking_created", token=ticket.tracking_token)
+            return redirect("ticket_created", pk=ticket.pk)
     status = 400 if form.is_bound else 200
     return render(request, "tickets/new.html", {"form": form}, status=status)
+
+
+@require_GET
+@_tracking_guarded
+def ticket_created(
+    request: HttpRequest, pk: int | None = None, token: str | None = None
+) -> HttpResponse:
+    """The "thank you" page after the web form: a GET, so reloading it files nothing."""
+    if token is not None:
+        ticket = ticket_get_by_tracking_token(token=token)
+    elif request.user.is_authenticated:
+        ticket = ticket_get_for_user(user=_user(request), ticket_id=pk or 0)
+    else:
+        return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+    return render(
+        request,
+        "tickets/created.html",
+        {
+            "ticket": ticket,
+            "anonymous": token is not None,
+            "tracking_url": request.build_absolute_uri(
+                reverse("tracking", args=[ticket.tracking_token])
+            ),
+        },
+    )
 
 
 @login_required
@@ -527,6 +548,7 @@ def _back(ticket: Ticket, tracking: bool) -> HttpResponse:
 
 @require_POST
 @_tracking_guarded
+@idempotent_form
 def ticket_transition(
     request: HttpRequest, name: str, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
@@ -619,6 +641,7 @@ def _form_error(form: forms.Form, error: DomainError) -> None:
 
 @require_POST
 @_tracking_guarded
+@idempotent_form
 def ticket_reply(
     request: HttpRequest, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
@@ -650,6 +673,7 @@ def ticket_reply(
 
 @require_POST
 @_tracking_guarded
+@idempotent_form
 def ticket_attach(
     request: HttpRequest, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
