@@ -160,3 +160,12 @@ def test_the_server_make_run_starts_serves_static_files_and_friendly_pages(serve
     assert "URLconf" not in html and "DEBUG = True" not in html
     status, html = _get(f"{server}/no/such/page/")
     assert status == 404 and "DEBUG = True" not in html
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_a_friendly_403(client, requester):
+    client.force_login(requester)
+    response = client.get("/reports/sla/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You are not allowed to do this" in html and "Traceback" not in html
