@@ -78,11 +78,18 @@ def _client(request: HttpRequest, view_func: Callable[..., Any]) -> Any:
     view_class = getattr(view_func, "cls", None)
     if view_class is None:
         return None
+    # DRF's Request writes the user it finds back on the Django request: leave that to the view.
+    before = request.__dict__.get("user")
     try:
         authenticators = [auth() for auth in view_class.authentication_classes]
         user = Request(request, authenticators=authenticators).user
     except Exception:  # a refused credential: the view answers it (401/403), unguarded
         return None
+    finally:
+        if before is not None:
+            request.user = before
+        else:
+            request.__dict__.pop("user", None)
     return user if getattr(user, "is_authenticated", False) else None
 
 

@@ -181,3 +181,22 @@ def test_the_schema_documents_the_header(api, agent_l1):
         for path, item in schema["paths"].items()
         if "post" in item
     )
+
+
+def test_a_browser_session_without_csrf_is_still_refused_as_before(requester, make_ticket):
+    """The header never changes what the view decides: a session POST without its CSRF token
+    is refused by the view, and nothing is kept."""
+    from django.test import Client
+
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(requester)
+    response = client.post(
+        f"/api/tickets/{ticket.pk}/comments/",
+        {"body": "x"},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="csrf",
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["message"]
+    assert not IdempotencyKey.objects.exists()
