@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install compile-messages run demo test screenshots lint types check messages bench-seed bench-api clean
+.PHONY: help install compile-messages run dev demo test screenshots lint types check messages bench-seed bench-api clean
 
 help: ## Show this help
 	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -26,9 +26,16 @@ install: $(VENV)/.installed ## Create the virtualenv and install everything
 compile-messages: install
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 
+# DEBUG is off: friendly 404/403/500 pages, static files served by WhiteNoise from STATIC_ROOT.
 run: compile-messages ## Run the app on SQLite (web + Celery worker + beat), with demo data
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input -v0
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py run_all
+
+dev: compile-messages ## As run, with DEBUG on (tracebacks, static files from the source tree)
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
-	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
+	DJANGO_DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
 	DJANGO_DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(PY) manage.py run_all
 
 test: compile-messages ## Run the whole test suite (PostgreSQL, Redis, a real Celery worker, Chromium)

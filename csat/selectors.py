@@ -14,6 +14,7 @@ from accounts.models import User
 from csat.models import RATINGS, SatisfactionSurvey
 from csat.services import TOKEN_SALT
 from escalation.models import Tier
+from helpdesk.numbers import percent
 from tickets.models import Category
 
 LINK_MAX_AGE = 60 * 60 * 24 * 90  # a survey link works for 90 days (and only once)
@@ -58,7 +59,7 @@ class CsatFigures:
         """Share of 4 and 5 ratings (the usual CSAT %)."""
         if not self.count:
             return None
-        return round(100 * (self.distribution[4] + self.distribution[5]) / self.count, 1)
+        return percent(self.distribution[4] + self.distribution[5], self.count)
 
     def add(self, rating: int, n: int) -> None:
         self.count += n
@@ -80,7 +81,7 @@ class CsatSummary:
     def response_rate(self) -> float | None:
         if not self.requested:
             return None
-        return round(100 * self.overall.count / self.requested, 1)
+        return percent(self.overall.count, self.requested)
 
 
 def _answered(*, start: datetime, end: datetime) -> QuerySet[SatisfactionSurvey]:

@@ -48,13 +48,17 @@ def survey_by_token(request: HttpRequest, token: str) -> HttpResponse:
     """/csat/<token>/ — the link in the email. GET shows the form (never records anything: mail
     scanners open links); POST records the answer, once."""
     survey = selectors.survey_from_token(token=token)
-    if survey.is_answered:
-        return render(request, "csat/survey.html", {"survey": survey, "state": "already"})
+    if survey.is_answered and request.method == "GET":
+        # ?answered=1: where the answer's POST redirects (Post/Redirect/Get): "thank you".
+        state = "done" if request.GET.get("answered") else "already"
+        return render(request, "csat/survey.html", {"survey": survey, "state": state})
     initial = {"rating": request.GET.get("rating")} if request.GET.get("rating") else {}
     form = forms.RatingForm(request.POST or None, initial=initial)
     state = ""
     if request.method == "POST":
         state = _answer(request, survey, form, actor=None)
+        if state == "done":
+            return redirect(f"{request.path}?answered=1")
     return render(
         request,
         "csat/survey.html",

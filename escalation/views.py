@@ -19,6 +19,7 @@ from accounts.models import User
 from escalation import forms, selectors, services
 from escalation.models import OnCallShift, RoutingRule, SupportGroup, Tier
 from helpdesk.errors import DomainError
+from idempotency.decorators import idempotent_form
 from tickets import services as ticket_services
 from tickets.selectors import ticket_get_for_user
 
@@ -252,6 +253,7 @@ def _ticket_action(
 
 @login_required
 @require_POST
+@idempotent_form
 def ticket_deescalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -264,6 +266,7 @@ def ticket_deescalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent_form
 def ticket_reassign(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -278,6 +281,7 @@ def ticket_reassign(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent_form
 def ticket_raise(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -290,6 +294,7 @@ def ticket_raise(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent_form
 def call_schedule(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -302,6 +307,7 @@ def call_schedule(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent_form
 def call_reschedule(request: HttpRequest, ticket_id: int, call_id: int) -> HttpResponse:
     def run(ticket: Any, user: User, data: dict[str, Any]) -> object:
         call = selectors.call_get_for_user(user=user, call_id=call_id)
@@ -317,6 +323,7 @@ def call_reschedule(request: HttpRequest, ticket_id: int, call_id: int) -> HttpR
 
 @login_required
 @require_POST
+@idempotent_form
 def call_cancel(request: HttpRequest, ticket_id: int, call_id: int) -> HttpResponse:
     def run(ticket: Any, user: User, data: dict[str, Any]) -> object:
         call = selectors.call_get_for_user(user=user, call_id=call_id)

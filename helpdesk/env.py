@@ -39,3 +39,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def base_url_from_env() -> str:
+    """Where people reach the site, for the links in emails and what `make run` prints.
+
+    HELPDESK_BASE_URL when set (HELPDESK_SITE_URL, its old name, still works); otherwise
+    http://HOST:PORT as `make run` serves it (a server listening on every address is reached
+    as localhost).
+    """
+    explicit = os.environ.get("HELPDESK_BASE_URL") or os.environ.get("HELPDESK_SITE_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    host = env_str("HOST", "127.0.0.1") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 (a name for the link, not a bind)
+        host = "localhost"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal in a URL
+    return f"http://{host}:{env_int('PORT', 8000)}"

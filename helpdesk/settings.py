@@ -11,7 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from helpdesk.env import env_bool, env_int, env_list, env_str
+from helpdesk.env import base_url_from_env, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HELPDESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -27,7 +27,10 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-dev-key-change-me-" + "x" * 40
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("HELPDESK_SITE_URL", "http://127.0.0.1:8000")
+# The links in emails and the address `make run` prints: HELPDESK_BASE_URL, by default
+# http://HOST:PORT (the ones `make run` / `run_all` serve on). SITE_URL is its older name.
+HELPDESK_BASE_URL = base_url_from_env()
+SITE_URL = HELPDESK_BASE_URL
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
     "kb",
     "csat",
     "reports",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +77,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "helpdesk.middleware.DatabaseUnavailableMiddleware",
+    # The API's Idempotency-Key header on POST (after authentication and CSRF; see the module).
+    "idempotency.middleware.IdempotencyKeyMiddleware",
     # Last: turns a lockout flagged by the authentication backend into a 429.
     "axes.middleware.AxesMiddleware",
 ]
@@ -154,6 +160,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language, the same in lists and detail pages (helpdesk/formats/).
+FORMAT_MODULE_PATH = ["helpdesk.formats"]
 TIME_ZONE = env_str("HELPDESK_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -295,6 +303,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "helpdesk.openapi.document_error_responses",
+        "idempotency.openapi.document_idempotency_key",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Served from our own static files: no CDN.
@@ -403,6 +412,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.remind_overdue_updates",
         "schedule": timedelta(seconds=env_int("HELPDESK_INCIDENT_REMINDER_SWEEP_SECONDS", 60)),
     },
+    # Forget idempotency keys (form submissions, API Idempotency-Key) past their lifetime.
+    "idempotency-purge-expired-keys": {
+        "task": "idempotency.tasks.purge_expired_keys",
+        "schedule": timedelta(hours=1),
+    },
     # Record SLA warnings/breaches of clocks past their due columns (exactly once) and act on them.
     "sla-sweep": {
         "task": "sla.tasks.sweep_sla",
@@ -418,6 +432,12 @@ if HELPDESK_IMAP_HOST:
     }
 
 # --- Domain ---------------------------------------------------------------------------------
+# Idempotency keys (forms and the API's Idempotency-Key header): how long a key is remembered,
+# how long a duplicate waits for the first request's answer before a 409, and after how long a
+# request still "processing" is taken for dead (its key taken over by a retry).
+IDEMPOTENCY_KEY_HOURS = env_int("HELPDESK_IDEMPOTENCY_KEY_HOURS", 24)
+IDEMPOTENCY_WAIT_SECONDS = env_int("HELPDESK_IDEMPOTENCY_WAIT_SECONDS", 10)
+IDEMPOTENCY_STALE_SECONDS = env_int("HELPDESK_IDEMPOTENCY_STALE_SECONDS", 120)
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)
 # Largest monitoring webhook body accepted (Alertmanager groups many alerts in one delivery).
 HELPDESK_INTEGRATIONS_MAX_BYTES = env_int("HELPDESK_INTEGRATIONS_MAX_BYTES", 1024 * 1024)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from helpdesk.errors import DomainError
+from idempotency.decorators import idempotent_form
 from incidents import services
 from incidents.forms import DeclareForm, LinkForm, UpdateForm
 from incidents.models import StatusUpdate
@@ -44,6 +45,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@idempotent_form
 def incident_declare(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = _user(request)
     ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
@@ -82,6 +84,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent_form
 def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     incident = major_incident_get_for_user(user=user, incident_id=pk)

@@ -92,7 +92,10 @@ class DashboardForm(forms.Form):
     """Every field optional; an invalid value is a form error shown on the page (400 in the
     API), never a 500."""
 
-    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
+    # The box shows the period the figures cover: the default one when none was asked for.
+    period = forms.ChoiceField(
+        label=_("Period"), choices=PERIODS, required=False, initial=DEFAULT_PERIOD
+    )
     start = forms.DateField(label=_("From"), required=False)
     end = forms.DateField(label=_("To"), required=False)
     kind = forms.ChoiceField(
@@ -133,6 +136,11 @@ class DashboardForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_bound and not self.data.get("period"):
+            # ?tier=1 alone: the figures are the default period's, and so is the box.
+            data: Any = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict or a dict
+            data["period"] = DEFAULT_PERIOD
+            self.data = data
         category_field: Any = self.fields["category"]
         group_field: Any = self.fields["group"]
         category_field.queryset = Category.objects.select_related("parent")

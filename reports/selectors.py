@@ -57,6 +57,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
+from helpdesk.numbers import percent
 from reports.buckets import Buckets
 from reports.compliance import Group, compliance_counts, filters_q, unrecorded_breaches
 from reports.expressions import EpochSeconds, Percentiles
@@ -103,7 +104,7 @@ class Ratio:
 
     @property
     def percent(self) -> float | None:
-        return 100.0 * self.numerator / self.denominator if self.denominator else None
+        return percent(self.numerator, self.denominator)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class Compliance:
 
     @property
     def percent(self) -> float | None:
-        return 100.0 * self.met / self.decided if self.decided else None
+        return percent(self.met, self.decided)
 
     def __add__(self, other: "Compliance") -> "Compliance":
         return Compliance(met=self.met + other.met, breached=self.breached + other.breached)

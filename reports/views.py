@@ -140,6 +140,15 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     require_manager(user)
     form, period, filters, categories = parse_dashboard_query(request.GET)
+    if form.is_bound and not form.is_valid():
+        # The form shows what was asked and why it cannot be applied; no figures are shown
+        # for a filter that was not applied (the API answers the same query with a 400).
+        return render(
+            request,
+            "reports/dashboard.html",
+            {"form": form, "board": None, "period": None},
+            status=400,
+        )
     board = dashboard(period=period, filters=filters, categories=categories)
     query = {"period": period.key, **filters.as_query()}
     if period.key == "custom":

@@ -12,8 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from escalation.models import SupportGroup
-from tickets.models import Category, ClosureCode, Kind, Level, Priority
-from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
+from tickets.models import Category, ClosureCode, Kind, Level, Priority, Ticket
+from tickets.models_choices import (
+    CANCEL_CODES,
+    IMPACT_LABELS,
+    RESOLUTION_CODES,
+    URGENCY_LABELS,
+)
+from tickets.priority import priority_from_matrix
 from tickets.selectors import category_tree_order
 
 URGENCY_FOR_REQUESTER = [
@@ -192,10 +198,10 @@ class TriageForm(forms.Form):
     category = CategoryChoiceField(label=_("Category"), queryset=Category.objects.none())
     impact = forms.ChoiceField(
         label=_("Impact"),
-        choices=Level.choices,
+        choices=list(IMPACT_LABELS.items()),
         help_text=_("High: service or organisation-wide · Medium: a group · Low: one user"),
     )
-    urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=list(URGENCY_LABELS.items()))
     override = forms.TypedChoiceField(
         label=_("Override priority"),
         choices=[("", _("No: use the matrix")), *Priority.choices],
@@ -208,10 +214,62 @@ class TriageForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # Rendered by tickets/_priority_preview.html next to the priority it confirms.
+    confirm = forms.BooleanField(
+        label=_("I confirm this priority"), required=False, widget=forms.CheckboxInput
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ticket: Ticket | None = None, **kwargs: Any) -> None:
+        if ticket is not None:
+            # What the ticket says today: the requester's urgency, the provisional impact (low)
+            # and the requester's category. Submitting it unchanged keeps the priority.
+            kwargs.setdefault(
+                "initial",
+                {
+                    "kind": ticket.kind,
+                    "category": ticket.category_id,
+                    "impact": ticket.impact,
+                    "urgency": ticket.urgency,
+                },
+            )
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = category_choices()  # type: ignore[attr-defined]
+
+    def resulting_priority(self) -> Priority | None:
+        """The priority these values give (the override, or the matrix); None if incomplete."""
+        data = self.cleaned_data if self.is_bound else self.initial
+        return triage_priority(
+            impact=data.get("impact"), urgency=data.get("urgency"), override=data.get("override")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        priority = triage_priority(
+            impact=data.get("impact"), urgency=data.get("urgency"), override=data.get("override")
+        )
+        # P1 pages the on-call L3 agents and P2 has a 1-hour response target: never by accident.
+        if priority is not None and priority <= Priority.P2 and not data.get("confirm"):
+            self.add_error(
+                "confirm",
+                _(
+                    "%(priority)s: tick the box to confirm it. P1 goes straight to L3 and "
+                    "pages the on-call agents."
+                )
+                % {"priority": Priority(priority).label},
+            )
+        return data
+
+
+def triage_priority(*, impact: Any, urgency: Any, override: Any = None) -> Priority | None:
+    """The priority of a triage: the override when given, else impact × urgency."""
+    if override not in (None, ""):
+        try:
+            return Priority(int(override))
+        except (TypeError, ValueError):
+            return None
+    if impact not in Level.values or urgency not in Level.values:
+        return None
+    return priority_from_matrix(impact=impact, urgency=urgency)
 
 
 class AssignForm(forms.Form):
@@ -272,12 +330,18 @@ class EmptyForm(forms.Form):
 
 
 def transition_form(
-    name: str, *, data: Any = None, tier: int = 1, prefix: str | None = None
+    name: str,
+    *,
+    data: Any = None,
+    tier: int = 1,
+    prefix: str | None = None,
+    ticket: Ticket | None = None,
 ) -> forms.Form:
-    """The form of one transition, bound to `data` when given."""
+    """The form of one transition, bound to `data` when given (triage: pre-filled from
+    `ticket`)."""
     prefix = prefix or name
     if name == "triage":
-        return TriageForm(data, prefix=prefix)
+        return TriageForm(data, prefix=prefix, ticket=ticket)
     if name == "start_diagnosis":
         return AssignForm(data, tier=tier, prefix=prefix)
     if name in ("escalate", "reopen"):

@@ -13,7 +13,9 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from escalation.models import Tier
 from tickets.models_choices import (
     ACTIVE_STATES,
+    IMPACT_LABELS,
     OPEN_STATES,
+    URGENCY_LABELS,
     ClosureCode,
     EventKind,
     Kind,
@@ -219,6 +221,13 @@ class Ticket(FSMModelMixin, models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != Status.CLOSED
+
+    # Spanish agreement: "impacto alto", "urgencia alta" (Django keeps these overrides).
+    def get_impact_display(self) -> str:  # type: ignore[no-redef]
+        return str(IMPACT_LABELS.get(self.impact, self.impact))
+
+    def get_urgency_display(self) -> str:  # type: ignore[no-redef]
+        return str(URGENCY_LABELS.get(self.urgency, self.urgency))
 
     # --- transitions: each changes only the ticket's own fields --------------------------------
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
@@ -40,6 +41,20 @@ class Level(models.TextChoices):
     HIGH = "high", _("High")
     MEDIUM = "medium", _("Medium")
     LOW = "low", _("Low")
+
+
+# The same levels named for the field they qualify: Spanish makes the adjective agree with
+# the noun (el impacto alto, la urgencia alta), so each field has its own context.
+IMPACT_LABELS: dict[str, Any] = {
+    Level.HIGH: pgettext_lazy("impact", "High"),
+    Level.MEDIUM: pgettext_lazy("impact", "Medium"),
+    Level.LOW: pgettext_lazy("impact", "Low"),
+}
+URGENCY_LABELS: dict[str, Any] = {
+    Level.HIGH: pgettext_lazy("urgency", "High"),
+    Level.MEDIUM: pgettext_lazy("urgency", "Medium"),
+    Level.LOW: pgettext_lazy("urgency", "Low"),
+}
 
 
 class Priority(models.IntegerChoices):

@@ -37,18 +37,22 @@ from escalation.selectors import agent_tiers
 from helpdesk import ratelimit
 from helpdesk.errors import ConflictError, DomainError
 from helpdesk.uploads import STORED_TYPES
+from idempotency.decorators import idempotent_form
 from incidents.selectors import current_major_incidents
 from kb.selectors import articles_search
 from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
 from tickets import services
 from tickets.forms import (
+    URGENCY_FOR_REQUESTER,
     AttachmentForm,
     ReasonForm,
     ReplyForm,
     TicketCreateForm,
+    TriageForm,
     category_tree_choices,
     transition_form,
+    triage_priority,
 )
 from tickets.models import (
     Attachment,
@@ -63,8 +67,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.models_choices import OPEN_STATES
-from tickets.priority import priority_from_matrix
+from tickets.models_choices import ACTIVE_STATES, IMPACT_LABELS, OPEN_STATES, URGENCY_LABELS
 from tickets.selectors import (
     TicketFilters,
     category_tree,
@@ -215,8 +218,12 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@idempotent_form
 def ticket_new(request: HttpRequest) -> HttpResponse:
-    """The web form; anonymous visitors give an email and follow the ticket by a secret link."""
+    """The web form; anonymous visitors give an email and follow the ticket by a secret link.
+
+    Post/Redirect/Get: a filed ticket redirects to its "thank you" page (`ticket_created`),
+    which a reload shows again without filing anything."""
     user = _user(request)
     anonymous = not user.is_authenticated
     rate = ratelimit.public_form_rate()
@@ -257,19 +264,35 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         else:
             if anonymous:
                 ratelimit.hit("form", request, rate=rate)
-            return render(
-                request,
-                "tickets/created.html",
-                {
-                    "ticket": ticket,
-                    "anonymous": anonymous,
-                    "tracking_url": request.build_absolute_uri(
-                        reverse("tracking", args=[ticket.tracking_token])
-                    ),
-                },
-            )
+                return redirect("tracking_created", token=ticket.tracking_token)
+            return redirect("ticket_created", pk=ticket.pk)
     status = 400 if form.is_bound else 200
     return render(request, "tickets/new.html", {"form": form}, status=status)
+
+
+@require_GET
+@_tracking_guarded
+def ticket_created(
+    request: HttpRequest, pk: int | None = None, token: str | None = None
+) -> HttpResponse:
+    """The "thank you" page after the web form: a GET, so reloading it files nothing."""
+    if token is not None:
+        ticket = ticket_get_by_tracking_token(token=token)
+    elif request.user.is_authenticated:
+        ticket = ticket_get_for_user(user=_user(request), ticket_id=pk or 0)
+    else:
+        return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+    return render(
+        request,
+        "tickets/created.html",
+        {
+            "ticket": ticket,
+            "anonymous": token is not None,
+            "tracking_url": request.build_absolute_uri(
+                reverse("tracking", args=[ticket.tracking_token])
+            ),
+        },
+    )
 
 
 @login_required
@@ -388,7 +411,7 @@ def _render_ticket(
                 "name": name,
                 "label": ui[name][0],
                 "style": ui[name][1],
-                "form": bound.get(name) or transition_form(name, tier=ticket.tier),
+                "form": bound.get(name) or transition_form(name, tier=ticket.tier, ticket=ticket),
             }
             for name in allowed
             if name in ui
@@ -402,7 +425,7 @@ def _render_ticket(
             canned=canned_responses_for_ticket(ticket=ticket, agent=viewer)
             if viewer.is_agent
             else [],
-            priority_preview=_priority_label(ticket.impact, ticket.urgency),
+            **_triage_context(ticket, actions),
         )
         template = "tickets/agent_ticket.html"
     else:
@@ -462,8 +485,8 @@ CHANGE_LABELS: dict[str, Any] = {
 }
 CHOICES: dict[str, Callable[[Any], Any]] = {
     "kind": lambda v: Kind(v).label,
-    "impact": lambda v: Level(v).label,
-    "urgency": lambda v: Level(v).label,
+    "impact": lambda v: IMPACT_LABELS[Level(v)],
+    "urgency": lambda v: URGENCY_LABELS[Level(v)],
     "priority": lambda v: Priority(v).label,
     "tier": lambda v: Tier(v).label,
     "closure_code": lambda v: ClosureCode(v).label,
@@ -559,6 +582,7 @@ def _back(ticket: Ticket, tracking: bool) -> HttpResponse:
 
 @require_POST
 @_tracking_guarded
+@idempotent_form
 def ticket_transition(
     request: HttpRequest, name: str, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
@@ -651,6 +675,7 @@ def _form_error(form: forms.Form, error: DomainError) -> None:
 
 @require_POST
 @_tracking_guarded
+@idempotent_form
 def ticket_reply(
     request: HttpRequest, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
@@ -682,6 +707,7 @@ def ticket_reply(
 
 @require_POST
 @_tracking_guarded
+@idempotent_form
 def ticket_attach(
     request: HttpRequest, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
@@ -832,7 +858,9 @@ def _queue_queryset(user: User, params: QueueParams) -> QuerySet[Ticket]:
         assignee = _int(params.assignee)
     statuses: list[str] | None
     if params.status == "open":
-        statuses = list(OPEN_STATES)
+        # Open: someone has work to do (the dashboard's backlog). Resolved tickets wait on the
+        # requester's confirmation: their own tab, "Solved (awaiting confirmation)".
+        statuses = list(ACTIVE_STATES)
     elif params.status == "all":
         statuses = None
     else:
@@ -956,11 +984,25 @@ def console(request: HttpRequest) -> HttpResponse:
     htmx: HtmxDetails = request.htmx  # type: ignore[attr-defined]
     if htmx and htmx.target == "results":
         return render(request, "tickets/_queue_results.html", context)
-    counts = _queue_counts(user)
+    counts = _queue_counts(user, queue=params.queue)
     context.update(
+        # Each tab is a list of its own, unfiltered: its count is that list's length.
         tabs=[
-            (key, label, f"?{params.query(queue=key, cursor='', assignee='')}", counts[key])
+            (key, label, f"?{urlencode({'queue': key})}", counts[key])
             for key, label in _queues_for(user)
+        ],
+        status_tabs=[
+            (
+                status,
+                label,
+                f"?{urlencode({'queue': params.queue, 'status': status})}",
+                counts[key],
+                key,
+            )
+            for status, label, key in (
+                ("open", _("Open"), "open"),
+                (Status.RESOLVED, _("Solved (awaiting confirmation)"), "solved"),
+            )
         ],
         statuses=[("open", _("Open")), ("all", _("All")), *Status.choices],
         kinds=Kind.choices,
@@ -974,48 +1016,100 @@ def console(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/console.html", context)
 
 
-def _queue_counts(user: User) -> dict[str, str]:
-    """Open tickets per tier tab and for "mine": each count capped, shared for a few seconds."""
+def _queue_tickets(user: User, key: str) -> QuerySet[Ticket]:
+    if key == "mine":
+        return Ticket.objects.filter(assignee=user)
+    return Ticket.objects.filter(tier=int(key[1]))
+
+
+def _capped_count(cache_key: str, queryset: QuerySet[Ticket]) -> str:
+    value = cache.get(cache_key)
+    if value is None:
+        # SELECT COUNT(*) FROM (SELECT … LIMIT cap+1): bounded work on the (tier, status) index.
+        number = queryset.order_by()[: COUNT_CAP + 1].count()
+        value = f"{COUNT_CAP}+" if number > COUNT_CAP else str(number)
+        cache.set(cache_key, value, COUNTS_CACHE_SECONDS)
+    return str(value)
+
+
+def _queue_counts(user: User, *, queue: str) -> dict[str, str]:
+    """The badges, each the length of the list its tab links to, capped and shared for a few
+    seconds: open tickets per tier tab and for "mine" (as the dashboard's backlog), and the
+    current queue's "open" and "solved (awaiting confirmation)" status tabs."""
     counts: dict[str, str] = {}
     for key, _label in _queues_for(user):
-        if key == "mine":
-            cache_key = f"console-count:mine:{user.pk}"
-            queryset = Ticket.objects.filter(assignee=user, status__in=OPEN_STATES)
-        else:
-            cache_key = f"console-count:{key}"
-            queryset = Ticket.objects.filter(tier=int(key[1]), status__in=OPEN_STATES)
-        value = cache.get(cache_key)
-        if value is None:
-            # SELECT COUNT(*) FROM (SELECT … LIMIT cap+1): bounded work on the (tier, status) index.
-            number = queryset.order_by()[: COUNT_CAP + 1].count()
-            value = f"{COUNT_CAP}+" if number > COUNT_CAP else str(number)
-            cache.set(cache_key, value, COUNTS_CACHE_SECONDS)
-        counts[key] = value
+        scope = f"mine:{user.pk}" if key == "mine" else key
+        counts[key] = _capped_count(
+            f"console-count:{scope}",
+            _queue_tickets(user, key).filter(status__in=ACTIVE_STATES),
+        )
+    if queue in counts:
+        scope = f"mine:{user.pk}" if queue == "mine" else queue
+        counts["open"] = counts[queue]
+        counts["solved"] = _capped_count(
+            f"console-count:{scope}:solved",
+            _queue_tickets(user, queue).filter(status=Status.RESOLVED),
+        )
     return counts
 
 
 def console_counts(request: HttpRequest) -> HttpResponse:
-    """The tab badges, polled by htmx."""
+    """The tab badges, polled by htmx (?queue= the page's queue, for its status tabs)."""
     user = _staff_required(request)
-    return render(request, "tickets/_queue_counts.html", {"counts": _queue_counts(user)})
-
-
-def priority_preview(request: HttpRequest) -> HttpResponse:
-    """The priority the matrix gives for the triage form's impact and urgency (htmx)."""
-    _staff_required(request)
-    get = request.GET
-    override = _int(get.get("triage-override"))
-    label: str
-    if override is not None and override in range(1, 6):
-        label = str(Priority(override).label)
-    else:
-        label = _priority_label(get.get("triage-impact", ""), get.get("triage-urgency", ""))
+    queue = _queue_params(request, user).queue
     return render(
-        request, "tickets/_priority_preview.html", {"label": label, "override": bool(override)}
+        request, "tickets/_queue_counts.html", {"counts": _queue_counts(user, queue=queue)}
     )
 
 
-def _priority_label(impact: str, urgency: str) -> str:
-    if impact not in Level.values or urgency not in Level.values:
-        return "—"
-    return str(priority_from_matrix(impact=impact, urgency=urgency).label)
+def priority_preview(request: HttpRequest) -> HttpResponse:
+    """The priority the triage form's impact, urgency and override give (htmx), with the
+    confirmation box when that is P1 or P2 (its state kept across refreshes)."""
+    _staff_required(request)
+    get = request.GET
+    override = _int(get.get("triage-override"))
+    if override not in range(1, 6):
+        override = None
+    priority = triage_priority(
+        impact=get.get("triage-impact", ""),
+        urgency=get.get("triage-urgency", ""),
+        override=override,
+    )
+    return render(
+        request,
+        "tickets/_priority_preview.html",
+        _preview_context(
+            priority, override=override is not None, confirmed=bool(get.get("triage-confirm"))
+        ),
+    )
+
+
+def _preview_context(
+    priority: Priority | None, *, override: bool, confirmed: bool, errors: Any = ()
+) -> dict[str, Any]:
+    return {
+        "label": str(priority.label) if priority is not None else "—",
+        "override": override,
+        "needs_confirm": priority is not None and priority <= Priority.P2,
+        "confirmed": confirmed,
+        "confirm_errors": errors,
+    }
+
+
+def _triage_context(ticket: Ticket, actions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The triage form's preview, computed from the form itself (so they agree), and what the
+    requester chose when they asked."""
+    form = next((a["form"] for a in actions if a["name"] == "triage"), None)
+    if not isinstance(form, TriageForm):
+        return {}
+    data = form.cleaned_data if form.is_bound else form.initial
+    priority = form.resulting_priority()
+    return {
+        "priority_preview": _preview_context(
+            priority,
+            override=data.get("override") is not None,
+            confirmed=bool(data.get("confirm")),
+            errors=form.errors.get("confirm", ()),
+        ),
+        "requester_urgency": {str(k): v for k, v in URGENCY_FOR_REQUESTER}.get(ticket.urgency, ""),
+    }

@@ -4,6 +4,8 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from helpdesk.numbers import round_percent
+
 register = template.Library()
 
 
@@ -24,9 +26,11 @@ def duration(seconds: float | None) -> str:
 
 @register.filter
 def percent(value: float | None) -> str:
-    if value is None:
+    """27.3 %: one decimal, half-up (`helpdesk.numbers`); number_format alone truncates."""
+    rounded = round_percent(value)
+    if rounded is None:
         return "—"
-    return f"{number_format(value, 1)} %"
+    return f"{number_format(rounded, 1)} %"
 
 
 @register.filter

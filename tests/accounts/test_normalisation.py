@@ -118,7 +118,7 @@ def test_anonymous_submissions_with_look_alikes_share_one_account(category):
                 "name": "Bob",
             },
         )
-        assert response.status_code == 200
+        assert response.status_code == 302
 
     assert list(User.objects.values_list("email", flat=True)) == [PLAIN]
 

@@ -66,8 +66,9 @@ def test_the_link_works_once(make_ticket, client):
     assert survey.rating is None
 
     response = client.post(url, {"rating": "4", "comment": "Quick and kind."})
-    assert response.status_code == 200
-    assert "Thank you" in response.content.decode()
+    assert response.status_code == 302  # Post/Redirect/Get: a reload sends nothing again
+    assert response["Location"] == url + "?answered=1"
+    assert "Thank you" in client.get(response["Location"]).content.decode()
     survey.refresh_from_db()
     assert (survey.rating, survey.comment) == (4, "Quick and kind.")
     answered_at = survey.answered_at

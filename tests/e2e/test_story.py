@@ -49,6 +49,9 @@ def run_action(page, name: str, fields: dict[str, str] | None = None) -> None:
         field = details.locator(f"[name={name}-{selector}]")
         if field.evaluate("el => el.tagName") == "SELECT":
             field.select_option(value)
+        elif field.get_attribute("type") == "checkbox":
+            page.wait_for_load_state("networkidle")  # a live preview may redraw the box
+            field.check()
         else:
             field.fill(value)
     with page.expect_navigation():
@@ -157,7 +160,7 @@ def story(
     l1.locator("#priority-preview", has_text="P1").wait_for()
     details.locator("[name=triage-impact]").select_option("medium")
     l1.locator("#priority-preview", has_text="P2").wait_for()
-    run_action(l1, "triage", {"kind": "incident", "category": str(category.pk)})
+    run_action(l1, "triage", {"kind": "incident", "category": str(category.pk), "confirm": "on"})
     assert status_of(l1) == Status.PRIORITIZED
     run_action(l1, "take")
     assert status_of(l1) == Status.IN_DIAGNOSIS

@@ -93,7 +93,7 @@ def test_bad_input_is_a_form_error_not_a_500(client, manager, frozen_now):
         "reports:dashboard",
         {"period": "custom", "start": "2025-03-05", "end": "2025-03-01", "tier": "9"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # the form's errors, and no figures (issue 16 item 3)
     html = response.content.decode()
     assert "The end date is before the start date." in html
     assert "Select a valid choice" in html

@@ -317,3 +317,10 @@ ROWS += [
     Row("/api/reports/dashboard/", MANAGER),
     Row("/api/reports/queues/", STAFF | MANAGER),
 ]
+
+# --- the "thank you" page after the web form (Post/Redirect/Get, issue 16 item 2) ----------------
+ROWS += [
+    Row("/tickets/{ticket}/created/", TICKET_READERS, hidden_from_requester=SECRETS),
+    Row("/t/{token}/created/", EVERYONE, hidden_from_requester=SECRETS),
+    Row("/t/not-the-token/created/", NOBODY),
+]

@@ -81,8 +81,8 @@ def test_the_public_form_limit_keys_on_the_same_address(settings, category):
             REMOTE_ADDR=PROXY,
         ).status_code
 
-    assert [submit(i, "203.0.113.7") for i in range(3)] == [200, 200, 429]
-    assert submit(3, "203.0.113.8") == 200
+    assert [submit(i, "203.0.113.7") for i in range(3)] == [302, 302, 429]
+    assert submit(3, "203.0.113.8") == 302
     assert Ticket.objects.count() == 3
 
 

@@ -78,6 +78,7 @@ def test_triage_through_the_form(client_for, agent_l1, make_ticket, category):
             "triage-category": category.pk,
             "triage-impact": "high",
             "triage-urgency": "medium",
+            "triage-confirm": "on",  # P2: confirmed explicitly
         },
     )
 
@@ -123,6 +124,7 @@ def test_override_without_reason_is_refused_by_the_service_as_a_form_error(
             "triage-impact": "low",
             "triage-urgency": "low",
             "triage-override": "1",
+            "triage-confirm": "on",
         },
     )
 

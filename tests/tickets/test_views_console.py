@@ -215,9 +215,9 @@ def test_queue_page_query_count_is_independent_of_size(
 
     # 1 session, 2 user, 3 the agent's tiers (support groups), 4 the page of tickets (with
     # requester, assignee and category joined), 5 the page's SLA clocks, 6-9 the four capped tab
-    # counts (mine, L1, L2, L3), 10 top-level categories for the filter, 11 agents for the
-    # assignee filter.
-    with django_assert_num_queries(11):
+    # counts (mine, L1, L2, L3), 10 the queue's "solved (awaiting confirmation)" count, 11
+    # top-level categories for the filter, 12 agents for the assignee filter.
+    with django_assert_num_queries(12):
         client.get("/console/?status=all")
     # A deep keyset page with a filter costs the same; the counts now come from the cache.
     deep = Ticket.objects.order_by("-id")[1].pk
@@ -230,8 +230,8 @@ def test_queue_page_query_count_is_independent_of_size(
 
 def test_counts_endpoint_is_cheap_and_cached(client_for, agent_l1, django_assert_num_queries):
     client = client_for(agent_l1)
-    # session, user, tiers, four capped counts
-    with django_assert_num_queries(7):
+    # session, user, tiers, four capped counts, the L1 queue's solved count
+    with django_assert_num_queries(8):
         client.get("/console/counts/")
     # session, user, tiers: the counts come from the cache
     with django_assert_num_queries(3):

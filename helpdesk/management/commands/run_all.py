@@ -29,6 +29,10 @@ class Command(BaseCommand):
                 [*celery, "beat", "-l", "warning", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME]
             ),
         ]
+        self.stdout.write(
+            self.style.SUCCESS(f"The helpdesk is at {settings.HELPDESK_BASE_URL}/")
+            + " (Ctrl-C stops the web server, the worker and beat)"
+        )
         try:
             call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False)
         except KeyboardInterrupt:

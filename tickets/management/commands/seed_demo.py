@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -334,7 +335,7 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write("Demo data already loaded; keeping it.")
-        self.stdout.write("\nSign in at http://127.0.0.1:8000/ as:")
+        self.stdout.write(f"\nSign in at {settings.HELPDESK_BASE_URL}/ as:")
         for username, role, tier, _name, _lang in PERSONAS:
             label = f"{role.label}" + (f" ({Tier(tier).label})" if tier else "")
             self.stdout.write(f"  {username:<12} {password_for(username):<26} {label}")

@@ -1,0 +1,60 @@
+"""Issue 16, item 3: the dashboard's period box always describes the figures on screen."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, manager, data=None):
+    client.force_login(manager)
+    return client.get(reverse("reports:dashboard"), data or {})
+
+
+def _selected_period(html: str) -> list[str]:
+    select = re.search(r'<select name="period"[^>]*>(.*?)</select>', html, re.S)
+    assert select
+    return re.findall(r'<option value="([^"]*)"[^>]*selected', select.group(1))
+
+
+def test_first_load_selects_the_seven_days_the_figures_cover(client, manager):
+    response = _page(client, manager)
+    assert response.status_code == 200
+    assert response.context["period"].key == "7d"
+    assert _selected_period(response.content.decode()) == ["7d"]
+
+
+def test_a_filter_without_a_period_shows_the_default_period_selected(client, manager):
+    response = _page(client, manager, {"tier": "1"})
+    assert response.context["period"].key == "7d"
+    assert _selected_period(response.content.decode()) == ["7d"]
+
+
+def test_the_period_asked_for_is_the_one_selected(client, manager):
+    response = _page(client, manager, {"period": "30d"})
+    assert _selected_period(response.content.decode()) == ["30d"]
+    assert response.context["board"].period.key == "30d"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"period": "custom", "start": "2026-03-10", "end": "2026-03-01"},  # end before start
+        {"period": "custom", "start": "2026-03-10"},  # no end
+        {"period": "7d", "tier": "9"},  # no such tier
+    ],
+)
+def test_an_invalid_filter_shows_its_error_and_no_figures(client, manager, query):
+    response = _page(client, manager, query)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-testid="no-figures"' in html
+    assert "errorlist" in html or "form-errors" in html
+    assert response.context["board"] is None
+    assert "data-figure=" not in html  # no figure that disagrees with the form
+    assert "From " not in response.context and "Same figures as JSON" not in html
+    # The form still shows what was asked, so it can be corrected.
+    assert _selected_period(html) == [query["period"]]
