@@ -7,7 +7,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -234,7 +234,7 @@ def breach_export(request: HttpRequest, breach_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def breach_register_csv(request: HttpRequest) -> HttpResponse:
+def breach_register_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     _require_reader(request)
     header = [
         _("reference"),

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template import TemplateDoesNotExist
+from django.template import Context, TemplateDoesNotExist, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
@@ -271,6 +271,14 @@ def _headers(notification: Notification) -> dict[str, str]:
     return headers
 
 
+def render_text(template_name: str, context: dict[str, Any]) -> str:
+    """A plain-text email body: no HTML escaping (a quote stays a quote). The HTML part escapes
+    this text once when it renders it (emails/base.html); escaping it here too sent users
+    `&amp;quot;`."""
+    template = engines["django"].engine.get_template(template_name)  # type: ignore[attr-defined]
+    return str(template.render(Context(context, autoescape=False)))
+
+
 def render_notification(
     *, notification: Notification, extra_context: dict[str, Any] | None = None
 ) -> EmailMultiAlternatives:
@@ -302,7 +310,7 @@ def render_notification(
             "status": context.get("to_status_label", "") if ticket else "",
         }
         subject = str(SUBJECTS[NotificationKind(notification.kind)]) % subject_values
-        text = render_to_string(f"emails/{notification.kind}.txt", context)
+        text = render_text(f"emails/{notification.kind}.txt", context)
         html_context = {
             **context,
             "body": text,

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from escalation.models import SupportGroup, Tier
+from helpdesk.date_bounds import BoundedDateField
 from tickets.models import Category, Kind, Priority
 
 PERIODS = [
@@ -92,8 +93,8 @@ class DashboardForm(forms.Form):
     API), never a 500."""
 
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
-    start = forms.DateField(label=_("From"), required=False)
-    end = forms.DateField(label=_("To"), required=False)
+    start = BoundedDateField(label=_("From"), required=False)
+    end = BoundedDateField(label=_("To"), required=False)
     kind = forms.ChoiceField(
         label=_("Kind"), choices=[("", _("Any kind")), *Kind.choices], required=False
     )

@@ -62,6 +62,7 @@ from tickets.models import (
 from tickets.models_choices import OPEN_STATES
 from tickets.priority import priority_from_matrix
 from tickets.selectors import (
+    INTERNAL_STEPS,
     TicketFilters,
     event_reason_for_user,
     ticket_comments_for_user,
@@ -129,8 +130,6 @@ DONE: dict[str, Any] = {
     "reopen": gettext_lazy("The ticket is reopened."),
     "cancel": gettext_lazy("The ticket is cancelled."),
 }
-# Steps of the support team's own process a requester need not read about.
-INTERNAL_STEPS = {"identify", "categorize", "prioritize"}
 # Status in plain words, for requesters.
 REQUESTER_STATUS: dict[str, Any] = {
     Status.NEW: gettext_lazy("Received"),
@@ -311,7 +310,7 @@ def _render_ticket(
     by_comment: dict[int | None, list[Attachment]] = {}
     for attachment in attachments:
         by_comment.setdefault(attachment.comment_id, []).append(attachment)
-    events = list(ticket_events_for_user(user=viewer, ticket=ticket))  # with their actors
+    events = list(ticket_events_for_user(user=reader, ticket=ticket))  # with their actors
     timeline = [
         TimelineItem(
             at=c.created_at,
