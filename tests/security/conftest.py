@@ -1,4 +1,5 @@
-"""The monitoring integrations' fixtures, for the hostile-input tests of their endpoints."""
+"""Fixtures shared by the security tests: the monitoring integrations' (hostile input to their
+endpoints) and the access test's world (the hostile corpus through every route)."""
 
 from tests.integrations.conftest import (  # noqa: F401 (fixtures)
     alertmanager,
@@ -7,3 +8,4 @@ from tests.integrations.conftest import (  # noqa: F401 (fixtures)
     post_alerts,
     post_event,
 )
+from tests.security.test_access import world  # noqa: F401
