@@ -397,6 +397,8 @@ if HELPDESK_IMAP_HOST:
 
 # --- Domain ---------------------------------------------------------------------------------
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)
+# A ticket's tracking link stops working this many days after the ticket closed.
+HELPDESK_TRACKING_LINK_DAYS = env_int("HELPDESK_TRACKING_LINK_DAYS", 90)
 # Largest monitoring webhook body accepted (Alertmanager groups many alerts in one delivery).
 HELPDESK_INTEGRATIONS_MAX_BYTES = env_int("HELPDESK_INTEGRATIONS_MAX_BYTES", 1024 * 1024)
 # JSON request bodies (API and monitoring intake): largest body and deepest nesting accepted.

@@ -30,6 +30,9 @@ class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA target at risk")
     SLA_BREACH = "sla_breach", _("SLA target breached")
     CSAT_REQUEST = "csat_request", _("How did we do? (satisfaction survey)")
+    # Issue 17: a renewed tracking link; the link to claim guest tickets sent under one's address.
+    TRACKING_LINK = "tracking_link", _("Your new tracking link")
+    GUEST_CLAIM = "guest_claim", _("Requests sent under your address")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:
@@ -124,6 +127,9 @@ UNMUTABLE_KINDS = frozenset(
         "oncall_page",
         "call_invitation",
         "call_cancelled",
+        # Security emails: the only way back to a ticket, or to one's own requests.
+        NotificationKind.TRACKING_LINK.value,
+        NotificationKind.GUEST_CLAIM.value,
     }
 )
 # What a requester can receive; support staff see every kind on their preferences page.
@@ -135,5 +141,7 @@ REQUESTER_KINDS = frozenset(
         NotificationKind.MAJOR_INCIDENT_UPDATE.value,
         "call_invitation",
         "call_cancelled",
+        NotificationKind.TRACKING_LINK.value,
+        NotificationKind.GUEST_CLAIM.value,
     }
 )

@@ -62,6 +62,8 @@ SUBJECTS = {
     NotificationKind.SLA_WARNING: _("[%(reference)s] SLA at risk: %(title)s"),
     NotificationKind.SLA_BREACH: _("[%(reference)s] SLA breached: %(title)s"),
     NotificationKind.CSAT_REQUEST: _("[%(reference)s] How did we do? %(title)s"),
+    NotificationKind.TRACKING_LINK: _("[%(reference)s] Your new tracking link"),
+    NotificationKind.GUEST_CLAIM: _("Add the requests sent under your address to your account"),
 }
 
 
@@ -118,6 +120,17 @@ def register_context_builder(
 # --- enqueue -----------------------------------------------------------------------------------
 
 
+def recipient_address(*, recipient: User, ticket: Ticket | None) -> str:
+    """Where a recipient's email goes: their address; a guest requester (a ticket sent from the
+    public form under an address that was already known, tickets/guests.py) has none of their
+    own, so their ticket's contact address."""
+    if recipient.email:
+        return recipient.email
+    if ticket is not None and ticket.requester_id == recipient.pk:
+        return ticket.contact_email
+    return ""
+
+
 def notification_enqueue(
     *,
     recipient: User,
@@ -131,7 +144,7 @@ def notification_enqueue(
     Nothing is written for a recipient without an address, an inactive one, or one who muted
     this kind (unless the kind cannot be muted, see UNMUTABLE_KINDS).
     """
-    if not recipient.email or not recipient.is_active:
+    if not recipient_address(recipient=recipient, ticket=ticket) or not recipient.is_active:
         return None
     if kind not in UNMUTABLE_KINDS and kind in muted_kinds(user=recipient):
         return None
@@ -327,7 +340,7 @@ def render_notification(
         subject=" ".join(subject.split()),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient.email],
+        to=[recipient_address(recipient=recipient, ticket=ticket)],
         headers=_headers(notification),
     )
     message.attach_alternative(html, "text/html")

@@ -1,7 +1,9 @@
 """Reads of tickets. Every access to a ticket goes through the gate `ticket_get_for_user`."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -12,7 +14,7 @@ from accounts.models import Role, User
 from escalation.models import Tier
 from escalation.selectors import agent_tiers
 from sla.selectors import sla_at_risk_filter, sla_breached_filter, sla_clocks_prefetch
-from tickets.models import Attachment, Category, Comment, EventKind, Ticket, TicketEvent
+from tickets.models import Attachment, Category, Comment, EventKind, Status, Ticket, TicketEvent
 
 
 def ticket_visibility(*, user: User) -> Q | None:
@@ -70,13 +72,25 @@ def ticket_get_for_breach_link(*, user: User, ticket_id: int) -> Ticket:
         raise Http404(_("No such ticket.")) from None
 
 
+def tracking_link_expired(*, ticket: Ticket, now: datetime | None = None) -> bool:
+    """A tracking link stops working HELPDESK_TRACKING_LINK_DAYS after its ticket closed."""
+    if ticket.status != Status.CLOSED or ticket.closed_at is None:
+        return False
+    moment = now or timezone.now()
+    return ticket.closed_at < moment - timedelta(days=settings.HELPDESK_TRACKING_LINK_DAYS)
+
+
 def ticket_get_by_tracking_token(*, token: str) -> Ticket:
+    """The ticket of a secret tracking link; 404 for a wrong, revoked or expired link."""
     try:
-        return Ticket.objects.select_related("requester", "assignee", "category__parent").get(
+        ticket = Ticket.objects.select_related("requester", "assignee", "category__parent").get(
             tracking_token=token
         )
     except Ticket.DoesNotExist:
         raise Http404(_("No such ticket.")) from None
+    if tracking_link_expired(ticket=ticket):
+        raise Http404(_("No such ticket."))
+    return ticket
 
 
 @dataclass(frozen=True)

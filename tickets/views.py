@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,8 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_fsm import TransitionNotAllowed
 from django_htmx.middleware import HtmxDetails
 
@@ -38,7 +37,7 @@ from helpdesk.errors import ConflictError, DomainError
 from helpdesk.uploads import STORED_TYPES
 from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
-from tickets import services
+from tickets import guests, services
 from tickets.forms import (
     AttachmentForm,
     ReasonForm,
@@ -192,18 +191,13 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             if anonymous:
-                try:
-                    with transaction.atomic():
-                        requester = services.requester_for_email(
-                            email=data["email"],
-                            name=data["name"],
-                            language=request.LANGUAGE_CODE,  # type: ignore[attr-defined]
-                        )
-                except IntegrityError:
-                    # The address is the user name of a staff account: they should sign in.
-                    raise DomainError(
-                        _("This address belongs to an account: please sign in."), field="email"
-                    ) from None
+                # A known address (an account's, staff's) files a guest ticket: nothing of the
+                # account is used or shown (tickets/guests.py).
+                requester = guests.requester_for_public_form(
+                    email=data["email"],
+                    name=data["name"],
+                    language=request.LANGUAGE_CODE,  # type: ignore[attr-defined]
+                )
             else:
                 requester = user
             ticket = services.ticket_create(
@@ -254,10 +248,12 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     rows = rows[:PAGE_SIZE]
     for ticket in rows:
         ticket.plain_status = REQUESTER_STATUS[ticket.status]  # type: ignore[attr-defined]
+    # Requests sent from the public form under this account's address, waiting to be claimed.
+    unclaimed = list(guests.guest_tickets_for(user=user).only("id", "title")[:GUEST_LIST_SIZE])
     return render(
         request,
         "tickets/my_tickets.html",
-        {"tickets": rows, "show": show, "next_before": next_before},
+        {"tickets": rows, "show": show, "next_before": next_before, "unclaimed": unclaimed},
     )
 
 
@@ -268,6 +264,9 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=_user(request), ticket_id=pk)
     return _render_ticket(request, ticket)
+
+
+GUEST_LIST_SIZE = 20
 
 
 @_tracking_guarded
@@ -984,3 +983,75 @@ def _priority_label(impact: str, urgency: str) -> str:
     if impact not in Level.values or urgency not in Level.values:
         return "—"
     return str(priority_from_matrix(impact=impact, urgency=urgency).label)
+
+
+# --- guest tickets and tracking links (tickets/guests.py) -------------------------------------
+
+
+@login_required
+@require_POST
+def guest_claim_request(request: HttpRequest) -> HttpResponse:
+    """The banner's button on "My tickets": email the account a link to claim its tickets."""
+    if guests.guest_claim_request(user=_user(request)):
+        messages.success(
+            request,
+            _("We sent a link to %(address)s: open it to add these requests to your account.")
+            % {"address": _user(request).email},
+        )
+    return redirect("my_tickets")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def guest_claim(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: GET shows what would be claimed (mail scanners open links), POST does."""
+    user = _user(request)
+    try:
+        address = guests.guest_claim_address(user=user, token=token)
+    except DomainError as error:
+        return render(request, "tickets/guest_claim.html", {"error": error.message}, status=400)
+    if request.method == "POST":
+        try:
+            claimed = guests.guest_tickets_claim(user=user, token=token)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d request was added to your account.",
+                    "%(count)d requests were added to your account.",
+                    len(claimed),
+                )
+                % {"count": len(claimed)},
+            )
+        return redirect("my_tickets")
+    tickets = list(guests.guest_tickets_for(user=user).filter(contact_email__iexact=address))
+    return render(
+        request,
+        "tickets/guest_claim.html",
+        {"tickets": tickets, "address": address, "token": token},
+    )
+
+
+@require_POST
+@_tracking_guarded
+def tracking_link_renew(
+    request: HttpRequest, pk: int | None = None, token: str | None = None
+) -> HttpResponse:
+    """Revoke the tracking link and email a new one to the requester (their ticket page or the
+    link itself). Staff and other readers cannot: it is the requester's link."""
+    ticket, actor, _staff = _ticket_for_write(request, pk, token)
+    if actor.pk != ticket.requester_id:
+        raise PermissionDenied(_("Only the requester can renew the tracking link."))
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Confirm that the old link should stop working."))
+        return _back(ticket, token is not None)
+    ticket = guests.ticket_tracking_link_renew(ticket=ticket, actor=actor)
+    if token is not None:
+        # The old link is dead: the page says where the new one went (nothing of the address).
+        return render(request, "tickets/tracking_renewed.html", {"ticket": ticket})
+    messages.success(
+        request, _("The old tracking link no longer works; a new one was sent to you by email.")
+    )
+    return redirect("ticket_detail", pk=ticket.pk)

@@ -273,3 +273,13 @@ ROWS += [
     Row("/api/reports/dashboard/", MANAGER),
     Row("/api/reports/queues/", STAFF | MANAGER),
 ]
+
+# --- guest tickets and tracking links (issue 17: item 6 and "Smaller") ----------------------------
+ROWS += [
+    Row("/my/claim/", SIGNED_IN, "post"),
+    Row("/my/claim/not-a-valid-token/", SIGNED_IN),  # a forged claim link: a 400 page
+    # Only the requester renews their link (without "confirm" nothing happens: a message).
+    Row("/tickets/{ticket}/tracking-link/", {"requester"}, "post"),
+    Row("/t/{token}/tracking-link/", EVERYONE, "post"),
+    Row("/t/not-the-token/tracking-link/", NOBODY, "post", {"confirm": "yes"}),
+]
