@@ -10,9 +10,14 @@ import json
 
 import pytest
 from django.db import DataError
+from django.db.models import Q
+from django.db.models.functions import ExtractYear
 from django.test import Client
 from rest_framework.test import APIClient
 
+from breaches.models import AuthorityNotification, Breach
+from escalation.models import OnCallShift, ScheduledCall
+from incidents.models import MajorIncident
 from tests.integrations.conftest import EVENTS_URL, payload
 from tickets.models import Ticket
 
@@ -232,3 +237,82 @@ def test_every_api_answer_is_no_store(api, requester, make_ticket):
         ),
     ):
         assert "no-store" in response["Cache-Control"], response.request["PATH_INFO"]
+
+
+# --- every date and date-time input, at the ends of the calendar -------------------------------
+
+EXTREMES = ("9999-12-31T23:59:59-14:00", "9999-12-31 23:59", "0001-01-01T00:00:00+14:00")
+DATE_FIELDS = (
+    "aware_at",
+    "detected_at",
+    "notified_at",
+    "communicated_at",
+    "starts_at",
+    "ends_at",
+    "next_update_due_at",
+    "at",
+)
+# (persona, address, JSON?) of every write or query that takes a date and time.
+DATE_INPUTS = (
+    ("security_officer", "/breaches/new/", False),
+    ("security_officer", "/breaches/{breach}/edit/", False),
+    ("security_officer", "/breaches/{breach}/actions/notify/", False),
+    ("security_officer", "/breaches/{breach}/actions/subjects_communication/", False),
+    ("security_officer", "/api/breaches/", True),
+    ("security_officer", "/api/breaches/{breach}/notify-authority/", True),
+    ("security_officer", "/api/breaches/{breach}/subjects-communication/", True),
+    ("manager", "/escalation/rota/new/", False),
+    ("manager", "/api/escalation/shifts/", True),
+    ("agent_l2", "/escalation/tickets/{ticket}/calls/", False),
+    ("agent_l2", "/api/tickets/{ticket}/calls/", True),
+    ("agent_l2", "/api/calls/{call}/reschedule/", True),
+    ("agent_l1", "/api/major-incidents/{incident}/updates/", True),
+)
+
+
+@pytest.mark.parametrize("extreme", EXTREMES)
+def test_no_date_input_overflows(world, api, extreme):
+    users, ids = world
+    problems = []
+    for persona, address, as_json in DATE_INPUTS:
+        url = address.format(**ids)
+        data = {
+            **dict.fromkeys(DATE_FIELDS, extreme),
+            "title": "t",
+            "description": "d",
+            "reference": "R-1",
+            "medium": "phone",
+            "link_or_number": "+34 600 000 000",
+            "duration_minutes": 30,
+            "message": "m",
+            "status": "identified",
+            "channel": "email",
+            "tier": 3,
+            "agent": users["agent_l3"].pk,
+        }
+        if as_json:
+            response = api(users[persona]).post(url, data, format="json")
+        else:
+            client = Client()
+            client.force_login(users[persona])
+            response = client.post(url, data)
+        # The API refuses with a 400; a page shows the form's error (200) or a message (302).
+        if response.status_code >= 500 or (as_json and response.status_code != 400):
+            problems.append(f"{url}: {response.status_code}")
+    api_get = api(users["agent_l1"]).get("/api/escalation/shifts/now/", {"at": extreme})
+    if api_get.status_code != 400:
+        problems.append(f"/api/escalation/shifts/now/: {api_get.status_code}")
+    assert not problems, problems
+    # Nothing was stored with such a date.
+    out_of_range = Q(year__lt=2000) | Q(year__gt=2099)
+    for model, field in (
+        (Breach, "aware_at"),
+        (Breach, "detected_at"),
+        (AuthorityNotification, "notified_at"),
+        (OnCallShift, "starts_at"),
+        (OnCallShift, "ends_at"),
+        (ScheduledCall, "starts_at"),
+        (MajorIncident, "next_update_due_at"),
+    ):
+        stored = model.objects.annotate(year=ExtractYear(field)).filter(out_of_range)
+        assert not stored.exists(), (model.__name__, field)
