@@ -184,3 +184,22 @@ def test_a_tracking_link_expires_after_the_ticket_has_been_closed_for_long(
     token = ticket.tracking_token
     with time_machine.travel(ticket.closed_at + timedelta(days=days)):
         assert Client().get(f"/t/{token}/").status_code == code
+
+
+def test_the_guest_replies_by_email_from_the_address_they_gave(bob, category):
+    from mailin.services import inbound_process
+    from notifications.threads import ticket_thread_id
+    from tests.mailin.messages import build
+
+    Client().post("/new/", FORM)
+    ticket = Ticket.objects.get()
+    raw = build(
+        sender="Bob <bob@beta.example>",
+        subject=f"Re: [{ticket.reference}] We have received your request",
+        body="More details.",
+        headers={"In-Reply-To": ticket_thread_id(ticket.pk)},
+    )
+    inbound_process(raw=raw)
+    assert Ticket.objects.count() == 1  # a reply on the guest ticket, not a new one
+    comment = ticket.comments.get()
+    assert comment.author == ticket.requester and comment.body.startswith("More details.")
