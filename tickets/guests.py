@@ -11,6 +11,7 @@ account holder sees those tickets on "My tickets" and claims them through a link
 address (proof that they read that mailbox, not only that they know a password).
 """
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -43,6 +44,14 @@ def address_key(address: str) -> str:
     return address.strip().casefold()
 
 
+def _guest_prefix(key: str) -> str:
+    """Guest identities of one address share a user-name prefix (a digest of the address): the
+    unclaimed tickets of an address are found through the user-name index, not by scanning
+    every ticket's contact address."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{GUEST_USERNAME_PREFIX}{digest}-"
+
+
 def _address_known(key: str) -> bool:
     return User.objects.filter(Q(email__iexact=key) | Q(username__iexact=key)).exists()
 
@@ -59,7 +68,7 @@ def requester_for_public_form(*, email: str, name: str = "", language: str = "")
         except IntegrityError:
             pass  # the same address arrived concurrently: a guest, like any known address
     guest = User(
-        username=f"{GUEST_USERNAME_PREFIX}{secrets.token_hex(12)}",
+        username=f"{_guest_prefix(key)}{secrets.token_hex(6)}",
         email="",
         display_name=name.strip()[:150],
         role=Role.REQUESTER,
@@ -82,11 +91,13 @@ def guest_tickets_for(*, user: User) -> QuerySet[Ticket]:
     """Unclaimed guest tickets sent under this signed-in requester's address, newest first."""
     if not (user.is_authenticated and user.is_active and user.is_requester and user.email):
         return Ticket.objects.none()
-    return Ticket.objects.filter(
-        requester__username__startswith=GUEST_USERNAME_PREFIX,
-        requester__email="",
-        contact_email__iexact=address_key(user.email),
-    ).order_by("-id")
+    key = address_key(user.email)
+    identities = User.objects.filter(
+        username__startswith=_guest_prefix(key), email="", role=Role.REQUESTER
+    ).values("pk")
+    return Ticket.objects.filter(requester__in=identities, contact_email__iexact=key).order_by(
+        "-id"
+    )
 
 
 def guest_claim_token(*, user: User) -> str:

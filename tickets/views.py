@@ -249,7 +249,9 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     for ticket in rows:
         ticket.plain_status = REQUESTER_STATUS[ticket.status]  # type: ignore[attr-defined]
     # Requests sent from the public form under this account's address, waiting to be claimed.
-    unclaimed = list(guests.guest_tickets_for(user=user).only("id", "title")[:GUEST_LIST_SIZE])
+    unclaimed = list(
+        guests.guest_tickets_for(user=user).only("id", "kind", "title")[:GUEST_LIST_SIZE]
+    )
     return render(
         request,
         "tickets/my_tickets.html",

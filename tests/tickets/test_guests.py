@@ -203,3 +203,18 @@ def test_the_guest_replies_by_email_from_the_address_they_gave(bob, category):
     assert Ticket.objects.count() == 1  # a reply on the guest ticket, not a new one
     comment = ticket.comments.get()
     assert comment.author == ticket.requester and comment.body.startswith("More details.")
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_my_tickets_with_the_claim_banner_costs_the_same_for_any_number(
+    bob, category, django_assert_num_queries, count
+):
+    for number in range(count):
+        Ticket.objects.create(title=f"Bob {number}", description="x", requester=bob)
+        Client().post("/new/", {**FORM, "title": f"Guest {number}"})
+    client = _signed_in(bob)
+    # session, user, its organisation (shared tickets?), the page of tickets, their SLA clocks,
+    # the unclaimed guest tickets (the guest identities a subquery on the user-name index)
+    with django_assert_num_queries(6):
+        response = client.get("/my/")
+    assert response.content.decode().count("Guest ") == min(count, 20)
