@@ -79,6 +79,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 PAGE_SIZE = 25
+GUEST_LIST_SIZE = 20  # unclaimed guest tickets listed in the banner of "My tickets"
 COUNT_CAP = 999  # the tab badges show "999+" beyond this: counting stays bounded
 COUNTS_CACHE_SECONDS = 15
 
@@ -266,9 +267,6 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=_user(request), ticket_id=pk)
     return _render_ticket(request, ticket)
-
-
-GUEST_LIST_SIZE = 20
 
 
 @_tracking_guarded
