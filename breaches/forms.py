@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from breaches.models import Breach, SubjectsDecision, SubjectsExemption
 from breaches.services import EDITABLE_FIELDS
+from helpdesk.date_bounds import BoundedDateTimeField
 from tickets.forms import AttachmentInput
 
 
@@ -51,13 +52,13 @@ class BreachForm(forms.ModelForm):
 class BreachCreateForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
-    aware_at = forms.DateTimeField(
+    aware_at = BoundedDateTimeField(
         label=_("Became aware at"),
         required=False,
         widget=DateTimeInput(),
         help_text=_("Starts the 72-hour clock. Empty means now."),
     )
-    detected_at = forms.DateTimeField(
+    detected_at = BoundedDateTimeField(
         label=_("Detected at"), required=False, widget=DateTimeInput()
     )
 
@@ -71,7 +72,7 @@ class FlagForm(forms.Form):
 
 
 class NotifyAuthorityForm(forms.Form):
-    notified_at = forms.DateTimeField(label=_("Notified at"), widget=DateTimeInput())
+    notified_at = BoundedDateTimeField(label=_("Notified at"), widget=DateTimeInput())
     authority = forms.CharField(label=_("Authority"), max_length=200, initial="AEPD")
     reference = forms.CharField(label=_("Authority reference"), max_length=100, required=False)
     summary = forms.CharField(
@@ -106,7 +107,7 @@ class SubjectsDecisionForm(forms.Form):
 
 
 class SubjectsCommunicationForm(forms.Form):
-    communicated_at = forms.DateTimeField(label=_("Told at"), widget=DateTimeInput())
+    communicated_at = BoundedDateTimeField(label=_("Told at"), widget=DateTimeInput())
     communication = forms.CharField(
         label=_("How and what they were told"), widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -1,6 +1,5 @@
 """HTML pages of the breach register: security officers write, managers read, others 404."""
 
-import csv
 from collections.abc import Callable
 from typing import Any
 
@@ -8,7 +7,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from breaches import forms, selectors, services
 from breaches.models import Breach
+from helpdesk.csv_export import csv_response
 from helpdesk.errors import DomainError
 from tickets.selectors import parse_reference, ticket_get_for_breach_link
 
@@ -232,66 +232,49 @@ def breach_export(request: HttpRequest, breach_id: int) -> HttpResponse:
         )
 
 
-CSV_INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet must never run a formula that came from the register's text.
-    return f"'{text}" if text.startswith(CSV_INJECTION_PREFIXES) else text
-
-
 @login_required
 @require_GET
-def breach_register_csv(request: HttpRequest) -> HttpResponse:
+def breach_register_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     _require_reader(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="breach-register.csv"'
-    response["Cache-Control"] = "private, no-store"
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("reference"),
-            _("title"),
-            _("status"),
-            _("became aware at"),
-            _("notify the authority by"),
-            _("first notified at"),
-            _("authority notification"),
-            _("late"),
-            _("nature"),
-            _("risk level"),
-            _("approximate number of people affected"),
-            _("approximate number of records affected"),
-            _("telling the people affected"),
-            _("linked tickets"),
-        ]
-    )
+    header = [
+        _("reference"),
+        _("title"),
+        _("status"),
+        _("became aware at"),
+        _("notify the authority by"),
+        _("first notified at"),
+        _("authority notification"),
+        _("late"),
+        _("nature"),
+        _("risk level"),
+        _("approximate number of people affected"),
+        _("approximate number of records affected"),
+        _("telling the people affected"),
+        _("linked tickets"),
+    ]
     now = timezone.now()
+    rows = []
     for breach in selectors.breach_register_rows(user=_user(request)):
         first = getattr(breach, "first_notified_at", None)
-        writer.writerow(
+        rows.append(
             [
-                _cell(value)
-                for value in [
-                    breach.reference,
-                    breach.title,
-                    breach.get_status_display(),
-                    breach.aware_at.isoformat(),
-                    breach.notify_due_at.isoformat(),
-                    first.isoformat() if first else "",
-                    breach.get_authority_decision_display(),
-                    _("yes") if breach.is_overdue(now=now) else _("no"),
-                    " / ".join(breach.nature_labels),
-                    breach.get_risk_level_display(),
-                    breach.subjects_approx,
-                    breach.records_approx,
-                    breach.get_subjects_decision_display(),
-                    getattr(breach, "ticket_count", 0),
-                ]
+                breach.reference,
+                breach.title,
+                breach.get_status_display(),
+                breach.aware_at.isoformat(),
+                breach.notify_due_at.isoformat(),
+                first.isoformat() if first else "",
+                breach.get_authority_decision_display(),
+                _("yes") if breach.is_overdue(now=now) else _("no"),
+                " / ".join(breach.nature_labels),
+                breach.get_risk_level_display(),
+                breach.subjects_approx,
+                breach.records_approx,
+                breach.get_subjects_decision_display(),
+                getattr(breach, "ticket_count", 0),
             ]
         )
-    return response
+    return csv_response(filename="breach-register.csv", header=header, rows=rows, stream=False)
 
 
 @login_required

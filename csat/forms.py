@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from csat.models import RATINGS
+from helpdesk.date_bounds import BoundedDateField
 
 
 class RatingForm(forms.Form):
@@ -23,8 +24,8 @@ class RatingForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), required=False)
-    end = forms.DateField(label=_("To (inclusive)"), required=False)
+    start = BoundedDateField(label=_("From"), required=False)
+    end = BoundedDateField(label=_("To (inclusive)"), required=False)
 
     def period(self) -> tuple[date, date]:
         """The chosen days; the last 30 days by default."""

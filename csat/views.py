@@ -112,4 +112,5 @@ def csat_report(request: HttpRequest) -> HttpResponse:
                 (_("By agent"), summary.by_agent),
             ],
         },
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from escalation.models import CallMedium, SupportGroup, Tier
+from helpdesk.date_bounds import BoundedDateTimeField
 from tickets.forms import CategoryChoiceField
 from tickets.models import Category, Kind, Priority
 
@@ -35,8 +36,8 @@ class OnCallShiftForm(forms.Form):
     tier = forms.TypedChoiceField(
         label=_("Tier"), choices=Tier.choices, coerce=int, initial=Tier.L3
     )
-    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DATETIME_WIDGET)
-    ends_at = forms.DateTimeField(label=_("Ends at"), widget=DATETIME_WIDGET)
+    starts_at = BoundedDateTimeField(label=_("Starts at"), widget=DATETIME_WIDGET)
+    ends_at = BoundedDateTimeField(label=_("Ends at"), widget=DATETIME_WIDGET)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -89,7 +90,7 @@ class ReassignForm(ReasonForm):
 
 
 class CallForm(forms.Form):
-    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DATETIME_WIDGET)
+    starts_at = BoundedDateTimeField(label=_("Date and time"), widget=DATETIME_WIDGET)
     duration_minutes = forms.IntegerField(
         label=_("Duration (minutes)"), min_value=5, max_value=480, initial=30
     )

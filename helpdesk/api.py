@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
@@ -64,6 +64,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"message": _("The service is briefly unavailable; please retry.")},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, DataError):
+        # A value the database refuses (out of range, NUL, …) is the input's fault and will
+        # be refused again: a 400, never a 503 that a client (monitoring) retries forever.
+        logger.warning("value refused by the database: %s", exc)
+        return Response(
+            {"message": _("The request contains a value that cannot be stored.")},
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DatabaseError):
         logger.exception("database error")

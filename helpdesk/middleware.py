@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError, connections
+from django.db import DataError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -45,7 +45,11 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        # Integrity and data errors are bugs or races the view should handle: not an outage.
+        if isinstance(exception, DataError):
+            # A value the database refuses (out of range, NUL, …): the input's fault, for good.
+            logger.warning("value refused by the database: %s", exception)
+            return _bad_request(request, _("The request contains a value that cannot be stored."))
+        # Integrity errors are bugs or races the view should handle: not an outage.
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         return _outage(request, exception)
@@ -68,19 +72,59 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 class RejectNulBytesMiddleware:
-    """A NUL byte in the query string is refused with a 400 (PostgreSQL text cannot hold one).
+    """A NUL byte anywhere in the request is refused with a 400 (PostgreSQL text cannot hold
+    one): the path, the query string, any header (cookies included) and form fields.
 
-    Form and JSON fields already refuse it (Django's and DRF's CharField); query parameters
-    reach filters unchecked and would fail in the database (found by schemathesis).
+    JSON bodies are checked by their parser (helpdesk/jsonbody.py), which sees escaped NULs
+    (`\\u0000`) too; file contents are never checked (binary files hold NULs).
     """
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if any("\x00" in key or "\x00" in value for key, value in request.GET.items()):
-            message = _("The address contains a NUL character.")
-            if request.path.startswith("/api/"):
-                return JsonResponse({"message": message}, status=400)
-            return HttpResponseBadRequest(message)
+        if "\x00" in request.path_info or any(
+            "\x00" in key or "\x00" in value
+            for key, values in request.GET.lists()
+            for value in values
+        ):
+            return _bad_request(request, _("The address contains a NUL character."))
+        if any(
+            "\x00" in str(value)
+            for key, value in request.META.items()
+            if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+        ):
+            return _bad_request(request, _("The request contains a NUL character."))
+        if (
+            request.method == "POST"
+            and request.content_type in self.FORM_TYPES
+            and any(
+                "\x00" in key or "\x00" in value
+                for key, values in request.POST.lists()
+                for value in values
+            )
+        ):
+            return _bad_request(request, _("The request contains a NUL character."))
         return self.get_response(request)
+
+
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": message}, status=400)
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+class ApiNoStoreMiddleware:
+    """API answers hold personal data and tokens: no cache (a shared proxy, the browser's
+    back/forward cache) may keep them. An answer that set its own Cache-Control keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/") and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -14,6 +14,7 @@ ERROR_RESPONSES = {
     "403": "Not allowed for this user.",
     "404": "Not found, or not visible to this user.",
     "409": "The object's state does not allow this (e.g. a ticket transition).",
+    "413": "The body is too large.",
     "429": "Too many requests: see Retry-After.",
     "503": "The database is briefly unavailable: see Retry-After.",
 }
@@ -48,4 +49,28 @@ def document_error_responses(
                         "description": description,
                     },
                 )
+    return result
+
+
+# Ticket components whose staff-only fields a requester's answer leaves out.
+STAFF_SHAPED_COMPONENTS = ("TicketList", "TicketDetail")
+
+
+def document_staff_only_fields(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """The ticket schemas are the staff's; the fields only staff read are optional in them
+    (tickets.api.serializers.STAFF_ONLY_FIELDS: absent from a requester's answer)."""
+    from tickets.api.serializers import STAFF_ONLY_FIELDS
+
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in STAFF_SHAPED_COMPONENTS:
+        schema = schemas.get(name)
+        if schema is None:
+            continue
+        schema["required"] = [f for f in schema.get("required", []) if f not in STAFF_ONLY_FIELDS]
+        for field in STAFF_ONLY_FIELDS & set(schema.get("properties", {})):
+            prop = schema["properties"][field]
+            note = "Support staff only: absent from a requester's answer."
+            prop["description"] = f"{prop['description']} {note}" if "description" in prop else note
     return result

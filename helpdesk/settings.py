@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but security: every /api/ answer (errors and 404s too) gets no-store.
+    "helpdesk.middleware.ApiNoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -278,6 +280,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
+    # JSON bodies capped in size and nesting before parsing (helpdesk/jsonbody.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "helpdesk.jsonbody.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -304,6 +312,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "helpdesk.openapi.document_error_responses",
         "idempotency.openapi.document_idempotency_key",
+        "helpdesk.openapi.document_staff_only_fields",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Served from our own static files: no CDN.
@@ -439,8 +448,13 @@ IDEMPOTENCY_KEY_HOURS = env_int("HELPDESK_IDEMPOTENCY_KEY_HOURS", 24)
 IDEMPOTENCY_WAIT_SECONDS = env_int("HELPDESK_IDEMPOTENCY_WAIT_SECONDS", 10)
 IDEMPOTENCY_STALE_SECONDS = env_int("HELPDESK_IDEMPOTENCY_STALE_SECONDS", 120)
 HELPDESK_AUTO_CLOSE_DAYS = env_int("HELPDESK_AUTO_CLOSE_DAYS", 5)
+# A ticket's tracking link stops working this many days after the ticket closed.
+HELPDESK_TRACKING_LINK_DAYS = env_int("HELPDESK_TRACKING_LINK_DAYS", 90)
 # Largest monitoring webhook body accepted (Alertmanager groups many alerts in one delivery).
 HELPDESK_INTEGRATIONS_MAX_BYTES = env_int("HELPDESK_INTEGRATIONS_MAX_BYTES", 1024 * 1024)
+# JSON request bodies (API and monitoring intake): largest body and deepest nesting accepted.
+HELPDESK_JSON_MAX_BYTES = env_int("HELPDESK_JSON_MAX_BYTES", 1024 * 1024)
+HELPDESK_JSON_MAX_DEPTH = env_int("HELPDESK_JSON_MAX_DEPTH", 32)
 # A resolution-SLA breach escalates the ticket one tier (each policy can also opt out).
 SLA_ESCALATE_ON_BREACH = env_bool("HELPDESK_SLA_ESCALATE_ON_BREACH", True)
 

@@ -16,6 +16,7 @@ from mailin.parsing import ParsedMessage, clean_subject, key_of_raw, parse_messa
 from notifications.models import Notification, NotificationKind
 from notifications.services import notification_add_context
 from notifications.threads import ticket_id_from_subject, ticket_id_from_thread_ids
+from tickets import guests
 from tickets.models import Status, Ticket
 from tickets.models_choices import Source
 from tickets.services import (
@@ -154,6 +155,10 @@ def _process(parsed: ParsedMessage) -> InboundResult:
     body = _body_with_notes(parsed, refused)
     target = _reply_target(parsed)
     if target is not None and target.status != Status.CLOSED:
+        if guests.is_guest(target.requester) and guests.address_key(
+            target.contact_email
+        ) == guests.address_key(parsed.sender_email):
+            sender = target.requester  # a guest ticket's requester writes from its address
         may_reply = target.requester_id == sender.pk or sender.is_agent
         if may_reply:
             try:

@@ -35,6 +35,9 @@ class NotificationKind(models.TextChoices):
     SIGN_UP = "sign_up", _("Confirm your address and choose a password")
     ACCOUNT_EXISTS = "account_exists", _("Sign-up with an address that already has an account")
     PASSWORD_CHANGED = "password_changed", _("Your password was changed")
+    # Issue 17: a renewed tracking link; the link to claim guest tickets sent under one's address.
+    TRACKING_LINK = "tracking_link", _("Your new tracking link")
+    GUEST_CLAIM = "guest_claim", _("Requests sent under your address")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:
@@ -134,6 +137,9 @@ UNMUTABLE_KINDS = frozenset(
         NotificationKind.SIGN_UP.value,
         NotificationKind.ACCOUNT_EXISTS.value,
         NotificationKind.PASSWORD_CHANGED.value,
+        # Security emails: the only way back to a ticket, or to one's own requests.
+        NotificationKind.TRACKING_LINK.value,
+        NotificationKind.GUEST_CLAIM.value,
     }
 )
 # What a requester can receive; support staff see every kind on their preferences page.
@@ -145,5 +151,7 @@ REQUESTER_KINDS = frozenset(
         NotificationKind.MAJOR_INCIDENT_UPDATE.value,
         "call_invitation",
         "call_cancelled",
+        NotificationKind.TRACKING_LINK.value,
+        NotificationKind.GUEST_CLAIM.value,
     }
 )

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template import TemplateDoesNotExist
+from django.template import Context, TemplateDoesNotExist, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
@@ -68,6 +68,8 @@ SUBJECTS = {
     NotificationKind.SIGN_UP: _("Confirm your email address and choose a password"),
     NotificationKind.ACCOUNT_EXISTS: _("You already have an account"),
     NotificationKind.PASSWORD_CHANGED: _("Your password was changed"),
+    NotificationKind.TRACKING_LINK: _("[%(reference)s] Your new tracking link"),
+    NotificationKind.GUEST_CLAIM: _("Add the requests sent under your address to your account"),
 }
 
 
@@ -140,6 +142,17 @@ def notifications_suppressed() -> Iterator[None]:
         _SUPPRESSED.reset(token)
 
 
+def recipient_address(*, recipient: User, ticket: Ticket | None) -> str:
+    """Where a recipient's email goes: their address; a guest requester (a ticket sent from the
+    public form under an address that was already known, tickets/guests.py) has none of their
+    own, so their ticket's contact address."""
+    if recipient.email:
+        return recipient.email
+    if ticket is not None and ticket.requester_id == recipient.pk:
+        return ticket.contact_email
+    return ""
+
+
 def notification_enqueue(
     *,
     recipient: User,
@@ -154,7 +167,11 @@ def notification_enqueue(
     this kind (unless the kind cannot be muted, see UNMUTABLE_KINDS), nor inside
     `notifications_suppressed()`.
     """
-    if _SUPPRESSED.get() or not recipient.email or not recipient.is_active:
+    if (
+        _SUPPRESSED.get()
+        or not recipient_address(recipient=recipient, ticket=ticket)
+        or not recipient.is_active
+    ):
         return None
     if kind not in UNMUTABLE_KINDS and kind in muted_kinds(user=recipient):
         return None
@@ -294,6 +311,14 @@ def _headers(notification: Notification) -> dict[str, str]:
     return headers
 
 
+def render_text(template_name: str, context: dict[str, Any]) -> str:
+    """A plain-text email body: no HTML escaping (a quote stays a quote). The HTML part escapes
+    this text once when it renders it (emails/base.html); escaping it here too sent users
+    `&amp;quot;`."""
+    template = engines["django"].engine.get_template(template_name)  # type: ignore[attr-defined]
+    return str(template.render(Context(context, autoescape=False)))
+
+
 def render_notification(
     *, notification: Notification, extra_context: dict[str, Any] | None = None
 ) -> EmailMultiAlternatives:
@@ -325,7 +350,7 @@ def render_notification(
             "status": context.get("to_status_label", "") if ticket else "",
         }
         subject = str(SUBJECTS[NotificationKind(notification.kind)]) % subject_values
-        text = render_to_string(f"emails/{notification.kind}.txt", context)
+        text = render_text(f"emails/{notification.kind}.txt", context)
         html_context = {
             **context,
             "body": text,
@@ -342,7 +367,7 @@ def render_notification(
         subject=" ".join(subject.split()),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient.email],
+        to=[recipient_address(recipient=recipient, ticket=ticket)],
         headers=_headers(notification),
     )
     message.attach_alternative(html, "text/html")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from escalation.models import SupportGroup, Tier
+from helpdesk.date_bounds import BoundedDateField
 from tickets.forms import category_tree_label
 from tickets.models import Category, Kind, Priority
 
@@ -96,8 +97,8 @@ class DashboardForm(forms.Form):
     period = forms.ChoiceField(
         label=_("Period"), choices=PERIODS, required=False, initial=DEFAULT_PERIOD
     )
-    start = forms.DateField(label=_("From"), required=False)
-    end = forms.DateField(label=_("To"), required=False)
+    start = BoundedDateField(label=_("From"), required=False)
+    end = BoundedDateField(label=_("To"), required=False)
     kind = forms.ChoiceField(
         label=_("Kind"), choices=[("", _("Any kind")), *Kind.choices], required=False
     )

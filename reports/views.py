@@ -1,8 +1,6 @@
 """The SLA dashboard (managers), the CSV of the tickets behind a figure, and the agents'
 queue health (agents: their own; managers: every agent). Thin: parse, select, render."""
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Role, User
 from csat.selectors import csat_summary
+from helpdesk.csv_export import csv_response
 from reports import charts
 from reports.forms import DashboardForm, Filters, Period
 from reports.selectors import (
@@ -171,20 +170,6 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(header: list[str], rows: Iterator[tuple[Any, ...]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(header)
-    for row in rows:
-        yield writer.writerow(
-            [value.isoformat() if hasattr(value, "isoformat") else value for value in row]
-        )
-
-
 @login_required
 @require_GET
 def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
@@ -201,10 +186,8 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     header, rows = figure_rows(
         figure=figure, period=period, filters=filters, now=timezone.now(), metric=metric
     )
-    response = StreamingHttpResponse(_csv_lines(header, rows), content_type="text/csv")
     stamp = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
-    response["Content-Disposition"] = f'attachment; filename="{figure}-{stamp}.csv"'
-    return response
+    return csv_response(filename=f"{figure}-{stamp}.csv", header=header, rows=rows)
 
 
 @login_required

@@ -2,8 +2,11 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +15,7 @@ from accounts.models import Role, User
 from escalation.models import Tier
 from escalation.selectors import agent_tiers
 from sla.selectors import sla_at_risk_filter, sla_breached_filter, sla_clocks_prefetch
-from tickets.models import Category, Comment, Ticket, TicketEvent
+from tickets.models import Attachment, Category, Comment, EventKind, Status, Ticket, TicketEvent
 
 
 def category_tree_order(categories: Iterable[Category]) -> list[Category]:
@@ -96,13 +99,25 @@ def ticket_get_for_breach_link(*, user: User, ticket_id: int) -> Ticket:
         raise Http404(_("No such ticket.")) from None
 
 
+def tracking_link_expired(*, ticket: Ticket, now: datetime | None = None) -> bool:
+    """A tracking link stops working HELPDESK_TRACKING_LINK_DAYS after its ticket closed."""
+    if ticket.status != Status.CLOSED or ticket.closed_at is None:
+        return False
+    moment = now or timezone.now()
+    return ticket.closed_at < moment - timedelta(days=settings.HELPDESK_TRACKING_LINK_DAYS)
+
+
 def ticket_get_by_tracking_token(*, token: str) -> Ticket:
+    """The ticket of a secret tracking link; 404 for a wrong, revoked or expired link."""
     try:
-        return Ticket.objects.select_related("requester", "assignee", "category__parent").get(
+        ticket = Ticket.objects.select_related("requester", "assignee", "category__parent").get(
             tracking_token=token
         )
     except Ticket.DoesNotExist:
         raise Http404(_("No such ticket.")) from None
+    if tracking_link_expired(ticket=ticket):
+        raise Http404(_("No such ticket."))
+    return ticket
 
 
 @dataclass(frozen=True)
@@ -171,22 +186,43 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
     return queryset
 
 
-def ticket_comments_for_user(*, user: User, ticket: Ticket) -> QuerySet[Comment]:
-    """The conversation; internal notes only for support staff."""
-    comments = ticket.comments.select_related("author").prefetch_related("attachments")
-    if not user.is_authenticated or not user.is_staff_member:
-        comments = comments.filter(is_internal=False)
-    return comments
+def _is_staff(user: User | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and user.is_staff_member)  # type: ignore[union-attr]
 
 
-def ticket_events_for_user(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
-    """Every event of a ticket the user may read. Whole rows: what a requester must not see
-    (internal reasons, field changes) is blanked per event by `event_reason_for_user` and the
-    serializers, so the timeline still shows that something happened and when."""
-    return ticket.events.select_related("actor")
+def ticket_comments_for_user(*, user: User | AnonymousUser, ticket: Ticket) -> QuerySet[Comment]:
+    """The conversation; internal notes and files only for support staff."""
+    if _is_staff(user):
+        return ticket.comments.select_related("author").prefetch_related("attachments")
+    public_files = Prefetch("attachments", queryset=Attachment.objects.filter(is_internal=False))
+    return (
+        ticket.comments.filter(is_internal=False)
+        .select_related("author")
+        .prefetch_related(public_files)
+    )
 
 
-def event_reason_for_user(*, user: User, event: TicketEvent) -> str:
-    if event.reason_is_internal and not (user.is_authenticated and user.is_staff_member):
+# Steps of the support team's own process a requester does not read about (their changes and
+# reasons, e.g. a priority override's, are the team's).
+INTERNAL_STEPS = ("identify", "categorize", "prioritize")
+
+
+def ticket_events_for_user(*, user: User | AnonymousUser, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """The events of a ticket the user may read. Support staff: every event. Anyone else (the
+    requester, a security officer, the tracking link): the ticket's creation and its lifecycle
+    transitions but the team's own classification steps; never field changes, SLA or management
+    events. Internal reasons and the changes are blanked per event by `event_reason_for_user`
+    and the serializers, so the timeline still shows that something happened and when."""
+    events = ticket.events.select_related("actor")
+    if _is_staff(user):
+        return events
+    return events.filter(
+        Q(kind=EventKind.CREATED)
+        | (Q(kind=EventKind.TRANSITION) & ~Q(transition__in=INTERNAL_STEPS))
+    )
+
+
+def event_reason_for_user(*, user: User | AnonymousUser, event: TicketEvent) -> str:
+    if event.reason_is_internal and not _is_staff(user):
         return ""
     return event.reason

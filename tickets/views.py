@@ -18,7 +18,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,8 +25,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_fsm import TransitionNotAllowed
 from django_htmx.middleware import HtmxDetails
 
@@ -42,7 +41,7 @@ from incidents.selectors import current_major_incidents
 from kb.selectors import articles_search
 from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
-from tickets import services
+from tickets import guests, services
 from tickets.forms import (
     URGENCY_FOR_REQUESTER,
     AttachmentForm,
@@ -69,6 +68,7 @@ from tickets.models import (
 )
 from tickets.models_choices import ACTIVE_STATES, IMPACT_LABELS, OPEN_STATES, URGENCY_LABELS
 from tickets.selectors import (
+    INTERNAL_STEPS,
     TicketFilters,
     category_tree,
     event_reason_for_user,
@@ -87,6 +87,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 PAGE_SIZE = 25
+GUEST_LIST_SIZE = 20  # unclaimed guest tickets listed in the banner of "My tickets"
 COUNT_CAP = 999  # the tab badges show "999+" beyond this: counting stays bounded
 COUNTS_CACHE_SECONDS = 15
 
@@ -137,8 +138,6 @@ DONE: dict[str, Any] = {
     "reopen": gettext_lazy("The ticket is reopened."),
     "cancel": gettext_lazy("The ticket is cancelled."),
 }
-# Steps of the support team's own process a requester need not read about.
-INTERNAL_STEPS = {"identify", "categorize", "prioritize"}
 # Status in plain words, for requesters.
 REQUESTER_STATUS: dict[str, Any] = {
     Status.NEW: gettext_lazy("Received"),
@@ -234,18 +233,13 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             if anonymous:
-                try:
-                    with transaction.atomic():
-                        requester = services.requester_for_email(
-                            email=data["email"],
-                            name=data["name"],
-                            language=request.LANGUAGE_CODE,  # type: ignore[attr-defined]
-                        )
-                except IntegrityError:
-                    # The address is the user name of a staff account: they should sign in.
-                    raise DomainError(
-                        _("This address belongs to an account: please sign in."), field="email"
-                    ) from None
+                # A known address (an account's, staff's) files a guest ticket: nothing of the
+                # account is used or shown (tickets/guests.py).
+                requester = guests.requester_for_public_form(
+                    email=data["email"],
+                    name=data["name"],
+                    language=request.LANGUAGE_CODE,  # type: ignore[attr-defined]
+                )
             else:
                 requester = user
             ticket = services.ticket_create(
@@ -256,7 +250,8 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                 category=data["category"],
                 affected=data["affected"],
                 contact_name=data.get("name", ""),
-                contact_email=data.get("email", ""),
+                # Stored normalised, as account addresses are: guest tickets are found by it.
+                contact_email=guests.address_key(data.get("email", "")),
                 files=data["attachments"],
             )
         except DomainError as error:
@@ -312,10 +307,14 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     rows = rows[:PAGE_SIZE]
     for ticket in rows:
         ticket.plain_status = REQUESTER_STATUS[ticket.status]  # type: ignore[attr-defined]
+    # Requests sent from the public form under this account's address, waiting to be claimed.
+    unclaimed = list(
+        guests.guest_tickets_for(user=user).only("id", "kind", "title")[:GUEST_LIST_SIZE]
+    )
     return render(
         request,
         "tickets/my_tickets.html",
-        {"tickets": rows, "show": show, "next_before": next_before},
+        {"tickets": rows, "show": show, "next_before": next_before, "unclaimed": unclaimed},
     )
 
 
@@ -368,7 +367,7 @@ def _render_ticket(
     by_comment: dict[int | None, list[Attachment]] = {}
     for attachment in attachments:
         by_comment.setdefault(attachment.comment_id, []).append(attachment)
-    events = list(ticket_events_for_user(user=viewer, ticket=ticket))  # with their actors
+    events = list(ticket_events_for_user(user=reader, ticket=ticket))  # with their actors
     timeline = [
         TimelineItem(
             at=c.created_at,
@@ -1113,3 +1112,75 @@ def _triage_context(ticket: Ticket, actions: list[dict[str, Any]]) -> dict[str, 
         ),
         "requester_urgency": {str(k): v for k, v in URGENCY_FOR_REQUESTER}.get(ticket.urgency, ""),
     }
+
+
+# --- guest tickets and tracking links (tickets/guests.py) -------------------------------------
+
+
+@login_required
+@require_POST
+def guest_claim_request(request: HttpRequest) -> HttpResponse:
+    """The banner's button on "My tickets": email the account a link to claim its tickets."""
+    if guests.guest_claim_request(user=_user(request)):
+        messages.success(
+            request,
+            _("We sent a link to %(address)s: open it to add these requests to your account.")
+            % {"address": _user(request).email},
+        )
+    return redirect("my_tickets")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def guest_claim(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: GET shows what would be claimed (mail scanners open links), POST does."""
+    user = _user(request)
+    try:
+        address = guests.guest_claim_address(user=user, token=token)
+    except DomainError as error:
+        return render(request, "tickets/guest_claim.html", {"error": error.message}, status=400)
+    if request.method == "POST":
+        try:
+            claimed = guests.guest_tickets_claim(user=user, token=token)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d request was added to your account.",
+                    "%(count)d requests were added to your account.",
+                    len(claimed),
+                )
+                % {"count": len(claimed)},
+            )
+        return redirect("my_tickets")
+    tickets = list(guests.guest_tickets_for(user=user).filter(contact_email__iexact=address))
+    return render(
+        request,
+        "tickets/guest_claim.html",
+        {"tickets": tickets, "address": address, "token": token},
+    )
+
+
+@require_POST
+@_tracking_guarded
+def tracking_link_renew(
+    request: HttpRequest, pk: int | None = None, token: str | None = None
+) -> HttpResponse:
+    """Revoke the tracking link and email a new one to the requester (their ticket page or the
+    link itself). Staff and other readers cannot: it is the requester's link."""
+    ticket, actor, _staff = _ticket_for_write(request, pk, token)
+    if actor.pk != ticket.requester_id:
+        raise PermissionDenied(_("Only the requester can renew the tracking link."))
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Confirm that the old link should stop working."))
+        return _back(ticket, token is not None)
+    ticket = guests.ticket_tracking_link_renew(ticket=ticket, actor=actor)
+    if token is not None:
+        # The old link is dead: the page says where the new one went (nothing of the address).
+        return render(request, "tickets/tracking_renewed.html", {"ticket": ticket})
+    messages.success(
+        request, _("The old tracking link no longer works; a new one was sent to you by email.")
+    )
+    return redirect("ticket_detail", pk=ticket.pk)

@@ -11,6 +11,7 @@ from breaches.models import (
     SubjectsExemption,
 )
 from breaches.services import EDITABLE_FIELDS
+from helpdesk.date_bounds import BoundedDateTimeSerializerField
 from tickets.api.serializers import UserRefSerializer
 
 
@@ -115,8 +116,8 @@ class BreachUpdateSerializer(serializers.ModelSerializer):
 class BreachCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    aware_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    detected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    aware_at = BoundedDateTimeSerializerField(required=False, allow_null=True, default=None)
+    detected_at = BoundedDateTimeSerializerField(required=False, allow_null=True, default=None)
 
 
 class FlagSerializer(serializers.Serializer):
@@ -129,7 +130,7 @@ class TicketLinkSerializer(serializers.Serializer):
 
 
 class NotifyAuthoritySerializer(serializers.Serializer):
-    notified_at = serializers.DateTimeField()
+    notified_at = BoundedDateTimeSerializerField()
     authority = serializers.CharField(max_length=200, required=False, default="AEPD")
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     summary = serializers.CharField(required=False, allow_blank=True, default="")
@@ -149,7 +150,7 @@ class SubjectsDecisionSerializer(serializers.Serializer):
 
 
 class SubjectsCommunicationSerializer(serializers.Serializer):
-    communicated_at = serializers.DateTimeField()
+    communicated_at = BoundedDateTimeSerializerField()
     communication = serializers.CharField(allow_blank=True)
 
 

@@ -10,6 +10,7 @@ from escalation.models import (
     SupportGroup,
     Tier,
 )
+from helpdesk.date_bounds import BoundedDateTimeSerializerField
 from tickets.api.serializers import UserRefSerializer
 from tickets.models import Category, Kind, Priority
 
@@ -49,14 +50,14 @@ class OnCallShiftSerializer(serializers.ModelSerializer):
 class OnCallShiftWriteSerializer(serializers.Serializer):
     agent = serializers.PrimaryKeyRelatedField(queryset=AGENTS)
     tier = serializers.ChoiceField(choices=Tier.choices, default=Tier.L3)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = BoundedDateTimeSerializerField()
+    ends_at = BoundedDateTimeSerializerField()
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class OnCallQuerySerializer(serializers.Serializer):
     tier = serializers.ChoiceField(choices=Tier.choices, default=Tier.L3)
-    at = serializers.DateTimeField(required=False, help_text=_("Default: now."))
+    at = BoundedDateTimeSerializerField(required=False, help_text=_("Default: now."))
 
 
 class RoutingRuleSerializer(serializers.ModelSerializer):
@@ -130,7 +131,7 @@ class CallStaffSerializer(CallSerializer):
 
 
 class CallScheduleSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
+    starts_at = BoundedDateTimeSerializerField()
     duration_minutes = serializers.IntegerField(min_value=5, max_value=480, default=30)
     medium = serializers.ChoiceField(choices=CallMedium.choices)
     link_or_number = serializers.CharField(max_length=500)
@@ -139,7 +140,7 @@ class CallScheduleSerializer(serializers.Serializer):
 
 
 class CallRescheduleSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
+    starts_at = BoundedDateTimeSerializerField()
     duration_minutes = serializers.IntegerField(
         min_value=5, max_value=480, required=False, allow_null=True, default=None
     )

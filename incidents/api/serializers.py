@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from helpdesk.date_bounds import BoundedDateTimeSerializerField
 from incidents.models import IncidentStatus, MajorIncident, MajorIncidentLink, StatusUpdate
 
 
@@ -64,14 +65,16 @@ class DeclareSerializer(serializers.Serializer):
     )
     message = serializers.CharField()
     message_es = serializers.CharField(required=False, default="", allow_blank=True)
-    next_update_due_at = serializers.DateTimeField()
+    next_update_due_at = BoundedDateTimeSerializerField()
 
 
 class PostUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
     message = serializers.CharField()
     message_es = serializers.CharField(required=False, default="", allow_blank=True)
-    next_update_due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    next_update_due_at = BoundedDateTimeSerializerField(
+        required=False, allow_null=True, default=None
+    )
 
 
 class LinkTicketSerializer(serializers.Serializer):

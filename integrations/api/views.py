@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from helpdesk.errors import DomainError
+from helpdesk.jsonbody import parse_json
 from helpdesk.throttling import ScopedRateThrottle
 from integrations import services
 from integrations.api import serializers as s
@@ -35,7 +36,7 @@ class IsIntegration(BasePermission):
 
 
 def _read_json(request: Request) -> dict[str, Any]:
-    """The body as a JSON object, refusing oversized bodies before reading them."""
+    """The body as a JSON object, refusing oversized bodies before reading them (400/413)."""
     limit = settings.HELPDESK_INTEGRATIONS_MAX_BYTES
     too_large = _("The payload is larger than %(limit)d bytes.") % {"limit": limit}
     try:
@@ -47,10 +48,9 @@ def _read_json(request: Request) -> dict[str, Any]:
     body = request.body
     if len(body) > limit:
         raise PayloadTooLarge(too_large)
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise DomainError(_("The body is not valid JSON.")) from None
+    # Nesting capped before parsing; a NUL or lone surrogate anywhere is a 400, never a 503
+    # that monitoring would retry forever.
+    data = parse_json(body, limit_bytes=limit)
     if not isinstance(data, dict):
         raise DomainError(_("The body must be a JSON object."))
     return data

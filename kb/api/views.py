@@ -60,7 +60,10 @@ class ArticleViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={200: s.ArticleDetailSerializer, **ERRORS})
     def retrieve(self, request: Request, pk: str) -> Response:
         article = selectors.article_get_for_user(user=_user(request), article_id=pk)  # type: ignore[arg-type]
-        return Response(s.ArticleDetailSerializer(article).data)
+        data = s.ArticleDetailSerializer(article).data
+        if not selectors.can_use_kb_tools(user=_user(request)):
+            data["source_ticket_id"] = None  # which customer's ticket it came from: staff only
+        return Response(data)
 
     @extend_schema(request=s.ArticleWriteSerializer, responses={201: s.ArticleDetailSerializer})
     def create(self, request: Request) -> Response:

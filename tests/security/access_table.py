@@ -324,3 +324,13 @@ ROWS += [
     Row("/t/{token}/created/", EVERYONE, hidden_from_requester=SECRETS),
     Row("/t/not-the-token/created/", NOBODY),
 ]
+
+# --- guest tickets and tracking links (issue 17: item 6 and "Smaller") ----------------------------
+ROWS += [
+    Row("/my/claim/", SIGNED_IN, "post"),
+    Row("/my/claim/not-a-valid-token/", SIGNED_IN),  # a forged claim link: a 400 page
+    # Only the requester renews their link (without "confirm" nothing happens: a message).
+    Row("/tickets/{ticket}/tracking-link/", {"requester"}, "post"),
+    Row("/t/{token}/tracking-link/", EVERYONE, "post"),
+    Row("/t/not-the-token/tracking-link/", NOBODY, "post", {"confirm": "yes"}),
+]

@@ -199,6 +199,46 @@ class TicketDetailSerializer(TicketListSerializer):
         return allowed_transitions(ticket=ticket, user=self.context["request"].user)
 
 
+# What only support staff read of a ticket: who holds it, the agents' own assessment (impact and
+# the reason of a priority override) and its escalation record. A requester's answers (detail,
+# list, every transition's answer) never carry them; the timeline hides the same things
+# (tickets.selectors.ticket_events_for_user). tests/security/test_requester_fields.py walks every
+# requester-visible endpoint against an allow-list.
+STAFF_ONLY_FIELDS = frozenset(
+    {"assignee", "impact", "priority_override_reason", "escalation_count", "last_escalated_at"}
+)
+
+
+class RequesterTicketListSerializer(TicketListSerializer):
+    """A list row as a requester (or anyone outside support staff) reads it."""
+
+    class Meta(TicketListSerializer.Meta):
+        fields = [f for f in TicketListSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS]
+        read_only_fields = fields
+
+    def to_representation(self, ticket: Ticket) -> dict[str, Any]:
+        row = super().to_representation(ticket)
+        for name in STAFF_ONLY_FIELDS:
+            row.pop(name, None)
+        return row
+
+
+class RequesterTicketDetailSerializer(TicketDetailSerializer):
+    """One ticket as a requester (or anyone outside support staff) reads it."""
+
+    class Meta(TicketDetailSerializer.Meta):
+        fields = [f for f in TicketDetailSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS]
+        read_only_fields = fields
+
+
+def ticket_serializer_class(*, user: Any, detail: bool) -> type[TicketListSerializer]:
+    """The ticket serializer for this viewer: support staff read everything."""
+    staff = bool(user.is_authenticated and user.is_staff_member)
+    if detail:
+        return TicketDetailSerializer if staff else RequesterTicketDetailSerializer
+    return TicketListSerializer if staff else RequesterTicketListSerializer
+
+
 class TicketCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=20000)

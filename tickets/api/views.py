@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -57,6 +57,21 @@ class TicketCursorPagination(CursorPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """A cursor we did not issue is a 400: DRF checks its shape, not its position, which
+        reached the query as `id < 'abc'` (a 500)."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            cursor = None
+            valid = False
+        else:
+            position = None if cursor is None else cursor.position
+            valid = position is None or (str(position).isdigit() and len(str(position)) <= 18)
+        if not valid:
+            raise DomainError(_("The cursor is not valid."), field=self.cursor_query_param)
+        return cursor
 
 
 def _int_param(request: Request, name: str) -> int | None:
@@ -134,9 +149,13 @@ class TicketViewSet(
         return ticket_get_for_user(user=self.request.user, ticket_id=self.kwargs["pk"])  # type: ignore[arg-type]
 
     def get_serializer_class(self) -> type[BaseSerializer]:
-        if self.action == "retrieve":
-            return s.TicketDetailSerializer
-        return s.TicketListSerializer
+        if getattr(self, "swagger_fake_view", False):  # the schema documents the staff shape
+            return s.TicketListSerializer if self.action == "list" else s.TicketDetailSerializer
+        return s.ticket_serializer_class(user=self.request.user, detail=self.action != "list")
+
+    def _detail_data(self, ticket: Ticket) -> Any:
+        serializer = s.ticket_serializer_class(user=self.request.user, detail=True)
+        return serializer(ticket, context=self.get_serializer_context()).data
 
     def _detail(self, ticket: Ticket, code: int = status.HTTP_200_OK) -> Response:
         try:
@@ -145,10 +164,7 @@ class TicketViewSet(
             # The actor's own action took the ticket out of their sight (escalated to a tier
             # they do not work): answer with the ticket as their action left it, not a 404.
             fresh = ticket
-        return Response(
-            s.TicketDetailSerializer(fresh, context=self.get_serializer_context()).data,
-            status=code,
-        )
+        return Response(self._detail_data(fresh), status=code)
 
     @extend_schema(
         parameters=[
@@ -195,10 +211,7 @@ class TicketViewSet(
         )
         if user == requester:
             # The requester reads their own ticket: serialise what was just written, no re-read.
-            return Response(
-                s.TicketDetailSerializer(ticket, context=self.get_serializer_context()).data,
-                status=status.HTTP_201_CREATED,
-            )
+            return Response(self._detail_data(ticket), status=status.HTTP_201_CREATED)
         try:
             return self._detail(ticket, status.HTTP_201_CREATED)
         except Http404:  # an L2/L3 agent logged it for L1's queue, which they cannot read
