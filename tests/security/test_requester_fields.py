@@ -137,6 +137,10 @@ ALLOWED: dict[str, set[str]] = {
     "/api/kb/articles/": _list(ARTICLE),
     "/api/kb/articles/{article}/": ARTICLE | {"body", "category_id", "source_ticket_id"},
     "/api/kb/suggest/": _list(ARTICLE),
+    # Their own API tokens: never the key itself (shown once, when made).
+    "/api/auth/tokens/": _list(
+        {"id", "name", "prefix", "created_at", "last_used_at", "expires_at", "current"}
+    ),
 }
 # What a requester's writes answer with.
 ALLOWED_WRITES = {

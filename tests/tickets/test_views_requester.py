@@ -432,6 +432,6 @@ def test_anonymous_submission_with_a_staff_address_files_a_guest_ticket(client_f
     )
 
     # Nothing tells the visitor that the address has an account (tickets/guests.py).
-    assert response.status_code == 200
+    assert response.status_code == 302
     ticket = Ticket.objects.get()
     assert ticket.requester != agent_l1 and not ticket.requester.email
