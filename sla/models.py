@@ -210,9 +210,11 @@ class SlaTarget(models.Model):
 class SlaClock(models.Model):
     """One metric's clock for one cycle of a ticket. Times are stored, so the sweep only compares.
 
-    `due_at`, `warning_at` (90 %) and `at_risk_at` (75 %) include the pauses so far; while paused
-    they are the times as of the pause. `next_alert_at` is the next threshold the sweep must record
-    (empty when there is none), and the partial index on it is the sweep's query.
+    `due_at`, `warning_at` (90 %) and `at_risk_at` (75 %) include the pauses that began before
+    each of them; while paused they are the times as of the pause. A clock cancelled after its
+    due time is breached (its state says so); cancelled at or before it, cancelled.
+    `next_alert_at` is the next threshold the sweep must record (empty when there is none), and
+    the partial index on it is the sweep's query.
     """
 
     ticket = models.ForeignKey(
@@ -231,6 +233,9 @@ class SlaClock(models.Model):
     target = models.DurationField(_("target"))
     paused = models.DurationField(_("paused time"), default=timedelta)
     paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
+    # Each finished pause as [start, end] (ISO 8601), in order: a pause moves only the moments
+    # (75 %, 90 %, due) it began before, so a new target needs them one by one.
+    pauses = models.JSONField(_("pauses"), default=list, blank=True)
     at_risk_at = models.DateTimeField(_("75 % at"))
     warning_at = models.DateTimeField(_("90 % at"))
     due_at = models.DateTimeField(_("due at"))
