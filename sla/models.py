@@ -339,13 +339,13 @@ class SlaEvent(models.Model):
 
 
 class SlaOutcome(models.Model):
-    """A clock's verdict for the dashboards, recorded once per ticket, metric and cycle: met
-    when it stopped in time (by the ticket change that stopped it), breached when the sweep
-    recorded its breach (or a late stop did first). The first verdict stands: a breach still
-    counts if the ticket is later cancelled or reclassified.
+    """A clock's verdict for the dashboards, one per ticket, metric and cycle: met when it
+    stopped in time (by the ticket change that stopped it), breached at its due time when the
+    sweep recorded its breach. It follows the clock: a recompute that moves the due time or
+    changes the outcome revises it (`sla.outcomes.outcomes_revise`).
 
-    It keeps the ticket's kind, priority, tier, category and group as they were at that moment,
-    so a figure never moves afterwards and `SlaOutcomeDay` can add it up once. Category and
+    It keeps the ticket's kind, priority, tier, category and group as they were when it was
+    recorded (or last revised), so `SlaOutcomeDay` can add it up once. Category and
     group are plain ids, 0 for none (the day table's unique key needs a value).
     """
 
