@@ -3,8 +3,8 @@
 manage.py sla_outcomes_rebuild    # after changing HELPDESK_TIME_ZONE, or on imported data
 
 Verdicts the clocks say (met, or a breach the sweep recorded) are added, or revised where
-recorded otherwise, and resolved tickets without a stored time to resolve get one. The days (`SlaOutcomeDay`) are
-recounted in the current settings.TIME_ZONE.
+recorded otherwise, and resolved tickets without a stored time to resolve get one. The days
+(`SlaOutcomeDay`) are recounted in the current settings.TIME_ZONE.
 """
 
 from typing import Any
@@ -22,5 +22,6 @@ class Command(BaseCommand):
         added = outcomes_backfill()
         days = outcome_days_rebuild()
         self.stdout.write(
-            f"{times} times to resolve stored; {added} outcomes added or revised; {days} day rows counted."
+            f"{times} times to resolve stored; {added} outcomes added or revised; "
+            f"{days} day rows counted."
         )
