@@ -29,17 +29,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from sla.engine import pause_intervals, reached_level
-from sla.models import ClockState, SlaClock, SlaEvent, SlaOutcome, SlaOutcomeDay
+from sla.models import ClockState, SlaClock, SlaOutcome, SlaOutcomeDay
 from sla.outcomes import BREACH_LEVEL, DIMENSIONS, rollup_zone, verdict_of
-from sla.services import (
-    COMMENT_FIELDS,
-    EVENT_FIELDS,
-    History,
-    ReplayContext,
-    clocks_replay,
-    recorded_levels,
-)
-from tickets.models import Comment, Ticket, TicketEvent
+from sla.services import REPLAY_TICKET_FIELDS, ReplayContext, clocks_replay, histories_of
+from tickets.models import Ticket
 
 CHUNK = 500
 # What a stored clock must share with its replay.
@@ -57,7 +50,6 @@ CLOCK_FIELDS = [
     "due_at",
     "stopped_at",
 ]
-TICKET_FIELDS = ["id", "priority", "category_id", "kind", "requester_id", "organisation_id"]
 
 
 @dataclass(frozen=True)
@@ -172,7 +164,7 @@ def audit_clocks(
     now = now or timezone.now()
     result = result or AuditResult()
     context = ReplayContext()
-    tickets = Ticket.objects.order_by("pk").only(*TICKET_FIELDS)
+    tickets = Ticket.objects.order_by("pk").only(*REPLAY_TICKET_FIELDS)
     if ticket_ids:
         tickets = tickets.filter(pk__in=ticket_ids)
     if since is not None:
@@ -192,25 +184,7 @@ def _audit_chunk(
     tickets: list[Ticket], *, context: ReplayContext, now: datetime, result: AuditResult
 ) -> None:
     ids = [t.pk for t in tickets]
-    events: defaultdict[int, list[TicketEvent]] = defaultdict(list)
-    for event in (
-        TicketEvent.objects.filter(ticket_id__in=ids)
-        .only(*EVENT_FIELDS)
-        .order_by("ticket_id", "created_at", "id")
-    ):
-        events[event.ticket_id].append(event)
-    comments: defaultdict[int, list[Any]] = defaultdict(list)
-    for ticket_id, *row in (
-        Comment.objects.filter(ticket_id__in=ids)
-        .order_by("ticket_id", "created_at", "id")
-        .values_list("ticket_id", *COMMENT_FIELDS)
-    ):
-        comments[ticket_id].append(tuple(row))
-    sla_events: defaultdict[int, list[tuple[str, int, str]]] = defaultdict(list)
-    for ticket_id, metric, cycle, kind in SlaEvent.objects.filter(ticket_id__in=ids).values_list(
-        "ticket_id", "metric", "cycle", "kind"
-    ):
-        sla_events[ticket_id].append((metric, cycle, kind))
+    histories = histories_of(ids)
     stored: defaultdict[int, list[SlaClock]] = defaultdict(list)
     for clock in SlaClock.objects.filter(ticket_id__in=ids):
         stored[clock.ticket_id].append(clock)
@@ -220,12 +194,9 @@ def _audit_chunk(
     ).values_list("ticket_id", "metric", "cycle", "met", "at"):
         outcomes[ticket_id][(metric, cycle)] = (met, at)
     for ticket in tickets:
-        history = History(
-            events=events[ticket.pk],
-            comments=comments[ticket.pk],
-            recorded=recorded_levels(sla_events[ticket.pk]),
+        replayed = clocks_replay(
+            ticket=ticket, context=context, history=histories[ticket.pk], now=now
         )
-        replayed = clocks_replay(ticket=ticket, context=context, history=history, now=now)
         compare_ticket(
             ticket_id=ticket.pk,
             stored=stored[ticket.pk],

@@ -235,7 +235,8 @@ class SlaClock(models.Model):
     paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
     # Each finished pause as [start, end] (ISO 8601), in order: a pause moves only the moments
     # (75 %, 90 %, due) it began before, so a new target needs them one by one.
-    pauses = models.JSONField(_("pauses"), default=list, blank=True)
+    # (a database default too, for bulk writers in SQL)
+    pauses = models.JSONField(_("pauses"), default=list, db_default=[], blank=True)
     at_risk_at = models.DateTimeField(_("75 % at"))
     warning_at = models.DateTimeField(_("90 % at"))
     due_at = models.DateTimeField(_("due at"))
