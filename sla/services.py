@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -187,12 +188,18 @@ def _set_time_to_resolve(*, ticket: Ticket, clocks: list[SlaClock]) -> None:
 
 
 class ReplayContext:
-    """What a rebuild of many tickets shares: policies, calendars, category parents."""
+    """What a rebuild of many tickets shares: policies, calendars, category parents, and the
+    accounts whose messages are automatic (monitoring integrations' notes never go through the
+    reply hook: they are no one writing and waiting for an answer)."""
 
     def __init__(self) -> None:
         self.rules: list[PolicyRule] = policy_rules()
         self.calendars = CalendarCache()
         self.parents: dict[int, int | None] = dict(Category.objects.values_list("id", "parent_id"))
+        integration = apps.get_model("integrations", "Integration")
+        self.automatic_authors: set[int] = set(
+            integration.objects.values_list("service_account_id", flat=True)
+        )
 
 
 @dataclass
@@ -340,6 +347,8 @@ def clocks_replay(
 
     def on_comment(at: datetime, author_id: int, is_internal: bool) -> Callable[[], None]:
         def run() -> None:
+            if author_id in context.automatic_authors:
+                return
             # Who the requester was then: a guest's ticket may have been claimed since.
             signal = reply_signal(
                 author_id=author_id, is_internal=is_internal, requester_id=facts["requester_id"]
