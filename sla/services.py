@@ -88,14 +88,19 @@ def reply_signal(*, author_id: int, is_internal: bool, requester_id: int) -> Sig
 # --- the hooks -----------------------------------------------------------------------------------
 
 
-def clocks_on_event(*, ticket: Ticket, event: TicketEvent, at: datetime) -> None:
-    """Move the ticket's clocks after a recorded change (creation, transition, reclassification).
+def clocks_on_event(
+    *, ticket: Ticket, event: TicketEvent, at: datetime, save_ticket: bool = True
+) -> list[str]:
+    """Move the ticket's clocks after a change (creation, transition, reclassification).
 
-    Call inside the transaction that locked the ticket and wrote the event.
+    Call inside the transaction that locked the ticket. The event may be unsaved (only what it
+    says is read). Returns the ticket fields the clocks set (`time_to_resolve` on a resolve):
+    saved here, or with `save_ticket=False` left for the caller's own UPDATE of the ticket.
     """
     signals = signals_for_event(event)
-    if signals:
-        _apply(ticket=ticket, signals=signals, at=at)
+    if not signals:
+        return []
+    return _apply(ticket=ticket, signals=signals, at=at, save_ticket=save_ticket)
 
 
 def clocks_on_reply(*, ticket: Ticket, comment: Comment, at: datetime) -> None:
@@ -126,7 +131,9 @@ def _fingerprint(clock: SlaClock) -> tuple[Any, ...]:
     return tuple(getattr(clock, name) for name in _COMPARED)
 
 
-def _apply(*, ticket: Ticket, signals: list[Signal], at: datetime) -> None:
+def _apply(
+    *, ticket: Ticket, signals: list[Signal], at: datetime, save_ticket: bool = True
+) -> list[str]:
     # Locked so the sweep (which skips locked clocks) never works on a clock being changed.
     clocks = list(
         SlaClock.objects.select_for_update().filter(ticket_id=ticket.pk).order_by("metric", "cycle")
@@ -156,15 +163,18 @@ def _apply(*, ticket: Ticket, signals: list[Signal], at: datetime) -> None:
         verdicts=verdicts_of_stopped(changed), dimensions={ticket.pk: Dimensions.of(ticket)}
     )
     if Signal.RESOLVE in signals and ticket.resolved_at is not None:
-        _set_time_to_resolve(ticket=ticket, clocks=engine.clocks)
+        _set_time_to_resolve(ticket=ticket, clocks=engine.clocks, save=save_ticket)
+        return ["time_to_resolve"]
+    return []
 
 
-def _set_time_to_resolve(*, ticket: Ticket, clocks: list[SlaClock]) -> None:
+def _set_time_to_resolve(*, ticket: Ticket, clocks: list[SlaClock], save: bool = True) -> None:
     """Resolved − created − the time every resolution cycle spent paused (on hold)."""
     paused = sum((c.paused for c in clocks if c.metric == Metric.RESOLUTION), timedelta(0))
     assert ticket.resolved_at is not None  # noqa: S101 (checked by the caller)
     ticket.time_to_resolve = ticket.resolved_at - ticket.created_at - paused
-    Ticket.objects.filter(pk=ticket.pk).update(time_to_resolve=ticket.time_to_resolve)
+    if save:
+        Ticket.objects.filter(pk=ticket.pk).update(time_to_resolve=ticket.time_to_resolve)
 
 
 # --- the audit: rebuild every clock from the ticket's events -------------------------------------

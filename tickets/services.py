@@ -121,14 +121,18 @@ def _record(
     reason: str = "",
     reason_is_internal: bool = False,
     at: datetime,
+    move_clocks: bool = False,
 ) -> TicketEvent | None:
-    """Save what changed on the locked ticket and write its event; None if nothing changed."""
+    """Save what changed on the locked ticket and write its event; None if nothing changed.
+
+    `move_clocks`: the SLA clocks move (sla.services.clocks_on_event) before the ticket is
+    saved, so what they set on it (time_to_resolve on a resolve) goes out in the same UPDATE.
+    """
     after = _snapshot(ticket)
     changed = [field for field in after if after[field] != before[field]]
     if not changed and from_status == ticket.status:
         return None
-    ticket.save(update_fields=[*changed, "status", "updated_at"])
-    return TicketEvent.objects.create(
+    event = TicketEvent(
         ticket=ticket,
         actor=actor,
         created_at=at,
@@ -144,6 +148,12 @@ def _record(
         reason=reason,
         reason_is_internal=reason_is_internal,
     )
+    set_by_clocks = (
+        clocks_on_event(ticket=ticket, event=event, at=at, save_ticket=False) if move_clocks else []
+    )
+    ticket.save(update_fields=[*changed, *set_by_clocks, "status", "updated_at"])
+    event.save(force_insert=True)
+    return event
 
 
 def _lock(ticket: Ticket) -> Ticket:
@@ -189,9 +199,9 @@ def _transition(
             reason=reason,
             reason_is_internal=reason_is_internal,
             at=at,
+            move_clocks=True,
         )
         if event is not None:
-            clocks_on_event(ticket=locked, event=event, at=at)
             _notify_transition(ticket=locked, event=event, actor=actor)
         if reroute:
             ticket_route(ticket=locked, at=at)
