@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,7 +49,7 @@ TERMS = [
 ]
 
 
-def _plan(sql: str, params: tuple) -> str:
+def _plan(sql: str, params: tuple[Any, ...]) -> str:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         lines = [row[0] for row in cursor.fetchall()]
@@ -65,7 +66,7 @@ def main() -> int:
 
     agent = User.objects.get(username="bench-l1-01")
     requester = User.objects.get(username="bench-req-00001")
-    viewers = [
+    viewers: list[tuple[str, User, dict[str, Any]]] = [
         ("API, L1 agent", agent, {}),
         ("queue L1 open", agent, {"status": list(ACTIVE_STATES), "tier": 1}),
         ("API, requester", requester, {}),
