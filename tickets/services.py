@@ -22,7 +22,7 @@ from escalation.services import ticket_route
 from helpdesk.errors import DomainError
 from helpdesk.uploads import safe_filename, sniff_content_type
 from notifications.models import NotificationKind
-from notifications.services import notification_enqueue
+from notifications.services import notification_enqueue, notification_fan_out
 from sla.services import clocks_on_event, clocks_on_reply
 from tickets.models import (
     Attachment,
@@ -242,21 +242,18 @@ def _notify_transition(*, ticket: Ticket, event: TicketEvent, actor: User | None
 def _notify_tier_of_escalation(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
     """Every active agent of the tier the ticket was escalated to hears of it (reason included:
     they are staff)."""
-    agents = (
-        User.objects.filter(support_groups__tier=ticket.tier, role=Role.AGENT, is_active=True)
-        .distinct()
-        .order_by("pk")
+    agents = User.objects.filter(
+        support_groups__tier=ticket.tier, role=Role.AGENT, is_active=True
+    ).distinct()
+    if actor is not None:
+        agents = agents.exclude(pk=actor.pk)
+    notification_fan_out(
+        recipients=agents,
+        kind=NotificationKind.ESCALATED_TO_TIER,
+        ticket=ticket,
+        cause=f"event:{event.pk}",
+        context={"reason": event.reason},
     )
-    for agent in agents:
-        if actor is not None and agent.pk == actor.pk:
-            continue
-        notification_enqueue(
-            recipient=agent,
-            kind=NotificationKind.ESCALATED_TO_TIER,
-            ticket=ticket,
-            cause=f"event:{event.pk}",
-            context={"reason": event.reason},
-        )
 
 
 # --- create ------------------------------------------------------------------------------------
