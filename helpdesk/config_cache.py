@@ -68,9 +68,8 @@ class ConfigValue(Generic[T]):
 
     def __init__(self, load: Callable[[], T]) -> None:
         self._load = load
-        self._version: str | None = None
-        self._loaded_at = 0.0
-        self._value: T | None = None
+        # (version, loaded at, value), replaced whole: threads of one process share it.
+        self._entry: tuple[str, float, T] | None = None
         _values.append(self)
 
     def get(self) -> T:
@@ -80,15 +79,17 @@ class ConfigValue(Generic[T]):
             _local.changing = False  # rolled back (a commit would have bumped the version)
         version = config_version()  # read before loading: a change meanwhile bumps it again
         now = time.monotonic()
-        if version is not None and version == self._version and now - self._loaded_at < MAX_AGE:
-            return self._value  # type: ignore[return-value]
+        entry = self._entry
+        fresh = entry is not None and version is not None and entry[0] == version
+        if fresh and now - entry[1] < MAX_AGE:  # type: ignore[index]
+            return entry[2]  # type: ignore[index]
         value = self._load()
         if version is not None:
-            self._version, self._loaded_at, self._value = version, now, value
+            self._entry = (version, now, value)
         return value
 
     def clear(self) -> None:
-        self._version, self._value = None, None
+        self._entry = None
 
 
 def _on_change(**kwargs: Any) -> None:
