@@ -8,8 +8,14 @@ Phases (each bounded by --duration seconds after --warmup seconds that are not c
   list       GET  /api/tickets/?page_size=25 as an L1 agent
   deep       GET  on the cursor URL reached by following `next` --deep-pages pages
   deep-filt  the same with --filter (default status=in_diagnosis&tier=1)
-  ceiling    single-row INSERT + COMMIT from --clients psycopg connections into a scratch
-             ticket-shaped table (bench_raw_ticket, dropped afterwards)
+  form       POST /new/ — the public web form, anonymous (a guest ticket by a known address),
+             with its CSRF token, answered by a 302 to the tracking page
+  ceiling    the rows one create writes (ticket, event, two clocks, outbox) in raw psycopg, one
+             transaction per ticket from --clients connections (bench/pg_raw_create.py)
+  insert     single-row INSERT + COMMIT into a scratch ticket-shaped table (the former ceiling)
+
+gunicorn runs with the shipped gunicorn.conf.py (its worker class and count) unless --workers,
+--worker-class or --threads say otherwise.
 
 Seed first (bench/seed.py): the personas bench-l1-01 and bench-req-00001 are used (created if
 missing); their passwords are set through the ORM and tokens fetched via POST /api/auth/token/.
@@ -23,6 +29,7 @@ import http.client
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -35,7 +42,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON_BIN = Path(sys.executable).parent
@@ -47,6 +54,7 @@ os.environ["DATABASE_POOL"] = "0"  # this process only sets passwords and counts
 
 BENCH_PASSWORD = "bench-pass-123"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/13"
+DEFAULT_CACHE = "redis://127.0.0.1:6379/12"
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -72,18 +80,29 @@ class Client:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.headers = {"Accept": "application/json", "Host": f"127.0.0.1:{port}"}
+        self.cookies: dict[str, str] = {}
         if token:
             self.headers["Authorization"] = f"Token {token}"
 
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: dict | None = None, *, form: bool = False
+    ) -> tuple[int, bytes]:
         headers = dict(self.headers)
         data = None
-        if body is not None:
+        if body is not None and form:
+            data = urlencode(body).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         try:
             self.conn.request(method, path, body=data, headers=headers)
             response = self.conn.getresponse()
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = header.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+            if self.cookies:
+                self.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
             return response.status, response.read()
         except (http.client.HTTPException, OSError):
             self.conn.close()  # the next request reconnects
@@ -232,23 +251,26 @@ def start_gunicorn(args: argparse.Namespace, port: int, log_path: Path) -> subpr
     env.setdefault("CELERY_BROKER_URL", args.broker)
     env.setdefault("HELPDESK_LOG_LEVEL", "WARNING")
     env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
+    for key, value in getattr(args, "server_env", {}).items():
+        env.setdefault(key, value)
+    env.pop("GUNICORN_ACCESSLOG", None)
     gunicorn = shutil.which("gunicorn", path=str(PYTHON_BIN)) or "gunicorn"
     cmd = [
         gunicorn,
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "helpdesk.wsgi",
-        "--workers",
-        str(args.workers),
         "--bind",
         f"127.0.0.1:{port}",
-        "--worker-class",
-        args.worker_class,
         "--error-logfile",
         str(log_path),
         "--log-level",
         "warning",
-        "--timeout",
-        "60",
     ]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+    if args.worker_class:
+        cmd += ["--worker-class", args.worker_class]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
     print("starting:", " ".join(cmd))
@@ -392,9 +414,9 @@ def main() -> None:
         "--warmup", type=float, default=2, help="untimed seconds before each phase (2)"
     )
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync)")
-    parser.add_argument("--threads", type=int, default=0, help="gunicorn --threads (unset)")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (the config's)")
+    parser.add_argument("--worker-class", default="", help="gunicorn worker class (the config's)")
+    parser.add_argument("--threads", type=int, default=0, help="gunicorn --threads (the config's)")
     parser.add_argument(
         "--page-size", type=int, default=25, help="page size for the list phases (25)"
     )
@@ -410,6 +432,11 @@ def main() -> None:
         help=f"CELERY_BROKER_URL for gunicorn unless set in the env ({DEFAULT_BROKER})",
     )
     parser.add_argument(
+        "--cache",
+        default=DEFAULT_CACHE,
+        help=f"HELPDESK_CACHE_URL for gunicorn unless set in the env ({DEFAULT_CACHE})",
+    )
+    parser.add_argument(
         "--wait-idle",
         type=float,
         default=0,
@@ -418,11 +445,18 @@ def main() -> None:
     )
     parser.add_argument(
         "--phases",
-        default="create,list,deep,deep-filt,ceiling",
-        help="comma-separated subset of create,list,deep,deep-filt,ceiling",
+        default="create,form,list,deep,deep-filt,ceiling",
+        help="comma-separated subset of create,form,list,deep,deep-filt,ceiling,insert",
     )
     args = parser.parse_args()
     phases = set(args.phases.split(","))
+    args.server_env = {
+        # One requester and one address file every ticket: no per-user or per-IP limit here.
+        "HELPDESK_THROTTLE_USER": "1000000/min",
+        "HELPDESK_RATE_PUBLIC_FORM": "1000000/60",
+        # As in production (docker-compose): throttles and the configuration version in Redis.
+        "HELPDESK_CACHE_URL": args.cache,
+    }
 
     dsn = SERVER_ENV.get("DATABASE_URL", "")
     if not dsn.startswith(("postgres://", "postgresql://")):
@@ -478,6 +512,46 @@ def main() -> None:
             )
             print(results["create"].line(), flush=True)
 
+        if "form" in phases:
+            token_pattern = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+            def form_client() -> Client:
+                client = Client(port)
+                client.headers["Accept"] = "text/html"
+                status, page = client.request("GET", "/new/")
+                match = token_pattern.search(page)
+                if status != 200 or match is None:
+                    raise RuntimeError(f"GET /new/ answered {status} without a CSRF token")
+                client.csrf = match.group(1).decode()  # type: ignore[attr-defined]
+                return client
+
+            def post_form(client, no, i):
+                status, _ = client.request(
+                    "POST",
+                    "/new/",
+                    {
+                        "csrfmiddlewaretoken": client.csrf,
+                        # A few known addresses: guest tickets, as most repeat visitors file.
+                        "email": f"bench-form-{no}@example.com",
+                        "name": f"Form visitor {no}",
+                        "title": f"Bench form ticket {no}-{i}",
+                        "description": "Filed by bench/api.py through the public form.",
+                        "urgency": random.choice(["high", "medium", "low"]),
+                    },
+                    form=True,
+                )
+                return status == 302, str(status)
+
+            results["form"] = run_phase(
+                "form (POST /new/)",
+                clients=args.clients,
+                duration=args.duration,
+                warmup=args.warmup,
+                make_client=form_client,
+                do_request=post_form,
+            )
+            print(results["form"].line(), flush=True)
+
         def timed_get(name: str, path: str, extra: str = "") -> PhaseResult:
             result = run_phase(
                 name,
@@ -519,13 +593,28 @@ def main() -> None:
                 )
 
     if "ceiling" in phases:
-        results["ceiling"] = raw_insert_ceiling(
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from pg_raw_create import RawCreator
+
+        creator = RawCreator(dsn.replace("postgres://", "postgresql://", 1), requester_name)
+        results["ceiling"] = run_phase(
+            "raw create (ticket, event, 2 clocks, outbox; 1 tx)",
+            clients=args.clients,
+            duration=args.duration,
+            warmup=args.warmup,
+            make_client=creator.connect,
+            do_request=lambda conn, no, i: (bool(creator.create(conn, f"{no}-{i}")), ""),
+        )
+        print(results["ceiling"].line().replace("req/s", "creates/s"), flush=True)
+
+    if "insert" in phases:
+        results["insert"] = raw_insert_ceiling(
             dsn.replace("postgres://", "postgresql://", 1),
             clients=args.clients,
             duration=args.duration,
             warmup=args.warmup,
         )
-        print(results["ceiling"].line().replace("req/s", "rows/s"), flush=True)
+        print(results["insert"].line().replace("req/s", "rows/s"), flush=True)
 
     if SERVER_ENV.get("CELERY_BROKER_URL") is None and args.broker == DEFAULT_BROKER:
         _drop_queued_notifications(args.broker)
@@ -537,6 +626,7 @@ def main() -> None:
     print(f"tickets in db: {before} before, {after} after")
     for key, label in [
         ("create", "create     "),
+        ("form", "form create"),
         ("list", "list page 1"),
         ("deep", "deep page  "),
         ("deep-filt", "deep filtered"),
@@ -547,14 +637,21 @@ def main() -> None:
                 f"{label:<14} {r.rate:8.1f} req/s   p50 {r.p(50):7.1f} ms   p95 {r.p(95):7.1f} ms"
                 f"   errors {r.n_errors}{r.extra}"
             )
+    insert = results.get("insert")
+    if insert:
+        print(
+            f"raw INSERT     {insert.rate:8.1f} rows/s  p50 {insert.p(50):7.1f} ms   "
+            f"p95 {insert.p(95):7.1f} ms   errors {insert.n_errors}"
+        )
     ceiling = results.get("ceiling")
     if ceiling:
         print(
-            f"raw ceiling    {ceiling.rate:8.1f} rows/s  p50 {ceiling.p(50):7.1f} ms   "
+            f"raw ceiling    {ceiling.rate:8.1f} creates/s  p50 {ceiling.p(50):7.1f} ms   "
             f"p95 {ceiling.p(95):7.1f} ms   errors {ceiling.n_errors}"
         )
-        if "create" in results and ceiling.rate:
-            print(f"create / ceiling: {100 * results['create'].rate / ceiling.rate:.1f} %")
+        for key in ("create", "form"):
+            if key in results and ceiling.rate:
+                print(f"{key} / ceiling: {100 * results[key].rate / ceiling.rate:.1f} %")
 
 
 def load() -> str:

@@ -3,7 +3,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_load_bench python bench/load.py
 
-Starts gunicorn (2 workers), a Celery worker and Celery beat as subprocesses with the same env
+Starts gunicorn (gunicorn.conf.py), a Celery worker and Celery beat as subprocesses with the same env
 (PostgreSQL in DATABASE_URL, Redis --redis for the broker and the shared cache that throttles
 and lockouts use), then runs --clients threads for --duration seconds, each looping over
 weighted actions:
@@ -499,9 +499,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=120, help="timed seconds (120)")
     parser.add_argument("--warmup", type=float, default=5, help="untimed seconds first (5)")
     parser.add_argument("--clients", type=int, default=8, help="client threads (8)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync)")
-    parser.add_argument("--threads", type=int, default=0, help="gunicorn --threads (unset)")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (the config's)")
+    parser.add_argument("--worker-class", default="", help="gunicorn worker class (the config's)")
+    parser.add_argument("--threads", type=int, default=0, help="gunicorn --threads (the config's)")
     parser.add_argument(
         "--redis", default=DEFAULT_REDIS, help=f"broker and cache ({DEFAULT_REDIS}); flushed"
     )
@@ -534,7 +534,7 @@ def main() -> None:
     print(f"db before: {before}")
     print(
         f"clients: {args.clients}  duration: {args.duration}s (+{args.warmup}s warm-up)  "
-        f"gunicorn: {args.workers} x {args.worker_class}"
+        f"gunicorn: gunicorn.conf.py, {args.workers or 'its'} x {args.worker_class or 'its'}"
         + (f" --threads {args.threads}" if args.threads else "")
     )
     print(

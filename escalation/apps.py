@@ -27,9 +27,13 @@ class EscalationConfig(AppConfig):
     verbose_name = _("Tiers and escalation")
 
     def ready(self) -> None:
+        from escalation.models import RoutingRule, SupportGroup
+        from helpdesk.config_cache import watch
         from notifications.models import NotificationKind
         from notifications.services import register_context_builder
 
         for kind in (NotificationKind.CALL_INVITATION, NotificationKind.CALL_CANCELLED):
             # The real context and the .ics come from escalation.ics at send time.
             register_context_builder(kind=kind, build=lambda _n: {}, sample=_sample_call_context)
+        # The routing rules are kept per process (escalation.selectors).
+        watch(RoutingRule, SupportGroup)

@@ -22,6 +22,7 @@ from escalation.models import (
     Tier,
 )
 from escalation.rules import Rule
+from helpdesk.config_cache import ConfigValue
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.models_choices import RESOLUTION_CODES
 
@@ -102,7 +103,12 @@ def routing_rule_list() -> QuerySet[RoutingRule]:
 
 
 def routing_rules_for_evaluation() -> list[Rule]:
-    """The active rules, in evaluation order, as the pure evaluator's values (one query)."""
+    """The active rules, in evaluation order, as the pure evaluator's values (kept per process
+    until the configuration changes: helpdesk.config_cache)."""
+    return _routing_rules.get()
+
+
+def _load_routing_rules() -> list[Rule]:
     return [
         Rule(
             id=rule.pk,
@@ -115,6 +121,9 @@ def routing_rules_for_evaluation() -> list[Rule]:
         )
         for rule in RoutingRule.objects.filter(is_active=True).select_related("target_group")
     ]
+
+
+_routing_rules = ConfigValue(_load_routing_rules)
 
 
 # --- time in tier and first-contact resolution ----------------------------------------------

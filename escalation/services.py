@@ -35,7 +35,7 @@ from escalation.selectors import (
 )
 from helpdesk.errors import ConflictError, DomainError
 from notifications.models import NotificationKind
-from notifications.services import notification_enqueue
+from notifications.services import notification_enqueue, notification_fan_out
 from tickets.models import Category, EventKind, Kind, Priority, Status, Ticket, TicketEvent
 
 # --- hierarchical escalation -----------------------------------------------------------------
@@ -67,16 +67,17 @@ def ticket_raise_to_manager(
             reason=reason,
             reason_is_internal=True,
         )
-        for recipient in hierarchical_recipients(ticket=ticket):
-            if actor is not None and recipient.pk == actor.pk:
-                continue
-            notification_enqueue(
-                recipient=recipient,
-                kind=NotificationKind.RAISED_TO_MANAGER,
-                ticket=ticket,
-                cause=cause or f"event:{event.pk}",
-                context={"reason": reason},
-            )
+        notification_fan_out(
+            recipients=[
+                recipient
+                for recipient in hierarchical_recipients(ticket=ticket)
+                if actor is None or recipient.pk != actor.pk
+            ],
+            kind=NotificationKind.RAISED_TO_MANAGER,
+            ticket=ticket,
+            cause=cause or f"event:{event.pk}",
+            context={"reason": reason},
+        )
     return event
 
 
@@ -173,13 +174,12 @@ def _page_oncall(*, ticket: Ticket, at: datetime) -> None:
         recipients = list(
             User.objects.filter(led_groups__tier=Tier.L3, is_active=True).distinct().order_by("pk")
         )
-    for agent in recipients:
-        notification_enqueue(
-            recipient=agent,
-            kind=NotificationKind.ONCALL_PAGE,
-            ticket=ticket,
-            cause=f"ticket:{ticket.pk}:p1",
-        )
+    notification_fan_out(
+        recipients=recipients,
+        kind=NotificationKind.ONCALL_PAGE,
+        ticket=ticket,
+        cause=f"ticket:{ticket.pk}:p1",
+    )
 
 
 # --- managers' configuration ------------------------------------------------------------------

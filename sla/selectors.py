@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from helpdesk.config_cache import ConfigValue
 from sla.calendars import ALWAYS_OPEN, WorkingCalendar
 from sla.engine import Target, TargetFor
 from sla.models import Calendar, ClockState, Metric, SlaClock, SlaPolicy
@@ -38,8 +39,13 @@ class TicketFacts:
     organisation_id: int | None
 
 
-def policy_rules() -> list[PolicyRule]:
-    """Active policies in matching order (2 queries)."""
+def policy_rules(*, fresh: bool = False) -> list[PolicyRule]:
+    """Active policies in matching order (2 queries; kept per process until the configuration
+    changes, helpdesk.config_cache, unless `fresh`: an audit reads the database)."""
+    return _load_policy_rules() if fresh else _policy_rules.get()
+
+
+def _load_policy_rules() -> list[PolicyRule]:
     rules = []
     for policy in SlaPolicy.objects.filter(is_active=True).prefetch_related("targets"):
         targets: dict[int, dict[str, timedelta]] = {
@@ -64,6 +70,9 @@ def policy_rules() -> list[PolicyRule]:
     return rules
 
 
+_policy_rules = ConfigValue(_load_policy_rules)
+
+
 def match_policy(rules: Iterable[PolicyRule], facts: TicketFacts) -> PolicyRule | None:
     """The first policy whose criteria all hold and that has a target for the priority."""
     for rule in rules:
@@ -80,18 +89,27 @@ def match_policy(rules: Iterable[PolicyRule], facts: TicketFacts) -> PolicyRule 
 
 
 class CalendarCache:
-    """Calendars by id, loaded once each (3 queries per business-hours calendar)."""
+    """Calendars by id, loaded once each (3 queries per business-hours calendar), from the
+    process's calendars while the configuration is unchanged (helpdesk.config_cache)."""
 
     def __init__(self) -> None:
-        self._calendars: dict[int | None, WorkingCalendar] = {None: ALWAYS_OPEN}
+        self._calendars: dict[int | None, WorkingCalendar] | None = None
 
     def __call__(self, calendar_id: int | None) -> WorkingCalendar:
+        if self._calendars is None:
+            self._calendars = _calendars.get()
         if calendar_id not in self._calendars:
             calendar = Calendar.objects.prefetch_related("hours", "holidays").get(
                 pk=calendar_id  # type: ignore[misc]
             )
             self._calendars[calendar_id] = calendar.working_calendar()
         return self._calendars[calendar_id]
+
+
+# Filled as calendars are asked for; replaced by an empty one when the configuration changes.
+_calendars: ConfigValue[dict[int | None, WorkingCalendar]] = ConfigValue(
+    lambda: {None: ALWAYS_OPEN}
+)
 
 
 def category_ids(

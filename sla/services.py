@@ -102,14 +102,19 @@ def reply_signal(*, author_id: int, is_internal: bool, requester_id: int) -> Sig
 # --- the hooks -----------------------------------------------------------------------------------
 
 
-def clocks_on_event(*, ticket: Ticket, event: TicketEvent, at: datetime) -> None:
-    """Move the ticket's clocks after a recorded change (creation, transition, reclassification).
+def clocks_on_event(
+    *, ticket: Ticket, event: TicketEvent, at: datetime, save_ticket: bool = True
+) -> list[str]:
+    """Move the ticket's clocks after a change (creation, transition, reclassification).
 
-    Call inside the transaction that locked the ticket and wrote the event.
+    Call inside the transaction that locked the ticket. The event may be unsaved (only what it
+    says is read). Returns the ticket fields the clocks set (`time_to_resolve` on a resolve):
+    saved here, or with `save_ticket=False` left for the caller's own UPDATE of the ticket.
     """
     signals = signals_for_event(event)
-    if signals:
-        _apply(ticket=ticket, signals=signals, at=at)
+    if not signals:
+        return []
+    return _apply(ticket=ticket, signals=signals, at=at, save_ticket=save_ticket)
 
 
 def clocks_on_reply(*, ticket: Ticket, comment: Comment, at: datetime) -> None:
@@ -140,10 +145,20 @@ def _fingerprint(clock: SlaClock) -> tuple[Any, ...]:
     return tuple(getattr(clock, name) for name in _COMPARED)
 
 
-def _apply(*, ticket: Ticket, signals: list[Signal], at: datetime) -> None:
+def _apply(
+    *, ticket: Ticket, signals: list[Signal], at: datetime, save_ticket: bool = True
+) -> list[str]:
+    created = signals == [Signal.CREATED]
     # Locked so the sweep (which skips locked clocks) never works on a clock being changed.
-    clocks = list(
-        SlaClock.objects.select_for_update().filter(ticket_id=ticket.pk).order_by("metric", "cycle")
+    # A ticket being created has none yet.
+    clocks = (
+        []
+        if created
+        else list(
+            SlaClock.objects.select_for_update()
+            .filter(ticket_id=ticket.pk)
+            .order_by("metric", "cycle")
+        )
     )
     before = {clock.pk: _fingerprint(clock) for clock in clocks}
     # A clock may have a verdict recorded if it was stopped or its breach was recorded.
@@ -164,24 +179,32 @@ def _apply(*, ticket: Ticket, signals: list[Signal], at: datetime) -> None:
         if clock.pk is None:
             new.append(clock)
         elif _fingerprint(clock) != before[clock.pk]:
-            clock.save(update_fields=MUTABLE_FIELDS)
+            clock.updated_at = timezone.now()
             changed.append(clock)
+    if changed:  # one statement however many clocks changed
+        SlaClock.objects.bulk_update(changed, MUTABLE_FIELDS)
     if new:
         SlaClock.objects.bulk_create(new)
+    if created:
+        # What the new ticket's page or API answer shows, without reading it back.
+        ticket.sla_clock_list = sorted(new, key=lambda c: (c.metric, c.cycle))  # type: ignore[attr-defined]
     # Verdicts follow the clocks: one stopped in time is met; one a new target moves is
     # revised (or no longer breached). Only clocks that have or get a verdict are looked up.
     revise = [c for c in changed if c.pk in had_verdict or verdict_of(c, now=at) is not None]
     outcomes_revise(clocks=revise, now=at, dimensions={ticket.pk: Dimensions.of(ticket)})
     if Signal.RESOLVE in signals and ticket.resolved_at is not None:
-        _set_time_to_resolve(ticket=ticket, clocks=engine.clocks)
+        _set_time_to_resolve(ticket=ticket, clocks=engine.clocks, save=save_ticket)
+        return ["time_to_resolve"]
+    return []
 
 
-def _set_time_to_resolve(*, ticket: Ticket, clocks: list[SlaClock]) -> None:
+def _set_time_to_resolve(*, ticket: Ticket, clocks: list[SlaClock], save: bool = True) -> None:
     """Resolved − created − the time every resolution cycle spent paused (on hold)."""
     paused = sum((c.paused for c in clocks if c.metric == Metric.RESOLUTION), timedelta(0))
     assert ticket.resolved_at is not None  # noqa: S101 (checked by the caller)
     ticket.time_to_resolve = ticket.resolved_at - ticket.created_at - paused
-    Ticket.objects.filter(pk=ticket.pk).update(time_to_resolve=ticket.time_to_resolve)
+    if save:
+        Ticket.objects.filter(pk=ticket.pk).update(time_to_resolve=ticket.time_to_resolve)
 
 
 # --- the audit: rebuild every clock from the ticket's events -------------------------------------
@@ -193,7 +216,7 @@ class ReplayContext:
     reply hook: they are no one writing and waiting for an answer)."""
 
     def __init__(self) -> None:
-        self.rules: list[PolicyRule] = policy_rules()
+        self.rules: list[PolicyRule] = policy_rules(fresh=True)
         self.calendars = CalendarCache()
         self.parents: dict[int, int | None] = dict(Category.objects.values_list("id", "parent_id"))
         integration = apps.get_model("integrations", "Integration")

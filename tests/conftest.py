@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role, User
 from accounts.services import api_token_create
 from escalation.models import Tier
+from helpdesk.config_cache import config_cache_reset
 from tests.factories import AgentFactory, CategoryFactory, OrganisationFactory, UserFactory
 from tickets import services
 from tickets.models import Category, ClosureCode, Level, Status, Ticket
@@ -22,6 +23,7 @@ def _fast_and_isolated(settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Throttles, rate limits and console counts live in the cache: each test starts afresh.
     cache.clear()
+    config_cache_reset()  # and so does the configuration kept per process
 
 
 @pytest.fixture(autouse=True)

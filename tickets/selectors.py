@@ -1,12 +1,15 @@
 """Reads of tickets. Every access to a ticket goes through the gate `ticket_get_for_user`."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Exists, Func, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Upper
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -146,6 +149,33 @@ def parse_reference(text: str) -> int | None:
     return int(value) if value.isdigit() and len(value) <= 18 else None
 
 
+# pg_trgm indexes runs of at least three letters or digits; a term without one gives the
+# trigram index nothing to look up, and a LIKE on it scans the table.
+_TRIGRAM_WORD = re.compile(r"[^\W_]{3,}")
+
+
+class _WordStartsWith(Func):
+    """`'PC' <% UPPER(title)`: the title has a word starting with the term (pg_trgm word
+    similarity, padded trigrams), served by the trigram index `ticket_title_trgm`."""
+
+    arg_joiner = " <%% "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def title_search_filter(text: str) -> Q | _WordStartsWith:
+    """Titles containing `text` (case-insensitive), in a shape the trigram index serves.
+
+    On PostgreSQL a term with no run of three letters or digits ("PC", "HR", "a b") matches
+    where a word of the title starts with it: a plain LIKE on it has no trigram to look up and
+    reads the whole table (seconds at 1M tickets). Elsewhere (SQLite) a plain substring match.
+    """
+    text = text.strip()
+    if connection.vendor != "postgresql" or _TRIGRAM_WORD.search(text):
+        return Q(title__icontains=text)
+    return _WordStartsWith(Value(text.upper()), Upper("title")) & Q(title__icontains=text)
+
+
 def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
     queryset = (
         tickets_visible_to(user=user)
@@ -182,7 +212,7 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         if reference is not None:
             queryset = queryset.filter(pk=reference)
         else:
-            queryset = queryset.filter(title__icontains=filters.search.strip())
+            queryset = queryset.filter(title_search_filter(filters.search))
     return queryset
 
 

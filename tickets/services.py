@@ -22,7 +22,7 @@ from escalation.services import ticket_route
 from helpdesk.errors import DomainError
 from helpdesk.uploads import safe_filename, sniff_content_type
 from notifications.models import NotificationKind
-from notifications.services import notification_enqueue
+from notifications.services import notification_enqueue, notification_fan_out
 from sla.services import clocks_on_event, clocks_on_reply
 from tickets.models import (
     Attachment,
@@ -121,14 +121,18 @@ def _record(
     reason: str = "",
     reason_is_internal: bool = False,
     at: datetime,
+    move_clocks: bool = False,
 ) -> TicketEvent | None:
-    """Save what changed on the locked ticket and write its event; None if nothing changed."""
+    """Save what changed on the locked ticket and write its event; None if nothing changed.
+
+    `move_clocks`: the SLA clocks move (sla.services.clocks_on_event) before the ticket is
+    saved, so what they set on it (time_to_resolve on a resolve) goes out in the same UPDATE.
+    """
     after = _snapshot(ticket)
     changed = [field for field in after if after[field] != before[field]]
     if not changed and from_status == ticket.status:
         return None
-    ticket.save(update_fields=[*changed, "status", "updated_at"])
-    return TicketEvent.objects.create(
+    event = TicketEvent(
         ticket=ticket,
         actor=actor,
         created_at=at,
@@ -144,6 +148,12 @@ def _record(
         reason=reason,
         reason_is_internal=reason_is_internal,
     )
+    set_by_clocks = (
+        clocks_on_event(ticket=ticket, event=event, at=at, save_ticket=False) if move_clocks else []
+    )
+    ticket.save(update_fields=[*changed, *set_by_clocks, "status", "updated_at"])
+    event.save(force_insert=True)
+    return event
 
 
 def _lock(ticket: Ticket) -> Ticket:
@@ -189,9 +199,9 @@ def _transition(
             reason=reason,
             reason_is_internal=reason_is_internal,
             at=at,
+            move_clocks=True,
         )
         if event is not None:
-            clocks_on_event(ticket=locked, event=event, at=at)
             _notify_transition(ticket=locked, event=event, actor=actor)
         if reroute:
             ticket_route(ticket=locked, at=at)
@@ -232,21 +242,18 @@ def _notify_transition(*, ticket: Ticket, event: TicketEvent, actor: User | None
 def _notify_tier_of_escalation(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
     """Every active agent of the tier the ticket was escalated to hears of it (reason included:
     they are staff)."""
-    agents = (
-        User.objects.filter(support_groups__tier=ticket.tier, role=Role.AGENT, is_active=True)
-        .distinct()
-        .order_by("pk")
+    agents = User.objects.filter(
+        support_groups__tier=ticket.tier, role=Role.AGENT, is_active=True
+    ).distinct()
+    if actor is not None:
+        agents = agents.exclude(pk=actor.pk)
+    notification_fan_out(
+        recipients=agents,
+        kind=NotificationKind.ESCALATED_TO_TIER,
+        ticket=ticket,
+        cause=f"event:{event.pk}",
+        context={"reason": event.reason},
     )
-    for agent in agents:
-        if actor is not None and agent.pk == actor.pk:
-            continue
-        notification_enqueue(
-            recipient=agent,
-            kind=NotificationKind.ESCALATED_TO_TIER,
-            ticket=ticket,
-            cause=f"event:{event.pk}",
-            context={"reason": event.reason},
-        )
 
 
 # --- create ------------------------------------------------------------------------------------

@@ -13,7 +13,12 @@ from rest_framework.test import APIRequestFactory
 from tests.factories import CategoryFactory
 from tests.reports.conftest import NOW, build_day
 from tickets import services
-from tickets.api.serializers import TicketDetailSerializer, TicketListSerializer, _as_time
+from tickets.api.serializers import (
+    TicketDetailSerializer,
+    TicketListSerializer,
+    _as_time,
+    ticket_serializer_class,
+)
 from tickets.selectors import TicketFilters, ticket_list
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +73,27 @@ def test_the_list_endpoint_serves_the_same_rows(api, agent_l1, requester, agent_
         assert listed and len(listed) == len(tickets)
         for row in listed:
             assert row == dict(_generic(tickets[row["id"]]))
+
+
+@pytest.mark.parametrize("staff", [True, False])
+def test_the_detail_equals_the_generic_rendering(requester, agent_l1, agent_l2, category, staff):
+    build_day(requester=requester, agent_l1=agent_l1, agent_l2=agent_l2, category=category)
+    viewer = agent_l1 if staff else requester
+    serializer_class = ticket_serializer_class(user=viewer, detail=True)
+    request = APIRequestFactory().get("/")
+    request.user = viewer
+    with (
+        timezone.override(ZoneInfo("Europe/Madrid")),
+        translation.override("es"),
+        time_machine.travel(NOW, tick=False),
+    ):
+        tickets = list(ticket_list(user=viewer, filters=TicketFilters()))
+        assert len(tickets) >= 5
+        assert any(t.last_escalated_at for t in tickets) or not staff
+        for ticket in tickets:
+            serializer = serializer_class(ticket, context={"request": request})
+            generic = serializers.ModelSerializer.to_representation(serializer, ticket)
+            assert list(serializer.data.items()) == list(generic.items()), ticket.title
 
 
 @time_machine.travel(NOW, tick=False)
