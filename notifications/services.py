@@ -29,6 +29,7 @@ from notifications.models import (
 )
 from notifications.selectors import kinds_for_user, muted_kinds
 from notifications.threads import notification_message_id, ticket_thread_id
+from ops.requestid import continued, current_request_id
 from tickets.models import Comment, Status, Ticket
 
 logger = logging.getLogger(__name__)
@@ -175,13 +176,17 @@ def notification_enqueue(
         return None
     if kind not in UNMUTABLE_KINDS and kind in muted_kinds(user=recipient):
         return None
+    context = dict(context or {})
+    if request_id := current_request_id():
+        # The request (or task) that caused it: the worker that sends it logs this id too.
+        context.setdefault("request_id", request_id)
     notification, created = Notification.objects.get_or_create(
         dedupe_key=f"{kind}:{cause}:{recipient.pk}",
         defaults={
             "recipient": recipient,
             "kind": kind,
             "ticket": ticket,
-            "context": context or {},
+            "context": context,
         },
     )
     if created:
@@ -383,6 +388,12 @@ def notification_deliver(*, notification_id: int) -> bool:
     notification = Notification.objects.select_related("recipient", "ticket").get(
         pk=notification_id
     )
+    with continued(notification.context.get("request_id")):
+        return _send(notification)
+
+
+def _send(notification: Notification) -> bool:
+    notification_id = notification.pk
     try:
         render_notification(notification=notification).send()
     except Exception as exc:
@@ -403,6 +414,7 @@ def notification_deliver(*, notification_id: int) -> bool:
         attempts=notification.attempts + 1,
         next_attempt_at=None,
     )
+    logger.info("notification %s (%s) sent", notification_id, notification.kind)
     return True
 
 
