@@ -150,9 +150,10 @@ class DeskCollector(Collector):
             value=_seconds_since(breaches.oldest_due, now),
         )
         last = GaugeMetricFamily(
-            "helpdesk_job_last_success_timestamp_seconds",
-            "When a periodic job last finished (Unix time).",
-            labels=["job"],
+            "helpdesk_task_last_success_timestamp_seconds",
+            "When a periodic task last finished (Unix time); the label is not `job`, which "
+            "Prometheus gives every target.",
+            labels=["task"],
         )
         for name, at in sorted(selectors.heartbeats().items()):
             last.add_metric([name], at.timestamp())

@@ -133,7 +133,7 @@ def test_gauges_read_the_sweep_lag_clocks_outbox_breaches_and_heartbeats(
         assert samples[("helpdesk_breach_clocks", (("state", "running"),))] == 1
         assert samples[("helpdesk_breach_clocks", (("state", "overdue"),))] == 0
         assert (
-            samples[("helpdesk_job_last_success_timestamp_seconds", (("job", SLA_SWEEP),))]
+            samples[("helpdesk_task_last_success_timestamp_seconds", (("task", SLA_SWEEP),))]
             == T0.timestamp()
         )
         assert samples[("helpdesk_metrics_source_up", (("source", "database"),))] == 1
