@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
+    # Heavy read-only pages on the read replica when DATABASE_REPLICA_URL is set (ops/dbrouter.py).
+    "ops.middleware.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -143,6 +145,47 @@ elif _engine == "django.db.backends.postgresql":
     test_name = env_str("DATABASE_TEST_NAME", "")
     if test_name:
         DATABASES["default"]["TEST"] = {"NAME": test_name}
+# A PostgreSQL streaming replica for the heavy read-only pages (ops/dbrouter.py, docs/deploy.md):
+# their URL pattern names, how long a user who wrote reads the primary, how long a connection
+# attempt may take, and how long a replica that failed is left alone.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+HELPDESK_REPLICA_STICKY_S = env_int("HELPDESK_REPLICA_STICKY_S", 10)
+HELPDESK_REPLICA_CONNECT_TIMEOUT_S = env_int("HELPDESK_REPLICA_CONNECT_TIMEOUT_S", 2)
+HELPDESK_REPLICA_RETRY_S = env_int("HELPDESK_REPLICA_RETRY_S", 30)
+HELPDESK_REPLICA_ROUTES = env_list(
+    "HELPDESK_REPLICA_ROUTES",
+    [
+        "reports:dashboard",
+        "reports:export",
+        "reports:queue_health",
+        "api-reports-dashboard",
+        "api-reports-queues",
+        "kb-list",
+        "kb-suggest",
+        "kb-ticket-similar",
+        "api-kb-suggest",
+        "api-kb-similar",
+    ],
+)
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    if _engine != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL")
+    _replica = dj_database_url.parse(DATABASE_REPLICA_URL)
+    _replica["OPTIONS"] = {
+        **_replica.get("OPTIONS", {}),
+        "connect_timeout": HELPDESK_REPLICA_CONNECT_TIMEOUT_S,
+    }
+    if "pool" in DATABASES["default"]["OPTIONS"]:
+        _replica["OPTIONS"]["pool"] = {
+            **DATABASES["default"]["OPTIONS"]["pool"],
+            "timeout": HELPDESK_REPLICA_CONNECT_TIMEOUT_S,
+        }
+        _replica["CONN_HEALTH_CHECKS"] = True
+    # Tests read the primary through this alias (no second test database).
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["ops.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

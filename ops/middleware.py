@@ -14,9 +14,11 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
-from ops import requestid, views
+from ops import dbrouter, requestid, views
 from ops.metrics import observe_request
 
 logger = logging.getLogger(__name__)
@@ -86,3 +88,51 @@ class ProbeMiddleware:
             return self.get_response(request)
         request.ops_route, view = probe  # type: ignore[attr-defined]
         return view(request)
+
+
+class ReplicaMiddleware:
+    """With DATABASE_REPLICA_URL: the pages of HELPDESK_REPLICA_ROUTES read the replica (GET and
+    HEAD; see ops/dbrouter.py), and a user who writes reads the primary for a while after.
+    Placed after authentication. Without a replica it does nothing."""
+
+    UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.enabled = dbrouter.replica_configured()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not self.enabled:
+            return self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            token = request.__dict__.pop("_replica_page", None)
+            if token is not None:
+                dbrouter.replica_page_end(token)
+        if request.method in self.UNSAFE:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                dbrouter.primary_sticky_mark(user_id=user.pk)
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: object, kwargs: object
+    ) -> None:
+        match = request.resolver_match
+        if (
+            self.enabled
+            and request.method in ("GET", "HEAD")
+            and match is not None
+            and match.view_name in settings.HELPDESK_REPLICA_ROUTES
+        ):
+            request._replica_page = dbrouter.replica_page_start(request)  # type: ignore[attr-defined]
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if (
+            isinstance(exception, OperationalError | InterfaceError)
+            and dbrouter.replica_page_database() == dbrouter.REPLICA
+        ):
+            # The replica died under this page (its 503 comes from DatabaseUnavailableMiddleware);
+            # the next pages read the primary.
+            dbrouter.replica_failed()

@@ -2,7 +2,11 @@ import socket
 
 import pytest
 
-from tests.faults.conftest import broker_on, private_redis  # noqa: F401 (fixtures)
+from tests.faults.conftest import (  # noqa: F401 (fixtures)
+    broker_on,
+    private_postgres,
+    private_redis,
+)
 
 
 @pytest.fixture
