@@ -152,21 +152,18 @@ DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
 HELPDESK_REPLICA_STICKY_S = env_int("HELPDESK_REPLICA_STICKY_S", 10)
 HELPDESK_REPLICA_CONNECT_TIMEOUT_S = env_int("HELPDESK_REPLICA_CONNECT_TIMEOUT_S", 2)
 HELPDESK_REPLICA_RETRY_S = env_int("HELPDESK_REPLICA_RETRY_S", 30)
-HELPDESK_REPLICA_ROUTES = env_list(
-    "HELPDESK_REPLICA_ROUTES",
-    [
-        "reports:dashboard",
-        "reports:export",
-        "reports:queue_health",
-        "api-reports-dashboard",
-        "api-reports-queues",
-        "kb-list",
-        "kb-suggest",
-        "kb-ticket-similar",
-        "api-kb-suggest",
-        "api-kb-similar",
-    ],
-)
+HELPDESK_REPLICA_ROUTES = env_list("HELPDESK_REPLICA_ROUTES", []) or [
+    "reports:dashboard",
+    "reports:export",
+    "reports:queue_health",
+    "api-reports-dashboard",
+    "api-reports-queues",
+    "kb-list",
+    "kb-suggest",
+    "kb-ticket-similar",
+    "api-kb-suggest",
+    "api-kb-similar",
+]
 DATABASE_ROUTERS: list[str] = []
 if DATABASE_REPLICA_URL:
     if _engine != "django.db.backends.postgresql":
