@@ -15,3 +15,9 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _readiness_checks_the_sweep(settings):
+    """As in production (tests/conftest.py turns the sweep check off for the other tests)."""
+    settings.HELPDESK_READY_SWEEP_MAX_AGE_S = 300
