@@ -9,6 +9,7 @@ by an environment variable.
 """
 
 import os
+import sys
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
@@ -18,3 +19,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # Seconds an idle keep-alive connection is held open (gthread keeps connections alive).
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None  # "-" for stdout
+
+# Prometheus' multi-process mode (PROMETHEUS_MULTIPROC_DIR): empty its directory at start and drop
+# a dead worker's gauges. The project root is put on the path so the hooks can be imported.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ops.gunicorn import child_exit, on_starting  # noqa: E402, F401

@@ -4,6 +4,7 @@ The embedded default needs no server: SQLite in WAL mode and Celery's filesystem
 Set DATABASE_URL and CELERY_BROKER_URL to run on PostgreSQL and Redis.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,9 +61,15 @@ INSTALLED_APPS = [
     "csat",
     "reports",
     "idempotency",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # Operations (ops/middleware.py): the request id, request metrics, then /healthz, /readyz and
+    # /metrics answered before anything below (no HTTPS redirect, host check, session or user).
+    "ops.middleware.RequestIdMiddleware",
+    "ops.middleware.RequestMetricsMiddleware",
+    "ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outermost but security: every /api/ answer (errors and 404s too) gets no-store.
     "helpdesk.middleware.ApiNoStoreMiddleware",
@@ -74,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
+    # Heavy read-only pages on the read replica when DATABASE_REPLICA_URL is set (ops/dbrouter.py).
+    "ops.middleware.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -136,6 +145,44 @@ elif _engine == "django.db.backends.postgresql":
     test_name = env_str("DATABASE_TEST_NAME", "")
     if test_name:
         DATABASES["default"]["TEST"] = {"NAME": test_name}
+# A PostgreSQL streaming replica for the heavy read-only pages (ops/dbrouter.py, docs/deploy.md):
+# their URL pattern names, how long a user who wrote reads the primary, how long a connection
+# attempt may take, and how long a replica that failed is left alone.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+HELPDESK_REPLICA_STICKY_S = env_int("HELPDESK_REPLICA_STICKY_S", 10)
+HELPDESK_REPLICA_CONNECT_TIMEOUT_S = env_int("HELPDESK_REPLICA_CONNECT_TIMEOUT_S", 2)
+HELPDESK_REPLICA_RETRY_S = env_int("HELPDESK_REPLICA_RETRY_S", 30)
+HELPDESK_REPLICA_ROUTES = env_list("HELPDESK_REPLICA_ROUTES", []) or [
+    "reports:dashboard",
+    "reports:export",
+    "reports:queue_health",
+    "api-reports-dashboard",
+    "api-reports-queues",
+    "kb-list",
+    "kb-suggest",
+    "kb-ticket-similar",
+    "api-kb-suggest",
+    "api-kb-similar",
+]
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    if _engine != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL")
+    _replica = dj_database_url.parse(DATABASE_REPLICA_URL)
+    _replica["OPTIONS"] = {
+        **_replica.get("OPTIONS", {}),
+        "connect_timeout": HELPDESK_REPLICA_CONNECT_TIMEOUT_S,
+    }
+    if "pool" in DATABASES["default"]["OPTIONS"]:
+        _replica["OPTIONS"]["pool"] = {
+            **DATABASES["default"]["OPTIONS"]["pool"],
+            "timeout": HELPDESK_REPLICA_CONNECT_TIMEOUT_S,
+        }
+        _replica["CONN_HEALTH_CHECKS"] = True
+    # Tests read the primary through this alias (no second test database).
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["ops.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -458,10 +505,45 @@ HELPDESK_JSON_MAX_DEPTH = env_int("HELPDESK_JSON_MAX_DEPTH", 32)
 # A resolution-SLA breach escalates the ticket one tier (each policy can also opt out).
 SLA_ESCALATE_ON_BREACH = env_bool("HELPDESK_SLA_ESCALATE_ON_BREACH", True)
 
+# --- Operations (ops/, docs/deploy.md) --------------------------------------------------------
+# /readyz: how long the checks (database, cache, broker, sweep) may take together, and how old the
+# last SLA sweep may be before the process is reported not ready (0: beat and worker not checked).
+HELPDESK_READY_TIMEOUT_S = env_int("HELPDESK_READY_TIMEOUT_S", 2)
+HELPDESK_READY_SWEEP_MAX_AGE_S = env_int("HELPDESK_READY_SWEEP_MAX_AGE_S", 300)
+if HELPDESK_READY_TIMEOUT_S <= 0 or HELPDESK_READY_SWEEP_MAX_AGE_S < 0:
+    raise ImproperlyConfigured(
+        "HELPDESK_READY_TIMEOUT_S must be positive and HELPDESK_READY_SWEEP_MAX_AGE_S 0 or more"
+    )
+# /metrics answers a bearer token or the addresses of an allow-list (IPs or CIDR networks, the
+# client address as helpdesk.ratelimit.client_ip sees it); with neither set it is a 404.
+HELPDESK_METRICS_TOKEN = env_str("HELPDESK_METRICS_TOKEN", "")
+HELPDESK_METRICS_ALLOW = env_list("HELPDESK_METRICS_ALLOW", [])
+for _network in HELPDESK_METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"HELPDESK_METRICS_ALLOW: {_network!r} is not an IP address or network"
+        ) from None
+
+# Logs: "text" (the message alone) or "json" (one object per line: time, level, logger, message,
+# request_id, user_id, route). Every record carries the request id (ops/logs.py).
+HELPDESK_LOG_FORMAT = env_str("HELPDESK_LOG_FORMAT", "text").strip().lower()
+if HELPDESK_LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("HELPDESK_LOG_FORMAT must be text or json")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_context": {"()": "ops.logs.RequestContextFilter"}},
+    "formatters": {"json": {"()": "ops.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_context"],
+            **({"formatter": "json"} if HELPDESK_LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("HELPDESK_LOG_LEVEL", "INFO")},
     # django-axes logs every successful login at INFO; lockouts are WARNING.
     "loggers": {"axes": {"level": "WARNING"}},

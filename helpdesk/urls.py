@@ -43,6 +43,7 @@ handler404 = "helpdesk.api.not_found"
 handler500 = "helpdesk.middleware.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("ops.urls")),  # /healthz, /readyz, /metrics (see ops/middleware.py)
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),

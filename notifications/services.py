@@ -29,6 +29,7 @@ from notifications.models import (
 )
 from notifications.selectors import kinds_for_user, muted_kinds
 from notifications.threads import notification_message_id, ticket_thread_id
+from ops.requestid import continued, current_request_id
 from tickets.models import Comment, Status, Ticket
 
 logger = logging.getLogger(__name__)
@@ -190,6 +191,15 @@ def _insert_once(notification: Notification) -> tuple[Notification, bool]:
     return notification, True
 
 
+def _with_request_id(context: dict[str, Any] | None) -> dict[str, Any]:
+    """A copy of `context` naming the request (or task) that caused the message: the worker
+    that sends it logs this id too."""
+    context = dict(context or {})
+    if request_id := current_request_id():
+        context.setdefault("request_id", request_id)
+    return context
+
+
 def notification_fan_out(
     *,
     recipients: Iterable[User],
@@ -214,13 +224,14 @@ def notification_fan_out(
             if kind in kinds
         }
         recipients = [r for r in recipients if r.pk not in muted]
+    context = _with_request_id(context)
     rows = {
         f"{kind}:{cause}:{r.pk}": Notification(
             dedupe_key=f"{kind}:{cause}:{r.pk}",
             recipient=r,
             kind=kind,
             ticket=ticket,
-            context=context or {},
+            context=context,
         )
         for r in recipients
     }
@@ -259,13 +270,14 @@ def notification_enqueue(
         return None
     if kind not in UNMUTABLE_KINDS and kind in muted_kinds(user=recipient):
         return None
+    context = _with_request_id(context)
     notification, created = _insert_once(
         Notification(
             dedupe_key=f"{kind}:{cause}:{recipient.pk}",
             recipient=recipient,
             kind=kind,
             ticket=ticket,
-            context=context or {},
+            context=context,
         )
     )
     if created:
@@ -467,6 +479,12 @@ def notification_deliver(*, notification_id: int) -> bool:
     notification = Notification.objects.select_related("recipient", "ticket").get(
         pk=notification_id
     )
+    with continued(notification.context.get("request_id")):
+        return _send(notification)
+
+
+def _send(notification: Notification) -> bool:
+    notification_id = notification.pk
     try:
         render_notification(notification=notification).send()
     except Exception as exc:
@@ -487,6 +505,7 @@ def notification_deliver(*, notification_id: int) -> bool:
         attempts=notification.attempts + 1,
         next_attempt_at=None,
     )
+    logger.info("notification %s (%s) sent", notification_id, notification.kind)
     return True
 
 

@@ -21,6 +21,9 @@ def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # No beat runs the SLA sweep in tests: /readyz checks the database, cache and broker only
+    # (tests/ops put the sweep check back).
+    settings.HELPDESK_READY_SWEEP_MAX_AGE_S = 0
     # Throttles, rate limits and console counts live in the cache: each test starts afresh.
     cache.clear()
     config_cache_reset()  # and so does the configuration kept per process

@@ -334,3 +334,11 @@ ROWS += [
     Row("/t/{token}/tracking-link/", EVERYONE, "post"),
     Row("/t/not-the-token/tracking-link/", NOBODY, "post", {"confirm": "yes"}),
 ]
+
+# --- operations (issue 20): probes for anyone; /metrics only with its token or allow-list,
+# which the access test does not set, so nobody (tests/ops/test_metrics.py tries them) ------------
+ROWS += [
+    Row("/healthz", EVERYONE),
+    Row("/readyz", EVERYONE),
+    Row("/metrics", NOBODY),
+]
