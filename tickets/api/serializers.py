@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from sla.selectors import ticket_sla_status
+from tickets.bulk import BULK_ACTIONS, MAX_BULK_IDS
 from tickets.models import (
     Attachment,
     Category,
@@ -415,3 +416,53 @@ class ErrorSerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["errors"] = serializers.DictField(required=False)
         return fields
+
+
+# --- bulk actions (tickets.bulk) ---------------------------------------------------------------
+
+
+class BulkArgsSerializer(serializers.Serializer):
+    """What the action needs: take none; assign `assignee` (and `reason` when the ticket is
+    already being worked on); category `category`; priority `priority` and `reason`; escalate
+    `reason`; hold an optional `reason`; resolve `summary` and `code`."""
+
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
+    priority = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    summary = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    code = serializers.ChoiceField(
+        choices=[(c.value, c.label) for c in ClosureCode if c in RESOLUTION_CODES],
+        required=False,
+        allow_blank=True,
+        default="",
+    )
+
+
+class BulkActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(BULK_ACTIONS))
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=MAX_BULK_IDS,
+        help_text=f"Ticket ids, at most {MAX_BULK_IDS}; a repeated id is done once.",
+    )
+    args = BulkArgsSerializer(required=False, default=dict)
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="ticket_id")
+    reference = serializers.CharField()
+    ok = serializers.BooleanField()
+    code = serializers.IntegerField(
+        help_text="200 done; otherwise what the single action answers (400, 403, 404, 409)"
+    )
+    message = serializers.CharField()
+    status = serializers.CharField(help_text="The ticket's state after the attempt")
+
+
+class BulkResultSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    done = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = BulkOutcomeSerializer(many=True)
