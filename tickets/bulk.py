@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import TransitionNotAllowed
@@ -21,7 +22,7 @@ from helpdesk.errors import DomainError
 from tickets import services
 from tickets.models import Category, Status, Ticket
 from tickets.models_choices import RESOLUTION_CODES
-from tickets.selectors import tickets_visible_to
+from tickets.selectors import ticket_get_for_user, tickets_visible_to
 from tickets.transitions import REASSIGNABLE_STATES
 
 # At most this many tickets per call: a call stays well under the request timeout.
@@ -35,6 +36,7 @@ BULK_ACTIONS: dict[str, Any] = {
     "escalate": gettext_lazy("Escalate"),
     "hold": gettext_lazy("Wait on requester"),
     "resolve": gettext_lazy("Resolve"),
+    "merge": gettext_lazy("Merge into ticket…"),
 }
 
 
@@ -85,6 +87,7 @@ def bulk_args_check(*, action: str, ids: Sequence[int], args: BulkArgs) -> list[
             ("summary", _("A resolution summary is required.")),
             ("code", _("Choose a resolution code.")),
         ],
+        "merge": [("into", _("Give the number of the ticket to merge into."))],
     }
     for field, message in required.get(action, []):
         value = getattr(args, field)
@@ -125,6 +128,15 @@ RUNNERS: dict[str, Callable[[Ticket, User, BulkArgs], Ticket]] = {
 }
 
 
+def _merge_runner(*, actor: User, into_id: int) -> Callable[[Ticket, User, BulkArgs], Ticket]:
+    """Merge each ticket into one: the target read once through the gate (400 if unreadable)."""
+    try:
+        into = ticket_get_for_user(user=actor, ticket_id=into_id)
+    except Http404:
+        raise DomainError(_("No such ticket."), field="into") from None
+    return lambda t, u, a: services.ticket_merge(ticket=t, into=into, actor=u)
+
+
 def not_allowed_message(ticket: Ticket) -> str:
     """The 409's words, as the API's exception handler says them."""
     return _("This action is not allowed while the ticket is %(status)s.") % {
@@ -143,11 +155,11 @@ def tickets_bulk_apply(
     if not actor.is_agent:
         raise PermissionDenied(_("Only support agents can do this."))
     unique = bulk_args_check(action=action, ids=ids, args=args)
+    run = RUNNERS.get(action) or _merge_runner(actor=actor, into_id=args.into or 0)
     visible = {
         t.pk: t
         for t in tickets_visible_to(user=actor).filter(pk__in=unique).only("pk", "kind", "status")
     }  # one query
-    run = RUNNERS[action]
     outcomes = {
         ticket_id: bulk_run_one(
             ticket=visible.get(ticket_id), ticket_id=ticket_id, run=lambda t: run(t, actor, args)

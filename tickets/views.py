@@ -112,6 +112,7 @@ TRANSITION_UI: dict[str, tuple[Any, str]] = {
     "close": (gettext_lazy("Close"), "ok"),
     "reopen": (gettext_lazy("Reopen"), "warn"),
     "cancel": (gettext_lazy("Cancel ticket"), "danger"),
+    "merge": (gettext_lazy("Merge into another ticket"), "danger"),
 }
 REQUESTER_TRANSITION_UI: dict[str, tuple[Any, str]] = {
     "close": (gettext_lazy("Yes, it is solved: close the ticket"), "ok"),
@@ -132,6 +133,7 @@ EVENT_LABELS: dict[str, Any] = {
     "close": gettext_lazy("closed the ticket"),
     "reopen": gettext_lazy("reopened the ticket"),
     "cancel": gettext_lazy("cancelled the ticket"),
+    "merge": gettext_lazy("closed the ticket as a duplicate"),
 }
 # What the actor sees after a transition went through.
 DONE: dict[str, Any] = {
@@ -145,6 +147,7 @@ DONE: dict[str, Any] = {
     "close": gettext_lazy("The ticket is closed."),
     "reopen": gettext_lazy("The ticket is reopened."),
     "cancel": gettext_lazy("The ticket is cancelled."),
+    "merge": gettext_lazy("Merged: the ticket is closed as a duplicate."),
 }
 # Status in plain words, for requesters.
 REQUESTER_STATUS: dict[str, Any] = {
@@ -345,9 +348,11 @@ def tracking(request: HttpRequest, token: str) -> HttpResponse:
 @dataclasses.dataclass
 class TimelineItem:
     at: datetime
-    kind: str  # "comment" | "event"
+    kind: str  # "comment" | "event" | "merged" (a duplicate merged into this ticket)
     internal: bool
     comment: Comment | None = None
+    merged: Ticket | None = None
+    from_ref: str = ""  # the duplicate this item comes from, shown "from INC-…"
     event: TicketEvent | None = None
     label: Any = ""
     status_label: Any = ""
@@ -386,6 +391,7 @@ def _render_ticket(
         )
         for c in comments
     ]
+    timeline.extend(_merged_items(ticket=ticket, staff=staff))  # one query, or three
     names = _names_for_changes(events) if staff else {}
     for event in events:
         item = _event_item(event=event, reader=reader, staff=staff, names=names)
@@ -446,9 +452,77 @@ def _render_ticket(
             for name in allowed
             if name in REQUESTER_TRANSITION_UI
         ]
-        context.update(actions=actions, plain_status=REQUESTER_STATUS[ticket.status])
+        context.update(
+            actions=actions,
+            plain_status=REQUESTER_STATUS[ticket.status],
+            merged_into=_merged_into_for_requester(ticket),
+        )
         template = "tickets/requester_ticket.html"
     return render(request, template, context, status=status)
+
+
+def _merged_into_for_requester(ticket: Ticket) -> Ticket | None:
+    """Where a duplicate went, for its requester: only when that ticket is theirs too."""
+    if ticket.merged_into_id is None:
+        return None
+    target = ticket.merged_into
+    return target if target and target.requester_id == ticket.requester_id else None
+
+
+def _merged_visibility(*, ticket: Ticket, staff: bool) -> Q:
+    """Which duplicates merged into `ticket` a reader of it sees: staff all; anyone else (the
+    requester, a colleague their organisation shares with, the tracking link) only those with
+    the same requester — never another person's words or files."""
+    visible = Q(merged_into=ticket)
+    return visible if staff else visible & Q(requester_id=ticket.requester_id)
+
+
+def _merged_items(*, ticket: Ticket, staff: bool) -> list[TimelineItem]:
+    """The duplicates merged into this ticket, each as its opening message, its comments and
+    their files, marked "from INC-…". Internal notes and files only for staff."""
+    merged = list(
+        Ticket.objects.filter(_merged_visibility(ticket=ticket, staff=staff))
+        .select_related("requester")
+        .order_by("pk")
+    )
+    if not merged:
+        return []
+    comments = Comment.objects.filter(ticket__in=merged).select_related("author")
+    files = Attachment.objects.filter(ticket__in=merged).order_by("created_at", "id")
+    if not staff:
+        comments = comments.filter(is_internal=False)
+        files = files.filter(is_internal=False)
+    by_comment: dict[int, list[Attachment]] = {}
+    by_ticket: dict[int, list[Attachment]] = {}
+    for attachment in files:
+        if attachment.comment_id:
+            by_comment.setdefault(attachment.comment_id, []).append(attachment)
+        else:
+            by_ticket.setdefault(attachment.ticket_id, []).append(attachment)
+    references = {t.pk: t.reference for t in merged}
+    items = [
+        TimelineItem(
+            at=t.created_at,
+            kind="merged",
+            internal=False,
+            merged=t,
+            attachments=by_ticket.get(t.pk, []),
+            from_ref=t.reference,
+        )
+        for t in merged
+    ]
+    items.extend(
+        TimelineItem(
+            at=c.created_at,
+            kind="comment",
+            internal=c.is_internal,
+            comment=c,
+            attachments=by_comment.get(c.pk, []),
+            from_ref=references[c.ticket_id],
+        )
+        for c in comments
+    )
+    return items
 
 
 def _attachments_for(*, ticket: Ticket, staff: bool) -> list[Attachment]:
@@ -489,6 +563,8 @@ CHANGE_LABELS: dict[str, Any] = {
     "tier": gettext_lazy("tier"),
     "assignee_id": gettext_lazy("assignee"),
     "closure_code": gettext_lazy("closure code"),
+    "merged_into_id": gettext_lazy("merged into"),
+    "merged_ticket_id": gettext_lazy("duplicate merged in"),
 }
 CHOICES: dict[str, Callable[[Any], Any]] = {
     "kind": lambda v: Kind(v).label,
@@ -497,6 +573,8 @@ CHOICES: dict[str, Callable[[Any], Any]] = {
     "priority": lambda v: Priority(v).label,
     "tier": lambda v: Tier(v).label,
     "closure_code": lambda v: ClosureCode(v).label,
+    "merged_into_id": lambda v: f"#{v}",
+    "merged_ticket_id": lambda v: f"#{v}",
 }
 
 
@@ -662,7 +740,23 @@ def _run_transition(
     if name == "cancel":
         code = data["code"] if staff else ClosureCode.WITHDRAWN
         return services.ticket_cancel(ticket=ticket, actor=actor, code=code, reason=reason)
+    if name == "merge":
+        return services.ticket_merge(
+            ticket=ticket, into=merge_target(actor=actor, text=data["into"]), actor=actor
+        )
     raise Http404
+
+
+def merge_target(*, actor: User, text: str) -> Ticket:
+    """The ticket a duplicate is merged into, from its number or reference, read through the
+    gate: one the actor cannot read is "no such ticket" (a 400 on the form)."""
+    target_id = parse_reference(text)
+    if target_id is None:
+        raise DomainError(_("Give the number of the ticket to merge into."), field="into")
+    try:
+        return ticket_get_for_user(user=actor, ticket_id=target_id)
+    except Http404:
+        raise DomainError(_("No such ticket."), field="into") from None
 
 
 def _refused(request: HttpRequest, ticket: Ticket, why: str, *, staff: bool) -> None:
@@ -748,7 +842,9 @@ def attachment_download(
 ) -> FileResponse:
     """A file of a ticket the viewer may read; internal files only for support staff."""
     ticket, _viewer, staff = _ticket_for_write(request, pk, token)
-    files = Attachment.objects.filter(ticket=ticket, pk=attachment_id)
+    # Its own files, and those of the duplicates merged into it that the reader sees.
+    merged = Ticket.objects.filter(_merged_visibility(ticket=ticket, staff=staff))
+    files = Attachment.objects.filter(Q(ticket=ticket) | Q(ticket__in=merged), pk=attachment_id)
     if not staff:
         files = files.filter(is_internal=False)
     attachment = files.first()

@@ -406,6 +406,12 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class MergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The id of the ticket to merge this one into"
+    )
+
+
 class ErrorSerializer(serializers.Serializer):
     """Every API error: a message, and for bad input the errors per field."""
 
@@ -424,7 +430,8 @@ class ErrorSerializer(serializers.Serializer):
 class BulkArgsSerializer(serializers.Serializer):
     """What the action needs: take none; assign `assignee` (and `reason` when the ticket is
     already being worked on); category `category`; priority `priority` and `reason`; escalate
-    `reason`; hold an optional `reason`; resolve `summary` and `code`."""
+    `reason`; hold an optional `reason`; resolve `summary` and `code`; merge `into` (the id of
+    the ticket the others are merged into as duplicates)."""
 
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
@@ -437,6 +444,7 @@ class BulkArgsSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
     )
+    into = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
 class BulkActionSerializer(serializers.Serializer):

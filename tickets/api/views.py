@@ -130,6 +130,10 @@ TRANSITION_DOC = {
     "close": "The requester confirms the resolution.",
     "reopen": "The requester rejects the resolution, with a reason.",
     "cancel": "Close from any open state with a cancellation code.",
+    "merge": "Agents: close this ticket as a duplicate of `into` (code duplicate, its SLA clocks "
+    "cancelled); its conversation shows on `into` (to the requester of `into` only when both "
+    "tickets are theirs). Each requester is notified once. 400 if `into` is this ticket, is "
+    "closed or is not readable; 409 if this ticket is closed.",
 }
 
 
@@ -539,6 +543,22 @@ class TicketViewSet(
                 ticket=t, actor=u, code=d["code"], reason=d["reason"]
             ),
         )
+
+    @extend_schema(
+        request=s.MergeSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["merge"],
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str) -> Response:
+        def run(ticket: Ticket, user: User, data: dict[str, Any]) -> Ticket:
+            try:
+                into = ticket_get_for_user(user=user, ticket_id=data["into"])
+            except Http404:
+                raise DomainError(_("No such ticket."), field="into") from None
+            return services.ticket_merge(ticket=ticket, into=into, actor=user)
+
+        return self._run(s.MergeSerializer, run)
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
