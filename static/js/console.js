@@ -4,7 +4,7 @@
   "use strict";
 
   var form = document.getElementById("bulk-form");
-  if (!form) return;
+  if (!form) return;  // not the queue (a ticket page): only the shortcuts below
   var actionSelect = form.querySelector("[data-bulk-action]");
   var counter = form.querySelector("[data-bulk-count]");
 
@@ -60,6 +60,8 @@
 
   // After a bulk action the list reloads with the same filters (the outcome panel stays).
   document.body.addEventListener("bulk-done", function () {
+    // Back to the list: the keys (j/k, x, t…) work again without leaving a field first.
+    if (form.contains(document.activeElement)) document.activeElement.blur();
     if (window.htmx) {
       window.htmx.ajax("GET", window.location.href, { target: "#results", swap: "innerHTML" });
     }
@@ -71,4 +73,95 @@
   window.helpdeskBulk = { setAll: setAll, refreshCount: refreshCount, showFields: showFields };
   showFields();
   refreshCount();
+})();
+
+/* Keyboard shortcuts of the agent's pages (press ? for the list; app.js has j/k, Enter, /, r…).
+   The queue: x ticks the row under the cursor, X all on the page, Esc none; t takes the ticked
+   rows (or the row under the cursor); a g p e h s m choose a bulk action and put the cursor in
+   its field (Enter applies it). A ticket: t a e h s m open that action (take goes at once). */
+(function () {
+  "use strict";
+
+  var BULK_KEYS = { a: "assign", g: "category", p: "priority", e: "escalate", h: "hold", s: "resolve", m: "merge" };
+  var BULK_FIELD = {
+    assign: "#bulk-assignee", category: "#bulk-category", priority: "#bulk-priority",
+    escalate: "#bulk-reason", hold: "#bulk-reason", resolve: "#bulk-summary", merge: "#bulk-into"
+  };
+  var TICKET_KEYS = { t: "take", a: "start_diagnosis", e: "escalate", h: "hold", s: "resolve", m: "merge" };
+
+  function typing(event) {
+    var el = event.target;
+    return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
+  }
+
+  function cursorRow(create) {
+    var row = document.querySelector("tr.selected[data-href]");
+    if (!row && create) {
+      row = document.querySelector("tr[data-href]");
+      if (row) row.classList.add("selected");
+    }
+    return row;
+  }
+
+  function changed(input) { input.dispatchEvent(new Event("change", { bubbles: true })); }
+
+  function tickedCount() { return document.querySelectorAll("input[data-bulk-row]:checked").length; }
+
+  function chooseAction(form, action) {
+    var select = form.querySelector("[data-bulk-action]");
+    select.value = action;
+    changed(select);
+    var field = form.querySelector(BULK_FIELD[action] || "[data-bulk-submit]");
+    if (field) field.focus();
+  }
+
+  function queueKeys(event, form) {
+    var key = event.key;
+    if (key === "x") {
+      var row = cursorRow(true);
+      var box = row && row.querySelector("input[data-bulk-row]");
+      if (box) { event.preventDefault(); box.checked = !box.checked; changed(box); }
+    } else if (key === "X" || key === "Escape") {
+      var every = document.querySelector("input[data-bulk-all]");
+      if (every) {
+        event.preventDefault();
+        every.checked = key === "X" ? !every.checked : false;
+        changed(every);
+      }
+    } else if (key === "t") {
+      event.preventDefault();
+      if (tickedCount()) {
+        chooseAction(form, "take");
+        form.requestSubmit();
+      } else {
+        var current = cursorRow(false);
+        var take = current && current.querySelector("button[data-take]");
+        if (take) take.click();
+      }
+    } else if (BULK_KEYS[key]) {
+      event.preventDefault();
+      chooseAction(form, BULK_KEYS[key]);
+    }
+  }
+
+  function ticketKeys(event, actions) {
+    var name = TICKET_KEYS[event.key];
+    var panel = name && actions.querySelector('details[data-action="' + name + '"]');
+    if (!panel) return;
+    event.preventDefault();
+    panel.open = true;
+    var field = panel.querySelector("form input:not([type=hidden]), form select, form textarea");
+    if (field) { field.focus(); return; }
+    var submit = panel.querySelector("button[data-action-submit]");
+    if (submit) submit.click();  // nothing to ask (take): it goes at once
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (document.querySelector("dialog[open]")) return;
+    var form = document.getElementById("bulk-form");
+    if (form) { queueKeys(event, form); return; }
+    var actions = document.querySelector("[data-testid=actions]");
+    if (actions) ticketKeys(event, actions);
+  });
 })();
