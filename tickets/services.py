@@ -762,8 +762,6 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor: User) -> Ticket:
     """
     if not actor.is_agent:
         raise PermissionDenied(_("Only support agents can do this."))
-    if ticket.pk == into.pk:
-        raise DomainError(_("A ticket cannot be merged into itself."), field="into")
     now = timezone.now()
     with transaction.atomic():
         locked = {
@@ -773,8 +771,12 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor: User) -> Ticket:
             .order_by("pk")
         }
         source, target = locked[ticket.pk], locked[into.pk]
+        # As every transition: a lost race first (409), then whose ticket it is (403).
         if source.status == Status.CLOSED:
-            raise_not_allowed(source, "merge")  # merged or closed meanwhile: a 409
+            raise_not_allowed(source, "merge")  # merged or closed meanwhile
+        _require_agent_at_tier(actor=actor, ticket=source)
+        if source.pk == target.pk:
+            raise DomainError(_("A ticket cannot be merged into itself."), field="into")
         if target.status == Status.CLOSED:
             raise DomainError(
                 _("%(reference)s is closed: merge into an open ticket.")

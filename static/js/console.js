@@ -121,10 +121,11 @@
       var row = cursorRow(true);
       var box = row && row.querySelector("input[data-bulk-row]");
       if (box) { event.preventDefault(); box.checked = !box.checked; changed(box); }
-    } else if (key === "X" || key === "Escape") {
+    } else if (key === "X" || (key === "Escape" && tickedCount())) {
+      // Esc keeps its default (closing the menu, a popover) and only unticks what is ticked.
       var every = document.querySelector("input[data-bulk-all]");
       if (every) {
-        event.preventDefault();
+        if (key === "X") event.preventDefault();
         every.checked = key === "X" ? !every.checked : false;
         changed(every);
       }

@@ -47,7 +47,8 @@ def test_two_agents_take_from_the_list_and_in_bulk(browser, live_server, make_ti
     assert Ticket.objects.get(pk=contested.pk).assignee_id == other.pk
 
     # Select all on the page, then escalate with a reason: the bar shows the reason field.
-    mine.locator(f"button[data-take='{third.pk}']").wait_for()  # the list was refreshed
+    # The list refreshes itself after the action: `free` is taken, its "Take" goes.
+    mine.locator(f"button[data-take='{free.pk}']").wait_for(state="detached")
     mine.locator("input[data-bulk-all]").check()
     count = mine.locator("input[data-bulk-row]").count()
     assert mine.locator("[data-bulk-count]").inner_text() == f"{count} selected"

@@ -350,3 +350,12 @@ def test_a_second_agent_of_another_tier_cannot_merge_from_the_page(
     assert response.status_code == 404  # L3 does not read L1's ticket
     duplicate.refresh_from_db()
     assert duplicate.status == Status.PRIORITIZED
+
+
+def test_api_detail_links_the_duplicate_for_staff_only(api, make_ticket, agent_l1, requester):
+    keep, duplicate = make_ticket(Status.IN_DIAGNOSIS), make_ticket(Status.PRIORITIZED)
+    services.ticket_merge(ticket=duplicate, into=keep, actor=agent_l1)
+    staff = api(agent_l1).get(f"/api/tickets/{duplicate.pk}/").json()
+    assert (staff["merged_into"], staff["closure_code"]) == (keep.pk, "duplicate")
+    own = api(requester).get(f"/api/tickets/{duplicate.pk}/").json()
+    assert "merged_into" not in own and own["closure_code"] == "duplicate"

@@ -191,9 +191,13 @@ class TicketDetailSerializer(TicketListSerializer):
             "escalation_count",
             "last_escalated_at",
             "reopen_count",
+            "merged_into",
             "allowed_transitions",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "merged_into": {"help_text": "Closed as a duplicate of this ticket (issue 21)"}
+        }
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, ticket: Ticket) -> list[str]:
@@ -206,7 +210,15 @@ class TicketDetailSerializer(TicketListSerializer):
 # (tickets.selectors.ticket_events_for_user). tests/security/test_requester_fields.py walks every
 # requester-visible endpoint against an allow-list.
 STAFF_ONLY_FIELDS = frozenset(
-    {"assignee", "impact", "priority_override_reason", "escalation_count", "last_escalated_at"}
+    {
+        "assignee",
+        "impact",
+        "priority_override_reason",
+        "escalation_count",
+        "last_escalated_at",
+        # Another requester's ticket may be the one kept: its id is for the support team.
+        "merged_into",
+    }
 )
 
 

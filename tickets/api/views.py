@@ -286,6 +286,8 @@ class TicketViewSet(
     )
     @action(detail=False, methods=["post"], url_path="bulk", pagination_class=None)
     def bulk(self, request: Request) -> Response:
+        if not request.user.is_agent:  # type: ignore[union-attr]
+            raise PermissionDenied(_("Only support agents can do this."))
         data = s.BulkActionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
