@@ -450,11 +450,14 @@ class BulkArgsSerializer(serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
     priority = serializers.IntegerField(min_value=1, max_value=5, required=False)
     summary = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
-    code = serializers.ChoiceField(
-        choices=[(c.value, c.label) for c in ClosureCode if c in RESOLUTION_CODES],
+    # Checked with the other arguments (tickets.bulk.bulk_args_check): a plain string here keeps
+    # the schema's one enum of resolution codes (ResolveSerializer's).
+    code = serializers.CharField(
+        max_length=20,
         required=False,
         allow_blank=True,
         default="",
+        help_text="resolve: " + ", ".join(RESOLUTION_CODES),
     )
     into = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
