@@ -38,6 +38,8 @@ class NotificationKind(models.TextChoices):
     # Issue 17: a renewed tracking link; the link to claim guest tickets sent under one's address.
     TRACKING_LINK = "tracking_link", _("Your new tracking link")
     GUEST_CLAIM = "guest_claim", _("Requests sent under your address")
+    # Issue 21: another requester's duplicate was merged into your ticket.
+    TICKET_MERGED = "ticket_merged", _("A duplicate was merged into your ticket")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:
@@ -148,6 +150,7 @@ REQUESTER_KINDS = frozenset(
         NotificationKind.TICKET_CREATED.value,
         NotificationKind.PUBLIC_REPLY.value,
         NotificationKind.STATUS_CHANGED.value,
+        NotificationKind.TICKET_MERGED.value,
         NotificationKind.MAJOR_INCIDENT_UPDATE.value,
         "call_invitation",
         "call_cancelled",

@@ -71,6 +71,7 @@ SUBJECTS = {
     NotificationKind.PASSWORD_CHANGED: _("Your password was changed"),
     NotificationKind.TRACKING_LINK: _("[%(reference)s] Your new tracking link"),
     NotificationKind.GUEST_CLAIM: _("Add the requests sent under your address to your account"),
+    NotificationKind.TICKET_MERGED: _("[%(reference)s] Another report was added to your ticket"),
 }
 
 

@@ -323,6 +323,16 @@ class CancelForm(forms.Form):
     )
 
 
+class MergeForm(forms.Form):
+    into = forms.CharField(
+        label=_("Merge into ticket (number, e.g. INC-000123)"),
+        max_length=40,
+        help_text=_(
+            "This ticket is closed as its duplicate; its conversation shows on that ticket."
+        ),
+    )
+
+
 class EmptyForm(forms.Form):
     """Take / close: nothing to ask."""
 
@@ -352,4 +362,6 @@ def transition_form(
         return ResolveForm(data, prefix=prefix)
     if name == "cancel":
         return CancelForm(data, prefix=prefix)
+    if name == "merge":
+        return MergeForm(data, prefix=prefix)
     return EmptyForm(data, prefix=prefix)

@@ -188,6 +188,16 @@ class Ticket(FSMModelMixin, models.Model):
         _("closure code"), max_length=20, choices=ClosureCode, blank=True
     )
     resolution_summary = models.TextField(_("resolution summary"), blank=True)
+    # Set when an agent merged this ticket into another as a duplicate (closed, code duplicate):
+    # its conversation is shown on that ticket (tickets.services.ticket_merge).
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+    )
     tracking_token = models.CharField(
         _("tracking token"), max_length=40, unique=True, default=_new_tracking_token, editable=False
     )
@@ -378,6 +388,14 @@ class Ticket(FSMModelMixin, models.Model):
     def cancel(self, *, code: str, at: datetime) -> None:
         self.closure_code = code
         self.closed_at = at
+
+    @transition(field=status, source=ACTIVE_STATES, target=Status.CLOSED)
+    def merge(self, *, into: "Ticket", at: datetime) -> None:
+        """Closed as a duplicate of `into`: the DESIGN's cancel with the duplicate code, with the
+        link that shows this ticket's conversation on `into`."""
+        self.closure_code = ClosureCode.DUPLICATE
+        self.closed_at = at
+        self.merged_into = into
 
     # --- field helpers used by transitions and by later reclassification -----------------------
 

@@ -56,6 +56,7 @@ TRACKED_FIELDS = [
     "support_group_id",
     "assignee_id",
     "closure_code",
+    "merged_into_id",
     "resolution_summary",
     "contact_name",
     "contact_email",
@@ -211,16 +212,19 @@ def _transition(
 def _notify_transition(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
     if event.to_status in REQUESTER_NOTIFIED_STATES and event.from_status != event.to_status:
         shows_summary = event.to_status == Status.RESOLVED or event.transition == "cancel"
+        context = {
+            "to_status": event.to_status,
+            "summary": ticket.resolution_summary if shows_summary else "",
+            "reason": "" if event.reason_is_internal else event.reason,
+        }
+        if event.transition == "merge":
+            context.update(_merge_context(ticket))
         notification_enqueue(
             recipient=ticket.requester,
             kind=NotificationKind.STATUS_CHANGED,
             ticket=ticket,
             cause=f"event:{event.pk}",
-            context={
-                "to_status": event.to_status,
-                "summary": ticket.resolution_summary if shows_summary else "",
-                "reason": "" if event.reason_is_internal else event.reason,
-            },
+            context=context,
         )
     if event.transition == "escalate":
         _notify_tier_of_escalation(ticket=ticket, event=event, actor=actor)
@@ -750,6 +754,72 @@ def ticket_cancel(*, ticket: Ticket, actor: User, code: str, reason: str = "") -
         apply=lambda t: t.cancel(code=code, at=now),
         at=now,
     )
+
+
+def ticket_merge(*, ticket: Ticket, into: Ticket, actor: User) -> Ticket:
+    """Merge a duplicate into another ticket: `ticket` is closed as a duplicate of `into`
+    (code duplicate, `merged_into` set; its running SLA clocks are cancelled, as any cancel's).
+
+    Its conversation is then shown on `into` (tickets.views: staff see all of it; someone who
+    is not staff sees it only when both tickets have the same requester). Each requester hears
+    of it once: the duplicate's by its status email (which names `into` only when it is theirs
+    too), the other ticket's — when it is someone else — by a `ticket_merged` email that names
+    nobody. `into` gets a change event. Agents only, who may work on the duplicate; the caller
+    reads `into` through the gate (ticket_get_for_user). Locks both rows in pk order.
+    """
+    if not actor.is_agent:
+        raise PermissionDenied(_("Only support agents can do this."))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = {
+            t.pk: t
+            for t in Ticket.objects.select_for_update()
+            .filter(pk__in=[ticket.pk, into.pk])
+            .order_by("pk")
+        }
+        source, target = locked[ticket.pk], locked[into.pk]
+        # As every transition: a lost race first (409), then whose ticket it is (403).
+        if source.status == Status.CLOSED:
+            raise_not_allowed(source, "merge")  # merged or closed meanwhile
+        _require_agent_at_tier(actor=actor, ticket=source)
+        if source.pk == target.pk:
+            raise DomainError(_("A ticket cannot be merged into itself."), field="into")
+        if target.status == Status.CLOSED:
+            raise DomainError(
+                _("%(reference)s is closed: merge into an open ticket.")
+                % {"reference": target.reference},
+                field="into",
+            )
+        merged = _transition(
+            ticket=source,
+            actor=actor,
+            name="merge",
+            check=lambda t: _require_agent_at_tier(actor=actor, ticket=t),
+            apply=lambda t: t.merge(into=target, at=now),
+            at=now,
+        )
+        TicketEvent.objects.create(
+            ticket=target,
+            actor=actor,
+            created_at=now,
+            kind=EventKind.CHANGE,
+            changes={"merged_ticket_id": [None, source.pk]},
+        )
+        if target.requester_id != source.requester_id:
+            notification_enqueue(
+                recipient=target.requester,
+                kind=NotificationKind.TICKET_MERGED,
+                ticket=target,
+                cause=f"merge:{source.pk}",
+            )
+    return merged
+
+
+def _merge_context(ticket: Ticket) -> dict[str, str]:
+    """The duplicate's requester learns where it went only when that ticket is theirs too."""
+    target = ticket.merged_into
+    same = target is not None and target.requester_id == ticket.requester_id
+    return {"duplicate": "1", "merged_into": target.reference if same and target else ""}
 
 
 # --- changes without a state change ----------------------------------------------------------

@@ -21,6 +21,7 @@ TRANSITIONS = [
     "close",
     "reopen",
     "cancel",
+    "merge",
 ]
 REQUESTER_TRANSITIONS = {"close", "reopen", "cancel"}
 TRIAGE_STATES = {Status.NEW, Status.LOGGED, Status.CATEGORIZED}

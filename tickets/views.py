@@ -23,7 +23,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -42,6 +42,7 @@ from kb.selectors import articles_search
 from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
 from tickets import guests, services
+from tickets.bulk import BULK_ACTIONS, BulkArgs, BulkOutcome, tickets_bulk_apply
 from tickets.forms import (
     URGENCY_FOR_REQUESTER,
     AttachmentForm,
@@ -66,12 +67,19 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.models_choices import ACTIVE_STATES, IMPACT_LABELS, OPEN_STATES, URGENCY_LABELS
+from tickets.models_choices import (
+    ACTIVE_STATES,
+    IMPACT_LABELS,
+    OPEN_STATES,
+    RESOLUTION_CODES,
+    URGENCY_LABELS,
+)
 from tickets.selectors import (
     INTERNAL_STEPS,
     TicketFilters,
     category_tree,
     event_reason_for_user,
+    parse_reference,
     ticket_comments_for_user,
     ticket_events_for_user,
     ticket_get_by_tracking_token,
@@ -104,6 +112,7 @@ TRANSITION_UI: dict[str, tuple[Any, str]] = {
     "close": (gettext_lazy("Close"), "ok"),
     "reopen": (gettext_lazy("Reopen"), "warn"),
     "cancel": (gettext_lazy("Cancel ticket"), "danger"),
+    "merge": (gettext_lazy("Merge into another ticket"), "danger"),
 }
 REQUESTER_TRANSITION_UI: dict[str, tuple[Any, str]] = {
     "close": (gettext_lazy("Yes, it is solved: close the ticket"), "ok"),
@@ -124,6 +133,7 @@ EVENT_LABELS: dict[str, Any] = {
     "close": gettext_lazy("closed the ticket"),
     "reopen": gettext_lazy("reopened the ticket"),
     "cancel": gettext_lazy("cancelled the ticket"),
+    "merge": gettext_lazy("closed the ticket as a duplicate"),
 }
 # What the actor sees after a transition went through.
 DONE: dict[str, Any] = {
@@ -137,6 +147,7 @@ DONE: dict[str, Any] = {
     "close": gettext_lazy("The ticket is closed."),
     "reopen": gettext_lazy("The ticket is reopened."),
     "cancel": gettext_lazy("The ticket is cancelled."),
+    "merge": gettext_lazy("Merged: the ticket is closed as a duplicate."),
 }
 # Status in plain words, for requesters.
 REQUESTER_STATUS: dict[str, Any] = {
@@ -337,9 +348,11 @@ def tracking(request: HttpRequest, token: str) -> HttpResponse:
 @dataclasses.dataclass
 class TimelineItem:
     at: datetime
-    kind: str  # "comment" | "event"
+    kind: str  # "comment" | "event" | "merged" (a duplicate merged into this ticket)
     internal: bool
     comment: Comment | None = None
+    merged: Ticket | None = None
+    from_ref: str = ""  # the duplicate this item comes from, shown "from INC-…"
     event: TicketEvent | None = None
     label: Any = ""
     status_label: Any = ""
@@ -378,6 +391,7 @@ def _render_ticket(
         )
         for c in comments
     ]
+    timeline.extend(_merged_items(ticket=ticket, staff=staff))  # one query, or three
     names = _names_for_changes(events) if staff else {}
     for event in events:
         item = _event_item(event=event, reader=reader, staff=staff, names=names)
@@ -438,9 +452,77 @@ def _render_ticket(
             for name in allowed
             if name in REQUESTER_TRANSITION_UI
         ]
-        context.update(actions=actions, plain_status=REQUESTER_STATUS[ticket.status])
+        context.update(
+            actions=actions,
+            plain_status=REQUESTER_STATUS[ticket.status],
+            merged_into=_merged_into_for_requester(ticket),
+        )
         template = "tickets/requester_ticket.html"
     return render(request, template, context, status=status)
+
+
+def _merged_into_for_requester(ticket: Ticket) -> Ticket | None:
+    """Where a duplicate went, for its requester: only when that ticket is theirs too."""
+    if ticket.merged_into_id is None:
+        return None
+    target = ticket.merged_into
+    return target if target and target.requester_id == ticket.requester_id else None
+
+
+def _merged_visibility(*, ticket: Ticket, staff: bool) -> Q:
+    """Which duplicates merged into `ticket` a reader of it sees: staff all; anyone else (the
+    requester, a colleague their organisation shares with, the tracking link) only those with
+    the same requester — never another person's words or files."""
+    visible = Q(merged_into=ticket)
+    return visible if staff else visible & Q(requester_id=ticket.requester_id)
+
+
+def _merged_items(*, ticket: Ticket, staff: bool) -> list[TimelineItem]:
+    """The duplicates merged into this ticket, each as its opening message, its comments and
+    their files, marked "from INC-…". Internal notes and files only for staff."""
+    merged = list(
+        Ticket.objects.filter(_merged_visibility(ticket=ticket, staff=staff))
+        .select_related("requester")
+        .order_by("pk")
+    )
+    if not merged:
+        return []
+    comments = Comment.objects.filter(ticket__in=merged).select_related("author")
+    files = Attachment.objects.filter(ticket__in=merged).order_by("created_at", "id")
+    if not staff:
+        comments = comments.filter(is_internal=False)
+        files = files.filter(is_internal=False)
+    by_comment: dict[int, list[Attachment]] = {}
+    by_ticket: dict[int, list[Attachment]] = {}
+    for attachment in files:
+        if attachment.comment_id:
+            by_comment.setdefault(attachment.comment_id, []).append(attachment)
+        else:
+            by_ticket.setdefault(attachment.ticket_id, []).append(attachment)
+    references = {t.pk: t.reference for t in merged}
+    items = [
+        TimelineItem(
+            at=t.created_at,
+            kind="merged",
+            internal=False,
+            merged=t,
+            attachments=by_ticket.get(t.pk, []),
+            from_ref=t.reference,
+        )
+        for t in merged
+    ]
+    items.extend(
+        TimelineItem(
+            at=c.created_at,
+            kind="comment",
+            internal=c.is_internal,
+            comment=c,
+            attachments=by_comment.get(c.pk, []),
+            from_ref=references[c.ticket_id],
+        )
+        for c in comments
+    )
+    return items
 
 
 def _attachments_for(*, ticket: Ticket, staff: bool) -> list[Attachment]:
@@ -481,6 +563,8 @@ CHANGE_LABELS: dict[str, Any] = {
     "tier": gettext_lazy("tier"),
     "assignee_id": gettext_lazy("assignee"),
     "closure_code": gettext_lazy("closure code"),
+    "merged_into_id": gettext_lazy("merged into"),
+    "merged_ticket_id": gettext_lazy("duplicate merged in"),
 }
 CHOICES: dict[str, Callable[[Any], Any]] = {
     "kind": lambda v: Kind(v).label,
@@ -489,6 +573,8 @@ CHOICES: dict[str, Callable[[Any], Any]] = {
     "priority": lambda v: Priority(v).label,
     "tier": lambda v: Tier(v).label,
     "closure_code": lambda v: ClosureCode(v).label,
+    "merged_into_id": lambda v: f"#{v}",
+    "merged_ticket_id": lambda v: f"#{v}",
 }
 
 
@@ -654,7 +740,23 @@ def _run_transition(
     if name == "cancel":
         code = data["code"] if staff else ClosureCode.WITHDRAWN
         return services.ticket_cancel(ticket=ticket, actor=actor, code=code, reason=reason)
+    if name == "merge":
+        return services.ticket_merge(
+            ticket=ticket, into=merge_target(actor=actor, text=data["into"]), actor=actor
+        )
     raise Http404
+
+
+def merge_target(*, actor: User, text: str) -> Ticket:
+    """The ticket a duplicate is merged into, from its number or reference, read through the
+    gate: one the actor cannot read is "no such ticket" (a 400 on the form)."""
+    target_id = parse_reference(text)
+    if target_id is None:
+        raise DomainError(_("Give the number of the ticket to merge into."), field="into")
+    try:
+        return ticket_get_for_user(user=actor, ticket_id=target_id)
+    except Http404:
+        raise DomainError(_("No such ticket."), field="into") from None
 
 
 def _refused(request: HttpRequest, ticket: Ticket, why: str, *, staff: bool) -> None:
@@ -740,7 +842,9 @@ def attachment_download(
 ) -> FileResponse:
     """A file of a ticket the viewer may read; internal files only for support staff."""
     ticket, _viewer, staff = _ticket_for_write(request, pk, token)
-    files = Attachment.objects.filter(ticket=ticket, pk=attachment_id)
+    # Its own files, and those of the duplicates merged into it that the reader sees.
+    merged = Ticket.objects.filter(_merged_visibility(ticket=ticket, staff=staff))
+    files = Attachment.objects.filter(Q(ticket=ticket) | Q(ticket__in=merged), pk=attachment_id)
     if not staff:
         files = files.filter(is_internal=False)
     attachment = files.first()
@@ -905,8 +1009,15 @@ QUEUE_COLUMNS = [
 ]
 
 
-def _queue_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
-    """Each row's words resolved once here: rendering a page of plain values is cheap."""
+TAKEABLE_STATES = (Status.PRIORITIZED, Status.ESCALATED)
+
+
+def _queue_rows(
+    tickets: list[Ticket], *, takes_at: frozenset[int] = frozenset()
+) -> list[dict[str, Any]]:
+    """Each row's words resolved once here: rendering a page of plain values is cheap.
+
+    `takes_at`: the tiers the viewer takes tickets at (a "Take" button on those rows)."""
     statuses = {value: str(label) for value, label in Status.choices}
     priorities = {value: str(label) for value, label in Priority.choices}
     tiers = {value: str(label) for value, label in Tier.choices}
@@ -927,6 +1038,7 @@ def _queue_rows(tickets: list[Ticket]) -> list[dict[str, Any]]:
             "assignee": t.assignee.name if t.assignee_id else "",  # type: ignore[union-attr]
             "category": t.category.path if t.category_id else "",  # type: ignore[union-attr]
             "created_at": t.created_at,
+            "can_take": t.tier in takes_at and t.status in TAKEABLE_STATES,
             # Running and paused clocks only, from the page's prefetched clocks (no query).
             "sla": [
                 c
@@ -975,7 +1087,8 @@ def console(request: HttpRequest) -> HttpResponse:
     params = _queue_params(request, user)
     rows, next_cursor = _paginate(_queue_queryset(user, params), params)
     context: dict[str, Any] = {
-        "rows": _queue_rows(rows),
+        "rows": _queue_rows(rows, takes_at=agent_tiers(user=user)),
+        "bulk": user.is_agent,
         "params": params,
         "next_url": f"?{params.query(cursor=next_cursor)}" if next_cursor else "",
         "first_url": f"?{params.query(cursor='')}" if params.cursor else "",
@@ -1012,7 +1125,137 @@ def console(request: HttpRequest) -> HttpResponse:
         .order_by("display_name", "username"),
         sorts=list(SORTS.items()),
     )
+    if user.is_agent:
+        context.update(_bulk_context(user, params))
     return render(request, "tickets/console.html", context)
+
+
+def _bulk_context(user: User, params: QueueParams) -> dict[str, Any]:
+    """The bulk bar's choices: the agents of the queue's tier (of the agent's own tiers on
+    "Assigned to me"), priorities, resolution codes; categories are the filter's."""
+    tiers = [int(params.queue[1])] if params.queue in ("l1", "l2", "l3") else agent_tiers(user=user)
+    return {
+        "bulk_actions": list(BULK_ACTIONS.items()),
+        "bulk_agents": User.objects.filter(
+            role=Role.AGENT, is_active=True, support_groups__tier__in=tiers
+        )
+        .distinct()
+        .only(*_PERSON)
+        .order_by("display_name", "username"),
+        "resolution_codes": [(c.value, c.label) for c in map(ClosureCode, RESOLUTION_CODES)],
+    }
+
+
+class BulkForm(forms.Form):
+    """The console's bulk bar (and each row's "Take" button): parses; tickets.bulk decides."""
+
+    action = forms.ChoiceField(choices=list(BULK_ACTIONS.items()))
+    ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.filter(role=Role.AGENT, is_active=True), required=False
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(is_active=True), required=False
+    )
+    priority = forms.TypedChoiceField(
+        choices=[("", "—"), *Priority.choices], coerce=int, required=False, empty_value=None
+    )
+    reason = forms.CharField(required=False, max_length=2000)
+    summary = forms.CharField(required=False, max_length=20000)
+    code = forms.CharField(required=False, max_length=20)
+    into = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any positive id is a valid choice: the service answers each (404 if not readable).
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        ids = [value for value in raw if _int(value)]
+        self.fields["ids"].choices = [(value, value) for value in ids]  # type: ignore[attr-defined]
+
+    def bulk_args(self) -> BulkArgs:
+        data = self.cleaned_data
+        into = data.get("into") or ""
+        return BulkArgs(
+            reason=data.get("reason") or "",
+            assignee=data.get("assignee"),
+            category=data.get("category"),
+            priority=data.get("priority"),
+            summary=data.get("summary") or "",
+            code=data.get("code") or "",
+            into=parse_reference(into) if into.strip() else None,
+        )
+
+
+@require_POST
+def console_bulk(request: HttpRequest) -> HttpResponse:
+    """Run a bulk action on the rows ticked in the console (or a row's "Take").
+
+    htmx: the outcome panel (each row: done, or why not), and the list refreshes itself (the
+    `bulk-done` event). Without JavaScript: the same outcomes as messages, back to the list.
+    """
+    user = _staff_required(request)
+    form = BulkForm(request.POST)
+    outcomes: list[BulkOutcome] = []
+    error = ""
+    if not form.is_valid():
+        error = str(next(iter(form.errors.values()))[0])
+    else:
+        try:
+            outcomes = tickets_bulk_apply(
+                actor=user,
+                action=form.cleaned_data["action"],
+                ids=form.cleaned_data["ids"],
+                args=form.bulk_args(),
+            )
+        except DomainError as refused:
+            error = refused.message
+    action = form.cleaned_data.get("action", "") if form.is_bound else ""
+    htmx: HtmxDetails = request.htmx  # type: ignore[attr-defined]
+    if htmx:
+        response = render(
+            request,
+            "tickets/_bulk_outcome.html",
+            _bulk_outcome_context(action=action, outcomes=outcomes, error=error),
+        )
+        if outcomes:
+            response["HX-Trigger"] = "bulk-done"
+        return response
+    if error:
+        messages.error(request, error)
+    else:
+        _bulk_messages(request, action=action, outcomes=outcomes)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("console")
+    return redirect(target)
+
+
+def _bulk_outcome_context(
+    *, action: str, outcomes: list[BulkOutcome], error: str
+) -> dict[str, Any]:
+    done = sum(1 for outcome in outcomes if outcome.ok)
+    return {
+        "summary": _bulk_summary(BULK_ACTIONS.get(action, ""), done, len(outcomes) - done),
+        "outcomes": outcomes,
+        "error": error,
+        "ticket_url": reverse("ticket_detail", args=[0]).removesuffix("0/"),
+    }
+
+
+def _bulk_messages(request: HttpRequest, *, action: str, outcomes: list[BulkOutcome]) -> None:
+    context = _bulk_outcome_context(action=action, outcomes=outcomes, error="")
+    messages.info(request, context["summary"])
+    for outcome in outcomes:
+        if not outcome.ok:
+            messages.error(request, f"{outcome.reference}: {outcome.message}")
+
+
+def _bulk_summary(label: Any, done: int, failed: int) -> str:
+    return _("%(action)s: %(done)d done, %(failed)d not done.") % {
+        "action": label,
+        "done": done,
+        "failed": failed,
+    }
 
 
 def _queue_tickets(user: User, key: str) -> QuerySet[Ticket]:

@@ -65,7 +65,7 @@
 
   document.addEventListener("click", function (event) {
     var row = event.target.closest("tr[data-href]");
-    if (row && !event.target.closest("a, button, input")) { window.location = row.dataset.href; }
+    if (row && !event.target.closest("a, button, input, label, form, td.pick")) { window.location = row.dataset.href; }
   });
 
   document.addEventListener("change", function (event) {

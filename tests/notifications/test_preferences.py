@@ -66,6 +66,7 @@ def test_preferences_page_saves_the_unticked_kinds(client, requester):
     assert NotificationPreference.objects.get(user=requester).muted_kinds == [
         NotificationKind.MAJOR_INCIDENT_UPDATE,
         NotificationKind.PUBLIC_REPLY,
+        NotificationKind.TICKET_MERGED,
     ]
 
 

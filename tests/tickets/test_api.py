@@ -181,6 +181,7 @@ def test_detail_query_count_is_pinned(make_ticket, api, agent_l1):
         "hold",
         "resolve",
         "cancel",
+        "merge",
     ]
 
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from sla.selectors import ticket_sla_status
+from tickets.bulk import BULK_ACTIONS, MAX_BULK_IDS
 from tickets.models import (
     Attachment,
     Category,
@@ -188,9 +189,13 @@ class TicketDetailSerializer(TicketListSerializer):
             "escalation_count",
             "last_escalated_at",
             "reopen_count",
+            "merged_into",
             "allowed_transitions",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "merged_into": {"help_text": "Closed as a duplicate of this ticket (issue 21)"}
+        }
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, ticket: Ticket) -> list[str]:
@@ -229,7 +234,15 @@ class TicketDetailSerializer(TicketListSerializer):
 # (tickets.selectors.ticket_events_for_user). tests/security/test_requester_fields.py walks every
 # requester-visible endpoint against an allow-list.
 STAFF_ONLY_FIELDS = frozenset(
-    {"assignee", "impact", "priority_override_reason", "escalation_count", "last_escalated_at"}
+    {
+        "assignee",
+        "impact",
+        "priority_override_reason",
+        "escalation_count",
+        "last_escalated_at",
+        # Another requester's ticket may be the one kept: its id is for the support team.
+        "merged_into",
+    }
 )
 
 
@@ -435,6 +448,12 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class MergeSerializer(serializers.Serializer):
+    into = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The id of the ticket to merge this one into"
+    )
+
+
 class ErrorSerializer(serializers.Serializer):
     """Every API error: a message, and for bad input the errors per field."""
 
@@ -445,3 +464,58 @@ class ErrorSerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["errors"] = serializers.DictField(required=False)
         return fields
+
+
+# --- bulk actions (tickets.bulk) ---------------------------------------------------------------
+
+
+class BulkArgsSerializer(serializers.Serializer):
+    """What the action needs: take none; assign `assignee` (and `reason` when the ticket is
+    already being worked on); category `category`; priority `priority` and `reason`; escalate
+    `reason`; hold an optional `reason`; resolve `summary` and `code`; merge `into` (the id of
+    the ticket the others are merged into as duplicates)."""
+
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
+    priority = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    summary = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    # Checked with the other arguments (tickets.bulk.bulk_args_check): a plain string here keeps
+    # the schema's one enum of resolution codes (ResolveSerializer's).
+    code = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="resolve: " + ", ".join(RESOLUTION_CODES),
+    )
+    into = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+
+class BulkActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(BULK_ACTIONS))
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=MAX_BULK_IDS,
+        help_text=f"Ticket ids, at most {MAX_BULK_IDS}; a repeated id is done once.",
+    )
+    args = BulkArgsSerializer(required=False, default=dict)
+
+
+class BulkOutcomeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="ticket_id")
+    reference = serializers.CharField()
+    ok = serializers.BooleanField()
+    code = serializers.IntegerField(
+        help_text="200 done; otherwise what the single action answers (400, 403, 404, 409)"
+    )
+    message = serializers.CharField()
+    status = serializers.CharField(help_text="The ticket's state after the attempt")
+
+
+class BulkResultSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    done = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = BulkOutcomeSerializer(many=True)

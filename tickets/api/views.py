@@ -17,6 +17,7 @@ from escalation.services import ticket_raise
 from helpdesk.errors import DomainError
 from tickets import services
 from tickets.api import serializers as s
+from tickets.bulk import BulkArgs, tickets_bulk_apply
 from tickets.models import Category, Source, Ticket
 from tickets.selectors import (
     SLA_FILTERS,
@@ -129,6 +130,10 @@ TRANSITION_DOC = {
     "close": "The requester confirms the resolution.",
     "reopen": "The requester rejects the resolution, with a reason.",
     "cancel": "Close from any open state with a cancellation code.",
+    "merge": "Agents: close this ticket as a duplicate of `into` (code duplicate, its SLA clocks "
+    "cancelled); its conversation shows on `into` (to the requester of `into` only when both "
+    "tickets are theirs). Each requester is notified once. 400 if `into` is this ticket, is "
+    "closed or is not readable; 409 if this ticket is closed.",
 }
 
 
@@ -267,6 +272,42 @@ class TicketViewSet(
         ticket = self.get_object()
         events = ticket_events_for_user(user=request.user, ticket=ticket)  # type: ignore[arg-type]
         return Response(s.EventSerializer(events, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        request=s.BulkActionSerializer,
+        responses={200: s.BulkResultSerializer, **ERRORS},
+        description=(
+            "One action on many tickets (at most 100 ids; more is a 400). Each ticket goes "
+            "through the same service as the single action (its own event, permission check "
+            "and notifications); one refusal does not undo the others: each row says `ok`, or "
+            "the `code` and `message` the single action would answer (400, 403, 404, 409). "
+            "Only agents (403 for anyone else)."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", pagination_class=None)
+    def bulk(self, request: Request) -> Response:
+        if not request.user.is_agent:  # type: ignore[union-attr]
+            raise PermissionDenied(_("Only support agents can do this."))
+        data = s.BulkActionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        outcomes = tickets_bulk_apply(
+            actor=request.user,  # type: ignore[arg-type]
+            action=values["action"],
+            ids=values["ids"],
+            args=BulkArgs(**values["args"]),
+        )
+        done = sum(1 for outcome in outcomes if outcome.ok)
+        return Response(
+            s.BulkResultSerializer(
+                {
+                    "action": values["action"],
+                    "done": done,
+                    "failed": len(outcomes) - done,
+                    "results": outcomes,
+                }
+            ).data
+        )
 
     # --- one POST per transition -------------------------------------------------------------
 
@@ -504,6 +545,22 @@ class TicketViewSet(
                 ticket=t, actor=u, code=d["code"], reason=d["reason"]
             ),
         )
+
+    @extend_schema(
+        request=s.MergeSerializer,
+        responses={200: s.TicketDetailSerializer, **ERRORS},
+        description=TRANSITION_DOC["merge"],
+    )
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str) -> Response:
+        def run(ticket: Ticket, user: User, data: dict[str, Any]) -> Ticket:
+            try:
+                into = ticket_get_for_user(user=user, ticket_id=data["into"])
+            except Http404:
+                raise DomainError(_("No such ticket."), field="into") from None
+            return services.ticket_merge(ticket=ticket, into=into, actor=user)
+
+        return self._run(s.MergeSerializer, run)
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
