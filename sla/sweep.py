@@ -84,7 +84,7 @@ class SweepResult:
 def sla_sweep(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepResult:
     result = SweepResult()
     result.clocks, result.recorded = sla_record_due(now=now, batch_size=batch_size)
-    result.applied = sla_events_apply()
+    result.applied = sla_events_apply(batch_size=batch_size)
     return result
 
 
