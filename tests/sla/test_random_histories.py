@@ -88,21 +88,20 @@ class RefClock:
     level: int = 0  # the highest threshold recorded by a sweep
 
     def moment(self, level: int, *, as_stored: bool = False) -> datetime | None:
-        """The last moment at which the elapsed time, pauses excluded, is still within `level` %
-        of the target: the clock passes the threshold just after it ("met if it stops at or
-        before its due time").
+        """The moment the elapsed time, pauses excluded, reaches `level` % of the target.
 
-        So a pause that begins before that moment, or exactly at it (the clock had not passed it
-        yet), moves it by the pause; one that begins after it never does ("a pause that begins
-        after the due time never moves it"). None while a pause that moves it is still going
-        on (the moment is not known yet) — unless `as_stored`: what the clock row keeps while
-        paused, the moment as of the pause.
+        The first such moment: on a business-hours calendar a target of a whole day's hours is
+        due at closing time, not at the next opening, and a pause is no different from closed
+        hours. So only a pause that begins before the moment moves it ("the time paused
+        *before* that moment"); one that begins at or after it never does. None while a pause
+        that moves it is still going on (the moment is not known yet) — unless `as_stored`:
+        what the clock row keeps while paused, the moment as of the pause.
         """
         numerator, denominator = SHARE[level]
         moment = self.start + self.target * numerator / denominator
         for begin, end in self.pauses:
             assert begin is not None
-            if begin > moment:
+            if begin >= moment:
                 break
             if end is None:
                 if as_stored:
