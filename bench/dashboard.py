@@ -4,23 +4,15 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_dash_bench python bench/dashboard.py
 
 Seed first with bench/seed.py (tickets, events, comments). seed.py writes no SLA clocks, so
-this script first creates them, in bulk SQL, for every ticket that has none (`--no-clocks`
-skips that): a first-response clock and a resolution clock per ticket, on the default policy's
-24×7 targets for the ticket's priority —
-
-  first response  started at creation; stopped at first_response_at (met if by its due time,
-                  breached otherwise); cancelled at closed_at for tickets closed without a
-                  reply; running otherwise;
-  resolution      paused time = the sum of the ticket's hold → resume intervals (its events);
-                  stopped at resolved_at, met or breached against created + target + paused;
-                  cancelled at closed_at when closed unresolved; paused since the last hold for
-                  tickets on hold; running otherwise. One cycle (seeded reopens are not split).
-
-That is what `manage.py sla_recompute` would derive for these lifecycles, at a fraction of the
-time (one INSERT … SELECT instead of replaying a million tickets' events through Python).
-Then it marks every clock past due as swept (breach recorded), records the verdicts the app
-records as it goes (`sla.outcomes`: met clocks and recorded breaches, with their day counts)
-and vacuums what it wrote.
+this script first creates them for every ticket above the highest ticket id that has any
+(`--no-clocks` skips that), with the app's own code: each chunk of tickets' histories is read in
+three queries and replayed through `sla.services.clocks_replay` (the rules `sla_recompute` and
+`sla_verify` use), and the clocks written in bulk — every metric and cycle (next response,
+reopens), provisional priority then prioritized, pauses that began after a moment not moving
+it, late cancels breached. Each clock's alert level is what the sweep would have recorded by
+now (no SlaEvent rows are written: nothing is notified). Then it records the verdicts the app
+records (`sla.outcomes`: met clocks and recorded breaches, with their day counts) and vacuums
+what it wrote; `manage.py sla_verify` on the result is clean.
 Then it signs in as `bench-manager`, times each dashboard variant --runs times after --warmup
 untimed runs and prints p50 / p95 / max in milliseconds and the number of SQL queries.
 """
@@ -43,75 +35,23 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from sla.models import SlaOutcomeDay  # noqa: E402
+from sla.engine import next_alert_at, reached_level  # noqa: E402
+from sla.models import SlaClock, SlaOutcomeDay  # noqa: E402
 from sla.outcomes import (  # noqa: E402
     outcome_days_rebuild,
     outcomes_backfill,
     times_to_resolve_backfill,
 )
+from sla.services import REPLAY_TICKET_FIELDS, ReplayContext, clocks_replay, histories_of  # noqa: E402
 from tickets.models import Ticket  # noqa: E402
 
-FIRST_RESPONSE_HOURS = {1: 1, 2: 1, 3: 2, 4: 3, 5: 3}
-RESOLUTION_HOURS = {1: 4, 2: 8, 3: 24, 4: 48, 5: 72}
-
-CLOCKS_SQL = """
-WITH targets(priority, fr, res) AS (VALUES {targets}),
-holds AS (
-    SELECT ticket_id, transition, created_at,
-           lead(created_at) OVER w AS next_at, lead(transition) OVER w AS next_transition
-    FROM tickets_ticketevent
-    WHERE transition IN ('hold', 'resume') AND ticket_id > %(after)s
-    WINDOW w AS (PARTITION BY ticket_id ORDER BY created_at, id)
-),
-paused AS (
-    SELECT ticket_id,
-           COALESCE(SUM(next_at - created_at) FILTER (WHERE next_transition = 'resume'),
-                    interval '0') AS paused,
-           MAX(created_at) FILTER (WHERE next_transition IS NULL) AS paused_since
-    FROM holds WHERE transition = 'hold' GROUP BY ticket_id
-),
-base AS (
-    SELECT t.id, t.status, t.created_at, t.first_response_at, t.resolved_at, t.closed_at,
-           t.priority, tg.fr, tg.res, COALESCE(p.paused, interval '0') AS paused,
-           p.paused_since
-    FROM tickets_ticket t
-    JOIN targets tg ON tg.priority = t.priority
-    LEFT JOIN paused p ON p.ticket_id = t.id
-    WHERE t.id > %(after)s
-)
-INSERT INTO sla_slaclock (ticket_id, metric, cycle, priority, started_at, target, paused,
-    paused_since, at_risk_at, warning_at, due_at, stopped_at, state, alert_level,
-    next_alert_at, created_at, updated_at)
-SELECT id, 'first_response', 1, priority, created_at, fr, interval '0', NULL::timestamptz,
-       created_at + fr * 0.75, created_at + fr * 0.9, created_at + fr,
-       COALESCE(first_response_at, CASE WHEN status = 'closed' THEN closed_at END),
-       CASE WHEN first_response_at IS NOT NULL AND first_response_at <= created_at + fr
-                THEN 'met'
-            WHEN first_response_at IS NOT NULL THEN 'breached'
-            WHEN status = 'closed' THEN 'cancelled'
-            ELSE 'running' END,
-       0, NULL::timestamptz, now(), now()
-FROM base
-UNION ALL
-SELECT id, 'resolution', 1, priority, created_at, res, paused,
-       CASE WHEN status = 'on_hold' THEN COALESCE(paused_since, created_at) END,
-       created_at + res * 0.75 + paused, created_at + res * 0.9 + paused,
-       created_at + res + paused,
-       COALESCE(resolved_at, CASE WHEN status = 'closed' THEN closed_at END),
-       CASE WHEN resolved_at IS NOT NULL AND resolved_at <= created_at + res + paused
-                THEN 'met'
-            WHEN resolved_at IS NOT NULL THEN 'breached'
-            WHEN status = 'closed' THEN 'cancelled'
-            WHEN status = 'on_hold' THEN 'paused'
-            ELSE 'running' END,
-       0, NULL::timestamptz, now(), now()
-FROM base
-"""
+CHUNK = 2000
 
 
 def create_clocks() -> None:
@@ -119,40 +59,45 @@ def create_clocks() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(ticket_id), 0) FROM sla_slaclock")
         after = cursor.fetchone()[0]
-        targets = ", ".join(
-            f"({p}, interval '{FIRST_RESPONSE_HOURS[p]} hours', "
-            f"interval '{RESOLUTION_HOURS[p]} hours')"
-            for p in FIRST_RESPONSE_HOURS
-        )
-        start = time.perf_counter()
-        cursor.execute(CLOCKS_SQL.format(targets=targets), {"after": after})
-        created = cursor.rowcount
+    start = time.perf_counter()
+    now = timezone.now()
+    context = ReplayContext()
+    tickets = Ticket.objects.filter(pk__gt=after).order_by("pk").only(*REPLAY_TICKET_FIELDS)
+    created, last, chunks = 0, after, 0
+    while True:
+        chunk = list(tickets.filter(pk__gt=last)[:CHUNK])
+        if not chunk:
+            break
+        last = chunk[-1].pk
+        histories = histories_of([t.pk for t in chunk])
+        clocks = []
+        for ticket in chunk:
+            for clock in clocks_replay(
+                ticket=ticket, context=context, history=histories[ticket.pk], now=now
+            ):
+                # What the sweep would have recorded by now.
+                clock.alert_level = max(clock.alert_level, reached_level(clock, now))
+                clock.next_alert_at = next_alert_at(clock)
+                clocks.append(clock)
+        with transaction.atomic():
+            SlaClock.objects.bulk_create(clocks, batch_size=5000)
+        created += len(clocks)
+        chunks += 1
+        if chunks % 50 == 0:
+            print(f"  … {created:,} clocks up to ticket {last:,}", flush=True)
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE sla_slaclock")
         cursor.execute("ANALYZE tickets_ticket")
-        print(
-            f"clocks: {created:,} created for tickets after id {after:,} "
-            f"in {time.perf_counter() - start:.1f} s (bulk SQL)"
-        )
-
-
-# What the sweep would have recorded by now: every clock past its due time has its breach
-# recorded (alert level 100, nothing more to record).
-SWEPT_SQL = """
-UPDATE sla_slaclock SET alert_level = 100, next_alert_at = NULL
-WHERE alert_level < 100 AND (
-    state = 'breached'
-    OR (state = 'running' AND due_at < now())
-    OR (state = 'paused' AND due_at < paused_since))
-"""
+    print(
+        f"clocks: {created:,} created for tickets after id {after:,} "
+        f"in {time.perf_counter() - start:.1f} s (replayed)"
+    )
 
 
 def record_outcomes() -> None:
-    """Mark the breaches as swept, then record the verdicts and day counts the app records as
-    it goes (sla.outcomes), for clocks that have none yet."""
+    """Record the verdicts and day counts the app records as it goes (sla.outcomes), for
+    clocks that have none yet."""
     start = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(SWEPT_SQL)
-        swept = cursor.rowcount
     times = times_to_resolve_backfill()
     added = outcomes_backfill(batch_size=20000)
     days = outcome_days_rebuild() if added else SlaOutcomeDay.objects.count()
@@ -163,8 +108,7 @@ def record_outcomes() -> None:
             "VACUUM (ANALYZE) tickets_ticket, sla_slaclock, sla_slaoutcome, sla_slaoutcomeday"
         )
     print(
-        f"outcomes: {times:,} times to resolve, {swept:,} breaches marked swept, "
-        f"{added:,} verdicts recorded, "
+        f"outcomes: {times:,} times to resolve, {added:,} verdicts recorded, "
         f"{days:,} day rows, in {time.perf_counter() - start:.1f} s"
     )
 

@@ -17,10 +17,12 @@ Definitions (the help texts on the page say the same):
   resolution and its reopen counts (the requester was not helped). MTTR = the mean over tickets
   whose (last) resolution falls in the period; median and p90 beside it.
 - SLA compliance % = met / (met + breached) over clocks decided in the period: a met clock in
-  the period it stopped, a breached one in the period of its due time (whether it stopped late
-  or is still running or paused past due, and even if cancelled later). A clock cancelled before
-  its due time counts neither way. Per metric, and by the ticket's priority, tier and category
-  when the clock was decided (reports.compliance, from the recorded sla.SlaOutcome verdicts).
+  the period it stopped, a breached one in the period of its due time (whether it stopped late,
+  is still running or paused past due, or was cancelled after it). A clock cancelled at or
+  before its due time counts neither way; one cancelled after it counts as breached. A
+  recompute (a priority change) that moves a clock's due time or outcome revises its verdict.
+  Per metric, and by the ticket's priority, tier and category when the clock was decided
+  (reports.compliance, from the recorded sla.SlaOutcome verdicts).
 - Escalation rate, first-contact resolution and reopen rate: shares of the tickets resolved in
   the period — escalated at least once; resolved at L1 and never escalated; reopened at least
   once.

@@ -24,7 +24,9 @@ class Signal(enum.StrEnum):
     RESUME = "resume"
     RESOLVE = "resolve"
     REOPEN = "reopen"
-    CANCEL = "cancel"  # cancel, or close: running clocks count neither as met nor as breached
+    # cancel, or close: a running clock counts neither as met nor as breached if cancelled at or
+    # before its due time, as breached after it
+    CANCEL = "cancel"
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,38 @@ def threshold_times(clock: SlaClock) -> dict[int, datetime]:
     return {75: clock.at_risk_at, 90: clock.warning_at, 100: clock.due_at}
 
 
+def pause_intervals(clock: SlaClock) -> list[tuple[datetime, datetime]]:
+    """The clock's finished pauses, in order (`SlaClock.pauses`)."""
+    return [(datetime.fromisoformat(s), datetime.fromisoformat(e)) for s, e in clock.pauses or []]
+
+
+def moment(
+    clock: SlaClock,
+    calendar: WorkingCalendar,
+    amount: timedelta,
+    pauses: list[tuple[datetime, datetime]],
+) -> datetime:
+    """When the clock's elapsed time, excluding pauses, reaches `amount` (DESIGN.md, "Exact
+    rules"): start + amount + the pauses that began before that moment. A pause that begins at
+    or after it never moves it, and neither does any later pause."""
+    when = add_business_time(calendar, clock.started_at, amount)
+    paused = timedelta(0)
+    for start, end in pauses:
+        if start >= when:
+            break
+        paused += business_time(calendar, start, end)
+        when = add_business_time(calendar, clock.started_at, amount + paused)
+    return when
+
+
 def schedule(clock: SlaClock, calendar: WorkingCalendar) -> None:
-    """Due and warning times: start + the share of the target + the paused time (in calendar)."""
+    """The 75 %, 90 % and due moments of the clock's target, on its calendar."""
+    pauses = pause_intervals(clock)
+    # Clocks written before pauses were kept one by one: every paused second counts.
+    legacy = clock.paused if not pauses else timedelta(0)
     for attribute, share in (("at_risk_at", 0.75), ("warning_at", 0.9), ("due_at", 1.0)):
-        amount = clock.target * share + clock.paused
-        setattr(clock, attribute, add_business_time(calendar, clock.started_at, amount))
+        amount = clock.target * share + legacy
+        setattr(clock, attribute, moment(clock, calendar, amount, pauses))
     clock.next_alert_at = next_alert_at(clock)
 
 
@@ -63,8 +92,8 @@ def next_alert_at(clock: SlaClock) -> datetime | None:
         return clock.due_at if clock.alert_level < 100 else None
     for level, when in threshold_times(clock).items():
         if level > clock.alert_level:
-            if clock.state == ClockState.PAUSED and when > clock.paused_since:  # type: ignore[operator]
-                return None  # a paused clock only owes what it had reached when it paused
+            if clock.state == ClockState.PAUSED and when >= clock.paused_since:  # type: ignore[operator]
+                return None  # a paused clock only owes what it had passed when it paused
             return when
     return None
 
@@ -124,7 +153,7 @@ class TicketClocks:
             for clock in self._open():
                 target = target_for(clock.metric)
                 if target is not None:
-                    self._retarget(clock, target)
+                    self._retarget(clock, target, at)
         elif signal == Signal.AGENT_REPLY:
             self.first_response_done = True
             self._stop(Metric.FIRST_RESPONSE, at)
@@ -146,7 +175,7 @@ class TicketClocks:
                 self._start(Metric.RESOLUTION, at, target_for)
         elif signal == Signal.CANCEL:
             for clock in self._open():
-                self._finish(clock, at, ClockState.CANCELLED)
+                self._cancel(clock, at)
 
     def _open(self) -> list[SlaClock]:
         return [c for c in self.clocks if c.state in (ClockState.RUNNING, ClockState.PAUSED)]
@@ -169,9 +198,14 @@ class TicketClocks:
         self.clocks.append(clock)
         self._log(at, f"  {self._name(clock)} starts: {self._arithmetic(clock)}")
 
-    def _retarget(self, clock: SlaClock, target: Target) -> None:
+    def _retarget(self, clock: SlaClock, target: Target, at: datetime) -> None:
         before = clock.due_at
         self._set_target(clock, target)
+        # A threshold the new target puts back in the future is owed again: the sweep records
+        # it when it passes (an event already recorded is not recorded or notified twice, but
+        # the verdict follows the clock).
+        clock.alert_level = min(clock.alert_level, reached_level(clock, at))
+        clock.next_alert_at = next_alert_at(clock)
         if clock.due_at != before:
             self._log(None, f"  {self._name(clock)} recomputed: {self._arithmetic(clock)}")
 
@@ -204,22 +238,34 @@ class TicketClocks:
         if clock.paused_since is not None:
             calendar = self.calendar_for(clock.calendar_id)
             clock.paused += business_time(calendar, clock.paused_since, at)
+            clock.pauses = [*(clock.pauses or []), [clock.paused_since.isoformat(), at.isoformat()]]
             clock.paused_since = None
 
     def _stop(self, metric: str, at: datetime) -> None:
         clock = self.open_clock(metric)
         if clock is None:
             return
+        self._run(clock, at)
+        met = at <= clock.due_at
+        self._finish(clock, at, ClockState.MET if met else ClockState.BREACHED)
+
+    def _cancel(self, clock: SlaClock, at: datetime) -> None:
+        """Cancelled at or before its due time: neither met nor breached; after it: breached
+        (the breach happened), and the clock says so."""
+        self._run(clock, at)
+        late = at > clock.due_at
+        self._finish(clock, at, ClockState.BREACHED if late else ClockState.CANCELLED)
+        if late:
+            self._log(None, f"  {self._name(clock)} was cancelled after its due time")
+
+    def _run(self, clock: SlaClock, at: datetime) -> None:
+        """End a pause in progress: its time moves the moments it began before."""
         if clock.state == ClockState.PAUSED:
             self._unpause(clock, at)
             clock.state = ClockState.RUNNING
             schedule(clock, self.calendar_for(clock.calendar_id))
-        met = at <= clock.due_at
-        self._finish(clock, at, ClockState.MET if met else ClockState.BREACHED)
 
     def _finish(self, clock: SlaClock, at: datetime, state: ClockState) -> None:
-        if clock.state == ClockState.PAUSED:
-            self._unpause(clock, at)
         clock.state = state
         clock.stopped_at = at
         clock.next_alert_at = next_alert_at(clock)

@@ -210,9 +210,11 @@ class SlaTarget(models.Model):
 class SlaClock(models.Model):
     """One metric's clock for one cycle of a ticket. Times are stored, so the sweep only compares.
 
-    `due_at`, `warning_at` (90 %) and `at_risk_at` (75 %) include the pauses so far; while paused
-    they are the times as of the pause. `next_alert_at` is the next threshold the sweep must record
-    (empty when there is none), and the partial index on it is the sweep's query.
+    `due_at`, `warning_at` (90 %) and `at_risk_at` (75 %) include the pauses that began before
+    each of them; while paused they are the times as of the pause. A clock cancelled after its
+    due time is breached (its state says so); cancelled at or before it, cancelled.
+    `next_alert_at` is the next threshold the sweep must record (empty when there is none), and
+    the partial index on it is the sweep's query.
     """
 
     ticket = models.ForeignKey(
@@ -231,6 +233,10 @@ class SlaClock(models.Model):
     target = models.DurationField(_("target"))
     paused = models.DurationField(_("paused time"), default=timedelta)
     paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
+    # Each finished pause as [start, end] (ISO 8601), in order: a pause moves only the moments
+    # (75 %, 90 %, due) it began before, so a new target needs them one by one.
+    # (a database default too, for bulk writers in SQL)
+    pauses = models.JSONField(_("pauses"), default=list, db_default=[], blank=True)
     at_risk_at = models.DateTimeField(_("75 % at"))
     warning_at = models.DateTimeField(_("90 % at"))
     due_at = models.DateTimeField(_("due at"))
@@ -334,13 +340,13 @@ class SlaEvent(models.Model):
 
 
 class SlaOutcome(models.Model):
-    """A clock's verdict for the dashboards, recorded once per ticket, metric and cycle: met
-    when it stopped in time (by the ticket change that stopped it), breached when the sweep
-    recorded its breach (or a late stop did first). The first verdict stands: a breach still
-    counts if the ticket is later cancelled or reclassified.
+    """A clock's verdict for the dashboards, one per ticket, metric and cycle: met when it
+    stopped in time (by the ticket change that stopped it), breached at its due time when the
+    sweep recorded its breach. It follows the clock: a recompute that moves the due time or
+    changes the outcome revises it (`sla.outcomes.outcomes_revise`).
 
-    It keeps the ticket's kind, priority, tier, category and group as they were at that moment,
-    so a figure never moves afterwards and `SlaOutcomeDay` can add it up once. Category and
+    It keeps the ticket's kind, priority, tier, category and group as they were when it was
+    recorded (or last revised), so `SlaOutcomeDay` can add it up once. Category and
     group are plain ids, 0 for none (the day table's unique key needs a value).
     """
 

@@ -4,19 +4,31 @@ The hooks run inside the caller's transaction, after the ticket row is locked, s
 changes together with the ticket change that moved it, or not at all.
 """
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from helpdesk.errors import DomainError
-from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at
-from sla.models import LEVEL_KINDS, Metric, SlaClock, SlaEvent, SlaPolicy, SlaTarget
-from sla.outcomes import Dimensions, outcomes_record, verdicts_of_stopped
+from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at, reached_level
+from sla.models import (
+    LEVEL_KINDS,
+    OPEN_CLOCK_STATES,
+    Metric,
+    SlaClock,
+    SlaEvent,
+    SlaPolicy,
+    SlaTarget,
+)
+from sla.outcomes import BREACH_LEVEL, Dimensions, outcomes_revise, verdict_of
 from sla.selectors import (
     CalendarCache,
     PolicyRule,
@@ -38,11 +50,13 @@ MUTABLE_FIELDS = [
     "target",
     "paused",
     "paused_since",
+    "pauses",
     "at_risk_at",
     "warning_at",
     "due_at",
     "stopped_at",
     "state",
+    "alert_level",
     "next_alert_at",
     "updated_at",
 ]
@@ -132,6 +146,8 @@ def _apply(*, ticket: Ticket, signals: list[Signal], at: datetime) -> None:
         SlaClock.objects.select_for_update().filter(ticket_id=ticket.pk).order_by("metric", "cycle")
     )
     before = {clock.pk: _fingerprint(clock) for clock in clocks}
+    # A clock may have a verdict recorded if it was stopped or its breach was recorded.
+    had_verdict = {c.pk for c in clocks if not c.is_open or c.alert_level >= BREACH_LEVEL}
     calendars = CalendarCache()
     engine = TicketClocks(
         clocks=clocks,
@@ -152,9 +168,10 @@ def _apply(*, ticket: Ticket, signals: list[Signal], at: datetime) -> None:
             changed.append(clock)
     if new:
         SlaClock.objects.bulk_create(new)
-    outcomes_record(
-        verdicts=verdicts_of_stopped(changed), dimensions={ticket.pk: Dimensions.of(ticket)}
-    )
+    # Verdicts follow the clocks: one stopped in time is met; one a new target moves is
+    # revised (or no longer breached). Only clocks that have or get a verdict are looked up.
+    revise = [c for c in changed if c.pk in had_verdict or verdict_of(c, now=at) is not None]
+    outcomes_revise(clocks=revise, now=at, dimensions={ticket.pk: Dimensions.of(ticket)})
     if Signal.RESOLVE in signals and ticket.resolved_at is not None:
         _set_time_to_resolve(ticket=ticket, clocks=engine.clocks)
 
@@ -171,30 +188,117 @@ def _set_time_to_resolve(*, ticket: Ticket, clocks: list[SlaClock]) -> None:
 
 
 class ReplayContext:
-    """What a rebuild of many tickets shares: policies, calendars, category parents."""
+    """What a rebuild of many tickets shares: policies, calendars, category parents, and the
+    accounts whose messages are automatic (monitoring integrations' notes never go through the
+    reply hook: they are no one writing and waiting for an answer)."""
 
     def __init__(self) -> None:
         self.rules: list[PolicyRule] = policy_rules()
         self.calendars = CalendarCache()
         self.parents: dict[int, int | None] = dict(Category.objects.values_list("id", "parent_id"))
+        integration = apps.get_model("integrations", "Integration")
+        self.automatic_authors: set[int] = set(
+            integration.objects.values_list("service_account_id", flat=True)
+        )
+
+
+@dataclass
+class History:
+    """What a replay reads of one ticket: its events, its messages as (time, write order, id,
+    author, internal), and the highest threshold the sweep recorded per (metric, cycle)."""
+
+    events: list[TicketEvent]
+    comments: list[tuple[datetime, int | None, int, int, bool]]
+    recorded: dict[tuple[str, int], int]
+
+
+COMMENT_FIELDS = ("created_at", "seq", "id", "author_id", "is_internal")
+# What a replay reads of the ticket itself.
+REPLAY_TICKET_FIELDS = ("id", "priority", "category_id", "kind", "requester_id", "organisation_id")
+EVENT_FIELDS = (
+    *("id", "ticket_id", "created_at", "seq", "kind"),
+    *("transition", "from_status", "to_status", "changes"),
+)
+
+
+def recorded_levels(rows: Iterable[tuple[str, int, str]]) -> dict[tuple[str, int], int]:
+    """(metric, cycle, kind) of SlaEvents → the highest level recorded per (metric, cycle)."""
+    levels: dict[str, int] = {kind: level for level, kind in LEVEL_KINDS.items()}
+    recorded: dict[tuple[str, int], int] = {}
+    for metric, cycle, kind in rows:
+        recorded[(metric, cycle)] = max(recorded.get((metric, cycle), 0), levels[kind])
+    return recorded
+
+
+def history_of(ticket: Ticket) -> History:
+    """One ticket's history (3 queries); `sla_verify` loads many at once instead."""
+    return History(
+        events=list(ticket.events.only(*EVENT_FIELDS).order_by("created_at", "id")),
+        comments=list(ticket.comments.order_by("created_at", "id").values_list(*COMMENT_FIELDS)),
+        recorded=recorded_levels(
+            SlaEvent.objects.filter(ticket=ticket).values_list("metric", "cycle", "kind")
+        ),
+    )
+
+
+def histories_of(ticket_ids: list[int]) -> dict[int, History]:
+    """Many tickets' histories in 3 queries (`sla_verify`, benches)."""
+    events: defaultdict[int, list[TicketEvent]] = defaultdict(list)
+    for event in (
+        TicketEvent.objects.filter(ticket_id__in=ticket_ids)
+        .only(*EVENT_FIELDS)
+        .order_by("ticket_id", "created_at", "id")
+    ):
+        events[event.ticket_id].append(event)
+    comments: defaultdict[int, list[Any]] = defaultdict(list)
+    for ticket_id, *row in (
+        Comment.objects.filter(ticket_id__in=ticket_ids)
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", *COMMENT_FIELDS)
+    ):
+        comments[ticket_id].append(tuple(row))
+    sla_events: defaultdict[int, list[tuple[str, int, str]]] = defaultdict(list)
+    for ticket_id, metric, cycle, kind in SlaEvent.objects.filter(
+        ticket_id__in=ticket_ids
+    ).values_list("ticket_id", "metric", "cycle", "kind"):
+        sla_events[ticket_id].append((metric, cycle, kind))
+    return {
+        pk: History(
+            events=events[pk], comments=comments[pk], recorded=recorded_levels(sla_events[pk])
+        )
+        for pk in ticket_ids
+    }
+
+
+def _write_order(at: datetime, seq: int | None, rank: int, pk: int) -> tuple[Any, ...]:
+    """Time order; at one instant, the order rows were written in (the sequence events and
+    comments share). Rows from before it was kept: events before messages, then by id."""
+    return (at, -1 if seq is None else seq, rank, pk)
 
 
 def clocks_replay(
-    *, ticket: Ticket, context: ReplayContext | None = None, trace: list[str] | None = None
+    *,
+    ticket: Ticket,
+    context: ReplayContext | None = None,
+    trace: list[str] | None = None,
+    history: History | None = None,
+    now: datetime | None = None,
 ) -> list[SlaClock]:
-    """The ticket's clocks as its events and comments say they should be (unsaved)."""
+    """The ticket's clocks as its events and comments say they should be (unsaved).
+
+    Alert levels are those the sweep recorded, less any a new target has put back in the
+    future (as of `now`): the sweep records those again when they pass.
+    """
     context = context or ReplayContext()
-    events = list(ticket.events.order_by("created_at", "id"))
-    comments = list(
-        ticket.comments.order_by("created_at", "id").values_list(
-            "created_at", "id", "author_id", "is_internal"
-        )
-    )
+    history = history or history_of(ticket)
+    now = now or timezone.now()
+    events = history.events
     # Attributes policies match on, as they were at creation: the old value of each first change.
     facts: dict[str, Any] = {
         "priority": ticket.priority,
         "category_id": ticket.category_id,
         "kind": ticket.kind,
+        "requester_id": ticket.requester_id,
     }
     for name in facts:
         for event in events:
@@ -202,7 +306,7 @@ def clocks_replay(
                 facts[name] = event.changes[name][0]
                 break
 
-    timeline: list[tuple[datetime, int, int, Callable[[], None]]] = []
+    timeline: list[tuple[tuple[Any, ...], Callable[[], None]]] = []
     engine = TicketClocks(
         clocks=[],
         ticket_id=ticket.pk,
@@ -225,7 +329,7 @@ def clocks_replay(
 
     def on_event(event: TicketEvent) -> Callable[[], None]:
         def run() -> None:
-            for name in RECLASSIFY_FIELDS & set(event.changes):
+            for name in (RECLASSIFY_FIELDS | {"requester_id"}) & set(event.changes):
                 facts[name] = event.changes[name][1]
             for signal in signals_for_event(event):
                 if signal == Signal.RECLASSIFIED:
@@ -243,47 +347,57 @@ def clocks_replay(
 
     def on_comment(at: datetime, author_id: int, is_internal: bool) -> Callable[[], None]:
         def run() -> None:
+            if author_id in context.automatic_authors:
+                return
+            # Who the requester was then: a guest's ticket may have been claimed since.
             signal = reply_signal(
-                author_id=author_id, is_internal=is_internal, requester_id=ticket.requester_id
+                author_id=author_id, is_internal=is_internal, requester_id=facts["requester_id"]
             )
             if signal is not None:
                 engine.apply(signal, at=at, target_for=targets())
 
         return run
 
-    # At the same instant (frozen clocks, one transaction) events go before messages: a reply
-    # after a reprioritisation stops the recomputed clock, and what a requester's message causes
-    # (resume, reopen) is independent of the next-response clock it starts.
+    # In the order the hooks ran: by time, and at one instant as written (a reply written
+    # before a priority raise stopped the clock before its new target applied).
     for event in events:
-        order = 0 if event.kind == EventKind.CREATED else 1
-        timeline.append((event.created_at, order, event.pk, on_event(event)))
-    for at, pk, author_id, is_internal in comments:
-        timeline.append((at, 2, pk, on_comment(at, author_id, is_internal)))
-    timeline.sort(key=lambda item: item[:3])
-    for *_ignored, run in timeline:
+        rank = 0 if event.kind == EventKind.CREATED else 1
+        timeline.append(
+            (_write_order(event.created_at, event.seq, rank, event.pk), on_event(event))
+        )
+    for at, seq, pk, author_id, is_internal in history.comments:
+        timeline.append((_write_order(at, seq, 2, pk), on_comment(at, author_id, is_internal)))
+    timeline.sort(key=lambda item: item[0])
+    for _order, run in timeline:
         run()
 
-    # Thresholds already recorded stay recorded: the sweep only looks for higher ones.
-    recorded: dict[tuple[str, int], int] = {}
-    levels: dict[str, int] = {kind: level for level, kind in LEVEL_KINDS.items()}
-    for metric, cycle, kind in SlaEvent.objects.filter(ticket=ticket).values_list(
-        "metric", "cycle", "kind"
-    ):
-        key = (metric, cycle)
-        recorded[key] = max(recorded.get(key, 0), levels[kind])
+    # Thresholds already recorded stay recorded; one a new target moved back into the future
+    # is owed again (the live hooks lower the level the same way when they retarget).
     for clock in engine.clocks:
-        clock.alert_level = recorded.get((clock.metric, clock.cycle), 0)
+        level = history.recorded.get((clock.metric, clock.cycle), 0)
+        if clock.state in OPEN_CLOCK_STATES:
+            level = min(level, reached_level(clock, now))
+        clock.alert_level = level
         clock.next_alert_at = next_alert_at(clock)
     return engine.clocks
 
 
 def clocks_rebuild(*, ticket: Ticket, context: ReplayContext | None = None) -> list[SlaClock]:
-    """Replace the ticket's clocks by the replay of its history (after a policy change)."""
+    """Replace the ticket's clocks by the replay of its history (after a policy change), and
+    revise their verdicts."""
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        clocks = clocks_replay(ticket=locked, context=context)
+        now = timezone.now()
+        clocks = clocks_replay(ticket=locked, context=context, now=now)
         SlaClock.objects.filter(ticket=locked).delete()
         SlaClock.objects.bulk_create(clocks)
+        # Verdicts follow the rebuilt clocks (a stale one revised or removed, days recounted).
+        outcomes_revise(
+            clocks=clocks,
+            now=now,
+            dimensions={locked.pk: Dimensions.of(locked)},
+            whole_tickets=True,
+        )
         if locked.resolved_at is not None:
             _set_time_to_resolve(ticket=locked, clocks=clocks)
     return clocks

@@ -1,7 +1,7 @@
 import secrets
 from datetime import datetime
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -46,6 +46,23 @@ __all__ = [
 ]
 
 REFERENCE_PREFIX = {Kind.INCIDENT: "INC", Kind.SERVICE_REQUEST: "REQ"}
+WRITE_SEQUENCE = "tickets_write_seq"
+
+
+class WriteOrder(models.Expression):
+    """The next value of one sequence shared by ticket events and comments (PostgreSQL), so
+    rows written at the same instant keep the order they were written in across both tables
+    (the SLA replay needs it). NULL on SQLite, which writes one transaction at a time."""
+
+    allowed_default = True
+
+    def __init__(self) -> None:
+        super().__init__(output_field=models.BigIntegerField())
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if connection.vendor == "postgresql":
+            return f"nextval('{WRITE_SEQUENCE}')", []
+        return "NULL", []
 
 
 class Category(models.Model):
@@ -396,6 +413,12 @@ class TicketEvent(models.Model):
     reason_is_internal = models.BooleanField(
         default=False, help_text=_("Hidden from the requester (e.g. an escalation reason).")
     )
+    seq = models.BigIntegerField(
+        null=True,
+        editable=False,
+        db_default=WriteOrder(),
+        help_text="Write order across events and comments (empty before it was kept).",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -421,6 +444,12 @@ class Comment(models.Model):
     body = models.TextField(_("message"))
     is_internal = models.BooleanField(_("internal note"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    seq = models.BigIntegerField(
+        null=True,
+        editable=False,
+        db_default=WriteOrder(),
+        help_text="Write order across events and comments (empty before it was kept).",
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -2,9 +2,9 @@
 
 manage.py sla_outcomes_rebuild    # after changing HELPDESK_TIME_ZONE, or on imported data
 
-Recorded outcomes are kept (the first verdict stands); only missing ones are added, and
-resolved tickets without a stored time to resolve get one. The days (`SlaOutcomeDay`) are
-recounted in the current settings.TIME_ZONE.
+Verdicts the clocks say (met, or a breach the sweep recorded) are added, or revised where
+recorded otherwise, and resolved tickets without a stored time to resolve get one. The days
+(`SlaOutcomeDay`) are recounted in the current settings.TIME_ZONE.
 """
 
 from typing import Any
@@ -15,12 +15,13 @@ from sla.outcomes import outcome_days_rebuild, outcomes_backfill, times_to_resol
 
 
 class Command(BaseCommand):
-    help = "Record missing SLA outcomes and recount the dashboards' days."
+    help = "Record the SLA outcomes the clocks say and recount the dashboards' days."
 
     def handle(self, *args: Any, **options: Any) -> None:
         times = times_to_resolve_backfill()
         added = outcomes_backfill()
         days = outcome_days_rebuild()
         self.stdout.write(
-            f"{times} times to resolve stored; {added} outcomes added; {days} day rows counted."
+            f"{times} times to resolve stored; {added} outcomes added or revised; "
+            f"{days} day rows counted."
         )
