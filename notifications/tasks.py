@@ -20,6 +20,18 @@ def deliver_notification(notification_id: int) -> bool:
     return notification_deliver(notification_id=notification_id)
 
 
+@shared_task(
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def deliver_notifications(notification_ids: list[int]) -> int:
+    """A batch writer's rows (e.g. one SLA sweep batch), handed over in one publish."""
+    return sum(notification_deliver(notification_id=pk) for pk in notification_ids)
+
+
 @shared_task
 def flush_outbox() -> int:
     """Deliver what the immediate hand-off missed and failed sends whose retry is due."""

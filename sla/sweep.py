@@ -5,10 +5,18 @@
    passed (`ON CONFLICT DO NOTHING` on the unique constraint), move each clock's
    `next_alert_at` on, and record each breach as an `SlaOutcome` for the dashboards. Three
    queries per batch (four more when it holds breaches), whatever the size of the table.
-2. Apply (`sla_events_apply`): for each `SlaEvent` not yet applied, in its own transaction with
-   the event row locked: timeline event, notifications (outbox, deduplicated by the event),
-   raise to the managers, and for a resolution breach the automatic escalation; then mark it
-   applied. A worker killed half-way rolls the whole step back and the next sweep redoes it.
+2. Apply (`sla_events_apply`): claim a batch of `SlaEvent`s not yet applied (`SKIP LOCKED`)
+   and, in one transaction, write their effects set-based (`sla_events_effects`): timeline
+   entries, raises to the managers and escalations' events in one insert, the escalations in
+   one UPDATE, the outbox rows (deduplicated by the event) in one insert handed to one worker
+   task on commit; then mark them applied. A constant number of statements per batch. A batch
+   that fails is redone one event at a time through the ticket services
+   (`sla_event_effects`), so a bad event only holds up itself. A worker killed half-way rolls
+   the whole batch back and the next sweep redoes it.
+
+Automatic escalation acts only on a resolution clock still running (the ticket's current
+cycle): a late breach of a cycle already resolved is recorded and notified, and escalates
+nothing.
 """
 
 import contextlib
@@ -18,15 +26,16 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
-from accounts.models import User
+from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
 from escalation.services import ticket_raise_to_manager
 from notifications.models import NotificationKind
-from notifications.services import notification_enqueue
+from notifications.services import Outgoing, notification_enqueue, notifications_enqueue_many
 from sla.engine import next_alert_at, reached_level
 from sla.models import (
     LEVEL_KINDS,
@@ -44,6 +53,8 @@ from tickets.services import ticket_escalate_for_breach
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+# Events applied per transaction (sla_events_effects).
+APPLY_BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 # A resolution breach escalates one tier only from these states (and below L3).
 BREACH_ESCALATION_STATES = {Status.PRIORITIZED, Status.IN_DIAGNOSIS, Status.ESCALATED}
@@ -73,7 +84,7 @@ class SweepResult:
 def sla_sweep(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepResult:
     result = SweepResult()
     result.clocks, result.recorded = sla_record_due(now=now, batch_size=batch_size)
-    result.applied = sla_events_apply()
+    result.applied = sla_events_apply(batch_size=batch_size)
     return result
 
 
@@ -158,41 +169,64 @@ def _move_on(clocks: list[SlaClock]) -> None:
 # --- 2. apply ------------------------------------------------------------------------------------
 
 
-def sla_events_apply(*, limit: int = 10_000) -> int:
-    """Apply the effects of recorded events not yet applied; returns how many were applied."""
+def sla_events_apply(*, limit: int = 10_000, batch_size: int = APPLY_BATCH_SIZE) -> int:
+    """Apply the effects of recorded events not yet applied; returns how many were applied.
+
+    A batch at a time, set-based (`sla_events_effects`). A batch whose effects fail is rolled
+    back and applied one event at a time (`sla_event_effects`), so one bad event never holds
+    up the others: it alone counts an attempt and waits for the next sweep.
+    """
     applied = 0
     failed: list[int] = []  # tried once per run; the next sweep retries them
-    for _attempt in range(limit):
-        outcome = _apply_next(failed=failed)
+    while applied + len(failed) < limit:
+        outcome = _apply_batch(failed=failed, batch_size=min(batch_size, limit - applied))
         if outcome is None:
             break
         applied += outcome
     return applied
 
 
-def _apply_next(*, failed: list[int]) -> bool | None:
+def _apply_batch(*, failed: list[int], batch_size: int) -> int | None:
     with transaction.atomic():
-        event = (
+        # 1 the events, claimed: another sweep skips them until this transaction ends.
+        events = list(
             SlaEvent.objects.select_for_update(skip_locked=True)
             .filter(applied_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
             .exclude(pk__in=failed)
-            .order_by("id")
-            .first()
+            .order_by("id")[:batch_size]
         )
-        if event is None:
+        if not events:
             return None
+        try:
+            with transaction.atomic():
+                sla_events_effects(events=events)
+        except Exception:
+            logger.exception(
+                "SLA events %s…%s: effects failed as a batch; one at a time",
+                events[0].pk,
+                events[-1].pk,
+            )
+            applied = _apply_one_by_one(events=events, failed=failed)
+        else:
+            applied = [event.pk for event in events]
+        # last: mark them applied, in the transaction that wrote their effects.
+        SlaEvent.objects.filter(pk__in=applied).update(applied_at=timezone.now())
+        return len(applied)
+
+
+def _apply_one_by_one(*, events: list[SlaEvent], failed: list[int]) -> list[int]:
+    applied = []
+    for event in events:
         try:
             with transaction.atomic():
                 sla_event_effects(event=event)
         except Exception:
             logger.exception("SLA event %s: effects failed", event.pk)
             failed.append(event.pk)
-            event.attempts += 1
-            event.save(update_fields=["attempts"])
-            return False
-        event.applied_at = timezone.now()
-        event.save(update_fields=["applied_at"])
-        return True
+            SlaEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+        else:
+            applied.append(event.pk)
+    return applied
 
 
 def _describe(event: SlaEvent) -> str:
@@ -208,6 +242,17 @@ def _describe(event: SlaEvent) -> str:
         **values,
         "percent": percent,
     }
+
+
+def _context(event: SlaEvent, reason: str) -> dict[str, str]:
+    context = {
+        "metric": str(Metric(event.metric).label),
+        "due_at": event.due_at.strftime("%Y-%m-%d %H:%M %Z"),
+        "reason": reason,
+    }
+    if event.kind != SlaEventKind.BREACH:
+        context["percent"] = "75" if event.kind == SlaEventKind.WARNING75 else "90"
+    return context
 
 
 def _tier_leads(ticket: Ticket) -> list[User]:
@@ -228,8 +273,19 @@ def _escalation_enabled(clock: SlaClock | None) -> bool:
     return SlaPolicy.objects.filter(pk=clock.policy_id, escalate_on_breach=True).exists()
 
 
+def _is_current(clock: SlaClock | None) -> bool:
+    """Automatic effects act only on a clock still running: not on a stopped cycle's late
+    breach (DESIGN.md, SLA, exact rules). At most one clock per metric is open: the current
+    cycle's."""
+    return clock is not None and clock.state in OPEN_CLOCK_STATES
+
+
 def sla_event_effects(*, event: SlaEvent) -> None:
-    """Timeline, notifications and escalation of one recorded threshold (caller: once)."""
+    """Timeline, notifications and escalation of one recorded threshold (caller: once).
+
+    One event at a time through the ticket services: the reference `sla_events_effects`
+    writes the same rows as, and the path a batch falls back to when it fails.
+    """
     ticket = Ticket.objects.select_related("assignee").get(pk=event.ticket_id)
     clock = SlaClock.objects.filter(
         ticket_id=event.ticket_id, metric=event.metric, cycle=event.cycle
@@ -244,13 +300,9 @@ def sla_event_effects(*, event: SlaEvent) -> None:
         reason=reason,
         reason_is_internal=True,
     )
-    context = {
-        "metric": str(Metric(event.metric).label),
-        "due_at": event.due_at.strftime("%Y-%m-%d %H:%M %Z"),
-        "reason": reason,
-    }
+    context = _context(event, reason)
     if event.kind != SlaEventKind.BREACH:
-        if clock is None or clock.state not in OPEN_CLOCK_STATES:
+        if not _is_current(clock):
             return  # stopped since: a warning would only be noise
         recipients = {user.pk: user for user in _tier_leads(ticket)}
         if ticket.assignee is not None:
@@ -261,7 +313,7 @@ def sla_event_effects(*, event: SlaEvent) -> None:
                 kind=NotificationKind.SLA_WARNING,
                 ticket=ticket,
                 cause=cause,
-                context={**context, "percent": "75" if event.kind == "warning75" else "90"},
+                context=context,
             )
         return
     if ticket.assignee is not None:
@@ -275,6 +327,7 @@ def sla_event_effects(*, event: SlaEvent) -> None:
     ticket_raise_to_manager(ticket=ticket, actor=None, reason=reason, cause=cause)
     if (
         event.metric == Metric.RESOLUTION
+        and _is_current(clock)
         and ticket.status in BREACH_ESCALATION_STATES
         and ticket.tier < Tier.L3
         and _escalation_enabled(clock)
@@ -282,3 +335,200 @@ def sla_event_effects(*, event: SlaEvent) -> None:
         # If the ticket moved on meanwhile (resolved, held, at L3) there is nothing to escalate.
         with contextlib.suppress(TransitionNotAllowed):
             ticket_escalate_for_breach(ticket=ticket, reason=reason)
+
+
+# --- 2b. the same effects for a batch, in a constant number of statements -----------------------
+
+
+@dataclass
+class _Ticket:
+    """A ticket as the batch's earlier events left it (events apply in id order)."""
+
+    row: Ticket
+    tier: int
+    status: str
+    assignee: User | None
+    support_group_id: int | None
+    escalated: bool = False
+
+
+@dataclass
+class _Recipients:
+    """Who hears of a ticket's SLA events, per tier: its groups' leads and the managers."""
+
+    leads: dict[int, list[User]]  # tier → active leads, by pk
+    managers: list[User]
+
+    def leads_of(self, tier: int) -> list[User]:
+        return self.leads.get(tier, [])
+
+    def hierarchical(self, tier: int) -> list[User]:
+        """As escalation.services.hierarchical_recipients: leads and managers, each once."""
+        people = {user.pk: user for user in [*self.leads_of(tier), *self.managers]}
+        return [people[pk] for pk in sorted(people)]
+
+
+def _recipients() -> _Recipients:
+    leads: dict[int, dict[int, User]] = {}
+    for group in (
+        SupportGroup.objects.filter(lead__is_active=True).select_related("lead").order_by("lead_id")
+    ):
+        assert group.lead is not None  # noqa: S101 (filtered above)
+        leads.setdefault(group.tier, {})[group.lead.pk] = group.lead
+    managers = list(User.objects.filter(role=Role.MANAGER, is_active=True).order_by("pk"))
+    return _Recipients(
+        leads={tier: list(people.values()) for tier, people in leads.items()}, managers=managers
+    )
+
+
+def sla_events_effects(*, events: list[SlaEvent]) -> None:
+    """The effects of a batch of recorded thresholds, the same rows `sla_event_effects` writes
+    one event at a time, in a constant number of statements whatever the batch's size:
+
+    1 lock the tickets (pk order, as every ticket write takes them), with requester and assignee;
+    2 the events' clocks with their policy's escalation switch; 3 the tier groups' leads; 4 the
+    managers; 5 insert the timeline entries, the raises to management and the escalations'
+    events; 6 escalate, all tiers in one UPDATE; then the outbox (notifications_enqueue_many):
+    7 the recipients' muted kinds, 8 insert, 9 the ids, handed to one worker task on commit.
+    Call inside a transaction that holds the events (caller: once per event).
+    """
+    now = timezone.now()
+    ticket_ids = sorted({event.ticket_id for event in events})
+    tickets = {
+        row.pk: _Ticket(
+            row=row,
+            tier=row.tier,
+            status=row.status,
+            assignee=row.assignee,
+            support_group_id=row.support_group_id,
+        )
+        for row in Ticket.objects.select_for_update(of=("self",))
+        .select_related("requester", "assignee")
+        .filter(pk__in=ticket_ids)
+        .order_by("pk")
+    }
+    clocks = {
+        (clock.ticket_id, clock.metric, clock.cycle): clock
+        for clock in SlaClock.objects.filter(
+            ticket_id__in=ticket_ids, metric__in={event.metric for event in events}
+        )
+        .select_related("policy")
+        .only("ticket_id", "metric", "cycle", "state", "policy_id", "policy__escalate_on_breach")
+    }
+    people = _recipients()
+
+    timeline: list[TicketEvent] = []
+    outgoing: list[Outgoing] = []
+    escalations: list[tuple[_Ticket, TicketEvent]] = []
+    for event in events:
+        ticket = tickets.get(event.ticket_id)
+        if ticket is None:
+            continue  # deleted since (no constraint ties the event to it): nothing to act on
+        clock = clocks.get((event.ticket_id, event.metric, event.cycle))
+        reason = _describe(event)
+        cause = f"sla-event:{event.pk}"
+        context = _context(event, reason)
+        timeline.append(_system_event(ticket.row, now, kind=EventKind.SLA, reason=reason))
+        if event.kind != SlaEventKind.BREACH:
+            if not _is_current(clock):
+                continue
+            recipients = {user.pk: user for user in people.leads_of(ticket.tier)}
+            if ticket.assignee is not None:
+                recipients[ticket.assignee.pk] = ticket.assignee
+            outgoing += [
+                Outgoing(recipient, NotificationKind.SLA_WARNING, ticket.row, cause, context)
+                for recipient in recipients.values()
+            ]
+            continue
+        if ticket.assignee is not None:
+            outgoing.append(
+                Outgoing(ticket.assignee, NotificationKind.SLA_BREACH, ticket.row, cause, context)
+            )
+        timeline.append(_system_event(ticket.row, now, kind=EventKind.RAISED, reason=reason))
+        outgoing += [
+            Outgoing(
+                recipient, NotificationKind.RAISED_TO_MANAGER, ticket.row, cause, {"reason": reason}
+            )
+            for recipient in people.hierarchical(ticket.tier)
+        ]
+        if (
+            event.metric == Metric.RESOLUTION
+            and _is_current(clock)
+            and ticket.status in BREACH_ESCALATION_STATES
+            and ticket.tier < Tier.L3
+            and not ticket.escalated  # one open clock per metric: never twice in a batch
+            and _policy_escalates(clock)
+        ):
+            escalation = _escalation_event(ticket, now, reason=reason)
+            timeline.append(escalation)
+            escalations.append((ticket, escalation))
+    TicketEvent.objects.bulk_create(timeline)
+    if escalations:
+        _escalate(ticket_ids=[ticket.row.pk for ticket, _event in escalations], now=now)
+    for ticket, escalation in escalations:
+        # tickets.services._notify_transition: the requester hears of the new state.
+        if escalation.from_status != Status.ESCALATED:
+            outgoing.append(
+                Outgoing(
+                    ticket.row.requester,
+                    NotificationKind.STATUS_CHANGED,
+                    ticket.row,
+                    f"event:{escalation.pk}",
+                    {"to_status": Status.ESCALATED.value, "summary": "", "reason": ""},
+                )
+            )
+    notifications_enqueue_many(rows=outgoing)
+
+
+def _escalate(*, ticket_ids: list[int], now: datetime) -> None:
+    """Ticket.escalate_for_breach (`_up_one_tier`) for every ticket at once, whatever its tier."""
+    Ticket.objects.filter(pk__in=ticket_ids).update(
+        status=Status.ESCALATED,
+        tier=F("tier") + 1,
+        assignee=None,
+        support_group=None,
+        escalation_count=F("escalation_count") + 1,
+        last_escalated_at=now,
+        updated_at=now,
+    )
+
+
+def _policy_escalates(clock: SlaClock | None) -> bool:
+    """`_escalation_enabled` on a clock loaded with its policy (no query)."""
+    if not settings.SLA_ESCALATE_ON_BREACH:
+        return False
+    return clock is None or clock.policy is None or clock.policy.escalate_on_breach
+
+
+def _system_event(ticket: Ticket, now: datetime, *, kind: str, reason: str) -> TicketEvent:
+    return TicketEvent(
+        ticket=ticket, actor=None, created_at=now, kind=kind, reason=reason, reason_is_internal=True
+    )
+
+
+def _escalation_event(ticket: _Ticket, now: datetime, *, reason: str) -> TicketEvent:
+    """The event tickets.services._record writes for `escalate_for_breach`; moves `ticket` on."""
+    # What changed, as TRACKED_FIELDS lists it (milestones are saved but not listed).
+    changes: dict[str, list[int | None]] = {"tier": [ticket.tier, ticket.tier + 1]}
+    if ticket.support_group_id is not None:
+        changes["support_group_id"] = [ticket.support_group_id, None]
+    if ticket.assignee is not None:
+        changes["assignee_id"] = [ticket.assignee.pk, None]
+    event = TicketEvent(
+        ticket=ticket.row,
+        actor=None,
+        created_at=now,
+        kind=EventKind.TRANSITION,
+        transition="escalate_for_breach",
+        from_status=ticket.status,
+        to_status=Status.ESCALATED,
+        changes=changes,
+        reason=reason,
+        reason_is_internal=True,
+    )
+    ticket.tier += 1
+    ticket.status = Status.ESCALATED
+    ticket.assignee = None
+    ticket.support_group_id = None
+    ticket.escalated = True
+    return event

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from escalation.models import SupportGroup, Tier
 from notifications.models import Notification, NotificationKind
+from sla import sweep
 from sla.models import ClockState, Metric, SlaClock, SlaEvent, SlaEventKind, SlaPolicy
 from sla.services import clocks_rebuild
 from sla.sweep import sla_events_apply, sla_record_due, sla_sweep
@@ -110,6 +111,51 @@ def test_a_resolution_breach_escalates_one_tier_and_raises_to_the_managers(
     assert (resolution.state, resolution.due_at) == (ClockState.RUNNING, at(9, days=1))
 
 
+def _resolve_late_and_reopen(ticket, *, agent, requester, clock) -> None:
+    """Resolution (P3) was due tomorrow 09:00: resolved at 09:30, before the sweep saw the
+    breach, and reopened at 09:40 (cycle 2, due the day after at 09:40)."""
+    clock.to(at(9, 30, days=1))
+    services.ticket_resolve(ticket=ticket, actor=agent, summary="Restarted it", code="fixed")
+    clock.to(at(9, 40, days=1))
+    services.ticket_reopen(ticket=ticket, actor=requester, reason="Still broken")
+
+
+def test_a_late_breach_of_a_resolved_cycle_never_escalates_the_reopened_ticket(
+    clock, make_ticket, agent_l1, requester, manager
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    clock.to(at(8, days=1))
+    sla_sweep()  # resolution at 96 %: its warning
+    _resolve_late_and_reopen(ticket, agent=agent_l1, requester=requester, clock=clock)
+    clock.to(at(9, 45, days=1))
+    sla_sweep()
+
+    assert (RES, SlaEventKind.BREACH) in _events(ticket)  # cycle 1's breach is recorded
+    assert clocks_of(ticket)[(RES, 1)].state == ClockState.BREACHED
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.tier) == (Status.IN_DIAGNOSIS, Tier.L1)  # not escalated
+    assert not TicketEvent.objects.filter(ticket=ticket, transition="escalate_for_breach").exists()
+    # and notified: the breach still goes to the managers
+    raised = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.RAISED)
+    assert raised.filter(reason__contains="cycle 1").exists()
+
+
+def test_when_both_cycles_breached_only_the_running_one_escalates_once(
+    clock, make_ticket, agent_l1, requester, manager
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    _resolve_late_and_reopen(ticket, agent=agent_l1, requester=requester, clock=clock)
+    clock.to(at(10, days=2))  # cycle 2 breached at 09:40 too; the first sweep in two days
+    sla_sweep()
+
+    breaches = SlaEvent.objects.filter(ticket=ticket, metric=RES, kind=SlaEventKind.BREACH)
+    assert sorted(breaches.values_list("cycle", flat=True)) == [1, 2]
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.tier) == (Status.ESCALATED, Tier.L2)  # L1 → L2, not L3
+    escalation = TicketEvent.objects.get(ticket=ticket, transition="escalate_for_breach")
+    assert "cycle 2" in escalation.reason
+
+
 def test_no_escalation_at_l3_or_when_the_policy_opts_out(clock, make_ticket, settings):
     at_l3 = make_ticket(Status.IN_DIAGNOSIS)
     at_l3.__class__.objects.filter(pk=at_l3.pk).update(tier=Tier.L3)
@@ -194,7 +240,12 @@ def test_failed_effects_are_rolled_back_and_retried(clock, make_ticket, manager)
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     clock.to(at(11, 30))
     sla_record_due()
-    with mock.patch("sla.sweep.ticket_raise_to_manager", side_effect=RuntimeError("boom")):
+    boom = RuntimeError("boom")
+    # the batch fails, and so does the event alone (the one-at-a-time path it falls back to)
+    with (
+        mock.patch("sla.sweep.sla_events_effects", side_effect=boom),
+        mock.patch("sla.sweep.ticket_raise_to_manager", side_effect=boom),
+    ):
         assert sla_events_apply() == 0
     event = SlaEvent.objects.get(ticket=ticket)
     assert (event.applied_at, event.attempts) == (None, 1)
@@ -204,6 +255,32 @@ def test_failed_effects_are_rolled_back_and_retried(clock, make_ticket, manager)
     assert sla_events_apply() == 0
     assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.SLA).count() == 1
     assert _kinds(NotificationKind.RAISED_TO_MANAGER) == ["manager"]
+
+
+def test_one_bad_event_never_holds_up_the_rest_of_its_batch(clock, make_ticket, manager):
+    tickets = [make_ticket(Status.IN_DIAGNOSIS) for _ in range(3)]
+    clock.to(at(11, 30))  # three first-response breaches
+    sla_record_due()
+    bad = SlaEvent.objects.get(ticket=tickets[1])
+    real_raise = sweep.ticket_raise_to_manager
+
+    def raise_fails_for_the_bad_one(*, ticket, **kwargs):
+        if ticket.pk == bad.ticket_id:
+            raise RuntimeError("boom")
+        return real_raise(ticket=ticket, **kwargs)
+
+    with (
+        mock.patch("sla.sweep.sla_events_effects", side_effect=RuntimeError("batch")),
+        mock.patch("sla.sweep.ticket_raise_to_manager", side_effect=raise_fails_for_the_bad_one),
+    ):
+        assert sla_events_apply() == 2  # the batch fails; one at a time, two go through
+    bad.refresh_from_db()
+    assert (bad.applied_at, bad.attempts) == (None, 1)
+    assert TicketEvent.objects.filter(kind=EventKind.RAISED).count() == 2
+
+    assert sla_events_apply() == 1  # the next sweep: the bad one, as a batch of one
+    assert TicketEvent.objects.filter(kind=EventKind.RAISED).count() == 3
+    assert sorted(_kinds(NotificationKind.RAISED_TO_MANAGER)) == ["manager"] * 3
 
 
 def _due_clocks(count: int, make_ticket) -> None:

@@ -88,7 +88,8 @@ def test_a_sweep_killed_half_way_leaves_nothing_behind_and_the_next_one_does_it_
     assert not SlaEvent.objects.exists()
 
     with (
-        mock.patch("sla.sweep.ticket_escalate_for_breach", side_effect=SystemExit("killed")),
+        # killed while the effects of a batch are written (the escalations' UPDATE)
+        mock.patch("sla.sweep._escalate", side_effect=SystemExit("killed")),
         pytest.raises(SystemExit),
     ):
         sla_sweep(now=later)
