@@ -52,7 +52,9 @@ WRITE_SEQUENCE = "tickets_write_seq"
 class WriteOrder(models.Expression):
     """The next value of one sequence shared by ticket events and comments (PostgreSQL), so
     rows written at the same instant keep the order they were written in across both tables
-    (the SLA replay needs it). NULL on SQLite, which writes one transaction at a time."""
+    (the SLA replay needs it). NULL on SQLite (the embedded mode): there the replay orders an
+    instant's events before its messages, which differs only for a message and an event
+    written at the very same microsecond (frozen time in tests)."""
 
     allowed_default = True
 
