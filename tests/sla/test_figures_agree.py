@@ -121,6 +121,26 @@ def test_a_priority_raise_after_the_breach_moves_the_verdict_to_the_new_due_time
     _assert_verified()
 
 
+def test_a_revised_verdict_moves_from_its_old_day_to_its_new_one(
+    clock, requester, agent_l1, category
+):
+    ticket = _create(requester, urgency=Level.LOW)  # provisional P5: resolution due in 72 h
+    clock.to(at(9, 1, days=3))
+    sla_sweep()
+    assert _verdicts(ticket)[(RES, 1)] == (False, at(9, days=3), 5)
+
+    clock.to(at(10, days=3))
+    _triage(ticket, agent_l1, category, Level.HIGH, Level.HIGH)  # P1: due 13:00 on the first day
+
+    assert _verdicts(ticket)[(RES, 1)] == (False, at(13), 1)
+    rows = {
+        (str(row.day), row.priority): (row.met, row.breached)
+        for row in SlaOutcomeDay.objects.filter(metric=RES)
+    }
+    assert rows == {("2025-03-06", 5): (0, 0), ("2025-03-03", 1): (0, 1)}
+    _assert_verified()
+
+
 def test_a_priority_lowered_after_the_breach_and_a_reply_in_time_make_the_clock_met(
     clock, requester, agent_l1, category
 ):
