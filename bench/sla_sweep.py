@@ -158,6 +158,7 @@ def seed_staff() -> None:
 def make_due(count: int, now: datetime) -> list[int]:
     """Make `count` random running resolution clocks of open L1 tickets breached; their tickets."""
     with connection.cursor() as cursor:
+        cursor.execute("ANALYZE sla_slaevent")  # stale, the anti-join below loops for minutes
         cursor.execute(
             """
             UPDATE sla_slaclock SET alert_level = 0, at_risk_at = %(now)s - interval '7 hours',
