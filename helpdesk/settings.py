@@ -473,7 +473,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "idempotency.tasks.purge_expired_keys",
         "schedule": timedelta(hours=1),
     },
-    # Record SLA warnings/breaches of clocks past their due columns (exactly once) and act on them.
+    # Record SLA warnings/breaches of clocks past their due columns and act on them: each at most
+    # once, and only the highest when a clock passed several since the last sweep (docs/sla.md).
     "sla-sweep": {
         "task": "sla.tasks.sweep_sla",
         "schedule": timedelta(seconds=env_int("HELPDESK_SLA_SWEEP_SECONDS", 30)),

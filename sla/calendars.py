@@ -56,19 +56,32 @@ def business_hours(
 
 
 def open_intervals(calendar: WorkingCalendar, day: date) -> list[tuple[datetime, datetime]]:
-    """The UTC intervals during which `day` (a local date) is open, in order, merged."""
+    """The UTC intervals during which `day` (a local date) is open, in order, merged.
+
+    An instant is open if its local date is `day` and its local time is inside one of the
+    day's intervals. Each interval is placed on every stretch of the day that has one UTC
+    offset, with that offset: on a DST change a skipped hour holds no time and a repeated hour
+    counts twice, even when an interval opens or closes inside it.
+    """
+    zone = calendar.zone
     if calendar.always_open:
-        zone = calendar.zone
-        return [_span(day, time(0), day + timedelta(days=1), time(0), zone)]
+        return [(_local_midnight(day, zone), _local_midnight(day + timedelta(days=1), zone))]
     if day in calendar.holidays:
         return []
-    zone = calendar.zone
-    intervals: list[tuple[datetime, datetime]] = []
+    stretches = _offset_stretches(day, zone)
+    pieces: list[tuple[datetime, datetime]] = []
     for opens, closes in calendar.weekly[day.weekday()]:
-        end_day = day + timedelta(days=1) if closes == time(0) else day
-        start, end = _span(day, opens, end_day, closes, zone)
-        if end <= start:
-            continue  # e.g. an interval swallowed by a DST gap
+        local_open = datetime.combine(day, opens)
+        local_close = datetime.combine(
+            day + timedelta(days=1) if closes == time(0) else day, closes
+        )
+        for stretch_start, stretch_end, offset in stretches:
+            start = max(stretch_start, (local_open - offset).replace(tzinfo=UTC))
+            end = min(stretch_end, (local_close - offset).replace(tzinfo=UTC))
+            if start < end:
+                pieces.append((start, end))
+    intervals: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(pieces):
         if intervals and start <= intervals[-1][1]:
             intervals[-1] = (intervals[-1][0], max(end, intervals[-1][1]))
         else:
@@ -76,12 +89,56 @@ def open_intervals(calendar: WorkingCalendar, day: date) -> list[tuple[datetime,
     return intervals
 
 
-def _span(
-    first_day: date, opens: time, last_day: date, closes: time, zone: ZoneInfo
-) -> tuple[datetime, datetime]:
-    start = datetime.combine(first_day, opens, tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(last_day, closes, tzinfo=zone).astimezone(UTC)
-    return start, end
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant (UTC) of a local date. If midnight is skipped, fold 0 maps it to the
+    change itself, which is the first instant of the day."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _offset(moment: datetime, zone: ZoneInfo) -> timedelta:
+    offset = moment.astimezone(zone).utcoffset()
+    assert offset is not None  # noqa: S101 (a ZoneInfo always has one)
+    return offset
+
+
+def _offset_stretches(day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime, timedelta]]:
+    """The local day as UTC stretches [start, end) of one UTC offset each: one stretch on all
+    but the days the clocks change."""
+    start = _local_midnight(day, zone)
+    end = _local_midnight(day + timedelta(days=1), zone)
+    stretches = []
+    while start < end:
+        offset = _offset(start, zone)
+        change = _next_offset_change(start, end, offset, zone)
+        stretches.append((start, change, offset))
+        start = change
+    return stretches
+
+
+def _next_offset_change(
+    start: datetime, end: datetime, offset: timedelta, zone: ZoneInfo
+) -> datetime:
+    """The first instant in (start, end) whose offset is not `offset`; `end` if there is none."""
+    last = end - timedelta(microseconds=1)
+    if end - start == timedelta(days=1) and _offset(last, zone) == offset:
+        return end  # an ordinary day (a change and its reversal on one day do not exist)
+    # Find an instant with another offset (zones change on the hour, or the half or quarter
+    # hour), then narrow down to the microsecond between it and the last one with `offset`.
+    same, probe = start, start
+    while True:
+        probe = min(probe + timedelta(minutes=15), last)
+        if _offset(probe, zone) != offset:
+            break
+        if probe == last:
+            return end
+        same = probe
+    while probe - same > timedelta(microseconds=1):
+        middle = same + (probe - same) / 2
+        if _offset(middle, zone) == offset:
+            same = middle
+        else:
+            probe = middle
+    return probe
 
 
 def add_business_time(calendar: WorkingCalendar, start: datetime, amount: timedelta) -> datetime:

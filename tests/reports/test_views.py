@@ -267,3 +267,16 @@ def test_the_queue_health_api(api, agent_l1, manager, day, frozen_now):
         "waiting_on_requester": 0,
     }
     assert len(api(manager).get(reverse("api-reports-queues")).json()) == 2
+
+
+def test_the_page_says_that_after_a_gap_only_the_highest_threshold_is_notified(
+    client, manager, frozen_now
+):
+    """README and docs/sla.md say it too: the sweep records only the highest threshold a clock
+    passed since it last looked, by design (issue 18 item 6)."""
+    html = _get(client, manager, "reports:dashboard").content.decode()
+    assert "records and notifies only the highest" in html
+    manager.language = "es"
+    manager.save(update_fields=["language"])
+    html = _get(client, manager, "reports:dashboard").content.decode()
+    assert "registra y notifica solo el más alto" in html

@@ -110,6 +110,33 @@ def test_a_local_day_on_which_the_clocks_change_is_23_or_25_hours():
     )
 
 
+def test_hours_that_close_inside_the_skipped_hour_end_at_the_change():
+    # Madrid skips 02:00–03:00 on Sunday 31 March 2024: 00:00–02:15 is two hours (it once
+    # ran to 03:15, reading 02:15 at the old offset). Found by test_calendar_property.
+    night = business_hours(time_zone="Europe/Madrid", weekly={6: [(time(0), time(2, 15))]})
+    sunday = madrid(2024, 3, 31)
+    assert business_time(night, sunday, sunday + timedelta(hours=5)) == timedelta(hours=2)
+    assert add_business_time(night, sunday, timedelta(hours=2)) == madrid(2024, 3, 31, 3)
+    # 03:00 CEST, the change itself; the next minute of work is a week later
+    assert add_business_time(night, sunday, timedelta(hours=2, minutes=1)) == madrid(
+        2024, 4, 7, 0, 1
+    )
+
+
+def test_hours_inside_the_repeated_hour_count_twice():
+    # Mexico City repeated 01:00–02:00 on Sunday 31 October 2021 (its clocks no longer change
+    # since 2022): 01:00–01:15 opened twice, 30 minutes, once at −05:00 and once at −06:00.
+    mexico = business_hours(time_zone="America/Mexico_City", weekly={6: [(time(1), time(1, 15))]})
+    midnight = datetime(2021, 10, 31, 5, tzinfo=UTC)  # 00:00 CDT
+    assert business_time(mexico, midnight, midnight + timedelta(hours=4)) == timedelta(minutes=30)
+    assert add_business_time(mexico, midnight, timedelta(minutes=16)) == datetime(
+        2021, 10, 31, 7, 1, tzinfo=UTC
+    )
+    # and a year later, without DST, once
+    later = datetime(2023, 10, 29, 6, tzinfo=UTC)  # 00:00 CST, a Sunday
+    assert business_time(mexico, later, later + timedelta(hours=4)) == timedelta(minutes=15)
+
+
 def test_split_shifts_and_the_inverse_relation():
     calendar = business_hours(
         time_zone="Europe/Madrid",
