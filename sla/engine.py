@@ -92,8 +92,10 @@ def next_alert_at(clock: SlaClock) -> datetime | None:
         return clock.due_at if clock.alert_level < 100 else None
     for level, when in threshold_times(clock).items():
         if level > clock.alert_level:
-            if clock.state == ClockState.PAUSED and when >= clock.paused_since:  # type: ignore[operator]
-                return None  # a paused clock only owes what it had passed when it paused
+            if clock.state == ClockState.PAUSED and when > clock.paused_since:  # type: ignore[operator]
+                # A paused clock owes what it had reached when it paused; a moment that falls
+                # exactly at the pause's start is not moved by it, so it is still owed.
+                return None
             return when
     return None
 
@@ -102,10 +104,12 @@ def reached_level(clock: SlaClock, now: datetime) -> int:
     """The highest threshold the clock had passed by `now` (or by its pause or stop), or 0."""
     if clock.state in (ClockState.MET, ClockState.CANCELLED):
         return 0
-    moment = min(now, clock.stopped_at or clock.paused_since or now)
+    horizon = min(now, clock.stopped_at) if clock.stopped_at else now
     reached = 0
     for level, when in threshold_times(clock).items():
-        if when < moment:
+        if clock.state == ClockState.PAUSED and when > clock.paused_since:  # type: ignore[operator]
+            break  # after the pause began: not reached while paused
+        if when < horizon:
             reached = level
     return reached
 

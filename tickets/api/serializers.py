@@ -222,6 +222,7 @@ class TicketDetailSerializer(TicketListSerializer):
                 "escalation_count": ticket.escalation_count,
                 "last_escalated_at": _as_time(ticket.last_escalated_at, zone),
                 "reopen_count": ticket.reopen_count,
+                "merged_into": ticket.merged_into_id,
                 "allowed_transitions": self.get_allowed_transitions(ticket),
             }
         )
