@@ -23,6 +23,7 @@ from django.db import connection
 
 from helpdesk.celery import app as celery_app
 from notifications.models import DeliveryStatus, Notification
+from ops import probes
 from tests.faults.conftest import (
     REDIS_SERVER,
     _answers,
@@ -220,6 +221,27 @@ def test_a_sentinel_failover_loses_no_task_and_the_cache_follows(
         assert redis.Redis(port=group.replica, db=1).exists(":1:after")
         # Written to the old primary before, replicated, still there on the new one.
         assert cache.get("before") == "primary"
+        # /readyz and /metrics reach the new primary through the same settings.
+        probes.check_cache()
+        probes.check_broker()
+        assert probes.broker_queue_length() == 0
         assert time.monotonic() - started < 40
 
     assert set(Notification.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_the_cache_reads_sentinel_addresses_database_and_credentials_from_its_location() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from helpdesk.cache import sentinel_addresses
+
+    assert sentinel_addresses(["sentinel://10.0.0.1:26379/2", "sentinel://10.0.0.2"]) == (
+        [("10.0.0.1", 26379), ("10.0.0.2", 26379)],
+        {"db": 2},
+    )
+    assert sentinel_addresses(["sentinel://u:p%40ss@h:1"])[1] == {
+        "password": "p@ss",
+        "username": "u",
+    }
+    with pytest.raises(ImproperlyConfigured):
+        sentinel_addresses(["redis://h:6379/1"])
