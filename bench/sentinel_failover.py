@@ -56,7 +56,7 @@ def run(directory: Path) -> tuple[float, float, float, int]:
         for port, extra in ((primary, []), (replica, ["--replicaof", "127.0.0.1", str(primary)])):
             (directory / str(port)).mkdir()
             processes.append(
-                subprocess.Popen(  # noqa: S603
+                subprocess.Popen(
                     [*server, "--port", str(port), "--dir", str(directory / str(port)), *extra],
                     stdout=subprocess.DEVNULL,
                 )
@@ -70,9 +70,7 @@ def run(directory: Path) -> tuple[float, float, float, int]:
             f"sentinel down-after-milliseconds {MASTER} 2000\n"
         )
         processes.append(
-            subprocess.Popen(  # noqa: S603
-                ["redis-server", str(config), "--sentinel"], stdout=subprocess.DEVNULL
-            )
+            subprocess.Popen(["redis-server", str(config), "--sentinel"], stdout=subprocess.DEVNULL)
         )
         sentinel = redis.Redis(port=sentinel_port, socket_timeout=2)
         wait(lambda: sentinel.ping())
@@ -95,7 +93,10 @@ def run(directory: Path) -> tuple[float, float, float, int]:
         counter = 0
         while not (promoted and demoted and on_new):
             now = time.monotonic() - started
-            if not promoted and int(sentinel.sentinel_get_master_addr_by_name(MASTER)[1]) == replica:
+            if (
+                not promoted
+                and int(sentinel.sentinel_get_master_addr_by_name(MASTER)[1]) == replica
+            ):
                 promoted = now
             if not demoted and role(primary) == "slave":
                 demoted = now
