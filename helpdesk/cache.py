@@ -4,18 +4,26 @@ Redis down must not fail requests (docs/security.md, "broker down"): Django's Re
 and redis-py retries a refused connection with backoff for seconds. Here there is one attempt
 with short timeouts; while Redis is unreachable every read is a miss and every write is dropped,
 so throttles and rate limits do not count for that time and the console counts are recomputed.
+
+Behind Redis Sentinel the location lists sentinels (sentinel://h1:26379/1;sentinel://h2:26379/1,
+the database number on any of them) and OPTIONS names the master (`master_name`): every read and
+write goes to the master the sentinels name, asked again after a failover. Calls that fail during
+the switch are misses and dropped writes, as for any outage.
 """
 
 import logging
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +36,54 @@ CONNECTION_OPTIONS = {
 }
 
 
+def sentinel_addresses(servers: list[str]) -> tuple[list[tuple[str, int]], dict[str, Any]]:
+    """The (host, port) of each sentinel://[user:password@]host[:port][/db] URL, and the
+    master's database number and credentials (from the first URL that gives them)."""
+    sentinels = []
+    master: dict[str, Any] = {}
+    for server in servers:
+        url = urlsplit(server.strip())
+        if url.scheme != "sentinel" or not url.hostname:
+            raise ImproperlyConfigured(f"Not a sentinel://host:port URL: {server!r}")
+        sentinels.append((url.hostname, url.port or 26379))
+        if url.path.strip("/") and "db" not in master:
+            master["db"] = int(url.path.strip("/"))
+        if url.password and "password" not in master:
+            master["password"] = unquote(url.password)
+            if url.username:
+                master["username"] = unquote(url.username)
+    return sentinels, master
+
+
+class SentinelCacheClient(RedisCacheClient):
+    """Django's Redis client on the master that the sentinels name (reads and writes alike)."""
+
+    def __init__(self, servers: list[str], *, master_name: str, **options: Any) -> None:
+        super().__init__(servers, **options)
+        sentinels, master = sentinel_addresses(servers)
+        timeouts = {
+            key: options[key]
+            for key in ("socket_connect_timeout", "socket_timeout")
+            if key in options
+        }
+        self._sentinel = Sentinel(sentinels, sentinel_kwargs=timeouts)
+        self._master_name = master_name
+        self._master_options = {**options, **master}
+        self._master_pool: Any = None
+
+    def _get_connection_pool(self, write: bool) -> Any:
+        if self._master_pool is None:
+            client = self._sentinel.master_for(self._master_name, **self._master_options)
+            self._master_pool = client.connection_pool
+        return self._master_pool
+
+
 class FailOpenRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         options = {**CONNECTION_OPTIONS, **params.get("OPTIONS", {})}
         super().__init__(server, {**params, "OPTIONS": options})
+        if server.startswith("sentinel://"):
+            self._class = SentinelCacheClient
 
     def _or(self, fallback: T, call: Callable[[], T]) -> T:
         try:

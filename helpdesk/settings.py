@@ -306,10 +306,22 @@ HELPDESK_RATE_ACCOUNT_EMAILS_PER_ADDRESS = env_str(
 
 # Rate limits and lockouts need one cache shared by every web process in production. On Redis it
 # fails open: Redis down must not fail requests (helpdesk/cache.py).
+# Behind Redis Sentinel, the URL lists the sentinels as the broker's does
+# (sentinel://h1:26379/1;sentinel://h2:26379/1) and HELPDESK_SENTINEL_MASTER names the master;
+# the cache then follows a failover (docs/deploy.md, "Redis Sentinel").
 HELPDESK_CACHE_URL = env_str("HELPDESK_CACHE_URL", "")
+HELPDESK_SENTINEL_MASTER = env_str("HELPDESK_SENTINEL_MASTER", "mymaster")
 CACHES = {
     "default": (
-        {"BACKEND": "helpdesk.cache.FailOpenRedisCache", "LOCATION": HELPDESK_CACHE_URL}
+        {
+            "BACKEND": "helpdesk.cache.FailOpenRedisCache",
+            "LOCATION": HELPDESK_CACHE_URL,
+            "OPTIONS": (
+                {"master_name": HELPDESK_SENTINEL_MASTER}
+                if HELPDESK_CACHE_URL.startswith("sentinel://")
+                else {}
+            ),
+        }
         if HELPDESK_CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -421,6 +433,14 @@ HELPDESK_REDIS_BROKER_OPTIONS: dict[str, object] = {
     # loop (broker_connection_retry) does not use this.
     "max_retries": 0,
 }
+# sentinel://h1:26379;sentinel://h2:26379: kombu asks the sentinels for the master's address and
+# asks again after a failover (docs/deploy.md, "Redis Sentinel").
+HELPDESK_SENTINEL_BROKER_OPTIONS: dict[str, object] = {
+    **HELPDESK_REDIS_BROKER_OPTIONS,
+    "master_name": HELPDESK_SENTINEL_MASTER,
+    # A sentinel that does not answer at once is skipped for the next one.
+    "sentinel_kwargs": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery-broker"
     _queue_dir.mkdir(parents=True, exist_ok=True)
@@ -431,6 +451,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(VAR_DIR / "celery-processed"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = HELPDESK_SENTINEL_BROKER_OPTIONS
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = HELPDESK_REDIS_BROKER_OPTIONS
 CELERY_TASK_IGNORE_RESULT = True
