@@ -4,10 +4,18 @@ shape the index serves (issue 19 item 3; bench/search.py times it at 1M tickets)
 
 import pytest
 from django.db import connection
+from django.db.models import Q, Value
+from django.db.models.functions import Upper
 
 from tickets import services
 from tickets.models import Ticket
-from tickets.selectors import TicketFilters, ticket_list, title_search_filter
+from tickets.selectors import (
+    _TRIGRAM_WORD,
+    TicketFilters,
+    _WordStartsWith,
+    ticket_list,
+    title_search_filter,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +71,59 @@ def test_the_api_searches_titles_the_same_way(tickets, api, agent_l1):
     assert response.status_code == 200
     expected = 1 if connection.vendor == "postgresql" else 2
     assert len(response.json()["results"]) == expected
+
+
+# Issue 19 item 3: a common term whose matches are all older than a run of recent tickets that
+# do not match. The LIKE is tested before the word similarity (cheaper per row when PostgreSQL
+# walks the primary key); the rows and their order are what the previous shape found.
+OLD_TITLES = ["Email stopped", "Problem with my PC", "HR system: a b", "Printer em out", "emails"]
+TERMS = ["em", "EM", "pc", "a b", "hr", "xy", "printer", "email stopped", "stop", "qwzrtx"]
+
+
+def _previous_shape(text: str):
+    text = text.strip()
+    if connection.vendor != "postgresql" or _TRIGRAM_WORD.search(text):
+        return Q(title__icontains=text)
+    return _WordStartsWith(Value(text.upper()), Upper("title")) & Q(title__icontains=text)
+
+
+@pytest.fixture
+def old_matches_then_recent_others(requester, other_requester):
+    for n, title in enumerate(OLD_TITLES * 2):
+        services.ticket_create(
+            requester=requester if n % 2 else other_requester, title=title, description="d"
+        )
+    for n in range(30):
+        services.ticket_create(
+            requester=requester if n % 3 else other_requester,
+            title=f"Bench ticket {n}",
+            description="d",
+        )
+
+
+@pytest.mark.parametrize("ordering", [("-id",), ("priority", "-id"), ("id",)])
+def test_a_search_finds_the_same_rows_in_the_same_order_as_before(
+    old_matches_then_recent_others, agent_l1, agent_l2, requester, other_requester, ordering
+):
+    for user in (agent_l1, agent_l2, requester, other_requester):
+        for term in TERMS:
+            found = list(
+                ticket_list(user=user, filters=TicketFilters(search=term))
+                .order_by(*ordering)
+                .values_list("id", flat=True)
+            )
+            before = list(
+                ticket_list(user=user, filters=TicketFilters())
+                .filter(_previous_shape(term))
+                .order_by(*ordering)
+                .values_list("id", flat=True)
+            )
+            assert found == before, (user.username, term)
+    assert ticket_list(user=requester, filters=TicketFilters(search="em")).exists()
+    assert not ticket_list(user=agent_l1, filters=TicketFilters(search="xy")).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm")
+def test_the_like_is_tested_before_the_word_similarity():
+    sql, _ = Ticket.objects.filter(title_search_filter("em")).query.sql_with_params()
+    assert sql.index(" LIKE ") < sql.index("<%")
