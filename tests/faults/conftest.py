@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,42 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def gunicorn_serving(
+    *, options: list[str], env: dict[str, str], log: Path, ready: Callable[[int], bool]
+) -> Iterator[int]:
+    """gunicorn on a free loopback port with these options, its output in `log`; yields the port
+    once `ready(port)` is true (60 s at most), and stops it (kills it after 20 s) on the way out."""
+    port = _free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable, "-m", "gunicorn", "helpdesk.wsgi", *options,
+                "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+            ],
+            cwd=settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None, log.read_text()
+                try:
+                    if ready(port):
+                        break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, "gunicorn did not answer"
+                time.sleep(0.1)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _answers(port: int) -> bool:

@@ -14,12 +14,9 @@ again by themselves; every acknowledged ticket exists; every ticket that exists 
 import http.client
 import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -31,7 +28,7 @@ from django.db import connection
 from django.test import Client
 
 from accounts.services import api_token_create
-from tests.faults.conftest import PrivatePostgres, _free_port
+from tests.faults.conftest import PrivatePostgres, gunicorn_serving
 
 pytestmark = [
     pytest.mark.integration,
@@ -55,39 +52,16 @@ class Answer:
     after_restart: bool
 
 
-@contextmanager
-def _gunicorn(env: dict[str, str], log: Path) -> Iterator[int]:
-    port = _free_port()
-    output = log.open("wb")
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable, "-m", "gunicorn", "helpdesk.wsgi", "--workers", "2",
-            "--bind", f"127.0.0.1:{port}", "--timeout", "60", "--no-control-socket",
-        ],
-        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with _Connection(port) as probe:
-                    probe.request("GET", "/api/me/")
-                    if probe.getresponse().status in (401, 403):
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer"
-            time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        output.close()
+def _gunicorn(env: dict[str, str], log: Path) -> AbstractContextManager[int]:
+    return gunicorn_serving(
+        options=["--workers", "2", "--timeout", "60"], env=env, log=log, ready=_answers_api
+    )
+
+
+def _answers_api(port: int) -> bool:
+    with _Connection(port) as probe:
+        probe.request("GET", "/api/me/")
+        return probe.getresponse().status in (401, 403)
 
 
 class _Connection(http.client.HTTPConnection):

@@ -4,10 +4,8 @@ import http.client
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.faults.conftest import _free_port
+from tests.faults.conftest import gunicorn_serving
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -42,36 +40,13 @@ def _get(port: int, path: str, **headers: str) -> tuple[int, bytes]:
         link.close()
 
 
-@contextmanager
-def gunicorn(env: dict[str, str], log: Path) -> Iterator[int]:
-    port = _free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable, "-m", "gunicorn", "helpdesk.wsgi", "-c", "python:ops.gunicorn",
-                "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-            ],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, log.read_text()
-                try:
-                    if _get(port, "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.1)
-            yield port
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def gunicorn(env: dict[str, str], log: Path) -> AbstractContextManager[int]:
+    return gunicorn_serving(
+        options=["-c", "python:ops.gunicorn", "--workers", "2"],
+        env=env,
+        log=log,
+        ready=lambda port: _get(port, "/healthz")[0] == 200,
+    )
 
 
 def _readyz_count(body: bytes) -> float:

@@ -8,10 +8,8 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from django.db import connection
 
 from accounts.services import api_token_create
 from kb.models import Article, Visibility
-from tests.faults.conftest import PrivatePostgres, _free_port, poll
+from tests.faults.conftest import PrivatePostgres, gunicorn_serving, poll
 
 pytestmark = [
     pytest.mark.integration,
@@ -83,36 +81,13 @@ def _request(port: int, method: str, path: str, *, body: dict | None = None, **h
         link.close()
 
 
-@contextmanager
-def gunicorn(env: dict[str, str], log: Path) -> Iterator[int]:
-    port = _free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable, "-m", "gunicorn", "helpdesk.wsgi", "--workers", "1",
-                "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-            ],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, log.read_text()
-                try:
-                    if _request(port, "GET", "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.1)
-            yield port
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def gunicorn(env: dict[str, str], log: Path) -> AbstractContextManager[int]:
+    return gunicorn_serving(
+        options=["--workers", "1"],
+        env=env,
+        log=log,
+        ready=lambda port: _request(port, "GET", "/healthz")[0] == 200,
+    )
 
 
 def test_heavy_pages_read_the_replica_writers_the_primary_and_a_stopped_replica_is_skipped(
