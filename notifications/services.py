@@ -211,43 +211,13 @@ def notification_fan_out(
     context: dict[str, Any] | None = None,
 ) -> list[int]:
     """`notification_enqueue` of one message to many recipients, in a constant number of
-    statements (their muted kinds, one insert); the ids of the rows written now."""
-    if _SUPPRESSED.get():
-        return []
-    recipients = [
-        r for r in recipients if r.is_active and recipient_address(recipient=r, ticket=ticket)
-    ]
-    if recipients and kind not in UNMUTABLE_KINDS:
-        muted = {
-            user_id
-            for user_id, kinds in NotificationPreference.objects.filter(
-                user__in=recipients
-            ).values_list("user_id", "muted_kinds")
-            if kind in kinds
-        }
-        recipients = [r for r in recipients if r.pk not in muted]
-    context = _with_request_id(context)
-    rows = {
-        f"{kind}:{cause}:{r.pk}": Notification(
-            dedupe_key=f"{kind}:{cause}:{r.pk}",
-            recipient=r,
-            kind=kind,
-            ticket=ticket,
-            context=context,
-        )
-        for r in recipients
-    }
-    if not rows:
-        return []
-    ids = list(_insert_new(list(rows.values())).values())
-    if ids:
-        transaction.on_commit(lambda: _hand_all_to_workers(ids))
-    return ids
-
-
-def _hand_all_to_workers(notification_ids: list[int]) -> None:
-    for notification_id in notification_ids:
-        _hand_to_worker(notification_id)
+    statements (`notifications_enqueue_many`); the ids of the rows written now."""
+    return notifications_enqueue_many(
+        rows=[
+            Outgoing(recipient=r, kind=kind, ticket=ticket, cause=cause, context=context or {})
+            for r in recipients
+        ]
+    )
 
 
 def notification_enqueue(
@@ -341,7 +311,7 @@ def notifications_enqueue_many(*, rows: Iterable[Outgoing]) -> list[int]:
                     recipient=row.recipient,
                     kind=row.kind,
                     ticket=row.ticket,
-                    context=row.context,
+                    context=_with_request_id(row.context),
                 )
                 for key, row in outbox.items()
             ],
@@ -375,7 +345,7 @@ def _insert_outbox(outbox: dict[str, Outgoing]) -> list[int]:
                 [row.recipient.pk for row in outbox.values()],
                 [str(row.kind) for row in outbox.values()],
                 [row.ticket.pk if row.ticket else None for row in outbox.values()],
-                [json.dumps(row.context) for row in outbox.values()],
+                [json.dumps(_with_request_id(row.context)) for row in outbox.values()],
                 list(outbox),
             ],
         )
