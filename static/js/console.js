@@ -24,7 +24,9 @@
       every.checked = all.length > 0 && ticked.length === all.length;
       every.indeterminate = ticked.length > 0 && ticked.length < all.length;
     }
-    counter.textContent = ticked.length ? ticked.length + " " + counter.dataset.some : counter.dataset.none;
+    // English and Spanish need three texts (none, one, many); the count goes inside the translation.
+    var n = ticked.length;
+    counter.textContent = n === 0 ? counter.dataset.none : n === 1 ? counter.dataset.one : counter.dataset.some.replace("__N__", n);
     form.classList.toggle("has-selection", ticked.length > 0);
   }
 

@@ -34,7 +34,7 @@ def test_two_agents_take_from_the_list_and_in_bulk(browser, live_server, make_ti
     # My page is older: I tick the contested ticket and another, and take both.
     _tick(mine, contested)
     _tick(mine, free)
-    assert mine.locator("[data-bulk-count]").inner_text() == "2 selected"
+    assert mine.locator("[data-bulk-count]").inner_text() == "2 tickets selected"
     mine.locator("#bulk-action").select_option("take")
     mine.locator("[data-bulk-submit]").click()
     outcome = mine.locator("[data-testid=bulk-outcome]")
@@ -51,7 +51,7 @@ def test_two_agents_take_from_the_list_and_in_bulk(browser, live_server, make_ti
     mine.locator(f"button[data-take='{free.pk}']").wait_for(state="detached")
     mine.locator("input[data-bulk-all]").check()
     count = mine.locator("input[data-bulk-row]").count()
-    assert mine.locator("[data-bulk-count]").inner_text() == f"{count} selected"
+    assert mine.locator("[data-bulk-count]").inner_text() == f"{count} tickets selected"
     mine.locator("#bulk-action").select_option("escalate")
     assert mine.locator("#bulk-reason").is_visible()
     assert not mine.locator("#bulk-assignee").is_visible()
@@ -72,17 +72,20 @@ def test_two_agents_take_from_the_list_and_in_bulk(browser, live_server, make_ti
 
 def test_the_bulk_bar_speaks_spanish(browser, live_server, make_ticket, agent_l1):
     ticket = make_ticket(Status.PRIORITIZED)
+    second = make_ticket(Status.PRIORITIZED)
     agent_l1.language = "es"
     agent_l1.save(update_fields=["language"])
     page = sign_in(browser, live_server, agent_l1)
     assert page.locator("[data-bulk-submit]").inner_text() == "Aplicar a los seleccionados"
     assert page.locator("[data-bulk-count]").inner_text() == "Ningún ticket seleccionado"
     _tick(page, ticket)
-    assert page.locator("[data-bulk-count]").inner_text() == "1 seleccionados"
+    assert page.locator("[data-bulk-count]").inner_text() == "Un ticket seleccionado"
+    _tick(page, second)
+    assert page.locator("[data-bulk-count]").inner_text() == "2 tickets seleccionados"
     page.locator("#bulk-action").select_option("hold")
     page.locator("[data-bulk-submit]").click()
     outcome = page.locator("[data-testid=bulk-outcome]")
-    outcome.locator("[data-code='409']").wait_for()
-    assert "0 hechos, 1 sin hacer" in outcome.inner_text()
+    outcome.locator("[data-code='409']").first.wait_for()
+    assert "0 hechos, 2 sin hacer" in outcome.inner_text()
     assert "no está permitida" in outcome.inner_text()
     page.context.close()
