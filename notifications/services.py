@@ -269,8 +269,9 @@ def _insert_new(
         _insert_in_app(in_app)
     quote = connection.ops.quote_name
     row = f"({', '.join(['%s'] * len(fields))})"
+    columns = ", ".join(quote(f.column) for f in fields)
     sql = (
-        f"{prefix}INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 (model names)
+        f"{prefix}INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (model names)
         f"VALUES {', '.join([row] * len(notifications))} "
         f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING "
         f"RETURNING {quote(meta.pk.column)}, {quote('dedupe_key')}"
@@ -337,9 +338,7 @@ def notification_enqueue(
     """
     if _SUPPRESSED.get() or not recipient.is_active:
         return None
-    in_app = _in_app_rows(
-        [Outgoing(recipient=recipient, kind=kind, ticket=ticket, cause=cause)]
-    )
+    in_app = _in_app_rows([Outgoing(recipient=recipient, kind=kind, ticket=ticket, cause=cause)])
     if not recipient_address(recipient=recipient, ticket=ticket) or (
         kind not in UNMUTABLE_KINDS and kind in muted_kinds(user=recipient)
     ):
@@ -440,7 +439,7 @@ def _insert_outbox(outbox: dict[str, Outgoing], *, in_app: list[_InApp]) -> list
     (bulk_create's per-value preparation cost seconds for a few thousand rows). The bell's
     rows ride in a WITH clause of the same statement (the sweep's statement count is pinned)."""
     table = Notification._meta.db_table
-    prefix, params = "", []
+    prefix, params = "", list[Any]()
     if in_app:
         cte, params = _in_app_cte(in_app)
         prefix = f"WITH {cte} "

@@ -21,8 +21,8 @@ from escalation.selectors import agent_tiers
 from escalation.services import ticket_route
 from helpdesk.errors import DomainError
 from helpdesk.uploads import safe_filename, sniff_content_type
-from notifications.models import NotificationKind
 from notifications.mentions import mentioned_staff
+from notifications.models import NotificationKind
 from notifications.services import notification_enqueue, notification_fan_out
 from sla.services import clocks_on_event, clocks_on_reply
 from tickets.models import (

@@ -8,7 +8,7 @@ class InAppNotificationSerializer(serializers.ModelSerializer[InAppNotification]
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     ticket_reference = serializers.SerializerMethodField()
     ticket_title = serializers.SerializerMethodField()
-    url = serializers.SerializerMethodField(help_text="The page it is about (\"\" when none).")
+    url = serializers.SerializerMethodField(help_text='The page it is about ("" when none).')
     is_read = serializers.SerializerMethodField()
 
     class Meta:

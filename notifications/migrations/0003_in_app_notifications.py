@@ -8,35 +8,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_preferences_and_retry_backoff'),
-        ('tickets', '0008_ticket_merged_into'),
+        ("notifications", "0002_preferences_and_retry_backoff"),
+        ("tickets", "0008_ticket_merged_into"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notificationpreference',
-            name='muted_in_app_kinds',
-            field=models.JSONField(blank=True, default=list, verbose_name='muted in-app kinds'),
+            model_name="notificationpreference",
+            name="muted_in_app_kinds",
+            field=models.JSONField(blank=True, default=list, verbose_name="muted in-app kinds"),
         ),
         migrations.CreateModel(
-            name='InAppNotification',
+            name="InAppNotification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=notifications.models.notification_kinds, max_length=40)),
-                ('dedupe_key', models.CharField(max_length=200, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='in_app_notifications', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='in_app_notifications', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=notifications.models.notification_kinds, max_length=40
+                    ),
+                ),
+                ("dedupe_key", models.CharField(max_length=200, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="in_app_notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="in_app_notifications",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'in-app notification',
-                'verbose_name_plural': 'in-app notifications',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient'], name='in_app_unread_idx'), models.Index(fields=['recipient', '-created_at'], name='in_app_recent_idx'), models.Index(fields=['read_at'], name='in_app_read_idx')],
+                "verbose_name": "in-app notification",
+                "verbose_name_plural": "in-app notifications",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("read_at__isnull", True)),
+                        fields=["recipient"],
+                        name="in_app_unread_idx",
+                    ),
+                    models.Index(fields=["recipient", "-created_at"], name="in_app_recent_idx"),
+                    models.Index(fields=["read_at"], name="in_app_read_idx"),
+                ],
             },
         ),
     ]

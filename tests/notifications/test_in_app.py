@@ -158,7 +158,10 @@ def test_the_batch_path_honours_each_channel(agent_l1, agent_l2):
     plain = AgentFactory(username="plain")
 
     notifications_enqueue_many(
-        rows=[Outgoing(user, NotificationKind.SLA_WARNING, None, "e") for user in (agent_l1, agent_l2, plain)]
+        rows=[
+            Outgoing(user, NotificationKind.SLA_WARNING, None, "e")
+            for user in (agent_l1, agent_l2, plain)
+        ]
     )
 
     bell = set(
@@ -219,7 +222,9 @@ def test_an_internal_note_mentioning_an_agent_rings_them_and_emails_them(
     assert not Notification.objects.filter(recipient=requester, kind="mentioned").exists()
 
 
-def test_a_mention_never_reaches_an_agent_who_cannot_read_the_ticket(make_ticket, agent_l1, agent_l2):
+def test_a_mention_never_reaches_an_agent_who_cannot_read_the_ticket(
+    make_ticket, agent_l1, agent_l2
+):
     ticket = make_ticket(Status.IN_DIAGNOSIS)  # at L1: an L2 agent does not read it
 
     services.comment_create(ticket=ticket, actor=agent_l1, body="@agent_l2 ?", is_internal=True)
