@@ -41,3 +41,17 @@ def mentioned_staff(*, body: str, ticket: Ticket, author: User) -> list[User]:
         for user in staff.order_by("pk")
         if tickets_visible_to(user=user).filter(pk=ticket.pk).exists()
     ]
+
+
+def register_email_context() -> None:
+    """The managers' template preview names a sample author (the real row carries one)."""
+    from notifications.models import NotificationKind
+    from notifications.services import register_context_builder
+
+    register_context_builder(
+        kind=NotificationKind.MENTIONED, build=lambda _notification: {}, sample=_sample_context
+    )
+
+
+def _sample_context() -> dict[str, str]:
+    return {"author": "Luis Pérez"}

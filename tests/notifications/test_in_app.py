@@ -326,3 +326,12 @@ def test_requester_factory_kinds_are_requester_kinds():
 
     assert NotificationKind.ASSIGNED not in in_app_kinds_for_user(user=user)
     assert NotificationKind.PUBLIC_REPLY in in_app_kinds_for_user(user=user)
+
+
+def test_the_managers_template_page_previews_the_mention_email(client, manager):
+    client.force_login(manager)
+
+    body = client.get("/notifications/templates/").content.decode()
+
+    assert "Luis Pérez mentioned you" in body
+    assert "Luis Pérez te ha mencionado" in body
