@@ -65,10 +65,16 @@ def templates(request: HttpRequest) -> HttpResponse:
 # --- the bell ----------------------------------------------------------------------------------
 
 
-@login_required
+# htmx stops polling on this status: a page left open after its session ended must not swap the
+# login page into the header every few seconds.
+STOP_POLLING = 286
+
+
 @require_GET
 def bell_count(request: HttpRequest) -> HttpResponse:
     """The header's unread count, polled by htmx (session, user, one COUNT)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=STOP_POLLING)
     user: User = request.user  # type: ignore[assignment]
     return render(
         request,
