@@ -65,16 +65,13 @@ def templates(request: HttpRequest) -> HttpResponse:
 # --- the bell ----------------------------------------------------------------------------------
 
 
-# htmx stops polling on this status: a page left open after its session ended must not swap the
-# login page into the header every few seconds.
-STOP_POLLING = 286
-
-
 @require_GET
 def bell_count(request: HttpRequest) -> HttpResponse:
     """The header's unread count, polled by htmx (session, user, one COUNT)."""
     if not request.user.is_authenticated:
-        return HttpResponse(status=STOP_POLLING)
+        # A 401, not the login redirect: htmx swaps no error answer, so a page left open after
+        # its session ended keeps its header instead of showing the login page in it.
+        return HttpResponse(status=401)
     user: User = request.user  # type: ignore[assignment]
     return render(
         request,

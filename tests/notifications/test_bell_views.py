@@ -134,13 +134,13 @@ def test_another_s_notification_is_a_404_and_marking_needs_post_and_csrf(
     assert theirs.read_at is None
 
 
-def test_the_inbox_needs_a_login_and_the_bell_stops_polling_without_one(client):
+def test_the_inbox_needs_a_login_and_the_bell_count_answers_401_without_one(client):
     response = client.get(reverse("notification_inbox"))
     assert response.status_code == 302 and "login" in response["Location"]
 
-    # 286: htmx stops polling (a page left open after the session ended).
+    # A 401 htmx does not swap in (a page left open after the session ended).
     response = client.get(reverse("notification_bell_count"))
-    assert response.status_code == 286 and response.content == b""
+    assert response.status_code == 401 and response.content == b""
 
 
 # --- the preferences grid ----------------------------------------------------------------------
