@@ -571,3 +571,14 @@ LOGGING = {
     # django-axes logs every successful login at INFO; lockouts are WARNING.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- In-app notifications (the bell, issue 21 item 5) -------------------------------------------
+# How often an open page asks for the unread count; read notifications are deleted after
+# HELPDESK_IN_APP_READ_RETENTION_DAYS, unread ones after HELPDESK_IN_APP_UNREAD_RETENTION_DAYS.
+HELPDESK_BELL_POLL_SECONDS = env_int("HELPDESK_BELL_POLL_SECONDS", 10)
+HELPDESK_IN_APP_READ_RETENTION_DAYS = env_int("HELPDESK_IN_APP_READ_RETENTION_DAYS", 90)
+HELPDESK_IN_APP_UNREAD_RETENTION_DAYS = env_int("HELPDESK_IN_APP_UNREAD_RETENTION_DAYS", 365)
+CELERY_BEAT_SCHEDULE["notifications-purge-in-app"] = {
+    "task": "notifications.tasks.purge_in_app_notifications",
+    "schedule": timedelta(hours=6),
+}

@@ -22,6 +22,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("sla/", include("sla.api.urls")),
     path("", include("kb.api.urls")),
     path("reports/", include("reports.api.urls")),
+    path("", include("notifications.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("auth/tokens/", ApiTokenListView.as_view(), name="api-tokens"),

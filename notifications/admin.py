@@ -3,7 +3,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models import DeliveryStatus, Notification, NotificationPreference
+from notifications.models import (
+    DeliveryStatus,
+    InAppNotification,
+    Notification,
+    NotificationPreference,
+)
 
 
 @admin.register(Notification)
@@ -45,3 +50,12 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "muted_kinds", "updated_at"]
     search_fields = ["user__email", "user__username"]
     raw_id_fields = ["user"]
+
+
+@admin.register(InAppNotification)
+class InAppNotificationAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "recipient", "ticket", "created_at", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["recipient__username", "dedupe_key"]
+    raw_id_fields = ["recipient", "ticket"]
+    readonly_fields = ["dedupe_key", "created_at"]

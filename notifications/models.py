@@ -40,6 +40,8 @@ class NotificationKind(models.TextChoices):
     GUEST_CLAIM = "guest_claim", _("Requests sent under your address")
     # Issue 21: another requester's duplicate was merged into your ticket.
     TICKET_MERGED = "ticket_merged", _("A duplicate was merged into your ticket")
+    # Issue 21 item 5: an agent named you (@username) in an internal note.
+    MENTIONED = "mentioned", _("You were mentioned in a note")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:
@@ -108,6 +110,8 @@ class NotificationPreference(models.Model):
     )
     # A list of NotificationKind values; JSON keeps it portable to SQLite (the embedded mode).
     muted_kinds = models.JSONField(_("muted kinds"), default=list, blank=True)
+    # The same, for the bell (in-app channel); every in-app kind can be muted there.
+    muted_in_app_kinds = models.JSONField(_("muted in-app kinds"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -118,6 +122,46 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {', '.join(self.muted_kinds) or '-'}"
+
+
+class InAppNotification(models.Model):
+    """The bell: one row per event and recipient, written by the same enqueue call (and the
+    same statement) as the email's outbox row, per the recipient's in-app preferences."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="in_app_notifications"
+    )
+    kind = models.CharField(max_length=40, choices=notification_kinds)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="in_app_notifications",
+    )
+    # The outbox's dedupe key format (kind:cause:recipient): a second enqueue is a no-op.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("in-app notification")
+        verbose_name_plural = _("in-app notifications")
+        indexes = [
+            # The bell's unread count, polled by every open page.
+            models.Index(
+                fields=["recipient"],
+                name="in_app_unread_idx",
+                condition=Q(read_at__isnull=True),
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="in_app_recent_idx"),
+            # The retention purge reads old read rows.
+            models.Index(fields=["read_at"], name="in_app_read_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id}"
 
 
 # Kinds nobody can mute (decided in issue 7, documented in docs/communication.md):
@@ -156,5 +200,24 @@ REQUESTER_KINDS = frozenset(
         "call_cancelled",
         NotificationKind.TRACKING_LINK.value,
         NotificationKind.GUEST_CLAIM.value,
+    }
+)
+
+# Kinds that reach the bell too. Not the account and security emails (they carry one-time links
+# and answer someone who may not be signed in) nor the acknowledgement of one's own new request.
+IN_APP_KINDS = frozenset(
+    {
+        kind.value
+        for kind in NotificationKind
+        if kind
+        not in {
+            NotificationKind.TICKET_CREATED,
+            NotificationKind.PASSWORD_RESET,
+            NotificationKind.SIGN_UP,
+            NotificationKind.ACCOUNT_EXISTS,
+            NotificationKind.PASSWORD_CHANGED,
+            NotificationKind.TRACKING_LINK,
+            NotificationKind.GUEST_CLAIM,
+        }
     }
 )

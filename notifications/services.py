@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
+from django.db.models import Q
+from django.http import Http404
 from django.template import Context, TemplateDoesNotExist, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -22,8 +24,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from helpdesk.errors import DomainError
 from notifications.models import (
+    IN_APP_KINDS,
     UNMUTABLE_KINDS,
     DeliveryStatus,
+    InAppNotification,
     Notification,
     NotificationKind,
     NotificationPreference,
@@ -73,6 +77,7 @@ SUBJECTS = {
     NotificationKind.TRACKING_LINK: _("[%(reference)s] Your new tracking link"),
     NotificationKind.GUEST_CLAIM: _("Add the requests sent under your address to your account"),
     NotificationKind.TICKET_MERGED: _("[%(reference)s] Another report was added to your ticket"),
+    NotificationKind.MENTIONED: _("[%(reference)s] You were mentioned: %(title)s"),
 }
 
 
@@ -156,12 +161,98 @@ def recipient_address(*, recipient: User, ticket: Ticket | None) -> str:
     return ""
 
 
-def _insert_new(notifications: list[Notification]) -> dict[str, int]:
+@dataclass(frozen=True)
+class _InApp:
+    """One bell row to write (InAppNotification)."""
+
+    recipient_id: int
+    kind: str
+    ticket_id: int | None
+    dedupe_key: str
+
+
+def _in_app_rows(rows: Iterable["Outgoing"]) -> list[_InApp]:
+    """The bell rows for these messages: active recipients, kinds the bell shows, once per key.
+
+    No address is needed (a guest requester without one still signs in); the recipients'
+    in-app preferences are applied by the insert itself (`_in_app_cte`).
+    """
+    found: dict[str, _InApp] = {}
+    for row in rows:
+        if row.kind in IN_APP_KINDS and row.recipient.is_active and row.recipient.pk:
+            key = _dedupe_key(kind=row.kind, cause=row.cause, recipient=row.recipient)
+            found.setdefault(
+                key,
+                _InApp(row.recipient.pk, str(row.kind), row.ticket.pk if row.ticket else None, key),
+            )
+    return list(found.values())
+
+
+def _dedupe_key(*, kind: str, cause: str, recipient: User) -> str:
+    return f"{kind}:{cause}:{recipient.pk}"
+
+
+def _in_app_cte(rows: list[_InApp]) -> tuple[str, list[Any]]:
+    """`in_app AS (INSERT …)`: a WITH clause (PostgreSQL) put before the outbox's own INSERT so
+    both channels are written by one statement; rows of a kind the recipient muted for the bell
+    (NotificationPreference.muted_in_app_kinds) are left out by the insert's own filter."""
+    table = InAppNotification._meta.db_table
+    preferences = NotificationPreference._meta.db_table
+    sql = (
+        f"in_app AS (INSERT INTO {table} (recipient_id, kind, ticket_id, dedupe_key, created_at) "  # noqa: S608 (model tables)
+        "SELECT v.r, v.k, v.t, v.d, %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[]) AS v(r, k, t, d) "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {preferences} p WHERE p.user_id = v.r "
+        "AND p.muted_in_app_kinds @> jsonb_build_array(v.k)) "
+        "ON CONFLICT (dedupe_key) DO NOTHING)"
+    )
+    return sql, [
+        timezone.now(),
+        [row.recipient_id for row in rows],
+        [row.kind for row in rows],
+        [row.ticket_id for row in rows],
+        [row.dedupe_key for row in rows],
+    ]
+
+
+def _insert_in_app(rows: list[_InApp]) -> None:
+    """The bell rows alone (no email is written for them: no address, or email muted)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        cte, params = _in_app_cte(rows)
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {cte} SELECT 1", params)
+        return
+    # SQLite (the embedded mode): the preferences in Python, then one insert.
+    muted = dict(
+        NotificationPreference.objects.filter(
+            user_id__in={row.recipient_id for row in rows}
+        ).values_list("user_id", "muted_in_app_kinds")
+    )
+    InAppNotification.objects.bulk_create(
+        [
+            InAppNotification(
+                recipient_id=row.recipient_id,
+                kind=row.kind,
+                ticket_id=row.ticket_id,
+                dedupe_key=row.dedupe_key,
+            )
+            for row in rows
+            if row.kind not in muted.get(row.recipient_id, ())
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _insert_new(
+    notifications: list[Notification], *, in_app: list[_InApp] | None = None
+) -> dict[str, int]:
     """Insert the rows whose dedupe key is new; their ids by dedupe key.
 
     One statement (INSERT … ON CONFLICT DO NOTHING RETURNING, PostgreSQL and SQLite 3.35+)
     however many rows, where get_or_create takes four per row (SELECT, SAVEPOINT, INSERT,
-    RELEASE).
+    RELEASE). On PostgreSQL the same statement writes the `in_app` bell rows.
     """
     meta = Notification._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
@@ -170,10 +261,17 @@ def _insert_new(notifications: list[Notification]) -> dict[str, int]:
         for notification in notifications
         for f in fields
     ]
+    prefix = ""
+    if in_app and connection.vendor == "postgresql":
+        cte, params = _in_app_cte(in_app)
+        prefix, values = f"WITH {cte} ", [*params, *values]
+    elif in_app:
+        _insert_in_app(in_app)
     quote = connection.ops.quote_name
     row = f"({', '.join(['%s'] * len(fields))})"
+    columns = ", ".join(quote(f.column) for f in fields)
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 (model names)
+        f"{prefix}INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (model names)
         f"VALUES {', '.join([row] * len(notifications))} "
         f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING "
         f"RETURNING {quote(meta.pk.column)}, {quote('dedupe_key')}"
@@ -183,9 +281,11 @@ def _insert_new(notifications: list[Notification]) -> dict[str, int]:
         return {key: pk for pk, key in cursor.fetchall()}
 
 
-def _insert_once(notification: Notification) -> tuple[Notification, bool]:
+def _insert_once(
+    notification: Notification, *, in_app: list[_InApp] | None = None
+) -> tuple[Notification, bool]:
     """The row, inserted unless its dedupe key exists: (the row, whether it is new)."""
-    inserted = _insert_new([notification])
+    inserted = _insert_new([notification], in_app=in_app)
     if not inserted:  # written before for the same cause and recipient
         return Notification.objects.get(dedupe_key=notification.dedupe_key), False
     notification.pk = inserted[notification.dedupe_key]
@@ -228,29 +328,32 @@ def notification_enqueue(
     cause: str,
     context: dict[str, Any] | None = None,
 ) -> Notification | None:
-    """Write an outbox row (once per cause and recipient) and hand it to a worker on commit.
+    """Write an outbox row (once per cause and recipient) and hand it to a worker on commit;
+    the bell's row (InAppNotification) in the same statement. Returns the email's row.
 
-    Nothing is written for a recipient without an address, an inactive one, or one who muted
-    this kind (unless the kind cannot be muted, see UNMUTABLE_KINDS), nor inside
-    `notifications_suppressed()`.
+    No email is written for a recipient without an address, an inactive one, or one who muted
+    this kind (unless the kind cannot be muted, see UNMUTABLE_KINDS); no bell row for an
+    inactive recipient, a kind the bell does not show (IN_APP_KINDS) or one muted for the
+    bell; nothing at all inside `notifications_suppressed()`.
     """
-    if (
-        _SUPPRESSED.get()
-        or not recipient_address(recipient=recipient, ticket=ticket)
-        or not recipient.is_active
-    ):
+    if _SUPPRESSED.get() or not recipient.is_active:
         return None
-    if kind not in UNMUTABLE_KINDS and kind in muted_kinds(user=recipient):
+    in_app = _in_app_rows([Outgoing(recipient=recipient, kind=kind, ticket=ticket, cause=cause)])
+    if not recipient_address(recipient=recipient, ticket=ticket) or (
+        kind not in UNMUTABLE_KINDS and kind in muted_kinds(user=recipient)
+    ):
+        _insert_in_app(in_app)
         return None
     context = _with_request_id(context)
     notification, created = _insert_once(
         Notification(
-            dedupe_key=f"{kind}:{cause}:{recipient.pk}",
+            dedupe_key=_dedupe_key(kind=kind, cause=cause, recipient=recipient),
             recipient=recipient,
             kind=kind,
             ticket=ticket,
             context=context,
-        )
+        ),
+        in_app=in_app,
     )
     if created:
         transaction.on_commit(lambda: _hand_to_worker(notification.pk))
@@ -273,12 +376,14 @@ def notifications_enqueue_many(*, rows: Iterable[Outgoing]) -> list[int]:
 
     The same rows: the same filters (no address, inactive, muted, suppressed) and dedupe keys,
     so a row already written for a cause and recipient is not written again. A constant number
-    of statements whatever the number of rows (the recipients' muted kinds, the insert)
-    and one hand-off to a worker on commit for all of them. Returns the ids handed over (the
-    rows still pending).
+    of statements whatever the number of rows (the recipients' muted kinds, the insert — the
+    bell's rows are written by the same INSERT on PostgreSQL) and one hand-off to a worker on
+    commit for all of them. Returns the ids handed over (the rows still pending).
     """
     if _SUPPRESSED.get():
         return []
+    rows = list(rows)
+    in_app = _in_app_rows(rows)
     rows = [
         row
         for row in rows
@@ -297,13 +402,15 @@ def notifications_enqueue_many(*, rows: Iterable[Outgoing]) -> list[int]:
     for row in rows:
         if row.kind not in UNMUTABLE_KINDS and row.kind in muted.get(row.recipient.pk, ()):
             continue
-        outbox.setdefault(f"{row.kind}:{row.cause}:{row.recipient.pk}", row)
+        outbox.setdefault(_dedupe_key(kind=row.kind, cause=row.cause, recipient=row.recipient), row)
     if not outbox:
+        _insert_in_app(in_app)
         return []
     # A row already written for the same cause and recipient stays as it is (exactly once).
     if connection.vendor == "postgresql":
-        ids = _insert_outbox(outbox)
+        ids = _insert_outbox(outbox, in_app=in_app)
     else:
+        _insert_in_app(in_app)
         Notification.objects.bulk_create(
             [
                 Notification(
@@ -327,19 +434,25 @@ def notifications_enqueue_many(*, rows: Iterable[Outgoing]) -> list[int]:
     return ids
 
 
-def _insert_outbox(outbox: dict[str, Outgoing]) -> list[int]:
+def _insert_outbox(outbox: dict[str, Outgoing], *, in_app: list[_InApp]) -> list[int]:
     """One INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING RETURNING id: no model instances
-    (bulk_create's per-value preparation cost seconds for a few thousand rows)."""
+    (bulk_create's per-value preparation cost seconds for a few thousand rows). The bell's
+    rows ride in a WITH clause of the same statement (the sweep's statement count is pinned)."""
     table = Notification._meta.db_table
+    prefix, params = "", list[Any]()
+    if in_app:
+        cte, params = _in_app_cte(in_app)
+        prefix = f"WITH {cte} "
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (recipient_id, kind, ticket_id, context, dedupe_key, status, "  # noqa: S608 (a model's table)
-            "attempts, last_error, created_at) "
+            f"{prefix}INSERT INTO {table} (recipient_id, kind, ticket_id, context, dedupe_key, "  # noqa: S608 (a model's table)
+            "status, attempts, last_error, created_at) "
             "SELECT r, k, t, c::jsonb, d, %s, 0, '', %s "
             "FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[]) "
             "AS v(r, k, t, c, d) "
             "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
             [
+                *params,
                 DeliveryStatus.PENDING.value,
                 timezone.now(),
                 [row.recipient.pk for row in outbox.values()],
@@ -386,19 +499,64 @@ def _hand_many_to_worker(notification_ids: list[int]) -> None:
 # --- preferences -------------------------------------------------------------------------------
 
 
-def notification_preferences_update(*, user: User, muted: Iterable[str]) -> list[str]:
-    """Save the kinds the user does not want; unknown and unmutable kinds are refused."""
-    allowed = {kind for kind, _label, mutable in kinds_for_user(user=user) if mutable}
+def notification_preferences_update(
+    *, user: User, muted: Iterable[str], muted_in_app: Iterable[str] | None = None
+) -> list[str]:
+    """Save the kinds the user does not want by email (and, when given, in the bell); unknown
+    and unmutable kinds are refused. `muted_in_app=None` leaves the bell's choice as it is."""
+    kinds = kinds_for_user(user=user)
+    allowed = {kind for kind, _label, mutable in kinds if mutable}
     muted = sorted(set(muted))
     refused = [kind for kind in muted if kind not in allowed]
+    defaults: dict[str, list[str]] = {"muted_kinds": muted}
+    if muted_in_app is not None:
+        in_app = {kind for kind, _label, _mutable in kinds if kind in IN_APP_KINDS}
+        defaults["muted_in_app_kinds"] = sorted(set(muted_in_app))
+        refused += [kind for kind in defaults["muted_in_app_kinds"] if kind not in in_app]
     if refused:
         raise DomainError(
             _("These notifications cannot be turned off: %(kinds)s")
             % {"kinds": ", ".join(refused)},
             field="muted_kinds",
         )
-    NotificationPreference.objects.update_or_create(user=user, defaults={"muted_kinds": muted})
+    NotificationPreference.objects.update_or_create(user=user, defaults=defaults)
     return muted
+
+
+# --- the bell ----------------------------------------------------------------------------------
+
+
+def in_app_mark_read(*, user: User, notification_id: int) -> InAppNotification:
+    """Mark one of the user's bell notifications read (again: a no-op); another's is a 404."""
+    try:
+        notification = InAppNotification.objects.select_related("ticket").get(
+            pk=notification_id, recipient=user
+        )
+    except (InAppNotification.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("No such notification.")) from None
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def in_app_mark_all_read(*, user: User) -> int:
+    """Mark every unread bell notification of the user read; how many were."""
+    return InAppNotification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def in_app_purge(*, now: datetime | None = None) -> int:
+    """Delete bell notifications read more than HELPDESK_IN_APP_READ_RETENTION_DAYS ago and
+    unread ones older than HELPDESK_IN_APP_UNREAD_RETENTION_DAYS; how many were deleted."""
+    now = now or timezone.now()
+    read_before = now - timedelta(days=settings.HELPDESK_IN_APP_READ_RETENTION_DAYS)
+    unread_before = now - timedelta(days=settings.HELPDESK_IN_APP_UNREAD_RETENTION_DAYS)
+    deleted, _by_model = InAppNotification.objects.filter(
+        Q(read_at__lt=read_before) | Q(read_at__isnull=True, created_at__lt=unread_before)
+    ).delete()
+    return deleted
 
 
 # --- delivery ----------------------------------------------------------------------------------

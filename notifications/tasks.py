@@ -3,7 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.db import DatabaseError
 
-from notifications.services import notification_deliver, outbox_pending_ids
+from notifications.services import in_app_purge, notification_deliver, outbox_pending_ids
 
 
 # A redelivered or retried task is harmless: the claim lets only one call send a row. SMTP
@@ -39,3 +39,9 @@ def flush_outbox() -> int:
     for notification_id in outbox_pending_ids(older_than=timedelta(seconds=20)):
         sent += notification_deliver(notification_id=notification_id)
     return sent
+
+
+@shared_task
+def purge_in_app_notifications() -> int:
+    """The bell's retention (settings HELPDESK_IN_APP_*_RETENTION_DAYS)."""
+    return in_app_purge()

@@ -21,6 +21,7 @@ from escalation.selectors import agent_tiers
 from escalation.services import ticket_route
 from helpdesk.errors import DomainError
 from helpdesk.uploads import safe_filename, sniff_content_type
+from notifications.mentions import mentioned_staff
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue, notification_fan_out
 from sla.services import clocks_on_event, clocks_on_reply
@@ -945,7 +946,22 @@ def comment_create(
                 cause=f"comment:{comment.pk}",
                 context={"comment_id": str(comment.pk)},
             )
+        if not is_requester:
+            _notify_mentions(ticket=locked, actor=actor, comment=comment)
     return comment
+
+
+def _notify_mentions(*, ticket: Ticket, actor: User, comment: Comment) -> None:
+    """The agents and managers an agent's note or reply names (@username) hear of it."""
+    mentioned = mentioned_staff(body=comment.body, ticket=ticket, author=actor)
+    if mentioned:
+        notification_fan_out(
+            recipients=mentioned,
+            kind=NotificationKind.MENTIONED,
+            ticket=ticket,
+            cause=f"comment:{comment.pk}",
+            context={"comment_id": str(comment.pk), "author": actor.name},
+        )
 
 
 def _after_requester_reply(*, ticket: Ticket, actor: User, comment: Comment) -> None:

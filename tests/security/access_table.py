@@ -361,3 +361,15 @@ ROWS += [
     Row("/readyz", EVERYONE),
     Row("/metrics", NOBODY),
 ]
+
+# --- in-app notifications (issue 21 item 5): one's own only; another's id is a 404 ---------------
+ROWS += [
+    Row("/notifications/", SIGNED_IN),
+    Row("/notifications/unread/", SIGNED_IN),
+    Row("/notifications/read-all/", SIGNED_IN, "post"),
+    Row("/notifications/{bell}/read/", frozenset({"agent_l2"}), "post"),
+    Row("/api/notifications/", SIGNED_IN),
+    Row("/api/notifications/unread-count/", SIGNED_IN),
+    Row("/api/notifications/read-all/", SIGNED_IN, "post", json=True),
+    Row("/api/notifications/{bell}/read/", frozenset({"agent_l2"}), "post", json=True),
+]

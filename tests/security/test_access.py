@@ -25,7 +25,7 @@ from escalation.services import call_schedule
 from incidents import services as incident_services
 from incidents.models import StatusUpdate
 from kb.models import Article, Visibility
-from notifications.models import Notification
+from notifications.models import InAppNotification, Notification
 from sla.models import Calendar, SlaEvent, SlaPolicy
 from tests.security.access_table import PERSONAS, ROWS, Row
 from tickets import services
@@ -128,6 +128,8 @@ def world(
         "manager": manager,
         "security_officer": security_officer,
     }
+    # agent_l2's bell: the escalation to L2 above rang it.
+    bell = InAppNotification.objects.get(recipient=agent_l2, kind="escalated_to_tier")
     ids = {
         "ticket": ticket.pk,
         "token": ticket.tracking_token,
@@ -147,6 +149,7 @@ def world(
         "internal_article": internal_article.pk,
         "other_ticket": other.pk,
         "api_token": api_token.pk,
+        "bell": bell.pk,
     }
     return users, ids
 
