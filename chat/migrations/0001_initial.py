@@ -6,75 +6,167 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('escalation', '0002_rota_rules_calls'),
-        ('tickets', '0008_ticket_merged_into'),
+        ("escalation", "0002_rota_rules_calls"),
+        ("tickets", "0008_ticket_merged_into"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChatChannel',
+            name="ChatChannel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('platform', models.CharField(choices=[('slack', 'Slack (incoming webhook)'), ('teams', 'Microsoft Teams (Workflows webhook)'), ('matrix', 'Matrix (room message)')], max_length=10, verbose_name='platform')),
-                ('homeserver', models.CharField(blank=True, max_length=200, verbose_name='homeserver URL')),
-                ('room_id', models.CharField(blank=True, max_length=255, verbose_name='room ID')),
-                ('secret_encrypted', models.TextField(editable=False)),
-                ('secret_last4', models.CharField(editable=False, max_length=4)),
-                ('events', models.JSONField(blank=True, default=list, verbose_name='events')),
-                ('language', models.CharField(choices=[('en', 'English'), ('es', 'Spanish')], default='en', max_length=10, verbose_name='message language')),
-                ('is_enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('support_group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chat_channels', to='escalation.supportgroup', verbose_name='support group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("slack", "Slack (incoming webhook)"),
+                            ("teams", "Microsoft Teams (Workflows webhook)"),
+                            ("matrix", "Matrix (room message)"),
+                        ],
+                        max_length=10,
+                        verbose_name="platform",
+                    ),
+                ),
+                (
+                    "homeserver",
+                    models.CharField(blank=True, max_length=200, verbose_name="homeserver URL"),
+                ),
+                ("room_id", models.CharField(blank=True, max_length=255, verbose_name="room ID")),
+                ("secret_encrypted", models.TextField(editable=False)),
+                ("secret_last4", models.CharField(editable=False, max_length=4)),
+                ("events", models.JSONField(blank=True, default=list, verbose_name="events")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("es", "Spanish")],
+                        default="en",
+                        max_length=10,
+                        verbose_name="message language",
+                    ),
+                ),
+                ("is_enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "support_group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chat_channels",
+                        to="escalation.supportgroup",
+                        verbose_name="support group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chat channel',
-                'verbose_name_plural': 'chat channels',
-                'ordering': ['support_group__tier', 'support_group__name', 'name'],
+                "verbose_name": "chat channel",
+                "verbose_name_plural": "chat channels",
+                "ordering": ["support_group__tier", "support_group__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ChatDelivery',
+            name="ChatDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(choices=[('high_priority', 'New P1/P2 ticket'), ('escalated', 'Ticket escalated to the group'), ('sla_warning', 'SLA warning'), ('sla_breach', 'SLA breach'), ('major_incident_declared', 'Major incident declared'), ('major_incident_updated', 'Major incident updated'), ('test', 'Test message')], max_length=40)),
-                ('event_key', models.CharField(max_length=200)),
-                ('context', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='chat.chatchannel')),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tickets.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[
+                            ("high_priority", "New P1/P2 ticket"),
+                            ("escalated", "Ticket escalated to the group"),
+                            ("sla_warning", "SLA warning"),
+                            ("sla_breach", "SLA breach"),
+                            ("major_incident_declared", "Major incident declared"),
+                            ("major_incident_updated", "Major incident updated"),
+                            ("test", "Test message"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("event_key", models.CharField(max_length=200)),
+                ("context", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="chat.chatchannel",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tickets.ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chat delivery',
-                'verbose_name_plural': 'chat deliveries',
-                'ordering': ['-id'],
+                "verbose_name": "chat delivery",
+                "verbose_name_plural": "chat deliveries",
+                "ordering": ["-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='chatchannel',
-            constraint=models.UniqueConstraint(fields=('support_group', 'name'), name='chat_channel_unique_name_per_group'),
+            model_name="chatchannel",
+            constraint=models.UniqueConstraint(
+                fields=("support_group", "name"), name="chat_channel_unique_name_per_group"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chatchannel',
-            constraint=models.CheckConstraint(condition=models.Q(('platform__in', ['slack', 'teams', 'matrix'])), name='chat_channel_platform_known'),
+            model_name="chatchannel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("platform__in", ["slack", "teams", "matrix"])),
+                name="chat_channel_platform_known",
+            ),
         ),
         migrations.AddIndex(
-            model_name='chatdelivery',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'sending'])), fields=['created_at'], name='chat_delivery_undelivered_idx'),
+            model_name="chatdelivery",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "sending"])),
+                fields=["created_at"],
+                name="chat_delivery_undelivered_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chatdelivery',
-            constraint=models.UniqueConstraint(fields=('channel', 'event_key'), name='chat_delivery_once_per_channel'),
+            model_name="chatdelivery",
+            constraint=models.UniqueConstraint(
+                fields=("channel", "event_key"), name="chat_delivery_once_per_channel"
+            ),
         ),
     ]
