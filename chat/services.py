@@ -77,8 +77,12 @@ def _require_manager(actor: User) -> None:
 
 def _http_url(value: str, *, field_name: str) -> str:
     value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        valid = False
+    if not valid:
         raise DomainError(_("Enter an http:// or https:// address."), field=field_name)
     return value
 
@@ -255,12 +259,18 @@ def _rows(
 def chat_on_ticket_change(*, ticket: Ticket, event: TicketEvent | None) -> None:
     """tickets.services, after a transition or edit (and its routing): a priority that became
     P1/P2 (once per ticket and priority), an escalation to a tier's groups."""
+    if event is None:
+        return
+    priority = event.changes.get("priority")
+    high = bool(priority) and priority[1] in HIGH_PRIORITIES
+    escalated = event.transition in ESCALATING_TRANSITIONS
+    if not (high or escalated):
+        return  # most changes: not even the channel lookup
     routes = chat_routes()
-    if event is None or not routes.channels:
+    if not routes.channels:
         return
     rows: list[ChatOutgoing] = []
-    priority = event.changes.get("priority")
-    if priority and priority[1] in HIGH_PRIORITIES:
+    if high:
         rows += _rows(
             routes=routes,
             groups=_ticket_groups(ticket=ticket, routes=routes),
@@ -269,7 +279,7 @@ def chat_on_ticket_change(*, ticket: Ticket, event: TicketEvent | None) -> None:
             ticket=ticket,
             context={"priority": priority[1]},
         )
-    if event.transition in ESCALATING_TRANSITIONS:
+    if escalated:
         rows += _escalation_rows(
             routes=routes, ticket=ticket, event_id=event.pk, tier=ticket.tier, reason=event.reason
         )
