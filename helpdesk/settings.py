@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "reports",
     "idempotency",
     "ops",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -465,6 +466,11 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Chat notifications (chat/): hand out rows whose hand-off was lost and retries now due.
+    "chat-flush-outbox": {
+        "task": "chat.tasks.flush_chat_outbox",
+        "schedule": timedelta(seconds=env_int("HELPDESK_CHAT_SWEEP_SECONDS", 30)),
+    },
     # Deliver notifications whose immediate hand-off to the broker failed or was lost.
     "notifications-flush-outbox": {
         "task": "notifications.tasks.flush_outbox",
@@ -582,3 +588,8 @@ CELERY_BEAT_SCHEDULE["notifications-purge-in-app"] = {
     "task": "notifications.tasks.purge_in_app_notifications",
     "schedule": timedelta(hours=6),
 }
+
+# Chat notifications (chat/, docs/chat.md): the HTTP timeout of one send, and the key that
+# encrypts the channels' secrets (empty: derived from SECRET_KEY).
+HELPDESK_CHAT_TIMEOUT_SECONDS = env_int("HELPDESK_CHAT_TIMEOUT_SECONDS", 5)
+HELPDESK_CHAT_SECRET_KEY = env_str("HELPDESK_CHAT_SECRET_KEY", "")

@@ -23,6 +23,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kb.api.urls")),
     path("reports/", include("reports.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("chat.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("auth/tokens/", ApiTokenListView.as_view(), name="api-tokens"),
@@ -56,6 +57,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("incidents.urls")),
     path("kb/", include("kb.urls")),
     path("csat/", include("csat.urls")),
+    path("chat/", include("chat.urls")),
     path("", include("tickets.urls")),
 ]
 if settings.DEBUG:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from chat.services import chat_on_status_update
 from helpdesk.errors import ConflictError, DomainError
 from incidents.models import (
     IncidentStatus,
@@ -240,6 +241,7 @@ def _post(
         fields.append("resolved_at")
     incident.save(update_fields=fields)
     _notify_requesters(incident=incident, update=update)
+    chat_on_status_update(incident=incident, update=update)
     return update
 
 

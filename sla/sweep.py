@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
 from accounts.models import Role, User
+from chat.services import chat_on_sla_events
 from escalation.models import SupportGroup, Tier
 from escalation.services import ticket_raise_to_manager
 from notifications.models import NotificationKind
@@ -303,6 +304,7 @@ def sla_event_effects(*, event: SlaEvent) -> None:
         reason_is_internal=True,
     )
     context = _context(event, reason)
+    chat_on_sla_events(events=[(event, ticket, _is_current(clock))])
     if event.kind != SlaEventKind.BREACH:
         if not _is_current(clock):
             return  # stopped since: a warning would only be noise
@@ -466,6 +468,14 @@ def sla_events_effects(*, events: list[SlaEvent]) -> None:
             timeline.append(escalation)
             escalations.append((ticket, escalation))
     escalation_ids = _insert_timeline(timeline, now=now)
+    chat_on_sla_events(
+        events=[
+            (e, tickets[e.ticket_id].row, _is_current(clocks.get((e.ticket_id, e.metric, e.cycle))))
+            for e in events
+            if e.ticket_id in tickets
+        ],
+        escalated=[(t.row, escalation_ids[t.row.pk], entry.reason) for t, entry in escalations],
+    )
     if escalations:
         _escalate(ticket_ids=[ticket.row.pk for ticket, _event in escalations], now=now)
     for ticket, escalation in escalations:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
+from chat.services import chat_on_ticket_change
 from csat.services import csat_request
 from escalation.models import Tier
 from escalation.selectors import agent_tiers
@@ -207,6 +208,7 @@ def _transition(
             _notify_transition(ticket=locked, event=event, actor=actor)
         if reroute:
             ticket_route(ticket=locked, at=at)
+        chat_on_ticket_change(ticket=locked, event=event)
     return locked
 
 
@@ -893,6 +895,7 @@ def ticket_update(
         )
         if {"category", "impact", "urgency", "priority"} & set(fields):
             ticket_route(ticket=locked)
+        chat_on_ticket_change(ticket=locked, event=event)
         if event is not None:
             clocks_on_event(ticket=locked, event=event, at=now)
     return locked

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
+from chat.selectors import chat_routes
 from escalation.models import Tier
 from escalation.selectors import routing_rules_for_evaluation
 from helpdesk.config_cache import config_cache_reset
@@ -111,6 +112,7 @@ def _count(call) -> tuple[int, Any, list[str]]:
     config_cache_reset()
     routing_rules_for_evaluation()
     policy_rules()
+    chat_routes()
     with CaptureQueriesContext(connection) as ctx:
         response = call()
     return len(ctx.captured_queries), response, [q["sql"][:120] for q in ctx.captured_queries]

@@ -321,6 +321,7 @@ class Command(BaseCommand):
         # does not queue hundreds of emails in front of the real ones.
         with notifications_suppressed():
             users = self._personas()
+            self._chat_channels()
             if not Ticket.objects.exists():
                 categories = self._categories()
                 self._tickets(users=users, categories=categories, count=options["tickets"])
@@ -379,6 +380,38 @@ class Command(BaseCommand):
             admin.set_password("demo-admin-2026")
             admin.save()
         return users
+
+    def _chat_channels(self) -> None:
+        """One chat channel per platform (docs/chat.md), DISABLED and pointing at placeholder
+        `.invalid` addresses (RFC 2606: they never resolve): the demo shows how they are set
+        up and never sends, let alone waits on, anything. A manager enters real ones."""
+        from chat.models import ChatChannel, ChatEvent, Platform
+        from chat.services import chat_channel_save
+
+        admin = User.objects.get(username="admin")
+        placeholders = [
+            (Platform.SLACK, Tier.L1, "https://hooks.slack.invalid/services/DEMO/PLACEHOLDER"),
+            (Platform.TEAMS, Tier.L2, "https://teams.invalid/workflows/DEMO-PLACEHOLDER"),
+            (Platform.MATRIX, Tier.L3, "demo-placeholder-token"),
+        ]
+        for platform, tier, secret in placeholders:
+            name = f"Demo {Platform(platform).label} (placeholder, disabled)"
+            group = SupportGroup.objects.filter(tier=tier).order_by("pk").first()
+            if group is None or ChatChannel.objects.filter(name=name).exists():
+                continue
+            chat_channel_save(
+                actor=admin,
+                channel=None,
+                name=name,
+                support_group=group,
+                platform=platform,
+                events=[value for value in ChatEvent.values if value != ChatEvent.TEST],
+                language="es" if platform == Platform.TEAMS else "en",
+                is_enabled=False,
+                homeserver="https://matrix.invalid" if platform == Platform.MATRIX else "",
+                room_id="!demo-placeholder:matrix.invalid" if platform == Platform.MATRIX else "",
+                secret=secret,
+            )
 
     def _rota_and_canned(self, *, users: dict[str, User]) -> None:
         """The L3 on-call rota (so a P1 pages someone) and a few canned responses."""

@@ -1,0 +1,68 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from chat.crypto import secret_seal
+from chat.models import ChatChannel, ChatDelivery
+
+
+class ChatChannelAdminForm(forms.ModelForm):
+    # Write-only: the admin never renders the stored secret, only its hint.
+    secret = forms.CharField(
+        label=_("Webhook URL or access token"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted; leave blank to keep the current one."),
+    )
+
+    class Meta:
+        model = ChatChannel
+        fields = [
+            "name",
+            "support_group",
+            "platform",
+            "homeserver",
+            "room_id",
+            "events",
+            "language",
+            "is_enabled",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("secret") and not (self.instance and self.instance.secret_encrypted):
+            self.add_error("secret", _("Enter the webhook URL or the access token."))
+        return cleaned
+
+    def save(self, commit: bool = True) -> ChatChannel:
+        channel = super().save(commit=False)
+        secret = self.cleaned_data.get("secret", "").strip()
+        if secret:
+            channel.secret_encrypted = secret_seal(secret)
+            channel.secret_last4 = secret[-4:]
+        if commit:
+            channel.save()
+        return channel
+
+
+@admin.register(ChatChannel)
+class ChatChannelAdmin(admin.ModelAdmin):
+    form = ChatChannelAdminForm
+    list_display = ["name", "support_group", "platform", "secret_hint", "is_enabled"]
+    list_filter = ["platform", "is_enabled"]
+    readonly_fields = ["secret_hint"]
+    list_select_related = ["support_group"]
+
+
+@admin.register(ChatDelivery)
+class ChatDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "channel", "event", "event_key", "status", "attempts", "created_at"]
+    list_filter = ["status", "event"]
+    list_select_related = ["channel"]
+    readonly_fields = [f.name for f in ChatDelivery._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

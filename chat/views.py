@@ -1,0 +1,91 @@
+"""The managers' chat channel pages: list, edit, delete, send a test message."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from chat import selectors, services
+from chat.forms import ChatChannelForm
+from chat.models import ChatChannel
+from helpdesk.errors import DomainError
+
+
+def _manager(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_manager:
+        raise PermissionDenied(_("Only managers can change this."))
+    return user
+
+
+@login_required
+def channel_list(request: HttpRequest) -> HttpResponse:
+    _manager(request)
+    return render(request, "chat/channel_list.html", {"channels": selectors.chat_channel_list()})
+
+
+@login_required
+def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    actor = _manager(request)
+    channel = get_object_or_404(ChatChannel, pk=pk) if pk else None
+    initial = (
+        {
+            "name": channel.name,
+            "support_group": channel.support_group_id,
+            "platform": channel.platform,
+            "homeserver": channel.homeserver,
+            "room_id": channel.room_id,
+            "events": channel.events,
+            "language": channel.language,
+            "is_enabled": channel.is_enabled,
+        }
+        if channel
+        else {}
+    )
+    form = ChatChannelForm(
+        request.POST or None, initial=initial, secret_hint=channel.secret_hint if channel else ""
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.chat_channel_save(actor=actor, channel=channel, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("chat:channels")
+    return render(
+        request,
+        "chat/channel_form.html",
+        {
+            "form": form,
+            "channel": channel,
+            "title": _("Edit chat channel") if channel else _("New chat channel"),
+            "deliveries": selectors.chat_recent_deliveries(channel=channel) if channel else [],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _manager(request)
+    services.chat_channel_delete(actor=actor, channel=get_object_or_404(ChatChannel, pk=pk))
+    messages.success(request, _("The chat channel was deleted."))
+    return redirect("chat:channels")
+
+
+@login_required
+@require_POST
+def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _manager(request)
+    channel = get_object_or_404(ChatChannel, pk=pk)
+    services.chat_channel_send_test(actor=actor, channel=channel)
+    messages.success(
+        request, _("A test message is on its way; its outcome shows below in a few seconds.")
+    )
+    return redirect("chat:channel-edit", pk=channel.pk)

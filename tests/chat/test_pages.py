@@ -1,0 +1,149 @@
+"""The managers' chat pages and the admin: forms, errors, permissions, no secret in the HTML."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chat.crypto import secret_open
+from chat.models import ChatChannel, ChatDelivery, ChatEvent, Platform
+from escalation.models import Tier
+from tests.chat.conftest import SLACK_URL_SECRET
+from tickets.models import Status
+
+pytestmark = pytest.mark.django_db
+
+TEAMS_URL = "https://prod.example.logic.azure.com/workflows/abc/triggers/manual?sig=SECRETsigWXYZ"
+
+
+@pytest.fixture
+def login(client):
+    def as_user(user):
+        client.force_login(user)
+        return client
+
+    return as_user
+
+
+def _form(groups, **overrides):
+    return {
+        "name": "L1 Teams",
+        "support_group": groups[Tier.L1].pk,
+        "platform": Platform.TEAMS,
+        "secret": TEAMS_URL,
+        "events": [ChatEvent.HIGH_PRIORITY, ChatEvent.ESCALATED],
+        "language": "en",
+        "is_enabled": "on",
+        **overrides,
+    }
+
+
+def test_a_manager_adds_a_channel_and_never_sees_its_secret_again(login, manager, groups):
+    web = login(manager)
+
+    response = web.post("/chat/new/", _form(groups))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    channel = ChatChannel.objects.get()
+    assert secret_open(channel.secret_encrypted) == TEAMS_URL
+    for url in ("/chat/", f"/chat/{channel.pk}/"):
+        page = web.get(url).content.decode()
+        assert "SECRETsig" not in page and "logic.azure.com" not in page
+        assert "••••WXYZ" in page
+
+
+def test_saving_without_a_secret_keeps_it(login, manager, make_channel, groups):
+    channel = make_channel(Platform.SLACK)
+    web = login(manager)
+
+    response = web.post(
+        f"/chat/{channel.pk}/",
+        _form(groups, platform=Platform.SLACK, secret="", name="renamed"),
+    )
+
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert channel.name == "renamed"
+    assert secret_open(channel.secret_encrypted).endswith(SLACK_URL_SECRET)
+
+
+def test_bad_input_is_a_form_error_not_a_500(login, manager, groups):
+    web = login(manager)
+
+    response = web.post("/chat/new/", _form(groups, secret="not a url"))
+
+    assert response.status_code == 400
+    assert "Enter an http:// or https:// address." in response.content.decode()
+    assert "not a url" not in response.content.decode()  # a secret is never echoed
+    assert not ChatChannel.objects.exists()
+
+
+def test_the_spanish_page_is_translated(login, manager, make_channel):
+    make_channel(Platform.SLACK)
+    manager.language = "es"
+    manager.save()
+    web = login(manager)
+    page = web.get("/chat/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Canales de chat" in page and "Enviar un mensaje de prueba" in page
+
+
+def test_send_test_and_delete(login, manager, make_channel):
+    channel = make_channel(Platform.MATRIX)
+    web = login(manager)
+
+    assert web.post(f"/chat/{channel.pk}/test/").status_code == 302
+    assert ChatDelivery.objects.filter(channel=channel, event=ChatEvent.TEST).count() == 1
+    page = web.get(f"/chat/{channel.pk}/").content.decode()
+    assert "Test message" in page
+
+    assert web.post(f"/chat/{channel.pk}/delete/").status_code == 302
+    assert not ChatChannel.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["agent_l1", "requester"])
+def test_only_managers_reach_the_pages(login, make_channel, persona, request):
+    channel = make_channel(Platform.SLACK)
+    web = login(request.getfixturevalue(persona))
+    assert web.get("/chat/").status_code == 403
+    assert web.get(f"/chat/{channel.pk}/").status_code == 403
+    assert web.post(f"/chat/{channel.pk}/test/").status_code == 403
+    assert web.post(f"/chat/{channel.pk}/delete/").status_code == 403
+    assert ChatChannel.objects.exists() and not ChatDelivery.objects.exists()
+
+
+def _count(web, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = web.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_list_and_edit_pages_cost_the_same_with_more_channels_and_rows(
+    login, manager, make_channel, make_ticket
+):
+    web = login(manager)
+    first = make_channel(Platform.SLACK, tier=Tier.L2, name="first")
+    make_ticket(Status.ESCALATED)
+    few = (_count(web, "/chat/"), _count(web, f"/chat/{first.pk}/"))
+    for n in range(4):
+        make_channel(Platform.TEAMS, tier=Tier.L2, name=f"more {n}")
+    make_ticket(Status.ESCALATED)
+    make_ticket(Status.ESCALATED)
+    # list: session, user, channels with their group and counts (one query), + messages;
+    # edit: session, user, channel, groups for the form, recent rows with their tickets.
+    assert (_count(web, "/chat/"), _count(web, f"/chat/{first.pk}/")) == few
+    assert few[0] <= 4 and few[1] <= 6
+
+
+def test_the_admin_shows_only_the_hint(client, make_channel):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    channel = make_channel(Platform.SLACK)
+    client.force_login(admin)
+
+    page = client.get(f"/admin/chat/chatchannel/{channel.pk}/change/").content.decode()
+
+    assert "slack-secret" not in page and channel.secret_encrypted not in page
+    assert "••••XYZW" in page
+    listing = client.get("/admin/chat/chatchannel/").content.decode()
+    assert "slack-secret" not in listing
