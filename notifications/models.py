@@ -40,6 +40,8 @@ class NotificationKind(models.TextChoices):
     GUEST_CLAIM = "guest_claim", _("Requests sent under your address")
     # Issue 21: another requester's duplicate was merged into your ticket.
     TICKET_MERGED = "ticket_merged", _("A duplicate was merged into your ticket")
+    # Issue 22: a tier missed its operational level target (the tier's group leads hear of it).
+    OLA_BREACH = "ola_breach", _("OLA target of your tier breached")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:

@@ -73,6 +73,7 @@ SUBJECTS = {
     NotificationKind.TRACKING_LINK: _("[%(reference)s] Your new tracking link"),
     NotificationKind.GUEST_CLAIM: _("Add the requests sent under your address to your account"),
     NotificationKind.TICKET_MERGED: _("[%(reference)s] Another report was added to your ticket"),
+    NotificationKind.OLA_BREACH: _("[%(reference)s] OLA breached: %(title)s"),
 }
 
 

@@ -23,6 +23,7 @@ from helpdesk.errors import DomainError
 from helpdesk.uploads import safe_filename, sniff_content_type
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue, notification_fan_out
+from ola.services import ola_clocks_sync
 from sla.services import clocks_on_event, clocks_on_reply
 from tickets.models import (
     Attachment,
@@ -204,8 +205,9 @@ def _transition(
         )
         if event is not None:
             _notify_transition(ticket=locked, event=event, actor=actor)
-        if reroute:
-            ticket_route(ticket=locked, at=at)
+        if reroute and ticket_route(ticket=locked, at=at) is not None:
+            # Routed to another queue after the clocks moved: the OLA clocks follow the tier.
+            ola_clocks_sync(ticket=locked, at=at)
     return locked
 
 
