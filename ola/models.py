@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from escalation.models import Tier
 from sla.models import OPEN_CLOCK_STATES, STOPPED_CLOCK_STATES, Calendar, ClockState
@@ -15,8 +16,9 @@ from tickets.models_choices import Priority
 
 
 class OlaMetric(models.TextChoices):
-    TAKE = "take", _("Take")
-    HANDOFF = "handoff", _("Hand-off")
+    # Feminine in Spanish ("la toma", "la derivación"), as the clock states that follow them.
+    TAKE = "take", pgettext_lazy("OLA clock", "Take")
+    HANDOFF = "handoff", pgettext_lazy("OLA clock", "Hand-off")
 
 
 class OlaTarget(models.Model):

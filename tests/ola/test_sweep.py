@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def test_a_breach_is_recorded_once_and_its_tier_lead_is_notified(
     clock, ola_targets, leads, make_ticket
 ):
-    lead_l1, lead_l2 = leads
+    lead_l1, _lead_l2 = leads
     ticket = make_ticket(Status.PRIORITIZED)  # nobody took it: L1 take due 09:15
 
     assert ola_sweep(now=at(9, 10)).recorded == 0
