@@ -31,13 +31,18 @@ def _load_targets() -> TargetTable:
 _targets: ConfigValue[TargetTable] = ConfigValue(_load_targets)
 
 
+def ola_target_table() -> TargetTable:
+    """Every target by (tier, priority), from the process's copy while unchanged."""
+    return _targets.get()
+
+
 def ola_target_lookup(*, calendars: CalendarCache) -> OlaTargetFor:
     """The OLA target of a tier, priority and metric, read when first needed."""
     loaded: list[TargetTable] = []
 
     def target_for(tier: int, priority: int, metric: str) -> OlaTargetTimes | None:
         if not loaded:
-            loaded.append(_targets.get())
+            loaded.append(ola_target_table())
         row = loaded[0].get((tier, priority))
         if row is None:
             return None

@@ -23,9 +23,10 @@ from sla.selectors import CalendarCache
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.models_choices import Priority
 
-# A change to one of these may move an OLA clock (besides any status change); category and
-# kind because ticket_update routes the ticket again before its clocks move.
-OLA_FIELDS = {"tier", "assignee_id", "priority", "category_id", "kind"}
+# A change to one of these may move an OLA clock.
+OLA_FIELDS = {"tier", "assignee_id", "priority"}
+# A status change moves them only to or from these (hold, resolve, reopen, cancel or close).
+OLA_STATES = {Status.ON_HOLD, Status.RESOLVED, Status.CLOSED}
 MUTABLE_FIELDS = [
     "priority",
     "calendar",
@@ -54,7 +55,11 @@ def ola_moves(event: TicketEvent) -> bool:
     return (
         event.kind == EventKind.CREATED
         or bool(OLA_FIELDS & set(event.changes))
-        or (event.kind == EventKind.TRANSITION and event.from_status != event.to_status)
+        or (
+            event.kind == EventKind.TRANSITION
+            and event.from_status != event.to_status
+            and bool({event.from_status, event.to_status} & OLA_STATES)
+        )
     )
 
 

@@ -892,8 +892,11 @@ def ticket_update(
             reason=reason.strip(),
             at=now,
         )
-        if {"category", "impact", "urgency", "priority"} & set(fields):
-            ticket_route(ticket=locked)
+        rerouted = {"category", "impact", "urgency", "priority"} & set(fields) and ticket_route(
+            ticket=locked
+        )
+        if rerouted:
+            ola_clocks_sync(ticket=locked, at=now)  # routed to another tier's queue
         if event is not None:
             clocks_on_event(ticket=locked, event=event, at=now)
     return locked
