@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "escalation",
     "tickets",
     "sla",
+    "ola",
     "notifications",
     "integrations",
     "breaches",
@@ -505,6 +506,12 @@ CELERY_BEAT_SCHEDULE = {
     # once, and only the highest when a clock passed several since the last sweep (docs/sla.md).
     "sla-sweep": {
         "task": "sla.tasks.sweep_sla",
+        "schedule": timedelta(seconds=env_int("HELPDESK_SLA_SWEEP_SECONDS", 30)),
+        "options": {"expires": env_int("HELPDESK_SLA_SWEEP_SECONDS", 30)},
+    },
+    # Record OLA breaches (per-tier targets, docs/ola.md) and notify the tier leads, once each.
+    "ola-sweep": {
+        "task": "ola.tasks.sweep_ola",
         "schedule": timedelta(seconds=env_int("HELPDESK_SLA_SWEEP_SECONDS", 30)),
         "options": {"expires": env_int("HELPDESK_SLA_SWEEP_SECONDS", 30)},
     },

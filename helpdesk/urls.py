@@ -20,6 +20,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("breaches.api.urls")),
     path("", include("incidents.api.urls")),
     path("sla/", include("sla.api.urls")),
+    path("ola/", include("ola.api.urls")),
     path("", include("kb.api.urls")),
     path("reports/", include("reports.api.urls")),
     path("", include("notifications.api.urls")),

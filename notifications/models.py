@@ -42,6 +42,8 @@ class NotificationKind(models.TextChoices):
     TICKET_MERGED = "ticket_merged", _("A duplicate was merged into your ticket")
     # Issue 21 item 5: an agent named you (@username) in an internal note.
     MENTIONED = "mentioned", _("You were mentioned in a note")
+    # Issue 22: a tier missed its operational level target (the tier's group leads hear of it).
+    OLA_BREACH = "ola_breach", _("OLA target of your tier breached")
 
 
 def notification_kinds() -> list[tuple[str, Any]]:

@@ -78,6 +78,7 @@ SUBJECTS = {
     NotificationKind.GUEST_CLAIM: _("Add the requests sent under your address to your account"),
     NotificationKind.TICKET_MERGED: _("[%(reference)s] Another report was added to your ticket"),
     NotificationKind.MENTIONED: _("[%(reference)s] You were mentioned: %(title)s"),
+    NotificationKind.OLA_BREACH: _("[%(reference)s] OLA breached: %(title)s"),
 }
 
 

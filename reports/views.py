@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from accounts.models import Role, User
 from csat.selectors import csat_summary
 from helpdesk.csv_export import csv_response
+from ola.selectors import ola_compliance
 from reports import charts
 from reports.forms import DashboardForm, Filters, Period
 from reports.selectors import (
@@ -166,6 +167,8 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "tier_labels": _tier_labels(),
             "status_labels": dict(Status.choices),
             **_csat_context(period=period),
+            # Issue 22: the tiers' OLA met / breached over the same period (1 query).
+            "ola_rows": ola_compliance(start=period.start, end=period.end),
         },
     )
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from helpdesk.errors import DomainError
+from ola.services import ola_clocks_on_event
 from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at, reached_level
 from sla.models import (
     LEVEL_KINDS,
@@ -111,6 +112,8 @@ def clocks_on_event(
     says is read). Returns the ticket fields the clocks set (`time_to_resolve` on a resolve):
     saved here, or with `save_ticket=False` left for the caller's own UPDATE of the ticket.
     """
+    # The tiers' OLA clocks (issue 22) move with the same ticket changes.
+    ola_clocks_on_event(ticket=ticket, event=event, at=at)
     signals = signals_for_event(event)
     if not signals:
         return []

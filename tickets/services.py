@@ -25,6 +25,7 @@ from helpdesk.uploads import safe_filename, sniff_content_type
 from notifications.mentions import mentioned_staff
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue, notification_fan_out
+from ola.services import ola_clocks_sync
 from sla.services import clocks_on_event, clocks_on_reply
 from tickets.models import (
     Attachment,
@@ -206,8 +207,9 @@ def _transition(
         )
         if event is not None:
             _notify_transition(ticket=locked, event=event, actor=actor)
-        if reroute:
-            ticket_route(ticket=locked, at=at)
+        if reroute and ticket_route(ticket=locked, at=at) is not None:
+            # Routed to another queue after the clocks moved: the OLA clocks follow the tier.
+            ola_clocks_sync(ticket=locked, at=at)
         chat_on_ticket_change(ticket=locked, event=event)
     return locked
 
@@ -893,8 +895,11 @@ def ticket_update(
             reason=reason.strip(),
             at=now,
         )
-        if {"category", "impact", "urgency", "priority"} & set(fields):
-            ticket_route(ticket=locked)
+        rerouted = {"category", "impact", "urgency", "priority"} & set(fields) and ticket_route(
+            ticket=locked
+        )
+        if rerouted:
+            ola_clocks_sync(ticket=locked, at=now)  # routed to another tier's queue
         chat_on_ticket_change(ticket=locked, event=event)
         if event is not None:
             clocks_on_event(ticket=locked, event=event, at=now)

@@ -16,6 +16,7 @@ from chat.selectors import chat_routes
 from escalation.models import Tier
 from escalation.selectors import routing_rules_for_evaluation
 from helpdesk.config_cache import config_cache_reset
+from ola.selectors import ola_target_table
 from sla.models import ClockState, Metric, SlaClock
 from sla.selectors import policy_rules
 from tests.factories import AgentFactory, UserFactory
@@ -107,17 +108,22 @@ def _ticket_in(world: str, make_ticket, status: str) -> Ticket:
 
 
 def _count(call) -> tuple[int, Any, list[str]]:
-    # As in production between configuration changes: routing rules and SLA policies are kept
-    # per process (helpdesk.config_cache); the fixtures' saves count as committed.
+    # As in production between configuration changes: routing rules, SLA policies and OLA
+    # targets are kept per process (helpdesk.config_cache); the fixtures' saves count as
+    # committed.
     config_cache_reset()
     routing_rules_for_evaluation()
     policy_rules()
     chat_routes()
+    ola_target_table()
     with CaptureQueriesContext(connection) as ctx:
         response = call()
     return len(ctx.captured_queries), response, [q["sql"][:120] for q in ctx.captured_queries]
 
 
+# Issue 22 (OLAs): a write that may move an OLA clock (a change of tier, assignee or priority;
+# hold, resume, resolve, reopen, cancel, close) reads the ticket's OLA clocks FOR UPDATE (+1) and
+# writes those that change (+1); the API's answer carries the clocks (+1, staff only).
 # name: (actor, start status, path suffix or None for the ticket list, body, statements)
 API_WRITES: dict[str, tuple[str, str, str, dict[str, Any], int]] = {
     "create": ("requester", "", "", {"title": "Printer", "description": "Jammed"}, 7),
@@ -130,53 +136,53 @@ API_WRITES: dict[str, tuple[str, str, str, dict[str, Any], int]] = {
         {"body": "Internal", "is_internal": True},
         8,
     ),
-    "update": ("agent_l1", Status.IN_DIAGNOSIS, "", {"title": "Printer jammed"}, 10),
+    "update": ("agent_l1", Status.IN_DIAGNOSIS, "", {"title": "Printer jammed"}, 11),
     "triage": (
         "agent_l1",
         Status.NEW,
         "triage/",
         {"kind": "incident", "category": "CATEGORY", "impact": "high", "urgency": "high"},
-        34,
+        37,
     ),
-    "identify": ("agent_l1", Status.NEW, "identify/", {"kind": "incident"}, 10),
-    "categorize": ("agent_l1", Status.LOGGED, "categorize/", {"category": "CATEGORY"}, 14),
+    "identify": ("agent_l1", Status.NEW, "identify/", {"kind": "incident"}, 11),
+    "categorize": ("agent_l1", Status.LOGGED, "categorize/", {"category": "CATEGORY"}, 15),
     "prioritize": (
         "agent_l1",
         Status.CATEGORIZED,
         "prioritize/",
         {"impact": "medium", "urgency": "high"},
-        14,
+        16,
     ),
-    "take": ("agent_l1", Status.PRIORITIZED, "take/", {}, 10),
+    "take": ("agent_l1", Status.PRIORITIZED, "take/", {}, 12),
     "start diagnosis": (
         "agent_l1",
         Status.PRIORITIZED,
         "start-diagnosis/",
         {"assignee": "AGENT_L1"},
-        12,
+        14,
     ),
-    "escalate": ("agent_l1", Status.IN_DIAGNOSIS, "escalate/", {"reason": "Network"}, 15),
-    "deescalate": ("agent_l2", Status.ESCALATED, "deescalate/", {"reason": "Back"}, 12),
+    "escalate": ("agent_l1", Status.IN_DIAGNOSIS, "escalate/", {"reason": "Network"}, 17),
+    "deescalate": ("agent_l2", Status.ESCALATED, "deescalate/", {"reason": "Back"}, 13),
     "reassign": (
         "agent_l1",
         Status.IN_DIAGNOSIS,
         "reassign/",
         {"assignee": "OTHER_L1", "reason": "Holiday"},
-        14,
+        15,
     ),
-    "raise": ("agent_l1", Status.IN_DIAGNOSIS, "raise/", {"reason": "Angry customer"}, 11),
-    "hold": ("agent_l1", Status.IN_DIAGNOSIS, "hold/", {"reason": "Logs"}, 15),
-    "resume": ("agent_l1", Status.ON_HOLD, "resume/", {}, 13),
+    "raise": ("agent_l1", Status.IN_DIAGNOSIS, "raise/", {"reason": "Angry customer"}, 12),
+    "hold": ("agent_l1", Status.IN_DIAGNOSIS, "hold/", {"reason": "Logs"}, 17),
+    "resume": ("agent_l1", Status.ON_HOLD, "resume/", {}, 15),
     "resolve": (
         "agent_l1",
         Status.IN_DIAGNOSIS,
         "resolve/",
         {"summary": "Fixed", "code": ClosureCode.FIXED},
-        21,
+        23,
     ),
-    "close": ("requester", Status.RESOLVED, "close/", {}, 22),
-    "reopen": ("requester", Status.RESOLVED, "reopen/", {"reason": "Still broken"}, 14),
-    "cancel": ("agent_l1", Status.IN_DIAGNOSIS, "cancel/", {"code": ClosureCode.DUPLICATE}, 15),
+    "close": ("requester", Status.RESOLVED, "close/", {}, 24),
+    "reopen": ("requester", Status.RESOLVED, "reopen/", {"reason": "Still broken"}, 16),
+    "cancel": ("agent_l1", Status.IN_DIAGNOSIS, "cancel/", {"code": ClosureCode.DUPLICATE}, 17),
 }
 
 
@@ -241,40 +247,40 @@ FORM_WRITES: dict[str, tuple[str, str, str | None, dict[str, Any], int]] = {
             "triage-impact": "medium",
             "triage-urgency": "medium",
         },
-        29,
+        30,
     ),
-    "take": ("agent_l1", Status.PRIORITIZED, "do/take/", {}, 9),
+    "take": ("agent_l1", Status.PRIORITIZED, "do/take/", {}, 10),
     "start diagnosis": (
         "agent_l1",
         Status.PRIORITIZED,
         "do/start_diagnosis/",
         {"start_diagnosis-assignee": "AGENT_L1"},
-        11,
+        12,
     ),
-    "escalate": ("agent_l1", Status.IN_DIAGNOSIS, "do/escalate/", {"escalate-reason": "Net"}, 14),
-    "hold": ("agent_l1", Status.IN_DIAGNOSIS, "do/hold/", {"hold-reason": "Logs"}, 14),
-    "resume": ("agent_l1", Status.ON_HOLD, "do/resume/", {}, 12),
+    "escalate": ("agent_l1", Status.IN_DIAGNOSIS, "do/escalate/", {"escalate-reason": "Net"}, 15),
+    "hold": ("agent_l1", Status.IN_DIAGNOSIS, "do/hold/", {"hold-reason": "Logs"}, 15),
+    "resume": ("agent_l1", Status.ON_HOLD, "do/resume/", {}, 13),
     "resolve": (
         "agent_l1",
         Status.IN_DIAGNOSIS,
         "do/resolve/",
         {"resolve-summary": "Fixed", "resolve-code": ClosureCode.FIXED},
-        20,
+        21,
     ),
     "cancel": (
         "agent_l1",
         Status.IN_DIAGNOSIS,
         "do/cancel/",
         {"cancel-code": ClosureCode.DUPLICATE},
-        14,
+        15,
     ),
-    "close (requester)": ("requester", Status.RESOLVED, "do/close/", {}, 21),
+    "close (requester)": ("requester", Status.RESOLVED, "do/close/", {}, 22),
     "reopen (requester)": (
         "requester",
         Status.RESOLVED,
         "do/reopen/",
         {"reopen-reason": "Still broken"},
-        13,
+        14,
     ),
 }
 

@@ -7,6 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from ola.api.serializers import OlaClockSerializer
+from ola.selectors import ticket_ola_status
 from sla.selectors import ticket_sla_status
 from tickets.bulk import BULK_ACTIONS, MAX_BULK_IDS
 from tickets.models import (
@@ -62,6 +64,7 @@ class SlaClockSerializer(serializers.Serializer):
 _CLOCK_FIELDS = list(SlaClockSerializer._declared_fields)
 _STATUS_LABELS = dict(Status.choices)  # lazy labels: translated when rendered
 _CLOCK_TIMES = {"started_at", "due_at", "at_risk_at", "stopped_at"}
+_OLA_CLOCK_FIELDS = list(OlaClockSerializer._declared_fields)
 _TIME_FIELD = serializers.DateTimeField()
 
 
@@ -168,6 +171,7 @@ class TicketListSerializer(serializers.ModelSerializer):
 
 class TicketDetailSerializer(TicketListSerializer):
     allowed_transitions = serializers.SerializerMethodField()
+    ola = serializers.SerializerMethodField()
     # Empty until the ticket is resolved or cancelled.
     closure_code = serializers.ChoiceField(
         choices=ClosureCode.choices, allow_blank=True, read_only=True
@@ -191,6 +195,7 @@ class TicketDetailSerializer(TicketListSerializer):
             "reopen_count",
             "merged_into",
             "allowed_transitions",
+            "ola",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -200,6 +205,18 @@ class TicketDetailSerializer(TicketListSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_transitions(self, ticket: Ticket) -> list[str]:
         return allowed_transitions(ticket=ticket, user=self.context["request"].user)
+
+    @extend_schema_field(OlaClockSerializer(many=True))
+    def get_ola(self, ticket: Ticket) -> list[dict[str, Any]]:
+        """The OLA clocks of the ticket's stay in its tier (issue 22; support staff only)."""
+        zone = timezone.get_current_timezone()
+        return [
+            {
+                name: clock[name] if name not in _CLOCK_TIMES else _as_time(clock[name], zone)
+                for name in _OLA_CLOCK_FIELDS
+            }
+            for clock in ticket_ola_status(ticket=ticket)
+        ]
 
     def to_representation(self, ticket: Ticket) -> dict[str, Any]:
         """The list row and the detail's fields, built directly too: every write answers with
@@ -224,6 +241,7 @@ class TicketDetailSerializer(TicketListSerializer):
                 "reopen_count": ticket.reopen_count,
                 "merged_into": ticket.merged_into_id,
                 "allowed_transitions": self.get_allowed_transitions(ticket),
+                "ola": self.get_ola(ticket),
             }
         )
         return row
@@ -243,6 +261,8 @@ STAFF_ONLY_FIELDS = frozenset(
         "last_escalated_at",
         # Another requester's ticket may be the one kept: its id is for the support team.
         "merged_into",
+        # The tiers' operational level clocks are internal to the support team (issue 22).
+        "ola",
     }
 )
 

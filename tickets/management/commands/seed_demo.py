@@ -19,6 +19,8 @@ from django.utils import timezone
 from accounts.models import Organisation, Role, User
 from escalation.models import SupportGroup, Tier
 from notifications.services import notifications_suppressed
+from ola.models import OlaTarget
+from ola.sweep import ola_sweep
 from sla.sweep import sla_sweep
 from tickets import services
 from tickets.models import Category, ClosureCode, Kind, Level, Status, Ticket
@@ -322,6 +324,7 @@ class Command(BaseCommand):
         with notifications_suppressed():
             users = self._personas()
             self._chat_channels()
+            self._ola_targets()
             if not Ticket.objects.exists():
                 categories = self._categories()
                 self._tickets(users=users, categories=categories, count=options["tickets"])
@@ -331,6 +334,7 @@ class Command(BaseCommand):
                 # Record now every SLA warning and breach the history has reached, so the
                 # first sweep of the running demo finds nothing old to email about.
                 sla_sweep(now=timezone.now())
+                ola_sweep(now=timezone.now())
                 self.stdout.write(
                     self.style.SUCCESS(f"Created {Ticket.objects.count()} demo tickets.")
                 )
@@ -341,6 +345,23 @@ class Command(BaseCommand):
             label = f"{role.label}" + (f" ({Tier(tier).label})" if tier else "")
             self.stdout.write(f"  {username:<12} {password_for(username):<26} {label}")
         self.stdout.write("  admin        demo-admin-2026            Django admin (/admin/)\n")
+
+    def _ola_targets(self) -> None:
+        """Issue 22's example as the demo's OLA set (docs/ola.md): L1 takes a P1 within
+        15 min and hands it on within 30 min; the other priorities and tiers get more time."""
+        minutes = timedelta(minutes=1)
+        table = {  # tier: {priority: (take within, hand on within)}
+            Tier.L1: {1: (15, 30), 2: (30, 120), 3: (60, 240), 4: (120, 480), 5: (240, 960)},
+            Tier.L2: {1: (30, 120), 2: (60, 240), 3: (120, 480), 4: (240, 960), 5: (480, 1440)},
+            Tier.L3: {1: (15, 240), 2: (60, 480), 3: (120, 960), 4: (240, 1440), 5: (480, 2880)},
+        }
+        for tier, rows in table.items():
+            for priority, (take, handoff) in rows.items():
+                OlaTarget.objects.get_or_create(
+                    tier=tier,
+                    priority=priority,
+                    defaults={"take_within": take * minutes, "handoff_within": handoff * minutes},
+                )
 
     def _personas(self) -> dict[str, User]:
         organisation, _ = Organisation.objects.get_or_create(name="Appy Pie customers")

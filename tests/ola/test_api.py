@@ -1,0 +1,73 @@
+"""OLA targets through the API: staff read them, managers change them (issue 22)."""
+
+import pytest
+
+from ola.models import OlaTarget
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/ola/targets/"
+
+
+def test_a_manager_creates_changes_and_deletes_a_target(api, manager):
+    client = api(manager)
+
+    created = client.post(
+        URL,
+        {"tier": 1, "priority": 1, "take_within": "00:15:00", "handoff_within": "00:30:00"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    assert created.json()["take_within"] == "00:15:00"
+
+    changed = client.patch(f"{URL}{pk}/", {"handoff_within": "01:00:00"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["handoff_within"] == "01:00:00"
+    assert changed.json()["take_within"] == "00:15:00"
+
+    assert client.delete(f"{URL}{pk}/").status_code == 204
+    assert not OlaTarget.objects.exists()
+
+
+def test_agents_read_but_cannot_change(api, manager, agent_l1):
+    OlaTarget.objects.create(tier=1, priority=2, handoff_within="01:00:00")
+    client = api(agent_l1)
+
+    assert [t["priority"] for t in client.get(URL).json()] == [2]
+    refused = client.post(URL, {"tier": 1, "priority": 1, "take_within": "00:15:00"}, format="json")
+    assert refused.status_code == 403
+    target = OlaTarget.objects.get()
+    assert client.delete(f"{URL}{target.pk}/").status_code == 403
+
+
+def test_requesters_and_anonymous_visitors_cannot_read(api, requester):
+    assert api(requester).get(URL).status_code == 403
+    assert api(None).get(URL).status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"tier": 1, "priority": 1}, "take_within"),
+        ({"tier": 1, "priority": 1, "take_within": "00:00:00"}, "take_within"),
+        (
+            {"tier": 1, "priority": 1, "take_within": "00:15:00", "handoff_within": "-00:01:00"},
+            "handoff_within",
+        ),
+        ({"tier": 9, "priority": 1, "take_within": "00:15:00"}, "tier"),
+    ],
+)
+def test_bad_targets_are_a_400_with_a_message(api, manager, body, field):
+    answer = api(manager).post(URL, body, format="json")
+    assert answer.status_code == 400, answer.content
+    assert field in answer.json()["errors"]
+
+
+def test_one_target_per_tier_and_priority(api, manager):
+    client = api(manager)
+    body = {"tier": 2, "priority": 3, "take_within": "01:00:00"}
+    assert client.post(URL, body, format="json").status_code == 201
+    again = client.post(URL, body, format="json")
+    assert again.status_code == 400
+    assert "priority" in again.json()["errors"]
