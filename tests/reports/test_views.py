@@ -211,8 +211,8 @@ def test_the_page_costs_a_fixed_number_of_queries(client, manager, requester, ca
     # query per source, 3 queries); at-risk
     # count; at-risk list; backlog; trend: created; RELEASE SAVEPOINT; then the period's
     # satisfaction (csat.selectors.csat_summary; four queries when nobody answered a survey
-    # in the period, as here).
-    assert len(few) == len(many) == 20
+    # in the period, as here); and the breach forecast's tile (one count, sla.forecast).
+    assert len(few) == len(many) == 21
     assert few[4].startswith("SAVEPOINT") and "set_config" in few[5]
 
 
