@@ -168,9 +168,9 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "status_labels": dict(Status.choices),
             # The breach forecast's tile: every tier, whatever the filters (one indexed count).
             "forecast_hours": DEFAULT_WINDOW_HOURS,
-            "forecast_count": forecast_counts(
-                now=timezone.now(), windows=[DEFAULT_WINDOW_HOURS]
-            )[DEFAULT_WINDOW_HOURS],
+            "forecast_count": forecast_counts(now=timezone.now(), windows=[DEFAULT_WINDOW_HOURS])[
+                DEFAULT_WINDOW_HOURS
+            ],
             **_csat_context(period=period),
         },
     )

@@ -316,7 +316,7 @@ def _groupings(
     if agent_ids:
         for agent in agent_load(agent_ids=agent_ids):
             labels[agent.pk] = agent.name
-            loads[agent.pk] = agent.load
+            loads[agent.pk] = agent.load  # type: ignore[attr-defined]
     by_assignee = [
         ForecastRow(
             key=key,
@@ -339,9 +339,7 @@ def agent_load(*, agent_ids: list[int]) -> QuerySet[User]:
         .annotate(n=Count("*"))
         .values("n")
     )
-    return User.objects.filter(pk__in=agent_ids).annotate(
-        load=Coalesce(Subquery(open_tickets), 0)
-    )
+    return User.objects.filter(pk__in=agent_ids).annotate(load=Coalesce(Subquery(open_tickets), 0))
 
 
 CSV_HEADER = [
@@ -358,9 +356,7 @@ CSV_HEADER = [
 ]
 
 
-def forecast_csv_rows(
-    *, hours: int, scope: ForecastScope, now: datetime
-) -> Iterator[list[Any]]:
+def forecast_csv_rows(*, hours: int, scope: ForecastScope, now: datetime) -> Iterator[list[Any]]:
     """Every clock of the window, soonest first, read in chunks (for a streamed CSV)."""
     streams = [
         (

@@ -21,7 +21,7 @@ class ForecastForm(forms.Form):
         coerce=int,
         choices=[(hours, str(hours)) for hours in WINDOW_HOURS],  # labelled per request
         required=False,
-        empty_value=DEFAULT_WINDOW_HOURS,
+        empty_value=None,
     )
     cursor = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
 

@@ -37,9 +37,7 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
     form = ForecastForm(request.GET)
     if not form.is_valid():
         return render(request, "sla/forecast.html", {"form": form, "board": None}, status=400)
-    board = forecast(
-        hours=form.hours_or_default(), scope=scope, cursor=form.cleaned_data["cursor"]
-    )
+    board = forecast(hours=form.hours_or_default(), scope=scope, cursor=form.cleaned_data["cursor"])
     return render(
         request,
         "sla/forecast.html",

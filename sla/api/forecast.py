@@ -15,9 +15,11 @@ from sla.forms import ForecastForm
 
 
 class ForecastItemSerializer(serializers.Serializer):
-    source = serializers.CharField(help_text="Which kind of clock: `sla`.")
+    kind = serializers.CharField(source="source", help_text="Which kind of clock: `sla`.")
     clock_id = serializers.IntegerField()
-    label = serializers.CharField(help_text="The clock's metric, in the reader's language.")
+    clock = serializers.CharField(
+        source="label", help_text="The clock's metric, in the reader's language."
+    )
     due_at = serializers.DateTimeField()
     seconds_left = serializers.IntegerField()
     ticket_id = serializers.IntegerField()
@@ -34,7 +36,7 @@ class ForecastRowSerializer(serializers.Serializer):
     key = serializers.IntegerField(
         allow_null=True, help_text="Tier, group or agent id; null: no group / unassigned."
     )
-    label = serializers.CharField()
+    name = serializers.CharField(source="label")
     count = serializers.IntegerField(help_text="Clocks due in the window.")
     load = serializers.IntegerField(
         allow_null=True, help_text="Assignee rows: the agent's open tickets; else null."
@@ -55,6 +57,9 @@ class ForecastSerializer(serializers.Serializer):
     items = ForecastItemSerializer(many=True, help_text="One page, soonest first.")
     more = serializers.IntegerField(help_text="Clocks of the window after this page.")
     next_cursor = serializers.CharField(allow_null=True)
+
+
+DENIED = _lazy("Only managers and tier leads can see the breach forecast.")
 
 
 class ForecastView(APIView):
@@ -79,7 +84,7 @@ class ForecastView(APIView):
     def get(self, request: Request) -> Response:
         scope = forecast_scope_for(user=request.user)  # type: ignore[arg-type]
         if scope is None:
-            raise PermissionDenied(_lazy("Only managers and tier leads can see the breach forecast."))
+            raise PermissionDenied(DENIED)
         form = ForecastForm(request.query_params)
         if not form.is_valid():
             raise serializers.ValidationError(

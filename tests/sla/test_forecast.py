@@ -115,9 +115,7 @@ def test_grouped_by_tier_group_and_assignee_with_each_agents_load():
     network = SupportGroupFactory(name="Network", tier=Tier.L2)
     add_clock(ticket(tier=Tier.L1, assignee=alice), due_in=timedelta(hours=1))
     add_clock(ticket(tier=Tier.L1, assignee=alice), due_in=timedelta(hours=2))
-    add_clock(
-        ticket(tier=Tier.L2, assignee=bob, support_group=network), due_in=timedelta(hours=3)
-    )
+    add_clock(ticket(tier=Tier.L2, assignee=bob, support_group=network), due_in=timedelta(hours=3))
     add_clock(ticket(tier=Tier.L2, support_group=network), due_in=timedelta(hours=3))
     # Load is every open ticket of the agent, in the forecast or not; resolved ones are not.
     ticket(assignee=bob, status=Status.ON_HOLD)
@@ -216,9 +214,7 @@ def test_a_tier_lead_sees_only_their_tiers():
 # --- through the real services -----------------------------------------------------------------
 
 
-def test_a_real_ticket_leaves_the_forecast_while_it_waits_on_the_requester(
-    make_ticket, agent_l1
-):
+def test_a_real_ticket_leaves_the_forecast_while_it_waits_on_the_requester(make_ticket, agent_l1):
     from tickets import services
 
     with time_machine.travel(NOW, tick=False):

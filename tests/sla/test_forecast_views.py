@@ -130,7 +130,9 @@ def test_the_api_returns_the_page_figures(client, api, manager, agent_l1, due_so
     first = data["items"][0]
     assert first["clock_id"] == due_soon["l1_first"].pk
     assert first["seconds_left"] == 30 * 60
-    assert first["source"] == "sla" and first["tier"] == Tier.L1
+    assert (
+        first["kind"] == "sla" and first["clock"] == "First response" and first["tier"] == Tier.L1
+    )
     assert {r["key"]: r["count"] for r in data["by_tier"]} == {1: 2, 2: 1}
     assignees = {r["key"]: (r["count"], r["load"]) for r in data["by_assignee"]}
     assert assignees == {agent_l1.pk: (1, 1), None: (2, None)}

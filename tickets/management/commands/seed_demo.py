@@ -576,7 +576,6 @@ class Command(BaseCommand):
         import time_machine
 
         story = STORIES[0]
-        agent = users["agent_l1"]
         created = timezone.now() - timedelta(hours=6)
         with time_machine.travel(created, tick=False), transaction.atomic():
             ticket = services.ticket_create(
