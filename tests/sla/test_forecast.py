@@ -25,9 +25,11 @@ NOW = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 EVERYONE = ForecastScope()
 
 
-def add_clock(ticket, *, due_in: timedelta, state=ClockState.RUNNING, metric=Metric.RESOLUTION):
+def add_clock(
+    ticket, *, due_in: timedelta, state=ClockState.RUNNING, metric=Metric.RESOLUTION, now=NOW
+):
     """A clock of `ticket` due `due_in` after NOW, written directly (the selector only reads)."""
-    due_at = NOW + due_in
+    due_at = now + due_in
     stopped = state not in (ClockState.RUNNING, ClockState.PAUSED)
     return SlaClock.objects.create(
         ticket=ticket,
@@ -40,8 +42,8 @@ def add_clock(ticket, *, due_in: timedelta, state=ClockState.RUNNING, metric=Met
         warning_at=due_at - timedelta(minutes=48),
         due_at=due_at,
         state=state,
-        paused_since=NOW - timedelta(minutes=5) if state == ClockState.PAUSED else None,
-        stopped_at=NOW - timedelta(minutes=5) if stopped else None,
+        paused_since=now - timedelta(minutes=5) if state == ClockState.PAUSED else None,
+        stopped_at=now - timedelta(minutes=5) if stopped else None,
     )
 
 
