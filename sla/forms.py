@@ -25,8 +25,12 @@ class ForecastForm(forms.Form):
     )
     cursor = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        if data is not None and not data.get("hours"):
+            # No window asked for: the default, shown as chosen in the select.
+            data = data.copy()
+            data["hours"] = str(DEFAULT_WINDOW_HOURS)
+        super().__init__(data, **kwargs)
         # Labels in the reader's language, not the one active at import.
         hours: forms.TypedChoiceField = self.fields["hours"]  # type: ignore[assignment]
         hours.choices = [(h, window_label(h)) for h in WINDOW_HOURS]

@@ -41,6 +41,7 @@ def test_a_manager_reads_the_forecast_on_a_phone_in_spanish(
     page.goto(f"{live_server.url}/sla/forecast/")
     assert page.locator("h1").inner_text() == "Previsión de incumplimientos"
     assert page.locator("[data-figure=forecast_total]").inner_text() == "2"
+    assert page.input_value("#id_hours") == "4"  # the default window, shown as chosen
     assert "Printer on fire" in page.locator("[data-testid=forecast-list]").inner_text()
     # The page itself does not scroll sideways; wide tables scroll inside their wrapper.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
