@@ -3,9 +3,10 @@
 "If nothing happens" means a clock that keeps running: state `running` with its due time in
 (now, now + N h]. A paused clock (the ticket waits on the requester) does not advance, so it
 cannot breach until it resumes and is left out; a running clock already past its due time has
-breached (the sweep records it within a minute) and is counted apart as `overdue`, not
-forecast. Due times are stored in wall time with working hours already applied, so the
-forecast is a range read on `due_at` (reports_clock_running_idx: running clocks by due time).
+breached (the sweep records it within a minute) and is not forecast: those that fell due in the
+last N hours, (now − N h, now], are counted apart as `overdue` (the same window looking back,
+so the read stays as short as the forecast's, however old the backlog). Due times are stored
+in wall time with working hours already applied, so the forecast is a range read on `due_at` (reports_clock_running_idx: running clocks by due time).
 
 Every figure counts clocks, not tickets: a ticket whose response and resolution clocks are
 both due in the window counts twice, as it would breach twice.
@@ -209,7 +210,9 @@ def forecast(
     combos: dict[tuple[int, int | None, int | None], int] = {}
     for position, source in enumerate(SOURCES):
         running = source.running(scope=scope)
-        counts = running.filter(due_at__lte=now + timedelta(hours=hours)).aggregate(
+        counts = running.filter(
+            due_at__gt=now - timedelta(hours=hours), due_at__lte=now + timedelta(hours=hours)
+        ).aggregate(
             total=Count("pk", filter=Q(due_at__gt=now)),
             overdue=Count("pk", filter=Q(due_at__lte=now)),
         )

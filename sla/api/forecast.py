@@ -49,7 +49,7 @@ class ForecastSerializer(serializers.Serializer):
     until = serializers.DateTimeField()
     total = serializers.IntegerField(help_text="Running clocks due in (now, until].")
     overdue = serializers.IntegerField(
-        help_text="Running clocks already past due (breached, not forecast)."
+        help_text="Running clocks that fell due in the last `hours` (breached, not forecast)."
     )
     by_tier = ForecastRowSerializer(many=True)
     by_group = ForecastRowSerializer(many=True)

@@ -78,12 +78,14 @@ def test_the_window_is_open_at_now_and_closed_at_its_end():
     assert at_now.pk not in [item.clock_id for item in board.items]
 
 
-def test_running_clocks_past_due_are_overdue_not_forecast():
+def test_running_clocks_that_fell_due_in_the_last_n_hours_are_overdue_not_forecast():
     add_clock(ticket(), due_in=-timedelta(minutes=1))
-    add_clock(ticket(), due_in=-timedelta(days=3))
+    add_clock(ticket(), due_in=-timedelta(hours=23))
+    add_clock(ticket(), due_in=-timedelta(hours=25))  # older than the window looking back
     add_clock(ticket(), due_in=-timedelta(hours=1), state=ClockState.PAUSED)
     board = forecast(hours=24, scope=EVERYONE, now=NOW)
     assert (board.total, board.overdue, board.items) == (0, 2, [])
+    assert forecast(hours=1, scope=EVERYONE, now=NOW).overdue == 1
 
 
 def test_each_clock_counts_so_a_ticket_due_twice_counts_twice():
