@@ -6,7 +6,8 @@ cannot breach until it resumes and is left out; a running clock already past its
 breached (the sweep records it within a minute) and is not forecast: those that fell due in the
 last N hours, (now − N h, now], are counted apart as `overdue` (the same window looking back,
 so the read stays as short as the forecast's, however old the backlog). Due times are stored
-in wall time with working hours already applied, so the forecast is a range read on `due_at` (reports_clock_running_idx: running clocks by due time).
+in wall time with working hours already applied, so the forecast is a range read on `due_at`
+(reports_clock_running_idx: running clocks by due time).
 
 Every figure counts clocks, not tickets: a ticket whose response and resolution clocks are
 both due in the window counts twice, as it would breach twice.
