@@ -8,7 +8,8 @@ writes none). Signs in as `bench-manager` (every tier) and as the lead of the L2
 (its first L2 agent made lead here when the group has none: the tier-lead scope), times each variant
 --runs times after --warmup untimed runs and prints p50 / p95 / max in milliseconds and the
 number of SQL queries; then the Prometheus gauge's read (every window, one query) the same way,
-and how many clocks each window holds (the forecast reads those, not the table).
+how many clocks each window holds (the forecast reads those, not the table), and the queue
+health page as a baseline of what the machine's load costs any page.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ def main() -> None:
         ("API 4 h", get(manager, "/api/sla/forecast/?hours=4")),
         ("API 24 h", get(manager, "/api/sla/forecast/?hours=24")),
         ("gauge (all windows)", lambda: forecast_counts(now=timezone.now())),
+        # A page measured elsewhere, timed now on the same machine: what the load costs.
+        ("baseline: queue health", get(manager, "/reports/queues/")),
     ]
     print(f"{'variant':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}")
     for name, call in variants:
