@@ -55,6 +55,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("breaches.urls")),
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
+    path("sla/", include("sla.urls")),  # the breach forecast
     path("", include("incidents.urls")),
     path("kb/", include("kb.urls")),
     path("csat/", include("csat.urls")),

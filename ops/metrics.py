@@ -32,6 +32,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ops import probes, selectors
+from sla.forecast import forecast_counts
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,15 @@ class DeskCollector(Collector):
             for state, count in sorted(by_state.items()):
                 clocks.add_metric([state], count)
             yield clocks
+        forecast = GaugeMetricFamily(
+            "helpdesk_sla_breach_forecast",
+            "Running SLA clocks due within the window (1h, 4h, 8h, 24h): what breaches if "
+            "nothing happens; one indexed range read for every window.",
+            labels=["window"],
+        )
+        for hours, count in forecast_counts(now=now).items():
+            forecast.add_metric([f"{hours}h"], count)
+        yield forecast
         yield GaugeMetricFamily(
             "helpdesk_sla_events_unapplied",
             "Recorded SLA thresholds whose effects (notifications, escalation) are not applied.",

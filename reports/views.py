@@ -31,6 +31,7 @@ from reports.selectors import (
     support_groups,
 )
 from reports.templatetags.reports_tags import percent
+from sla.forecast import DEFAULT_WINDOW_HOURS, forecast_counts
 from sla.models import Metric
 from tickets.models import Status
 
@@ -166,6 +167,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "query": urlencode(query),
             "tier_labels": _tier_labels(),
             "status_labels": dict(Status.choices),
+            # The breach forecast's tile: every tier, whatever the filters (one indexed count).
+            "forecast_hours": DEFAULT_WINDOW_HOURS,
+            "forecast_count": forecast_counts(now=timezone.now(), windows=[DEFAULT_WINDOW_HOURS])[
+                DEFAULT_WINDOW_HOURS
+            ],
             **_csat_context(period=period),
             # Issue 22: the tiers' OLA met / breached over the same period (1 query).
             "ola_rows": ola_compliance(start=period.start, end=period.end),

@@ -211,8 +211,9 @@ def test_the_page_costs_a_fixed_number_of_queries(client, manager, requester, ca
     # query per source, 3 queries); at-risk
     # count; at-risk list; backlog; trend: created; RELEASE SAVEPOINT; then the period's
     # satisfaction (csat.selectors.csat_summary; four queries when nobody answered a survey
-    # in the period, as here); the tiers' OLA met / breached (issue 22, ola.selectors).
-    assert len(few) == len(many) == 21
+    # in the period, as here); the tiers' OLA met / breached (issue 22, ola.selectors); and the
+    # breach forecast's tile (one count, sla.forecast).
+    assert len(few) == len(many) == 22
     assert few[4].startswith("SAVEPOINT") and "set_config" in few[5]
 
 

@@ -335,6 +335,10 @@ ROWS += [
     Row("/reports/queues/", STAFF | MANAGER),
     Row("/api/reports/dashboard/", MANAGER),
     Row("/api/reports/queues/", STAFF | MANAGER),
+    # The breach forecast: managers and tier leads (no persona here leads a group).
+    Row("/sla/forecast/", MANAGER),
+    Row("/sla/forecast.csv", MANAGER),
+    Row("/api/sla/forecast/", MANAGER),
 ]
 
 # --- the "thank you" page after the web form (Post/Redirect/Get, issue 16 item 2) ----------------

@@ -331,6 +331,7 @@ class Command(BaseCommand):
                 self._articles(users=users, categories=categories)
                 self._major_incident(users=users, categories=categories)
                 self._breach(users=users, categories=categories)
+                self._due_soon(users=users, categories=categories)
                 # Record now every SLA warning and breach the history has reached, so the
                 # first sweep of the running demo finds nothing old to email about.
                 sla_sweep(now=timezone.now())
@@ -620,6 +621,36 @@ class Command(BaseCommand):
         if survey is not None and rating is not None:
             with time_machine.travel(moment + timedelta(hours=2), tick=False):
                 survey_answer(survey=survey, rating=rating, comment=COMMENTS[lang].get(rating, ""))
+
+    def _due_soon(
+        self, *, users: dict[str, User], categories: dict[tuple[str, str], Category]
+    ) -> None:
+        """A P2 incident taken six hours ago: its resolution (8 h) is due in about two hours,
+        so the breach forecast (/sla/forecast/) and its dashboard tile show something."""
+        import time_machine
+
+        story = STORIES[0]
+        created = timezone.now() - timedelta(hours=6)
+        with time_machine.travel(created, tick=False), transaction.atomic():
+            ticket = services.ticket_create(
+                requester=users["requester"],
+                title=story.title[0],
+                description=story.description[0],
+                urgency=Level.MEDIUM,
+            )
+        self._walk(
+            ticket=ticket,
+            story=story,
+            steps=["triage", "take", "reply"],
+            users=users,
+            category=categories[story.category],
+            impact=Level.HIGH,
+            urgency=Level.MEDIUM,
+            escalations=0,
+            moment=created,
+            language=0,
+            rating=None,
+        )
 
     def _articles(
         self, *, users: dict[str, User], categories: dict[tuple[str, str], Category]

@@ -1,0 +1,17 @@
+"""The demo data leaves the breach forecast something to show (issue 22 item 3)."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from sla.forecast import DEFAULT_WINDOW_HOURS, ForecastScope, forecast
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_has_a_clock_due_in_the_next_hours():
+    call_command("seed_demo", tickets=9, stdout=StringIO())
+    board = forecast(hours=DEFAULT_WINDOW_HOURS, scope=ForecastScope())
+    assert board.total >= 1
+    assert "VPN disconnects every few minutes" in [item.title for item in board.items]
