@@ -19,7 +19,7 @@ def test_a_manager_adds_a_slack_channel_and_its_test_message_arrives(
     manager,
     receiver,  # noqa: F811
 ):
-    SupportGroup.objects.create(name="Service desk", tier=Tier.L1)
+    group = SupportGroup.objects.create(name="Service desk", tier=Tier.L1)
     webhook = receiver.url("/services/T9/B9/browserSECRET1234")
     page = open_page(browser, live_server, manager, viewport=DESKTOP)
 
@@ -27,7 +27,7 @@ def test_a_manager_adds_a_slack_channel_and_its_test_message_arrives(
     page.click("text=Chat channels")
     page.click("text=New chat channel")
     page.fill("[name=name]", "Desk alerts")
-    page.select_option("[name=support_group]", label="Service desk")
+    page.select_option("[name=support_group]", value=str(group.pk))
     page.select_option("[name=platform]", value="slack")
     page.fill("[name=secret]", webhook)
     page.check("input[name=events][value=high_priority]")
