@@ -571,3 +571,7 @@ LOGGING = {
     # django-axes logs every successful login at INFO; lockouts are WARNING.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Presence on the ticket page (tickets/presence.py): each open page sends a heartbeat this often;
+# a viewer missing four is gone, a "typing" flag lasts two. Lives in the shared cache only.
+HELPDESK_PRESENCE_SECONDS = env_int("HELPDESK_PRESENCE_SECONDS", 5)
