@@ -6,6 +6,7 @@ the embedded mode alike. Times are explicit (`now`): entries expire by their own
 
 import os
 import socket
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -39,19 +40,38 @@ def _redis_answers() -> bool:
         return False
 
 
+def _on_redis(settings) -> str:
+    """The shared cache on TEST_REDIS_URL, under a key prefix of this test's own: tests running
+    in parallel (xdist) share that database, so none of them flushes it."""
+    if not _redis_answers():
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"test-presence-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "helpdesk.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    return prefix
+
+
+def _forget(prefix: str) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+
+
 @pytest.fixture(params=["redis", "local-memory"])
 def presence_cache(request, settings):
     """Presence on the shared Redis (production) and on the embedded mode's local memory."""
     settings.HELPDESK_PRESENCE_SECONDS = BEAT
-    if request.param == "redis":
-        if not _redis_answers():
-            pytest.skip(f"no Redis at {REDIS_URL}")
-        settings.CACHES = {
-            "default": {"BACKEND": "helpdesk.cache.FailOpenRedisCache", "LOCATION": REDIS_URL}
-        }
-    caches["default"].clear()
+    if request.param == "local-memory":
+        yield request.param
+        return
+    prefix = _on_redis(settings)
     yield request.param
-    caches["default"].clear()
+    _forget(prefix)
 
 
 @pytest.fixture
@@ -137,19 +157,15 @@ def test_leaving_drops_a_viewer_at_once(presence_cache, make_ticket, agent_l1, a
 
 
 def test_on_redis_the_ticket_key_expires_with_its_last_viewer(make_ticket, agent_l1, settings):
-    if not _redis_answers():
-        pytest.skip(f"no Redis at {REDIS_URL}")
     settings.HELPDESK_PRESENCE_SECONDS = BEAT
-    settings.CACHES = {
-        "default": {"BACKEND": "helpdesk.cache.FailOpenRedisCache", "LOCATION": REDIS_URL}
-    }
+    prefix = _on_redis(settings)
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     presence_heartbeat(ticket_id=ticket.pk, user=agent_l1, typing=False)
-    backend = caches["default"]
-    key = backend.make_key(f"presence:ticket:{ticket.pk}")
+    key = caches["default"].make_key(f"presence:ticket:{ticket.pk}")
+    assert key.startswith(prefix)
     ttl = redis.Redis.from_url(REDIS_URL).ttl(key)
     assert 0 < ttl <= BEAT * VIEWING_BEATS + 1
-    backend.clear()
+    _forget(prefix)
 
 
 def test_redis_down_fails_open(redis_down, make_ticket, agent_l1, client_for):
