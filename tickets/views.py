@@ -857,7 +857,10 @@ def ticket_presence(request: HttpRequest, pk: int) -> HttpResponse:
     """The agent page's heartbeat (htmx, every HELPDESK_PRESENCE_SECONDS): records the agent on
     the ticket, typing a reply or not, and answers who else is on it. `leave=1` (the page
     closing) drops them. Support staff who may read the ticket only; 404 for anyone else."""
-    user = _staff_required(request)
+    user = _user(request)
+    if not (user.is_authenticated and user.is_staff_member):
+        # A 404 even signed out: no login page swapped into the bar, nothing revealed.
+        raise Http404
     ticket = ticket_get_for_user(user=user, ticket_id=pk)
     if request.POST.get("leave") == "1":
         presence_leave(ticket_id=ticket.pk, user=user)

@@ -361,3 +361,13 @@ ROWS += [
     Row("/readyz", EVERYONE),
     Row("/metrics", NOBODY),
 ]
+
+# --- presence on a ticket (issue 21 item 2): support staff who read the ticket, never a requester
+# or a security officer (their reading of a linked ticket is not the team's work) ------------------
+PRESENCE = frozenset({"agent_l1", "agent_l2", "manager"})
+ROWS += [
+    Row("/tickets/{ticket}/presence/", PRESENCE, "post", {"typing": "1"}),
+    Row("/api/tickets/{ticket}/presence/", PRESENCE),
+    Row("/api/tickets/{ticket}/presence/", PRESENCE, "post", {"typing": True}, json=True),
+    Row("/api/tickets/{ticket}/presence/", PRESENCE, "delete"),
+]

@@ -243,7 +243,7 @@ def test_requesters_and_other_tiers_cannot_read_or_join_presence(
         response = client_for(outsider).post(f"/tickets/{ticket.pk}/presence/", {"typing": "1"})
         assert response.status_code == 404
         assert agent_l1.name not in response.content.decode()
-    assert Client().post(f"/tickets/{ticket.pk}/presence/").status_code == 403
+    assert Client().post(f"/tickets/{ticket.pk}/presence/").status_code == 404
     assert client_for(agent_l1).get(f"/tickets/{ticket.pk}/presence/").status_code == 405
     # Nobody but the agent was recorded.
     assert [viewer.user_id for viewer in presence_viewers(ticket_id=ticket.pk)] == [agent_l1.pk]
