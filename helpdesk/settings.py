@@ -600,3 +600,7 @@ CELERY_BEAT_SCHEDULE["notifications-purge-in-app"] = {
 # encrypts the channels' secrets (empty: derived from SECRET_KEY).
 HELPDESK_CHAT_TIMEOUT_SECONDS = env_int("HELPDESK_CHAT_TIMEOUT_SECONDS", 5)
 HELPDESK_CHAT_SECRET_KEY = env_str("HELPDESK_CHAT_SECRET_KEY", "")
+
+# Presence on the ticket page (tickets/presence.py): each open page sends a heartbeat this often;
+# a viewer missing four is gone, a "typing" flag lasts two. Lives in the shared cache only.
+HELPDESK_PRESENCE_SECONDS = env_int("HELPDESK_PRESENCE_SECONDS", 5)

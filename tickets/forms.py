@@ -183,6 +183,9 @@ class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), strip=True)
     is_internal = forms.BooleanField(label=_("Internal note"), required=False)
     attachments = MultipleFileField(label=_("Attachments"))
+    # The ticket's version when the page was rendered (the agent's page only): a reply is held
+    # back when someone else wrote since (tickets/collisions.py). Empty: no check.
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
 
 
 class AttachmentForm(forms.Form):

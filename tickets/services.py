@@ -27,6 +27,7 @@ from notifications.models import NotificationKind
 from notifications.services import notification_enqueue, notification_fan_out
 from ola.services import ola_clocks_sync
 from sla.services import clocks_on_event, clocks_on_reply
+from tickets.collisions import TicketVersion, refuse_if_changed
 from tickets.models import (
     Attachment,
     Category,
@@ -913,9 +914,13 @@ def comment_create(
     body: str,
     is_internal: bool = False,
     files: Iterable[UploadedFile] = (),
+    expected_version: TicketVersion | None = None,
 ) -> Comment:
     """A public reply or an internal note. A requester's reply resumes a ticket on hold and
-    reopens a resolved one; an agent's first public reply stops the first-response clock."""
+    reopens a resolved one; an agent's first public reply stops the first-response clock.
+
+    `expected_version`: the ticket as the author last read it; when someone else wrote since,
+    nothing is saved and TicketChangedError says what changed (tickets/collisions.py)."""
     body = body.strip()
     if not body:
         raise DomainError(_("The message is empty."), field="body")
@@ -935,6 +940,8 @@ def comment_create(
             raise PermissionDenied(_("You cannot reply to this ticket."))
         if locked.status == Status.CLOSED:
             raise DomainError(_("This ticket is closed; please open a new one."))
+        if expected_version is not None:
+            refuse_if_changed(ticket=locked, user=actor, since=expected_version)
         comment = Comment.objects.create(
             ticket=locked, author=actor, body=body, is_internal=is_internal, created_at=now
         )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:pk>/created/", views.ticket_created, name="ticket_created"),
     path("tickets/<int:pk>/reply/", views.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:pk>/presence/", views.ticket_presence, name="ticket_presence"),
     path("tickets/<int:pk>/tracking-link/", views.tracking_link_renew, name="tracking_link_renew"),
     path("tickets/<int:pk>/attach/", views.ticket_attach, name="ticket_attach"),
     path("tickets/<int:pk>/do/<slug:name>/", views.ticket_transition, name="ticket_transition"),

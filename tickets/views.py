@@ -43,6 +43,7 @@ from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
 from tickets import guests, services
 from tickets.bulk import BULK_ACTIONS, BulkArgs, BulkOutcome, tickets_bulk_apply
+from tickets.collisions import TicketChangedError, TicketVersion, parse_version
 from tickets.forms import (
     URGENCY_FOR_REQUESTER,
     AttachmentForm,
@@ -74,6 +75,7 @@ from tickets.models_choices import (
     RESOLUTION_CODES,
     URGENCY_LABELS,
 )
+from tickets.presence import heartbeat_seconds, presence_heartbeat, presence_leave
 from tickets.selectors import (
     INTERNAL_STEPS,
     TicketFilters,
@@ -367,6 +369,7 @@ def _render_ticket(
     *,
     tracking: bool = False,
     bound: dict[str, forms.Form] | None = None,
+    changed: TicketChangedError | None = None,
     status: int = 200,
 ) -> HttpResponse:
     viewer = ticket.requester if tracking else _user(request)
@@ -431,6 +434,15 @@ def _render_ticket(
         ]
         context.update(
             actions=actions,
+            # The reply form carries what this page shows (after a refused reply: the version
+            # its list of changes ends at, so "send anyway" covers exactly what was shown).
+            reply_version=changed.version
+            if changed
+            else TicketVersion.of(comments=comments, events=events),
+            changed=_changed_items(changed, reader=reader, files=bool(request.FILES))
+            if changed
+            else None,
+            presence_seconds=heartbeat_seconds(),
             read_only=not viewer.is_agent,
             first_action=actions[0]["name"]
             if actions and not bound and actions[0]["name"] in ("triage", "take", "resume")
@@ -785,12 +797,24 @@ def ticket_reply(
     form = ReplyForm(request.POST, request.FILES, prefix="reply")
     if form.is_valid():
         try:
+            version = form.cleaned_data["version"]
             comment = services.comment_create(
                 ticket=ticket,
                 actor=actor,
                 body=form.cleaned_data["body"],
                 is_internal=form.cleaned_data["is_internal"] and staff,
                 files=form.cleaned_data["attachments"],
+                expected_version=parse_version(version, field=None) if version and staff else None,
+            )
+        except TicketChangedError as changed:
+            # Nothing saved: the page again, the text kept, what changed above the form.
+            return _render_ticket(
+                request,
+                ticket,
+                tracking=tracking,
+                bound={"reply": form},
+                changed=changed,
+                status=409,
             )
         except PermissionDenied as error:
             _refused(request, ticket, str(error), staff=staff)
@@ -804,6 +828,52 @@ def ticket_reply(
             )
             return _back(ticket, tracking)
     return _render_ticket(request, ticket, tracking=tracking, bound={"reply": form}, status=400)
+
+
+@dataclasses.dataclass
+class ChangedSince:
+    """What others wrote since the agent's page was rendered, shown above the reply form."""
+
+    items: list[TimelineItem]
+    files_dropped: bool  # the refused reply had files: the browser cannot keep them
+
+
+def _changed_items(changed: TicketChangedError, *, reader: Any, files: bool) -> ChangedSince:
+    items = [
+        TimelineItem(at=c.created_at, kind="comment", internal=c.is_internal, comment=c)
+        for c in changed.comments
+    ]
+    names = _names_for_changes(changed.events)
+    for event in changed.events:
+        item = _event_item(event=event, reader=reader, staff=True, names=names)
+        if item is not None:
+            items.append(item)
+    items.sort(key=lambda item: (item.at, item.kind == "comment"))
+    return ChangedSince(items=items, files_dropped=files)
+
+
+@require_POST
+def ticket_presence(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agent page's heartbeat (htmx, every HELPDESK_PRESENCE_SECONDS): records the agent on
+    the ticket, typing a reply or not, and answers who else is on it. `leave=1` (the page
+    closing) drops them. Support staff who may read the ticket only; 404 for anyone else."""
+    user = _user(request)
+    if not (user.is_authenticated and user.is_staff_member):
+        # A 404 even signed out: no login page swapped into the bar, nothing revealed.
+        raise Http404
+    ticket = ticket_get_for_user(user=user, ticket_id=pk)
+    if request.POST.get("leave") == "1":
+        presence_leave(ticket_id=ticket.pk, user=user)
+        return HttpResponse(status=204)
+    others = presence_heartbeat(
+        ticket_id=ticket.pk,
+        user=user,
+        # Managers read without replying: they show as viewing, never typing.
+        typing=request.POST.get("typing") == "1" and user.is_agent,
+    )
+    response = render(request, "tickets/_presence.html", {"viewers": others})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

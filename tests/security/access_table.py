@@ -377,3 +377,13 @@ ROWS += [
     Row("/api/notifications/read-all/", SIGNED_IN, "post", json=True),
     Row("/api/notifications/{bell}/read/", frozenset({"agent_l2"}), "post", json=True),
 ]
+
+# --- presence on a ticket (issue 21 item 2): support staff who read the ticket, never a requester
+# or a security officer (their reading of a linked ticket is not the team's work) ------------------
+PRESENCE = frozenset({"agent_l1", "agent_l2", "manager"})
+ROWS += [
+    Row("/tickets/{ticket}/presence/", PRESENCE, "post", {"typing": "1"}),
+    Row("/api/tickets/{ticket}/presence/", PRESENCE),
+    Row("/api/tickets/{ticket}/presence/", PRESENCE, "post", {"typing": True}, json=True),
+    Row("/api/tickets/{ticket}/presence/", PRESENCE, "delete"),
+]

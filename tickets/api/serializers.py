@@ -362,6 +362,15 @@ class CommentCreateSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=10
     )
+    expected_version = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=40,
+        help_text="The ticket's version as you last read it (the ETag of GET /api/tickets/{id}/; "
+        "or send it as If-Match). When someone else wrote on the ticket since, nothing is saved "
+        "and the answer is a 409 with what changed and the version now.",
+    )
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -540,3 +549,35 @@ class BulkResultSerializer(serializers.Serializer):
     done = serializers.IntegerField()
     failed = serializers.IntegerField()
     results = BulkOutcomeSerializer(many=True)
+
+
+# --- presence and collisions (tickets.presence, tickets.collisions) -----------------------------
+
+
+class PresenceViewerSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    name = serializers.CharField()
+    typing = serializers.BooleanField(help_text="Typing a reply on the ticket page right now.")
+
+
+class PresenceSerializer(serializers.Serializer):
+    """The other support staff on the ticket (never the caller)."""
+
+    viewers = PresenceViewerSerializer(many=True)
+    heartbeat_seconds = serializers.IntegerField(
+        help_text="Send a heartbeat this often to stay listed."
+    )
+
+
+class PresenceBeatSerializer(serializers.Serializer):
+    typing = serializers.BooleanField(default=False)
+
+
+class TicketChangedSerializer(serializers.Serializer):
+    """A reply refused because the ticket changed since `expected_version`: nothing was saved.
+    Send it again with `version` to post anyway."""
+
+    message = serializers.CharField()
+    version = serializers.CharField()
+    comments = CommentSerializer(many=True)
+    events = EventSerializer(many=True)

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -18,7 +19,15 @@ from helpdesk.errors import DomainError
 from tickets import services
 from tickets.api import serializers as s
 from tickets.bulk import BulkArgs, tickets_bulk_apply
+from tickets.collisions import TicketChangedError, TicketVersion, parse_version, ticket_version
 from tickets.models import Category, Source, Ticket
+from tickets.presence import (
+    Viewer,
+    heartbeat_seconds,
+    presence_heartbeat,
+    presence_leave,
+    presence_viewers,
+)
 from tickets.selectors import (
     SLA_FILTERS,
     TicketFilters,
@@ -137,6 +146,17 @@ TRANSITION_DOC = {
 }
 
 
+def _expected_version(request: Request, data: dict[str, Any]) -> TicketVersion | None:
+    """The version a comment is written against: `expected_version`, else If-Match ("*" or
+    nothing: no check)."""
+    if data.get("expected_version"):
+        return parse_version(data["expected_version"], field="expected_version")
+    header = request.headers.get("If-Match", "").strip()
+    if header and header != "*":
+        return parse_version(header, field="expected_version")
+    return None
+
+
 class TicketViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -196,6 +216,25 @@ class TicketViewSet(
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "ETag",
+                str,
+                OpenApiParameter.HEADER,
+                response=True,
+                description="The ticket's version for you: send it back as If-Match (or "
+                "expected_version) with a comment so that it is refused if someone else wrote "
+                "since.",
+            )
+        ]
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        ticket = self.get_object()
+        response = Response(self._detail_data(ticket))
+        response["ETag"] = ticket_version(ticket=ticket, user=request.user).etag  # type: ignore[arg-type]
+        return response
+
+    @extend_schema(
         request=s.TicketCreateSerializer, responses={201: s.TicketDetailSerializer, **ERRORS}
     )
     def create(self, request: Request) -> Response:
@@ -250,21 +289,86 @@ class TicketViewSet(
             "multipart/form-data": s.CommentCreateSerializer,
             "application/json": s.CommentCreateSerializer,
         },
-        responses={201: s.CommentSerializer, **ERRORS},
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The ETag of the ticket as you read it (as expected_version).",
+            )
+        ],
+        responses={201: s.CommentSerializer, **ERRORS, 409: s.TicketChangedSerializer},
     )
     @comments.mapping.post
     def add_comment(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
         data = s.CommentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        comment = services.comment_create(
-            ticket=ticket,
-            actor=request.user,  # type: ignore[arg-type]
-            body=data.validated_data["body"],
-            is_internal=data.validated_data["is_internal"],
-            files=request.FILES.getlist("files"),
-        )
+        try:
+            comment = services.comment_create(
+                ticket=ticket,
+                actor=request.user,  # type: ignore[arg-type]
+                body=data.validated_data["body"],
+                is_internal=data.validated_data["is_internal"],
+                files=request.FILES.getlist("files"),
+                expected_version=_expected_version(request, data.validated_data),
+            )
+        except TicketChangedError as changed:
+            body = {
+                "message": changed.message,
+                "version": str(changed.version),
+                "comments": s.CommentSerializer(changed.comments, many=True).data,
+                "events": s.EventSerializer(
+                    changed.events, many=True, context={"request": request}
+                ).data,
+            }
+            return Response(
+                body, status=status.HTTP_409_CONFLICT, headers={"ETag": changed.version.etag}
+            )
         return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    def _presence_ticket(self) -> tuple[Ticket, User]:
+        """Presence is for support staff only: a requester never learns who is on a ticket."""
+        user: User = self.request.user  # type: ignore[assignment]
+        if not user.is_staff_member:
+            raise NotFound(_("Not found."))
+        return self.get_object(), user
+
+    def _presence(self, viewers: Sequence[Viewer]) -> Response:
+        data = {
+            "viewers": [
+                {"user_id": v.user_id, "name": v.name, "typing": v.typing} for v in viewers
+            ],
+            "heartbeat_seconds": heartbeat_seconds(),
+        }
+        return Response(s.PresenceSerializer(data).data, headers={"Cache-Control": "no-store"})
+
+    @extend_schema(responses={200: s.PresenceSerializer, **ERRORS})
+    @action(detail=True, methods=["get"], url_path="presence", pagination_class=None)
+    def presence(self, request: Request, pk: str) -> Response:
+        """Who else (support staff) has the ticket open now, and who is typing a reply."""
+        ticket, user = self._presence_ticket()
+        return self._presence(presence_viewers(ticket_id=ticket.pk, exclude=user))
+
+    @extend_schema(
+        request=s.PresenceBeatSerializer, responses={200: s.PresenceSerializer, **ERRORS}
+    )
+    @presence.mapping.post
+    def presence_beat(self, request: Request, pk: str) -> Response:
+        """A heartbeat: you are on the ticket (typing a reply or not); answers who else is."""
+        ticket, user = self._presence_ticket()
+        data = s.PresenceBeatSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        typing = data.validated_data["typing"] and user.is_agent
+        return self._presence(presence_heartbeat(ticket_id=ticket.pk, user=user, typing=typing))
+
+    @extend_schema(request=None, responses={204: None, **ERRORS})
+    @presence.mapping.delete
+    def presence_leave(self, request: Request, pk: str) -> Response:
+        """You left the ticket: no longer listed (otherwise after a few missed heartbeats)."""
+        ticket, user = self._presence_ticket()
+        presence_leave(ticket_id=ticket.pk, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: s.EventSerializer(many=True), **ERRORS})
     @action(detail=True, methods=["get"], pagination_class=None)
