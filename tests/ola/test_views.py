@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from escalation.models import Tier
 from ola.models import OlaClock
@@ -23,7 +24,10 @@ def _page(user, ticket, *, language="en"):
     user.save(update_fields=["language"])
     client = Client()
     client.force_login(user)
-    return client.get(f"/tickets/{ticket.pk}/")
+    # The page activates the user's language in this thread: restore it afterwards, so later
+    # tests' texts (the sweep's reasons) are not written in Spanish.
+    with translation.override(translation.get_language()):
+        return client.get(f"/tickets/{ticket.pk}/")
 
 
 def test_the_agent_sees_the_tiers_countdown_beside_the_sla(

@@ -173,6 +173,14 @@ ROWS: list[Row] = [
     Row("/api/escalation/rules/", STAFF | MANAGER),
     Row("/api/sla/policies/", STAFF | MANAGER),
     Row("/api/sla/calendars/", STAFF | MANAGER),
+    Row("/api/ola/targets/", STAFF | MANAGER),
+    Row(
+        "/api/ola/targets/",
+        MANAGER,
+        "post",
+        {"tier": 1, "priority": 5, "take_within": "00:15:00"},
+        json=True,
+    ),
     # --- the API: major incidents --------------------------------------------------------------
     Row("/api/major-incidents/", STAFF | MANAGER),
     Row("/api/major-incidents/{incident}/", STAFF | MANAGER),
@@ -228,6 +236,8 @@ ROWS: list[Row] = [
     Row("/api/escalation/rules/{rule}/", STAFF | MANAGER),
     Row("/api/sla/policies/{policy}/", STAFF | MANAGER),
     Row("/api/sla/calendars/{calendar}/", STAFF | MANAGER),
+    Row("/api/ola/targets/{ola_target}/", STAFF | MANAGER),
+    Row("/api/ola/targets/{ola_target}/", MANAGER, "delete"),
     # Monitoring intake authenticates with its own integration token, never a user's.
     Row("/api/integrations/alertmanager/", NOBODY, "post", {}, json=True),
     Row("/api/integrations/events/v2/", NOBODY, "post", {"routing_key": "guess"}, json=True),

@@ -26,6 +26,7 @@ from incidents import services as incident_services
 from incidents.models import StatusUpdate
 from kb.models import Article, Visibility
 from notifications.models import InAppNotification, Notification
+from ola.models import OlaTarget
 from sla.models import Calendar, SlaEvent, SlaPolicy
 from tests.security.access_table import PERSONAS, ROWS, Row
 from tickets import services
@@ -117,6 +118,7 @@ def world(
     rule = RoutingRule.objects.create(name="Email to L2", target_tier=Tier.L2)
     calendar = Calendar.objects.create(name="Office", time_zone="Europe/Madrid")
     policy = SlaPolicy.objects.create(name="Contract", calendar=calendar)
+    ola_target = OlaTarget.objects.create(tier=Tier.L2, priority=3, take_within=timedelta(hours=1))
     api_token, _key = api_token_issue(user=requester, name="world")
     users = {
         "requester": requester,
@@ -145,6 +147,7 @@ def world(
         "rule": rule.pk,
         "calendar": calendar.pk,
         "policy": policy.pk,
+        "ola_target": ola_target.pk,
         "public_article": public_article.pk,
         "internal_article": internal_article.pk,
         "other_ticket": other.pk,
@@ -282,7 +285,7 @@ UNGUARDED = (
     "api/schema/",
     "api/docs/",
 )
-API_ROOTS = {"api/", "api/sla/"}
+API_ROOTS = {"api/", "api/sla/", "api/ola/"}
 
 
 def _shape(route: str) -> str:
