@@ -1166,7 +1166,7 @@ def console_live(request: HttpRequest) -> HttpResponse:
         user=user, versions=versions, query=params.query(), now=live.now_seconds()
     )
     if etag and etag in _if_none_match(request):
-        response = HttpResponseNotModified()
+        response: HttpResponse = HttpResponseNotModified()
     else:
         context = _results_context(user, params)
         context.update(
