@@ -50,6 +50,7 @@ from sla.models import (
     SlaPolicy,
 )
 from sla.outcomes import BREACH_LEVEL, Verdict, dimensions_of, outcomes_record
+from tickets.live import live_queue_changed
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.services import ticket_escalate_for_breach
 
@@ -290,6 +291,7 @@ def sla_event_effects(*, event: SlaEvent) -> None:
     writes the same rows as, and the path a batch falls back to when it fails.
     """
     ticket = Ticket.objects.select_related("assignee").get(pk=event.ticket_id)
+    live_queue_changed(tiers=(ticket.tier,), agents=(ticket.assignee_id,))  # its SLA cell
     clock = SlaClock.objects.filter(
         ticket_id=event.ticket_id, metric=event.metric, cycle=event.cycle
     ).first()
@@ -491,6 +493,12 @@ def sla_events_effects(*, events: list[SlaEvent]) -> None:
                 )
             )
     notifications_enqueue_many(rows=outgoing)
+    # The consoles showing these tickets (their SLA cells, the escalated ones' new tier).
+    live_queue_changed(
+        tiers={ticket.tier for ticket in tickets.values()}
+        | {ticket.tier + 1 for ticket, _event in escalations},
+        agents={ticket.row.assignee_id for ticket in tickets.values()},
+    )
 
 
 def _escalate(*, ticket_ids: list[int], now: datetime) -> None:

@@ -9,7 +9,7 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from notifications.models import NotificationKind
         from notifications.services import register_context_builder
-        from tickets import guests
+        from tickets import guests, live  # noqa: F401 (live: its signal receivers)
 
         register_context_builder(
             kind=NotificationKind.GUEST_CLAIM,

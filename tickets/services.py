@@ -28,6 +28,7 @@ from notifications.services import notification_enqueue, notification_fan_out
 from ola.services import ola_clocks_sync
 from sla.services import clocks_on_event, clocks_on_reply
 from tickets.collisions import TicketVersion, refuse_if_changed
+from tickets.live import live_queue_changed
 from tickets.models import (
     Attachment,
     Category,
@@ -954,6 +955,8 @@ def comment_create(
             if locked.first_response_at is None:
                 Ticket.objects.filter(pk=locked.pk).update(first_response_at=now)
                 locked.first_response_at = now
+                # Its first-response clock stopped: the queue's SLA cell changes.
+                live_queue_changed(tiers=(locked.tier,), agents=(locked.assignee_id,))
             notification_enqueue(
                 recipient=locked.requester,
                 kind=NotificationKind.PUBLIC_REPLY,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("my/claim/<str:token>/", views.guest_claim, name="guest_claim"),
     path("console/", views.console, name="console"),
     path("console/counts/", views.console_counts, name="console_counts"),
+    path("console/live/", views.console_live, name="console_live"),
     path("console/bulk/", views.console_bulk, name="console_bulk"),
     path("console/priority/", views.priority_preview, name="priority_preview"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),

@@ -19,7 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -41,7 +41,7 @@ from incidents.selectors import current_major_incidents
 from kb.selectors import articles_search
 from knowledge.selectors import canned_responses_for_ticket
 from sla.selectors import ticket_sla_status
-from tickets import guests, services
+from tickets import guests, live, services
 from tickets.bulk import BULK_ACTIONS, BulkArgs, BulkOutcome, tickets_bulk_apply
 from tickets.collisions import TicketChangedError, TicketVersion, parse_version
 from tickets.forms import (
@@ -1155,19 +1155,20 @@ def console(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('login')}?next={request.get_full_path()}")
     user = _staff_required(request)
     params = _queue_params(request, user)
-    rows, next_cursor = _paginate(_queue_queryset(user, params), params)
-    context: dict[str, Any] = {
-        "rows": _queue_rows(rows, takes_at=agent_tiers(user=user)),
-        "bulk": user.is_agent,
-        "params": params,
-        "next_url": f"?{params.query(cursor=next_cursor)}" if next_cursor else "",
-        "first_url": f"?{params.query(cursor='')}" if params.cursor else "",
-    }
     htmx: HtmxDetails = request.htmx  # type: ignore[attr-defined]
     if htmx and htmx.target == "results":
-        return render(request, "tickets/_queue_results.html", context)
-    counts = _queue_counts(user, queue=params.queue)
+        return render(request, "tickets/_queue_results.html", _results_context(user, params))
+    # The versions first: a change committed while the page renders bumps them again, and the
+    # first poll then refreshes.
+    versions = live.queue_versions(user=user, tiers=_tab_tiers(user))
+    context = _results_context(user, params)
+    counts = _queue_counts(user, queue=params.queue, versions=versions)
     context.update(
+        live_etag=live.queue_etag(
+            user=user, versions=versions, query=params.query(), now=live.now_seconds()
+        ),
+        live_seconds=live.POLL_SECONDS,
+        p1_tickets=live.open_p1_tickets(user=user),
         # Each tab is a list of its own, unfiltered: its count is that list's length.
         tabs=[
             (key, label, f"?{urlencode({'queue': key})}", counts[key])
@@ -1198,6 +1199,55 @@ def console(request: HttpRequest) -> HttpResponse:
     if user.is_agent:
         context.update(_bulk_context(user, params))
     return render(request, "tickets/console.html", context)
+
+
+def _results_context(user: User, params: QueueParams) -> dict[str, Any]:
+    """The rows block: a page of the queue and its pager links."""
+    rows, next_cursor = _paginate(_queue_queryset(user, params), params)
+    return {
+        "rows": _queue_rows(rows, takes_at=agent_tiers(user=user)),
+        "bulk": user.is_agent,
+        "params": params,
+        "next_url": f"?{params.query(cursor=next_cursor)}" if next_cursor else "",
+        "first_url": f"?{params.query(cursor='')}" if params.cursor else "",
+    }
+
+
+def _tab_tiers(user: User) -> list[int]:
+    """The tiers of the user's tabs (whose versions their console follows)."""
+    return [int(key[1]) for key, _label in _queues_for(user) if key != "mine"]
+
+
+def _if_none_match(request: HttpRequest) -> list[str]:
+    header = request.headers.get("If-None-Match", "")
+    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
+
+
+@require_GET
+def console_live(request: HttpRequest) -> HttpResponse:
+    """The live queue's poll (static/js/live.js, every live.POLL_SECONDS): 304 while the
+    console's tag still matches (no query of its own), else its rows, the tab counts and the
+    open P1 tickets of the agent's tiers, with the new tag. Only what the agent may read."""
+    user = _staff_required(request)
+    live.live_tiers(user=user)  # memoised: the tabs and the rows read no support group
+    params = _queue_params(request, user)
+    versions = live.queue_versions(user=user, tiers=_tab_tiers(user))
+    etag = live.queue_etag(
+        user=user, versions=versions, query=params.query(), now=live.now_seconds()
+    )
+    if etag and etag in _if_none_match(request):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        context = _results_context(user, params)
+        context.update(
+            counts=_queue_counts(user, queue=params.queue, versions=versions),
+            p1_tickets=live.open_p1_tickets(user=user),
+        )
+        response = render(request, "tickets/_queue_live.html", context)
+    if etag:
+        response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _bulk_context(user: User, params: QueueParams) -> dict[str, Any]:
@@ -1344,22 +1394,27 @@ def _capped_count(cache_key: str, queryset: QuerySet[Ticket]) -> str:
     return str(value)
 
 
-def _queue_counts(user: User, *, queue: str) -> dict[str, str]:
+def _queue_counts(
+    user: User, *, queue: str, versions: dict[str, str] | None = None
+) -> dict[str, str]:
     """The badges, each the length of the list its tab links to, capped and shared for a few
     seconds: open tickets per tier tab and for "mine" (as the dashboard's backlog), and the
-    current queue's "open" and "solved (awaiting confirmation)" status tabs."""
+    current queue's "open" and "solved (awaiting confirmation)" status tabs.
+
+    `versions` (live.queue_versions) are part of the cache keys: a change shows at once."""
+    versions = versions or {}
     counts: dict[str, str] = {}
     for key, _label in _queues_for(user):
         scope = f"mine:{user.pk}" if key == "mine" else key
         counts[key] = _capped_count(
-            f"console-count:{scope}",
+            f"console-count:{scope}:{versions.get(key, '')}",
             _queue_tickets(user, key).filter(status__in=ACTIVE_STATES),
         )
     if queue in counts:
         scope = f"mine:{user.pk}" if queue == "mine" else queue
         counts["open"] = counts[queue]
         counts["solved"] = _capped_count(
-            f"console-count:{scope}:solved",
+            f"console-count:{scope}:solved:{versions.get(queue, '')}",
             _queue_tickets(user, queue).filter(status=Status.RESOLVED),
         )
     return counts
@@ -1369,8 +1424,11 @@ def console_counts(request: HttpRequest) -> HttpResponse:
     """The tab badges, polled by htmx (?queue= the page's queue, for its status tabs)."""
     user = _staff_required(request)
     queue = _queue_params(request, user).queue
+    versions = live.queue_versions(user=user, tiers=_tab_tiers(user))
     return render(
-        request, "tickets/_queue_counts.html", {"counts": _queue_counts(user, queue=queue)}
+        request,
+        "tickets/_queue_counts.html",
+        {"counts": _queue_counts(user, queue=queue, versions=versions)},
     )
 
 
