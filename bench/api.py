@@ -256,6 +256,7 @@ def agent_session(username: str) -> str:
 def page_client(port: int, session: str) -> Client:
     client = Client(port)
     client.headers["Accept"] = "text/html"
+    client.cookies["sessionid"] = session  # kept when a response sets another cookie
     client.headers["Cookie"] = f"sessionid={session}"
     return client
 
