@@ -236,6 +236,31 @@ def prepare_users() -> tuple[str, str]:
     return agent.username, requester.username
 
 
+def agent_session(username: str) -> str:
+    """A signed-in session of `username` made in the session store (no password hashing)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.models import User
+
+    user = User.objects.get(username=username)
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    assert session.session_key is not None
+    return session.session_key
+
+
+def page_client(port: int, session: str) -> Client:
+    client = Client(port)
+    client.headers["Accept"] = "text/html"
+    client.cookies["sessionid"] = session  # kept when a response sets another cookie
+    client.headers["Cookie"] = f"sessionid={session}"
+    return client
+
+
 def ticket_count() -> int:
     from django.db import connection
 
@@ -294,6 +319,50 @@ def start_gunicorn(args: argparse.Namespace, port: int, log_path: Path) -> subpr
             pass
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def start_nginx(upstreams: list[int], port: int, directory: Path) -> subprocess.Popen:
+    """deploy/nginx.conf on 127.0.0.1:port in front of gunicorn on `upstreams` (ops/loopback.py,
+    as tests/faults/test_topology.py runs it)."""
+    from ops.loopback import nginx_command, nginx_config
+
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    conf = directory / "nginx.conf"
+    conf.write_text(nginx_config(directory=directory, port=port, upstreams=upstreams))
+    command = nginx_command(nginx, directory=directory, conf=conf)
+    print("starting:", " ".join(command))
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited ({process.returncode}); see {directory}/error.log")
+        try:
+            status, _ = Client(port).request("GET", "/api/me/")
+            if status in (401, 403):
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("nginx did not answer within 20 s")
+
+
+def start_servers(
+    args: argparse.Namespace, log_dir: Path, processes: list[subprocess.Popen]
+) -> int:
+    """gunicorn on a free port, or with --web N, N gunicorn processes behind nginx; appends
+    what it started to `processes` and returns the port the clients use."""
+    if not args.web:
+        port = free_port()
+        processes.append(start_gunicorn(args, port, log_dir / "gunicorn.log"))
+        return port
+    upstreams = [free_port() for _ in range(args.web)]
+    for n, upstream in enumerate(upstreams, 1):
+        processes.append(start_gunicorn(args, upstream, log_dir / f"gunicorn-{n}.log"))
+    port = free_port()
+    processes.append(start_nginx(upstreams, port, log_dir))
+    return port
 
 
 def stop_gunicorn(process: subprocess.Popen) -> None:
@@ -446,7 +515,14 @@ def main() -> None:
     parser.add_argument(
         "--phases",
         default="create,form,list,deep,deep-filt,ceiling",
-        help="comma-separated subset of create,form,list,deep,deep-filt,ceiling,insert",
+        help="comma-separated subset of create,form,list,console,deep,deep-filt,ceiling,insert",
+    )
+    parser.add_argument(
+        "--web",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N gunicorn processes behind nginx (deploy/nginx.conf) instead of one gunicorn",
     )
     args = parser.parse_args()
     phases = set(args.phases.split(","))
@@ -477,12 +553,10 @@ def main() -> None:
     print(f"clients: {args.clients}  duration: {args.duration}s/phase (+{args.warmup}s warm-up)")
 
     results: dict[str, PhaseResult] = {}
-    port = free_port()
     log_dir = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
-    log_path = log_dir / "gunicorn.log"
-    process = None
+    processes: list[subprocess.Popen] = []
     try:
-        process = start_gunicorn(args, port, log_path)
+        port = start_servers(args, log_dir, processes)
         agent_token = get_token(port, agent_name)
         requester_token = get_token(port, requester_name)
         list_path = f"/api/tickets/?page_size={args.page_size}"
@@ -567,6 +641,17 @@ def main() -> None:
 
         if "list" in phases:
             results["list"] = timed_get("list first page", list_path)
+        if "console" in phases:
+            session = agent_session(agent_name)
+            results["console"] = run_phase(
+                "console page (GET /console/)",
+                clients=args.clients,
+                duration=args.duration,
+                warmup=args.warmup,
+                make_client=lambda: page_client(port, session),
+                do_request=lambda client, no, i: http_ok(client.request("GET", "/console/")[0]),
+            )
+            print(results["console"].line(), flush=True)
         if "deep" in phases:
             deep_url, depth, took = follow_next(port, agent_token, list_path, args.deep_pages)
             results["deep"] = timed_get(
@@ -582,13 +667,14 @@ def main() -> None:
                 f"  ({args.filter}, depth {depth} pages, crawl {took:.1f}s)",
             )
     finally:
-        if process is not None:
-            stop_gunicorn(process)
-            print(f"gunicorn stopped (exit {process.returncode}); log: {log_path}")
-            errors = log_path.read_text(errors="replace") if log_path.exists() else ""
+        for process in reversed(processes):
+            stop_gunicorn(process)  # nginx too: SIGTERM, then its session killed
+        print(f"servers stopped; logs: {log_dir}")
+        for log_path in sorted(log_dir.glob("gunicorn*.log")):
+            errors = log_path.read_text(errors="replace")
             if "Traceback" in errors:
                 print(
-                    "gunicorn log has tracebacks; last lines:\n"
+                    f"{log_path.name} has tracebacks; last lines:\n"
                     + "\n".join(errors.splitlines()[-30:])
                 )
 

@@ -7,6 +7,7 @@ Set DATABASE_URL and CELERY_BROKER_URL to run on PostgreSQL and Redis.
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -223,7 +224,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("HELPDESK_MEDIA_ROOT", str(VAR_DIR / "media")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -233,6 +234,26 @@ STORAGES = {
         )
     },
 }
+# Uploads in an S3-compatible bucket (django-storages, the `s3` extra) instead of MEDIA_ROOT: web
+# processes and workers on several machines without a shared directory (docs/deploy.md).
+HELPDESK_MEDIA_S3_BUCKET = env_str("HELPDESK_MEDIA_S3_BUCKET", "")
+if HELPDESK_MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": HELPDESK_MEDIA_S3_BUCKET,
+            "location": env_str("HELPDESK_MEDIA_S3_PREFIX", "media"),
+            # Empty: AWS itself; MinIO, Ceph, … give their URL. Keys: empty uses boto3's own
+            # chain (AWS_ACCESS_KEY_ID, an instance role).
+            "endpoint_url": env_str("HELPDESK_MEDIA_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("HELPDESK_MEDIA_S3_REGION", "") or None,
+            "access_key": env_str("HELPDESK_MEDIA_S3_ACCESS_KEY", "") or None,
+            "secret_key": env_str("HELPDESK_MEDIA_S3_SECRET_KEY", "") or None,
+            # Private objects, never replaced: the download view reads them and checks access.
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
 ATTACHMENT_MAX_BYTES = env_int("HELPDESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_ALLOWED_EXTENSIONS = env_list(
     "HELPDESK_ATTACHMENT_EXTENSIONS",
