@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "reports",
     "idempotency",
     "ops",
+    "savedviews",
 ]
 
 MIDDLEWARE = [

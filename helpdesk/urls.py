@@ -22,6 +22,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("sla/", include("sla.api.urls")),
     path("", include("kb.api.urls")),
     path("reports/", include("reports.api.urls")),
+    path("", include("savedviews.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("auth/tokens/", ApiTokenListView.as_view(), name="api-tokens"),
@@ -55,6 +56,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("incidents.urls")),
     path("kb/", include("kb.urls")),
     path("csat/", include("csat.urls")),
+    path("", include("savedviews.urls")),  # /console/views/…
     path("", include("tickets.urls")),
 ]
 if settings.DEBUG:
