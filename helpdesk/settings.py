@@ -392,6 +392,8 @@ SPECTACULAR_SETTINGS = {
         "CallStatusEnum": "escalation.models.CallStatus",
         "AlertStatusEnum": "integrations.models.AlertStatus",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "ArticleVisibilityEnum": "kb.models.Visibility",
+        "SavedViewVisibilityEnum": "savedviews.models.Visibility",
     },
 }
 

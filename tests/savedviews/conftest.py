@@ -1,9 +1,19 @@
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import translation
 
 from escalation.models import SupportGroup, Tier
 from tests.factories import AgentFactory
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request of a Spanish agent leaves Spanish active in the thread (accounts.middleware):
+    # messages checked outside a request are the default language's, before and after.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
