@@ -392,7 +392,7 @@ SPECTACULAR_SETTINGS = {
         "CallStatusEnum": "escalation.models.CallStatus",
         "AlertStatusEnum": "integrations.models.AlertStatus",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
-        "ArticleVisibilityEnum": "kb.models.Visibility",
+        "VisibilityEnum": "kb.models.Visibility",  # the name it had before saved views came
         "SavedViewVisibilityEnum": "savedviews.models.Visibility",
     },
 }
