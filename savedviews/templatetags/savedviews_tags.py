@@ -60,7 +60,7 @@ def _rows(views: list[SavedView], *, counts: dict[int, str], user: User) -> list
             "visibility": view.visibility,
             "group_id": view.group_id,
             "shared_title": _("Shared with %(group)s") % {"group": view.group.name}
-            if view.group_id
+            if view.group is not None
             else "",
             "by": ""
             if view.owner_id == user.pk
