@@ -26,6 +26,7 @@ from incidents import services as incident_services
 from incidents.models import StatusUpdate
 from kb.models import Article, Visibility
 from notifications.models import Notification
+from savedviews.models import SavedView
 from sla.models import Calendar, SlaEvent, SlaPolicy
 from tests.security.access_table import PERSONAS, ROWS, Row
 from tickets import services
@@ -118,6 +119,7 @@ def world(
     calendar = Calendar.objects.create(name="Office", time_zone="Europe/Madrid")
     policy = SlaPolicy.objects.create(name="Contract", calendar=calendar)
     api_token, _key = api_token_issue(user=requester, name="world")
+    saved_view = SavedView.objects.create(owner=agent_l1, name="Mine", query="queue=l1")
     users = {
         "requester": requester,
         "other_requester": other_requester,
@@ -147,6 +149,7 @@ def world(
         "internal_article": internal_article.pk,
         "other_ticket": other.pk,
         "api_token": api_token.pk,
+        "saved_view": saved_view.pk,
     }
     return users, ids
 
