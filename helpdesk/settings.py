@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "idempotency",
     "ops",
     "chat",
+    "savedviews",
 ]
 
 MIDDLEWARE = [
@@ -414,6 +415,8 @@ SPECTACULAR_SETTINGS = {
         "CallStatusEnum": "escalation.models.CallStatus",
         "AlertStatusEnum": "integrations.models.AlertStatus",
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "VisibilityEnum": "kb.models.Visibility",  # the name it had before saved views came
+        "SavedViewVisibilityEnum": "savedviews.models.Visibility",
     },
 }
 

@@ -25,6 +25,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/", include("reports.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("chat.api.urls")),
+    path("", include("savedviews.api.urls")),
     path("me/", MeView.as_view(), name="api-me"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("auth/tokens/", ApiTokenListView.as_view(), name="api-tokens"),
@@ -60,6 +61,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("kb/", include("kb.urls")),
     path("csat/", include("csat.urls")),
     path("chat/", include("chat.urls")),
+    path("", include("savedviews.urls")),  # /console/views/…
     path("", include("tickets.urls")),
 ]
 if settings.DEBUG:

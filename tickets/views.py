@@ -19,7 +19,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -40,6 +47,7 @@ from idempotency.decorators import idempotent_form
 from incidents.selectors import current_major_incidents
 from kb.selectors import articles_search
 from knowledge.selectors import canned_responses_for_ticket
+from savedviews.selectors import saved_view_default_for
 from sla.selectors import ticket_sla_status
 from tickets import guests, live, services
 from tickets.bulk import BULK_ACTIONS, BulkArgs, BulkOutcome, tickets_bulk_apply
@@ -994,7 +1002,11 @@ class QueueParams:
 
 
 def _queue_params(request: HttpRequest, user: User) -> QueueParams:
-    get = request.GET
+    return queue_params_from(request.GET, user=user)
+
+
+def queue_params_from(get: QueryDict, *, user: User) -> QueueParams:
+    """The console's filters from a query string; anything unknown or invalid is dropped."""
     tabs = dict(_queues_for(user))
     queue = get.get("queue", "")
     if queue not in tabs:
@@ -1154,6 +1166,9 @@ def console(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(f"{reverse('login')}?next={request.get_full_path()}")
     user = _staff_required(request)
+    if not request.GET and (default := saved_view_default_for(user=user)) is not None:
+        # The bare console opens the agent's default saved view (a tab or a filter adds params).
+        return redirect(f"{request.path}?{default.query}")
     params = _queue_params(request, user)
     htmx: HtmxDetails = request.htmx  # type: ignore[attr-defined]
     if htmx and htmx.target == "results":

@@ -168,3 +168,72 @@
     if (actions) ticketKeys(event, actions);
   });
 })();
+
+/* Saved views (templates/savedviews/_console_views.html): v goes to the list, 1–9 open a view,
+   Shift+v opens "Save view" on its name field, d makes the current view the default (or not).
+   The save form takes the filters from the address bar: htmx pushes each filter change there. */
+(function () {
+  "use strict";
+
+  var panel = document.querySelector("[data-testid=saved-views]");
+  if (!panel) return;
+
+  function typing(event) {
+    var el = event.target;
+    return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
+  }
+
+  function currentQuery() {
+    return window.location.search.replace(/^\?/, "").split("&").filter(function (pair) {
+      var key = pair.split("=")[0];
+      return pair && key !== "cursor" && key !== "view";
+    }).join("&");
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("[data-save-view-form]");
+    if (!form) return;
+    var query = form.querySelector("[data-view-query]");
+    if (query && window.location.search) query.value = currentQuery();
+  });
+
+  // A filter changed: the list no longer shows the saved view it was opened from.
+  var filters = document.querySelector("[data-testid=filters]");
+  if (filters) {
+    filters.addEventListener("change", function () {
+      Array.prototype.forEach.call(panel.querySelectorAll("[data-view-link][aria-current]"), function (link) {
+        link.removeAttribute("aria-current");
+      });
+    });
+  }
+
+  function currentView() {
+    var link = panel.querySelector("[data-view-link][aria-current]");
+    return link && link.closest("[data-view]");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (document.querySelector("dialog[open]")) return;
+    var key = event.key;
+    if (key === "v") {
+      var link = panel.querySelector("[data-view-link][aria-current]") ||
+        panel.querySelector("[data-view-link]") || panel.querySelector("[data-save-view] summary");
+      if (link) { event.preventDefault(); link.focus(); }
+    } else if (key === "V") {
+      var save = panel.querySelector("[data-save-view]");
+      if (save) {
+        event.preventDefault();
+        save.open = true;
+        save.querySelector("input[name=name]").focus();
+      }
+    } else if (/^[1-9]$/.test(key)) {
+      var target = panel.querySelector('[data-view-key="' + key + '"]');
+      if (target) { event.preventDefault(); window.location = target.href; }
+    } else if (key === "d") {
+      var view = currentView();
+      var button = view && view.querySelector("[data-view-default]");
+      if (button) { event.preventDefault(); button.click(); }
+    }
+  });
+})();

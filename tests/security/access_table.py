@@ -30,6 +30,9 @@ OFFICER = frozenset({"security_officer"})
 MANAGER = frozenset({"manager"})
 NOBODY: frozenset[str] = frozenset()
 EVERYONE = frozenset(PERSONAS)
+# A saved view: its owner reads it; anyone outside support staff is refused for being so (403,
+# which reveals nothing); another agent gets a 404.
+SAVED_VIEW_READERS = (EVERYONE - STAFF - MANAGER) | {"agent_l1"}
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,28 @@ ROWS += [
     Row("/healthz", EVERYONE),
     Row("/readyz", EVERYONE),
     Row("/metrics", NOBODY),
+    # --- saved views (savedviews/): agent_l1's private view; non-staff are refused as such --
+    Row("/console/views/counts/", STAFF | MANAGER),
+    Row("/console/views/", STAFF | MANAGER, "post", {"name": "IDOR", "query": ""}),
+    *(
+        Row(url, frozenset({"agent_l1"}), "post", data, object_readers=SAVED_VIEW_READERS)
+        for url, data in (
+            ("/console/views/{saved_view}/", {"name": "IDOR", "visibility": "private"}),
+            ("/console/views/{saved_view}/delete/", {}),
+            ("/console/views/{saved_view}/default/", {"on": "1"}),
+        )
+    ),
+    Row("/api/saved-views/", STAFF | MANAGER),
+    Row(
+        "/api/saved-views/{saved_view}/", frozenset({"agent_l1"}), object_readers=SAVED_VIEW_READERS
+    ),
+    Row(
+        "/api/saved-views/{saved_view}/default/",
+        frozenset({"agent_l1"}),
+        "post",
+        json=True,
+        object_readers=SAVED_VIEW_READERS,
+    ),
 ]
 
 # --- in-app notifications (issue 21 item 5): one's own only; another's id is a 404 ---------------

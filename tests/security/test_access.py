@@ -27,6 +27,7 @@ from incidents.models import StatusUpdate
 from kb.models import Article, Visibility
 from notifications.models import InAppNotification, Notification
 from ola.models import OlaTarget
+from savedviews.models import SavedView
 from sla.models import Calendar, SlaEvent, SlaPolicy
 from tests.security.access_table import PERSONAS, ROWS, Row
 from tickets import services
@@ -120,6 +121,7 @@ def world(
     policy = SlaPolicy.objects.create(name="Contract", calendar=calendar)
     ola_target = OlaTarget.objects.create(tier=Tier.L2, priority=3, take_within=timedelta(hours=1))
     api_token, _key = api_token_issue(user=requester, name="world")
+    saved_view = SavedView.objects.create(owner=agent_l1, name="Mine", query="queue=l1")
     users = {
         "requester": requester,
         "other_requester": other_requester,
@@ -153,6 +155,7 @@ def world(
         "other_ticket": other.pk,
         "api_token": api_token.pk,
         "bell": bell.pk,
+        "saved_view": saved_view.pk,
     }
     return users, ids
 

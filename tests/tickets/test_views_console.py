@@ -218,12 +218,14 @@ def test_queue_page_query_count_is_independent_of_size(
     # counts (mine, L1, L2, L3), 10 the queue's "solved (awaiting confirmation)" count, 11
     # top-level categories for the filter, 12 agents for the assignee filter, 13 the agents of
     # the queue's tier for the bulk bar's "Assign" (issue 21), 14 the open P1 tickets of the
-    # agent's tiers (the live queue's announcement: those already open are not news).
-    with django_assert_num_queries(14):
+    # agent's tiers (the live queue's announcement: those already open are not news), 15 the saved
+    # views (with the default flag), 16 the agent's groups for the "Save view" form
+    # (tests/savedviews).
+    with django_assert_num_queries(16):
         client.get("/console/?status=all")
     # A deep keyset page with a filter costs the same; the counts now come from the cache.
     deep = Ticket.objects.order_by("-id")[1].pk
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         client.get(f"/console/?status=all&cursor={deep}&priority=4")
     # The htmx swap: session, user, tiers, the page, its SLA clocks.
     with django_assert_num_queries(5):

@@ -1,0 +1,108 @@
+"""The console's filters, checked strictly before a view stores them.
+
+The console itself drops what it does not understand (an old link still opens); a saved view
+must not store a filter that silently does nothing, so each value is checked against the same
+choices the console's filter bar offers and the canonical query string is stored.
+"""
+
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from helpdesk.errors import DomainError
+from tickets.models import Category, Status
+from tickets.models_choices import Kind, Priority
+from tickets.views import SORTS, QueueParams, _queues_for
+
+MAX_QUERY_LENGTH = 1000
+# Where the console is, not what it shows: never stored.
+IGNORED_KEYS = frozenset({"cursor", "view"})
+
+
+class ConsoleFiltersForm(forms.Form):
+    """The filter bar (templates/tickets/console.html), one field per control."""
+
+    queue = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(required=False)
+    kind = forms.ChoiceField(required=False, choices=[("", ""), *Kind.choices])
+    priority = forms.TypedChoiceField(
+        required=False, choices=[("", ""), *Priority.choices], coerce=int, empty_value=None
+    )
+    category = forms.ModelChoiceField(
+        required=False, queryset=Category.objects.filter(is_active=True)
+    )
+    assignee = forms.CharField(required=False, max_length=20)
+    sla = forms.ChoiceField(
+        required=False, choices=[("", ""), ("at_risk", "at_risk"), ("breached", "breached")]
+    )
+    sort = forms.ChoiceField(required=False, choices=list(SORTS.items()))
+    q = forms.CharField(required=False, max_length=200, strip=True)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["queue"].choices = [("", ""), *_queues_for(user)]  # type: ignore[attr-defined]
+        self.fields["status"].choices = [  # type: ignore[attr-defined]
+            ("", ""),
+            ("open", "open"),
+            ("all", "all"),
+            *Status.choices,
+        ]
+
+    def clean_assignee(self) -> str:
+        value: str = self.cleaned_data["assignee"].strip()
+        if value in ("", "none") or (value == "me" and self.user.is_agent):
+            return value
+        if (
+            value.isdigit()
+            and User.objects.filter(pk=int(value), role=Role.AGENT, is_active=True).exists()
+        ):
+            return value
+        raise forms.ValidationError(
+            _("Select a valid choice. That choice is not one of the available choices.")
+        )
+
+    def canonical_query(self) -> str:
+        """The query string the console itself builds for these filters (`QueueParams.query`)."""
+        data = self.cleaned_data
+        queue = data["queue"] or next(
+            (k for k, _label in _queues_for(self.user) if k != "mine"), "mine"
+        )
+        category = data["category"]
+        params = QueueParams(
+            queue=queue,
+            status=data["status"] or "open",
+            kind=data["kind"] or "",
+            priority=data["priority"],
+            category=category.pk if category is not None else None,
+            assignee=data["assignee"],
+            sla=data["sla"] or "",
+            sort=data["sort"] or "newest",
+            q=data["q"],
+            cursor="",
+        )
+        return params.query()
+
+
+def console_query_clean(*, user: User, query: str) -> str:
+    """The canonical form of a console query string, or a DomainError on the `query` field
+    naming what is wrong (an unknown filter, a value the filter bar does not offer)."""
+    query = (query or "").strip().lstrip("?")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise DomainError(_("These filters are too long to save."), field="query")
+    data = QueryDict(query)
+    unknown = sorted(set(data) - set(ConsoleFiltersForm.base_fields) - IGNORED_KEYS)
+    if unknown:
+        raise DomainError(
+            _("Unknown filter: %(names)s.") % {"names": ", ".join(unknown)}, field="query"
+        )
+    form = ConsoleFiltersForm(data, user=user)
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        raise DomainError(
+            _("Filter %(name)s: %(error)s") % {"name": field, "error": errors[0]}, field="query"
+        )
+    return form.canonical_query()

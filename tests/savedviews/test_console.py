@@ -1,0 +1,211 @@
+"""The saved views in the console: the panel, its forms (PRG, 400 on errors), the default view,
+live counts and what the page costs with many views."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from savedviews import services
+from savedviews.models import DefaultView, SavedView
+from tests.factories import CategoryFactory, TicketFactory
+from tickets.models import Status
+
+pytestmark = pytest.mark.django_db
+
+
+def badges(response) -> dict[str, str]:
+    html = response.content.decode()
+    return dict(re.findall(r'id="view-count-(\d+)"[^>]*>([^<]*)<', html))
+
+
+def test_the_panel_lists_mine_and_my_groups_views_with_counts(
+    client_for, agent_l1, teammate, agent_l2, make_ticket
+):
+    make_ticket(Status.PRIORITIZED)
+    mine = services.saved_view_create(owner=agent_l1, name="All open", query="")
+    team = services.saved_view_create(
+        owner=teammate, name="Nothing", query="priority=1", visibility="group"
+    )
+    services.saved_view_create(owner=teammate, name="Teammate private", query="")
+    services.saved_view_create(owner=agent_l2, name="L2 team", query="", visibility="group")
+
+    response = client_for(agent_l1).get("/console/?queue=l1")
+
+    html = response.content.decode()
+    assert 'data-testid="saved-views"' in html
+    assert badges(response) == {str(mine.pk): "1", str(team.pk): "0"}
+    assert "Teammate private" not in html and "L2 team" not in html
+    # The page's own filters are a saved view's: it is marked current.
+    assert re.search(
+        rf'href="/console/\?{re.escape(mine.query).replace("&", "&amp;")}"[^>]*aria-current', html
+    )
+    # Only the owner gets the rename and delete forms.
+    assert f"/console/views/{mine.pk}/delete/" in html
+    assert f"/console/views/{team.pk}/delete/" not in html
+    assert f"/console/views/{team.pk}/default/" in html
+
+
+def test_save_view_from_the_current_filters(client_for, agent_l1):
+    client = client_for(agent_l1)
+
+    response = client.post(
+        "/console/views/",
+        {
+            "name": "Breached P1",
+            "query": "priority=1&sla=breached&cursor=9",
+            "visibility": "private",
+        },
+    )
+
+    view = SavedView.objects.get()
+    assert view.query == "queue=l1&status=open&priority=1&sla=breached&sort=newest"
+    assert response.status_code == 302 and response["Location"] == f"/console/?{view.query}"
+    followed = client.get(response["Location"])
+    assert "View “Breached P1” saved." in followed.content.decode()
+
+
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        ({"name": "x", "query": "colour=red", "visibility": "private"}, "Unknown filter: colour."),
+        ({"name": "", "query": "", "visibility": "private"}, "This field is required."),
+        ({"name": "x", "query": "", "visibility": "world"}, "Select a valid choice."),
+    ],
+)
+def test_a_bad_save_is_a_400_form_with_the_error(client_for, agent_l1, data, error):
+    response = client_for(agent_l1).post("/console/views/", {**data, "next": "/console/?queue=l1"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert error in html
+    assert 'href="/console/?queue=l1"' in html  # the way back keeps the filters
+    assert not SavedView.objects.exists()
+
+
+def test_a_duplicate_name_is_a_form_error(client_for, agent_l1):
+    services.saved_view_create(owner=agent_l1, name="Mine", query="")
+    response = client_for(agent_l1).post(
+        "/console/views/", {"name": "mine", "query": "", "visibility": "private"}
+    )
+    assert response.status_code == 400
+    assert "You already have a view with this name." in response.content.decode()
+
+
+def test_rename_share_delete_and_back_where_the_agent_was(client_for, agent_l1, l1_group):
+    view = services.saved_view_create(owner=agent_l1, name="Old", query="")
+    client = client_for(agent_l1)
+
+    response = client.post(
+        f"/console/views/{view.pk}/",
+        {"name": "New", "visibility": "group", "next": "/console/?queue=l1&priority=2"},
+    )
+    assert response["Location"] == "/console/?queue=l1&priority=2"
+    view.refresh_from_db()
+    assert (view.name, view.group) == ("New", l1_group)
+    bad = client.post(f"/console/views/{view.pk}/", {"name": "", "visibility": "group"})
+    assert bad.status_code == 400
+
+    # An address elsewhere is never followed.
+    response = client.post(f"/console/views/{view.pk}/delete/", {"next": "https://evil.example/"})
+    assert response["Location"] == "/console/"
+    assert not SavedView.objects.exists()
+
+
+def test_a_teammate_may_not_change_a_shared_view(client_for, agent_l1, teammate, agent_l2):
+    view = services.saved_view_create(owner=agent_l1, name="Team", query="", visibility="group")
+    teammate_client = client_for(teammate)
+    update = teammate_client.post(
+        f"/console/views/{view.pk}/", {"name": "x", "visibility": "private"}
+    )
+    assert update.status_code == 403
+    assert teammate_client.post(f"/console/views/{view.pk}/delete/").status_code == 403
+    assert client_for(agent_l2).post(f"/console/views/{view.pk}/delete/").status_code == 404
+    assert SavedView.objects.get().name == "Team"
+
+
+def test_requesters_have_no_saved_views(client_for, requester):
+    client = client_for(requester)
+    assert client.post("/console/views/", {"name": "x", "query": ""}).status_code == 403
+    assert client.get("/console/views/counts/").status_code == 403
+
+
+def test_the_bare_console_opens_my_default_view(client_for, agent_l1, teammate):
+    team = services.saved_view_create(
+        owner=agent_l1, name="Team", query="priority=2&sort=oldest", visibility="group"
+    )
+    client = client_for(teammate)
+    assert client.get("/console/").status_code == 200  # no default yet: the plain console
+
+    made = client.post(
+        f"/console/views/{team.pk}/default/", {"on": "1", "next": "/console/?queue=l1"}
+    )
+    assert made["Location"] == "/console/?queue=l1"
+    assert DefaultView.objects.get(user=teammate).view == team
+
+    response = client.get("/console/")
+    assert response.status_code == 302
+    assert response["Location"] == "/console/?queue=l1&status=open&priority=2&sort=oldest"
+    opened = client.get(response["Location"])
+    assert 'data-testid="default-badge"' in opened.content.decode()
+    # Any parameter (a tab, a filter) is what the agent asked for: no redirect.
+    assert client.get("/console/?queue=l1").status_code == 200
+
+    client.post(f"/console/views/{team.pk}/default/", {"on": "0"})
+    assert client.get("/console/").status_code == 200
+
+
+def test_counts_are_live_and_polled(client_for, agent_l1, make_ticket):
+    view = services.saved_view_create(owner=agent_l1, name="Open", query="")
+    client = client_for(agent_l1)
+    assert badges(client.get("/console/views/counts/")) == {str(view.pk): "0"}
+
+    make_ticket(Status.PRIORITIZED)
+    cache.clear()  # what the few seconds of caching give
+
+    polled = client.get("/console/views/counts/")
+    assert badges(polled) == {str(view.pk): "1"}
+    assert 'hx-swap-oob="true"' in polled.content.decode()
+
+
+def test_a_category_view_counts_its_subcategories(client_for, agent_l1, requester):
+    top = CategoryFactory()
+    sub = CategoryFactory(parent=top)
+    TicketFactory(requester=requester, category=sub)
+    TicketFactory(requester=requester, category=top)
+    TicketFactory(requester=requester)
+    view = services.saved_view_create(owner=agent_l1, name="Top", query=f"category={top.pk}")
+    assert badges(client_for(agent_l1).get("/console/views/counts/")) == {str(view.pk): "2"}
+
+
+@pytest.mark.parametrize("views", [1, 50])
+def test_console_cost_does_not_grow_with_the_views(
+    views, client_for, agent_l1, requester, django_assert_num_queries
+):
+    TicketFactory.create_batch(3, requester=requester)
+    categories = [CategoryFactory(), CategoryFactory()]
+    for n in range(views):
+        category = categories[n % 2].pk if n % 3 == 0 else ""
+        services.saved_view_create(
+            owner=agent_l1, name=f"View {n}", query=f"priority={n % 5 + 1}&category={category}"
+        )
+    client = client_for(agent_l1)
+    client.get("/console/?queue=l1")
+    cache.clear()
+
+    # The console's 15 (tests/tickets/test_views_console.py), then 16 the subcategories of the
+    # views' categories and 17 one statement counting every view.
+    with django_assert_num_queries(17):
+        client.get("/console/?queue=l1")
+    # Counts cached: the console's own 10 (its tab counts cached too).
+    with django_assert_num_queries(10):
+        client.get("/console/?queue=l1")
+
+
+def test_spanish_labels(client_for, agent_l1):
+    agent_l1.language = "es"
+    agent_l1.save(update_fields=["language"])
+    services.saved_view_create(owner=agent_l1, name="Mía", query="")
+    html = client_for(agent_l1).get("/console/?queue=l1").content.decode()
+    for label in ("Vistas guardadas", "Guardar vista", "Abrirla por defecto", "Gestionar"):
+        assert label in html
