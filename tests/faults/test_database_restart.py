@@ -31,6 +31,9 @@ from accounts.services import api_token_create
 from tests.faults.conftest import PrivatePostgres, gunicorn_serving
 
 pytestmark = [
+    # Real processes (gunicorn, celery, beat, nginx, redis): one at a time on one xdist worker, so
+    # two such tests never starve each other's start-up on a 2-core machine.
+    pytest.mark.xdist_group("processes"),
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),

@@ -40,6 +40,9 @@ from tests.faults.conftest import ROOT, _free_port, celery_env, celery_process, 
 from tickets.models import Attachment, Status, Ticket, TicketEvent
 
 pytestmark = [
+    # Real processes (gunicorn, celery, beat, nginx, redis): one at a time on one xdist worker, so
+    # two such tests never starve each other's start-up on a 2-core machine.
+    pytest.mark.xdist_group("processes"),
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),

@@ -29,6 +29,9 @@ from tickets import services
 from tickets.models import Level
 
 pytestmark = [
+    # Real processes (gunicorn, celery, beat, nginx, redis): one at a time on one xdist worker, so
+    # two such tests never starve each other's start-up on a 2-core machine.
+    pytest.mark.xdist_group("processes"),
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),

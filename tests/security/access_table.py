@@ -107,6 +107,7 @@ ROWS: list[Row] = [
     Row("/my/", SIGNED_IN),
     Row("/console/", STAFF | MANAGER),
     Row("/console/counts/", STAFF | MANAGER),
+    Row("/console/live/", STAFF | MANAGER),
     Row(
         "/console/bulk/",
         STAFF,
@@ -421,4 +422,17 @@ ROWS += [
     Row("/api/tickets/{ticket}/presence/", PRESENCE),
     Row("/api/tickets/{ticket}/presence/", PRESENCE, "post", {"typing": True}, json=True),
     Row("/api/tickets/{ticket}/presence/", PRESENCE, "delete"),
+]
+
+# --- chat channels (issue 22 item 1): managers configure them; the secret is never shown --------
+ROWS += [
+    Row("/chat/", MANAGER),
+    Row("/chat/new/", MANAGER),
+    Row("/chat/{chat_channel}/", MANAGER),
+    Row("/chat/{chat_channel}/delete/", MANAGER, "post"),
+    Row("/chat/{chat_channel}/test/", MANAGER, "post"),
+    Row("/api/chat/channels/", MANAGER),
+    Row("/api/chat/channels/{chat_channel}/", MANAGER),
+    Row("/api/chat/channels/{chat_channel}/deliveries/", MANAGER),
+    Row("/api/chat/channels/{chat_channel}/test/", MANAGER, "post", json=True),
 ]

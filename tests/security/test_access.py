@@ -20,6 +20,8 @@ from django.utils import timezone
 from accounts.services import api_token_issue
 from breaches import services as breach_services
 from breaches.models import BreachAuditEntry, BreachNote
+from chat.models import ChatChannel, ChatDelivery
+from chat.services import chat_channel_save
 from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup, Tier
 from escalation.services import call_schedule
 from incidents import services as incident_services
@@ -122,6 +124,17 @@ def world(
     ola_target = OlaTarget.objects.create(tier=Tier.L2, priority=3, take_within=timedelta(hours=1))
     api_token, _key = api_token_issue(user=requester, name="world")
     saved_view = SavedView.objects.create(owner=agent_l1, name="Mine", query="queue=l1")
+    chat_channel = chat_channel_save(
+        actor=manager,
+        channel=None,
+        name="World room",
+        support_group=group,
+        platform="slack",
+        events=["high_priority"],
+        language="en",
+        is_enabled=False,  # never sends: the test action only queues a row
+        secret="https://hooks.slack.invalid/services/world",
+    )
     users = {
         "requester": requester,
         "other_requester": other_requester,
@@ -156,6 +169,7 @@ def world(
         "api_token": api_token.pk,
         "bell": bell.pk,
         "saved_view": saved_view.pk,
+        "chat_channel": chat_channel.pk,
     }
     return users, ids
 
@@ -173,6 +187,8 @@ FINGERPRINT_MODELS = (
     StatusUpdate,
     Notification,
     SlaEvent,
+    ChatChannel,
+    ChatDelivery,
 )
 
 

@@ -173,9 +173,9 @@ def test_detail_query_count_is_pinned(make_ticket, api, agent_l1):
 
     assert response.status_code == 200
     # 1 token + user, 2 the agent's tiers, 3 the ticket with requester, assignee, category,
-    # parent and organisation, 4 its SLA clocks, 5 its version for the ETag (the newest
-    # comment and event: tickets/collisions.py).
-    assert len(ctx.captured_queries) == 5
+    # parent and organisation, 4 its SLA clocks, 5 its OLA clocks (staff only), 6 its version
+    # for the ETag (the newest comment and event: tickets/collisions.py).
+    assert len(ctx.captured_queries) == 6
     assert response.json()["allowed_transitions"] == [
         "escalate",
         "reassign",
