@@ -10,7 +10,7 @@ from sla.forecast import DEFAULT_WINDOW_HOURS, WINDOW_HOURS, Cursor
 
 
 def window_label(hours: int) -> str:
-    return ngettext("Next %(n)d hour", "Next %(n)d hours", hours) % {"n": hours}
+    return ngettext("Next hour", "Next %(n)d hours", hours) % {"n": hours}
 
 
 class ForecastForm(forms.Form):

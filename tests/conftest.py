@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
@@ -27,6 +28,15 @@ def _fast_and_isolated(settings, tmp_path):
     # Throttles, rate limits and console counts live in the cache: each test starts afresh.
     cache.clear()
     config_cache_reset()  # and so does the configuration kept per process
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards():
+    """A request by a Spanish-speaking user leaves Spanish active in the thread (the user's
+    language middleware activates it, as Django's LocaleMiddleware does): each test starts in
+    the default language whatever ran before it on the same worker."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

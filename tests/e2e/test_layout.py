@@ -14,7 +14,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 # Not pages: files, feeds, CSV, htmx fragments.
-NOT_PAGES = ("/files/", "/evidence/", "/feed/", ".csv", "/counts/", "/priority/", "/suggest/")
+NOT_PAGES = (
+    "/files/",
+    "/evidence/",
+    "/feed/",
+    ".csv",
+    "/counts/",
+    "/priority/",
+    "/suggest/",
+    "/console/live/",
+)
 SIGNED_OUT_PAGES = ["/accounts/login/", "/accounts/signup/"]
 
 

@@ -46,7 +46,7 @@ def test_a_filed_ticket_appears_without_a_reload_keeping_the_ticks(
     assert agent.evaluate("window.__sameDocument") is True
     # What the agent was doing survived the swap: the tick, its count, the cursor.
     assert agent.locator(f"input[data-bulk-row][value='{waiting.pk}']").is_checked()
-    assert agent.locator("[data-bulk-count]").inner_text() == "1 selected"
+    assert agent.locator("[data-bulk-count]").inner_text() == "One ticket selected"
     assert agent.locator(f"tr.selected[data-ticket='{waiting.pk}']").count() == 1
     assert agent.evaluate("document.activeElement.value") == str(waiting.pk)
     # Not a P1: no announcement.

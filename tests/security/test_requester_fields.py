@@ -122,6 +122,20 @@ def _list(paths: set[str]) -> set[str]:
     return {"[]", *(f"[].{p}" for p in paths)}
 
 
+BELL = {
+    "id",
+    "kind",
+    "kind_label",
+    "ticket",
+    "ticket_reference",
+    "ticket_title",
+    "url",
+    "created_at",
+    "read_at",
+    "is_read",
+}
+
+
 # Every API endpoint a requester may read, with what its answer may hold.
 ALLOWED: dict[str, set[str]] = {
     "/api/tickets/": {"next", "previous", *_object(set(), results__list=TICKET_ROW)},
@@ -137,6 +151,9 @@ ALLOWED: dict[str, set[str]] = {
     "/api/kb/articles/": _list(ARTICLE),
     "/api/kb/articles/{article}/": ARTICLE | {"body", "category_id", "source_ticket_id"},
     "/api/kb/suggest/": _list(ARTICLE),
+    # Their own bell (issue 21 item 5): a kind, a ticket they read, when.
+    "/api/notifications/": {"next", "previous", *_object(set(), results__list=BELL)},
+    "/api/notifications/unread-count/": {"unread"},
     # Their own API tokens: never the key itself (shown once, when made).
     "/api/auth/tokens/": _list(
         {"id", "name", "prefix", "created_at", "last_used_at", "expires_at", "current"}
