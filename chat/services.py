@@ -48,7 +48,7 @@ from escalation.models import SupportGroup, Tier
 from helpdesk.errors import DomainError
 
 # notifications_suppressed() (seed_demo's history) silences the chat outbox too.
-from notifications.services import _SUPPRESSED
+from notifications.services import notifications_are_suppressed
 from tickets.models import Priority, Ticket, TicketEvent
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ class ChatOutgoing:
 def chat_enqueue_many(*, rows: Iterable[ChatOutgoing]) -> list[int]:
     """Write the rows whose (channel, event key) is new, in one statement; hand them to the
     workers once the caller's transaction commits. The ids written now."""
-    if _SUPPRESSED.get():
+    if notifications_are_suppressed():
         return []
     unique = {(row.channel_id, row.event_key): row for row in rows}
     if not unique:

@@ -151,6 +151,11 @@ def notifications_suppressed() -> Iterator[None]:
         _SUPPRESSED.reset(token)
 
 
+def notifications_are_suppressed() -> bool:
+    """Inside `notifications_suppressed()`: other outboxes (chat) write nothing either."""
+    return _SUPPRESSED.get()
+
+
 def recipient_address(*, recipient: User, ticket: Ticket | None) -> str:
     """Where a recipient's email goes: their address; a guest requester (a ticket sent from the
     public form under an address that was already known, tickets/guests.py) has none of their
