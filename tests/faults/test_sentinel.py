@@ -6,24 +6,33 @@ it and marked sent; then `SENTINEL FAILOVER` promotes the replica, and a second 
 acknowledgement is handed over and marked sent too: the worker and this process (the web side)
 both follow the sentinels to the new primary. The shared cache, on the same sentinels, answers
 again after the failover and writes to the new primary.
+
+Under load: tickets filed every 50 ms and beat sweeping every second across the failover; no
+create fails, every email goes out exactly once, the SLA breach is acted on exactly once.
 """
 
 import shutil
 import subprocess
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
+from django.utils import timezone
 
 from helpdesk.celery import app as celery_app
 from notifications.models import DeliveryStatus, Notification
 from ops import probes
+from sla.models import SlaEvent, SlaEventKind
 from tests.faults.conftest import (
     REDIS_SERVER,
     _answers,
@@ -34,7 +43,7 @@ from tests.faults.conftest import (
     poll,
 )
 from tickets import services
-from tickets.models import Level
+from tickets.models import Level, Status, Ticket, TicketEvent
 
 pytestmark = [
     # Real processes (gunicorn, celery, beat, nginx, redis): one at a time on one xdist worker, so
@@ -248,3 +257,111 @@ def test_the_cache_reads_sentinel_addresses_database_and_credentials_from_its_lo
     }
     with pytest.raises(ImproperlyConfigured):
         sentinel_addresses(["redis://h:6379/1"])
+
+
+def _past_due(*, make_ticket: Any) -> Any:
+    """Taken by agent_l1 thirty days ago and never resolved: every target has passed."""
+    with time_machine.travel(timezone.now() - timedelta(days=30), tick=False):
+        return make_ticket(Status.IN_DIAGNOSIS, title="Printer on fire since last month")
+
+
+class TicketLoad:
+    """Tickets filed one after another on a thread of their own until stopped, as a busy
+    web process would: every create must succeed whatever the broker is doing."""
+
+    def __init__(self, requester: Any) -> None:
+        self.requester = requester
+        self.created: list[int] = []
+        self.failures: list[BaseException] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    ticket = services.ticket_create(
+                        requester=self.requester,
+                        title=f"Load {len(self.created)}",
+                        description="Filed during the failover.",
+                        urgency=Level.LOW,
+                    )
+                except Exception as exc:  # collected: the assertion names it
+                    self.failures.append(exc)
+                else:
+                    self.created.append(ticket.pk)
+                time.sleep(0.05)
+        finally:
+            connections.close_all()
+
+    def __enter__(self) -> "TicketLoad":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+def _all_delivered() -> bool:
+    return not Notification.objects.exclude(status=DeliveryStatus.SENT).exists()
+
+
+def test_a_failover_under_load_loses_no_ticket_and_no_sla_effect(
+    broker_on_sentinels: SentinelGroup, requester: Any, make_ticket: Any, tmp_path: Path
+) -> None:
+    """Tickets keep coming and beat keeps sweeping while the sentinels fail the broker over:
+    every ticket is acknowledged by exactly one email, and the overdue ticket's breach is
+    recorded, notified and escalated exactly once."""
+    group = broker_on_sentinels
+    overdue = _past_due(make_ticket=make_ticket)
+    sent_log = tmp_path / "sent.log"
+    sent_log.touch()
+    env = celery_env(
+        broker_url=group.url(0),
+        var_dir=tmp_path,
+        HELPDESK_SENTINEL_MASTER=MASTER,
+        HELPDESK_SLA_SWEEP_SECONDS="1",
+        HELPDESK_OUTBOX_SWEEP_SECONDS="2",
+        EMAIL_BACKEND="tests.faults.slow_mail.SlowBackend",
+        SLOW_MAIL_SECONDS="0",
+        SLOW_MAIL_LOG=str(sent_log),
+    )
+    worker_args = ["worker", "--concurrency=2", "--loglevel=INFO", "--without-gossip"]
+    beat_args = ["beat", "--loglevel=INFO", "-s", str(tmp_path / "beat-schedule")]
+    with (
+        celery_process(worker_args, env=env, log=tmp_path / "worker.log") as worker,
+        celery_process(beat_args, env=env, log=tmp_path / "beat.log") as beat,
+    ):
+        with TicketLoad(requester) as load:
+            poll("tickets filed before the failover", lambda: len(load.created) >= 10)
+            group.failover()
+            before = len(load.created)
+            poll("tickets filed after the failover", lambda: len(load.created) >= before + 10)
+        assert not load.failures, load.failures
+
+        # Hand-offs lost in the switch are picked up by the outbox flush (rows older than 20 s).
+        poll("every notification sent", _all_delivered, timeout=90)
+        poll(
+            "the breach acted on",
+            lambda: TicketEvent.objects.filter(
+                ticket=overdue, transition="escalate_for_breach"
+            ).exists(),
+            timeout=30,
+        )
+        assert worker.poll() is None and beat.poll() is None
+
+    tickets = Ticket.objects.filter(pk__in=load.created)
+    assert tickets.count() == len(load.created) >= 20
+    # One acknowledgement per ticket filed under load, and every email sent exactly once.
+    acknowledgements = Notification.objects.filter(ticket__in=tickets, kind="ticket_created")
+    assert acknowledgements.count() == len(load.created)
+    sent = sent_log.read_text().split()
+    assert len(sent) == len(set(sent)) == Notification.objects.count()
+
+    breaches = SlaEvent.objects.filter(ticket=overdue, kind=SlaEventKind.BREACH)
+    metrics = Counter(breaches.values_list("metric", "cycle"))
+    assert metrics and set(metrics.values()) == {1}
+    assert Notification.objects.filter(ticket=overdue, kind="sla_breach").count() == len(metrics)
+    escalations = TicketEvent.objects.filter(ticket=overdue, transition="escalate_for_breach")
+    assert escalations.count() == 1
