@@ -64,3 +64,25 @@ def test_a_manager_reads_the_dashboard(
     assert page.locator("[data-figure=mttr]").inner_text() == "7 h 00 min"
     assert "priority=2" in page.url
     context.close()
+
+
+def test_the_satisfaction_tables_scroll_inside_their_card_on_a_phone(
+    browser, live_server, manager, make_ticket
+):
+    """On a phone the dashboard's tables are cards of their own: the CSAT tables (eight columns)
+    scroll sideways inside theirs, the page does not."""
+    from csat.services import csat_request, survey_answer
+    from tests.e2e.test_layout import open_page, sideways
+    from tickets.models import Status
+
+    for rating in (2, 5):
+        ticket = make_ticket(Status.CLOSED, title=f"Rated {rating}")
+        survey = csat_request(ticket=ticket)
+        assert survey is not None
+        survey_answer(survey=survey, rating=rating)
+    for language in ("en", "es"):
+        page = open_page(browser, live_server, manager, language=language)
+        page.goto(f"{live_server.url}/reports/sla/")
+        assert page.locator(".csat-tables table").count() == 3
+        assert sideways(page) == 0
+        page.context.close()
