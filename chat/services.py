@@ -257,8 +257,8 @@ def _rows(
 
 
 def chat_on_ticket_change(*, ticket: Ticket, event: TicketEvent | None) -> None:
-    """tickets.services, after a transition or edit (and its routing): a priority that became
-    P1/P2 (once per ticket and priority), an escalation to a tier's groups."""
+    """Reaction to TicketTransitioned and TicketChanged (tickets.hooks), after routing: a
+    priority that became P1/P2 (once per ticket and priority), an escalation to a tier's groups."""
     if event is None:
         return
     priority = event.changes.get("priority")

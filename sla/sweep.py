@@ -481,7 +481,7 @@ def sla_events_effects(*, events: list[SlaEvent]) -> None:
     if escalations:
         _escalate(ticket_ids=[ticket.row.pk for ticket, _event in escalations], now=now)
     for ticket, escalation in escalations:
-        # tickets.services._notify_transition: the requester hears of the new state.
+        # notifications.reactions.notify_status_changed: the requester hears of the new state.
         if escalation.from_status != Status.ESCALATED:
             outgoing.append(
                 Outgoing(

@@ -15,20 +15,12 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
-from chat.services import chat_on_ticket_change
-from csat.services import csat_request
 from escalation.models import Tier
 from escalation.selectors import agent_tiers
-from escalation.services import ticket_route
 from helpdesk.errors import DomainError
 from helpdesk.uploads import safe_filename, sniff_content_type
-from notifications.mentions import mentioned_staff
-from notifications.models import NotificationKind
-from notifications.services import notification_enqueue, notification_fan_out
-from ola.services import ola_clocks_sync
-from sla.services import clocks_on_event, clocks_on_reply
+from tickets import hooks
 from tickets.collisions import TicketVersion, refuse_if_changed
-from tickets.live import live_queue_changed
 from tickets.models import (
     Attachment,
     Category,
@@ -76,8 +68,6 @@ MILESTONE_FIELDS = [
     "closed_at",
     "reopen_count",
 ]
-# Status changes the requester hears about by email.
-REQUESTER_NOTIFIED_STATES = {Status.ESCALATED, Status.ON_HOLD, Status.RESOLVED, Status.CLOSED}
 
 
 # --- permissions -------------------------------------------------------------------------------
@@ -131,8 +121,8 @@ def _record(
 ) -> TicketEvent | None:
     """Save what changed on the locked ticket and write its event; None if nothing changed.
 
-    `move_clocks`: the SLA clocks move (sla.services.clocks_on_event) before the ticket is
-    saved, so what they set on it (time_to_resolve on a resolve) goes out in the same UPDATE.
+    `move_clocks`: TicketSaving is published before the ticket is saved (the SLA clocks move),
+    so what its reactions set on it (time_to_resolve on a resolve) goes out in the same UPDATE.
     """
     after = _snapshot(ticket)
     changed = [field for field in after if after[field] != before[field]]
@@ -154,10 +144,16 @@ def _record(
         reason=reason,
         reason_is_internal=reason_is_internal,
     )
-    set_by_clocks = (
-        clocks_on_event(ticket=ticket, event=event, at=at, save_ticket=False) if move_clocks else []
+    set_by_reactions = (
+        [
+            field
+            for fields in hooks.publish(hooks.TicketSaving(ticket=ticket, event=event, at=at))
+            for field in fields
+        ]
+        if move_clocks
+        else []
     )
-    ticket.save(update_fields=[*changed, *set_by_clocks, "status", "updated_at"])
+    ticket.save(update_fields=[*changed, *set_by_reactions, "status", "updated_at"])
     event.save(force_insert=True)
     return event
 
@@ -181,7 +177,7 @@ def _transition(
     """Run one FSM transition on a freshly locked row; raises TransitionNotAllowed on conflict.
 
     `reroute`: the transition sets what routing reads (kind, category, priority), so the ticket
-    is routed again (escalation.services.ticket_route) in the same transaction.
+    is routed again (the escalation app's reaction to TicketTransitioned) in the same transaction.
     """
     at = at or timezone.now()
     with transaction.atomic():
@@ -207,64 +203,12 @@ def _transition(
             at=at,
             move_clocks=True,
         )
-        if event is not None:
-            _notify_transition(ticket=locked, event=event, actor=actor)
-        if reroute and ticket_route(ticket=locked, at=at) is not None:
-            # Routed to another queue after the clocks moved: the OLA clocks follow the tier.
-            ola_clocks_sync(ticket=locked, at=at)
-        chat_on_ticket_change(ticket=locked, event=event)
+        hooks.publish(
+            hooks.TicketTransitioned(
+                ticket=locked, event=event, actor=actor, at=at, reroute=reroute
+            )
+        )
     return locked
-
-
-def _notify_transition(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
-    if event.to_status in REQUESTER_NOTIFIED_STATES and event.from_status != event.to_status:
-        shows_summary = event.to_status == Status.RESOLVED or event.transition == "cancel"
-        context = {
-            "to_status": event.to_status,
-            "summary": ticket.resolution_summary if shows_summary else "",
-            "reason": "" if event.reason_is_internal else event.reason,
-        }
-        if event.transition == "merge":
-            context.update(_merge_context(ticket))
-        notification_enqueue(
-            recipient=ticket.requester,
-            kind=NotificationKind.STATUS_CHANGED,
-            ticket=ticket,
-            cause=f"event:{event.pk}",
-            context=context,
-        )
-    if event.transition == "escalate":
-        _notify_tier_of_escalation(ticket=ticket, event=event, actor=actor)
-    new_assignee = ticket.assignee
-    if (
-        new_assignee is not None
-        and "assignee_id" in event.changes
-        and actor is not None
-        and new_assignee.pk != actor.pk
-    ):
-        notification_enqueue(
-            recipient=new_assignee,
-            kind=NotificationKind.ASSIGNED,
-            ticket=ticket,
-            cause=f"event:{event.pk}",
-        )
-
-
-def _notify_tier_of_escalation(*, ticket: Ticket, event: TicketEvent, actor: User | None) -> None:
-    """Every active agent of the tier the ticket was escalated to hears of it (reason included:
-    they are staff)."""
-    agents = User.objects.filter(
-        support_groups__tier=ticket.tier, role=Role.AGENT, is_active=True
-    ).distinct()
-    if actor is not None:
-        agents = agents.exclude(pk=actor.pk)
-    notification_fan_out(
-        recipients=agents,
-        kind=NotificationKind.ESCALATED_TO_TIER,
-        ticket=ticket,
-        cause=f"event:{event.pk}",
-        context={"reason": event.reason},
-    )
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -322,17 +266,10 @@ def ticket_create(
             kind=EventKind.CREATED,
             to_status=Status.NEW,
         )
-        ticket_route(ticket=ticket, at=now)
-        # The clocks start at creation, on the provisional priority.
-        clocks_on_event(ticket=ticket, event=created, at=now)
         for upload in files:
             _store_attachment(ticket=ticket, actor=requester, upload=upload, comment=None)
-        notification_enqueue(
-            recipient=requester,
-            kind=NotificationKind.TICKET_CREATED,
-            ticket=ticket,
-            cause=f"ticket:{ticket.pk}",
-        )
+        # Routed, then the clocks start on the provisional priority; the requester is told.
+        hooks.publish(hooks.TicketCreated(ticket=ticket, event=created, at=now))
     return ticket
 
 
@@ -545,7 +482,7 @@ def ticket_reassign(*, ticket: Ticket, actor: User, assignee: User, reason: str)
             at=timezone.now(),
         )
         if event is not None:
-            _notify_transition(ticket=locked, event=event, actor=actor)
+            hooks.publish(hooks.TicketReassigned(ticket=locked, event=event, actor=actor))
     return locked
 
 
@@ -610,10 +547,7 @@ def ticket_resolve(*, ticket: Ticket, actor: User, summary: str, code: str) -> T
             at=now,
         )
         # Resolving a major incident's parent ticket resolves the incident and its children.
-        # Imported here: incidents builds on this module.
-        from incidents.services import major_incident_parent_resolved
-
-        major_incident_parent_resolved(ticket=resolved, actor=actor)
+        hooks.publish(hooks.TicketResolved(ticket=resolved, actor=actor))
     return resolved
 
 
@@ -718,7 +652,7 @@ def ticket_close(*, ticket: Ticket, actor: User | None, reason: str = "") -> Tic
             at=now,
         )
         # The requester is asked to rate the ticket (csat app), in the same transaction.
-        csat_request(ticket=closed, at=now)
+        hooks.publish(hooks.TicketClosed(ticket=closed, at=now))
     return closed
 
 
@@ -812,21 +746,8 @@ def ticket_merge(*, ticket: Ticket, into: Ticket, actor: User) -> Ticket:
             kind=EventKind.CHANGE,
             changes={"merged_ticket_id": [None, source.pk]},
         )
-        if target.requester_id != source.requester_id:
-            notification_enqueue(
-                recipient=target.requester,
-                kind=NotificationKind.TICKET_MERGED,
-                ticket=target,
-                cause=f"merge:{source.pk}",
-            )
+        hooks.publish(hooks.TicketMerged(duplicate=merged, into=target, actor=actor))
     return merged
-
-
-def _merge_context(ticket: Ticket) -> dict[str, str]:
-    """The duplicate's requester learns where it went only when that ticket is theirs too."""
-    target = ticket.merged_into
-    same = target is not None and target.requester_id == ticket.requester_id
-    return {"duplicate": "1", "merged_into": target.reference if same and target else ""}
 
 
 # --- changes without a state change ----------------------------------------------------------
@@ -897,14 +818,10 @@ def ticket_update(
             reason=reason.strip(),
             at=now,
         )
-        rerouted = {"category", "impact", "urgency", "priority"} & set(fields) and ticket_route(
-            ticket=locked
+        reroute = bool({"category", "impact", "urgency", "priority"} & set(fields))
+        hooks.publish(
+            hooks.TicketChanged(ticket=locked, event=event, actor=actor, at=now, reroute=reroute)
         )
-        if rerouted:
-            ola_clocks_sync(ticket=locked, at=now)  # routed to another tier's queue
-        chat_on_ticket_change(ticket=locked, event=event)
-        if event is not None:
-            clocks_on_event(ticket=locked, event=event, at=now)
     return locked
 
 
@@ -948,53 +865,27 @@ def comment_create(
         )
         for upload in files:
             _store_attachment(ticket=locked, actor=actor, upload=upload, comment=comment)
-        clocks_on_reply(ticket=locked, comment=comment, at=now)
+        hooks.publish(hooks.CommentCreated(ticket=locked, comment=comment, at=now))
+        first_response = False
         if is_requester:
-            _after_requester_reply(ticket=locked, actor=actor, comment=comment)
-        elif not is_internal:
-            if locked.first_response_at is None:
-                Ticket.objects.filter(pk=locked.pk).update(first_response_at=now)
-                locked.first_response_at = now
-                # Its first-response clock stopped: the queue's SLA cell changes.
-                live_queue_changed(tiers=(locked.tier,), agents=(locked.assignee_id,))
-            notification_enqueue(
-                recipient=locked.requester,
-                kind=NotificationKind.PUBLIC_REPLY,
+            if locked.status == Status.ON_HOLD:
+                ticket_resume(ticket=locked, actor=actor, reason=_("The requester replied."))
+            elif locked.status == Status.RESOLVED:
+                ticket_reopen(ticket=locked, actor=actor, reason=_("The requester replied."))
+        elif not is_internal and locked.first_response_at is None:
+            Ticket.objects.filter(pk=locked.pk).update(first_response_at=now)
+            locked.first_response_at = now
+            first_response = True
+        hooks.publish(
+            hooks.CommentFollowed(
                 ticket=locked,
-                cause=f"comment:{comment.pk}",
-                context={"comment_id": str(comment.pk)},
+                comment=comment,
+                actor=actor,
+                by_requester=is_requester,
+                first_response=first_response,
             )
-        if not is_requester:
-            _notify_mentions(ticket=locked, actor=actor, comment=comment)
+        )
     return comment
-
-
-def _notify_mentions(*, ticket: Ticket, actor: User, comment: Comment) -> None:
-    """The agents and managers an agent's note or reply names (@username) hear of it."""
-    mentioned = mentioned_staff(body=comment.body, ticket=ticket, author=actor)
-    if mentioned:
-        notification_fan_out(
-            recipients=mentioned,
-            kind=NotificationKind.MENTIONED,
-            ticket=ticket,
-            cause=f"comment:{comment.pk}",
-            context={"comment_id": str(comment.pk), "author": actor.name},
-        )
-
-
-def _after_requester_reply(*, ticket: Ticket, actor: User, comment: Comment) -> None:
-    if ticket.status == Status.ON_HOLD:
-        ticket_resume(ticket=ticket, actor=actor, reason=_("The requester replied."))
-    elif ticket.status == Status.RESOLVED:
-        ticket_reopen(ticket=ticket, actor=actor, reason=_("The requester replied."))
-    if ticket.assignee_id:
-        notification_enqueue(
-            recipient=ticket.assignee,  # type: ignore[arg-type]
-            kind=NotificationKind.REQUESTER_REPLIED,
-            ticket=ticket,
-            cause=f"comment:{comment.pk}",
-            context={"comment_id": str(comment.pk)},
-        )
 
 
 # --- validation --------------------------------------------------------------------------------
