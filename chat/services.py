@@ -45,6 +45,7 @@ from chat.payloads import (
 )
 from chat.selectors import ChatRoutes, chat_routes
 from escalation.models import SupportGroup, Tier
+from helpdesk.celery import TaskSlot
 from helpdesk.errors import DomainError
 
 # notifications_suppressed() (seed_demo's history) silences the chat outbox too.
@@ -225,10 +226,13 @@ def chat_enqueue_many(*, rows: Iterable[ChatOutgoing]) -> list[int]:
     return ids
 
 
+# The task that sends a row: chat.tasks builds on this module, so chat.apps plugs it in.
+DELIVER = TaskSlot("chat.tasks.deliver_chat")
+
+
 def _hand_to_workers(delivery_ids: list[int]) -> None:
     """One task per row: a slow or dead target holds up only its own rows."""
-    from chat.tasks import deliver_chat  # tasks import this module
-
+    deliver_chat = DELIVER.get()
     for delivery_id in delivery_ids:
         try:
             deliver_chat.delay(delivery_id)

@@ -7,10 +7,12 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from notifications import mentions, reactions
+        from notifications import mentions, reactions, services, tasks
         from tickets import hooks
 
         mentions.register_email_context()
+        services.DELIVER_ONE.plug(tasks.deliver_notification)
+        services.DELIVER_MANY.plug(tasks.deliver_notifications)
         # Who hears of what happens to a ticket (notifications.reactions).
         hooks.react(
             hooks.TicketCreated, "notifications.ticket_created", reactions.notify_ticket_created

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from accounts.models import Role, User
+from escalation.membership import agent_tiers
 from escalation.models import Tier
-from escalation.selectors import agent_tiers
 from helpdesk.errors import DomainError
 from helpdesk.uploads import safe_filename, sniff_content_type
 from tickets import hooks
