@@ -37,7 +37,6 @@ from helpdesk.errors import ConflictError, DomainError
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue, notification_fan_out
 from tickets import hooks
-from tickets.hooks import TicketChanged, TicketRerouted, TicketTransitioned
 from tickets.models import Category, EventKind, Kind, Priority, Status, Ticket, TicketEvent
 
 # --- hierarchical escalation -----------------------------------------------------------------
@@ -116,11 +115,11 @@ def ticket_raise(*, ticket: Ticket, actor: User, reason: str) -> TicketEvent:
 ROUTABLE_STATES = {Status.NEW, Status.LOGGED, Status.CATEGORIZED, Status.PRIORITIZED}
 
 
-def ticket_reroute(change: TicketTransitioned | TicketChanged) -> None:
+def ticket_reroute(change: hooks.TicketTransitioned | hooks.TicketChanged) -> None:
     """Reaction to a transition or edit (tickets.hooks): when it set what routing reads, route
     the ticket again; when that moved it to another queue, publish TicketRerouted."""
     if change.reroute and ticket_route(ticket=change.ticket, at=change.at) is not None:
-        hooks.publish(TicketRerouted(ticket=change.ticket, at=change.at))
+        hooks.publish(hooks.TicketRerouted(ticket=change.ticket, at=change.at))
 
 
 def ticket_route(*, ticket: Ticket, at: datetime | None = None) -> TicketEvent | None:
