@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from accounts import services
+        from accounts import services, tasks
 
         services.register_email_context()
+        services.SEND_EMAIL.plug(tasks.send_account_email)

@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import TOKEN_USE_PRECISION, ApiToken, Role, User, api_token_hash
+from helpdesk.celery import TaskSlot
 from helpdesk.errors import DomainError
 from notifications.models import Notification, NotificationKind
 from notifications.services import notification_enqueue, register_context_builder
@@ -42,13 +43,16 @@ class AccountEmail:
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a password
 
 
+# The task that sends it: accounts.tasks builds on this module, so accounts.apps plugs it in.
+SEND_EMAIL = TaskSlot("accounts.tasks.send_account_email")
+
+
 def account_email_publish(
     *, purpose: str, email: str, name: str = "", language: str = "", cause: str = ""
 ) -> None:
     """Hand the account email to a worker (after commit). With the broker down it runs here:
     the email is not lost, at the price of a timing difference while the outage lasts."""
-    from accounts.tasks import send_account_email  # tasks import this module
-
+    send_account_email = SEND_EMAIL.get()
     kwargs = {
         "purpose": purpose,
         "email": email,

@@ -45,6 +45,7 @@ from chat.payloads import (
 )
 from chat.selectors import ChatRoutes, chat_routes
 from escalation.models import SupportGroup, Tier
+from helpdesk.celery import TaskSlot
 from helpdesk.errors import DomainError
 
 # notifications_suppressed() (seed_demo's history) silences the chat outbox too.
@@ -225,10 +226,13 @@ def chat_enqueue_many(*, rows: Iterable[ChatOutgoing]) -> list[int]:
     return ids
 
 
+# The task that sends a row: chat.tasks builds on this module, so chat.apps plugs it in.
+DELIVER = TaskSlot("chat.tasks.deliver_chat")
+
+
 def _hand_to_workers(delivery_ids: list[int]) -> None:
     """One task per row: a slow or dead target holds up only its own rows."""
-    from chat.tasks import deliver_chat  # tasks import this module
-
+    deliver_chat = DELIVER.get()
     for delivery_id in delivery_ids:
         try:
             deliver_chat.delay(delivery_id)
@@ -257,8 +261,8 @@ def _rows(
 
 
 def chat_on_ticket_change(*, ticket: Ticket, event: TicketEvent | None) -> None:
-    """tickets.services, after a transition or edit (and its routing): a priority that became
-    P1/P2 (once per ticket and priority), an escalation to a tier's groups."""
+    """Reaction to TicketTransitioned and TicketChanged (tickets.hooks), after routing: a
+    priority that became P1/P2 (once per ticket and priority), an escalation to a tier's groups."""
     if event is None:
         return
     priority = event.changes.get("priority")

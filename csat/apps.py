@@ -8,5 +8,12 @@ class CsatConfig(AppConfig):
 
     def ready(self) -> None:
         from csat import services
+        from tickets import hooks
 
         services.register_email_context()
+        # The requester of a closed ticket is asked to rate it.
+        hooks.react(
+            hooks.TicketClosed,
+            "csat.ask",
+            lambda closed: services.csat_request(ticket=closed.ticket, at=closed.at),
+        )

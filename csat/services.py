@@ -31,8 +31,8 @@ def survey_url(*, survey: SatisfactionSurvey) -> str:
 
 
 def csat_request(*, ticket: Ticket, at: datetime | None = None) -> SatisfactionSurvey | None:
-    """Ask the requester of a just-closed ticket to rate it (called inside the close transaction
-    by tickets.services.ticket_close). Once per ticket; none for monitoring alerts, whose
+    """Ask the requester of a just-closed ticket to rate it (the reaction to TicketClosed, inside
+    the close transaction: tickets.hooks). Once per ticket; none for monitoring alerts, whose
     requester is an integration's service account."""
     if ticket.status != Status.CLOSED or ticket.source == Source.MONITORING:
         return None

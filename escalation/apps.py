@@ -28,9 +28,21 @@ class EscalationConfig(AppConfig):
 
     def ready(self) -> None:
         from escalation.models import RoutingRule, SupportGroup
+        from escalation.services import ticket_reroute, ticket_route
         from helpdesk.config_cache import watch
         from notifications.models import NotificationKind
         from notifications.services import register_context_builder
+        from tickets import hooks
+
+        # A new ticket goes to the queue the routing rules give it (before its clocks start).
+        hooks.react(
+            hooks.TicketCreated,
+            "escalation.route",
+            lambda created: ticket_route(ticket=created.ticket, at=created.at),
+        )
+        # A change of kind, category or priority routes it again (TicketRerouted if it moved).
+        hooks.react(hooks.TicketTransitioned, "escalation.reroute", ticket_reroute)
+        hooks.react(hooks.TicketChanged, "escalation.reroute", ticket_reroute)
 
         for kind in (NotificationKind.CALL_INVITATION, NotificationKind.CALL_CANCELLED):
             # The real context and the .ics come from escalation.ics at send time.

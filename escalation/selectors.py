@@ -1,8 +1,5 @@
-"""Reads for tiers and escalation.
-
-`agent_tiers` is imported by tickets.selectors and tickets.services, so this module must not
-import them at load time (the gate is imported inside the one function that needs it).
-"""
+"""Reads for tiers and escalation (`agent_tiers` lives in escalation.membership, below the
+ticket core; it is re-exported here for the views that read it with the rest)."""
 
 from collections import defaultdict
 from datetime import datetime
@@ -13,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from escalation.membership import agent_tiers
 from escalation.models import (
     CallStatus,
     OnCallShift,
@@ -25,21 +23,7 @@ from escalation.rules import Rule
 from helpdesk.config_cache import ConfigValue
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.models_choices import RESOLUTION_CODES
-
-
-def agent_tiers(*, user: User) -> frozenset[int]:
-    """The tiers an agent works at, through their support groups (memoised on the user)."""
-    cached: frozenset[int] | None = getattr(user, "_agent_tiers", None)
-    if cached is not None:
-        return cached
-    if not user.is_authenticated or not user.is_agent:
-        tiers: frozenset[int] = frozenset()
-    else:
-        tiers = frozenset(
-            SupportGroup.objects.filter(members=user).values_list("tier", flat=True).distinct()
-        )
-    user._agent_tiers = tiers  # type: ignore[attr-defined]
-    return tiers
+from tickets.selectors import ticket_get_for_user
 
 
 def works_on_ticket(*, user: User, ticket: Ticket) -> bool:
@@ -183,8 +167,6 @@ def ticket_calls(*, ticket: Ticket) -> QuerySet[ScheduledCall]:
 
 def call_get_for_user(*, user: User, call_id: int) -> ScheduledCall:
     """A call on a ticket the user may read (the ticket gate), or 404."""
-    from tickets.selectors import ticket_get_for_user  # tickets.selectors imports this module
-
     try:
         call = ScheduledCall.objects.select_related("organiser").get(pk=call_id)
     except (ScheduledCall.DoesNotExist, ValueError, TypeError):

@@ -36,6 +36,7 @@ from escalation.selectors import (
 from helpdesk.errors import ConflictError, DomainError
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue, notification_fan_out
+from tickets import hooks
 from tickets.models import Category, EventKind, Kind, Priority, Status, Ticket, TicketEvent
 
 # --- hierarchical escalation -----------------------------------------------------------------
@@ -112,6 +113,13 @@ def ticket_raise(*, ticket: Ticket, actor: User, reason: str) -> TicketEvent:
 
 # Routing only moves a ticket nobody has taken yet; after that only escalation moves it.
 ROUTABLE_STATES = {Status.NEW, Status.LOGGED, Status.CATEGORIZED, Status.PRIORITIZED}
+
+
+def ticket_reroute(change: hooks.TicketTransitioned | hooks.TicketChanged) -> None:
+    """Reaction to a transition or edit (tickets.hooks): when it set what routing reads, route
+    the ticket again; when that moved it to another queue, publish TicketRerouted."""
+    if change.reroute and ticket_route(ticket=change.ticket, at=change.at) is not None:
+        hooks.publish(hooks.TicketRerouted(ticket=change.ticket, at=change.at))
 
 
 def ticket_route(*, ticket: Ticket, at: datetime | None = None) -> TicketEvent | None:

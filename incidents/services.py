@@ -284,7 +284,7 @@ def _follow_resolution(
 
 
 def major_incident_parent_resolved(*, ticket: Ticket, actor: User) -> None:
-    """Hook of tickets.services.ticket_resolve: resolving the parent ticket resolves the
+    """Reaction to TicketResolved (tickets.hooks): resolving the parent ticket resolves the
     major incident (a final public update with the resolution summary) and its children."""
     incident = (
         MajorIncident.objects.filter(ticket=ticket).exclude(status=IncidentStatus.RESOLVED).first()

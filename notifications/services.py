@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from helpdesk.celery import TaskSlot
 from helpdesk.errors import DomainError
 from notifications.models import (
     IN_APP_KINDS,
@@ -478,10 +479,14 @@ def notification_add_context(*, notification: Notification, **values: str) -> No
     )
 
 
-def _hand_to_worker(notification_id: int) -> None:
-    # Imported here: tasks import this module.
-    from notifications.tasks import deliver_notification
+# The tasks that deliver rows: notifications.tasks builds on this module, so notifications.apps
+# plugs them in.
+DELIVER_ONE = TaskSlot("notifications.tasks.deliver_notification")
+DELIVER_MANY = TaskSlot("notifications.tasks.deliver_notifications")
 
+
+def _hand_to_worker(notification_id: int) -> None:
+    deliver_notification = DELIVER_ONE.get()
     try:
         deliver_notification.delay(notification_id)
     except Exception:  # the broker is down: the outbox sweep delivers it later
@@ -492,8 +497,7 @@ def _hand_to_worker(notification_id: int) -> None:
 
 def _hand_many_to_worker(notification_ids: list[int]) -> None:
     """One publish for a batch of rows (the outbox flush delivers them if it is lost)."""
-    from notifications.tasks import deliver_notifications
-
+    deliver_notifications = DELIVER_MANY.get()
     try:
         deliver_notifications.delay(notification_ids)
     except Exception:  # the broker is down: the outbox sweep delivers them later

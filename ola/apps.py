@@ -9,6 +9,14 @@ class OlaConfig(AppConfig):
     def ready(self) -> None:
         from helpdesk.config_cache import watch
         from ola.models import OlaTarget
+        from ola.services import ola_clocks_sync
+        from tickets import hooks
 
         # The targets are kept per process (ola.selectors).
         watch(OlaTarget)
+        # Routed to another queue after the clocks moved: the OLA clocks follow the tier.
+        hooks.react(
+            hooks.TicketRerouted,
+            "ola.follow_tier",
+            lambda rerouted: ola_clocks_sync(ticket=rerouted.ticket, at=rerouted.at),
+        )

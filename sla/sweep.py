@@ -481,7 +481,7 @@ def sla_events_effects(*, events: list[SlaEvent]) -> None:
     if escalations:
         _escalate(ticket_ids=[ticket.row.pk for ticket, _event in escalations], now=now)
     for ticket, escalation in escalations:
-        # tickets.services._notify_transition: the requester hears of the new state.
+        # notifications.reactions.notify_status_changed: the requester hears of the new state.
         if escalation.from_status != Status.ESCALATED:
             outgoing.append(
                 Outgoing(
@@ -522,7 +522,7 @@ def _policy_escalates(clock: SlaClock | None) -> bool:
 
 
 class _Entry(NamedTuple):
-    """A timeline row the batch writes: what tickets.services._record and
+    """A timeline row the batch writes: what tickets.services.recipe.record and
     escalation.services.ticket_raise_to_manager write (no actor: the system acted)."""
 
     ticket_id: int
@@ -581,7 +581,8 @@ def _insert_timeline(entries: list[_Entry], *, now: datetime) -> dict[int, int]:
 
 
 def _escalation_entry(ticket: _Ticket, *, reason: str) -> _Entry:
-    """The event tickets.services._record writes for `escalate_for_breach`; moves `ticket` on."""
+    """The event tickets.services.recipe.record writes for `escalate_for_breach`; moves `ticket`
+    on."""
     # What changed, as TRACKED_FIELDS lists it (milestones are saved but not listed).
     changes: dict[str, list[int | None]] = {"tier": [ticket.tier, ticket.tier + 1]}
     if ticket.support_group_id is not None:

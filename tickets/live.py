@@ -26,7 +26,7 @@ from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 
 from accounts.models import Role, User
-from escalation.selectors import agent_tiers
+from escalation.membership import agent_tiers
 from tickets.models import ACTIVE_STATES, Priority, Ticket
 
 # How often a console asks (seconds): a new P1 shows at most this long after its commit.

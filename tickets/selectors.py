@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from escalation.membership import agent_tiers
 from escalation.models import Tier
-from escalation.selectors import agent_tiers
 from sla.selectors import sla_at_risk_filter, sla_breached_filter, sla_clocks_prefetch
 from tickets.models import Attachment, Category, Comment, EventKind, Status, Ticket, TicketEvent
 

@@ -1,7 +1,7 @@
 """Which transitions a user may run on a ticket now: what the UI offers and the API lists."""
 
 from accounts.models import User
-from escalation.selectors import agent_tiers
+from escalation.membership import agent_tiers
 from tickets.models import Status, Ticket
 
 # The order the UI shows them in.

@@ -15,7 +15,7 @@ from escalation.services import call_schedule
 from kb.models import Article, Visibility
 from tests.security.access_table import ROWS
 from tickets import services
-from tickets.models import Level, Priority, Status
+from tickets.models import Level, Priority, Status, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +253,7 @@ def test_every_field_a_reader_outside_support_gets_is_allowed(api, request, worl
         from breaches import services as breach_services
 
         breach_services.breach_flag_ticket(
-            ticket=services.Ticket.objects.get(pk=world["ticket"]),
+            ticket=Ticket.objects.get(pk=world["ticket"]),
             actor=request.getfixturevalue("agent_l2"),
             description="Wrong recipient",
         )

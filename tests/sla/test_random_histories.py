@@ -705,7 +705,7 @@ def _check(history: History) -> None:
 def world(category, monkeypatch) -> World:
     # Notifications are not what this test is about, and they were an eighth of its queries
     # (a get-or-create per recipient and cause): the services enqueue nothing here.
-    for module in ("tickets.services", "escalation.services", "sla.sweep"):
+    for module in ("notifications.reactions", "escalation.services", "sla.sweep"):
         monkeypatch.setattr(f"{module}.notification_enqueue", lambda **kwargs: None)
     agent = UserFactory(username="any_tier_agent", role=Role.AGENT)
     for tier in Tier:

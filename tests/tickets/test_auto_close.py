@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
+from django_fsm import TransitionNotAllowed
 
 from tickets import services
 from tickets.models import Status
@@ -42,5 +43,5 @@ def test_a_reopened_ticket_is_not_auto_closed(make_ticket, requester, settings):
 def test_the_system_cannot_close_a_fresh_resolution(make_ticket):
     ticket = make_ticket(Status.RESOLVED)
 
-    with pytest.raises(services.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         services.ticket_close(ticket=ticket, actor=None)
