@@ -260,6 +260,7 @@ class TriageForm(forms.Form):
                 )
                 % {"priority": Priority(priority).label},
             )
+        data["priority"] = data.get("override")  # the service's (and the API's) name
         return data
 
 
@@ -300,9 +301,11 @@ class ReasonForm(forms.Form):
 
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, required: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, required: bool = True, label: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"].required = required
+        if label is not None:
+            self.fields["reason"].label = label
 
 
 class ResolveForm(forms.Form):
@@ -340,31 +343,3 @@ class EmptyForm(forms.Form):
     """Take / close: nothing to ask."""
 
     reason = forms.CharField(required=False, widget=forms.HiddenInput)
-
-
-def transition_form(
-    name: str,
-    *,
-    data: Any = None,
-    tier: int = 1,
-    prefix: str | None = None,
-    ticket: Ticket | None = None,
-) -> forms.Form:
-    """The form of one transition, bound to `data` when given (triage: pre-filled from
-    `ticket`)."""
-    prefix = prefix or name
-    if name == "triage":
-        return TriageForm(data, prefix=prefix, ticket=ticket)
-    if name == "start_diagnosis":
-        return AssignForm(data, tier=tier, prefix=prefix)
-    if name in ("escalate", "reopen"):
-        return ReasonForm(data, prefix=prefix)
-    if name in ("hold", "resume"):
-        return ReasonForm(data, required=False, prefix=prefix)
-    if name == "resolve":
-        return ResolveForm(data, prefix=prefix)
-    if name == "cancel":
-        return CancelForm(data, prefix=prefix)
-    if name == "merge":
-        return MergeForm(data, prefix=prefix)
-    return EmptyForm(data, prefix=prefix)

@@ -55,12 +55,10 @@ from tickets.collisions import TicketChangedError, TicketVersion, parse_version
 from tickets.forms import (
     URGENCY_FOR_REQUESTER,
     AttachmentForm,
-    ReasonForm,
     ReplyForm,
     TicketCreateForm,
     TriageForm,
     category_tree_choices,
-    transition_form,
     triage_priority,
 )
 from tickets.models import (
@@ -96,6 +94,12 @@ from tickets.selectors import (
     ticket_get_for_user,
     ticket_list,
 )
+from tickets.transition_table import (
+    BY_NAME,
+    button_for,
+    event_label,
+    transition_form,
+)
 from tickets.transitions import allowed_transitions
 
 
@@ -109,56 +113,6 @@ GUEST_LIST_SIZE = 20  # unclaimed guest tickets listed in the banner of "My tick
 COUNT_CAP = 999  # the tab badges show "999+" beyond this: counting stays bounded
 COUNTS_CACHE_SECONDS = 15
 
-# The transitions the UI offers (identify/categorize/prioritize are done by `triage`), with
-# their button label and the style of the button.
-TRANSITION_UI: dict[str, tuple[Any, str]] = {
-    "triage": (gettext_lazy("Triage"), "primary"),
-    "take": (gettext_lazy("Take"), "primary"),
-    "start_diagnosis": (gettext_lazy("Assign"), ""),
-    "escalate": (gettext_lazy("Escalate"), "warn"),
-    "hold": (gettext_lazy("Wait on requester"), ""),
-    "resume": (gettext_lazy("Resume"), "primary"),
-    "resolve": (gettext_lazy("Resolve"), "ok"),
-    "close": (gettext_lazy("Close"), "ok"),
-    "reopen": (gettext_lazy("Reopen"), "warn"),
-    "cancel": (gettext_lazy("Cancel ticket"), "danger"),
-    "merge": (gettext_lazy("Merge into another ticket"), "danger"),
-}
-REQUESTER_TRANSITION_UI: dict[str, tuple[Any, str]] = {
-    "close": (gettext_lazy("Yes, it is solved: close the ticket"), "ok"),
-    "reopen": (gettext_lazy("No, it is not solved: reopen"), "warn"),
-    "cancel": (gettext_lazy("Withdraw my request"), "danger"),
-}
-# The events' words in the timeline.
-EVENT_LABELS: dict[str, Any] = {
-    "identify": gettext_lazy("identified the ticket"),
-    "categorize": gettext_lazy("categorized the ticket"),
-    "prioritize": gettext_lazy("prioritized the ticket"),
-    "start_diagnosis": gettext_lazy("assigned the ticket"),
-    "take": gettext_lazy("took the ticket"),
-    "escalate": gettext_lazy("escalated the ticket"),
-    "hold": gettext_lazy("put the ticket on hold, waiting on the requester"),
-    "resume": gettext_lazy("resumed work on the ticket"),
-    "resolve": gettext_lazy("resolved the ticket"),
-    "close": gettext_lazy("closed the ticket"),
-    "reopen": gettext_lazy("reopened the ticket"),
-    "cancel": gettext_lazy("cancelled the ticket"),
-    "merge": gettext_lazy("closed the ticket as a duplicate"),
-}
-# What the actor sees after a transition went through.
-DONE: dict[str, Any] = {
-    "triage": gettext_lazy("Triaged: the ticket is prioritized."),
-    "take": gettext_lazy("You took the ticket."),
-    "start_diagnosis": gettext_lazy("The ticket is assigned."),
-    "escalate": gettext_lazy("Escalated to the next tier."),
-    "hold": gettext_lazy("The ticket waits on the requester; the resolution clock is paused."),
-    "resume": gettext_lazy("Work on the ticket resumed."),
-    "resolve": gettext_lazy("Resolved: the requester is asked to confirm."),
-    "close": gettext_lazy("The ticket is closed."),
-    "reopen": gettext_lazy("The ticket is reopened."),
-    "cancel": gettext_lazy("The ticket is cancelled."),
-    "merge": gettext_lazy("Merged: the ticket is closed as a duplicate."),
-}
 # Status in plain words, for requesters.
 REQUESTER_STATUS: dict[str, Any] = {
     Status.NEW: gettext_lazy("Received"),
@@ -428,18 +382,18 @@ def _render_ticket(
         "reply_form": bound.get("reply") or ReplyForm(prefix="reply"),
         "attach_form": bound.get("attach") or AttachmentForm(prefix="attach"),
     }
+    actions = [
+        {
+            "name": name,
+            "label": button.label,
+            "style": button.style,
+            "form": bound.get(name)
+            or transition_form(name, tier=ticket.tier, staff=staff, ticket=ticket),
+        }
+        for name in allowed
+        if (button := button_for(name, staff=staff)) is not None
+    ]
     if staff:
-        ui = TRANSITION_UI
-        actions = [
-            {
-                "name": name,
-                "label": ui[name][0],
-                "style": ui[name][1],
-                "form": bound.get(name) or transition_form(name, tier=ticket.tier, ticket=ticket),
-            }
-            for name in allowed
-            if name in ui
-        ]
         context.update(
             actions=actions,
             # The reply form carries what this page shows (after a refused reply: the version
@@ -462,16 +416,6 @@ def _render_ticket(
         )
         template = "tickets/agent_ticket.html"
     else:
-        actions = [
-            {
-                "name": name,
-                "label": REQUESTER_TRANSITION_UI[name][0],
-                "style": REQUESTER_TRANSITION_UI[name][1],
-                "form": bound.get(name) or _requester_form(name),
-            }
-            for name in allowed
-            if name in REQUESTER_TRANSITION_UI
-        ]
         context.update(
             actions=actions,
             plain_status=REQUESTER_STATUS[ticket.status],
@@ -606,7 +550,7 @@ def _event_item(
     if event.kind == EventKind.CREATED:
         label = _("opened the ticket")
     elif event.kind == EventKind.TRANSITION:
-        label = EVENT_LABELS.get(event.transition, event.transition)
+        label = event_label(event.transition)
     elif not staff:
         return None  # field changes, SLA and management events are for the support team
     else:
@@ -651,18 +595,6 @@ def _change_value(field: str, value: Any, names: dict[str, dict[int, str]]) -> s
         return str(value)
 
 
-def _requester_form(name: str, data: Any = None) -> forms.Form:
-    if name == "reopen":
-        form = ReasonForm(data, prefix=name)
-        form.fields["reason"].label = _("What is still not working?")
-        return form
-    if name == "cancel":
-        form = ReasonForm(data, required=False, prefix=name)
-        form.fields["reason"].label = _("Why do you withdraw it? (optional)")
-        return form
-    return transition_form("close", data=data)
-
-
 # --- writes on a ticket ------------------------------------------------------------------------
 
 
@@ -693,22 +625,18 @@ def ticket_transition(
 ) -> HttpResponse:
     ticket, actor, staff = _ticket_for_write(request, pk, token)
     tracking = token is not None
-    ui = TRANSITION_UI if staff else REQUESTER_TRANSITION_UI
-    if name not in ui:
+    row = BY_NAME.get(name)
+    if row is None or button_for(name, staff=staff) is None:
         raise Http404
     if name not in allowed_transitions(ticket=ticket, user=actor):
         _refused(request, ticket, _("You cannot do this now."), staff=staff)
         return _back(ticket, tracking)
-    form = (
-        transition_form(name, data=request.POST, tier=ticket.tier)
-        if staff
-        else _requester_form(name, request.POST)
-    )
+    form = transition_form(name, data=request.POST, tier=ticket.tier, staff=staff)
     if not form.is_valid():
         return _render_ticket(request, ticket, tracking=tracking, bound={name: form}, status=400)
     data = form.cleaned_data
     try:
-        _run_transition(name, ticket=ticket, actor=actor, data=data, staff=staff)
+        row.run(ticket, actor, data)
     except (TransitionNotAllowed, ConflictError):
         _refused(request, ticket, _("Someone else changed this ticket first."), staff=staff)
         return _back(ticket, tracking)
@@ -718,65 +646,8 @@ def ticket_transition(
     except DomainError as error:
         _form_error(form, error)
         return _render_ticket(request, ticket, tracking=tracking, bound={name: form}, status=400)
-    messages.success(request, str(DONE[name]))
+    messages.success(request, str(row.done))
     return _back(ticket, tracking)
-
-
-def _run_transition(
-    name: str, *, ticket: Ticket, actor: User, data: dict[str, Any], staff: bool
-) -> Ticket:
-    reason = data.get("reason") or ""
-    if name == "triage":
-        return services.ticket_triage(
-            ticket=ticket,
-            actor=actor,
-            kind=data["kind"],
-            category=data["category"],
-            impact=data["impact"],
-            urgency=data["urgency"],
-            override=data["override"],
-            reason=reason,
-        )
-    if name == "take":
-        return services.ticket_take(ticket=ticket, actor=actor)
-    if name == "start_diagnosis":
-        return services.ticket_start_diagnosis(
-            ticket=ticket, actor=actor, assignee=data["assignee"]
-        )
-    if name == "escalate":
-        return services.ticket_escalate(ticket=ticket, actor=actor, reason=reason)
-    if name == "hold":
-        return services.ticket_hold(ticket=ticket, actor=actor, reason=reason)
-    if name == "resume":
-        return services.ticket_resume(ticket=ticket, actor=actor, reason=reason)
-    if name == "resolve":
-        return services.ticket_resolve(
-            ticket=ticket, actor=actor, summary=data["summary"], code=data["code"]
-        )
-    if name == "close":
-        return services.ticket_close(ticket=ticket, actor=actor, reason=reason)
-    if name == "reopen":
-        return services.ticket_reopen(ticket=ticket, actor=actor, reason=reason)
-    if name == "cancel":
-        code = data["code"] if staff else ClosureCode.WITHDRAWN
-        return services.ticket_cancel(ticket=ticket, actor=actor, code=code, reason=reason)
-    if name == "merge":
-        return services.ticket_merge(
-            ticket=ticket, into=merge_target(actor=actor, text=data["into"]), actor=actor
-        )
-    raise Http404
-
-
-def merge_target(*, actor: User, text: str) -> Ticket:
-    """The ticket a duplicate is merged into, from its number or reference, read through the
-    gate: one the actor cannot read is "no such ticket" (a 400 on the form)."""
-    target_id = parse_reference(text)
-    if target_id is None:
-        raise DomainError(_("Give the number of the ticket to merge into."), field="into")
-    try:
-        return ticket_get_for_user(user=actor, ticket_id=target_id)
-    except Http404:
-        raise DomainError(_("No such ticket."), field="into") from None
 
 
 def _refused(request: HttpRequest, ticket: Ticket, why: str, *, staff: bool) -> None:
