@@ -11,7 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from escalation.models import SupportGroup
+from escalation.models import SupportGroup, Tier
 from tickets.models import Category, ClosureCode, Kind, Level, Priority, Ticket
 from tickets.models_choices import (
     CANCEL_CODES,
@@ -113,6 +113,35 @@ class CategoryChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: Any) -> str:
         return category_tree_label(obj)
+
+
+# --- filter fields: "any" or one value (the dashboard's filters, routing rules) ----------------
+
+
+def kind_filter_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("Any kind")), *Kind.choices], required=False
+    )
+
+
+def priority_filter_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=[("", _("Any priority")), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+
+def tier_filter_field(*, label: Any = None, empty: Any = None) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label or _("Tier"),
+        choices=[("", empty or _("Any tier")), *Tier.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
 
 
 class TicketCreateForm(forms.Form):

@@ -96,6 +96,16 @@ def _raise(ticket: Ticket, actor: User, data: dict[str, Any]) -> Ticket:
     return ticket
 
 
+def _priority(data: dict[str, Any]) -> dict[str, Any]:
+    """Impact, urgency and the override with its reason, as triage and prioritize take them."""
+    return {
+        "impact": data["impact"],
+        "urgency": data["urgency"],
+        "override": data["priority"],
+        "reason": data["reason"],
+    }
+
+
 def _form(form_class: type[forms.Form], **kwargs: Any) -> FormFactory:
     return lambda data, prefix, tier, ticket: form_class(data, prefix=prefix, **kwargs)
 
@@ -112,14 +122,7 @@ TABLE: tuple[Transition, ...] = (
     Transition(
         name="triage",
         run=lambda t, u, d: services.ticket_triage(
-            ticket=t,
-            actor=u,
-            kind=d["kind"],
-            category=d["category"],
-            impact=d["impact"],
-            urgency=d["urgency"],
-            override=d["priority"],
-            reason=d["reason"],
+            ticket=t, actor=u, kind=d["kind"], category=d["category"], **_priority(d)
         ),
         serializer=s.TriageSerializer,
         doc="identify + categorize + prioritize in one step (each recorded).",
@@ -143,14 +146,7 @@ TABLE: tuple[Transition, ...] = (
     ),
     Transition(
         name="prioritize",
-        run=lambda t, u, d: services.ticket_prioritize(
-            ticket=t,
-            actor=u,
-            impact=d["impact"],
-            urgency=d["urgency"],
-            override=d["priority"],
-            reason=d["reason"],
-        ),
+        run=lambda t, u, d: services.ticket_prioritize(ticket=t, actor=u, **_priority(d)),
         serializer=s.PrioritizeSerializer,
         doc="categorized → prioritized (impact × urgency, optional override with reason).",
         event_label=gettext_lazy("prioritized the ticket"),
