@@ -8,8 +8,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from escalation.models import CallMedium, SupportGroup, Tier
 from helpdesk.date_bounds import BoundedDateTimeField
-from tickets.forms import CategoryChoiceField
-from tickets.models import Category, Kind, Priority
+from tickets.forms import (
+    CategoryChoiceField,
+    kind_filter_field,
+    priority_filter_field,
+    tier_filter_field,
+)
+from tickets.models import Category
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -55,23 +60,9 @@ class RoutingRuleForm(forms.Form):
         required=False,
         help_text=_("A top category also matches its subcategories."),
     )
-    kind = forms.ChoiceField(
-        label=_("Kind"), choices=[("", _("Any kind")), *Kind.choices], required=False
-    )
-    priority = forms.TypedChoiceField(
-        label=_("Priority"),
-        choices=[("", _("Any priority")), *Priority.choices],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    target_tier = forms.TypedChoiceField(
-        label=_("Target tier"),
-        choices=[("", _("The group's tier")), *Tier.choices],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
+    kind = kind_filter_field()
+    priority = priority_filter_field()
+    target_tier = tier_filter_field(label=_("Target tier"), empty=_("The group's tier"))
     target_group = forms.ModelChoiceField(
         label=_("Target group"), queryset=SupportGroup.objects.all(), required=False
     )

@@ -8,10 +8,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from escalation.models import SupportGroup, Tier
+from escalation.models import SupportGroup
 from helpdesk.date_bounds import BoundedDateField
-from tickets.forms import category_tree_label
-from tickets.models import Category, Kind, Priority
+from tickets.forms import (
+    category_tree_label,
+    kind_filter_field,
+    priority_filter_field,
+    tier_filter_field,
+)
+from tickets.models import Category
 
 PERIODS = [
     ("today", _("Today")),
@@ -99,23 +104,9 @@ class DashboardForm(forms.Form):
     )
     start = BoundedDateField(label=_("From"), required=False)
     end = BoundedDateField(label=_("To"), required=False)
-    kind = forms.ChoiceField(
-        label=_("Kind"), choices=[("", _("Any kind")), *Kind.choices], required=False
-    )
-    priority = forms.TypedChoiceField(
-        label=_("Priority"),
-        choices=[("", _("Any priority")), *Priority.choices],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
-    tier = forms.TypedChoiceField(
-        label=_("Tier"),
-        choices=[("", _("Any tier")), *Tier.choices],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
+    kind = kind_filter_field()
+    priority = priority_filter_field()
+    tier = tier_filter_field()
     category = forms.ModelChoiceField(
         label=_("Category"),
         queryset=Category.objects.none(),

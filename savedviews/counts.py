@@ -2,7 +2,7 @@
 
 The views' counts missing from the cache are computed in ONE statement whatever their number:
 `SELECT (SELECT COUNT(*) FROM (<view 1's list> LIMIT cap+1)), (…view 2…), …` — each list is
-exactly what the console shows for that view (`tickets.views._queue_queryset`).
+exactly what the console shows for that view (`tickets.views.console_queue.queue_queryset`).
 """
 
 import hashlib
@@ -16,7 +16,12 @@ from django.http import QueryDict
 from accounts.models import User
 from savedviews.models import SavedView
 from tickets.models import Category, Ticket
-from tickets.views import COUNT_CAP, COUNTS_CACHE_SECONDS, _queue_queryset, queue_params_from
+from tickets.views.console_queue import (
+    COUNT_CAP,
+    COUNTS_CACHE_SECONDS,
+    queue_params_from,
+    queue_queryset,
+)
 
 
 def _cache_key(user: User, query: str) -> str:
@@ -57,7 +62,7 @@ def _count_queries(*, user: User, queries: list[str]) -> dict[str, int]:
         p = params[query]
         category = p.category
         p.category = None  # filtered below with the subcategories already known
-        tickets = _queue_queryset(user, p)
+        tickets = queue_queryset(user, p)
         if category:
             tickets = tickets.filter(category_id__in=[category, *children.get(category, [])])
         limited = tickets.order_by().values("pk")[: COUNT_CAP + 1]

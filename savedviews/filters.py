@@ -15,7 +15,7 @@ from accounts.models import Role, User
 from helpdesk.errors import DomainError
 from tickets.models import Category, Status
 from tickets.models_choices import Kind, Priority
-from tickets.views import SORTS, QueueParams, _queues_for
+from tickets.views.console_queue import SORTS, QueueParams, queues_for
 
 MAX_QUERY_LENGTH = 1000
 # Where the console is, not what it shows: never stored.
@@ -44,7 +44,7 @@ class ConsoleFiltersForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["queue"].choices = [("", ""), *_queues_for(user)]  # type: ignore[attr-defined]
+        self.fields["queue"].choices = [("", ""), *queues_for(user)]  # type: ignore[attr-defined]
         self.fields["status"].choices = [  # type: ignore[attr-defined]
             ("", ""),
             ("open", "open"),
@@ -69,7 +69,7 @@ class ConsoleFiltersForm(forms.Form):
         """The query string the console itself builds for these filters (`QueueParams.query`)."""
         data = self.cleaned_data
         queue = data["queue"] or next(
-            (k for k, _label in _queues_for(self.user) if k != "mine"), "mine"
+            (k for k, _label in queues_for(self.user) if k != "mine"), "mine"
         )
         category = data["category"]
         params = QueueParams(

@@ -14,7 +14,8 @@ class Visibility(models.TextChoices):
 
 
 class SavedView(models.Model):
-    """The console's filters and sort as a canonical query string (`tickets.views.QueueParams`).
+    """The console's filters and sort as a canonical query string
+    (`tickets.views.console_queue.QueueParams`).
 
     Shared when `group` is set: every member of that group lists it; only the owner changes it.
     A deleted group leaves the view private to its owner (SET_NULL), never deletes it.

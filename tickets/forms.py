@@ -11,7 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from escalation.models import SupportGroup
+from escalation.models import SupportGroup, Tier
 from tickets.models import Category, ClosureCode, Kind, Level, Priority, Ticket
 from tickets.models_choices import (
     CANCEL_CODES,
@@ -113,6 +113,35 @@ class CategoryChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: Any) -> str:
         return category_tree_label(obj)
+
+
+# --- filter fields: "any" or one value (the dashboard's filters, routing rules) ----------------
+
+
+def kind_filter_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("Any kind")), *Kind.choices], required=False
+    )
+
+
+def priority_filter_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=[("", _("Any priority")), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+
+def tier_filter_field(*, label: Any = None, empty: Any = None) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label or _("Tier"),
+        choices=[("", empty or _("Any tier")), *Tier.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
 
 
 class TicketCreateForm(forms.Form):
@@ -260,6 +289,7 @@ class TriageForm(forms.Form):
                 )
                 % {"priority": Priority(priority).label},
             )
+        data["priority"] = data.get("override")  # the service's (and the API's) name
         return data
 
 
@@ -300,9 +330,11 @@ class ReasonForm(forms.Form):
 
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, required: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, required: bool = True, label: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"].required = required
+        if label is not None:
+            self.fields["reason"].label = label
 
 
 class ResolveForm(forms.Form):
@@ -340,31 +372,3 @@ class EmptyForm(forms.Form):
     """Take / close: nothing to ask."""
 
     reason = forms.CharField(required=False, widget=forms.HiddenInput)
-
-
-def transition_form(
-    name: str,
-    *,
-    data: Any = None,
-    tier: int = 1,
-    prefix: str | None = None,
-    ticket: Ticket | None = None,
-) -> forms.Form:
-    """The form of one transition, bound to `data` when given (triage: pre-filled from
-    `ticket`)."""
-    prefix = prefix or name
-    if name == "triage":
-        return TriageForm(data, prefix=prefix, ticket=ticket)
-    if name == "start_diagnosis":
-        return AssignForm(data, tier=tier, prefix=prefix)
-    if name in ("escalate", "reopen"):
-        return ReasonForm(data, prefix=prefix)
-    if name in ("hold", "resume"):
-        return ReasonForm(data, required=False, prefix=prefix)
-    if name == "resolve":
-        return ResolveForm(data, prefix=prefix)
-    if name == "cancel":
-        return CancelForm(data, prefix=prefix)
-    if name == "merge":
-        return MergeForm(data, prefix=prefix)
-    return EmptyForm(data, prefix=prefix)

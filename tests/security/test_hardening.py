@@ -284,7 +284,7 @@ def test_an_html_page_answers_503_with_retry_after_when_the_database_fails(
     def down(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("tickets.views.ticket_list", down)
+    monkeypatch.setattr("tickets.views.portal.ticket_list", down)
     response = client.get("/my/")
     assert response.status_code == 503
     assert response["Retry-After"] == "5"

@@ -182,7 +182,7 @@ def test_counts_are_open_tickets_per_tier_and_mine(client_for, agent_l1, make_ti
 
 
 def test_counts_are_capped(client_for, agent_l1, requester, settings, monkeypatch):
-    monkeypatch.setattr("tickets.views.COUNT_CAP", 3)
+    monkeypatch.setattr("tickets.views.console_queue.COUNT_CAP", 3)
     TicketFactory.create_batch(5, requester=requester, tier=Tier.L1)
 
     body = client_for(agent_l1).get("/console/counts/").content.decode()

@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
-from escalation.services import ticket_raise
 from helpdesk.errors import DomainError
 from tickets import services
 from tickets.api import serializers as s
@@ -36,6 +35,7 @@ from tickets.selectors import (
     ticket_get_for_user,
     ticket_list,
 )
+from tickets.transition_table import TABLE, Transition
 
 ERRORS = {
     400: s.ErrorSerializer,
@@ -118,32 +118,6 @@ def _filters_from(request: Request) -> TicketFilters:
         search=request.query_params.get("q", "")[:200],
         sla=sla,
     )
-
-
-TRANSITION_DOC = {
-    "triage": "identify + categorize + prioritize in one step (each recorded).",
-    "identify": "new → logged, recording the kind.",
-    "categorize": "logged → categorized.",
-    "prioritize": "categorized → prioritized (impact × urgency, optional override with reason).",
-    "take": "An agent of the ticket's tier takes it: prioritized/escalated → in diagnosis.",
-    "start_diagnosis": "Assign to an agent of the tier: prioritized → in diagnosis.",
-    "escalate": "Functional escalation to the next tier, with a reason.",
-    "deescalate": "Back to the lower tier's queue (in diagnosis/escalated → escalated), with an "
-    "internal reason.",
-    "reassign": "Hand the ticket to another agent of its tier, with an internal reason.",
-    "raise": "Hierarchical escalation: tell the tier lead and the managers, without moving the "
-    "ticket (agents of its tier).",
-    "hold": "Wait on the requester (the resolution clock pauses).",
-    "resume": "Back to diagnosis from waiting on the requester.",
-    "resolve": "Resolve with a summary and a resolution code (sent to the requester).",
-    "close": "The requester confirms the resolution.",
-    "reopen": "The requester rejects the resolution, with a reason.",
-    "cancel": "Close from any open state with a cancellation code.",
-    "merge": "Agents: close this ticket as a duplicate of `into` (code duplicate, its SLA clocks "
-    "cancelled); its conversation shows on `into` (to the requester of `into` only when both "
-    "tickets are theirs). Each requester is notified once. 400 if `into` is this ticket, is "
-    "closed or is not readable; 409 if this ticket is closed.",
-}
 
 
 def _expected_version(request: Request, data: dict[str, Any]) -> TicketVersion | None:
@@ -413,258 +387,33 @@ class TicketViewSet(
             ).data
         )
 
-    # --- one POST per transition -------------------------------------------------------------
+    # --- one POST per transition, generated from the table below the class ---------------------
 
-    def _run(self, serializer_class: type[BaseSerializer], run: Any) -> Response:
+    def _run_transition(self, row: Transition) -> Response:
         ticket = self.get_object()
-        data = serializer_class(data=self.request.data)
+        data = row.serializer(data=self.request.data)
         data.is_valid(raise_exception=True)
-        return self._detail(run(ticket, self.request.user, dict(data.validated_data)))
+        ticket = row.run(ticket, self.request.user, dict(data.validated_data))  # type: ignore[arg-type]
+        return self._detail(ticket, row.code)
 
-    @extend_schema(
-        request=s.TriageSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["triage"],
-    )
-    @action(detail=True, methods=["post"])
-    def triage(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.TriageSerializer,
-            lambda t, u, d: services.ticket_triage(
-                ticket=t,
-                actor=u,
-                kind=d["kind"],
-                category=d["category"],
-                impact=d["impact"],
-                urgency=d["urgency"],
-                override=d["priority"],
-                reason=d["reason"],
-            ),
-        )
 
-    @extend_schema(
-        request=s.IdentifySerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["identify"],
-    )
-    @action(detail=True, methods=["post"])
-    def identify(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.IdentifySerializer,
-            lambda t, u, d: services.ticket_identify(ticket=t, actor=u, kind=d["kind"]),
-        )
+def _transition_endpoint(row: Transition) -> Callable[..., Response]:
+    """`POST /api/tickets/{id}/<row.path>/`: the row's serializer in, the ticket out."""
 
-    @extend_schema(
-        request=s.CategorizeSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["categorize"],
-    )
-    @action(detail=True, methods=["post"])
-    def categorize(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.CategorizeSerializer,
-            lambda t, u, d: services.ticket_categorize(ticket=t, actor=u, category=d["category"]),
-        )
+    def endpoint(self: TicketViewSet, request: Request, pk: str) -> Response:
+        return self._run_transition(row)
 
-    @extend_schema(
-        request=s.PrioritizeSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["prioritize"],
-    )
-    @action(detail=True, methods=["post"])
-    def prioritize(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.PrioritizeSerializer,
-            lambda t, u, d: services.ticket_prioritize(
-                ticket=t,
-                actor=u,
-                impact=d["impact"],
-                urgency=d["urgency"],
-                override=d["priority"],
-                reason=d["reason"],
-            ),
-        )
+    endpoint.__name__ = endpoint.__qualname__ = row.method
+    routed = action(detail=True, methods=["post"], url_path=row.path)(endpoint)
+    return extend_schema(  # type: ignore[no-any-return]
+        request=row.serializer,
+        responses={row.code: s.TicketDetailSerializer, **ERRORS},
+        description=row.doc,
+    )(routed)
 
-    @extend_schema(
-        request=s.EmptySerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["take"],
-    )
-    @action(detail=True, methods=["post"])
-    def take(self, request: Request, pk: str) -> Response:
-        return self._run(s.EmptySerializer, lambda t, u, d: services.ticket_take(ticket=t, actor=u))
 
-    @extend_schema(
-        request=s.AssignSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["start_diagnosis"],
-    )
-    @action(detail=True, methods=["post"], url_path="start-diagnosis")
-    def start_diagnosis(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.AssignSerializer,
-            lambda t, u, d: services.ticket_start_diagnosis(
-                ticket=t, actor=u, assignee=d["assignee"]
-            ),
-        )
-
-    @extend_schema(
-        request=s.RequiredReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["escalate"],
-    )
-    @action(detail=True, methods=["post"])
-    def escalate(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.RequiredReasonSerializer,
-            lambda t, u, d: services.ticket_escalate(ticket=t, actor=u, reason=d["reason"]),
-        )
-
-    @extend_schema(
-        request=s.RequiredReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["deescalate"],
-    )
-    @action(detail=True, methods=["post"])
-    def deescalate(self, request: Request, pk: str) -> Response:
-        ticket = self.get_object()
-        data = s.RequiredReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        ticket = services.ticket_deescalate(
-            ticket=ticket,
-            actor=request.user,  # type: ignore[arg-type]
-            reason=data.validated_data["reason"],
-        )
-        try:
-            return self._detail(ticket)
-        except Http404:  # an L2/L3 agent sent it to a tier whose queue they cannot read
-            return Response(
-                {
-                    "id": ticket.pk,
-                    "reference": ticket.reference,
-                    "status": ticket.status,
-                    "tier": ticket.tier,
-                }
-            )
-
-    @extend_schema(
-        request=s.ReassignSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["reassign"],
-    )
-    @action(detail=True, methods=["post"])
-    def reassign(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.ReassignSerializer,
-            lambda t, u, d: services.ticket_reassign(
-                ticket=t, actor=u, assignee=d["assignee"], reason=d["reason"]
-            ),
-        )
-
-    @extend_schema(
-        request=s.RequiredReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["raise"],
-    )
-    @action(detail=True, methods=["post"], url_path="raise")
-    def raise_to_manager(self, request: Request, pk: str) -> Response:
-        def run(ticket: Ticket, user: User, data: dict[str, Any]) -> Ticket:
-            ticket_raise(ticket=ticket, actor=user, reason=data["reason"])
-            return ticket
-
-        return self._run(s.RequiredReasonSerializer, run)
-
-    @extend_schema(
-        request=s.ReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["hold"],
-    )
-    @action(detail=True, methods=["post"])
-    def hold(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.ReasonSerializer,
-            lambda t, u, d: services.ticket_hold(ticket=t, actor=u, reason=d["reason"]),
-        )
-
-    @extend_schema(
-        request=s.ReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["resume"],
-    )
-    @action(detail=True, methods=["post"])
-    def resume(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.ReasonSerializer,
-            lambda t, u, d: services.ticket_resume(ticket=t, actor=u, reason=d["reason"]),
-        )
-
-    @extend_schema(
-        request=s.ResolveSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["resolve"],
-    )
-    @action(detail=True, methods=["post"])
-    def resolve(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.ResolveSerializer,
-            lambda t, u, d: services.ticket_resolve(
-                ticket=t, actor=u, summary=d["summary"], code=d["code"]
-            ),
-        )
-
-    @extend_schema(
-        request=s.ReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["close"],
-    )
-    @action(detail=True, methods=["post"])
-    def close(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.ReasonSerializer,
-            lambda t, u, d: services.ticket_close(ticket=t, actor=u, reason=d["reason"]),
-        )
-
-    @extend_schema(
-        request=s.RequiredReasonSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["reopen"],
-    )
-    @action(detail=True, methods=["post"])
-    def reopen(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.RequiredReasonSerializer,
-            lambda t, u, d: services.ticket_reopen(ticket=t, actor=u, reason=d["reason"]),
-        )
-
-    @extend_schema(
-        request=s.CancelSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["cancel"],
-    )
-    @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
-        return self._run(
-            s.CancelSerializer,
-            lambda t, u, d: services.ticket_cancel(
-                ticket=t, actor=u, code=d["code"], reason=d["reason"]
-            ),
-        )
-
-    @extend_schema(
-        request=s.MergeSerializer,
-        responses={200: s.TicketDetailSerializer, **ERRORS},
-        description=TRANSITION_DOC["merge"],
-    )
-    @action(detail=True, methods=["post"])
-    def merge(self, request: Request, pk: str) -> Response:
-        def run(ticket: Ticket, user: User, data: dict[str, Any]) -> Ticket:
-            try:
-                into = ticket_get_for_user(user=user, ticket_id=data["into"])
-            except Http404:
-                raise DomainError(_("No such ticket."), field="into") from None
-            return services.ticket_merge(ticket=ticket, into=into, actor=user)
-
-        return self._run(s.MergeSerializer, run)
+for _row in TABLE:
+    setattr(TicketViewSet, _row.method, _transition_endpoint(_row))
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,0 +1,365 @@
+"""The agent console: the queues (tabs), their filters and sort, a page of rows and the tab
+counts. The queue's filters and queryset are public: saved views (savedviews/) use them."""
+
+import dataclasses
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_htmx.middleware import HtmxDetails
+
+from accounts.models import Role, User
+from escalation.models import Tier
+from escalation.selectors import agent_tiers
+from savedviews.selectors import saved_view_default_for
+from sla.selectors import ticket_sla_status
+from tickets import live
+from tickets.bulk import BULK_ACTIONS
+from tickets.forms import category_tree_choices
+from tickets.models import ClosureCode, Kind, Priority, Status, Ticket
+from tickets.models_choices import ACTIVE_STATES, RESOLUTION_CODES
+from tickets.selectors import TicketFilters, category_tree, ticket_list
+from tickets.views.base import PAGE_SIZE, int_param, staff_required
+
+COUNT_CAP = 999  # the tab badges show "999+" beyond this: counting stays bounded
+COUNTS_CACHE_SECONDS = 15
+
+
+def queues_for(user: User) -> list[tuple[str, Any]]:
+    """The tabs this user has: the tiers they can read, and their own tickets."""
+    tiers = (
+        [1, 2, 3]
+        if user.role == Role.MANAGER or 1 in agent_tiers(user=user)
+        else sorted(agent_tiers(user=user))
+    )
+    tabs: list[tuple[str, Any]] = [(f"l{t}", Tier(t).label) for t in tiers]
+    if user.is_agent:
+        tabs.insert(0, ("mine", _("Assigned to me")))
+    return tabs
+
+
+SORTS: dict[str, Any] = {
+    "newest": gettext_lazy("Newest first"),
+    "oldest": gettext_lazy("Oldest first"),
+    "priority": gettext_lazy("Priority, then newest"),
+}
+
+
+@dataclasses.dataclass
+class QueueParams:
+    queue: str
+    status: str
+    kind: str
+    priority: int | None
+    category: int | None
+    assignee: str
+    sla: str
+    sort: str
+    q: str
+    cursor: str
+
+    def query(self, **overrides: Any) -> str:
+        values = {**dataclasses.asdict(self), **overrides}
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+def queue_params(request: HttpRequest, user: User) -> QueueParams:
+    return queue_params_from(request.GET, user=user)
+
+
+def queue_params_from(get: QueryDict, *, user: User) -> QueueParams:
+    """The console's filters from a query string; anything unknown or invalid is dropped."""
+    tabs = dict(queues_for(user))
+    queue = get.get("queue", "")
+    if queue not in tabs:
+        # An agent starts on their (first) tier's queue; "mine" is one key away.
+        queue = next((key for key in tabs if key != "mine"), "mine")
+    status = get.get("status", "open")
+    if status not in ("open", "all", *Status.values):
+        status = "open"
+    sort = get.get("sort", "newest")
+    return QueueParams(
+        queue=queue,
+        status=status,
+        kind=get.get("kind", "") if get.get("kind") in Kind.values else "",
+        priority=int_param(get.get("priority"))
+        if int_param(get.get("priority")) in range(1, 6)
+        else None,
+        category=int_param(get.get("category")),
+        assignee=get.get("assignee", "")
+        if get.get("assignee") in ("me", "none") or int_param(get.get("assignee"))
+        else "",
+        sla=get.get("sla", "") if get.get("sla") in ("at_risk", "breached") else "",
+        sort=sort if sort in SORTS else "newest",
+        q=get.get("q", "").strip()[:200],
+        cursor=get.get("cursor", "").strip()[:40],
+    )
+
+
+def queue_queryset(user: User, params: QueueParams) -> QuerySet[Ticket]:
+    assignee: int | None = None
+    unassigned = False
+    if params.queue == "mine" or params.assignee == "me":
+        assignee = user.pk
+    elif params.assignee == "none":
+        unassigned = True
+    elif params.assignee:
+        assignee = int_param(params.assignee)
+    statuses: list[str] | None
+    if params.status == "open":
+        # Open: someone has work to do (the dashboard's backlog). Resolved tickets wait on the
+        # requester's confirmation: their own tab, "Solved (awaiting confirmation)".
+        statuses = list(ACTIVE_STATES)
+    elif params.status == "all":
+        statuses = None
+    else:
+        statuses = [params.status]
+    tier = int(params.queue[1]) if params.queue in ("l1", "l2", "l3") else None
+    extra: dict[str, Any] = {}
+    if params.sla:
+        extra["sla"] = params.sla
+    filters = TicketFilters(
+        status=statuses,
+        kind=params.kind or None,
+        tier=tier,
+        priority=params.priority,
+        category=params.category,
+        assignee=assignee,
+        unassigned=unassigned,
+        search=params.q,
+        **extra,
+    )
+    return ticket_list(user=user, filters=filters)
+
+
+# The columns a queue row shows: a narrow SELECT, fewer objects to build.
+_PERSON = ["display_name", "first_name", "last_name", "username"]
+
+
+QUEUE_COLUMNS = [
+    "id",
+    "kind",
+    "title",
+    "priority",
+    "tier",
+    "status",
+    "created_at",
+    "requester_id",
+    "assignee_id",
+    "category_id",
+    *(f"requester__{f}" for f in _PERSON),
+    *(f"assignee__{f}" for f in _PERSON),
+    "category__name",
+    "category__name_es",
+    "category__parent_id",
+    "category__parent__name",
+    "category__parent__name_es",
+]
+
+
+TAKEABLE_STATES = (Status.PRIORITIZED, Status.ESCALATED)
+
+
+def _queue_rows(
+    tickets: list[Ticket], *, takes_at: frozenset[int] = frozenset()
+) -> list[dict[str, Any]]:
+    """Each row's words resolved once here: rendering a page of plain values is cheap.
+
+    `takes_at`: the tiers the viewer takes tickets at (a "Take" button on those rows)."""
+    statuses = {value: str(label) for value, label in Status.choices}
+    priorities = {value: str(label) for value, label in Priority.choices}
+    tiers = {value: str(label) for value, label in Tier.choices}
+    prefix = reverse("ticket_detail", args=[0]).removesuffix("0/")
+    now = timezone.now()
+    return [
+        {
+            "pk": t.pk,
+            "url": f"{prefix}{t.pk}/",
+            "title": t.title,
+            "reference": t.reference,
+            "tier": tiers[t.tier],
+            "priority": t.priority,
+            "priority_label": priorities[t.priority],
+            "status": t.status,
+            "status_label": statuses[t.status],
+            "requester": t.requester.name,
+            "assignee": t.assignee.name if t.assignee_id else "",  # type: ignore[union-attr]
+            "category": t.category.path if t.category_id else "",  # type: ignore[union-attr]
+            "created_at": t.created_at,
+            "can_take": t.tier in takes_at and t.status in TAKEABLE_STATES,
+            # Running and paused clocks only, from the page's prefetched clocks (no query).
+            "sla": [
+                c
+                for c in ticket_sla_status(ticket=t, now=now)
+                if c["state"] in ("running", "paused")
+            ],
+        }
+        for t in tickets
+    ]
+
+
+def _paginate(queryset: QuerySet[Ticket], params: QueueParams) -> tuple[list[Ticket], str]:
+    """Keyset pagination: a deep page costs what the first one does (no OFFSET, no COUNT)."""
+    cursor = params.cursor
+    if params.sort == "oldest":
+        queryset = queryset.order_by("id")
+        if int_param(cursor):
+            queryset = queryset.filter(pk__gt=int_param(cursor))
+    elif params.sort == "priority":
+        queryset = queryset.order_by("priority", "-id")
+        priority, _sep, last_id = cursor.partition(".")
+        if int_param(priority) and int_param(last_id):
+            queryset = queryset.filter(
+                Q(priority__gt=int_param(priority))
+                | Q(priority=int_param(priority), pk__lt=int_param(last_id))
+            )
+    else:
+        queryset = queryset.order_by("-id")
+        if int_param(cursor):
+            queryset = queryset.filter(pk__lt=int_param(cursor))  # older than ticket X
+    rows = list(queryset.only(*QUEUE_COLUMNS)[: PAGE_SIZE + 1])
+    next_cursor = ""
+    if len(rows) > PAGE_SIZE:
+        last = rows[PAGE_SIZE - 1]
+        next_cursor = f"{last.priority}.{last.pk}" if params.sort == "priority" else str(last.pk)
+    return rows[:PAGE_SIZE], next_cursor
+
+
+def console(request: HttpRequest) -> HttpResponse:
+    """The queue: tabs per tier and "mine", filters, sorting, search, keyset pages.
+
+    An htmx request (a filter changed, the next page) gets only the results block.
+    """
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+    user = staff_required(request)
+    if not request.GET and (default := saved_view_default_for(user=user)) is not None:
+        # The bare console opens the agent's default saved view (a tab or a filter adds params).
+        return redirect(f"{request.path}?{default.query}")
+    params = queue_params(request, user)
+    htmx: HtmxDetails = request.htmx  # type: ignore[attr-defined]
+    if htmx and htmx.target == "results":
+        return render(request, "tickets/_queue_results.html", results_context(user, params))
+    # The versions first: a change committed while the page renders bumps them again, and the
+    # first poll then refreshes.
+    versions = live.queue_versions(user=user, tiers=tab_tiers(user))
+    context = results_context(user, params)
+    counts = queue_counts(user, queue=params.queue, versions=versions)
+    context.update(
+        live_etag=live.queue_etag(
+            user=user, versions=versions, query=params.query(), now=live.now_seconds()
+        ),
+        live_seconds=live.POLL_SECONDS,
+        p1_tickets=live.open_p1_tickets(user=user),
+        # Each tab is a list of its own, unfiltered: its count is that list's length.
+        tabs=[
+            (key, label, f"?{urlencode({'queue': key})}", counts[key])
+            for key, label in queues_for(user)
+        ],
+        status_tabs=[
+            (
+                status,
+                label,
+                f"?{urlencode({'queue': params.queue, 'status': status})}",
+                counts[key],
+                key,
+            )
+            for status, label, key in (
+                ("open", _("Open"), "open"),
+                (Status.RESOLVED, _("Solved (awaiting confirmation)"), "solved"),
+            )
+        ],
+        statuses=[("open", _("Open")), ("all", _("All")), *Status.choices],
+        kinds=Kind.choices,
+        priorities=Priority.choices,
+        categories=category_tree_choices(category_tree()),
+        agents=User.objects.filter(role=Role.AGENT, is_active=True)
+        .only(*_PERSON)
+        .order_by("display_name", "username"),
+        sorts=list(SORTS.items()),
+    )
+    if user.is_agent:
+        context.update(_bulk_context(user, params))
+    return render(request, "tickets/console.html", context)
+
+
+def results_context(user: User, params: QueueParams) -> dict[str, Any]:
+    """The rows block: a page of the queue and its pager links."""
+    rows, next_cursor = _paginate(queue_queryset(user, params), params)
+    return {
+        "rows": _queue_rows(rows, takes_at=agent_tiers(user=user)),
+        "bulk": user.is_agent,
+        "params": params,
+        "next_url": f"?{params.query(cursor=next_cursor)}" if next_cursor else "",
+        "first_url": f"?{params.query(cursor='')}" if params.cursor else "",
+    }
+
+
+def tab_tiers(user: User) -> list[int]:
+    """The tiers of the user's tabs (whose versions their console follows)."""
+    return [int(key[1]) for key, _label in queues_for(user) if key != "mine"]
+
+
+def _bulk_context(user: User, params: QueueParams) -> dict[str, Any]:
+    """The bulk bar's choices: the agents of the queue's tier (of the agent's own tiers on
+    "Assigned to me"), priorities, resolution codes; categories are the filter's."""
+    tiers = [int(params.queue[1])] if params.queue in ("l1", "l2", "l3") else agent_tiers(user=user)
+    return {
+        "bulk_actions": list(BULK_ACTIONS.items()),
+        "bulk_agents": User.objects.filter(
+            role=Role.AGENT, is_active=True, support_groups__tier__in=tiers
+        )
+        .distinct()
+        .only(*_PERSON)
+        .order_by("display_name", "username"),
+        "resolution_codes": [(c.value, c.label) for c in map(ClosureCode, RESOLUTION_CODES)],
+    }
+
+
+def _queue_tickets(user: User, key: str) -> QuerySet[Ticket]:
+    if key == "mine":
+        return Ticket.objects.filter(assignee=user)
+    return Ticket.objects.filter(tier=int(key[1]))
+
+
+def _capped_count(cache_key: str, queryset: QuerySet[Ticket]) -> str:
+    value = cache.get(cache_key)
+    if value is None:
+        # SELECT COUNT(*) FROM (SELECT … LIMIT cap+1): bounded work on the (tier, status) index.
+        number = queryset.order_by()[: COUNT_CAP + 1].count()
+        value = f"{COUNT_CAP}+" if number > COUNT_CAP else str(number)
+        cache.set(cache_key, value, COUNTS_CACHE_SECONDS)
+    return str(value)
+
+
+def queue_counts(
+    user: User, *, queue: str, versions: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The badges, each the length of the list its tab links to, capped and shared for a few
+    seconds: open tickets per tier tab and for "mine" (as the dashboard's backlog), and the
+    current queue's "open" and "solved (awaiting confirmation)" status tabs.
+
+    `versions` (live.queue_versions) are part of the cache keys: a change shows at once."""
+    versions = versions or {}
+    counts: dict[str, str] = {}
+    for key, _label in queues_for(user):
+        scope = f"mine:{user.pk}" if key == "mine" else key
+        counts[key] = _capped_count(
+            f"console-count:{scope}:{versions.get(key, '')}",
+            _queue_tickets(user, key).filter(status__in=ACTIVE_STATES),
+        )
+    if queue in counts:
+        scope = f"mine:{user.pk}" if queue == "mine" else queue
+        counts["open"] = counts[queue]
+        counts["solved"] = _capped_count(
+            f"console-count:{scope}:solved:{versions.get(queue, '')}",
+            _queue_tickets(user, queue).filter(status=Status.RESOLVED),
+        )
+    return counts

@@ -1,0 +1,74 @@
+"""The ticket page's transition forms (tickets/transition_table.py) and the triage form's
+priority preview."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_fsm import TransitionNotAllowed
+
+from helpdesk.errors import ConflictError, DomainError
+from idempotency.decorators import idempotent_form
+from tickets.forms import triage_priority
+from tickets.transition_table import BY_NAME, button_for, transition_form
+from tickets.transitions import allowed_transitions
+from tickets.views.base import int_param, staff_required, tracking_guarded
+from tickets.views.page import preview_context, render_ticket
+from tickets.views.writes import back_to_ticket, form_error, refused, ticket_for_write
+
+
+@require_POST
+@tracking_guarded
+@idempotent_form
+def ticket_transition(
+    request: HttpRequest, name: str, pk: int | None = None, token: str | None = None
+) -> HttpResponse:
+    ticket, actor, staff = ticket_for_write(request, pk, token)
+    tracking = token is not None
+    row = BY_NAME.get(name)
+    if row is None or button_for(name, staff=staff) is None:
+        raise Http404
+    if name not in allowed_transitions(ticket=ticket, user=actor):
+        refused(request, ticket, _("You cannot do this now."), staff=staff)
+        return back_to_ticket(ticket, tracking)
+    form = transition_form(name, data=request.POST, tier=ticket.tier, staff=staff)
+    if not form.is_valid():
+        return render_ticket(request, ticket, tracking=tracking, bound={name: form}, status=400)
+    data = form.cleaned_data
+    try:
+        row.run(ticket, actor, data)
+    except (TransitionNotAllowed, ConflictError):
+        refused(request, ticket, _("Someone else changed this ticket first."), staff=staff)
+        return back_to_ticket(ticket, tracking)
+    except PermissionDenied as error:
+        refused(request, ticket, str(error) or _("You are not allowed to do this."), staff=staff)
+        return back_to_ticket(ticket, tracking)
+    except DomainError as error:
+        form_error(form, error)
+        return render_ticket(request, ticket, tracking=tracking, bound={name: form}, status=400)
+    messages.success(request, str(row.done))
+    return back_to_ticket(ticket, tracking)
+
+
+def priority_preview(request: HttpRequest) -> HttpResponse:
+    """The priority the triage form's impact, urgency and override give (htmx), with the
+    confirmation box when that is P1 or P2 (its state kept across refreshes)."""
+    staff_required(request)
+    get = request.GET
+    override = int_param(get.get("triage-override"))
+    if override not in range(1, 6):
+        override = None
+    priority = triage_priority(
+        impact=get.get("triage-impact", ""),
+        urgency=get.get("triage-urgency", ""),
+        override=override,
+    )
+    return render(
+        request,
+        "tickets/_priority_preview.html",
+        preview_context(
+            priority, override=override is not None, confirmed=bool(get.get("triage-confirm"))
+        ),
+    )

@@ -1,0 +1,175 @@
+"""The requester's side: the portal home, the web form that opens a ticket (signed in or
+anonymous), its "thank you" page and "My tickets"."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.http import require_GET
+
+from helpdesk import ratelimit
+from helpdesk.errors import DomainError
+from idempotency.decorators import idempotent_form
+from incidents.selectors import current_major_incidents
+from kb.selectors import articles_search
+from tickets import guests, services
+from tickets.forms import TicketCreateForm
+from tickets.models import Status
+from tickets.models_choices import OPEN_STATES
+from tickets.selectors import (
+    TicketFilters,
+    ticket_get_by_tracking_token,
+    ticket_get_for_user,
+    ticket_list,
+)
+from tickets.views.base import (
+    PAGE_SIZE,
+    REQUESTER_STATUS,
+    int_param,
+    request_user,
+    tracking_guarded,
+)
+from tickets.views.writes import form_error
+
+GUEST_LIST_SIZE = 20  # unclaimed guest tickets listed in the banner of "My tickets"
+
+
+PORTAL_LIST_SIZE = 5
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Where everyone lands after signing in: the console for support staff, the breach register
+    for security officers, the portal home for customers."""
+    user = request_user(request)
+    if not user.is_authenticated:
+        return redirect("login")
+    if user.is_staff_member:
+        return redirect("console")
+    if user.is_security_officer:
+        return redirect("breach-list")
+    # The customer's portal: search the knowledge base, a new request, their open tickets,
+    # the service status and the latest articles in their language.
+    tickets = list(
+        ticket_list(user=user, filters=TicketFilters(requester=user.pk))
+        .select_related(None)
+        .prefetch_related(None)  # no SLA clocks: the portal shows the plain status
+        .filter(status__in=OPEN_STATES)
+        .order_by("-id")[:PORTAL_LIST_SIZE]
+    )
+    for ticket in tickets:
+        ticket.plain_status = REQUESTER_STATUS[ticket.status]  # type: ignore[attr-defined]
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return render(
+        request,
+        "tickets/portal.html",
+        {
+            "tickets": tickets,
+            "incidents": current_major_incidents(),
+            "articles": list(
+                articles_search(user=user, text="", language=language[:2])[:PORTAL_LIST_SIZE]
+            ),
+        },
+    )
+
+
+@idempotent_form
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    """The web form; anonymous visitors give an email and follow the ticket by a secret link.
+
+    Post/Redirect/Get: a filed ticket redirects to its "thank you" page (`ticket_created`),
+    which a reload shows again without filing anything."""
+    user = request_user(request)
+    anonymous = not user.is_authenticated
+    rate = ratelimit.public_form_rate()
+    if anonymous and request.method == "POST" and ratelimit.exceeded("form", request, rate=rate):
+        return ratelimit.too_many_requests(request, rate=rate)
+    form = TicketCreateForm(request.POST or None, request.FILES or None, anonymous=anonymous)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if anonymous:
+                # A known address (an account's, staff's) files a guest ticket: nothing of the
+                # account is used or shown (tickets/guests.py).
+                requester = guests.requester_for_public_form(
+                    email=data["email"],
+                    name=data["name"],
+                    language=request.LANGUAGE_CODE,  # type: ignore[attr-defined]
+                )
+            else:
+                requester = user
+            ticket = services.ticket_create(
+                requester=requester,
+                title=data["title"],
+                description=data["description"],
+                urgency=data["urgency"],
+                category=data["category"],
+                affected=data["affected"],
+                contact_name=data.get("name", ""),
+                # Stored normalised, as account addresses are: guest tickets are found by it.
+                contact_email=guests.address_key(data.get("email", "")),
+                files=data["attachments"],
+            )
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            if anonymous:
+                ratelimit.hit("form", request, rate=rate)
+                return redirect("tracking_created", token=ticket.tracking_token)
+            return redirect("ticket_created", pk=ticket.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "tickets/new.html", {"form": form}, status=status)
+
+
+@require_GET
+@tracking_guarded
+def ticket_created(
+    request: HttpRequest, pk: int | None = None, token: str | None = None
+) -> HttpResponse:
+    """The "thank you" page after the web form: a GET, so reloading it files nothing."""
+    if token is not None:
+        ticket = ticket_get_by_tracking_token(token=token)
+    elif request.user.is_authenticated:
+        ticket = ticket_get_for_user(user=request_user(request), ticket_id=pk or 0)
+    else:
+        return redirect(f"{reverse('login')}?next={request.get_full_path()}")
+    return render(
+        request,
+        "tickets/created.html",
+        {
+            "ticket": ticket,
+            "anonymous": token is not None,
+            "tracking_url": request.build_absolute_uri(
+                reverse("tracking", args=[ticket.tracking_token])
+            ),
+        },
+    )
+
+
+@login_required
+def my_tickets(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    show = request.GET.get("show", "open")
+    tickets = ticket_list(user=user, filters=TicketFilters(requester=user.pk)).select_related(None)
+    if show == "open":
+        tickets = tickets.filter(status__in=OPEN_STATES)
+    elif show == "closed":
+        tickets = tickets.filter(status=Status.CLOSED)
+    before = int_param(request.GET.get("before"))
+    if before:
+        tickets = tickets.filter(pk__lt=before)
+    rows = list(tickets.order_by("-id")[: PAGE_SIZE + 1])
+    next_before = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
+    rows = rows[:PAGE_SIZE]
+    for ticket in rows:
+        ticket.plain_status = REQUESTER_STATUS[ticket.status]  # type: ignore[attr-defined]
+    # Requests sent from the public form under this account's address, waiting to be claimed.
+    unclaimed = list(
+        guests.guest_tickets_for(user=user).only("id", "kind", "title")[:GUEST_LIST_SIZE]
+    )
+    return render(
+        request,
+        "tickets/my_tickets.html",
+        {"tickets": rows, "show": show, "next_before": next_before, "unclaimed": unclaimed},
+    )

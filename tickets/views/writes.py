@@ -1,0 +1,87 @@
+"""Writes from the ticket page: the ticket and who acts (signed in or through the secret link),
+and what the page answers (done, refused, bad input, changed since it was read)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from helpdesk.errors import DomainError
+from tickets.collisions import TicketChangedError
+from tickets.models import Ticket
+from tickets.selectors import ticket_get_by_tracking_token, ticket_get_for_user
+from tickets.views.base import REQUESTER_STATUS, request_user
+from tickets.views.page import render_ticket
+
+
+def ticket_for_write(
+    request: HttpRequest, pk: int | None, token: str | None
+) -> tuple[Ticket, User, bool]:
+    """The ticket, who acts, and whether as staff (never through the secret link)."""
+    if token is not None:
+        ticket = ticket_get_by_tracking_token(token=token)
+        return ticket, ticket.requester, False
+    if not request.user.is_authenticated:
+        raise Http404
+    user = request_user(request)
+    return ticket_get_for_user(user=user, ticket_id=pk or 0), user, user.is_staff_member
+
+
+def back_to_ticket(ticket: Ticket, tracking: bool) -> HttpResponse:
+    if tracking:
+        return redirect("tracking", token=ticket.tracking_token)
+    return redirect("ticket_detail", pk=ticket.pk)
+
+
+def refused(request: HttpRequest, ticket: Ticket, why: str, *, staff: bool) -> None:
+    ticket.refresh_from_db(fields=["status", "tier", "assignee"])
+    status = ticket.get_status_display() if staff else REQUESTER_STATUS[ticket.status]
+    messages.error(
+        request,
+        _("%(why)s The ticket is now: %(status)s.") % {"why": why, "status": status},
+    )
+
+
+def form_error(form: forms.Form, error: DomainError) -> None:
+    name = "attachments" if error.field == "files" else error.field  # the services say "files"
+    field = name if name in form.fields else None
+    form.add_error(field, error.message)
+
+
+def form_write(
+    request: HttpRequest,
+    ticket: Ticket,
+    form: forms.Form,
+    *,
+    key: str,
+    tracking: bool,
+    staff: bool,
+    write: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """A write from a form of the ticket page (reply, attach): `write(cleaned_data)` runs the
+    service and says what was done. Done: that message and back to the page. Refused by the
+    service: the reason and back. Bad input: the page again with the form's errors (400);
+    someone else wrote since the page was read: the page with what changed (409)."""
+    if form.is_valid():
+        try:
+            done = write(form.cleaned_data)
+        except TicketChangedError as changed:
+            # Nothing saved: the page again, the text kept, what changed above the form.
+            return render_ticket(
+                request, ticket, tracking=tracking, bound={key: form}, changed=changed, status=409
+            )
+        except PermissionDenied as error:
+            refused(request, ticket, str(error), staff=staff)
+            return back_to_ticket(ticket, tracking)
+        except DomainError as error:
+            form_error(form, error)
+        else:
+            messages.success(request, done)
+            return back_to_ticket(ticket, tracking)
+    return render_ticket(request, ticket, tracking=tracking, bound={key: form}, status=400)
