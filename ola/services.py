@@ -18,6 +18,7 @@ from helpdesk.errors import DomainError
 from ola.engine import TicketState, TierClocks
 from ola.models import OlaClock, OlaMetric, OlaTarget
 from ola.selectors import ola_target_lookup
+from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import schedule
 from sla.models import OPEN_CLOCK_STATES, Calendar, ClockState
 from sla.selectors import CalendarCache
@@ -28,22 +29,8 @@ from tickets.models_choices import Priority
 OLA_FIELDS = {"tier", "assignee_id", "priority"}
 # A status change moves them only to or from these (hold, resolve, reopen, cancel or close).
 OLA_STATES = {Status.ON_HOLD, Status.RESOLVED, Status.CLOSED}
-MUTABLE_FIELDS = [
-    "priority",
-    "calendar",
-    "target",
-    "paused",
-    "paused_since",
-    "pauses",
-    "at_risk_at",
-    "warning_at",
-    "due_at",
-    "stopped_at",
-    "state",
-    "alert_level",
-    "next_alert_at",
-    "updated_at",
-]
+# What the hook may change on an existing clock: its target and the engine's time columns.
+MUTABLE_FIELDS = ["priority", "calendar", "target", *CLOCK_TIME_FIELDS, "updated_at"]
 _COMPARED = [f for f in MUTABLE_FIELDS if f not in ("calendar", "updated_at")] + ["calendar_id"]
 
 

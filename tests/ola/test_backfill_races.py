@@ -3,7 +3,6 @@ two threads. The backfill locks the tier's tickets, so it sees the ticket write'
 the write sees its clocks), never a mix."""
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from escalation.models import Tier
 from ola.models import OlaClock
 from ola.services import ola_target_save
 from sla.models import ClockState
+from tests.concurrency import wait_until_a_backend_waits_on_a_lock
 from tickets import services
 from tickets.models import Status
 from tickets.models_choices import Priority
@@ -21,21 +21,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
 ]
-
-
-def _wait_for_a_blocked_transaction() -> None:
-    """Until another connection waits on a row lock (10 s at most)."""
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT COUNT(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.01)
-    raise AssertionError("the other transaction never waited for the lock")
 
 
 def _in_threads(first, second) -> None:
@@ -51,7 +36,7 @@ def _in_threads(first, second) -> None:
             with transaction.atomic():
                 first()
                 done.set()
-                _wait_for_a_blocked_transaction()
+                wait_until_a_backend_waits_on_a_lock()
         except BaseException as exc:
             errors.append(exc)
             done.set()
