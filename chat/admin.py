@@ -18,6 +18,12 @@ class ChatChannelAdminForm(forms.ModelForm):
         help_text=_("Stored encrypted; leave blank to keep the current one."),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not (self.instance and self.instance.pk):
+            # Nothing stored yet to keep: a new channel needs its secret.
+            self.fields["secret"].help_text = _("Stored encrypted.")
+
     class Meta:
         model = ChatChannel
         fields = [

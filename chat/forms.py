@@ -9,8 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from chat.models import SUBSCRIBABLE_EVENTS, Platform
 from escalation.models import SupportGroup
 
+# The secret field's help: what to paste, and on a change that a blank field keeps it.
+SECRET_HELP = _("Slack and Teams: the webhook URL. Matrix: the bot account's access token.")
+
 
 class ChatChannelForm(forms.Form):
+    """A new channel needs its secret (`editing` False); a change may leave it blank to keep
+    the stored one, and the help says so only then."""
+
     name = forms.CharField(label=_("Name"), max_length=120)
     support_group = forms.ModelChoiceField(
         label=_("Support group"), queryset=SupportGroup.objects.none()
@@ -22,10 +28,7 @@ class ChatChannelForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text=_(
-            "Slack and Teams: the webhook URL. Matrix: the bot account's access token. "
-            "Stored encrypted; leave blank to keep the current one."
-        ),
+        error_messages={"required": _("Enter the webhook URL or the access token.")},
     )
     homeserver = forms.CharField(
         label=_("Matrix homeserver URL"),
@@ -47,10 +50,19 @@ class ChatChannelForm(forms.Form):
     )
     is_enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
-    def __init__(self, *args: Any, secret_hint: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, editing: bool = False, secret_hint: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["support_group"].queryset = SupportGroup.objects.order_by("tier", "name")  # type: ignore[attr-defined]
-        if secret_hint:
-            self.fields["secret"].help_text = _(
-                "Stored encrypted (%(hint)s); leave blank to keep it."
-            ) % {"hint": secret_hint}
+        secret = self.fields["secret"]
+        if not editing:
+            secret.required = True
+            secret.help_text = f"{SECRET_HELP} {_('Stored encrypted.')}"
+        elif secret_hint:
+            keep = _("Stored encrypted (%(hint)s); leave blank to keep it.") % {"hint": secret_hint}
+            secret.help_text = f"{SECRET_HELP} {keep}"
+        else:
+            secret.help_text = (
+                f"{SECRET_HELP} {_('Stored encrypted; leave blank to keep the current one.')}"
+            )

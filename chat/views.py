@@ -47,7 +47,10 @@ def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else {}
     )
     form = ChatChannelForm(
-        request.POST or None, initial=initial, secret_hint=channel.secret_hint if channel else ""
+        request.POST or None,
+        initial=initial,
+        editing=channel is not None,
+        secret_hint=channel.secret_hint if channel else "",
     )
     if request.method == "POST" and form.is_valid():
         try:

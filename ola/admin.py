@@ -1,13 +1,29 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from helpdesk.admin import ReadOnlyAdmin
 from ola.models import OlaClock, OlaEvent, OlaTarget
+from ola.services import ola_target_save
 
 
 @admin.register(OlaTarget)
 class OlaTargetAdmin(admin.ModelAdmin):
     list_display = ["tier", "priority", "take_within", "handoff_within", "calendar"]
     list_filter = ["tier"]
+
+    def save_model(self, request: HttpRequest, obj: OlaTarget, form: Any, change: bool) -> None:
+        # Through the service, as the API: it starts the clocks of the tier's open tickets.
+        ola_target_save(
+            actor=request.user,  # type: ignore[arg-type]
+            target=obj,
+            tier=obj.tier,
+            priority=obj.priority,
+            take_within=obj.take_within,
+            handoff_within=obj.handoff_within,
+            calendar=obj.calendar,
+        )
 
 
 @admin.register(OlaClock)

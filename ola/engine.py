@@ -12,8 +12,15 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from ola.models import OlaClock, OlaMetric
-from sla.calendars import ALWAYS_OPEN, WorkingCalendar, business_time
-from sla.engine import CalendarFor, reached_level, schedule
+from sla.calendars import ALWAYS_OPEN, WorkingCalendar
+from sla.engine import (
+    CalendarFor,
+    cancel_verdict,
+    end_pause,
+    reached_level,
+    schedule,
+    stop_verdict,
+)
 from sla.models import OPEN_CLOCK_STATES, ClockState, SlaClock
 from tickets.models_choices import Status
 
@@ -164,20 +171,18 @@ class TierClocks:
         if clock.state != ClockState.PAUSED or clock.paused_since is None:
             return
         calendar = self.calendar_for(clock.calendar_id)
-        clock.paused += business_time(calendar, clock.paused_since, at)
-        clock.pauses = [*(clock.pauses or []), [clock.paused_since.isoformat(), at.isoformat()]]
-        clock.paused_since = None
+        end_pause(_times(clock), at, calendar)
         clock.state = ClockState.RUNNING
         _schedule(clock, calendar)
 
     def _stop(self, clock: OlaClock, at: datetime) -> None:
         self._run(clock, at)
-        self._finish(clock, at, ClockState.MET if at <= clock.due_at else ClockState.BREACHED)
+        self._finish(clock, at, stop_verdict(_times(clock), at))
 
     def _cancel(self, clock: OlaClock, at: datetime) -> None:
         """At or before its due time: neither met nor breached; after it: breached."""
         self._run(clock, at)
-        self._finish(clock, at, ClockState.BREACHED if at > clock.due_at else ClockState.CANCELLED)
+        self._finish(clock, at, cancel_verdict(_times(clock), at))
 
     def _finish(self, clock: OlaClock, at: datetime, state: ClockState) -> None:
         clock.state = state

@@ -110,6 +110,12 @@ class OlaClock(models.Model):
             # The dashboard: verdicts decided in a period (met at stop, breached at due).
             models.Index(fields=["due_at"], name="ola_clock_due_idx"),
             models.Index(fields=["stopped_at"], name="ola_clock_stopped_idx"),
+            # The breach forecast (sla.forecast): running clocks by due time.
+            models.Index(
+                fields=["due_at"],
+                name="ola_clock_running_idx",
+                condition=Q(state=ClockState.RUNNING),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -3,7 +3,7 @@ the dashboard's met/breached per tier."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -12,8 +12,8 @@ from escalation.models import Tier
 from helpdesk.config_cache import ConfigValue
 from ola.engine import OlaTargetFor, OlaTargetTimes
 from ola.models import OlaClock, OlaMetric, OlaTarget
-from sla.models import ClockState
-from sla.selectors import CalendarCache
+from sla.models import ClockState, SlaClock
+from sla.selectors import CalendarCache, clock_status
 from tickets.models import Ticket
 
 # (tier, priority) → (take within, hand on within, calendar id)
@@ -73,31 +73,9 @@ def ola_clocks_for_ticket(*, ticket: Ticket) -> list[OlaClock]:
 
 
 def ola_clock_status(clock: OlaClock, *, now: datetime) -> dict[str, Any]:
-    """What the API and the countdown show for one clock (as sla.selectors.clock_status)."""
-    if clock.state == ClockState.PAUSED:
-        reference = clock.paused_since or now
-    elif clock.stopped_at is not None:
-        reference = clock.stopped_at
-    else:
-        reference = now
-    remaining = clock.due_at - reference
-    is_open = clock.state in (ClockState.RUNNING, ClockState.PAUSED)
-    overdue = clock.state == ClockState.BREACHED or (is_open and remaining < timedelta(0))
-    return {
-        "tier": clock.tier,
-        "metric": clock.metric,
-        "cycle": clock.cycle,
-        "state": clock.state,
-        "priority": clock.priority,
-        "started_at": clock.started_at,
-        "due_at": clock.due_at,
-        "at_risk_at": clock.at_risk_at,
-        "stopped_at": clock.stopped_at,
-        "target_seconds": int(clock.target.total_seconds()),
-        "remaining_seconds": int(remaining.total_seconds()) if is_open else None,
-        "breached": overdue,
-        "at_risk": is_open and not overdue and reference >= clock.at_risk_at,
-    }
+    """What the API and the countdown show for one clock: the SLA countdown's figures
+    (sla.selectors.clock_status, the same time columns) and the clock's tier."""
+    return {"tier": clock.tier, **clock_status(cast(SlaClock, clock), now=now)}
 
 
 def ticket_ola_status(*, ticket: Ticket, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -5,10 +5,10 @@ change together with the ticket change that moved them, or not at all.
 """
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,9 +16,11 @@ from accounts.models import User
 from escalation.models import Tier
 from helpdesk.errors import DomainError
 from ola.engine import TicketState, TierClocks
-from ola.models import OlaClock, OlaTarget
+from ola.models import OlaClock, OlaMetric, OlaTarget
 from ola.selectors import ola_target_lookup
-from sla.models import Calendar
+from sla.clock_rows import CLOCK_TIME_FIELDS
+from sla.engine import schedule
+from sla.models import OPEN_CLOCK_STATES, Calendar, ClockState
 from sla.selectors import CalendarCache
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.models_choices import Priority
@@ -27,22 +29,8 @@ from tickets.models_choices import Priority
 OLA_FIELDS = {"tier", "assignee_id", "priority"}
 # A status change moves them only to or from these (hold, resolve, reopen, cancel or close).
 OLA_STATES = {Status.ON_HOLD, Status.RESOLVED, Status.CLOSED}
-MUTABLE_FIELDS = [
-    "priority",
-    "calendar",
-    "target",
-    "paused",
-    "paused_since",
-    "pauses",
-    "at_risk_at",
-    "warning_at",
-    "due_at",
-    "stopped_at",
-    "state",
-    "alert_level",
-    "next_alert_at",
-    "updated_at",
-]
+# What the hook may change on an existing clock: its target and the engine's time columns.
+MUTABLE_FIELDS = ["priority", "calendar", "target", *CLOCK_TIME_FIELDS, "updated_at"]
 _COMPARED = [f for f in MUTABLE_FIELDS if f not in ("calendar", "updated_at")] + ["calendar_id"]
 
 
@@ -138,8 +126,10 @@ def ola_target_save(
     handoff_within: timedelta | None,
     calendar: Calendar | None = None,
 ) -> OlaTarget:
-    """Create or change the OLA target of a tier and priority. Running clocks keep their
-    targets until the ticket's next priority change or its next tier."""
+    """Create or change the OLA target of a tier and priority, and start its clocks on the
+    tier's open tickets of that priority that have none for their current stay
+    (`ola_clocks_backfill`, in the same transaction). Running clocks keep their targets until
+    the ticket's next priority change or its next tier."""
     _require_manager(actor)
     if tier not in Tier.values:
         raise DomainError(_("Choose a tier."), field="tier")
@@ -163,9 +153,149 @@ def ola_target_save(
         target.take_within, target.handoff_within = take_within, handoff_within
         target.calendar = calendar
         target.save()
+        ola_clocks_backfill(target=target, at=timezone.now())
     return target
 
 
 def ola_target_delete(*, actor: User, target: OlaTarget) -> None:
     _require_manager(actor)
     target.delete()
+
+
+# --- clocks for the tickets already in the tier (a target created or changed) ------------------
+
+# The ticket states that start no OLA clock: the stay ended (resolved) or the ticket did.
+_ENDED_STATES = (Status.RESOLVED, Status.CLOSED)
+
+_BACKFILL_SQL = """
+INSERT INTO {clock} (
+    ticket_id, tier, metric, cycle, priority, calendar_id, started_at, target, paused,
+    paused_since, pauses, at_risk_at, warning_at, due_at, stopped_at, state, alert_level,
+    next_alert_at, created_at, updated_at
+)
+SELECT
+    t.id, %(tier)s, %(metric)s,
+    1 + COALESCE((
+        SELECT MAX(c.cycle) FROM {clock} c
+        WHERE c.ticket_id = t.id AND c.tier = %(tier)s AND c.metric = %(metric)s
+    ), 0),
+    %(priority)s, %(calendar_id)s, %(at)s, %(target)s, %(zero)s,
+    CASE WHEN t.status = %(on_hold)s THEN %(at)s END,
+    %(no_pauses)s, %(at_risk_at)s, %(warning_at)s, %(due_at)s, NULL,
+    CASE WHEN t.status = %(on_hold)s THEN %(paused)s ELSE %(running)s END,
+    0,
+    CASE WHEN t.status = %(on_hold)s THEN NULL ELSE %(due_at)s END,
+    %(now)s, %(now)s
+FROM {ticket} t
+WHERE t.tier = %(tier)s AND t.priority = %(priority)s AND t.status NOT IN ({ended})
+  AND ({any_assignee} OR t.assignee_id IS NULL)
+  -- no open clock of the metric (one of another tier: the sweep catches the ticket up first)
+  AND NOT EXISTS (
+    SELECT 1 FROM {clock} o
+    WHERE o.ticket_id = t.id AND o.metric = %(metric)s AND o.state IN ({open})
+  )
+  -- and none of the current stay: a clock of the metric in this tier with no clock of
+  -- another tier started after it (in the engine's order: start, then id)
+  AND NOT EXISTS (
+    SELECT 1 FROM {clock} s
+    WHERE s.ticket_id = t.id AND s.metric = %(metric)s AND s.tier = %(tier)s
+      AND NOT EXISTS (
+        SELECT 1 FROM {clock} x
+        WHERE x.ticket_id = t.id AND x.tier <> %(tier)s
+          AND (x.started_at > s.started_at OR (x.started_at = s.started_at AND x.id > s.id))
+      )
+  )
+ON CONFLICT DO NOTHING
+"""
+
+
+def _quoted(values: list[str]) -> str:
+    """Choice values (our own constants) as an SQL list."""
+    assert all(v.isidentifier() for v in values)  # noqa: S101 (constants, never input)
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def ola_clocks_backfill(*, target: OlaTarget, at: datetime) -> int:
+    """Start the target's clocks on the open tickets of its tier and priority that have no
+    clock of that metric for their current stay (docs/ola.md): started at `at`, the moment the
+    target takes effect (not back-dated to the ticket's entry into the tier, which would breach
+    and notify a whole backlog at once); paused from `at` when the ticket is on hold; `take`
+    only for tickets nobody holds. Returns how many clocks started.
+
+    Set-based, whatever the number of tickets: one statement locks the tier's tickets of that
+    priority (pk order, as every ticket write locks its row), so a concurrent ticket write
+    either ends before and is seen, or waits until this transaction ends and then finds the
+    clocks; then one INSERT … SELECT per metric. Idempotent: a second run finds the clocks
+    (and the unique constraints, ON CONFLICT DO NOTHING, would refuse a second open one).
+    Call inside the transaction that saved the target."""
+    durations = [
+        (metric, duration)
+        for metric, duration in (
+            (OlaMetric.TAKE, target.take_within),
+            (OlaMetric.HANDOFF, target.handoff_within),
+        )
+        if duration is not None
+    ]
+    if not durations:
+        return 0
+    ticket_table = Ticket._meta.db_table
+    ended = _quoted([str(s) for s in _ENDED_STATES])
+    # Values as the fields store them on this database (SQLite keeps durations in integers).
+    due_field = cast(models.DateTimeField, OlaClock._meta.get_field("due_at"))
+    target_field = cast(models.DurationField, OlaClock._meta.get_field("target"))
+
+    def moment(value: datetime) -> Any:
+        return due_field.get_db_prep_value(value, connection)
+
+    def duration_value(value: timedelta) -> Any:
+        return target_field.get_db_prep_value(value, connection)
+
+    calendar = CalendarCache()(target.calendar_id)
+    started = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # (SQLite has one writer at a time anyway)
+            # 1 the tickets, locked in pk order (ticket writes lock the same rows).
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT id FROM {ticket_table} "  # noqa: S608 (names)
+                f"WHERE tier = %s AND priority = %s AND status NOT IN ({ended}) "
+                "ORDER BY id FOR UPDATE) AS locked",
+                [target.tier, target.priority],
+            )
+        for metric, duration in durations:
+            # Every clock started here shares its start, target and calendar, so its moments
+            # too: the engine computes them once (sla.engine.schedule, as TierClocks._start).
+            # Running, the sweep looks at it at its due time (breach_check_at); paused from
+            # its start, never before it resumes.
+            model = OlaClock(
+                started_at=at, target=duration, paused=timedelta(0), pauses=[], alert_level=0
+            )
+            schedule(model, calendar)  # type: ignore[arg-type]
+            # 2, 3 one statement per metric.
+            cursor.execute(
+                _BACKFILL_SQL.format(
+                    clock=OlaClock._meta.db_table,
+                    ticket=ticket_table,
+                    ended=ended,
+                    open=_quoted([str(s) for s in OPEN_CLOCK_STATES]),
+                    any_assignee="1 = 1" if metric != OlaMetric.TAKE else "1 = 0",
+                ),
+                {
+                    "tier": target.tier,
+                    "priority": target.priority,
+                    "metric": str(metric),
+                    "calendar_id": target.calendar_id,
+                    "at": moment(at),
+                    "target": duration_value(duration),
+                    "zero": duration_value(timedelta(0)),
+                    "no_pauses": "[]",
+                    "at_risk_at": moment(model.at_risk_at),
+                    "warning_at": moment(model.warning_at),
+                    "due_at": moment(model.due_at),
+                    "on_hold": str(Status.ON_HOLD),
+                    "paused": str(ClockState.PAUSED),
+                    "running": str(ClockState.RUNNING),
+                    "now": moment(timezone.now()),
+                },
+            )
+            started += cursor.rowcount
+    return started

@@ -16,7 +16,7 @@ So a breach is recorded and notified once, whatever the number of sweeps or work
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,16 +28,14 @@ from notifications.services import Outgoing, notifications_enqueue_many
 from ola.engine import BREACH_LEVEL, breach_check_at, breached_by
 from ola.models import OlaClock, OlaEvent, OlaMetric
 from ola.services import ola_clocks_sync
+from sla.clock_rows import SWEEP_FIELDS, clocks_claim_due, clocks_move_on
 from sla.models import OPEN_CLOCK_STATES
 from sla.sweep import _Entry, _insert_timeline
 from tickets.models import EventKind, Ticket
 
 BATCH_SIZE = 500
 # What the sweep reads of a clock (sla.engine.reached_level and breach_check_at).
-_SWEEP_FIELDS = [
-    *("id", "ticket_id", "tier", "metric", "cycle", "state", "at_risk_at", "warning_at"),
-    *("due_at", "stopped_at", "paused_since", "alert_level", "next_alert_at"),
-]
+_SWEEP_FIELDS = [*SWEEP_FIELDS, "tier"]
 
 
 @dataclass
@@ -89,11 +87,8 @@ def ola_record_due(*, now: datetime | None = None, batch_size: int = BATCH_SIZE)
     while True:
         with transaction.atomic():
             # 1 the due clocks, claimed: other sweeps skip them, ticket writes wait for us.
-            clocks = list(
-                OlaClock.objects.select_for_update(skip_locked=True)
-                .filter(next_alert_at__lt=now)
-                .order_by("next_alert_at")
-                .only(*_SWEEP_FIELDS)[:batch_size]
+            clocks = clocks_claim_due(
+                OlaClock, now=now, batch_size=batch_size, fields=_SWEEP_FIELDS
             )
             events = []
             for clock in clocks:
@@ -114,31 +109,11 @@ def ola_record_due(*, now: datetime | None = None, batch_size: int = BATCH_SIZE)
                 # 2 the breaches; one already recorded (a redelivery, a recompute) is skipped.
                 OlaEvent.objects.bulk_create(events, ignore_conflicts=True)
                 # 3 the clocks' next look.
-                _move_on(clocks)
+                clocks_move_on(OlaClock, clocks)
         seen += len(clocks)
         recorded += len(events)
         if len(clocks) < batch_size:
             return seen, recorded
-
-
-def _move_on(clocks: list[OlaClock]) -> None:
-    """Save each clock's alert level and next look in one statement (as sla.sweep._move_on:
-    bulk_update's CASE WHEN per row costs seconds of Python for 500 rows; unnest does not)."""
-    if connection.vendor != "postgresql":
-        OlaClock.objects.bulk_update(clocks, ["alert_level", "next_alert_at"])
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {OlaClock._meta.db_table} AS c "  # noqa: S608 (a model's table name)
-            "SET alert_level = v.level, next_alert_at = v.next_at "
-            "FROM unnest(%s::bigint[], %s::smallint[], %s::timestamptz[]) AS v(id, level, next_at) "
-            "WHERE c.id = v.id",
-            [
-                [c.pk for c in clocks],
-                [c.alert_level for c in clocks],
-                [c.next_alert_at for c in clocks],
-            ],
-        )
 
 
 # --- 2. apply ------------------------------------------------------------------------------------

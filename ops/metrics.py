@@ -32,7 +32,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ops import probes, selectors
-from sla.forecast import forecast_counts
+from sla.forecast import forecast_counts_by_source
 
 logger = logging.getLogger(__name__)
 
@@ -126,12 +126,13 @@ class DeskCollector(Collector):
             yield clocks
         forecast = GaugeMetricFamily(
             "helpdesk_sla_breach_forecast",
-            "Running SLA clocks due within the window (1h, 4h, 8h, 24h): what breaches if "
-            "nothing happens; one indexed range read for every window.",
-            labels=["window"],
+            "Running clocks due within the window (1h, 4h, 8h, 24h), SLA or a tier's OLA "
+            "(source): what breaches if nothing happens; one query for every window and source.",
+            labels=["window", "source"],
         )
-        for hours, count in forecast_counts(now=now).items():
-            forecast.add_metric([f"{hours}h"], count)
+        for source, counts in forecast_counts_by_source(now=now).items():
+            for hours, count in counts.items():
+                forecast.add_metric([f"{hours}h", source], count)
         yield forecast
         yield GaugeMetricFamily(
             "helpdesk_sla_events_unapplied",

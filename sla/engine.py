@@ -114,6 +114,26 @@ def reached_level(clock: SlaClock, now: datetime) -> int:
     return reached
 
 
+def end_pause(clock: SlaClock, at: datetime, calendar: WorkingCalendar) -> None:
+    """Close the pause in progress at `at`: its working time joins `paused` and `pauses`
+    (the caller reschedules, so it moves the moments it began before)."""
+    if clock.paused_since is not None:
+        clock.paused += business_time(calendar, clock.paused_since, at)
+        clock.pauses = [*(clock.pauses or []), [clock.paused_since.isoformat(), at.isoformat()]]
+        clock.paused_since = None
+
+
+def stop_verdict(clock: SlaClock, at: datetime) -> ClockState:
+    """A clock stopped at `at`: met at or before its due time, breached after it."""
+    return ClockState.MET if at <= clock.due_at else ClockState.BREACHED
+
+
+def cancel_verdict(clock: SlaClock, at: datetime) -> ClockState:
+    """A clock cancelled at `at`: neither met nor breached at or before its due time, breached
+    after it (the breach happened)."""
+    return ClockState.BREACHED if at > clock.due_at else ClockState.CANCELLED
+
+
 class TicketClocks:
     """Every clock of one ticket, changed by signals in time order.
 
@@ -240,26 +260,22 @@ class TicketClocks:
 
     def _unpause(self, clock: SlaClock, at: datetime) -> None:
         if clock.paused_since is not None:
-            calendar = self.calendar_for(clock.calendar_id)
-            clock.paused += business_time(calendar, clock.paused_since, at)
-            clock.pauses = [*(clock.pauses or []), [clock.paused_since.isoformat(), at.isoformat()]]
-            clock.paused_since = None
+            end_pause(clock, at, self.calendar_for(clock.calendar_id))
 
     def _stop(self, metric: str, at: datetime) -> None:
         clock = self.open_clock(metric)
         if clock is None:
             return
         self._run(clock, at)
-        met = at <= clock.due_at
-        self._finish(clock, at, ClockState.MET if met else ClockState.BREACHED)
+        self._finish(clock, at, stop_verdict(clock, at))
 
     def _cancel(self, clock: SlaClock, at: datetime) -> None:
         """Cancelled at or before its due time: neither met nor breached; after it: breached
         (the breach happened), and the clock says so."""
         self._run(clock, at)
-        late = at > clock.due_at
-        self._finish(clock, at, ClockState.BREACHED if late else ClockState.CANCELLED)
-        if late:
+        verdict = cancel_verdict(clock, at)
+        self._finish(clock, at, verdict)
+        if verdict == ClockState.BREACHED:
             self._log(None, f"  {self._name(clock)} was cancelled after its due time")
 
     def _run(self, clock: SlaClock, at: datetime) -> None:

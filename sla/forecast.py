@@ -12,10 +12,11 @@ in wall time with working hours already applied, so the forecast is a range read
 Every figure counts clocks, not tickets: a ticket whose response and resolution clocks are
 both due in the window counts twice, as it would breach twice.
 
-Clock sources: the SLA clocks are one `ForecastSource`. Another kind of clock with a ticket,
-a running state and a stored due time (per-tier OLA clocks, say) becomes a second source in
-`SOURCES`; counts and groupings add up over the sources and the list merges them by due time
-(the cursor carries the source's position, so keyset paging stays exact across sources).
+Clock sources: the SLA clocks and the per-tier OLA clocks (ola.models.OlaClock: take and
+hand-off) are the two `SOURCES`; a reader may ask for one of them (`sources`, the page's and
+the API's `?source=sla|ola`; both by default). Counts and groupings add up over the sources,
+each read one query for all of them (UNION ALL), and the list merges them by due time (the
+cursor carries the source's position, so keyset paging stays exact across sources).
 """
 
 import heapq
@@ -25,13 +26,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
+from ola.models import OlaClock, OlaMetric
 from sla.models import ClockState, Metric, SlaClock
 from tickets.models import ACTIVE_STATES, Ticket
 
@@ -73,6 +75,7 @@ class ForecastSource:
     """A kind of clock the forecast reads: a model with `ticket`, `due_at` and a running state."""
 
     name = "sla"
+    title = "SLA"
 
     def running(self, *, scope: ForecastScope) -> QuerySet[Any]:
         return SlaClock.objects.filter(Q(state=ClockState.RUNNING) & scope.ticket_q()).order_by()
@@ -81,8 +84,37 @@ class ForecastSource:
         return str(Metric(row.metric).label)
 
 
-# An OLA source (per-tier clocks) would be appended here; nothing else changes.
-SOURCES: Sequence[ForecastSource] = (ForecastSource(),)
+class OlaForecastSource(ForecastSource):
+    """The per-tier OLA clocks (docs/ola.md): the same rules, a running state and a stored due
+    time (ola_clock_running_idx: running clocks by due time)."""
+
+    name = "ola"
+    title = "OLA"
+
+    def running(self, *, scope: ForecastScope) -> QuerySet[Any]:
+        return OlaClock.objects.filter(Q(state=ClockState.RUNNING) & scope.ticket_q()).order_by()
+
+    def label(self, row: Any) -> str:
+        # As the ticket's page names them: "L1 · Take".
+        return f"L{row.tier} · {OlaMetric(row.metric).label}"
+
+
+SOURCES: Sequence[ForecastSource] = (ForecastSource(), OlaForecastSource())
+SOURCE_NAMES = tuple(source.name for source in SOURCES)
+
+
+def _chosen(sources: Iterable[str] | None) -> list[tuple[int, ForecastSource]]:
+    """(position in SOURCES, source) of the sources asked for; every one for None."""
+    wanted = set(SOURCE_NAMES if sources is None else sources)
+    return [(position, s) for position, s in enumerate(SOURCES) if s.name in wanted]
+
+
+def _union(querysets: list[QuerySet[Any]]) -> list[Any]:
+    """The rows of every queryset in one query (UNION ALL); none for no queryset."""
+    if not querysets:
+        return []
+    first, *rest = querysets
+    return list(first.union(*rest, all=True) if rest else first)
 
 
 # --- the figures ---------------------------------------------------------------------------
@@ -121,9 +153,10 @@ class Cursor:
 
 @dataclass(frozen=True)
 class ForecastItem:
-    source: str
+    source: str  # "sla" or "ola"
     clock_id: int
     label: str
+    metric: str  # the clock's metric: first_response, next_response, resolution; take, handoff
     due_at: datetime
     ticket_id: int
     reference: str
@@ -160,34 +193,63 @@ class Forecast:
     by_tier: list[ForecastRow] = field(default_factory=list)
     by_group: list[ForecastRow] = field(default_factory=list)
     by_assignee: list[ForecastRow] = field(default_factory=list)
+    # The sources read (names, in SOURCES order) and each one's share of `total`.
+    sources: list[str] = field(default_factory=lambda: list(SOURCE_NAMES))
+    by_source: dict[str, int] = field(default_factory=dict)
 
 
 def _window(hours: int, now: datetime) -> Q:
     return Q(due_at__gt=now, due_at__lte=now + timedelta(hours=hours))
 
 
-def forecast_counts(
-    *, now: datetime, windows: Iterable[int] = WINDOW_HOURS, scope: ForecastScope | None = None
-) -> dict[int, int]:
-    """Running clocks due within each window, hours → count: one indexed range read per
-    source (the widest window), each narrower window a FILTER of the same scan."""
+def forecast_counts_by_source(
+    *,
+    now: datetime,
+    windows: Iterable[int] = WINDOW_HOURS,
+    scope: ForecastScope | None = None,
+    sources: Iterable[str] | None = None,
+) -> dict[str, dict[int, int]]:
+    """Running clocks due within each window, source → hours → count: one query, an indexed
+    range read per source (the widest window), each narrower window a FILTER of the same scan."""
     scope = scope or ForecastScope()
     windows = sorted(set(windows))
-    totals = dict.fromkeys(windows, 0)
-    for source in SOURCES:
-        row = (
+    chosen = _chosen(sources)
+    totals = {source.name: dict.fromkeys(windows, 0) for _position, source in chosen}
+    rows = _union(
+        [
             source.running(scope=scope)
             .filter(_window(windows[-1], now))
-            .aggregate(
+            .annotate(source=Value(position, output_field=IntegerField()))
+            .values("source")
+            .annotate(
                 **{
                     f"h{hours}": Count("pk", filter=Q(due_at__lte=now + timedelta(hours=hours)))
                     for hours in windows
                 }
             )
-        )
+            .order_by()
+            for position, source in chosen
+        ]
+    )
+    for row in rows:
+        name = SOURCES[row["source"]].name
         for hours in windows:
-            totals[hours] += row[f"h{hours}"]
+            totals[name][hours] += row[f"h{hours}"]
     return totals
+
+
+def forecast_counts(
+    *,
+    now: datetime,
+    windows: Iterable[int] = WINDOW_HOURS,
+    scope: ForecastScope | None = None,
+    sources: Iterable[str] | None = None,
+) -> dict[int, int]:
+    """Running clocks of the sources (all by default) due within each window, hours → count,
+    in one query (forecast_counts_by_source)."""
+    windows = sorted(set(windows))
+    by_source = forecast_counts_by_source(now=now, windows=windows, scope=scope, sources=sources)
+    return {hours: sum(counts[hours] for counts in by_source.values()) for hours in windows}
 
 
 def forecast(
@@ -197,29 +259,42 @@ def forecast(
     now: datetime | None = None,
     cursor: Cursor | None = None,
     limit: int = PAGE_SIZE,
+    sources: Iterable[str] | None = None,
 ) -> Forecast:
-    """The forecast for one window as a reader in `scope` sees it: the counts, the groupings
-    and one page of the clocks, soonest first. A fixed number of queries per source: window
-    and overdue counts, the page, what follows it, the groupings; then group names and the
-    agents' loads (two more)."""
+    """The forecast for one window as a reader in `scope` sees it, over `sources` (every
+    source by default): the counts, the groupings and one page of the clocks, soonest first.
+    A fixed number of queries: window and overdue counts (one for every source), the page (one
+    per source), what follows it (one), the groupings (one); then group names and the agents'
+    loads (two more)."""
     if hours not in WINDOW_HOURS:
         raise ValueError(f"hours must be one of {WINDOW_HOURS}")
     now = now or timezone.now()
+    chosen = _chosen(sources)
     window = _window(hours, now)
     total = overdue = more = 0
+    by_source = {source.name: 0 for _position, source in chosen}
+    for row in _union(
+        [
+            source.running(scope=scope)
+            .filter(
+                due_at__gt=now - timedelta(hours=hours), due_at__lte=now + timedelta(hours=hours)
+            )
+            .annotate(source=Value(position, output_field=IntegerField()))
+            .values("source")
+            .annotate(
+                total=Count("pk", filter=Q(due_at__gt=now)),
+                overdue=Count("pk", filter=Q(due_at__lte=now)),
+            )
+            .order_by()
+            for position, source in chosen
+        ]
+    ):
+        by_source[SOURCES[row["source"]].name] += row["total"]
+        total += row["total"]
+        overdue += row["overdue"]
     pages: list[list[tuple[datetime, int, int, Any]]] = []
-    combos: dict[tuple[int, int | None, int | None], int] = {}
-    for position, source in enumerate(SOURCES):
-        running = source.running(scope=scope)
-        counts = running.filter(
-            due_at__gt=now - timedelta(hours=hours), due_at__lte=now + timedelta(hours=hours)
-        ).aggregate(
-            total=Count("pk", filter=Q(due_at__gt=now)),
-            overdue=Count("pk", filter=Q(due_at__lte=now)),
-        )
-        total += counts["total"]
-        overdue += counts["overdue"]
-        in_window = running.filter(window)
+    for position, source in chosen:
+        in_window = source.running(scope=scope).filter(window)
         page = in_window.filter(cursor.after_q(position)) if cursor else in_window
         rows = list(
             page.select_related("ticket__support_group", "ticket__assignee").order_by(
@@ -227,13 +302,19 @@ def forecast(
             )[: limit + 1]
         )
         pages.append([(row.due_at, position, row.pk, row) for row in rows])
-        for combo in (
-            in_window.values_list("ticket__tier", "ticket__support_group", "ticket__assignee")
+    combos: dict[tuple[int, int | None, int | None], int] = {}
+    for combo in _union(
+        [
+            source.running(scope=scope)
+            .filter(window)
+            .values_list("ticket__tier", "ticket__support_group", "ticket__assignee")
             .annotate(n=Count("pk"))
             .order_by()
-        ):
-            key = (combo[0], combo[1], combo[2])
-            combos[key] = combos.get(key, 0) + combo[3]
+            for _position, source in chosen
+        ]
+    ):
+        key = (combo[0], combo[1], combo[2])
+        combos[key] = combos.get(key, 0) + combo[3]
     merged = list(heapq.merge(*pages, key=lambda entry: entry[:3]))
     shown, rest = merged[:limit], merged[limit:]
     next_cursor = None
@@ -241,8 +322,19 @@ def forecast(
         last = Cursor(due_at=shown[-1][0], source=shown[-1][1], pk=shown[-1][2])
         next_cursor = last.encode()
         more = sum(
-            source.running(scope=scope).filter(window).filter(last.after_q(position)).count()
-            for position, source in enumerate(SOURCES)
+            row["n"]
+            for row in _union(
+                [
+                    source.running(scope=scope)
+                    .filter(window)
+                    .filter(last.after_q(position))
+                    .annotate(source=Value(position, output_field=IntegerField()))
+                    .values("source")
+                    .annotate(n=Count("pk"))
+                    .order_by()
+                    for position, source in chosen
+                ]
+            )
         )
     items = [_item(SOURCES[position], row, now) for _due, position, _pk, row in shown]
     by_tier, by_group, by_assignee = _groupings(combos)
@@ -258,6 +350,8 @@ def forecast(
         by_tier=by_tier,
         by_group=by_group,
         by_assignee=by_assignee,
+        sources=[source.name for _position, source in chosen],
+        by_source=by_source,
     )
 
 
@@ -267,6 +361,7 @@ def _item(source: ForecastSource, row: Any, now: datetime) -> ForecastItem:
         source=source.name,
         clock_id=row.pk,
         label=source.label(row),
+        metric=row.metric,
         due_at=row.due_at,
         ticket_id=ticket.pk,
         reference=ticket.reference,
@@ -354,24 +449,34 @@ CSV_HEADER = [
     "tier",
     "group",
     "assignee",
+    "kind",
     "clock",
     "due_at",
     "seconds_left",
 ]
 
 
-def forecast_csv_rows(*, hours: int, scope: ForecastScope, now: datetime) -> Iterator[list[Any]]:
+def _stream(
+    position: int, source: ForecastSource, *, hours: int, scope: ForecastScope, now: datetime
+) -> Iterator[tuple[datetime, int, int, Any]]:
+    rows = (
+        source.running(scope=scope)
+        .filter(_window(hours, now))
+        .select_related("ticket__support_group", "ticket__assignee")
+        .order_by("due_at", "pk")
+        .iterator(chunk_size=2000)
+    )
+    for row in rows:
+        yield (row.due_at, position, row.pk, row)
+
+
+def forecast_csv_rows(
+    *, hours: int, scope: ForecastScope, now: datetime, sources: Iterable[str] | None = None
+) -> Iterator[list[Any]]:
     """Every clock of the window, soonest first, read in chunks (for a streamed CSV)."""
     streams = [
-        (
-            (row.due_at, position, row.pk, row)
-            for row in source.running(scope=scope)
-            .filter(_window(hours, now))
-            .select_related("ticket__support_group", "ticket__assignee")
-            .order_by("due_at", "pk")
-            .iterator(chunk_size=2000)
-        )
-        for position, source in enumerate(SOURCES)
+        _stream(position, source, hours=hours, scope=scope, now=now)
+        for position, source in _chosen(sources)
     ]
     for _due, position, _pk, row in heapq.merge(*streams, key=lambda entry: entry[:3]):
         item = _item(SOURCES[position], row, now)
@@ -383,6 +488,7 @@ def forecast_csv_rows(*, hours: int, scope: ForecastScope, now: datetime) -> Ite
             item.tier,
             item.group,
             item.assignee,
+            SOURCES[position].title,
             item.label,
             item.due_at.isoformat(),
             item.seconds_left,

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from sla.forecast import DEFAULT_WINDOW_HOURS, WINDOW_HOURS, Cursor
+from sla.forecast import DEFAULT_WINDOW_HOURS, SOURCES, WINDOW_HOURS, Cursor
 
 
 def window_label(hours: int) -> str:
@@ -14,7 +14,8 @@ def window_label(hours: int) -> str:
 
 
 class ForecastForm(forms.Form):
-    """?hours=1|4|8|24 (default 4) and the opaque cursor of the next page."""
+    """?hours=1|4|8|24 (default 4), ?source=sla|ola (default both) and the opaque cursor of
+    the next page."""
 
     hours = forms.TypedChoiceField(
         label=_("Window"),
@@ -22,6 +23,11 @@ class ForecastForm(forms.Form):
         choices=[(hours, str(hours)) for hours in WINDOW_HOURS],  # labelled per request
         required=False,
         empty_value=None,
+    )
+    source = forms.ChoiceField(
+        label=_("Clocks"),
+        choices=[("", _("SLA and OLA")), *((s.name, s.title) for s in SOURCES)],
+        required=False,
     )
     cursor = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
 
@@ -48,3 +54,14 @@ class ForecastForm(forms.Form):
 
     def hours_or_default(self) -> int:
         return int(self.cleaned_data.get("hours") or DEFAULT_WINDOW_HOURS)
+
+    def sources(self) -> list[str] | None:
+        """The source asked for, or None: every source."""
+        value = self.cleaned_data.get("source") or ""
+        return [value] if value else None
+
+    def query(self) -> str:
+        """The window and source as a query string, for the page's links."""
+        hours = self.hours_or_default()
+        source = self.cleaned_data.get("source") or ""
+        return f"hours={hours}" + (f"&source={source}" if source else "")

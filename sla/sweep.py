@@ -39,6 +39,7 @@ from escalation.models import SupportGroup, Tier
 from escalation.services import ticket_raise_to_manager
 from notifications.models import NotificationKind
 from notifications.services import Outgoing, notification_enqueue, notifications_enqueue_many
+from sla.clock_rows import SWEEP_FIELDS, clocks_claim_due, clocks_move_on
 from sla.engine import next_alert_at, reached_level
 from sla.models import (
     LEVEL_KINDS,
@@ -62,20 +63,6 @@ APPLY_BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 # A resolution breach escalates one tier only from these states (and below L3).
 BREACH_ESCALATION_STATES = {Status.PRIORITIZED, Status.IN_DIAGNOSIS, Status.ESCALATED}
-_SWEEP_FIELDS = [
-    "id",
-    "ticket_id",
-    "metric",
-    "cycle",
-    "state",
-    "at_risk_at",
-    "warning_at",
-    "due_at",
-    "stopped_at",
-    "paused_since",
-    "alert_level",
-    "next_alert_at",
-]
 
 
 @dataclass
@@ -110,12 +97,7 @@ def sla_record_due(*, now: datetime | None = None, batch_size: int = BATCH_SIZE)
 def _record_batch(*, now: datetime, batch_size: int) -> tuple[int, int]:
     with transaction.atomic():
         # 1 the due clocks, claimed: other sweeps skip them, ticket writes wait for us.
-        clocks = list(
-            SlaClock.objects.select_for_update(skip_locked=True)
-            .filter(next_alert_at__lt=now)
-            .order_by("next_alert_at")
-            .only(*_SWEEP_FIELDS)[:batch_size]
-        )
+        clocks = clocks_claim_due(SlaClock, now=now, batch_size=batch_size, fields=SWEEP_FIELDS)
         if not clocks:
             return 0, 0
         events = []
@@ -141,33 +123,13 @@ def _record_batch(*, now: datetime, batch_size: int) -> tuple[int, int]:
         # 2 the events; one already recorded (a rebuilt clock, a redelivery) is skipped.
         SlaEvent.objects.bulk_create(events, ignore_conflicts=True)
         # 3 the clocks' next thresholds.
-        _move_on(clocks)
+        clocks_move_on(SlaClock, clocks)
         # 4 the breaches, for the dashboards (a lookup of the tickets and 3 statements).
         if breaches:
             outcomes_record(
                 verdicts=breaches, dimensions=dimensions_of(v.ticket_id for v in breaches)
             )
     return len(clocks), len(events)
-
-
-def _move_on(clocks: list[SlaClock]) -> None:
-    """Save each clock's alert level and next alert time in one statement."""
-    if connection.vendor != "postgresql":
-        SlaClock.objects.bulk_update(clocks, ["alert_level", "next_alert_at"])
-        return
-    # bulk_update's CASE WHEN per row costs seconds of Python for 500 rows; unnest does not.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {SlaClock._meta.db_table} AS c "  # noqa: S608 (a model's table name)
-            "SET alert_level = v.level, next_alert_at = v.next_at "
-            "FROM unnest(%s::bigint[], %s::smallint[], %s::timestamptz[]) AS v(id, level, next_at) "
-            "WHERE c.id = v.id",
-            [
-                [c.pk for c in clocks],
-                [c.alert_level for c in clocks],
-                [c.next_alert_at for c in clocks],
-            ],
-        )
 
 
 # --- 2. apply ------------------------------------------------------------------------------------

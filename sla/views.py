@@ -32,12 +32,18 @@ def _scope_or_403(user: User) -> ForecastScope:
 @login_required
 @require_GET
 def forecast_page(request: HttpRequest) -> HttpResponse:
-    """?hours=1|4|8|24 (default 4) and &cursor= for the next page of clocks."""
+    """?hours=1|4|8|24 (default 4), ?source=sla|ola (default both) and &cursor= for the next
+    page of clocks."""
     scope = _scope_or_403(request.user)  # type: ignore[arg-type]
     form = ForecastForm(request.GET)
     if not form.is_valid():
         return render(request, "sla/forecast.html", {"form": form, "board": None}, status=400)
-    board = forecast(hours=form.hours_or_default(), scope=scope, cursor=form.cleaned_data["cursor"])
+    board = forecast(
+        hours=form.hours_or_default(),
+        scope=scope,
+        cursor=form.cleaned_data["cursor"],
+        sources=form.sources(),
+    )
     return render(
         request,
         "sla/forecast.html",
@@ -46,6 +52,7 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
             "board": board,
             "scope_tiers": sorted(scope.tiers) if scope.tiers is not None else None,
             "windows": [(hours, window_label(hours)) for hours in WINDOW_HOURS],
+            "query": form.query(),
         },
     )
 
@@ -63,5 +70,5 @@ def forecast_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return csv_response(
         filename=f"breach-forecast-{hours}h-{now:%Y%m%d%H%M}.csv",
         header=CSV_HEADER,
-        rows=forecast_csv_rows(hours=hours, scope=scope, now=now),
+        rows=forecast_csv_rows(hours=hours, scope=scope, now=now, sources=form.sources()),
     )

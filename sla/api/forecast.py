@@ -1,5 +1,6 @@
-"""The breach forecast as JSON: GET /api/sla/forecast/?hours=4 (&cursor= for the next page).
-Managers see every tier, tier leads their groups' tiers; anyone else 403."""
+"""The breach forecast as JSON: GET /api/sla/forecast/?hours=4 (&source=sla|ola, default both;
+&cursor= for the next page). Managers see every tier, tier leads their groups' tiers; anyone
+else 403."""
 
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,15 +11,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sla.forecast import DEFAULT_WINDOW_HOURS, WINDOW_HOURS, forecast, forecast_scope_for
+from sla.forecast import (
+    DEFAULT_WINDOW_HOURS,
+    SOURCE_NAMES,
+    WINDOW_HOURS,
+    forecast,
+    forecast_scope_for,
+)
 from sla.forms import ForecastForm
 
 
 class ForecastItemSerializer(serializers.Serializer):
-    kind = serializers.CharField(source="source", help_text="Which kind of clock: `sla`.")
+    kind = serializers.CharField(
+        source="source", help_text="Which kind of clock: `sla` or `ola` (a tier's OLA clock)."
+    )
     clock_id = serializers.IntegerField()
+    metric = serializers.CharField(
+        help_text="`first_response`, `next_response`, `resolution` (SLA); `take`, `handoff` (OLA)."
+    )
     clock = serializers.CharField(
-        source="label", help_text="The clock's metric, in the reader's language."
+        source="label", help_text="The clock's name, in the reader's language."
     )
     due_at = serializers.DateTimeField()
     seconds_left = serializers.IntegerField()
@@ -47,7 +59,13 @@ class ForecastSerializer(serializers.Serializer):
     hours = serializers.IntegerField()
     now = serializers.DateTimeField()
     until = serializers.DateTimeField()
+    sources = serializers.ListField(
+        child=serializers.CharField(), help_text="The kinds of clock read: `sla`, `ola`."
+    )
     total = serializers.IntegerField(help_text="Running clocks due in (now, until].")
+    by_source = serializers.DictField(
+        child=serializers.IntegerField(), help_text="`total` by kind of clock."
+    )
     overdue = serializers.IntegerField(
         help_text="Running clocks that fell due in the last `hours` (breached, not forecast)."
     )
@@ -77,6 +95,12 @@ class ForecastView(APIView):
                 enum=list(WINDOW_HOURS),
                 description=f"The window (default {DEFAULT_WINDOW_HOURS}).",
             ),
+            OpenApiParameter(
+                "source",
+                str,
+                enum=list(SOURCE_NAMES),
+                description="Only SLA or only OLA clocks (default: both).",
+            ),
             OpenApiParameter("cursor", str, description="`next_cursor` of the previous page."),
         ],
         responses=ForecastSerializer,
@@ -91,6 +115,9 @@ class ForecastView(APIView):
                 {field: [str(e) for e in errors] for field, errors in form.errors.items()}
             )
         board = forecast(
-            hours=form.hours_or_default(), scope=scope, cursor=form.cleaned_data["cursor"]
+            hours=form.hours_or_default(),
+            scope=scope,
+            cursor=form.cleaned_data["cursor"],
+            sources=form.sources(),
         )
         return Response(ForecastSerializer(board).data)

@@ -140,8 +140,9 @@ def test_grouped_by_tier_group_and_assignee_with_each_agents_load():
 
 def test_nothing_due_gives_empty_groupings(django_assert_num_queries):
     add_clock(ticket(), due_in=timedelta(hours=30))
-    # window and overdue counts, the page, the groupings (no names or loads to look up)
-    with django_assert_num_queries(3):
+    # window and overdue counts (every source in one), the page (one per source: SLA, OLA), the
+    # groupings (one); no names or loads to look up
+    with django_assert_num_queries(4):
         board = forecast(hours=24, scope=EVERYONE, now=NOW)
     assert (board.total, board.by_tier, board.by_group, board.by_assignee) == (0, [], [], [])
 

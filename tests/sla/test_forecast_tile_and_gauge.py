@@ -46,5 +46,5 @@ def test_the_gauge_has_one_series_per_window(settings, clocks):
     assert {
         dict(labels)["window"]: value
         for (name, labels), value in samples.items()
-        if name == "helpdesk_sla_breach_forecast"
+        if name == "helpdesk_sla_breach_forecast" and dict(labels)["source"] == "sla"
     } == {"1h": 1, "4h": 2, "8h": 3, "24h": 4}

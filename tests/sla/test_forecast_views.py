@@ -203,9 +203,10 @@ def test_the_page_and_the_api_cost_a_fixed_number_of_queries(client, api, manage
         )
     many_page = _queries(lambda: client.get(reverse(PAGE)))
     many_api = _queries(lambda: api(manager).get(reverse(API)))
-    # Page: session, user; window and overdue counts; the page of clocks (with their tickets,
-    # groups and assignees); what follows the page (only when there is a next page); the
-    # groupings; group names; agents with their load.
-    assert len(few_page) == 7 and len(many_page) == 8
-    # API: token and its user (2), then the same reads (6 or 7, the count of what follows).
-    assert len(many_api) - len(few_api) == 1 and len(many_api) <= 9
+    # Page: session, user; window and overdue counts (every source in one); the page of clocks
+    # (with their tickets, groups and assignees), one per source (SLA, OLA); what follows the
+    # page (only when there is a next page; every source in one); the groupings (every source
+    # in one); group names; agents with their load.
+    assert len(few_page) == 8 and len(many_page) == 9
+    # API: token and its user (2), then the same reads (7 or 8, the count of what follows).
+    assert len(many_api) - len(few_api) == 1 and len(many_api) <= 10

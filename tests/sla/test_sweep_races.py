@@ -1,12 +1,11 @@
 """Exactly once under concurrency: real PostgreSQL transactions in threads."""
 
 import threading
-import time
 from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -14,7 +13,7 @@ from notifications.models import Notification
 from sla import sweep as sla_sweep_module
 from sla.models import SlaEvent, SlaOutcome, SlaOutcomeDay
 from sla.sweep import sla_record_due, sla_sweep
-from tests.concurrency import run_at_once
+from tests.concurrency import run_at_once, wait_until_a_backend_waits_on_a_lock
 from tickets import services
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
@@ -101,20 +100,6 @@ def test_a_sweep_killed_half_way_leaves_nothing_behind_and_the_next_one_does_it_
     _assert_everything_once(tickets)
 
 
-def _wait_until_a_backend_waits_on_a_lock() -> None:
-    deadline = time.monotonic() + 10
-    with connections["default"].cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.05)
-    raise AssertionError("the ticket write never waited for the sweep's clock lock")
-
-
 def test_a_ticket_write_waiting_for_clocks_the_sweep_holds_does_not_deadlock(make_ticket, agent_l1):
     """The write holds the ticket row and waits for its clocks; the sweep, holding the clocks,
     records an SlaEvent for that ticket. Both must finish (no deadlock, no error)."""
@@ -138,7 +123,7 @@ def test_a_ticket_write_waiting_for_clocks_the_sweep_holds_does_not_deadlock(mak
 
     def release_when_the_reply_waits():
         claimed.wait(timeout=20)
-        _wait_until_a_backend_waits_on_a_lock()
+        wait_until_a_backend_waits_on_a_lock()
         go_on.set()
 
     results = run_at_once(sweep, reply, release_when_the_reply_waits)

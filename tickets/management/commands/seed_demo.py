@@ -332,6 +332,7 @@ class Command(BaseCommand):
                 self._major_incident(users=users, categories=categories)
                 self._breach(users=users, categories=categories)
                 self._due_soon(users=users, categories=categories)
+                self._ola_due_soon(users=users, categories=categories)
                 # Record now every SLA warning and breach the history has reached, so the
                 # first sweep of the running demo finds nothing old to email about.
                 sla_sweep(now=timezone.now())
@@ -645,6 +646,36 @@ class Command(BaseCommand):
             users=users,
             category=categories[story.category],
             impact=Level.HIGH,
+            urgency=Level.MEDIUM,
+            escalations=0,
+            moment=created,
+            language=0,
+            rating=None,
+        )
+
+    def _ola_due_soon(
+        self, *, users: dict[str, User], categories: dict[tuple[str, str], Category]
+    ) -> None:
+        """A P3 incident L1 took three hours ago and still holds: its OLA hand-off (4 h) is due
+        in about an hour, so the breach forecast shows an OLA clock too (docs/ola.md)."""
+        import time_machine
+
+        story = STORIES[1]
+        created = timezone.now() - timedelta(hours=3)
+        with time_machine.travel(created, tick=False), transaction.atomic():
+            ticket = services.ticket_create(
+                requester=users["requester"],
+                title=story.title[0],
+                description=story.description[0],
+                urgency=Level.MEDIUM,
+            )
+        self._walk(
+            ticket=ticket,
+            story=story,
+            steps=["triage", "take"],
+            users=users,
+            category=categories[story.category],
+            impact=Level.MEDIUM,
             urgency=Level.MEDIUM,
             escalations=0,
             moment=created,
