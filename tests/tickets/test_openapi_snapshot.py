@@ -1,7 +1,8 @@
 """The API's OpenAPI schema is pinned: a refactor of the views must not change it.
 
 When an API change is intended, regenerate the snapshot and commit it with the change:
-`python manage.py spectacular --file tests/tickets/openapi_snapshot.yaml`.
+`python manage.py spectacular --file tests/tickets/openapi_snapshot.yaml`, with the tests'
+DATABASE_URL (PostgreSQL): the integer bounds in the schema come from the database backend.
 """
 
 import difflib
