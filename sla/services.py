@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from helpdesk.errors import DomainError
 from ola.services import ola_clocks_on_event
+from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at, reached_level
 from sla.models import (
     LEVEL_KINDS,
@@ -44,23 +45,7 @@ from tickets.models import Category, Comment, EventKind, Status, Ticket, TicketE
 # A change to any of these may change the matching policy or the target.
 RECLASSIFY_FIELDS = {"priority", "category_id", "kind"}
 # What the hooks may change on an existing clock.
-MUTABLE_FIELDS = [
-    "priority",
-    "policy",
-    "calendar",
-    "target",
-    "paused",
-    "paused_since",
-    "pauses",
-    "at_risk_at",
-    "warning_at",
-    "due_at",
-    "stopped_at",
-    "state",
-    "alert_level",
-    "next_alert_at",
-    "updated_at",
-]
+MUTABLE_FIELDS = ["priority", "policy", "calendar", "target", *CLOCK_TIME_FIELDS, "updated_at"]
 _COMPARED = [f for f in MUTABLE_FIELDS if f not in ("policy", "calendar", "updated_at")] + [
     "policy_id",
     "calendar_id",
