@@ -332,7 +332,6 @@ class Command(BaseCommand):
                 self._major_incident(users=users, categories=categories)
                 self._breach(users=users, categories=categories)
                 self._due_soon(users=users, categories=categories)
-                self._ola_due_soon(users=users, categories=categories)
                 # Record now every SLA warning and breach the history has reached, so the
                 # first sweep of the running demo finds nothing old to email about.
                 sla_sweep(now=timezone.now())
@@ -626,42 +625,32 @@ class Command(BaseCommand):
     def _due_soon(
         self, *, users: dict[str, User], categories: dict[tuple[str, str], Category]
     ) -> None:
-        """A P2 incident taken six hours ago: its resolution (8 h) is due in about two hours,
-        so the breach forecast (/sla/forecast/) and its dashboard tile show something."""
-        import time_machine
+        """Two tickets the breach forecast (/sla/forecast/) and its dashboard tile show: a P2
+        incident taken six hours ago, its resolution (8 h) due in about two hours; and a P3
+        incident L1 took three hours ago and still holds, its OLA hand-off (4 h) due in about an
+        hour (docs/ola.md)."""
+        self._in_progress_since(
+            hours=6, story=STORIES[0], steps=["triage", "take", "reply"], impact=Level.HIGH,
+            users=users, categories=categories,
+        )  # fmt: skip
+        self._in_progress_since(
+            hours=3, story=STORIES[1], steps=["triage", "take"], impact=Level.MEDIUM,
+            users=users, categories=categories,
+        )  # fmt: skip
 
-        story = STORIES[0]
-        created = timezone.now() - timedelta(hours=6)
-        with time_machine.travel(created, tick=False), transaction.atomic():
-            ticket = services.ticket_create(
-                requester=users["requester"],
-                title=story.title[0],
-                description=story.description[0],
-                urgency=Level.MEDIUM,
-            )
-        self._walk(
-            ticket=ticket,
-            story=story,
-            steps=["triage", "take", "reply"],
-            users=users,
-            category=categories[story.category],
-            impact=Level.HIGH,
-            urgency=Level.MEDIUM,
-            escalations=0,
-            moment=created,
-            language=0,
-            rating=None,
-        )
-
-    def _ola_due_soon(
-        self, *, users: dict[str, User], categories: dict[tuple[str, str], Category]
+    def _in_progress_since(
+        self,
+        *,
+        hours: int,
+        story: Story,
+        steps: list[str],
+        impact: str,
+        users: dict[str, User],
+        categories: dict[tuple[str, str], Category],
     ) -> None:
-        """A P3 incident L1 took three hours ago and still holds: its OLA hand-off (4 h) is due
-        in about an hour, so the breach forecast shows an OLA clock too (docs/ola.md)."""
         import time_machine
 
-        story = STORIES[1]
-        created = timezone.now() - timedelta(hours=3)
+        created = timezone.now() - timedelta(hours=hours)
         with time_machine.travel(created, tick=False), transaction.atomic():
             ticket = services.ticket_create(
                 requester=users["requester"],
@@ -672,10 +661,10 @@ class Command(BaseCommand):
         self._walk(
             ticket=ticket,
             story=story,
-            steps=["triage", "take"],
+            steps=steps,
             users=users,
             category=categories[story.category],
-            impact=Level.MEDIUM,
+            impact=impact,
             urgency=Level.MEDIUM,
             escalations=0,
             moment=created,
