@@ -259,4 +259,4 @@ def test_the_api_and_the_console_find_old_matches_behind_recent_tickets(
 def test_the_list_query_bounds_its_walk_with_one_initplan():
     sql, _ = Ticket.objects.filter(title_search_filter("printer")).query.sql_with_params()
     assert sql.count("ticket_title_search_bound") == 1
-    assert '"tickets_ticket"."id" <= (SELECT ticket_title_search_bound(' in sql
+    assert '("tickets_ticket"."id" <= ANY (ARRAY(SELECT ticket_title_search_bound(' in sql
