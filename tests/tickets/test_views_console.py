@@ -1,5 +1,6 @@
 """The agent console: queues, filters, keyset pages, live counts, and who may see it."""
 
+import random
 import re
 from datetime import timedelta
 
@@ -152,6 +153,25 @@ def test_priority_sort_pages_by_priority_then_newest(client_for, agent_l1, reque
 
     assert ids_in(first) + ids_in(second) == expected
     assert ids_in(client.get("/console/?sort=oldest"))[:3] == sorted(t.pk for t in tickets)[:3]
+
+
+def test_a_priority_page_after_a_cursor_runs_on_into_the_next_priorities(
+    client_for, agent_l1, requester
+):
+    # The second page starts inside P2 (after 20 P1 and 5 P2) and runs on into P3 and P5.
+    priorities = [1] * 20 + [2] * 8 + [3] * 4 + [5] * 3
+    random.Random(27).shuffle(priorities)
+    tickets = [TicketFactory(requester=requester, priority=p) for p in priorities]
+    client = client_for(agent_l1)
+    expected = [t.pk for t in sorted(tickets, key=lambda t: (t.priority, -t.pk))]
+
+    first = client.get("/console/?sort=priority")
+    assert first.context["next_url"].endswith(f"cursor=2.{expected[24]}")
+    second = client.get(f"/console/{first.context['next_url']}")
+
+    assert ids_in(first) == expected[:25]
+    assert ids_in(second) == expected[25:]
+    assert second.context["next_url"] == ""
 
 
 def test_htmx_request_swaps_only_the_results(client_for, agent_l1, make_ticket):
