@@ -307,10 +307,17 @@ def start_gunicorn(args: argparse.Namespace, port: int, log_path: Path) -> subpr
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
+    return _answering(process, port=port, name="gunicorn", timeout=60, log=str(log_path))
+
+
+def _answering(
+    process: subprocess.Popen, *, port: int, name: str, timeout: float, log: str
+) -> subprocess.Popen:
+    """`process` once /api/me/ on `port` answers (401/403: the app is up, nobody signed in)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({process.returncode}); see {log_path}")
+            raise RuntimeError(f"{name} exited ({process.returncode}); see {log}")
         try:
             status, _ = Client(port).request("GET", "/api/me/")
             if status in (401, 403):
@@ -318,7 +325,7 @@ def start_gunicorn(args: argparse.Namespace, port: int, log_path: Path) -> subpr
         except OSError:
             pass
         time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 60 s")
+    raise RuntimeError(f"{name} did not answer within {timeout:g} s")
 
 
 def start_nginx(upstreams: list[int], port: int, directory: Path) -> subprocess.Popen:
@@ -334,18 +341,7 @@ def start_nginx(upstreams: list[int], port: int, directory: Path) -> subprocess.
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nginx exited ({process.returncode}); see {directory}/error.log")
-        try:
-            status, _ = Client(port).request("GET", "/api/me/")
-            if status in (401, 403):
-                return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("nginx did not answer within 20 s")
+    return _answering(process, port=port, name="nginx", timeout=20, log=f"{directory}/error.log")
 
 
 def start_servers(
