@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -173,5 +174,18 @@ def make_ticket(requester, agent_l1, agent_l2, category) -> Callable[..., Ticket
             ticket = steps[step](ticket)
         ticket.refresh_from_db()
         return ticket
+
+    return make
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], Client]:
+    """A page client signed in as the user (None: anonymous)."""
+
+    def make(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
 
     return make

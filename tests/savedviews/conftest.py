@@ -1,6 +1,5 @@
 import pytest
 from django.core.cache import cache
-from django.test import Client
 from django.utils import translation
 
 from escalation.models import SupportGroup, Tier
@@ -32,14 +31,3 @@ def teammate():
 @pytest.fixture
 def l1_group(agent_l1) -> SupportGroup:
     return SupportGroup.objects.get(name="Tier 1 team")
-
-
-@pytest.fixture
-def client_for():
-    def make(user) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make

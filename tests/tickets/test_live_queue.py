@@ -21,17 +21,6 @@ LIVE = "/console/live/"
 
 
 @pytest.fixture
-def client_for():
-    def make(user) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
 def commit(django_capture_on_commit_callbacks):
     """Run what the block schedules on commit (the version stamps), as a real commit would."""
 

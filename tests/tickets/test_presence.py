@@ -88,16 +88,6 @@ def redis_down(settings):
     }
 
 
-@pytest.fixture
-def client_for():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
-
-
 def test_a_viewer_sees_the_others_never_themselves(presence_cache, make_ticket, agent_l1):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     colleague = AgentFactory(username="colleague", display_name="Ana Díaz")

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from escalation.models import Tier
 from knowledge.models import CannedResponse
@@ -11,16 +10,6 @@ from tickets import services
 from tickets.models import Comment, Status
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_for():
-    def make(user) -> Client:
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 def offered(response) -> list[str]:

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.test import Client
 from django.utils import timezone
 
 from escalation.models import Tier
@@ -23,17 +22,6 @@ def _fresh_counts():
     cache.clear()  # the tab counts are cached for a few seconds
     yield
     cache.clear()
-
-
-@pytest.fixture
-def client_for():
-    def make(user) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return make
 
 
 def ids_in(response) -> list[int]:
