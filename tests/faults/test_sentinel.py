@@ -41,6 +41,7 @@ from tests.faults.conftest import (
     celery_env,
     celery_process,
     poll,
+    stop,
 )
 from tickets import services
 from tickets.models import Level, Status, Ticket, TicketEvent
@@ -143,13 +144,9 @@ class SentinelGroup:
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
-                process.terminate()
+                process.terminate()  # all at once, then wait for each
         for process in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=10)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from notifications.services import _headers
 from ops.loopback import nginx_command, nginx_config
 from sla.models import SlaEvent, SlaEventKind
 from sla.tasks import sweep_sla
-from tests.faults.conftest import ROOT, _free_port, celery_env, celery_process, poll
+from tests.faults.conftest import ROOT, _free_port, celery_env, celery_process, poll, stop
 from tickets.models import Attachment, Status, Ticket, TicketEvent
 
 pytestmark = [
@@ -66,12 +66,7 @@ def running(command: list[str], *, env: dict[str, str], log: Path) -> Iterator[N
         try:
             yield
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=20)
 
 
 def answers(url: str) -> bool:
