@@ -47,15 +47,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api import (
-    PYTHON_BIN,
-    ROOT,
-    SERVER_ENV,
-    Client,
-    free_port,
-    percentile,
-    start_gunicorn,
-)
+from api import percentile
+from servers import PYTHON_BIN, ROOT, SERVER_ENV, Client, free_port, start_gunicorn
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 N_REQUESTERS = 20
