@@ -41,7 +41,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 # gunicorn, nginx and page sessions, as bench/ui.py and bench/load.py start and make them.
-from servers import ROOT, SERVER_ENV, Client, agent_session, start_servers, stop_gunicorn
+from servers import ROOT, SERVER_ENV, Client, agent_session, start_servers, stop_servers
 
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
@@ -493,16 +493,7 @@ def main() -> None:
                 f"  ({args.filter}, depth {depth} pages, crawl {took:.1f}s)",
             )
     finally:
-        for process in reversed(processes):
-            stop_gunicorn(process)  # nginx too: SIGTERM, then its session killed
-        print(f"servers stopped; logs: {log_dir}")
-        for log_path in sorted(log_dir.glob("gunicorn*.log")):
-            errors = log_path.read_text(errors="replace")
-            if "Traceback" in errors:
-                print(
-                    f"{log_path.name} has tracebacks; last lines:\n"
-                    + "\n".join(errors.splitlines()[-30:])
-                )
+        stop_servers(processes, log_dir)
 
     if "ceiling" in phases:
         sys.path.insert(0, str(Path(__file__).resolve().parent))

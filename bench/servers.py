@@ -9,6 +9,7 @@ Used by bench/api.py, bench/load.py and bench/ui.py --server. Only 127.0.0.1 is 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -117,8 +118,14 @@ def start_gunicorn(args: argparse.Namespace, port: int, log_path: Path) -> subpr
         cmd += ["--worker-class", args.worker_class]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
+    return _answering(spawn(cmd, env), port=port, name="gunicorn", timeout=60, log=str(log_path))
+
+
+def spawn(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """`cmd` from the project root in its own session (Ctrl-C reaches the bench only, which
+    stops it; os.killpg ends it and its children), its output discarded (it logs to a file)."""
     print("starting:", " ".join(cmd))
-    process = subprocess.Popen(
+    return subprocess.Popen(
         cmd,
         cwd=ROOT,
         env=env,
@@ -126,7 +133,6 @@ def start_gunicorn(args: argparse.Namespace, port: int, log_path: Path) -> subpr
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    return _answering(process, port=port, name="gunicorn", timeout=60, log=str(log_path))
 
 
 def _answering(
@@ -189,3 +195,55 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # its own session: only the master and workers
         process.wait()
+
+
+def stop_servers(processes: list[subprocess.Popen], log_dir: Path) -> None:
+    """Stop what start_servers started (nginx first), then show the end of any gunicorn log that
+    has a traceback."""
+    for process in reversed(processes):
+        stop_gunicorn(process)  # nginx too: SIGTERM, then its session killed
+    print(f"servers stopped; logs: {log_dir}")
+    for log_path in sorted(log_dir.glob("gunicorn*.log")):
+        errors = log_path.read_text(errors="replace")
+        if "Traceback" in errors:
+            print(
+                f"{log_path.name} has tracebacks; last lines:\n"
+                + "\n".join(errors.splitlines()[-30:])
+            )
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` and of its children, live or already reaped
+    (a gunicorn master and its workers): psutil when installed, else /proc/<pid>/stat."""
+    try:
+        import psutil  # type: ignore[import-untyped]
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            master = psutil.Process(pid)
+            total = 0.0
+            for process in [master, *master.children(recursive=True)]:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = process.cpu_times()
+                    total += times.user + times.system + times.children_user
+                    total += times.children_system
+            return total
+        except psutil.NoSuchProcess:
+            return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # The fields after the command's ")": state, ppid, … utime, stime, cutime, cstime.
+                stats[int(entry.name)] = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # gone meanwhile
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        if current in stats:
+            tree.append(current)
+            todo += [child for child, fields in stats.items() if int(fields[1]) == current]
+    return sum(sum(int(x) for x in stats[p][11:15]) for p in tree) / tick
