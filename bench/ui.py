@@ -81,6 +81,7 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.contrib.sessions.models import Session  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
@@ -350,18 +351,20 @@ class ServedLivePhase:
         self.windows[name] = (start, time.time(), server_cpu_seconds(self.server.pid) - cpu)
 
     def finish(self) -> None:
-        """Stop the agents (end of their stdin) and the writer; gather the agents' samples."""
+        """Stop the agents (end of their stdin) and the writer; gather the agents' samples;
+        sign the agents out (their sessions deleted)."""
         self.writer.finish()
         process, self.process = self.process, None
-        if process is None:
-            return
         try:
-            out, _ = process.communicate(input="", timeout=3 * self.interval + 65)
-            self.result = json.loads(out) if out.strip() else {}
+            if process is not None:
+                out, _ = process.communicate(input="", timeout=3 * self.interval + 65)
+                self.result = json.loads(out) if out.strip() else {}
         except subprocess.TimeoutExpired:
             self.result = {}
         finally:
-            stop_gunicorn(process)  # SIGTERM, then its session killed, if still running
+            if process is not None:
+                stop_gunicorn(process)  # SIGTERM, then its session killed, if still running
+            Session.objects.filter(session_key__in=self.sessions).delete()
 
     def report(self) -> None:
         samples = self.result.get("samples", [])
@@ -500,6 +503,7 @@ def main() -> None:
 
     phase: LivePhase | ServedLivePhase | None = None
     server: list[subprocess.Popen] = []
+    page_sessions: list[str] = []
     log_dir = Path(tempfile.mkdtemp(prefix="helpdesk-ui-"))
     try:
         if args.gunicorn:
@@ -511,7 +515,9 @@ def main() -> None:
             port = start_servers(server_args, log_dir, server)
             for client, user in ((agent_client, agent), (manager_client, manager)):
                 session = requests.Session()
-                session.cookies.set("sessionid", agent_session(user.username))
+                key = agent_session(user.username)
+                page_sessions.append(key)
+                session.cookies.set("sessionid", key)
                 fetchers[client] = over_http(session, f"http://127.0.0.1:{port}")
             print(
                 f"pages: over HTTP from gunicorn (gunicorn.conf.py) on 127.0.0.1:{port}, "
@@ -557,6 +563,7 @@ def main() -> None:
             phase.finish()
         if server:
             stop_servers(server, log_dir)
+        Session.objects.filter(session_key__in=page_sessions).delete()
     if phase is not None:
         phase.report()
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
