@@ -25,15 +25,11 @@ Only 127.0.0.1 is contacted. gunicorn is always terminated.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
 import re
 import secrets
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,11 +38,10 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON_BIN = Path(sys.executable).parent
-SERVER_ENV = dict(os.environ)  # what gunicorn gets (before this process' own tweaks)
+# gunicorn, nginx and page sessions, as bench/ui.py and bench/load.py start and make them.
+from servers import ROOT, SERVER_ENV, Client, agent_session, start_servers, stop_servers
 
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
@@ -65,51 +60,6 @@ def percentile(sorted_values: list[float], p: float) -> float:
         return float("nan")
     k = max(0, min(len(sorted_values) - 1, round(p / 100 * len(sorted_values) + 0.5) - 1))
     return sorted_values[k]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Client:
-    """One keep-alive connection (http.client reconnects when the server closes it)."""
-
-    def __init__(self, port: int, token: str | None = None) -> None:
-        self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.headers = {"Accept": "application/json", "Host": f"127.0.0.1:{port}"}
-        self.cookies: dict[str, str] = {}
-        if token:
-            self.headers["Authorization"] = f"Token {token}"
-
-    def request(
-        self, method: str, path: str, body: dict | None = None, *, form: bool = False
-    ) -> tuple[int, bytes]:
-        headers = dict(self.headers)
-        data = None
-        if body is not None and form:
-            data = urlencode(body).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        elif body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        try:
-            self.conn.request(method, path, body=data, headers=headers)
-            response = self.conn.getresponse()
-            for header in response.headers.get_all("Set-Cookie") or []:
-                name, _, rest = header.partition("=")
-                self.cookies[name.strip()] = rest.split(";", 1)[0]
-            if self.cookies:
-                self.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-            return response.status, response.read()
-        except (http.client.HTTPException, OSError):
-            self.conn.close()  # the next request reconnects
-            raise
-
-    def close(self) -> None:
-        self.conn.close()
 
 
 class PhaseResult:
@@ -236,23 +186,6 @@ def prepare_users() -> tuple[str, str]:
     return agent.username, requester.username
 
 
-def agent_session(username: str) -> str:
-    """A signed-in session of `username` made in the session store (no password hashing)."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from accounts.models import User
-
-    user = User.objects.get(username=username)
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    assert session.session_key is not None
-    return session.session_key
-
-
 def page_client(port: int, session: str) -> Client:
     client = Client(port)
     client.headers["Accept"] = "text/html"
@@ -267,109 +200,6 @@ def ticket_count() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM tickets_ticket")
         return cursor.fetchone()[0]
-
-
-def start_gunicorn(args: argparse.Namespace, port: int, log_path: Path) -> subprocess.Popen:
-    env = dict(SERVER_ENV)
-    env.pop("DJANGO_DEBUG", None)
-    env["DJANGO_ALLOWED_HOSTS"] = "*"
-    env.setdefault("CELERY_BROKER_URL", args.broker)
-    env.setdefault("HELPDESK_LOG_LEVEL", "WARNING")
-    env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
-    for key, value in getattr(args, "server_env", {}).items():
-        env.setdefault(key, value)
-    env.pop("GUNICORN_ACCESSLOG", None)
-    gunicorn = shutil.which("gunicorn", path=str(PYTHON_BIN)) or "gunicorn"
-    cmd = [
-        gunicorn,
-        "--config",
-        str(ROOT / "gunicorn.conf.py"),
-        "helpdesk.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--error-logfile",
-        str(log_path),
-        "--log-level",
-        "warning",
-    ]
-    if args.workers:
-        cmd += ["--workers", str(args.workers)]
-    if args.worker_class:
-        cmd += ["--worker-class", args.worker_class]
-    if args.threads:
-        cmd += ["--threads", str(args.threads)]
-    print("starting:", " ".join(cmd))
-    process = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    return _answering(process, port=port, name="gunicorn", timeout=60, log=str(log_path))
-
-
-def _answering(
-    process: subprocess.Popen, *, port: int, name: str, timeout: float, log: str
-) -> subprocess.Popen:
-    """`process` once /api/me/ on `port` answers (401/403: the app is up, nobody signed in)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited ({process.returncode}); see {log}")
-        try:
-            status, _ = Client(port).request("GET", "/api/me/")
-            if status in (401, 403):
-                return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{name} did not answer within {timeout:g} s")
-
-
-def start_nginx(upstreams: list[int], port: int, directory: Path) -> subprocess.Popen:
-    """deploy/nginx.conf on 127.0.0.1:port in front of gunicorn on `upstreams` (ops/loopback.py,
-    as tests/faults/test_topology.py runs it)."""
-    from ops.loopback import nginx_command, nginx_config
-
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    conf = directory / "nginx.conf"
-    conf.write_text(nginx_config(directory=directory, port=port, upstreams=upstreams))
-    command = nginx_command(nginx, directory=directory, conf=conf)
-    print("starting:", " ".join(command))
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    return _answering(process, port=port, name="nginx", timeout=20, log=f"{directory}/error.log")
-
-
-def start_servers(
-    args: argparse.Namespace, log_dir: Path, processes: list[subprocess.Popen]
-) -> int:
-    """gunicorn on a free port, or with --web N, N gunicorn processes behind nginx; appends
-    what it started to `processes` and returns the port the clients use."""
-    if not args.web:
-        port = free_port()
-        processes.append(start_gunicorn(args, port, log_dir / "gunicorn.log"))
-        return port
-    upstreams = [free_port() for _ in range(args.web)]
-    for n, upstream in enumerate(upstreams, 1):
-        processes.append(start_gunicorn(args, upstream, log_dir / f"gunicorn-{n}.log"))
-    port = free_port()
-    processes.append(start_nginx(upstreams, port, log_dir))
-    return port
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)  # graceful: the master stops its workers
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session: only the master and workers
-        process.wait()
 
 
 def get_token(port: int, username: str) -> str:
@@ -663,16 +493,7 @@ def main() -> None:
                 f"  ({args.filter}, depth {depth} pages, crawl {took:.1f}s)",
             )
     finally:
-        for process in reversed(processes):
-            stop_gunicorn(process)  # nginx too: SIGTERM, then its session killed
-        print(f"servers stopped; logs: {log_dir}")
-        for log_path in sorted(log_dir.glob("gunicorn*.log")):
-            errors = log_path.read_text(errors="replace")
-            if "Traceback" in errors:
-                print(
-                    f"{log_path.name} has tracebacks; last lines:\n"
-                    + "\n".join(errors.splitlines()[-30:])
-                )
+        stop_servers(processes, log_dir)
 
     if "ceiling" in phases:
         sys.path.insert(0, str(Path(__file__).resolve().parent))

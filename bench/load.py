@@ -47,15 +47,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from api import (
-    PYTHON_BIN,
-    ROOT,
-    SERVER_ENV,
-    Client,
-    free_port,
-    percentile,
-    start_gunicorn,
-)
+from api import percentile
+from servers import PYTHON_BIN, SERVER_ENV, Client, free_port, spawn, start_gunicorn
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 N_REQUESTERS = 20
@@ -193,15 +186,7 @@ def start_celery(kind: str, env: dict[str, str], log: Path) -> subprocess.Popen:
         cmd += ["--concurrency", "2", "--without-gossip", "--without-mingle"]
     else:
         cmd += ["-s", str(log.parent / "celerybeat-schedule")]
-    print("starting:", " ".join(cmd))
-    return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return spawn(cmd, env)
 
 
 def stop_process(process: subprocess.Popen, name: str) -> None:
