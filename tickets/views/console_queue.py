@@ -345,14 +345,22 @@ def _queue_tickets(user: User, key: str) -> QuerySet[Ticket]:
     return Ticket.objects.filter(tier=int(key[1]))
 
 
-def _capped_count(cache_key: str, queryset: QuerySet[Ticket]) -> str:
-    value = cache.get(cache_key)
-    if value is None:
+def _capped_counts(querysets: dict[str, tuple[str, QuerySet[Ticket]]]) -> dict[str, str]:
+    """Each list's length, capped, by its name: `querysets` maps a name to its cache key and
+    its list. One cache round trip for all of them; only the missing ones are counted."""
+    cached = cache.get_many([cache_key for cache_key, _queryset in querysets.values()])
+    counts: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for name, (cache_key, queryset) in querysets.items():
+        if cache_key in cached:
+            counts[name] = str(cached[cache_key])
+            continue
         # SELECT COUNT(*) FROM (SELECT … LIMIT cap+1): bounded work on the (tier, status) index.
         number = queryset.order_by()[: COUNT_CAP + 1].count()
-        value = f"{COUNT_CAP}+" if number > COUNT_CAP else str(number)
-        cache.set(cache_key, value, COUNTS_CACHE_SECONDS)
-    return str(value)
+        counts[name] = missing[cache_key] = f"{COUNT_CAP}+" if number > COUNT_CAP else str(number)
+    if missing:
+        cache.set_many(missing, COUNTS_CACHE_SECONDS)
+    return counts
 
 
 def queue_counts(
@@ -364,18 +372,20 @@ def queue_counts(
 
     `versions` (live.queue_versions) are part of the cache keys: a change shows at once."""
     versions = versions or {}
-    counts: dict[str, str] = {}
+    lists: dict[str, tuple[str, QuerySet[Ticket]]] = {}
     for key, _label in queues_for(user):
         scope = f"mine:{user.pk}" if key == "mine" else key
-        counts[key] = _capped_count(
+        lists[key] = (
             f"console-count:{scope}:{versions.get(key, '')}",
             _queue_tickets(user, key).filter(status__in=ACTIVE_STATES),
         )
-    if queue in counts:
+    if queue in lists:
         scope = f"mine:{user.pk}" if queue == "mine" else queue
-        counts["open"] = counts[queue]
-        counts["solved"] = _capped_count(
+        lists["solved"] = (
             f"console-count:{scope}:solved:{versions.get(queue, '')}",
             _queue_tickets(user, queue).filter(status=Status.RESOLVED),
         )
+    counts = _capped_counts(lists)
+    if queue in counts:
+        counts["open"] = counts[queue]
     return counts
