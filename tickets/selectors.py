@@ -165,15 +165,15 @@ class _WordStartsWith(Func):
 
 
 class _Contains(Func):
-    """`STRPOS(UPPER(title), UPPER('em')) <> 0`: the title contains the term, the same test as
-    `UPPER(title) LIKE UPPER('%em%')` (Django's `icontains`) in a form the planner counts as
-    nearly every row. Beside the word similarity (which implies it for a term of one word) a
-    LIKE was counted as a second, independent filter: `em` (7 % of titles) was estimated at
-    0.5 %, and the open queue read every match through the trigram index (bench/RESULTS.md,
-    stop 28)."""
+    """`NOT textnlike(UPPER(title), UPPER('%em%'))`: the title contains the term — the LIKE of
+    Django's `icontains`, as the negation of NOT LIKE's function. PostgreSQL counts the LIKE
+    operator from the title's statistics, and beside the word similarity (which, for a term of
+    one word, implies it) that counted one condition twice: `em` (7 % of titles) was estimated
+    at 0.5 %, and the open queue could read every match through the trigram index instead of
+    walking (bench/RESULTS.md, stop 28). This function has no estimator (a default 2/3) and
+    costs what the LIKE costs, so it is still tested before the word similarity."""
 
-    function = "STRPOS"
-    template = "(%(function)s(%(expressions)s) <> 0)"
+    template = "(NOT textnlike(%(expressions)s))"
     output_field = BooleanField()
 
 
@@ -194,10 +194,10 @@ def title_search_filter(text: str) -> Q:
     where a word of the title starts with it: a plain LIKE on it has no trigram to look up and
     reads the whole table (seconds at 1M tickets). Elsewhere (SQLite) a plain substring match.
 
-    The containment test comes first: when a common term's matches are all older than a long
-    run of recent tickets, PostgreSQL walks the primary key backwards and tests each row; both
-    are declared the same cost, so it tests them in the written order, and the containment
-    rejects a row about 4x faster than the word similarity (bench/RESULTS.md, issue 19 item 3).
+    The containment (LIKE) comes first: when PostgreSQL walks the primary key backwards it tests
+    each row; both are declared the same cost, so it tests them in the written order, and the
+    LIKE rejects a row about 4x faster than the word similarity (bench/RESULTS.md, issue 19
+    item 3).
 
     And on PostgreSQL `id <= ticket_title_search_bound(…)`: an id above which no title matches,
     found in the trigram index by id buckets (tickets migrations 0009 and 0010: the newest
@@ -218,13 +218,14 @@ def title_search_filter(text: str) -> Q:
 def title_match_filter(text: str) -> Q:
     """The match of `title_search_filter` alone (without the id bound).
 
-    A short term's containment is `STRPOS(…) <> 0` (`_Contains`), not the LIKE of
-    `icontains`: the same rows, but estimated so that the word similarity alone sets the
-    planner's count of matches (the LIKE and the word similarity are one condition, not two)."""
+    A short term's containment is `_Contains`, not the LIKE operator of `icontains`: the same
+    rows, but estimated so that the word similarity sets the planner's count of matches (the
+    LIKE and the word similarity are one condition, not two)."""
     text = text.strip()
     if connection.vendor != "postgresql" or _TRIGRAM_WORD.search(text):
         return Q(title__icontains=text)
-    contains = _Contains(Upper("title"), Upper(Value(text)))
+    pattern = f"%{connection.ops.prep_for_like_query(text)}%"
+    contains = _Contains(Upper("title"), Upper(Value(pattern)))
     return Q(contains) & Q(_WordStartsWith(Value(text.upper()), Upper("title")))
 
 

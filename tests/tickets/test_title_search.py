@@ -126,11 +126,17 @@ def test_a_search_finds_the_same_rows_in_the_same_order_as_before(
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm")
 def test_the_containment_is_tested_before_the_word_similarity():
-    # Stop 28: a short term's containment is STRPOS(…) <> 0, no longer a LIKE (see
-    # test_a_short_term_is_counted_once); it is still written before the word similarity.
-    sql, _ = Ticket.objects.filter(title_search_filter("em")).query.sql_with_params()
-    assert sql.index("STRPOS(") < sql.index("<%")
+    # Stop 28: a short term's containment is NOT textnlike(…), no longer the LIKE operator (see
+    # test_a_short_term_is_counted_once); it is still written, and tested, first.
+    queryset = Ticket.objects.filter(title_search_filter("em")).values("id")
+    sql, params = queryset.query.sql_with_params()
+    assert sql.index("NOT textnlike(") < sql.index("<%")
     assert " LIKE " not in sql
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert plan.index("textnlike") < plan.index("<%"), plan
 
 
 def _copies(of: int, count: int, title_sql: str) -> None:
