@@ -164,6 +164,19 @@ class _WordStartsWith(Func):
     output_field = BooleanField()
 
 
+class _Contains(Func):
+    """`NOT textnlike(UPPER(title), UPPER('%em%'))`: the title contains the term — the LIKE of
+    Django's `icontains`, as the negation of NOT LIKE's function. PostgreSQL counts the LIKE
+    operator from the title's statistics, and beside the word similarity (which, for a term of
+    one word, implies it) that counted one condition twice: `em` (7 % of titles) was estimated
+    at 0.5 %, and the open queue could read every match through the trigram index instead of
+    walking (bench/RESULTS.md, stop 28). This function has no estimator (a default 2/3) and
+    costs what the LIKE costs, so it is still tested before the word similarity."""
+
+    template = "(NOT textnlike(%(expressions)s))"
+    output_field = BooleanField()
+
+
 class _AtMostAny(Func):
     """`id <= ANY (ARRAY(SELECT …))`: an index bound evaluated once (an InitPlan) that the
     planner does not count as selective (a non-constant array: ~98 %, where `id <= (SELECT …)`
@@ -181,15 +194,16 @@ def title_search_filter(text: str) -> Q:
     where a word of the title starts with it: a plain LIKE on it has no trigram to look up and
     reads the whole table (seconds at 1M tickets). Elsewhere (SQLite) a plain substring match.
 
-    The LIKE comes first: when a common term's matches are all older than a long run of recent
-    tickets, PostgreSQL walks the primary key backwards and tests each row; both operators are
-    declared the same cost, so it tests them in the written order, and the LIKE rejects a row
-    about 4x faster than the word similarity (bench/RESULTS.md, issue 19 item 3).
+    The containment (LIKE) comes first: when PostgreSQL walks the primary key backwards it tests
+    each row; both are declared the same cost, so it tests them in the written order, and the
+    LIKE rejects a row about 4x faster than the word similarity (bench/RESULTS.md, issue 19
+    item 3).
 
     And on PostgreSQL `id <= ticket_title_search_bound(…)`: an id above which no title matches,
-    found in the trigram index by id buckets (tickets migration 0009), so that walk starts near
-    the newest match instead of testing the whole run. It is one InitPlan evaluated in the
-    statement's snapshot: it never leaves a match out, the rows and their order are the same.
+    found in the trigram index by id buckets (tickets migrations 0009 and 0010: the newest
+    match's id), so that walk starts at the newest match instead of testing the whole run. It
+    is one InitPlan evaluated in the statement's snapshot: it never leaves a match out, the
+    rows and their order are the same.
     """
     text = text.strip()
     if connection.vendor != "postgresql":
@@ -202,11 +216,17 @@ def title_search_filter(text: str) -> Q:
 
 
 def title_match_filter(text: str) -> Q:
-    """The match of `title_search_filter` alone (without the id bound)."""
+    """The match of `title_search_filter` alone (without the id bound).
+
+    A short term's containment is `_Contains`, not the LIKE operator of `icontains`: the same
+    rows, but estimated so that the word similarity sets the planner's count of matches (the
+    LIKE and the word similarity are one condition, not two)."""
     text = text.strip()
     if connection.vendor != "postgresql" or _TRIGRAM_WORD.search(text):
         return Q(title__icontains=text)
-    return Q(title__icontains=text) & Q(_WordStartsWith(Value(text.upper()), Upper("title")))
+    pattern = f"%{connection.ops.prep_for_like_query(text)}%"
+    contains = _Contains(Upper("title"), Upper(Value(pattern)))
+    return Q(contains) & Q(_WordStartsWith(Value(text.upper()), Upper("title")))
 
 
 def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
