@@ -193,6 +193,27 @@ def _jump_ids_to(first_id: int) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _ids_restored():
+    """Put the ticket id sequence back after each test: the jumps below would otherwise carry
+    later tests of the same database past INC-999999 (their rows are rolled back, so the ids
+    can be given again)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence('tickets_ticket', 'id')")
+        sequence = cursor.fetchone()[0]
+        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608 (catalog name)
+        last_value, is_called = cursor.fetchone()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('tickets_ticket', 'id'), %s, %s)",
+            [last_value, is_called],
+        )
+
+
 def _next_bucket() -> int:
     """The first id of a bucket above every id the sequence gave (sequences do not roll back
     with a test)."""
