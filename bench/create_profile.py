@@ -16,8 +16,9 @@ round trips to PostgreSQL and Redis:
 Per phase: CPU ms per create (time.process_time: this process only, so PostgreSQL's work is
 not in it), wall ms per create, SQL statements per create (an execute wrapper on the
 connection), after --warmup creates that are not counted. --profile runs the timed creates
-under cProfile and prints the top 30 functions by cumulative and by own time (and saves the
-stats). --repeat runs the whole thing several times and prints the median.
+under cProfile (times then include its overhead) and prints the Python function calls per create
+(deterministic: the figure to compare between builds on a busy machine) and the top 30 functions
+by cumulative and by own time (stats saved in FILE.api and FILE.form). --repeat runs the whole thing several times and prints the median.
 
 As bench/api.py's gunicorn, throttles are lifted and the cache (throttles, the configuration
 version) is Redis when HELPDESK_CACHE_URL is set (--cache, default db 12); the Celery broker
@@ -243,12 +244,12 @@ def main() -> None:
     if "form" in phases:
         makers["form"] = form_phase
     results: dict[str, list[tuple[float, float, float]]] = {p: [] for p in makers}
-    profiler = cProfile.Profile() if ARGS.profile else None
+    profilers = {p: cProfile.Profile() for p in makers} if ARGS.profile else {}
     try:
         for run in range(ARGS.repeat):
             for phase, make in makers.items():
                 one = make()
-                figures = measure(one, ARGS.n, ARGS.warmup, profiler)
+                figures = measure(one, ARGS.n, ARGS.warmup, profilers.get(phase))
                 results[phase].append(figures)
                 print(
                     f"run {run + 1} {phase:<5} cpu {figures[0]:6.2f} ms  wall {figures[1]:6.2f} ms"
@@ -265,11 +266,17 @@ def main() -> None:
             f"  statements {rows[-1][2]:.1f}/create"
         )
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    if profiler and ARGS.profile:
-        profiler.dump_stats(ARGS.profile)
+    for phase, profiler in profilers.items():
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        calls = stats.total_calls / (ARGS.n * ARGS.repeat)  # type: ignore[attr-defined]
+        # Deterministic, unlike the times on a shared machine: compare these between builds.
+        print(f"{phase:<5} python function calls per create (cProfile): {calls:,.0f}")
+        path = f"{ARGS.profile}.{phase}"
+        stats.dump_stats(path)
         for key in ("cumulative", "tottime"):
-            print(f"\n--- top {ARGS.top} by {key} ---")
-            pstats.Stats(profiler, stream=sys.stdout).sort_stats(key).print_stats(ARGS.top)
+            if ARGS.top:
+                print(f"\n--- {phase}: top {ARGS.top} by {key} (stats in {path}) ---")
+                stats.sort_stats(key).print_stats(ARGS.top)
 
 
 if __name__ == "__main__":
