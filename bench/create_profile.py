@@ -71,6 +71,10 @@ os.environ.pop("DJANGO_DEBUG", None)
 if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
     sys.exit("Set DATABASE_URL to a PostgreSQL database seeded with bench/seed.py.")
 
+# Celery's Django fixup puts the working directory first on sys.path: run from another checkout,
+# its apps would be imported instead of this tree's (gunicorn runs from ROOT too).
+os.chdir(ROOT)
+
 import django  # noqa: E402
 
 django.setup()
