@@ -12,6 +12,11 @@ Failing open: while the cache is unreachable there is no version, and every use 
 database, as without this module. A process also reloads a value older than MAX_AGE, which
 bounds what it misses when a bump was lost (the cache down at that moment) or is not shared
 (the local-memory cache of a one-process setup).
+
+Within one request (between Django's request_started and request_finished) the version is read
+once: a ticket create uses four cached values, and they are taken under one version instead of
+four cache reads. A change committed by this thread (its own bump, or config_changed) forgets
+that read at once; outside a request (Celery tasks, commands) every use reads the version.
 """
 
 import threading
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import connection, models, transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -35,16 +41,37 @@ _local = threading.local()
 
 
 def config_version() -> str | None:
-    """The current version (created on first use); None when the cache is unreachable."""
+    """The current version (created on first use); None when the cache is unreachable.
+    Read once per request (see the module)."""
+    version = getattr(_local, "request_version", None)
+    if version is not None:
+        return version
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(VERSION_KEY)
+    if getattr(_local, "in_request", False):
+        _local.request_version = version
     return version
+
+
+def _request_started(**kwargs: Any) -> None:
+    _local.in_request = True
+    _local.request_version = None
+
+
+def _request_finished(**kwargs: Any) -> None:
+    _local.in_request = False
+    _local.request_version = None
+
+
+request_started.connect(_request_started, dispatch_uid="config-cache:request-started")
+request_finished.connect(_request_finished, dispatch_uid="config-cache:request-finished")
 
 
 def _bump() -> None:
     _local.changing = False
+    _local.request_version = None
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
@@ -52,6 +79,7 @@ def config_changed() -> None:
     """Every process reloads its cached configuration once the current transaction commits."""
     for value in _values:
         value.clear()
+    _local.request_version = None
     _local.changing = connection.in_atomic_block
     transaction.on_commit(_bump)
 
@@ -59,6 +87,7 @@ def config_changed() -> None:
 def config_cache_reset() -> None:
     """Forget every cached value (tests: each starts from the database it sets up)."""
     _local.changing = False
+    _local.request_version = None
     for value in _values:
         value.clear()
 

@@ -353,3 +353,35 @@ def test_the_profile_page_cost_does_not_grow_with_the_tokens(requester):
         api_token_issue(user=requester, name=f"t{n}")
     # 1 the session, 2 its user, 3 the user's tokens.
     assert few == count() == 3
+
+
+# --- the lookup on every API request ------------------------------------------------------------
+
+
+def test_the_lookup_loads_the_token_and_its_whole_user_in_one_query(requester):
+    from accounts.authentication import token_with_user
+    from accounts.models import api_token_hash
+
+    key = api_token_create(user=requester, name="laptop")
+    expected = ApiToken.objects.select_related("user").get(key_hash=api_token_hash(key))
+    with CaptureQueriesContext(connection) as ctx:
+        token = token_with_user(api_token_hash(key))
+        assert token is not None
+        user = token.user  # already loaded
+    assert len(ctx.captured_queries) == 1
+    for model, got, want in ((ApiToken, token, expected), (User, user, expected.user)):
+        for field in model._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(want, field.attname), field.name
+        assert not got._state.adding
+        assert got._state.db == "default"
+    assert user == requester
+    assert token_with_user(api_token_hash("not-a-token")) is None
+
+
+def test_a_token_of_a_deactivated_user_is_refused_on_the_next_request(requester):
+    key = api_token_create(user=requester)
+    client = _client(key)
+    assert client.get("/api/tickets/").status_code == 200
+    User.objects.filter(pk=requester.pk).update(is_active=False)  # tokens kept: the check is live
+    assert client.get("/api/tickets/").status_code == 401
+    assert _client("wrong-key").get("/api/tickets/").status_code == 401
