@@ -35,7 +35,6 @@ def saved_views_panel(context: template.Context) -> dict[str, Any]:
         "current_query": current,
         "groups": groups,
         "next": request.get_full_path(),
-        "form": SavedViewForm(user=user),
         "visibility_choices": SavedViewForm.base_fields["visibility"].choices,  # type: ignore[attr-defined]
     }
 
