@@ -265,3 +265,73 @@ def test_versions_are_stamped_only_on_commit(
     assert after is not None and before is not None
     assert after["l1"] != before["l1"]
     assert after["mine"] == before["mine"]  # nothing assigned to this agent
+
+
+# --- one render of a queue's rows, shared by the agents who see the same rows ------------------
+
+
+def _csrf_in(response) -> list[str]:
+    return re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())
+
+
+def test_agents_of_a_tier_share_one_render_of_its_rows_with_their_own_csrf_token(
+    agent_l1, make_ticket, django_assert_max_num_queries
+):
+    ticket = make_ticket(Status.PRIORITIZED)  # takeable: a Take form on its row
+    other = AgentFactory(username="agent_l1_b", tier=1)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(agent_l1)
+    second.force_login(other)
+
+    rendered = poll(first)
+    # The rows come from the first agent's render: no rows or clocks query of its own (session,
+    # user, tiers, then its own "mine" count and the P1 list only).
+    with django_assert_max_num_queries(5) as captured:
+        shared = poll(second)
+    sqls = [q["sql"] for q in captured]
+    assert not any("LIMIT 26" in sql or '"sla_slaclock"' in sql for sql in sqls), sqls
+    assert ids_in(shared) == ids_in(rendered) == [ticket.pk]
+    assert "__helpdesk-csrf-token__" not in shared.content.decode()
+    token = _csrf_in(shared)
+    assert token and token != _csrf_in(rendered)
+
+    # The second agent's token from the shared rows takes the ticket.
+    taken = second.post(
+        "/console/bulk/",
+        {"action": "take", "ids": [ticket.pk], "csrfmiddlewaretoken": token[0]},
+    )
+    assert taken.status_code in (200, 302)
+    ticket.refresh_from_db()
+    assert ticket.assignee == other
+
+
+def test_rows_are_not_shared_across_mine_roles_or_languages(
+    client_for, agent_l1, agent_l2, manager, make_ticket
+):
+    mine = make_ticket(Status.IN_DIAGNOSIS)  # assigned to agent_l1
+    make_ticket(Status.ESCALATED)  # L2
+    other = AgentFactory(username="agent_l1_b", tier=1)
+
+    assert ids_in(poll(client_for(agent_l1), query="?queue=mine")) == [mine.pk]
+    assert ids_in(poll(client_for(other), query="?queue=mine")) == []
+
+    # An agent's rows carry check boxes and Take buttons; a manager's, with the same filters, not.
+    agent_rows = poll(client_for(agent_l2), query="?queue=l2").content.decode()
+    manager_rows = poll(client_for(manager), query="?queue=l2").content.decode()
+    assert "data-bulk-row" in agent_rows and "data-bulk-row" not in manager_rows
+
+    other.language = "es"
+    other.save(update_fields=["language"])
+    english = poll(client_for(agent_l1), query="?queue=l1&status=all").content.decode()
+    spanish = poll(client_for(other), query="?queue=l1&status=all").content.decode()
+    assert "No tickets match." not in english and "Ticket" in english
+    assert "Prioridad" in spanish and "Priority" not in spanish
+
+
+def test_a_change_to_the_tier_renders_the_rows_again(client_for, agent_l1, make_ticket, commit):
+    make_ticket(Status.PRIORITIZED)
+    other = AgentFactory(username="agent_l1_b", tier=1)
+    assert len(ids_in(poll(client_for(agent_l1)))) == 1
+    with commit():
+        new = make_ticket(Status.PRIORITIZED, title="Printer on fire")
+    assert ids_in(poll(client_for(other)))[0] == new.pk
