@@ -12,9 +12,10 @@ class TicketsConfig(AppConfig):
         from tickets import guests, hooks, live  # live: its signal receivers too
 
         def first_response(followed: hooks.CommentFollowed) -> None:
-            """An agent's first public reply stopped a first-response clock: the queue's SLA
-            cell changes (other saves of the row stamp the queues by themselves)."""
-            if followed.first_response:
+            """A public message moved the row's SLA cell: an agent's reply stopped the first or
+            next response clock, a requester's started the next one (other saves of the row
+            stamp the queues by themselves). The queue's rows are shared until a stamp."""
+            if followed.first_response or not followed.comment.is_internal:
                 ticket = followed.ticket
                 live.live_queue_changed(tiers=(ticket.tier,), agents=(ticket.assignee_id,))
 

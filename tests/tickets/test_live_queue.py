@@ -335,3 +335,42 @@ def test_a_change_to_the_tier_renders_the_rows_again(client_for, agent_l1, make_
     with commit():
         new = make_ticket(Status.PRIORITIZED, title="Printer on fire")
     assert ids_in(poll(client_for(other)))[0] == new.pk
+
+
+def test_the_console_page_shares_the_rows_its_polls_rendered(
+    agent_l1, make_ticket, django_assert_max_num_queries
+):
+    ticket = make_ticket(Status.PRIORITIZED)
+    other = AgentFactory(username="agent_l1_b", tier=1)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(agent_l1)
+    second.force_login(other)
+    poll(first)
+    second.get("/console/?queue=l1")  # the second agent's own counts and tiers, cached
+    with django_assert_max_num_queries(12) as captured:
+        page = second.get("/console/?queue=l1")
+    sqls = [q["sql"] for q in captured]
+    assert not any("LIMIT 26" in sql or '"sla_slaclock"' in sql for sql in sqls), sqls
+    html = page.content.decode()
+    assert ids_in(page) == [ticket.pk]
+    # A Take from the page comes back to the console (not to the poll that rendered the rows).
+    assert 'name="next" value="/console/?queue=l1&amp;status=open&amp;sort=newest"' in html
+    token = _csrf_in(page)[-1]
+    assert second.post(
+        "/console/bulk/", {"action": "take", "ids": [ticket.pk], "csrfmiddlewaretoken": token}
+    ).status_code in (200, 302)
+    ticket.refresh_from_db()
+    assert ticket.assignee == other
+
+
+def test_a_requesters_message_shows_on_the_next_load(
+    client_for, agent_l1, requester, make_ticket, commit
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    with commit():
+        services.comment_create(ticket=ticket, actor=agent_l1, body="Looking.")
+    client = client_for(agent_l1)
+    assert "Next response" not in client.get("/console/?queue=l1").content.decode()
+    with commit():
+        services.comment_create(ticket=ticket, actor=requester, body="Still down.")
+    assert "Next response" in client.get("/console/?queue=l1").content.decode()

@@ -2,17 +2,21 @@
 counts. The queue's filters and queryset are public: saved views (savedviews/) use them."""
 
 import dataclasses
+import hashlib
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_htmx.middleware import HtmxDetails
 
 from accounts.models import Role, User
@@ -30,6 +34,10 @@ from tickets.views.base import PAGE_SIZE, int_param, staff_required
 
 COUNT_CAP = 999  # the tab badges show "999+" beyond this: counting stays bounded
 COUNTS_CACHE_SECONDS = 15
+# A rendered rows block is shared for this long at most (its key changes every minute anyway).
+SHARED_ROWS_SECONDS = 120
+# Stands for the viewer's CSRF token in a shared rows block (each row's Take form).
+CSRF_PLACEHOLDER = "__helpdesk-csrf-token__"
 
 
 def queues_for(user: User) -> list[tuple[str, Any]]:
@@ -266,8 +274,14 @@ def console(request: HttpRequest) -> HttpResponse:
     # The versions first: a change committed while the page renders bumps them again, and the
     # first poll then refreshes.
     versions = live.queue_versions(user=user, tiers=tab_tiers(user))
-    context = results_context(user, params)
+    results = shared_results(request, user=user, params=params, versions=versions)
     counts = queue_counts(user, queue=params.queue, versions=versions)
+    context: dict[str, Any] = {
+        "params": params,
+        "results_html": results.html,
+        "next_url": results.next_url,
+        "bulk": user.is_agent,
+    }
     context.update(
         live_etag=live.queue_etag(
             user=user, versions=versions, query=params.query(), now=live.now_seconds()
@@ -315,7 +329,65 @@ def results_context(user: User, params: QueueParams) -> dict[str, Any]:
         "params": params,
         "next_url": f"?{params.query(cursor=next_cursor)}" if next_cursor else "",
         "first_url": f"?{params.query(cursor='')}" if params.cursor else "",
+        # Where a Take from a row comes back to: the console with these filters (the same
+        # from the page and from a live poll, so that both can share the block).
+        "next_path": f"{reverse('console')}?{params.query()}",
     }
+
+
+@dataclasses.dataclass(frozen=True)
+class SharedResults:
+    html: SafeString
+    next_url: str
+
+
+def shared_results(
+    request: HttpRequest, *, user: User, params: QueueParams, versions: dict[str, str] | None
+) -> SharedResults:
+    """The rows block (tickets/_queue_results.html), rendered once and shared by every viewer
+    who sees the same rows: the console page and its live polls. After a change every agent of
+    the tier polls again within seconds, and each render cost ~25 ms of CPU (docs/architecture.md,
+    "Live queue").
+
+    Shared only where the rows are the same for every viewer with that key: the tier's version,
+    the filters and page, the language, the time zone, the minute (relative times), the role and
+    the tiers the viewer takes tickets at (the Take buttons); "mine" and "assigned to me" also
+    by the viewer. Each viewer's CSRF token replaces the placeholder in the Take forms."""
+    key = _shared_rows_key(user=user, params=params, versions=versions)
+    cached = cache.get(key) if key else None
+    if cached is None:
+        context = results_context(user, params)
+        # No context processors: the token is the placeholder, not this viewer's.
+        html = render_to_string(
+            "tickets/_queue_results.html", {**context, "csrf_token": CSRF_PLACEHOLDER}
+        )
+        cached = (html, context["next_url"])
+        if key:
+            cache.set(key, cached, SHARED_ROWS_SECONDS)
+    html, next_url = cached
+    return SharedResults(
+        html=mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request))),  # noqa: S308 (ours)
+        next_url=next_url,
+    )
+
+
+def _shared_rows_key(*, user: User, params: QueueParams, versions: dict[str, str] | None) -> str:
+    if versions is None or params.queue not in versions:
+        return ""
+    personal = params.queue == "mine" or params.assignee == "me"
+    parts = [
+        live.RENDER_VERSION,
+        versions[params.queue],
+        params.query(),
+        get_language() or "",
+        timezone.get_current_timezone_name(),
+        str(int(live.now_seconds() // 60)),
+        str(user.role),
+        ",".join(str(tier) for tier in sorted(agent_tiers(user=user))),
+        str(user.pk) if personal else "",
+    ]
+    digest = hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
+    return f"console:rows:{digest}"
 
 
 def tab_tiers(user: User) -> list[int]:
