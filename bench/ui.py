@@ -11,7 +11,10 @@ each page --runs times after --warmup untimed runs and prints p50 / p95 / max in
 the number of SQL queries (in process), and the rows shown:
 
   queue first        the L1 queue, open tickets, newest first (the tab counts cached, as they are
-                     for every viewer but the first in each 15 s)
+                     for every viewer but the first in each 15 s; the rows as the last change's
+                     first viewer or live poll rendered them, shared)
+  queue first, rows rendered  the same, its rows rendered by this page (the shared rows blocks
+                     dropped before each run: the first viewer after a change)
   queue deep         the same, 'older than' a ticket in the middle of the table, filtered by
                      priority (keyset: no OFFSET, no COUNT)
   queue deep htmx    that page as htmx swaps it (the results block only)
@@ -115,6 +118,21 @@ def over_http(session, base: str) -> Fetch:
         return response.status_code, response.content
 
     return fetch
+
+
+def forget_rows() -> None:
+    """Drop every shared rows block (tickets.views.console_queue.shared_results), so the next
+    page renders its own rows, as the first viewer after a change does; nothing else in the
+    cache is touched (the live versions and the counts stay)."""
+    from django.core.cache import cache as shared
+
+    if not hasattr(shared, "_cache"):  # local memory: this process only
+        shared.clear()
+        return
+    client = shared._cache.get_client()
+    keys = list(client.scan_iter(match="*console:rows:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def timed(
@@ -473,6 +491,7 @@ def main() -> None:
     htmx = {"HX-Request": "true", "HX-Target": "results"}
     pages = [
         ("queue first", agent_client, "/console/?queue=l1", {}, None),
+        ("queue first, rows rendered", agent_client, "/console/?queue=l1", {}, forget_rows),
         ("queue deep", agent_client, f"/console/?queue=l1&priority=3&cursor={middle}", {}, None),
         (
             "queue deep htmx",

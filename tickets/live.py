@@ -5,7 +5,9 @@ What a console shows depends on a few "queue versions", opaque stamps in the sha
 HELPDESK_CACHE_URL): one per tier (its tickets) and one per agent (the tickets assigned to them).
 A ticket saved anywhere — created, moved through a transition, assigned, re-prioritised —
 stamps its tier and its assignee, before and after the change, once the transaction commits; the
-SLA sweep stamps the tiers of the tickets whose clocks it warned about, breached or escalated.
+SLA sweep stamps the tiers of the tickets whose clocks it warned about, breached or escalated,
+and a public message stamps its ticket's (it moves a response clock). The console's rows are
+rendered once per version and shared (tickets.views.console_queue.shared_results).
 A poll's ETag is a hash of the versions of the tiers and agent it shows, of its filters and of the
 minute (relative times and SLA colours move on by themselves): the poll costs one cache read and
 no query of its own while the tag matches.
