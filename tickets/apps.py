@@ -11,7 +11,7 @@ class TicketsConfig(AppConfig):
         from notifications.services import register_context_builder
         from tickets import guests, hooks, live  # live: its signal receivers too
 
-        def first_response(followed: hooks.CommentFollowed) -> None:
+        def stamp_queue(followed: hooks.CommentFollowed) -> None:
             """A public message moved the row's SLA cell: an agent's reply stopped the first or
             next response clock, a requester's started the next one (other saves of the row
             stamp the queues by themselves). The queue's rows are shared until a stamp."""
@@ -19,7 +19,7 @@ class TicketsConfig(AppConfig):
                 ticket = followed.ticket
                 live.live_queue_changed(tiers=(ticket.tier,), agents=(ticket.assignee_id,))
 
-        hooks.react(hooks.CommentFollowed, "tickets.live_queue", first_response)
+        hooks.react(hooks.CommentFollowed, "tickets.live_queue", stamp_queue)
 
         register_context_builder(
             kind=NotificationKind.GUEST_CLAIM,
