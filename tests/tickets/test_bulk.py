@@ -358,6 +358,26 @@ def test_console_bulk_with_htmx_shows_each_outcome_and_refreshes_the_list(
     assert "This action is not allowed while the ticket is In diagnosis." in body
 
 
+@pytest.mark.parametrize(
+    ("taken_by_other", "summary"),
+    [(1, "Asumir: 1 hecho, 1 sin hacer."), (0, "Asumir: 2 hechos, 0 sin hacer.")],
+)
+def test_console_bulk_outcome_in_spanish_agrees_in_number(
+    make_ticket, agent_l1, other_l1, taken_by_other, summary
+):
+    tickets = [make_ticket(Status.PRIORITIZED), make_ticket(Status.PRIORITIZED)]
+    for ticket in tickets[:taken_by_other]:
+        services.ticket_take(ticket=ticket, actor=other_l1)
+    agent_l1.language = "es"
+    agent_l1.save(update_fields=["language"])
+    response = _client(agent_l1).post(
+        "/console/bulk/",
+        {"action": "take", "ids": [str(ticket.pk) for ticket in tickets]},
+        HTTP_HX_REQUEST="true",
+    )
+    assert summary in response.content.decode()
+
+
 def test_console_bulk_without_javascript_redirects_with_messages(make_ticket, agent_l1, other_l1):
     free, taken = make_ticket(Status.PRIORITIZED), make_ticket(Status.PRIORITIZED)
     services.ticket_take(ticket=taken, actor=other_l1)

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -125,8 +126,9 @@ def _bulk_messages(request: HttpRequest, *, action: str, outcomes: list[BulkOutc
 
 
 def _bulk_summary(label: Any, done: int, failed: int) -> str:
-    return _("%(action)s: %(done)d done, %(failed)d not done.") % {
+    # Each count agrees with its own noun (Spanish: "1 hecho", "2 hechos").
+    return _("%(action)s: %(done)s, %(failed)s.") % {
         "action": label,
-        "done": done,
-        "failed": failed,
+        "done": ngettext("%(count)d done", "%(count)d done", done) % {"count": done},
+        "failed": ngettext("%(count)d not done", "%(count)d not done", failed) % {"count": failed},
     }
