@@ -19,11 +19,24 @@ from rest_framework.exceptions import AuthenticationFailed
 from accounts.models import ApiToken, User, api_token_hash
 from accounts.services import api_token_touch
 
-# database alias -> (SQL, the token's attribute names, the user's attribute names)
-_queries: dict[str, tuple[str, list[str], list[str]]] = {}
+Converter = tuple[Any, Any]  # (a backend or field converter, the column expression it is for)
+
+# database alias -> (SQL, the token's attribute names, the user's attribute names, and per column
+# the converters the ORM would apply: SQLite, for one, returns datetimes naive and booleans as 0/1)
+_queries: dict[str, tuple[str, list[str], list[str], list[list[Converter]]]] = {}
 
 
-def _token_query(alias: str) -> tuple[str, list[str], list[str]]:
+def _converters(alias: str, fields: list[Any]) -> list[list[Converter]]:
+    connection = connections[alias]
+    converters = []
+    for field in fields:
+        column = field.get_col(field.model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        converters.append([(converter, column) for converter in found])
+    return converters
+
+
+def _token_query(alias: str) -> tuple[str, list[str], list[str], list[list[Converter]]]:
     query = _queries.get(alias)
     if query is None:
         quote = connections[alias].ops.quote_name
@@ -38,7 +51,13 @@ def _token_query(alias: str) -> tuple[str, list[str], list[str]]:
             f"ON u.{quote(User._meta.pk.column)} = t.{quote(user_fk.column)} "  # type: ignore[union-attr]
             f"WHERE t.{quote('key_hash')} = %s LIMIT 1"
         )
-        query = (sql, [f.attname for f in token_fields], [f.attname for f in user_fields])
+        fields = [*token_fields, *user_fields]
+        query = (
+            sql,
+            [f.attname for f in token_fields],
+            [f.attname for f in user_fields],
+            _converters(alias, fields),
+        )
         _queries[alias] = query
     return query
 
@@ -46,12 +65,17 @@ def _token_query(alias: str) -> tuple[str, list[str], list[str]]:
 def token_with_user(key_hash: str) -> ApiToken | None:
     """The token of this hash with its user loaded (token.user costs no query), or None."""
     alias = router.db_for_read(ApiToken)
-    sql, token_names, user_names = _token_query(alias)
-    with connections[alias].cursor() as cursor:
+    sql, token_names, user_names, converters = _token_query(alias)
+    connection = connections[alias]
+    with connection.cursor() as cursor:
         cursor.execute(sql, [key_hash])
-        row = cursor.fetchone()
-    if row is None:
+        found = cursor.fetchone()
+    if found is None:
         return None
+    row = list(found)
+    for index, column_converters in enumerate(converters):
+        for converter, column in column_converters:
+            row[index] = converter(row[index], column, connection)
     split = len(token_names)
     token = ApiToken.from_db(alias, token_names, row[:split])
     user = User.from_db(alias, user_names, row[split:])
