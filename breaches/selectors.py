@@ -13,6 +13,7 @@ from breaches.models import (
     BreachNote,
     BreachStatus,
 )
+from helpdesk.ids import parse_id
 from tickets.models import Ticket
 from tickets.selectors import ticket_get_for_user
 
@@ -51,8 +52,9 @@ def breach_list(*, user: User, status: str = "", search: str = "") -> QuerySet[B
     search = search.strip()
     if search:
         value = search.upper().removeprefix("BRE-")
-        if value.isdigit() and len(value) <= 18:
-            queryset = queryset.filter(pk=int(value))
+        number = parse_id(value)
+        if number is not None:
+            queryset = queryset.filter(pk=number)
         else:
             queryset = queryset.filter(title__icontains=search)
     return queryset.order_by("-id")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from helpdesk.errors import DomainError
+from helpdesk.ids import parse_id
 from tickets.models import Category, Status
 from tickets.models_choices import Kind, Priority
 from tickets.views.console_queue import SORTS, QueueParams, queues_for
@@ -56,9 +57,10 @@ class ConsoleFiltersForm(forms.Form):
         value: str = self.cleaned_data["assignee"].strip()
         if value in ("", "none") or (value == "me" and self.user.is_agent):
             return value
+        agent_id = parse_id(value)
         if (
-            value.isdigit()
-            and User.objects.filter(pk=int(value), role=Role.AGENT, is_active=True).exists()
+            agent_id is not None
+            and User.objects.filter(pk=agent_id, role=Role.AGENT, is_active=True).exists()
         ):
             return value
         raise forms.ValidationError(

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from escalation.membership import agent_tiers
 from escalation.models import Tier
+from helpdesk.ids import parse_id
 from sla.selectors import sla_at_risk_filter, sla_breached_filter, sla_clocks_prefetch
 from tickets.models import Attachment, Category, Comment, EventKind, Status, Ticket, TicketEvent
 
@@ -147,7 +148,7 @@ def parse_reference(text: str) -> int | None:
     for prefix in ("INC-", "REQ-"):
         if value.startswith(prefix):
             value = value[len(prefix) :]
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    return parse_id(value)
 
 
 # pg_trgm indexes runs of at least three letters or digits; a term without one gives the

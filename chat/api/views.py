@@ -13,6 +13,7 @@ from accounts.models import User
 from chat import selectors, services
 from chat.api import serializers as s
 from chat.models import ChatChannel
+from helpdesk.ids import parse_id
 from tickets.api.views import ERRORS
 
 
@@ -44,9 +45,10 @@ class ChatChannelViewSet(viewsets.ViewSet):
     permission_classes = [permissions.IsAuthenticated, ManagersOnly]
 
     def _get(self, pk: str) -> ChatChannel:
-        if not str(pk).isdigit():
+        number = parse_id(pk)
+        if number is None:
             raise Http404
-        return get_object_or_404(selectors.chat_channel_list(), pk=int(pk))
+        return get_object_or_404(selectors.chat_channel_list(), pk=number)
 
     def _save(self, *, channel: ChatChannel | None, request: Request) -> ChatChannel:
         data = s.ChatChannelWriteSerializer(data=request.data)

@@ -17,6 +17,7 @@ from accounts.models import User
 from escalation import selectors, services
 from escalation.api import serializers as s
 from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup
+from helpdesk.ids import parse_id
 from tickets.api.views import ERRORS
 from tickets.selectors import ticket_get_for_user
 
@@ -66,9 +67,10 @@ class _ConfigViewSet(viewsets.ViewSet):
         return Response(self.read_serializer(instance).data)
 
     def _get(self, pk: str) -> Any:
-        if not str(pk).isdigit():
+        number = parse_id(pk)
+        if number is None:
             raise Http404
-        return get_object_or_404(self.queryset(), pk=int(pk))
+        return get_object_or_404(self.queryset(), pk=number)
 
 
 def _config_schema(read: Any, *, destroy: bool) -> Any:

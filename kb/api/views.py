@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from helpdesk.ids import parse_id
 from kb import selectors, services
 from kb.api import serializers as s
 from tickets.api.serializers import ErrorSerializer
@@ -53,7 +54,7 @@ class ArticleViewSet(viewsets.GenericViewSet):
             user=_user(request),
             text=params.get("q", "")[:200],
             language=params.get("language", "") if params.get("language") in ("en", "es") else "",
-            category_id=int(category) if category.isdigit() else None,
+            category_id=parse_id(category),
         )[:100]
         return Response(s.ArticleListSerializer(articles, many=True).data)
 

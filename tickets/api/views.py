@@ -15,6 +15,7 @@ from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
 from helpdesk.errors import DomainError
+from helpdesk.ids import parse_id
 from tickets import services
 from tickets.api import serializers as s
 from tickets.bulk import BulkArgs, tickets_bulk_apply
@@ -78,7 +79,7 @@ class TicketCursorPagination(CursorPagination):
             valid = False
         else:
             position = None if cursor is None else cursor.position
-            valid = position is None or (str(position).isdigit() and len(str(position)) <= 18)
+            valid = position is None or parse_id(position) is not None
         if not valid:
             raise DomainError(_("The cursor is not valid."), field=self.cursor_query_param)
         return cursor
@@ -88,9 +89,10 @@ def _int_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    value = parse_id(raw)
+    if value is None:
         raise DomainError(_("%(name)s must be a number.") % {"name": name}, field=name)
-    return int(raw)
+    return value
 
 
 def _filters_from(request: Request) -> TicketFilters:

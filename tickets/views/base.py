@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from helpdesk import ratelimit
+from helpdesk.ids import parse_id
 from tickets.models import Status
 
 PAGE_SIZE = 25
@@ -65,4 +66,4 @@ def staff_required(request: HttpRequest) -> User:
 
 def int_param(raw: str | None) -> int | None:
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return parse_id(raw)
