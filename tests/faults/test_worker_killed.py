@@ -85,13 +85,14 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_marked_sent
         "SLOW_MAIL_HANG_AFTER": str(len(rows) // 2),
     }
 
+    output = (tmp_path / "worker.log").open("wb")  # read it when the poll below times out
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+         "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         _poll(
@@ -107,6 +108,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_marked_sent
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+        output.close()
 
     before = Counter(_sent(log))
     marked_sent = {
