@@ -174,6 +174,15 @@
   // --- the poll ---
   function htmxBusy() { return !!document.querySelector(".htmx-request"); }
 
+  // Requests that redraw the rows (a filter, a page, the refresh after a bulk action) or change
+  // the desk (a bulk action, a Take) are counted: a poll answer rendered before one of them
+  // started is older than what it drew, even when it arrives after that request finished.
+  var redraws = 0;
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && (target.id === "results" || target.id === "bulk-outcome")) redraws += 1;
+  });
+
   function schedule(delay) {
     window.clearTimeout(timer);
     if (!stopped) timer = window.setTimeout(poll, delay);
@@ -185,6 +194,7 @@
     if (busy || htmxBusy()) { schedule(every); return; }
     busy = true;
     var search = window.location.search;
+    var redrawsBefore = redraws;
     var headers = {};
     if (etag) headers["If-None-Match"] = etag;
     window.fetch(url + search, { headers: headers, credentials: "same-origin", cache: "no-store" })
@@ -198,13 +208,17 @@
       .then(function (answer) {
         failures = 0;
         // The agent changed the filters meanwhile: this answer is for the old list.
+        // Or a redraw started since we asked: its answer (or its own, still coming) is newer.
         if (!answer || window.location.search !== search || htmxBusy()) return;
+        if (redraws !== redrawsBefore) return;
         etag = answer.tag;
         apply(answer.html);
       })
       .catch(function () { failures += 1; })
       .then(function () {
         busy = false;
+        // How many polls were answered: a test waits on it instead of on the poll's interval.
+        root.dataset.polls = String((parseInt(root.dataset.polls, 10) || 0) + 1);
         // The server or the network is down: ask less often, up to a minute apart.
         schedule(Math.min(every * Math.pow(2, failures), 60000));
       });

@@ -20,8 +20,18 @@ CHROMIUM_ARGS = [
 SCREENSHOTS_DIR_VARIABLE = "HELPDESK_SCREENSHOTS_DIR"
 
 
+def _warm_up(browser, live_server) -> None:
+    """Load the sign-in page once, before any test: the session's first page pays for the cold
+    starts (the live server's first request, with its imports, templates and static files, and
+    Chromium's first renderer), which on a loaded machine took the first test of each xdist
+    worker past its 10 s budget for `goto`. The cap here bounds a cold start, not a test."""
+    context = browser.new_context()
+    context.new_page().goto(f"{live_server.url}/accounts/login/", timeout=120_000)
+    context.close()
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser(live_server) -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed")
     from playwright.sync_api import sync_playwright
@@ -31,6 +41,7 @@ def browser() -> Iterator[object]:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        _warm_up(browser, live_server)
         yield browser
         browser.close()
     if previous is None:

@@ -114,3 +114,52 @@ def test_a_new_p1_is_announced_to_its_tier(
     assert alert.inner_text() == ""
     watcher.context.close()
     triager.context.close()
+
+
+# The console's first poll with news (a 200, not a 304) is held in the page: the server renders
+# it at once, but live.js gets the answer only when the test calls window.__releasePoll().
+HOLD_THE_FIRST_NEWS = """(() => {
+  const fetch = window.fetch.bind(window);
+  window.__held = false;
+  window.fetch = (url, options) => {
+    if (!String(url).includes("/console/live/") || window.__held) return fetch(url, options);
+    return fetch(url, options).then(response => {
+      if (response.status !== 200) return response;
+      return response.text().then(body => new Promise(release => {
+        window.__releasePoll = () => release(new Response(body, {
+          status: response.status, headers: response.headers,
+        }));
+        window.__held = true;
+      }));
+    });
+  };
+})();"""
+
+
+def test_a_poll_answered_before_a_take_does_not_bring_its_row_back(
+    browser, live_server, make_ticket, agent_l1
+):
+    """A poll rendered before the agent's Take but arriving after the list's own refresh is
+    older than the list: it must not draw the taken ticket's "Take" button again."""
+    ticket = make_ticket(Status.PRIORITIZED)
+    page = sign_in(browser, live_server, agent_l1)
+    page.add_init_script(HOLD_THE_FIRST_NEWS)
+    page.goto(f"{live_server.url}/console/")  # every poll of this page goes through the hold
+    make_ticket(Status.PRIORITIZED, title="Arrived meanwhile")  # news for the next poll
+    page.evaluate("window.helpdeskLive.poll()")
+    page.wait_for_function("() => window.__held")
+    polls = int(page.locator("#live").get_attribute("data-polls") or 0)
+
+    # The Take goes through and the list redraws itself while that answer is held.
+    page.locator(f"button[data-take='{ticket.pk}']").click()
+    page.locator(
+        f"[data-testid=bulk-outcome] [data-outcome='{ticket.pk}'][data-code='200']"
+    ).wait_for()
+    page.locator(f"button[data-take='{ticket.pk}']").wait_for(state="detached")
+
+    page.evaluate("window.__releasePoll()")
+    page.wait_for_function(
+        "polls => Number(document.getElementById('live').dataset.polls) > polls", arg=polls
+    )
+    assert page.locator(f"button[data-take='{ticket.pk}']").count() == 0
+    page.context.close()

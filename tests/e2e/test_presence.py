@@ -59,8 +59,11 @@ def test_two_agents_see_each_other_and_a_stale_reply_asks_to_confirm(
     # B starts typing (r: to the reply box): A sees it at once.
     b.keyboard.press("r")
     b.keyboard.type("I restarted the VPN gateway")
-    presence_a.locator(f"[data-viewer='{colleague.pk}'][data-typing]").wait_for()
-    assert words["typing"] in ana.inner_text()
+    # One wait for the flag and its words: B's "typing" lasts a couple of heartbeats after the
+    # last keystroke, so A's next swap may already say "viewing" when read a moment later.
+    presence_a.locator(
+        f"[data-viewer='{colleague.pk}'][data-typing]", has_text=words["typing"]
+    ).wait_for()
 
     # B sends first (Ctrl+Enter); A, on the page opened before, writes and sends too.
     with b.expect_navigation():

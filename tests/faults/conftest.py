@@ -113,6 +113,13 @@ class PrivateRedis:
 
         return int(redis.Redis(port=self.port).llen(queue))
 
+    def unacked(self) -> int:
+        """Messages a worker has taken and not acknowledged yet (kombu's "unacked" hash): a task's
+        effects can be visible while its ack is still on the way to the broker."""
+        import redis
+
+        return int(redis.Redis(port=self.port).hlen("unacked"))
+
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:

@@ -216,6 +216,9 @@ def test_a_sentinel_failover_loses_no_task_and_the_cache_follows(
             requester=requester, title="Before the failover", description="x", urgency=Level.LOW
         )
         poll("the first acknowledgement", lambda: _acknowledged("Before the failover"))
+        # The row is marked sent inside the task, before its ack reaches the broker: fail over
+        # only once the ack is in (a connection dropped mid-ack can crash the worker in kombu).
+        poll("the worker's ack", lambda: redis.Redis(port=group.primary).hlen("unacked") == 0)
 
         started = time.monotonic()
         group.failover()

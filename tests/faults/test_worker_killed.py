@@ -56,19 +56,6 @@ def _poll(what: str, condition, timeout: float = 30) -> None:  # type: ignore[no
 def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_marked_sent(
     broker_on, requester, tmp_path, settings
 ):
-    log = tmp_path / "sent.log"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DATABASE_POOL": "0",
-        "CELERY_BROKER_URL": broker_on.url,
-        "HELPDESK_VAR_DIR": str(tmp_path),
-        "EMAIL_BACKEND": "tests.faults.slow_mail.SlowBackend",
-        "SLOW_MAIL_SECONDS": str(SECONDS_PER_MESSAGE),
-        "SLOW_MAIL_LOG": str(log),
-    }
     # The batch is queued before the worker starts: each ticket's acknowledgement is a task.
     for number in range(BATCH):
         services.ticket_create(
@@ -81,22 +68,47 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_resends_nothing_marked_sent
     assert len(rows) >= BATCH
     assert broker_on.queued() == len(rows)
 
+    log = tmp_path / "sent.log"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_POOL": "0",
+        "CELERY_BROKER_URL": broker_on.url,
+        "HELPDESK_VAR_DIR": str(tmp_path),
+        "EMAIL_BACKEND": "tests.faults.slow_mail.SlowBackend",
+        "SLOW_MAIL_SECONDS": str(SECONDS_PER_MESSAGE),
+        "SLOW_MAIL_LOG": str(log),
+        # Half the batch goes out, then the next message hangs until the kill: the worker dies
+        # half-way with that one in flight, however slow or quick the machine is.
+        "SLOW_MAIL_HANG_AFTER": str(len(rows) // 2),
+    }
+
+    output = (tmp_path / "worker.log").open("wb")  # read it when the poll below times out
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+         "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        _poll("half the batch", lambda: len(_sent(log)) >= len(rows) // 2)
+        _poll(
+            "half the batch sent and the next message in flight",
+            lambda: (
+                len(_sent(log)) == len(rows) // 2
+                and Notification.objects.filter(status=DeliveryStatus.SENDING).exists()
+            ),
+        )
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+        output.close()
 
     before = Counter(_sent(log))
     marked_sent = {
