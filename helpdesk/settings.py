@@ -12,6 +12,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from helpdesk.env import base_url_from_env, env_bool, env_int, env_list, env_str
 
@@ -481,6 +482,17 @@ elif CELERY_BROKER_URL.startswith("sentinel://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = HELPDESK_SENTINEL_BROKER_OPTIONS
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = HELPDESK_REDIS_BROKER_OPTIONS
+# The SLA and OLA sweeps have a queue of their own, which every worker consumes too (a worker
+# started without -Q consumes every queue declared here). In the default queue, a backlog of
+# notifications (after an outage, a storm of breaches) held each sweep past its expiry, which is
+# its interval, so none ran until the backlog was gone; the worker now takes from both in turn.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+HELPDESK_SWEEP_QUEUE = "sweeps"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(HELPDESK_SWEEP_QUEUE))
+CELERY_TASK_ROUTES = {
+    "sla.tasks.sweep_sla": {"queue": HELPDESK_SWEEP_QUEUE},
+    "ola.tasks.sweep_ola": {"queue": HELPDESK_SWEEP_QUEUE},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

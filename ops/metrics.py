@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 from prometheus_client import (
@@ -89,8 +90,9 @@ class DeskCollector(Collector):
         finally:
             if not connection.in_atomic_block:
                 connection.close_if_unusable_or_obsolete()
+        names = [probes.celery_app.conf.task_default_queue, settings.HELPDESK_SWEEP_QUEUE]
         try:
-            queued = probes.broker_queue_length()
+            queued = {name: probes.broker_queue_length(name) for name in names}
         except Exception as error:
             logger.warning("metrics: broker unavailable: %s", error)
             up.add_metric(["broker"], 0)
@@ -98,10 +100,11 @@ class DeskCollector(Collector):
             up.add_metric(["broker"], 1)
             queue = GaugeMetricFamily(
                 "helpdesk_celery_queue_length",
-                "Tasks waiting in the Celery queue (Redis: LLEN of the queue's list).",
+                "Tasks waiting in a Celery queue (Redis: LLEN of the queue's list).",
                 labels=["queue"],
             )
-            queue.add_metric([probes.celery_app.conf.task_default_queue], queued)
+            for name, length in queued.items():
+                queue.add_metric([name], length)
             yield queue
         yield up
 

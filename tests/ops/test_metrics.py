@@ -184,8 +184,10 @@ def test_a_scrape_costs_nine_queries_whatever_the_desk_holds(
 @pytest.mark.django_db
 def test_the_celery_queue_length_is_read_from_the_broker(token, broker_on):
     redis.Redis(port=broker_on.port).lpush(celery_app.conf.task_default_queue, "a", "b", "c")
+    redis.Redis(port=broker_on.port).lpush("sweeps", "d")
     samples = scrape()
     assert samples[("helpdesk_celery_queue_length", (("queue", "celery"),))] == 3
+    assert samples[("helpdesk_celery_queue_length", (("queue", "sweeps"),))] == 1
     assert samples[("helpdesk_metrics_source_up", (("source", "broker"),))] == 1
 
 
