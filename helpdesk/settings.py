@@ -12,7 +12,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from helpdesk.env import base_url_from_env, env_bool, env_int, env_list, env_str
 
@@ -488,7 +488,12 @@ else:
 # its interval, so none ran until the backlog was gone; the worker now takes from both in turn.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 HELPDESK_SWEEP_QUEUE = "sweeps"
-CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(HELPDESK_SWEEP_QUEUE))
+# Each queue with its own exchange and key: a Queue without them gets Celery's defaults
+# (celery/celery), and two queues bound alike would each receive every message.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in (CELERY_TASK_DEFAULT_QUEUE, HELPDESK_SWEEP_QUEUE)
+)
 CELERY_TASK_ROUTES = {
     "sla.tasks.sweep_sla": {"queue": HELPDESK_SWEEP_QUEUE},
     "ola.tasks.sweep_ola": {"queue": HELPDESK_SWEEP_QUEUE},

@@ -64,3 +64,16 @@ def test_a_sweep_runs_while_emails_are_backlogged(broker_on, make_ticket, tmp_pa
             timeout=EMAILS * EMAIL_SECONDS + 30,
         )
         assert sent() < EMAILS, "the sweep waited for the whole backlog"
+
+
+def test_each_queue_is_bound_alone_so_no_message_reaches_two():
+    from helpdesk.celery import app
+
+    bindings = [(q.exchange.name, q.routing_key) for q in app.amqp.queues.values()]
+    assert sorted(app.amqp.queues) == ["celery", "sweeps"]
+    assert len(set(bindings)) == len(bindings)
+    assert app.amqp.router.route({}, "sla.tasks.sweep_sla")["queue"].name == "sweeps"
+    assert app.amqp.router.route({}, "ola.tasks.sweep_ola")["queue"].name == "sweeps"
+    assert app.amqp.router.route({}, "notifications.tasks.deliver_notification")["queue"].name == (
+        "celery"
+    )
