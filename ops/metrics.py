@@ -92,7 +92,7 @@ class DeskCollector(Collector):
                 connection.close_if_unusable_or_obsolete()
         names = [probes.celery_app.conf.task_default_queue, settings.HELPDESK_SWEEP_QUEUE]
         try:
-            queued = {name: probes.broker_queue_length(name) for name in names}
+            queued = probes.broker_queue_lengths(names)
         except Exception as error:
             logger.warning("metrics: broker unavailable: %s", error)
             up.add_metric(["broker"], 0)

@@ -75,13 +75,21 @@ def check_sweep(now: datetime | None = None) -> None:
 def broker_queue_length(queue: str | None = None) -> int:
     """Messages waiting in a Celery queue (Redis: LLEN of the list); 0 when it does not exist."""
     name = queue or celery_app.conf.task_default_queue
+    return broker_queue_lengths([name])[name]
+
+
+def broker_queue_lengths(queues: list[str]) -> dict[str, int]:
+    """Messages waiting in each of these Celery queues, over one broker connection."""
+    lengths = {}
     with celery_app.connection_for_read() as broker:
         broker.ensure_connection(max_retries=0, timeout=settings.HELPDESK_READY_TIMEOUT_S)
-        try:
-            declared = broker.default_channel.queue_declare(name, passive=True)  # type: ignore[attr-defined]
-            return int(declared.message_count)
-        except (KombuChannelError, AmqpChannelError):
-            return 0  # an empty Redis list does not exist
+        for name in queues:
+            try:
+                declared = broker.default_channel.queue_declare(name, passive=True)  # type: ignore[attr-defined]
+                lengths[name] = int(declared.message_count)
+            except (KombuChannelError, AmqpChannelError):
+                lengths[name] = 0  # an empty Redis list does not exist
+    return lengths
 
 
 @dataclass

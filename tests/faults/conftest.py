@@ -138,6 +138,17 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
 ROOT = Path(settings.BASE_DIR)
 
 
+# A worker that takes one task at a time and talks to no other worker: what the tests count is
+# then the work of this one process.
+SOLO_WORKER = [
+    "worker",
+    "--pool=solo",
+    "--without-heartbeat",
+    "--without-gossip",
+    "--without-mingle",
+]
+
+
 def celery_env(*, broker_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a worker or beat on this test's database and the given broker."""
     db = connection.settings_dict

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from sla.models import SlaEvent
 from sla.tasks import sweep_sla
-from tests.faults.conftest import celery_env, celery_process, poll
+from tests.faults.conftest import SOLO_WORKER, celery_env, celery_process, poll
 from tickets.models import Status
 
 pytestmark = [
@@ -46,14 +46,7 @@ def test_a_sweep_runs_while_emails_are_backlogged(broker_on, make_ticket, tmp_pa
         SLOW_MAIL_LOG=str(sent_log),
         SLOW_MAIL_SECONDS=str(EMAIL_SECONDS),
     )
-    worker = [
-        "worker",
-        "--pool=solo",
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-    ]
-    with celery_process(worker, env=env, log=tmp_path / "worker.log"):
+    with celery_process(SOLO_WORKER, env=env, log=tmp_path / "worker.log"):
         # The worker is up and busy with the backlog before the sweep is published, so its own
         # start-up does not count against the sweep's expiry.
         poll("the first email", lambda: sent() >= 1, timeout=120)

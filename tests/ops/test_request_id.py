@@ -19,7 +19,7 @@ from notifications.tasks import flush_outbox
 from ops import requestid
 from ops.logs import JsonFormatter, RequestContextFilter
 from ops.middleware import RequestIdMiddleware
-from tests.faults.conftest import celery_env, celery_process, poll
+from tests.faults.conftest import SOLO_WORKER, celery_env, celery_process, poll
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
@@ -190,14 +190,7 @@ def test_one_id_follows_a_ticket_through_the_outbox_to_a_real_workers_email_log(
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
     )
     log = tmp_path / "worker.log"
-    worker = [
-        "worker",
-        "--pool=solo",
-        "--without-heartbeat",
-        "--without-gossip",
-        "--without-mingle",
-    ]
-    with celery_process(worker, env=env, log=log):
+    with celery_process(SOLO_WORKER, env=env, log=log):
         response = api(requester).post(
             "/api/tickets/",
             {"title": "Printer on fire", "description": "x"},

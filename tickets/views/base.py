@@ -65,5 +65,4 @@ def staff_required(request: HttpRequest) -> User:
 
 
 def int_param(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    return parse_id(raw)
+    return parse_id(raw or "")
