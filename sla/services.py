@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from helpdesk.errors import DomainError
+from helpdesk.inserts import insert_rows
 from ola.services import ola_clocks_on_event
 from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at, reached_level
@@ -172,7 +173,7 @@ def _apply(
     if changed:  # one statement however many clocks changed
         SlaClock.objects.bulk_update(changed, MUTABLE_FIELDS)
     if new:
-        SlaClock.objects.bulk_create(new)
+        insert_rows(new)
     if created:
         # What the new ticket's page or API answer shows, without reading it back.
         ticket.sla_clock_list = sorted(new, key=lambda c: (c.metric, c.cycle))  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from helpdesk.errors import DomainError
+from helpdesk.inserts import insert_rows
 from tickets import hooks
 from tickets.models import Category, EventKind, Kind, Level, Source, Status, Ticket, TicketEvent
 from tickets.priority import provisional_priority
@@ -44,30 +45,38 @@ def ticket_create(
         validate_upload(upload)
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.create(
-            kind=kind,
-            title=title,
-            description=description,
-            source=source,
-            requester=requester,
-            organisation_id=requester.organisation_id,
-            contact_name=contact_name or requester.name,
-            contact_email=contact_email or requester.email,
-            contact_phone=contact_phone or requester.phone,
-            affected=affected,
-            category=category,
-            impact=Level.LOW,
-            urgency=urgency,
-            priority=provisional_priority(urgency=urgency),
-            priority_is_provisional=True,
-            created_at=now,
+        (ticket,) = insert_rows(
+            [
+                Ticket(
+                    kind=kind,
+                    title=title,
+                    description=description,
+                    source=source,
+                    requester=requester,
+                    organisation_id=requester.organisation_id,
+                    contact_name=contact_name or requester.name,
+                    contact_email=contact_email or requester.email,
+                    contact_phone=contact_phone or requester.phone,
+                    affected=affected,
+                    category=category,
+                    impact=Level.LOW,
+                    urgency=urgency,
+                    priority=provisional_priority(urgency=urgency),
+                    priority_is_provisional=True,
+                    created_at=now,
+                )
+            ]
         )
-        created = TicketEvent.objects.create(
-            ticket=ticket,
-            actor=requester,
-            created_at=now,
-            kind=EventKind.CREATED,
-            to_status=Status.NEW,
+        (created,) = insert_rows(
+            [
+                TicketEvent(
+                    ticket=ticket,
+                    actor=requester,
+                    created_at=now,
+                    kind=EventKind.CREATED,
+                    to_status=Status.NEW,
+                )
+            ]
         )
         for upload in files:
             attachment_store(ticket=ticket, actor=requester, upload=upload, comment=None)
