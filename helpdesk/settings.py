@@ -479,8 +479,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("sentinel://"):
+    CELERY_BROKER_TRANSPORT = "helpdesk.broker:SentinelTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = HELPDESK_SENTINEL_BROKER_OPTIONS
 else:
+    if CELERY_BROKER_URL.startswith("redis://"):
+        # kombu's own, publishing through one client per pool (helpdesk/broker.py).
+        CELERY_BROKER_TRANSPORT = "helpdesk.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = HELPDESK_REDIS_BROKER_OPTIONS
 # The SLA and OLA sweeps have a queue of their own, which every worker consumes too (a worker
 # started without -Q consumes every queue declared here). In the default queue, a backlog of
