@@ -11,6 +11,7 @@ write goes to the master the sentinels name, asked again after a failover. Calls
 the switch are misses and dropped writes, as for any outage.
 """
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -21,11 +22,19 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 logger = logging.getLogger(__name__)
+
+# INCR, and the expiry set by the count that creates the key: (count, seconds left).
+_COUNT_LUA = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('TTL', KEYS[1])}
+"""
+_COUNT_SHA = hashlib.sha1(_COUNT_LUA.encode(), usedforsecurity=False).hexdigest()
 
 T = TypeVar("T")
 
@@ -144,6 +153,26 @@ class FailOpenRedisCache(RedisCache):
         except RedisError as error:
             logger.warning("cache unavailable, carrying on without it: %s", error)
             raise ValueError(f"Key {key!r} not found (the cache is unavailable).") from error
+
+    def count(self, key: Any, *, seconds: int) -> tuple[int, int]:
+        """Add one to a counter that lives `seconds` from its first count: (the count, the
+        seconds it has left), atomically in one command. (0, seconds) while Redis is
+        unreachable: nothing is counted."""
+
+        def call() -> tuple[int, int]:
+            name = self.make_and_validate_key(key)
+            client = self._cache.get_client(name, write=True)  # type: ignore[attr-defined]
+            count, left = client.evalsha(_COUNT_SHA, 1, name, seconds)
+            return int(count), max(int(left), 0)
+
+        return self._or((0, seconds), partial(self._or_load_script, call))
+
+    def _or_load_script(self, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except NoScriptError:  # a new or flushed server: load it once, then as before
+            self._cache.get_client(write=True).script_load(_COUNT_LUA)  # type: ignore[attr-defined]
+            return call()
 
     def set_many(
         self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None

@@ -50,18 +50,26 @@ def limit_of(rate: str) -> int:
     return _parse(rate)[0]
 
 
+def count_in_window(key: str, *, seconds: int) -> tuple[int, int]:
+    """Count one event under `key` in a window of `seconds` that starts at its first count:
+    (the count so far, the seconds the window has left)."""
+    count = getattr(cache, "count", None)
+    if count is not None:  # the shared cache on Redis: atomic, one round trip
+        return count(key, seconds=seconds)
+    if cache.add(key, 1, timeout=seconds):
+        return 1, seconds
+    try:
+        return cache.incr(key), seconds
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=seconds)
+        return 1, seconds
+
+
 def hit(scope: str, request: HttpRequest, *, rate: str, ident: str | None = None) -> int:
     """Count one event for the client address (or for `ident`, e.g. a hashed email address);
     returns the count in the current window."""
     _limit, seconds = _parse(rate)
-    key = _key(scope, request, ident)
-    if cache.add(key, 1, timeout=seconds):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=seconds)
-        return 1
+    return count_in_window(_key(scope, request, ident), seconds=seconds)[0]
 
 
 def exceeded(scope: str, request: HttpRequest, *, rate: str, ident: str | None = None) -> bool:
