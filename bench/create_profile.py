@@ -51,7 +51,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("-n", type=int, default=300, help="timed creates per phase (300)")
     parser.add_argument("--warmup", type=int, default=30, help="creates not counted (30)")
     parser.add_argument("--repeat", type=int, default=1, help="runs; the median is printed")
-    parser.add_argument("--phases", default="api,form", help="api,form (both)")
+    parser.add_argument(
+        "--phases", default="api,form", help="api,form (both); me: GET /api/me/, the floor"
+    )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the timed creates")
     parser.add_argument("--top", type=int, default=30, help="rows of the profile (30)")
     parser.add_argument("--cache", default=DEFAULT_REDIS, help="HELPDESK_CACHE_URL if unset")
@@ -166,6 +168,19 @@ def api_phase(token: str):
     return one
 
 
+def me_phase(token: str):
+    """The floor: an API request that authenticates, is throttled and answers a small JSON,
+    writing nothing (GET /api/me/): what any API request costs before its own work."""
+    headers = {"Authorization": f"Token {token}"}
+
+    def one(i: int) -> None:
+        status, _, content = call("GET", "/api/me/", headers=headers)
+        if status != 200:
+            raise RuntimeError(f"GET /api/me/ answered {status}: {content[:300]!r}")
+
+    return one
+
+
 def form_phase():
     status, headers, page = call("GET", "/new/", headers={"Accept": "text/html"})
     match = CSRF_FIELD.search(page)
@@ -243,9 +258,11 @@ def main() -> None:
         f"n={ARGS.n} warmup={ARGS.warmup} repeat={ARGS.repeat}"
     )
     makers = {}
+    token = requester_token() if {"api", "me"} & set(phases) else ""
     if "api" in phases:
-        token = requester_token()
         makers["api"] = lambda: api_phase(token)
+    if "me" in phases:
+        makers["me"] = lambda: me_phase(token)
     if "form" in phases:
         makers["form"] = form_phase
     results: dict[str, list[tuple[float, float, float]]] = {p: [] for p in makers}
