@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from helpdesk.errors import DomainError
+from helpdesk.inserts import insert_rows
 from tickets import hooks
 from tickets.collisions import TicketVersion, refuse_if_changed
 from tickets.models import Comment, Status, Ticket
@@ -54,8 +55,12 @@ def comment_create(
             raise DomainError(_("This ticket is closed; please open a new one."))
         if expected_version is not None:
             refuse_if_changed(ticket=locked, user=actor, since=expected_version)
-        comment = Comment.objects.create(
-            ticket=locked, author=actor, body=body, is_internal=is_internal, created_at=now
+        (comment,) = insert_rows(
+            [
+                Comment(
+                    ticket=locked, author=actor, body=body, is_internal=is_internal, created_at=now
+                )
+            ]
         )
         for upload in files:
             attachment_store(ticket=locked, actor=actor, upload=upload, comment=comment)

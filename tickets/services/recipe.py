@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from accounts.models import User
+from helpdesk.inserts import insert_rows
 from tickets import hooks
 from tickets.models import EventKind, Ticket, TicketEvent
 
@@ -100,7 +101,7 @@ def record(
         else []
     )
     ticket.save(update_fields=[*changed, *set_by_reactions, "status", "updated_at"])
-    event.save(force_insert=True)
+    insert_rows([event])
     return event
 
 
