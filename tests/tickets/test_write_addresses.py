@@ -69,3 +69,23 @@ def test_a_reply_after_the_session_ended_asks_to_sign_in_again(client, make_tick
     assert response.status_code == 302
     assert response["Location"] == f"/accounts/login/?next=/tickets/{ticket.pk}/"
     assert not ticket.comments.exists()
+
+
+def test_a_reply_refused_because_the_ticket_moved_on_keeps_the_text(
+    client_for, agent_l1, make_ticket
+):
+    """An L1 agent writes a long reply; a colleague escalates the ticket meanwhile. The reply
+    was refused and the page reloaded empty: the text was lost. Now the reason and the text."""
+    from tickets import services
+
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    colleague = client_for(agent_l1)
+    services.ticket_escalate(ticket=ticket, actor=agent_l1, reason="Needs the network team")
+    response = colleague.post(
+        f"/tickets/{ticket.pk}/reply/", {"reply-body": "A long answer written for half an hour"}
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "A long answer written for half an hour" in body
+    assert "The ticket is now: Escalated." in body
+    assert not ticket.comments.exists()
