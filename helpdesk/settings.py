@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A blank 405 for a GET of a form's address becomes a page with the way back.
+    "helpdesk.middleware.FormAddressMiddleware",
     "helpdesk.middleware.DatabaseUnavailableMiddleware",
     # The API's Idempotency-Key header on POST (after authentication and CSRF; see the module).
     "idempotency.middleware.IdempotencyKeyMiddleware",

@@ -193,3 +193,26 @@ def test_an_expired_form_says_so_in_the_product_look(make_ticket, requester, lan
     assert "CSRF verification" not in body and "verificación CSRF" not in body
     assert 'href="/"' in body  # the product's page, with its way back
     assert not ticket.comments.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "Nothing to show here"), ("es", "Aquí no hay nada que mostrar")],
+)
+def test_a_forms_address_opened_with_a_get_is_a_page_not_a_blank(agent_l1, language, words):
+    """The saved-view form with an error is shown at /console/views/; switching the language
+    there asked for it with a GET: a blank 405 page."""
+    agent_l1.language = language
+    agent_l1.save(update_fields=["language"])
+    client = Client()
+    client.force_login(agent_l1)
+    page = client.post("/console/views/", {"name": "   ", "query": "status=open"})
+    assert page.status_code == 400
+    response = client.get("/console/views/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    body = response.content.decode()
+    assert words in body and 'href="/"' in body
+    # The API keeps its own answer.
+    assert client.get("/api/notifications/1/read/").status_code == 405
