@@ -479,6 +479,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery-processed"),
         "store_processed": False,
+        # The exchange bindings (kombu's default: ./control, in the source tree, where a run
+        # left control/sweeps.exchange untracked and rewrote the tracked celery.exchange).
+        "control_folder": str(VAR_DIR / "celery-control"),
     }
 elif CELERY_BROKER_URL.startswith("sentinel://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = HELPDESK_SENTINEL_BROKER_OPTIONS
