@@ -16,7 +16,7 @@ class RatingForm(forms.Form):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label=_("Comment (optional)"),
+        label=_("Comment"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.db import DataError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -127,4 +128,29 @@ class ApiNoStoreMiddleware:
         response = self.get_response(request)
         if request.path.startswith("/api/") and not response.has_header("Cache-Control"):
             response["Cache-Control"] = "no-store"
+        return response
+
+
+class FormAddressMiddleware:
+    """A page opened at the address a form posts to (a POST-only view answered a GET with an
+    empty 405): a page that says so, with the way back, instead of a blank one. A form with
+    errors is shown at its address, so switching the language there, signing in again with
+    `?next=` it or pressing Enter in the address bar got that blank page. The API keeps its
+    own 405 answers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.method in ("GET", "HEAD")
+            and not request.path.startswith("/api/")
+            and not getattr(response, "content", b"x")
+        ):
+            page = render(request, "405.html", status=405)
+            if response.has_header("Allow"):
+                page["Allow"] = response["Allow"]
+            return page
         return response

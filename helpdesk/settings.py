@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A blank 405 for a GET of a form's address becomes a page with the way back.
+    "helpdesk.middleware.FormAddressMiddleware",
     "helpdesk.middleware.DatabaseUnavailableMiddleware",
     # The API's Idempotency-Key header on POST (after authentication and CSRF; see the module).
     "idempotency.middleware.IdempotencyKeyMiddleware",
@@ -477,6 +479,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery-processed"),
         "store_processed": False,
+        # The exchange bindings (kombu's default: ./control, in the source tree, where a run
+        # left control/sweeps.exchange untracked and rewrote the tracked celery.exchange).
+        "control_folder": str(VAR_DIR / "celery-control"),
     }
 elif CELERY_BROKER_URL.startswith("sentinel://"):
     CELERY_BROKER_TRANSPORT = "helpdesk.broker:SentinelTransport"

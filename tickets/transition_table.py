@@ -284,9 +284,7 @@ TABLE: tuple[Transition, ...] = (
         requester_ui=Button(
             gettext_lazy("Withdraw my request"),
             "danger",
-            _form(
-                ReasonForm, required=False, label=gettext_lazy("Why do you withdraw it? (optional)")
-            ),
+            _form(ReasonForm, required=False, label=gettext_lazy("Why do you withdraw it?")),
         ),
         done=gettext_lazy("The ticket is cancelled."),
         event_label=gettext_lazy("cancelled the ticket"),

@@ -128,7 +128,7 @@ def test_a_shared_view_in_spanish(browser, live_server, make_ticket, agent_l1):
     assert shared.locator("[data-view-delete]").count() == 0
     with other.expect_navigation():
         shared.locator("[data-view-default]").click()
-    assert "es ahora tu vista por defecto" in other.locator(".messages").inner_text()
+    assert "es ahora su vista por defecto" in other.locator(".messages").inner_text()
     other.goto(f"{live_server.url}/console/")
     assert parse_qs(urlparse(other.url).query)["priority"] == ["1"]
     assert other.locator("[data-testid=default-badge]").inner_text() == "Por defecto"

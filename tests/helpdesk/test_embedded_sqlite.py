@@ -38,3 +38,40 @@ def test_the_api_with_a_token_on_sqlite(tmp_path):
         "detail": 200,
         "bad token": 401,
     }
+
+
+def test_the_filesystem_broker_keeps_its_files_under_the_var_dir(tmp_path):
+    """kombu's filesystem transport writes its exchange bindings to ./control by default: in
+    the source tree, where `make run` left control/sweeps.exchange untracked (and two binding
+    files were committed). A task sent through it now leaves the tree as it was."""
+    env = {
+        **os.environ,
+        "HELPDESK_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    script = (
+        "import django; django.setup()\n"
+        "from helpdesk.celery import app\n"
+        "with app.connection_for_write() as conn:\n"
+        "    app.send_task('ops.ping', connection=conn, queue='sweeps')\n"
+        "    app.send_task('ops.ping', connection=conn)\n"
+    )
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    finished = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "celery-control").iterdir()) == [
+        "celery.exchange",
+        "sweeps.exchange",
+    ]
+    assert list(cwd.iterdir()) == []
+    assert not (ROOT / "control").exists()

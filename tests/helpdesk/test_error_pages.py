@@ -169,3 +169,50 @@ def test_a_refusal_is_a_friendly_403(client, requester):
     assert response.status_code == 403
     html = response.content.decode()
     assert "You are not allowed to do this" in html and "Traceback" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "This form has expired"), ("es", "Este formulario ha caducado")],
+)
+def test_an_expired_form_says_so_in_the_product_look(make_ticket, requester, language, words):
+    """A form whose CSRF token is stale (signed in again in another tab, cookie gone) was
+    Django's bare "Forbidden (403) CSRF verification failed" page, in tú Spanish."""
+    from tickets.models import Status
+
+    requester.language = language
+    requester.save(update_fields=["language"])
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(requester)
+    response = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "Still broken"})
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert words in body
+    assert "CSRF verification" not in body and "verificación CSRF" not in body
+    assert 'href="/"' in body  # the product's page, with its way back
+    assert not ticket.comments.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "Nothing to show here"), ("es", "Aquí no hay nada que mostrar")],
+)
+def test_a_forms_address_opened_with_a_get_is_a_page_not_a_blank(agent_l1, language, words):
+    """The saved-view form with an error is shown at /console/views/; switching the language
+    there asked for it with a GET: a blank 405 page."""
+    agent_l1.language = language
+    agent_l1.save(update_fields=["language"])
+    client = Client()
+    client.force_login(agent_l1)
+    page = client.post("/console/views/", {"name": "   ", "query": "status=open"})
+    assert page.status_code == 400
+    response = client.get("/console/views/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    body = response.content.decode()
+    assert words in body and 'href="/"' in body
+    # The API keeps its own answer.
+    assert client.get("/api/notifications/1/read/").status_code == 405

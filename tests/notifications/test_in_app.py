@@ -334,4 +334,4 @@ def test_the_managers_template_page_previews_the_mention_email(client, manager):
     body = client.get("/notifications/templates/").content.decode()
 
     assert "Luis Pérez mentioned you" in body
-    assert "Luis Pérez te ha mencionado" in body
+    assert "Luis Pérez le ha mencionado" in body

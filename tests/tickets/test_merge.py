@@ -133,7 +133,7 @@ def test_the_merge_emails_speak_the_requesters_language(
     assert "Era un duplicado" in bodies[requester.email][1]
     subject, body = bodies[other_requester.email]
     assert "Se ha añadido otro aviso" in subject
-    assert "Se ha añadido a tu ticket" in body
+    assert "Se ha añadido a su ticket" in body
 
 
 # --- refusals ------------------------------------------------------------------------------------

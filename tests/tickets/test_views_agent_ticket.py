@@ -256,7 +256,7 @@ def test_manager_reads_but_cannot_act(client_for, manager, make_ticket):
     assert 'data-testid="reply-form"' not in response.content.decode()
 
     response = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "hi"}, follow=True)
-    assert response.status_code == 200
+    assert response.status_code == 403  # the page again, with the reason
     assert "You cannot reply to this ticket." in response.content.decode()
     response = client.post(f"/tickets/{ticket.pk}/do/resolve/", follow=True)
     assert "You cannot do this now." in response.content.decode()

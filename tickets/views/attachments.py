@@ -5,19 +5,19 @@ from typing import Any
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from helpdesk.uploads import STORED_TYPES
 from idempotency.decorators import idempotent_form
 from tickets import services
 from tickets.forms import AttachmentForm
 from tickets.models import Attachment, Ticket
-from tickets.views.base import tracking_guarded
+from tickets.views.base import post_else_ticket_page, tracking_guarded
 from tickets.views.timeline import merged_visibility
 from tickets.views.writes import form_write, ticket_for_write
 
 
-@require_POST
+@post_else_ticket_page
 @tracking_guarded
 @idempotent_form
 def ticket_attach(

@@ -5,8 +5,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
@@ -53,6 +56,28 @@ def tracking_guarded(view: Callable[..., Any]) -> Callable[..., Any]:
             raise
 
     return guarded
+
+
+def post_else_ticket_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A write of the ticket page (reply, attach, a transition) takes a POST; a GET of its
+    address goes to the ticket page. A form with errors is shown at that address, so switching
+    the language there, signing in again (`?next=`) or pressing Enter in the address bar asked
+    for it with a GET: a blank 405 page before. Signed out meanwhile (the session ended while
+    the form was open): the login page, then the ticket, rather than "page not found"."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.method in ("GET", "HEAD"):
+            if kwargs.get("token") is not None:
+                return redirect("tracking", token=kwargs["token"])
+            return redirect("ticket_detail", pk=kwargs["pk"])
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if kwargs.get("token") is None and not request.user.is_authenticated:
+            return redirect_to_login(reverse("ticket_detail", args=[kwargs["pk"]]))
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def staff_required(request: HttpRequest) -> User:

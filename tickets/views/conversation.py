@@ -14,11 +14,11 @@ from tickets.collisions import parse_version
 from tickets.forms import ReplyForm
 from tickets.presence import presence_heartbeat, presence_leave
 from tickets.selectors import ticket_get_for_user
-from tickets.views.base import request_user, tracking_guarded
+from tickets.views.base import post_else_ticket_page, request_user, tracking_guarded
 from tickets.views.writes import form_write, ticket_for_write
 
 
-@require_POST
+@post_else_ticket_page
 @tracking_guarded
 @idempotent_form
 def ticket_reply(

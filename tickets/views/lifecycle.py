@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
 
 from helpdesk.errors import ConflictError, DomainError
@@ -14,12 +13,12 @@ from idempotency.decorators import idempotent_form
 from tickets.forms import triage_priority
 from tickets.transition_table import BY_NAME, button_for, transition_form
 from tickets.transitions import allowed_transitions
-from tickets.views.base import int_param, staff_required, tracking_guarded
+from tickets.views.base import int_param, post_else_ticket_page, staff_required, tracking_guarded
 from tickets.views.page import preview_context, render_ticket
 from tickets.views.writes import back_to_ticket, form_error, refused, ticket_for_write
 
 
-@require_POST
+@post_else_ticket_page
 @tracking_guarded
 @idempotent_form
 def ticket_transition(

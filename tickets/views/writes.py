@@ -66,8 +66,9 @@ def form_write(
 ) -> HttpResponse:
     """A write from a form of the ticket page (reply, attach): `write(cleaned_data)` runs the
     service and says what was done. Done: that message and back to the page. Refused by the
-    service: the reason and back. Bad input: the page again with the form's errors (400);
-    someone else wrote since the page was read: the page with what changed (409)."""
+    service: the reason, and the page with the form as sent (403). Bad input: the page again
+    with the form's errors (400); someone else wrote since the page was read: the page with
+    what changed (409)."""
     if form.is_valid():
         try:
             done = write(form.cleaned_data)
@@ -77,8 +78,10 @@ def form_write(
                 request, ticket, tracking=tracking, bound={key: form}, changed=changed, status=409
             )
         except PermissionDenied as error:
+            # The ticket moved on (escalated, taken by another tier) while the text was written:
+            # the reason, and the page again with the text kept to copy.
             refused(request, ticket, str(error), staff=staff)
-            return back_to_ticket(ticket, tracking)
+            return render_ticket(request, ticket, tracking=tracking, bound={key: form}, status=403)
         except DomainError as error:
             form_error(form, error)
         else:

@@ -1,0 +1,41 @@
+"""The Spanish UI and emails speak to people as usted ("su ticket", "Elija"). The merge notices
+(to requesters: "Se ha añadido a tu ticket… No tienes que hacer nada"), the mention email,
+the notification settings, the saved views and the bulk/merge form errors said tú."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+CATALOGUE = Path(__file__).resolve().parents[2] / "locale/es/LC_MESSAGES/django.po"
+TU = re.compile(
+    r"\b(tú|tu|tus|tuyo|tuya|te|tienes|puedes|quieres|necesitas|escribiste|Elige|Indica|fusiona)\b"
+)
+
+
+def translations() -> list[str]:
+    """Each msgstr of the catalogue, its continued lines joined."""
+    found: list[str] = []
+    current: list[str] | None = None
+    for line in CATALOGUE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgstr"):
+            current = [line.split(" ", 1)[1].strip('"')]
+            found.append("")
+        elif line.startswith('"') and current is not None:
+            current.append(line.strip('"'))
+        else:
+            current = None
+        if current is not None:
+            found[-1] = "".join(current)
+    return found
+
+
+def test_every_spanish_string_says_usted():
+    strings = translations()
+    assert len(strings) > 1000
+    assert [text for text in strings if TU.search(text)] == []
+
+
+@pytest.mark.parametrize("line", ["Indica el número", "Ya tienes una vista", "a tu ticket"])
+def test_the_check_sees_tu(line):
+    assert TU.search(line)

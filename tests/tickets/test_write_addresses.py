@@ -1,0 +1,91 @@
+"""A form of the ticket page with errors is shown at its write address (/do/<name>/, /reply/,
+/attach/). Switching the language there, signing in again with `?next=` that address or
+pressing Enter in the address bar asks for it with a GET: that was a blank 405 page; it is the
+ticket page now. Writes still take a POST only."""
+
+import pytest
+
+from tickets.models import Status
+
+pytestmark = pytest.mark.django_db
+
+WRITES = ["do/escalate/", "do/merge/", "reply/", "attach/"]
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_get_of_a_write_address_goes_to_the_ticket_page(client_for, agent_l1, make_ticket, write):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = client_for(agent_l1)
+    response = client.get(f"/tickets/{ticket.pk}/{write}")
+    assert response.status_code == 302
+    assert response["Location"] == f"/tickets/{ticket.pk}/"
+    assert client.put(f"/tickets/{ticket.pk}/{write}").status_code == 405
+
+
+def test_through_the_tracking_link_too(client, make_ticket):
+    ticket = make_ticket(Status.RESOLVED)
+    token = ticket.tracking_token
+    response = client.get(f"/t/{token}/do/close/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/t/{token}/"
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED  # a GET changes nothing
+
+
+def test_switching_language_on_a_form_with_errors_shows_the_ticket(
+    client_for, agent_l1, make_ticket
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = client_for(agent_l1)
+    page = client.post(f"/tickets/{ticket.pk}/do/merge/", {"merge-into": "garbage"})
+    assert page.status_code == 400
+    assert f'name="next" value="/tickets/{ticket.pk}/do/merge/"' in page.content.decode()
+    response = client.post(
+        "/accounts/language/",
+        {"language": "es", "next": f"/tickets/{ticket.pk}/do/merge/"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == f"/tickets/{ticket.pk}/"
+    assert ticket.reference in response.content.decode()
+
+
+def test_signing_in_again_with_next_a_write_address_shows_the_ticket(
+    client, requester, make_ticket
+):
+    ticket = make_ticket(Status.RESOLVED)
+    response = client.get(f"/tickets/{ticket.pk}/do/close/", follow=True)
+    assert response.status_code == 200  # the login page, then the ticket once signed in
+    client.force_login(requester)
+    response = client.get(f"/tickets/{ticket.pk}/do/close/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == f"/tickets/{ticket.pk}/"
+
+
+def test_a_reply_after_the_session_ended_asks_to_sign_in_again(client, make_ticket):
+    """Was a 404 "page not found": the requester thought the ticket was gone."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    response = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "Still broken"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next=/tickets/{ticket.pk}/"
+    assert not ticket.comments.exists()
+
+
+def test_a_reply_refused_because_the_ticket_moved_on_keeps_the_text(
+    client_for, agent_l1, make_ticket
+):
+    """An L1 agent writes a long reply; a colleague escalates the ticket meanwhile. The reply
+    was refused and the page reloaded empty: the text was lost. Now the reason and the text."""
+    from tickets import services
+
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    colleague = client_for(agent_l1)
+    services.ticket_escalate(ticket=ticket, actor=agent_l1, reason="Needs the network team")
+    response = colleague.post(
+        f"/tickets/{ticket.pk}/reply/", {"reply-body": "A long answer written for half an hour"}
+    )
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "A long answer written for half an hour" in body
+    assert "The ticket is now: Escalated." in body
+    assert not ticket.comments.exists()
