@@ -4,10 +4,11 @@
 
 Both are backfilled from what is already stored: the outcomes of met clocks and of every breach
 the sweep has recorded (as `sla.outcomes.outcomes_backfill` records them), and time_to_resolve =
-resolved − created − the paused time of the resolution clocks. On PostgreSQL three set-based
-statements (seconds at 1M tickets, bench/migrations.py); elsewhere (SQLite, demo sizes) the
-same in Python on the historical models. No app code is imported: a migration must not change
-when the app does.
+resolved − created − the paused time of the resolution clocks. On PostgreSQL set-based
+statements (seconds at 1M tickets, bench/migrations.py), the times to resolve in batches
+committed apart (the migration is not atomic: see `times_to_resolve`); elsewhere (SQLite, demo
+sizes) the same in Python on the historical models, in one transaction. No app code is
+imported: a migration must not change when the app does.
 """
 
 from collections import Counter
@@ -23,15 +24,27 @@ from django.utils import timezone
 BREACH_LEVEL = 100
 DIMENSIONS = ["kind", "priority", "tier", "category_id", "support_group_id"]
 
-# The times to resolve, in two statements: each resolved ticket's value computed once into a
-# temporary table (one pass over the resolution clocks, summed per ticket), then one UPDATE
-# joined to it on the primary key. Only the rows that change are written (the column was just
-# added: NULL), and no index reads time_to_resolve yet (reports 0002 adds it to an index after
-# this migration), so where a row's page has room PostgreSQL writes the new version there (HOT)
-# without touching the table's indexes.
+# The times to resolve. Each resolved ticket's value is computed once into a temporary table
+# (one pass over the resolution clocks, summed per ticket) with the line pointer the row sits at
+# in its page (the offset of its ctid), then written in one UPDATE per line: every page's first
+# row, committed, then every page's second row, and so on. No index reads time_to_resolve yet
+# (reports 0002 adds it to an index after this migration), so a new row version written into its
+# own page is a HOT update, which touches none of the table's ~20 indexes. A seeded or long-lived
+# table's pages are full: the first row of a page goes elsewhere (a normal update, into every
+# index), but once that is committed the next read of the page prunes the old version and frees
+# its space for the page's next row, and so on — about one normal update per page instead of
+# one per row (573k rows at 1M tickets: 163–400 s in one UPDATE, see bench/RESULTS.md).
+# Rows are matched on the primary key (the line only groups them), so every row of the table
+# gets its value whatever moved; only the rows that change are written. The pruning needs the
+# previous batch committed and no older snapshot open: the batches run outside a transaction.
 TIME_TO_RESOLVE_TEMP_SQL = """
 CREATE TEMPORARY TABLE sla_0003_time_to_resolve AS
-SELECT t.id, t.resolved_at - t.created_at - COALESCE(p.paused, interval '0') AS value
+SELECT t.id,
+       floor((t.ctid::text::point)[0] / %(pages)s)::integer AS chunk,
+       row_number() OVER (
+           PARTITION BY (t.ctid::text::point)[0] ORDER BY pg_column_size(t.*) DESC, t.id
+       )::integer AS line,
+       t.resolved_at - t.created_at - COALESCE(p.paused, interval '0') AS value
 FROM tickets_ticket AS t
 LEFT JOIN (
     SELECT ticket_id, SUM(paused) AS paused FROM sla_slaclock
@@ -39,6 +52,18 @@ LEFT JOIN (
 ) AS p ON p.ticket_id = t.id
 WHERE t.resolved_at IS NOT NULL AND t.time_to_resolve IS NULL
 """
+TIME_TO_RESOLVE_INDEX_SQL = "CREATE INDEX ON sla_0003_time_to_resolve (chunk, line)"
+TIME_TO_RESOLVE_LINES_SQL = """
+SELECT chunk, MAX(line) FROM sla_0003_time_to_resolve GROUP BY chunk ORDER BY chunk
+"""
+TIME_TO_RESOLVE_BATCH_SQL = """
+UPDATE tickets_ticket AS t SET time_to_resolve = v.value
+FROM sla_0003_time_to_resolve AS v
+WHERE v.chunk = %s AND v.line = %s AND t.id = v.id AND t.time_to_resolve IS DISTINCT FROM v.value
+"""
+PAGES_PER_CHUNK = 4096
+# The previous statement: every row in one UPDATE, in the migration's transaction (kept to check
+# that the batches give the same times, tests/reports, and to time both, bench/migrations.py).
 TIME_TO_RESOLVE_SQL = """
 UPDATE tickets_ticket AS t SET time_to_resolve = v.value
 FROM sla_0003_time_to_resolve AS v
@@ -88,12 +113,27 @@ ORDER BY 1
 """
 
 
+def times_to_resolve(apps, schema_editor):
+    """PostgreSQL: the times to resolve, one line pointer of every page per statement, each
+    committed on its own when run by the migration (not atomic). Elsewhere `backfill` does it."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(TIME_TO_RESOLVE_TEMP_SQL, params={"pages": PAGES_PER_CHUNK})
+    schema_editor.execute(TIME_TO_RESOLVE_INDEX_SQL)
+    schema_editor.execute("ANALYZE sla_0003_time_to_resolve")
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(TIME_TO_RESOLVE_LINES_SQL)
+        chunks = cursor.fetchall()
+    for chunk, lines in chunks:
+        for line in range(1, lines + 1):
+            schema_editor.execute(TIME_TO_RESOLVE_BATCH_SQL, params=[chunk, line])
+    schema_editor.execute(TIME_TO_RESOLVE_DROP_SQL)
+
+
 def backfill(apps, schema_editor):
+    """The verdicts and day counts (PostgreSQL), or everything in Python on the historical models
+    (elsewhere); in one transaction (the operation is atomic)."""
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(TIME_TO_RESOLVE_TEMP_SQL)
-        schema_editor.execute("ANALYZE sla_0003_time_to_resolve")
-        schema_editor.execute(TIME_TO_RESOLVE_SQL)
-        schema_editor.execute(TIME_TO_RESOLVE_DROP_SQL)
         schema_editor.execute(OUTCOMES_SQL)
         schema_editor.execute(OUTCOME_DAYS_SQL, params=[settings.TIME_ZONE])
         return
@@ -173,12 +213,18 @@ def _backfill_in_python(apps):
 
 
 class Migration(migrations.Migration):
+    # The times to resolve commit batch by batch (`times_to_resolve`), first, so that a run that
+    # stops there leaves nothing else done; the tables and their backfill follow, the backfill in
+    # one transaction.
+    atomic = False
+
     dependencies = [
         ("sla", "0002_default_policy"),
         ("tickets", "0006_ticket_time_to_resolve"),
     ]
 
     operations = [
+        migrations.RunPython(times_to_resolve, migrations.RunPython.noop, elidable=True),
         migrations.CreateModel(
             name="SlaOutcomeDay",
             fields=[
@@ -318,12 +364,14 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "SLA outcomes",
                 "ordering": ["at", "id"],
                 "indexes": [models.Index(fields=["at"], name="sla_outcome_at_idx")],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("ticket", "metric", "cycle"), name="sla_outcome_once"
-                    )
-                ],
             },
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(backfill, migrations.RunPython.noop, atomic=True, elidable=True),
+        # After the backfill: one index build instead of two million inserts into it.
+        migrations.AddConstraint(
+            model_name="slaoutcome",
+            constraint=models.UniqueConstraint(
+                fields=("ticket", "metric", "cycle"), name="sla_outcome_once"
+            ),
+        ),
     ]
