@@ -11,13 +11,14 @@ sizes) the same in Python on the historical models, in one transaction. No app c
 imported: a migration must not change when the app does.
 """
 
+import time
 from collections import Counter
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import django.db.models.deletion
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations, models, transaction
 from django.utils import timezone
 
 # sla.outcomes.BREACH_LEVEL when this migration was written (the SQL below spells it out too).
@@ -67,6 +68,15 @@ FROM sla_0003_time_to_resolve AS v
 WHERE v.chunk = %s AND v.line = %s AND t.id = v.id AND t.time_to_resolve IS DISTINCT FROM v.value
 """
 PAGES_PER_CHUNK = 4096
+# Chunks written together, line by line (128 MiB): time for what a chunk's batch deleted to be
+# prunable (below) before the chunk's next batch, its pages still in shared buffers.
+CHUNKS_TOGETHER = 4
+# A batch's old row versions can be pruned once no transaction older than it runs on the server
+# (any database: this session's own snapshot would keep them): before a chunk's next batch, wait
+# up to PRUNE_WAIT seconds for that, PRUNE_WAIT_BUDGET in all (then go on without: the update is
+# a normal one, the value the same).
+PRUNE_WAIT = 1.0
+PRUNE_WAIT_BUDGET = 30.0
 # The previous statement: every row in one UPDATE, in the migration's transaction (kept to check
 # that the batches give the same times, tests/reports, and to time both, bench/migrations.py).
 TIME_TO_RESOLVE_SQL = """
@@ -119,20 +129,51 @@ ORDER BY 1
 
 
 def times_to_resolve(apps, schema_editor):
-    """PostgreSQL: the times to resolve, one line pointer of every page per statement, each
-    committed on its own when run by the migration (not atomic). Elsewhere `backfill` does it."""
-    if schema_editor.connection.vendor != "postgresql":
-        return
+    """PostgreSQL: the times to resolve, one row of every page per statement, each committed on
+    its own when run by the migration (not atomic); the seconds spent waiting for the pruning.
+    Elsewhere `backfill` does it."""
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return 0.0
     schema_editor.execute(TIME_TO_RESOLVE_TEMP_SQL, params={"pages": PAGES_PER_CHUNK})
     schema_editor.execute(TIME_TO_RESOLVE_INDEX_SQL)
     schema_editor.execute("ANALYZE sla_0003_time_to_resolve")
-    with schema_editor.connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(TIME_TO_RESOLVE_LINES_SQL)
-        chunks = cursor.fetchall()
-    for chunk, lines in chunks:
-        for line in range(1, lines + 1):
-            schema_editor.execute(TIME_TO_RESOLVE_BATCH_SQL, params=[chunk, line])
+        chunks = dict(cursor.fetchall())
+    # Inside a transaction (tests) nothing is pruned before the end: no waiting for it.
+    wait = not connection.in_atomic_block
+    written = {}  # chunk -> the transaction of its last batch
+    waited = 0.0
+    ordered = sorted(chunks)
+    for group in (
+        ordered[i : i + CHUNKS_TOGETHER] for i in range(0, len(ordered), CHUNKS_TOGETHER)
+    ):
+        for line, chunk in sorted((line, c) for c in group for line in range(1, chunks[c] + 1)):
+            if wait and chunk in written and waited < PRUNE_WAIT_BUDGET:
+                waited += _until_prunable(connection, written[chunk])
+            with transaction.atomic(using=connection.alias):
+                schema_editor.execute(TIME_TO_RESOLVE_BATCH_SQL, params=[chunk, line])
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_current_xact_id_if_assigned()::text")
+                    written[chunk] = cursor.fetchone()[0]
     schema_editor.execute(TIME_TO_RESOLVE_DROP_SQL)
+    return waited
+
+
+def _until_prunable(connection, xid):
+    """Wait (up to PRUNE_WAIT) until no transaction older than `xid` runs on the server, so that
+    the next statement's snapshot lets it prune what `xid` deleted; the seconds waited."""
+    if xid is None:
+        return 0.0
+    start = time.monotonic()
+    with connection.cursor() as cursor:
+        while time.monotonic() - start < PRUNE_WAIT:
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot()) > %s::xid8", [xid])
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.01)
+    return time.monotonic() - start
 
 
 def backfill(apps, schema_editor):

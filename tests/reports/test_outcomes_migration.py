@@ -104,7 +104,7 @@ class _Spy:
     def execute(self, sql, params=()):
         if sql == migration.TIME_TO_RESOLVE_BATCH_SQL:
             self.batches.append(
-                (tuple(params), self.connection.in_atomic_block, self.connection.get_autocommit())
+                (tuple(params), len(self.connection.atomic_blocks), self.connection.savepoint_ids)
             )
         self._editor.execute(sql, params)
 
@@ -175,9 +175,9 @@ def test_the_batches_give_what_the_previous_statements_gave(live):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL backfill")
 @pytest.mark.django_db(transaction=True)
-def test_the_batches_commit_apart_outside_a_transaction(day):
-    """Pruning a page needs the previous batch committed: the migration is not atomic, the
-    batches run in autocommit, and the verdicts (after the tables) in one transaction."""
+def test_the_batches_commit_apart_outside_a_transaction(day, monkeypatch):
+    """Pruning a page needs the previous batch committed: the migration is not atomic, each
+    batch commits on its own, and the verdicts (after the tables) are in one transaction."""
     assert migration.Migration.atomic is False
     first, *_, last_backfill, constraint = migration.Migration.operations
     assert isinstance(first, migrations.RunPython) and first.code is migration.times_to_resolve
@@ -187,6 +187,7 @@ def test_the_batches_commit_apart_outside_a_transaction(day):
     expected = _times_to_resolve()
     assert sum(value is not None for value in expected.values()) == 5
     Ticket.objects.update(time_to_resolve=None)
+    monkeypatch.setattr(migration, "PRUNE_WAIT", 0.0)  # other databases' transactions
 
     state = MigrationLoader(connection).project_state(("sla", "0003_outcomes"))
     with connection.schema_editor(atomic=False) as editor:
@@ -195,5 +196,7 @@ def test_the_batches_commit_apart_outside_a_transaction(day):
 
     assert _times_to_resolve() == expected
     assert len(spy.batches) >= 2
-    assert {(atomic, autocommit) for _, atomic, autocommit in spy.batches} == {(False, True)}
-    assert [params for params, *_ in spy.batches] == sorted(params for params, *_ in spy.batches)
+    # Each batch in a transaction of its own (the outermost atomic block: committed at its end).
+    assert {(blocks, tuple(savepoints)) for _, blocks, savepoints in spy.batches} == {(1, ())}
+    order = [params for params, *_ in spy.batches]  # (chunk, line): every chunk's line 1 first
+    assert order == sorted(order, key=lambda params: (params[1], params[0]))
