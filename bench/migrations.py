@@ -13,7 +13,10 @@ backfill the migration used to call, sla.outcomes; `--before`: the previous time
 statements, the temporary table and one UPDATE of every row in the migration's transaction;
 `--self-join`: the one before, one UPDATE joined to the table itself). Prints each statement's
 time (the batches summed), the ticket rows updated and how many of them were HOT (no index
-touched), the rows written, the elapsed time and the load average before and after.
+touched), the rows written, the elapsed time, the WAL written and the load average before and
+after. sla_slaoutcome's unique constraint and index on `at` are dropped first (untimed) and
+built after the backfill (timed), as the migration does. `--executor`: the migration itself,
+applied by Django's executor (its two tables dropped and its record deleted first).
 
 As the migration finds it, no index reads `time_to_resolve` (reports 0002 adds it to
 `reports_ticket_resolved_idx` after sla 0003): the index is put back in its reports 0001 form

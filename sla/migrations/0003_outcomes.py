@@ -35,14 +35,17 @@ DIMENSIONS = ["kind", "priority", "tier", "category_id", "support_group_id"]
 # once that is committed the next read of the page (the primary-key lookup of the next batch)
 # prunes the old version and frees its space for the page's next row, and so on — about one
 # normal update per page instead of one per row. The rows of a page go largest first (the first
-# frees the most room, each next one fits in what the previous left). The pages go 4096 at a
-# time (32 MiB), all their rows before the next ones, so that a page's next batch finds it still
-# in shared buffers and, mostly, after the same checkpoint (not logged in full again).
-# At 1M tickets: 572k rows in 163–400 s in one UPDATE, 29–40 s this way (bench/RESULTS.md).
+# frees the most room, each next one fits in what the previous left). The pages go in chunks of
+# 4096 (32 MiB), four chunks together line by line, so that a page's next batch finds it still in
+# shared buffers and, mostly, after the same checkpoint (not logged in full again), while the
+# other chunks' batches leave time for what a batch deleted to become prunable: no transaction
+# older than it may still run on the server, in any database (this session's own snapshot would
+# keep it); a chunk's next batch waits for that, briefly (PRUNE_WAIT).
+# At 1M tickets, 572k rows: 163–400 s in one UPDATE; this way 29–30 s at load 3, 81 s at load 10
+# (bench/RESULTS.md, "Item 5, batched HOT backfill").
 # Rows are matched on the primary key (chunk and line only group them), so every row of the
-# temporary table gets its value whatever moved; only the rows that change are written. The
-# pruning needs the previous batch committed and no older snapshot open: the batches run
-# outside a transaction (the migration is not atomic).
+# temporary table gets its value whatever moved; only the rows that change are written. Each
+# batch commits before the next: the migration is not atomic.
 TIME_TO_RESOLVE_TEMP_SQL = """
 CREATE TEMPORARY TABLE sla_0003_time_to_resolve AS
 SELECT t.id,
