@@ -4,34 +4,56 @@
 
 Both are backfilled from what is already stored: the outcomes of met clocks and of every breach
 the sweep has recorded (as `sla.outcomes.outcomes_backfill` records them), and time_to_resolve =
-resolved − created − the paused time of the resolution clocks. On PostgreSQL three set-based
-statements (seconds at 1M tickets, bench/migrations.py); elsewhere (SQLite, demo sizes) the
-same in Python on the historical models. No app code is imported: a migration must not change
-when the app does.
+resolved − created − the paused time of the resolution clocks. On PostgreSQL set-based
+statements (seconds at 1M tickets, bench/migrations.py), the times to resolve in batches
+committed apart (the migration is not atomic: see `times_to_resolve`); elsewhere (SQLite, demo
+sizes) the same in Python on the historical models, in one transaction. No app code is
+imported: a migration must not change when the app does.
 """
 
+import time
 from collections import Counter
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import django.db.models.deletion
 from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations, models, transaction
 from django.utils import timezone
 
 # sla.outcomes.BREACH_LEVEL when this migration was written (the SQL below spells it out too).
 BREACH_LEVEL = 100
 DIMENSIONS = ["kind", "priority", "tier", "category_id", "support_group_id"]
 
-# The times to resolve, in two statements: each resolved ticket's value computed once into a
-# temporary table (one pass over the resolution clocks, summed per ticket), then one UPDATE
-# joined to it on the primary key. Only the rows that change are written (the column was just
-# added: NULL), and no index reads time_to_resolve yet (reports 0002 adds it to an index after
-# this migration), so where a row's page has room PostgreSQL writes the new version there (HOT)
-# without touching the table's indexes.
+# The times to resolve. Each resolved ticket's value is computed once into a temporary table
+# (one pass over the resolution clocks, summed per ticket) with the page its row is in, then
+# written one row of every page per UPDATE, each committed before the next: every page's first
+# row, then every page's second row, and so on. No index reads time_to_resolve yet (reports 0002
+# adds it to an index after this migration), so a new row version that fits in its own page is a
+# HOT update, which touches none of the table's ~20 indexes. A seeded or long-lived table's pages
+# are full: a page's first row moves to another page (a normal update, into every index), but
+# once that is committed the next read of the page (the primary-key lookup of the next batch)
+# prunes the old version and frees its space for the page's next row, and so on — about one
+# normal update per page instead of one per row. The rows of a page go largest first (the first
+# frees the most room, each next one fits in what the previous left). The pages go in chunks of
+# 4096 (32 MiB), four chunks together line by line, so that a page's next batch finds it still in
+# shared buffers and, mostly, after the same checkpoint (not logged in full again), while the
+# other chunks' batches leave time for what a batch deleted to become prunable: no transaction
+# older than it may still run on the server, in any database (this session's own snapshot would
+# keep it); a chunk's next batch waits for that, briefly (PRUNE_WAIT).
+# At 1M tickets, 572k rows: 163–400 s in one UPDATE; this way 29–30 s at load 3, 81 s at load 10
+# (bench/RESULTS.md, "Item 5, batched HOT backfill").
+# Rows are matched on the primary key (chunk and line only group them), so every row of the
+# temporary table gets its value whatever moved; only the rows that change are written. Each
+# batch commits before the next: the migration is not atomic.
 TIME_TO_RESOLVE_TEMP_SQL = """
 CREATE TEMPORARY TABLE sla_0003_time_to_resolve AS
-SELECT t.id, t.resolved_at - t.created_at - COALESCE(p.paused, interval '0') AS value
+SELECT t.id,
+       floor((t.ctid::text::point)[0] / %(pages)s)::integer AS chunk,
+       row_number() OVER (
+           PARTITION BY (t.ctid::text::point)[0] ORDER BY pg_column_size(t.*) DESC, t.id
+       )::integer AS line,
+       t.resolved_at - t.created_at - COALESCE(p.paused, interval '0') AS value
 FROM tickets_ticket AS t
 LEFT JOIN (
     SELECT ticket_id, SUM(paused) AS paused FROM sla_slaclock
@@ -39,6 +61,27 @@ LEFT JOIN (
 ) AS p ON p.ticket_id = t.id
 WHERE t.resolved_at IS NOT NULL AND t.time_to_resolve IS NULL
 """
+TIME_TO_RESOLVE_INDEX_SQL = "CREATE INDEX ON sla_0003_time_to_resolve (chunk, line)"
+TIME_TO_RESOLVE_LINES_SQL = """
+SELECT chunk, MAX(line) FROM sla_0003_time_to_resolve GROUP BY chunk ORDER BY chunk
+"""
+TIME_TO_RESOLVE_BATCH_SQL = """
+UPDATE tickets_ticket AS t SET time_to_resolve = v.value
+FROM sla_0003_time_to_resolve AS v
+WHERE v.chunk = %s AND v.line = %s AND t.id = v.id AND t.time_to_resolve IS DISTINCT FROM v.value
+"""
+PAGES_PER_CHUNK = 4096
+# Chunks written together, line by line (128 MiB): time for what a chunk's batch deleted to be
+# prunable (below) before the chunk's next batch, its pages still in shared buffers.
+CHUNKS_TOGETHER = 4
+# A batch's old row versions can be pruned once no transaction older than it runs on the server
+# (any database: this session's own snapshot would keep them): before a chunk's next batch, wait
+# up to PRUNE_WAIT seconds for that, PRUNE_WAIT_BUDGET in all (then go on without: the update is
+# a normal one, the value the same).
+PRUNE_WAIT = 1.0
+PRUNE_WAIT_BUDGET = 30.0
+# The previous statement: every row in one UPDATE, in the migration's transaction (kept to check
+# that the batches give the same times, tests/reports, and to time both, bench/migrations.py).
 TIME_TO_RESOLVE_SQL = """
 UPDATE tickets_ticket AS t SET time_to_resolve = v.value
 FROM sla_0003_time_to_resolve AS v
@@ -88,12 +131,58 @@ ORDER BY 1
 """
 
 
+def times_to_resolve(apps, schema_editor):
+    """PostgreSQL: the times to resolve, one row of every page per statement, each committed on
+    its own when run by the migration (not atomic); the seconds spent waiting for the pruning.
+    Elsewhere `backfill` does it."""
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return 0.0
+    schema_editor.execute(TIME_TO_RESOLVE_TEMP_SQL, params={"pages": PAGES_PER_CHUNK})
+    schema_editor.execute(TIME_TO_RESOLVE_INDEX_SQL)
+    schema_editor.execute("ANALYZE sla_0003_time_to_resolve")
+    with connection.cursor() as cursor:
+        cursor.execute(TIME_TO_RESOLVE_LINES_SQL)
+        chunks = dict(cursor.fetchall())
+    # Inside a transaction (tests) nothing is pruned before the end: no waiting for it.
+    wait = not connection.in_atomic_block
+    written = {}  # chunk -> the transaction of its last batch
+    waited = 0.0
+    ordered = sorted(chunks)
+    for group in (
+        ordered[i : i + CHUNKS_TOGETHER] for i in range(0, len(ordered), CHUNKS_TOGETHER)
+    ):
+        for line, chunk in sorted((line, c) for c in group for line in range(1, chunks[c] + 1)):
+            if wait and chunk in written and waited < PRUNE_WAIT_BUDGET:
+                waited += _until_prunable(connection, written[chunk])
+            with transaction.atomic(using=connection.alias):
+                schema_editor.execute(TIME_TO_RESOLVE_BATCH_SQL, params=[chunk, line])
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_current_xact_id_if_assigned()::text")
+                    written[chunk] = cursor.fetchone()[0]
+    schema_editor.execute(TIME_TO_RESOLVE_DROP_SQL)
+    return waited
+
+
+def _until_prunable(connection, xid):
+    """Wait (up to PRUNE_WAIT) until no transaction older than `xid` runs on the server, so that
+    the next statement's snapshot lets it prune what `xid` deleted; the seconds waited."""
+    if xid is None:
+        return 0.0
+    start = time.monotonic()
+    with connection.cursor() as cursor:
+        while time.monotonic() - start < PRUNE_WAIT:
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot()) > %s::xid8", [xid])
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.01)
+    return time.monotonic() - start
+
+
 def backfill(apps, schema_editor):
+    """The verdicts and day counts (PostgreSQL), or everything in Python on the historical models
+    (elsewhere); in one transaction (the operation is atomic)."""
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(TIME_TO_RESOLVE_TEMP_SQL)
-        schema_editor.execute("ANALYZE sla_0003_time_to_resolve")
-        schema_editor.execute(TIME_TO_RESOLVE_SQL)
-        schema_editor.execute(TIME_TO_RESOLVE_DROP_SQL)
         schema_editor.execute(OUTCOMES_SQL)
         schema_editor.execute(OUTCOME_DAYS_SQL, params=[settings.TIME_ZONE])
         return
@@ -173,12 +262,18 @@ def _backfill_in_python(apps):
 
 
 class Migration(migrations.Migration):
+    # The times to resolve commit batch by batch (`times_to_resolve`), first, so that a run that
+    # stops there leaves nothing else done; the tables and their backfill follow, the backfill in
+    # one transaction.
+    atomic = False
+
     dependencies = [
         ("sla", "0002_default_policy"),
         ("tickets", "0006_ticket_time_to_resolve"),
     ]
 
     operations = [
+        migrations.RunPython(times_to_resolve, migrations.RunPython.noop, elidable=True),
         migrations.CreateModel(
             name="SlaOutcomeDay",
             fields=[
@@ -318,12 +413,14 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "SLA outcomes",
                 "ordering": ["at", "id"],
                 "indexes": [models.Index(fields=["at"], name="sla_outcome_at_idx")],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("ticket", "metric", "cycle"), name="sla_outcome_once"
-                    )
-                ],
             },
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(backfill, migrations.RunPython.noop, atomic=True, elidable=True),
+        # After the backfill: one index build instead of two million inserts into it.
+        migrations.AddConstraint(
+            model_name="slaoutcome",
+            constraint=models.UniqueConstraint(
+                fields=("ticket", "metric", "cycle"), name="sla_outcome_once"
+            ),
+        ),
     ]
