@@ -80,6 +80,10 @@ class ReassignForm(ReasonForm):
         self.fields["assignee"].queryset = _agents()  # type: ignore[attr-defined]
 
 
+# The ids of the new-call form's fields on the ticket page (the page also lists a form per call).
+CALL_FORM_IDS = "call_new_%s"
+
+
 class CallForm(forms.Form):
     starts_at = BoundedDateTimeField(label=_("Date and time"), widget=DATETIME_WIDGET)
     duration_minutes = forms.IntegerField(

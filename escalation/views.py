@@ -22,6 +22,7 @@ from helpdesk.errors import DomainError
 from idempotency.decorators import idempotent_form
 from tickets import services as ticket_services
 from tickets.selectors import ticket_get_for_user
+from tickets.views.page import render_ticket
 
 
 def _user(request: HttpRequest) -> User:
@@ -237,9 +238,15 @@ def _ticket_action(
         return _ticket_page(ticket.pk)
     try:
         run(ticket, user, form.cleaned_data)
-    except (DomainError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", None) or str(exc))
-    except TransitionNotAllowed:
+    except (DomainError, PermissionDenied, TransitionNotAllowed) as exc:
+        _say_refused(request, ticket, exc)
+    else:
+        messages.success(request, done)
+    return _ticket_page(ticket.pk)
+
+
+def _say_refused(request: HttpRequest, ticket: Any, exc: Exception) -> None:
+    if isinstance(exc, TransitionNotAllowed):
         ticket.refresh_from_db(fields=["status"])
         messages.error(
             request,
@@ -247,8 +254,7 @@ def _ticket_action(
             % {"status": ticket.get_status_display()},
         )
     else:
-        messages.success(request, done)
-    return _ticket_page(ticket.pk)
+        messages.error(request, getattr(exc, "message", None) or str(exc))
 
 
 @login_required
@@ -296,13 +302,24 @@ def ticket_raise(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 @idempotent_form
 def call_schedule(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    return _ticket_action(
-        request,
-        ticket_id,
-        forms.CallForm,
-        lambda t, u, d: services.call_schedule(ticket=t, actor=u, **d),
-        _("The call is booked; the requester gets an invitation."),
-    )
+    """Book a call. A form with a mistake (a past time, no link) comes back on the ticket page
+    with its errors and what was typed, not as a message over an empty form."""
+    user = _user(request)
+    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
+    form = forms.CallForm(request.POST, auto_id=forms.CALL_FORM_IDS)
+    if form.is_valid():
+        try:
+            services.call_schedule(ticket=ticket, actor=user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        except (PermissionDenied, TransitionNotAllowed) as exc:
+            # Not the form's fault (the ticket moved on): the usual message on the page.
+            _say_refused(request, ticket, exc)
+            return _ticket_page(ticket.pk)
+        else:
+            messages.success(request, _("The call is booked; the requester gets an invitation."))
+            return _ticket_page(ticket.pk)
+    return render_ticket(request, ticket, bound={"call": form}, status=400)
 
 
 @login_required

@@ -5,7 +5,7 @@ from typing import Any
 
 from django import template
 
-from escalation.forms import CallForm
+from escalation.forms import CALL_FORM_IDS, CallForm
 from escalation.models import Tier
 from escalation.selectors import (
     CALL_STATES,
@@ -41,7 +41,8 @@ def escalation_ticket_actions(context: template.Context, ticket: Ticket) -> dict
         "can_schedule_call": ticket.status in CALL_STATES
         and can_schedule_calls(user=user, ticket=ticket),
         "can_hold_for_call": ticket.status in (Status.IN_DIAGNOSIS, Status.ON_HOLD),
-        "call_form": CallForm(auto_id="call_new_%s"),
+        # The form sent back with its errors (the page's `call_form`), else a new one.
+        "call_form": context.get("call_form") or CallForm(auto_id=CALL_FORM_IDS),
     }
 
 

@@ -208,3 +208,40 @@ def test_partials_show_the_right_forms_and_hide_call_notes_from_the_requester(
     assert "INTERNAL-NOTE" in agent_calls and "reschedule" in agent_calls
     assert "https://meet.example.com/x" in requester_calls
     assert "INTERNAL-NOTE" not in requester_calls and "reschedule" not in requester_calls
+
+
+@pytest.mark.parametrize(
+    ("when", "link", "field", "message"),
+    [
+        (-timedelta(hours=1), "+34 600 000 000", "starts_at", "The call must be in the future."),
+        (timedelta(days=1), "", "link_or_number", "This field is required."),
+    ],
+)
+def test_a_call_form_with_a_mistake_comes_back_with_its_errors_and_what_was_typed(
+    login, make_ticket, agent_l2, when, link, field, message
+):
+    ticket = make_ticket(Status.ESCALATED)
+    web = login(agent_l2)
+    web.post(f"/tickets/{ticket.pk}/do/take/", {})
+    start = (timezone.localtime() + when).strftime("%Y-%m-%dT%H:%M")
+
+    response = web.post(
+        f"/escalation/tickets/{ticket.pk}/calls/",
+        {
+            "starts_at": start,
+            "duration_minutes": 45,
+            "medium": "phone",
+            "link_or_number": link,
+            "notes": "Customer prefers mornings",
+        },
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    form = page[page.index('data-testid="call-form"') :]
+    form = form[: form.index("</form>")]
+    assert message in form
+    assert f'value="{start}"' in form and "Customer prefers mornings" in form
+    assert response.context["call_form"].errors[field] == [message]
+    assert "<details open>" in page[: page.index('data-testid="call-form"')][-300:]
+    assert not ScheduledCall.objects.exists()

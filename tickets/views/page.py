@@ -126,6 +126,8 @@ def render_ticket(
             canned=canned_responses_for_ticket(ticket=ticket, agent=viewer)
             if viewer.is_agent
             else [],
+            # A call form sent back with its errors (escalation's tag shows it, not a new one).
+            call_form=bound.get("call"),
             **_triage_context(ticket, actions),
         )
         template = "tickets/agent_ticket.html"
