@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role, User
 from escalation.models import CallMedium, SupportGroup, Tier
@@ -89,7 +90,8 @@ class CallForm(forms.Form):
     duration_minutes = forms.IntegerField(
         label=_("Duration (minutes)"), min_value=5, max_value=480, initial=30
     )
-    medium = forms.ChoiceField(label=_("Medium"), choices=CallMedium.choices)
+    # "Medium" alone is the urgency level too ("Media" in Spanish); a call's is "Medio".
+    medium = forms.ChoiceField(label=pgettext_lazy("call", "Medium"), choices=CallMedium.choices)
     link_or_number = forms.CharField(label=_("Meeting link or phone number"), max_length=500)
     notes = forms.CharField(
         label=_("Internal notes"), required=False, max_length=5000, widget=forms.Textarea

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import translation
 
+from escalation.forms import CallForm
 from sla.templatetags.sla import sla_left
 from tickets import services
 from tickets.forms import TriageForm
@@ -110,3 +111,9 @@ def test_spanish_ticket_history_names_the_levels_with_agreement(agent_l1, p2_tic
     html = _page_in_spanish(agent_l1, p2_ticket, START + timedelta(minutes=5))
     assert p2_ticket.status == Status.PRIORITIZED
     assert "impacto: Bajo → <strong>Alto</strong>" in html  # masculine: el impacto
+
+
+def test_a_calls_medium_is_medio_while_a_medium_urgency_is_media():
+    with translation.override("es"):
+        assert str(CallForm().fields["medium"].label) == "Medio"
+        assert str(Level.MEDIUM.label) == "Media"
