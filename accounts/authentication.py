@@ -18,25 +18,14 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.models import ApiToken, User, api_token_hash
 from accounts.services import api_token_touch
-
-Converter = tuple[Any, Any]  # (a backend or field converter, the column expression it is for)
+from helpdesk.dbvalues import Convert, from_db
 
 # database alias -> (SQL, the token's attribute names, the user's attribute names, and per column
-# the converters the ORM would apply: SQLite, for one, returns datetimes naive and booleans as 0/1)
-_queries: dict[str, tuple[str, list[str], list[str], list[list[Converter]]]] = {}
+# what the ORM would do to its value: helpdesk.dbvalues.from_db)
+_queries: dict[str, tuple[str, list[str], list[str], list[Convert]]] = {}
 
 
-def _converters(alias: str, fields: list[Any]) -> list[list[Converter]]:
-    connection = connections[alias]
-    converters = []
-    for field in fields:
-        column = field.get_col(field.model._meta.db_table)
-        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        converters.append([(converter, column) for converter in found])
-    return converters
-
-
-def _token_query(alias: str) -> tuple[str, list[str], list[str], list[list[Converter]]]:
+def _token_query(alias: str) -> tuple[str, list[str], list[str], list[Convert]]:
     query = _queries.get(alias)
     if query is None:
         quote = connections[alias].ops.quote_name
@@ -56,7 +45,7 @@ def _token_query(alias: str) -> tuple[str, list[str], list[str], list[list[Conve
             sql,
             [f.attname for f in token_fields],
             [f.attname for f in user_fields],
-            _converters(alias, fields),
+            [from_db(field, connections[alias]) for field in fields],
         )
         _queries[alias] = query
     return query
@@ -72,10 +61,7 @@ def token_with_user(key_hash: str) -> ApiToken | None:
         found = cursor.fetchone()
     if found is None:
         return None
-    row = list(found)
-    for index, column_converters in enumerate(converters):
-        for converter, column in column_converters:
-            row[index] = converter(row[index], column, connection)
+    row = [convert(value, connection) for convert, value in zip(converters, found, strict=True)]
     split = len(token_names)
     token = ApiToken.from_db(alias, token_names, row[:split])
     user = User.from_db(alias, user_names, row[split:])

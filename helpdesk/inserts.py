@@ -17,6 +17,8 @@ from django.db.models.expressions import DatabaseDefault
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
+from helpdesk.dbvalues import Convert, from_db
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -60,21 +62,11 @@ def _sql(model: type[models.Model], using: str, defaults: tuple[tuple[int, ...],
 
 
 @cache
-def _returned(model: type[models.Model], using: str) -> tuple[tuple[models.Field, list[Any]], ...]:
-    """What the insert reads back (the key, db_default columns), each with its converters."""
-    connection = connections[using]
+def _returned(model: type[models.Model], using: str) -> tuple[tuple[Any, Convert], ...]:
+    """What the insert reads back (the key, db_default columns), each with its conversion."""
     meta = model._meta
     fields: tuple[Any, ...] = (meta.pk, *meta.db_returning_fields)
-    return tuple(
-        (
-            f,
-            [
-                *connection.ops.get_db_converters(f.get_col(meta.db_table)),
-                *f.get_db_converters(connection),
-            ],
-        )
-        for f in fields
-    )
+    return tuple((f, from_db(f, connections[using])) for f in fields)
 
 
 def insert_rows(objs: Sequence[M]) -> Sequence[M]:
@@ -103,10 +95,8 @@ def insert_rows(objs: Sequence[M]) -> Sequence[M]:
         rows = cursor.fetchall()
     returned = _returned(model, using)
     for obj, row in zip(objs, rows, strict=True):
-        for (field, converters), value in zip(returned, row, strict=True):
-            for converter in converters:
-                value = converter(value, field, connection)
-            setattr(obj, field.attname, value)
+        for (field, convert), value in zip(returned, row, strict=True):
+            setattr(obj, field.attname, convert(value, connection))
         obj._state.adding = False
         obj._state.db = using
         post_save.send(
