@@ -23,6 +23,7 @@ from idempotency.decorators import idempotent_form
 from tickets import services as ticket_services
 from tickets.selectors import ticket_get_for_user
 from tickets.views.page import render_ticket
+from tickets.views.writes import form_error
 
 
 def _user(request: HttpRequest) -> User:
@@ -311,7 +312,7 @@ def call_schedule(request: HttpRequest, ticket_id: int) -> HttpResponse:
         try:
             services.call_schedule(ticket=ticket, actor=user, **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_error(form, exc)
         except (PermissionDenied, TransitionNotAllowed) as exc:
             # Not the form's fault (the ticket moved on): the usual message on the page.
             _say_refused(request, ticket, exc)
