@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
-from helpdesk.env import base_url_from_env, env_bool, env_int, env_list, env_str
+from helpdesk.env import base_url_from_env, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HELPDESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -451,6 +451,11 @@ HELPDESK_IMAP_FAILED_FOLDER = env_str("HELPDESK_IMAP_FAILED_FOLDER", "helpdesk-f
 HELPDESK_IMAP_POLL_SECONDS = env_int("HELPDESK_IMAP_POLL_SECONDS", 60)
 HELPDESK_IMAP_BATCH = env_int("HELPDESK_IMAP_BATCH", 50)
 HELPDESK_INBOUND_MAX_BYTES = env_int("HELPDESK_INBOUND_MAX_BYTES", 30 * 1024 * 1024)
+
+# Seconds a process gathers what its writes hand over after commit (new outbox rows for the
+# workers, live-queue stamps) before sending them in one call (helpdesk/gather.py); 0: each
+# request sends its own.
+HELPDESK_GATHER_SECONDS = env_float("HELPDESK_GATHER_SECONDS", 0.05)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")

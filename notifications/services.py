@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from helpdesk.celery import TaskSlot
 from helpdesk.errors import DomainError
+from helpdesk.gather import Gatherer, gathering
 from notifications.models import (
     IN_APP_KINDS,
     UNMUTABLE_KINDS,
@@ -486,6 +487,9 @@ DELIVER_MANY = TaskSlot("notifications.tasks.deliver_notifications")
 
 
 def _hand_to_worker(notification_id: int) -> None:
+    if gathering():
+        GATHERED.put([notification_id])  # published with other rows (helpdesk.gather)
+        return
     deliver_notification = DELIVER_ONE.get()
     try:
         deliver_notification.delay(notification_id)
@@ -496,6 +500,13 @@ def _hand_to_worker(notification_id: int) -> None:
 
 
 def _hand_many_to_worker(notification_ids: list[int]) -> None:
+    if gathering():
+        GATHERED.put(notification_ids)
+        return
+    _publish_many(notification_ids)
+
+
+def _publish_many(notification_ids: list[int]) -> None:
     """One publish for a batch of rows (the outbox flush delivers them if it is lost)."""
     deliver_notifications = DELIVER_MANY.get()
     try:
@@ -504,6 +515,9 @@ def _hand_many_to_worker(notification_ids: list[int]) -> None:
         logger.warning(
             "broker unavailable; %s notifications left for the outbox sweep", len(notification_ids)
         )
+
+
+GATHERED: Gatherer[int] = Gatherer("notifications", send=_publish_many)
 
 
 # --- preferences -------------------------------------------------------------------------------

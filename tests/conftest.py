@@ -26,6 +26,9 @@ def _fast_and_isolated(settings, tmp_path):
     # No beat runs the SLA sweep in tests: /readyz checks the database, cache and broker only
     # (tests/ops put the sweep check back).
     settings.HELPDESK_READY_SWEEP_MAX_AGE_S = 0
+    # After-commit hand-offs sent by the test's own thread as each transaction commits (the
+    # gathering thread is tested in tests/helpdesk/test_gather.py).
+    settings.HELPDESK_GATHER_SECONDS = 0
     # Throttles, rate limits and console counts live in the cache: each test starts afresh.
     cache.clear()
     config_cache_reset()  # and so does the configuration kept per process

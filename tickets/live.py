@@ -29,6 +29,7 @@ from django.dispatch import receiver
 
 from accounts.models import Role, User
 from escalation.membership import agent_tiers
+from helpdesk.gather import Gatherer, gathering
 from tickets.models import ACTIVE_STATES, Priority, Ticket
 
 # How often a console asks (seconds): a new P1 shows at most this long after its commit.
@@ -57,12 +58,22 @@ def live_queue_changed(*, tiers: Iterable[int | None], agents: Iterable[int | No
         _agent_key(agent) for agent in agents if agent
     }
     if keys:
-        transaction.on_commit(lambda: _stamp(keys), robust=True)
+        transaction.on_commit(lambda: _hand_over(keys), robust=True)
 
 
-def _stamp(keys: set[str]) -> None:
+def _hand_over(keys: set[str]) -> None:
+    if gathering():
+        STAMPS.put(list(keys))  # stamped with other requests' keys (helpdesk.gather)
+    else:
+        _stamp(keys)
+
+
+def _stamp(keys: Iterable[str]) -> None:
     stamp = uuid.uuid4().hex
     cache.set_many(dict.fromkeys(keys, stamp), timeout=None)
+
+
+STAMPS: Gatherer[str] = Gatherer("live-queue stamps", send=_stamp)
 
 
 @receiver(post_init, sender=Ticket)
