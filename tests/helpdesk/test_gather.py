@@ -5,11 +5,10 @@ import threading
 from unittest import mock
 
 import pytest
-
 from django.core.cache import cache
 
-from notifications import services as notification_services
 from helpdesk.gather import Gatherer
+from notifications import services as notification_services
 from notifications.models import Notification
 from tickets import live, services
 
