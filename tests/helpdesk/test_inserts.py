@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.db.models.signals import post_save
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from helpdesk.inserts import insert_rows
 from sla.models import SlaClock
@@ -116,3 +117,24 @@ def test_an_unsaved_related_row_is_refused_as_save_refuses_it(requester, categor
 def test_nothing_to_insert_runs_no_statement(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert insert_rows([]) == []
+
+
+def test_a_value_not_of_the_columns_plain_type_goes_through_its_fields_preparation(
+    requester, category
+):
+    # str, int and bool values are written as they are; anything else as save() prepares it.
+    ticket = _new_ticket(requester, category, tier="2", affected=7, priority_is_provisional=0)
+    ticket.title = gettext_lazy("Printer")
+
+    insert_rows([ticket])
+
+    row = Ticket.objects.filter(pk=ticket.pk).values(
+        "title", "tier", "affected", "priority_is_provisional", "urgency"
+    )
+    assert row.get() == {
+        "title": "Printer",
+        "tier": 2,
+        "affected": "7",
+        "priority_is_provisional": False,
+        "urgency": "high",  # Level.HIGH, a str enum
+    }
