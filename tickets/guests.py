@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User, normalize_identity
 from helpdesk.errors import DomainError
+from helpdesk.inserts import insert_rows
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue
 from tickets.models import EventKind, Ticket, TicketEvent
@@ -52,7 +53,10 @@ def _guest_prefix(key: str) -> str:
 
 
 def _address_known(key: str) -> bool:
-    return User.objects.filter(Q(email__iexact=key) | Q(username__iexact=key)).exists()
+    # Addresses and user names are stored normalised as `key` is: equality, served by their
+    # unique indexes (a case-insensitive match scanned every account, guests included, on each
+    # anonymous submission).
+    return User.objects.filter(Q(email=key) | Q(username=key)).exists()
 
 
 def requester_for_public_form(*, email: str, name: str = "", language: str = "") -> User:
@@ -74,7 +78,7 @@ def requester_for_public_form(*, email: str, name: str = "", language: str = "")
         language=language or settings.LANGUAGE_CODE,
     )
     guest.set_unusable_password()
-    guest.save()
+    insert_rows([guest])  # save()'s insert, its statement built once (helpdesk.inserts)
     return guest
 
 

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Organisation, User
@@ -229,3 +231,24 @@ def test_a_look_alike_spelling_of_a_known_address_is_a_guest_the_account_can_cla
     assert ticket.requester != bob
     assert ticket.contact_email == "bob@beta.example"
     assert list(guests.guest_tickets_for(user=bob)) == [ticket]
+
+
+def test_an_address_that_is_a_user_name_is_known_too(category):
+    staff = UserFactory(username="ops@beta.example", email="")
+
+    Client().post("/new/", {**FORM, "email": "Ops@Beta.example", "category": category.pk})
+
+    assert Ticket.objects.get().requester != staff
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_whether_an_address_is_known_is_read_from_the_indexes_not_a_scan(bob):
+    # Every anonymous submission asks, and each one by a known address adds a guest account.
+    with CaptureQueriesContext(connection) as queries:
+        assert guests._address_known(guests.address_key("BOB@beta.example"))
+    (query,) = queries.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # (a few rows: a scan is cheaper)
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan" not in plan, plan
