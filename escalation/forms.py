@@ -70,7 +70,9 @@ class RoutingRuleForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("Reason (internal)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ReassignForm(ReasonForm):
@@ -81,8 +83,21 @@ class ReassignForm(ReasonForm):
         self.fields["assignee"].queryset = _agents()  # type: ignore[attr-defined]
 
 
-# The ids of the new-call form's fields on the ticket page (the page also lists a form per call).
+# The ids of the fields of the ticket page's escalation forms (`auto_id`): one prefix per form,
+# so that no two forms of the page share an id (each label names its own field). The page also
+# lists a reschedule and a cancel form per call: `call_form_ids`, `call_cancel_form_ids`.
 CALL_FORM_IDS = "call_new_%s"
+DEESCALATE_FORM_IDS = "deescalate-%s"
+REASSIGN_FORM_IDS = "reassign-%s"
+RAISE_FORM_IDS = "raise-%s"
+
+
+def call_form_ids(call_id: int) -> str:
+    return f"call-{call_id}-%s"
+
+
+def call_cancel_form_ids(call_id: int) -> str:
+    return f"call-{call_id}-cancel-%s"
 
 
 class CallForm(forms.Form):
@@ -94,7 +109,10 @@ class CallForm(forms.Form):
     medium = forms.ChoiceField(label=pgettext_lazy("call", "Medium"), choices=CallMedium.choices)
     link_or_number = forms.CharField(label=_("Meeting link or phone number"), max_length=500)
     notes = forms.CharField(
-        label=_("Internal notes"), required=False, max_length=5000, widget=forms.Textarea
+        label=_("Internal notes"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     hold_until_call = forms.BooleanField(
         label=_("Wait for the call (SLA paused until it starts)"), required=False

@@ -1,5 +1,6 @@
 """Escalation pages (support groups, the on-call rota, routing rules) and the ticket page's
-escalation actions, which post here and go back to /tickets/<id>/ with a message."""
+escalation actions, which post here and go back to /tickets/<id>/ with a message (or show the
+page again with the form as it was sent, when it needs correcting)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -8,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,10 +18,11 @@ from django_fsm import TransitionNotAllowed
 
 from accounts.models import User
 from escalation import forms, selectors, services
-from escalation.models import OnCallShift, RoutingRule, SupportGroup, Tier
-from helpdesk.errors import DomainError
+from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup, Tier
+from helpdesk.errors import ConflictError, DomainError
 from idempotency.decorators import idempotent_form
 from tickets import services as ticket_services
+from tickets.models import Ticket
 from tickets.selectors import ticket_get_for_user
 from tickets.views.page import render_ticket
 from tickets.views.writes import form_error
@@ -214,36 +216,63 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- actions from the ticket page ------------------------------------------------------------
+# Each form of the ticket page's escalation partials posts here, and comes back in the page's
+# `bound_forms` under its key when it needs correcting: "deescalate", "reassign", "raise",
+# "call" (a new call), "call-<id>" (reschedule) and "call-<id>-cancel".
 
 
 def _ticket_page(ticket_id: int) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"/tickets/{ticket_id}/")
 
 
+def _staff_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+    """The ticket through the gate (404 for one the user may not read); its requester reads it
+    but never gets these forms (403)."""
+    ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
+    _require_staff(request)
+    return ticket
+
+
+def _ticket_call(request: HttpRequest, ticket: Ticket, call_id: int) -> ScheduledCall:
+    call = selectors.call_get_for_user(user=_user(request), call_id=call_id)
+    if call.ticket_id != ticket.pk:
+        raise Http404(_("No such call on this ticket."))
+    return call
+
+
 def _ticket_action(
     request: HttpRequest,
-    ticket_id: int,
-    form_class: type[Form],
-    run: Callable[[Any, User, dict[str, Any]], object],
+    ticket: Ticket,
+    form: Form,
+    *,
+    key: str,
+    run: Callable[[Ticket, User, dict[str, Any]], object],
     done: str,
 ) -> HttpResponse:
-    """Parse, run one service, go back to the ticket page with a message (never an error page
-    for a refused action; 404 for a ticket the user may not read)."""
-    user = _user(request)
-    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
-    form = form_class(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-        return _ticket_page(ticket.pk)
-    try:
-        run(ticket, user, form.cleaned_data)
-    except (DomainError, PermissionDenied, TransitionNotAllowed) as exc:
-        _say_refused(request, ticket, exc)
-    else:
-        messages.success(request, done)
-    return _ticket_page(ticket.pk)
+    """Run one service from a form of the ticket page. Done: the message and back to the page
+    (post/redirect/get). Otherwise nothing was written and the page comes again with the form
+    as it was sent, open, so that what was typed is kept (never an error page):
+    - bad input: 400, the error under its field;
+    - the ticket's state is the reason: 409, as the form's error (a DomainError that names no
+      field of the form: L1 is the lowest tier) or as a message (the ticket moved on: another
+      state, the call cancelled);
+    - who acts may not do this (the ticket went to another tier): 403 and the reason."""
+    status = 400
+    if form.is_valid():
+        try:
+            run(ticket, _user(request), form.cleaned_data)
+        except (ConflictError, PermissionDenied, TransitionNotAllowed) as exc:
+            # Not the form's fault: the reason above the page, the page as the ticket is now.
+            ticket.refresh_from_db()
+            _say_refused(request, ticket, exc)
+            status = 403 if isinstance(exc, PermissionDenied) else 409
+        except DomainError as exc:
+            form_error(form, exc)
+            status = 400 if exc.field in form.fields else 409
+        else:
+            messages.success(request, done)
+            return _ticket_page(ticket.pk)
+    return render_ticket(request, ticket, bound={key: form}, status=status)
 
 
 def _say_refused(request: HttpRequest, ticket: Any, exc: Exception) -> None:
@@ -264,10 +293,13 @@ def _say_refused(request: HttpRequest, ticket: Any, exc: Exception) -> None:
 def ticket_deescalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
-        ticket_id,
-        forms.ReasonForm,
-        lambda t, u, d: ticket_services.ticket_deescalate(ticket=t, actor=u, reason=d["reason"]),
-        _("The ticket went back to the lower tier."),
+        _staff_ticket(request, ticket_id),
+        forms.ReasonForm(request.POST, auto_id=forms.DEESCALATE_FORM_IDS),
+        key="deescalate",
+        run=lambda t, u, d: ticket_services.ticket_deescalate(
+            ticket=t, actor=u, reason=d["reason"]
+        ),
+        done=_("The ticket went back to the lower tier."),
     )
 
 
@@ -277,12 +309,13 @@ def ticket_deescalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def ticket_reassign(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
-        ticket_id,
-        forms.ReassignForm,
-        lambda t, u, d: ticket_services.ticket_reassign(
+        _staff_ticket(request, ticket_id),
+        forms.ReassignForm(request.POST, auto_id=forms.REASSIGN_FORM_IDS),
+        key="reassign",
+        run=lambda t, u, d: ticket_services.ticket_reassign(
             ticket=t, actor=u, assignee=d["assignee"], reason=d["reason"]
         ),
-        _("The ticket was reassigned."),
+        done=_("The ticket was reassigned."),
     )
 
 
@@ -292,10 +325,11 @@ def ticket_reassign(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def ticket_raise(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
-        ticket_id,
-        forms.ReasonForm,
-        lambda t, u, d: services.ticket_raise(ticket=t, actor=u, reason=d["reason"]),
-        _("The lead and the managers have been told."),
+        _staff_ticket(request, ticket_id),
+        forms.ReasonForm(request.POST, auto_id=forms.RAISE_FORM_IDS),
+        key="raise",
+        run=lambda t, u, d: services.ticket_raise(ticket=t, actor=u, reason=d["reason"]),
+        done=_("The lead and the managers have been told."),
     )
 
 
@@ -305,37 +339,34 @@ def ticket_raise(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def call_schedule(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """Book a call. A form with a mistake (a past time, no link) comes back on the ticket page
     with its errors and what was typed, not as a message over an empty form."""
-    user = _user(request)
-    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
-    form = forms.CallForm(request.POST, auto_id=forms.CALL_FORM_IDS)
-    if form.is_valid():
-        try:
-            services.call_schedule(ticket=ticket, actor=user, **form.cleaned_data)
-        except DomainError as exc:
-            form_error(form, exc)
-        except (PermissionDenied, TransitionNotAllowed) as exc:
-            # Not the form's fault (the ticket moved on): the usual message on the page.
-            _say_refused(request, ticket, exc)
-            return _ticket_page(ticket.pk)
-        else:
-            messages.success(request, _("The call is booked; the requester gets an invitation."))
-            return _ticket_page(ticket.pk)
-    return render_ticket(request, ticket, bound={"call": form}, status=400)
+    return _ticket_action(
+        request,
+        _staff_ticket(request, ticket_id),
+        forms.CallForm(request.POST, auto_id=forms.CALL_FORM_IDS),
+        key="call",
+        run=lambda t, u, d: services.call_schedule(ticket=t, actor=u, **d),
+        done=_("The call is booked; the requester gets an invitation."),
+    )
 
 
 @login_required
 @require_POST
 @idempotent_form
 def call_reschedule(request: HttpRequest, ticket_id: int, call_id: int) -> HttpResponse:
-    def run(ticket: Any, user: User, data: dict[str, Any]) -> object:
-        call = selectors.call_get_for_user(user=user, call_id=call_id)
-        if call.ticket_id != ticket.pk:
-            raise DomainError(_("No such call on this ticket."))
+    ticket = _staff_ticket(request, ticket_id)
+    call = _ticket_call(request, ticket, call_id)
+
+    def run(ticket: Ticket, user: User, data: dict[str, Any]) -> object:
         data.pop("hold_until_call", None)  # chosen when the call was booked
         return services.call_reschedule(call=call, actor=user, **data)
 
     return _ticket_action(
-        request, ticket_id, forms.CallForm, run, _("The call was moved; the requester is told.")
+        request,
+        ticket,
+        forms.CallForm(request.POST, auto_id=forms.call_form_ids(call.pk)),
+        key=f"call-{call.pk}",
+        run=run,
+        done=_("The call was moved; the requester is told."),
     )
 
 
@@ -343,16 +374,13 @@ def call_reschedule(request: HttpRequest, ticket_id: int, call_id: int) -> HttpR
 @require_POST
 @idempotent_form
 def call_cancel(request: HttpRequest, ticket_id: int, call_id: int) -> HttpResponse:
-    def run(ticket: Any, user: User, data: dict[str, Any]) -> object:
-        call = selectors.call_get_for_user(user=user, call_id=call_id)
-        if call.ticket_id != ticket.pk:
-            raise DomainError(_("No such call on this ticket."))
-        return services.call_cancel(call=call, actor=user, reason=data["reason"])
-
+    ticket = _staff_ticket(request, ticket_id)
+    call = _ticket_call(request, ticket, call_id)
     return _ticket_action(
         request,
-        ticket_id,
-        forms.CallCancelForm,
-        run,
-        _("The call was cancelled; the requester is told."),
+        ticket,
+        forms.CallCancelForm(request.POST, auto_id=forms.call_cancel_form_ids(call.pk)),
+        key=f"call-{call.pk}-cancel",
+        run=lambda t, u, d: services.call_cancel(call=call, actor=u, reason=d["reason"]),
+        done=_("The call was cancelled; the requester is told."),
     )

@@ -1,9 +1,13 @@
 """Forms that help (issue 16 items 14 and 16): the focus goes to the first invalid field, every
-status pill is readable (4.5:1), files can be dropped on the attachment field."""
+status pill is readable (4.5:1), files can be dropped on the attachment field, a refused action
+keeps what was typed."""
 
 import pytest
 
+from escalation.models import SupportGroup, Tier
 from tests.e2e.test_layout import DESKTOP, PHONE, open_page
+from tests.factories import AgentFactory
+from tickets import services
 from tickets.models import Attachment, Status, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,6 +69,35 @@ def test_an_action_panel_with_an_error_opens_and_takes_the_focus(
 
     assert page.locator("details[data-action=escalate]").get_attribute("open") is not None
     assert focused_name(page) == "escalate-reason"
+    page.context.close()
+
+
+def test_a_refused_reassignment_keeps_the_reason_typed(browser, live_server, agent_l2, make_ticket):
+    """The agent picked a colleague and wrote why; meanwhile the colleague moved to L3. The
+    page comes back with the error beside the choice and the reason still in its box."""
+    ticket = services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=agent_l2)
+    AgentFactory(tier=Tier.L2, display_name="Bea Stays")
+    moving = AgentFactory(tier=Tier.L2, display_name="Ana Moves")
+    reason = 'Ana knows this customer\'s VPN <setup> & "split tunnel" well.\nSee INC-12.'
+    page = open_page(browser, live_server, agent_l2, viewport=PHONE)
+    page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+
+    page.locator(".escalation-actions summary", has_text="Reassign within the tier").click()
+    form = page.locator("[data-testid=reassign-form]")
+    form.get_by_label("New assignee").select_option(label="Ana Moves")
+    form.get_by_label("Reason (internal)").fill(reason)
+    SupportGroup.objects.get(tier=Tier.L2).members.remove(moving)  # meanwhile, moved to L3
+    SupportGroup.objects.create(name="Experts", tier=Tier.L3).members.add(moving)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+
+    form = page.locator("[data-testid=reassign-form]")
+    assert form.get_by_label("Reason (internal)").input_value() == reason
+    assert "Ana Moves is not an agent of L2" in form.inner_text()
+    assert form.locator("xpath=ancestor::details").get_attribute("open") is not None
+    assert focused_name(page) == "assignee"  # the field in error, in view
+    ticket.refresh_from_db()
+    assert ticket.assignee == agent_l2
     page.context.close()
 
 

@@ -1,5 +1,6 @@
 """The escalation pages and the ticket page's escalation forms (HTML)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,9 +13,10 @@ from django.utils import timezone
 
 from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup, Tier
 from escalation.services import call_schedule
+from notifications.models import Notification
 from tests.factories import AgentFactory, CategoryFactory
 from tickets import services
-from tickets.models import Status
+from tickets.models import Status, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -132,22 +134,25 @@ def test_a_manager_creates_and_edits_a_rule(login, manager):
     assert no_target.status_code == 200 and RoutingRule.objects.count() == 1
 
 
-def test_ticket_actions_redirect_back_with_a_message(
-    login, make_ticket, agent_l1, agent_l2, manager
-):
+def test_ticket_actions_redirect_back_with_a_message_when_done(login, make_ticket, agent_l2):
     ticket = services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=agent_l2)
+    other_l2 = AgentFactory(tier=Tier.L2)
     web = login(agent_l2)
 
-    refused = web.post(f"/escalation/tickets/{ticket.pk}/deescalate/", {"reason": ""})
-    assert refused.status_code == 302 and refused["Location"] == f"/tickets/{ticket.pk}/"
-    assert [m.level_tag for m in get_messages(refused.wsgi_request)] == ["error"]
-
     raised = web.post(f"/escalation/tickets/{ticket.pk}/raise/", {"reason": "VIP"})
-    assert raised.status_code == 302
+    assert raised.status_code == 302 and raised["Location"] == f"/tickets/{ticket.pk}/"
     assert [m.level_tag for m in get_messages(raised.wsgi_request)][-1] == "success"
 
+    reassigned = web.post(
+        f"/escalation/tickets/{ticket.pk}/reassign/",
+        {"assignee": other_l2.pk, "reason": "Knows this customer"},
+    )
+    assert reassigned.status_code == 302 and reassigned["Location"] == f"/tickets/{ticket.pk}/"
+    ticket.refresh_from_db()
+    assert ticket.assignee == other_l2
+
     done = web.post(f"/escalation/tickets/{ticket.pk}/deescalate/", {"reason": "L1 can do it"})
-    assert done.status_code == 302
+    assert done.status_code == 302 and done["Location"] == f"/tickets/{ticket.pk}/"
     ticket.refresh_from_db()
     assert (ticket.tier, ticket.status) == (Tier.L1, Status.ESCALATED)
 
@@ -155,25 +160,240 @@ def test_ticket_actions_redirect_back_with_a_message(
     assert web.post(f"/escalation/tickets/{ticket.pk}/raise/", {"reason": "x"}).status_code == 404
 
 
-def test_an_l1_agent_scheduling_a_call_gets_a_message_not_an_error_page(
+# What an agent typed, with what HTML would take for markup: the page must show it escaped.
+TYPED = 'Customer <b>VIP</b> & "angry" since Monday; '
+TYPED_ESCAPED = "Customer &lt;b&gt;VIP&lt;/b&gt; &amp; &quot;angry&quot; since Monday; "
+
+
+def _form_html(page: str, testid: str) -> str:
+    """The form `data-testid=testid` of the page, with the 300 characters before it."""
+    start = page.index(f'data-testid="{testid}"')
+    return page[max(0, start - 300) : page.index("</form>", start)]
+
+
+def _state(ticket):
+    """What a refused action must leave as it was."""
+    ticket.refresh_from_db()
+    return (
+        ticket.status,
+        ticket.tier,
+        ticket.assignee_id,
+        TicketEvent.objects.filter(ticket=ticket).count(),
+        Notification.objects.count(),
+    )
+
+
+@pytest.fixture
+def l2_ticket(make_ticket, agent_l2):
+    """Escalated to L2 and taken by agent_l2."""
+    return services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=agent_l2)
+
+
+TOO_LONG = "at most 2000 characters"
+
+
+@pytest.mark.parametrize(
+    ("action", "who", "status", "reason", "assignee", "code", "error"),
+    [
+        # Bad input: a 400, the error beside the field.
+        ("raise", "agent_l2", Status.ESCALATED, TYPED * 50, None, 400, TOO_LONG),
+        ("deescalate", "agent_l2", Status.ESCALATED, TYPED * 50, None, 400, TOO_LONG),
+        ("reassign", "agent_l2", Status.ESCALATED, TYPED * 50, "other", 400, TOO_LONG),
+        ("reassign", "agent_l2", Status.ESCALATED, TYPED, "agent_l1", 400, "not an agent of L2"),
+        ("reassign", "agent_l2", Status.ESCALATED, TYPED, "agent_l2", 400, "already assigned"),
+        # The ticket's state is the reason: a 409, the text still there.
+        ("deescalate", "agent_l1", Status.IN_DIAGNOSIS, TYPED, None, 409, "lowest tier"),
+        ("raise", "agent_l1", Status.CLOSED, TYPED, None, 409, "while the ticket is Closed"),
+        ("reassign", "agent_l1", Status.RESOLVED, TYPED, "other", 409, "ticket is Resolved"),
+    ],
+)
+def test_a_refused_ticket_action_shows_the_form_again_with_what_was_typed(
+    request, login, make_ticket, agent_l2, action, who, status, reason, assignee, code, error
+):
+    ticket = make_ticket(status)
+    if status == Status.ESCALATED:
+        ticket = services.ticket_take(ticket=ticket, actor=agent_l2)
+    data = {"reason": reason}
+    if assignee == "other":  # an agent of the ticket's tier, who could take it
+        data["assignee"] = AgentFactory(tier=ticket.tier).pk
+    elif assignee:
+        data["assignee"] = request.getfixturevalue(assignee).pk
+    before = _state(ticket)
+
+    response = login(request.getfixturevalue(who)).post(
+        f"/escalation/tickets/{ticket.pk}/{action}/", data
+    )
+
+    assert response.status_code == code
+    page = response.content.decode()
+    form = _form_html(page, f"{action}-form")
+    assert "<details open>" in form  # the panel of the form sent back is open
+    assert f'<label for="{action}-reason"' in form and f'id="{action}-reason"' in form
+    assert TYPED_ESCAPED in form and "<b>VIP</b>" not in page
+    assert error in (form if code == 400 else page)  # a 400's error is beside its field
+    assert _state(ticket) == before  # nothing written: no event, no notification
+
+
+def test_the_error_and_the_form_are_in_the_agents_language(login, l2_ticket, agent_l2, agent_l1):
+    agent_l2.language = "es"
+    agent_l2.save(update_fields=["language"])
+
+    response = login(agent_l2).post(
+        f"/escalation/tickets/{l2_ticket.pk}/reassign/",
+        {"assignee": agent_l1.pk, "reason": TYPED},
+    )
+
+    assert response.status_code == 400
+    form = _form_html(response.content.decode(), "reassign-form")
+    assert "Agent_L1 no es agente de L2" in form and TYPED_ESCAPED in form
+    assert "Motivo (interno)" in form
+
+
+def test_an_agent_who_may_not_act_keeps_the_text_with_the_reason(login, l2_ticket, agent_l1):
+    """agent_l1 reads the L2 ticket but does not work on it: a 403, the page, not an error page."""
+    before = _state(l2_ticket)
+
+    response = login(agent_l1).post(f"/escalation/tickets/{l2_ticket.pk}/raise/", {"reason": TYPED})
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Only agents of L2 technical can work on this ticket." in page
+    assert TYPED_ESCAPED in _form_html(page, "raise-form")
+    assert _state(l2_ticket) == before
+
+
+@pytest.mark.parametrize("action", ["raise", "deescalate", "reassign", "calls"])
+def test_a_requester_never_gets_the_escalation_forms(
+    login, l2_ticket, requester, other_requester, agent_l2, action
+):
+    before = _state(l2_ticket)
+    data = {"reason": TYPED, "assignee": agent_l2.pk, "link_or_number": "x"}
+    url = f"/escalation/tickets/{l2_ticket.pk}/{action}/"
+
+    own = login(requester).post(url, data)
+    stranger = login(other_requester).post(url, data)
+
+    assert (own.status_code, stranger.status_code) == (403, 404)
+    for response in (own, stranger):
+        assert TYPED_ESCAPED not in response.content.decode()
+        assert f'data-testid="{action}-form"' not in response.content.decode()
+    assert _state(l2_ticket) == before
+
+
+def test_the_escalation_forms_of_the_page_have_distinct_ids(login, l2_ticket, agent_l2):
+    call_schedule(
+        ticket=l2_ticket,
+        actor=agent_l2,
+        starts_at=timezone.now() + timedelta(days=1),
+        duration_minutes=30,
+        medium="phone",
+        link_or_number="+34 600 000 000",
+    )
+    AgentFactory(tier=Tier.L2)  # someone to reassign to: the reassign form is shown
+    # One form sent back among new ones.
+    response = login(agent_l2).post(
+        f"/escalation/tickets/{l2_ticket.pk}/raise/", {"reason": "x" * 2001}
+    )
+    page = response.content.decode()
+
+    for testid in (
+        "deescalate-form",
+        "reassign-form",
+        "raise-form",
+        "call-form",
+        "call-reschedule-form",
+        "call-cancel-form",
+    ):
+        assert f'data-testid="{testid}"' in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+    for target in re.findall(r'<label for="([^"]+)"', page):
+        assert target in ids, target  # every label names a field of the page
+
+
+def _a_call(ticket, agent):
+    return call_schedule(
+        ticket=ticket,
+        actor=agent,
+        starts_at=timezone.now() + timedelta(days=1),
+        duration_minutes=30,
+        medium="phone",
+        link_or_number="+34 600 000 000",
+    )
+
+
+def test_a_call_reschedule_with_a_mistake_comes_back_with_what_was_typed(
+    login, l2_ticket, agent_l2
+):
+    call = _a_call(l2_ticket, agent_l2)
+    past = (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+
+    response = login(agent_l2).post(
+        f"/escalation/tickets/{l2_ticket.pk}/calls/{call.pk}/reschedule/",
+        {
+            "starts_at": past,
+            "duration_minutes": 45,
+            "medium": "video",
+            "link_or_number": "https://meet.example.com/new",
+            "notes": TYPED,
+        },
+    )
+
+    assert response.status_code == 400
+    form = _form_html(response.content.decode(), "call-reschedule-form")
+    assert "<details open>" in form and "The call must be in the future." in form
+    assert f'value="{past}"' in form and TYPED_ESCAPED in form
+    assert 'value="https://meet.example.com/new"' in form
+    assert _form_html(response.content.decode(), "call-reschedule-form").count("errorlist") == 1
+    call.refresh_from_db()
+    assert (call.sequence, call.duration_minutes) == (0, 30)
+
+
+def test_cancelling_a_call_twice_says_so(login, l2_ticket, agent_l2):
+    call = _a_call(l2_ticket, agent_l2)
+    web = login(agent_l2)
+    url = f"/escalation/tickets/{l2_ticket.pk}/calls/{call.pk}/cancel/"
+    assert web.post(url, {"reason": "Solved by email"}).status_code == 302
+
+    again = web.post(url, {"reason": "Solved by email"})
+
+    assert again.status_code == 409
+    assert "This call was cancelled." in again.content.decode()
+
+
+def test_a_call_of_another_ticket_is_not_found(login, l2_ticket, make_ticket, agent_l2):
+    other = services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=agent_l2)
+    call = _a_call(other, agent_l2)
+
+    response = login(agent_l2).post(
+        f"/escalation/tickets/{l2_ticket.pk}/calls/{call.pk}/cancel/", {"reason": "x"}
+    )
+
+    assert response.status_code == 404
+    call.refresh_from_db()
+    assert not call.is_cancelled
+
+
+def test_an_l1_agent_scheduling_a_call_gets_the_page_with_the_reason_and_the_form(
     login, make_ticket, agent_l1
 ):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
-    start = timezone.localtime() + timedelta(days=1)
+    start = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
 
     response = login(agent_l1).post(
         f"/escalation/tickets/{ticket.pk}/calls/",
         {
-            "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+            "starts_at": start,
             "duration_minutes": 30,
             "medium": "phone",
             "link_or_number": "+34 600",
         },
     )
 
-    assert response.status_code == 302
-    (message,) = get_messages(response.wsgi_request)
-    assert "Only L2 and L3" in str(message)
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Only L2 and L3" in page
+    assert f'value="{start}"' in _form_html(page, "call-form")
     assert not ScheduledCall.objects.exists()
 
 

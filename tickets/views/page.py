@@ -126,8 +126,9 @@ def render_ticket(
             canned=canned_responses_for_ticket(ticket=ticket, agent=viewer)
             if viewer.is_agent
             else [],
-            # A call form sent back with its errors (escalation's tag shows it, not a new one).
-            call_form=bound.get("call"),
+            # The forms sent back to be corrected, by name: the partials of other apps
+            # (escalation's actions and calls) show these instead of new ones.
+            bound_forms=bound,
             **_triage_context(ticket, actions),
         )
         template = "tickets/agent_ticket.html"
