@@ -6,7 +6,9 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 
+from helpdesk.env import env_float
 from helpdesk.gather import Gatherer
 from notifications import services as notification_services
 from notifications.models import Notification
@@ -111,3 +113,11 @@ def test_live_queue_stamps_of_several_writes_are_set_in_one_call(
     stamp.assert_called_once()
     assert key in stamp.call_args.args[0]
     assert cache.get(key) not in (None, "before")
+
+
+def test_the_gathering_window_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("HELPDESK_GATHER_SECONDS", "0.2")
+    assert env_float("HELPDESK_GATHER_SECONDS", 0.05) == 0.2
+    monkeypatch.setenv("HELPDESK_GATHER_SECONDS", "fast")
+    with pytest.raises(ImproperlyConfigured, match="HELPDESK_GATHER_SECONDS must be a number"):
+        env_float("HELPDESK_GATHER_SECONDS", 0.05)
