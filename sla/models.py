@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sla.calendars import WorkingCalendar, business_hours
@@ -29,6 +30,18 @@ class ClockState(models.TextChoices):
 
 OPEN_CLOCK_STATES = [ClockState.RUNNING, ClockState.PAUSED]
 STOPPED_CLOCK_STATES = [ClockState.MET, ClockState.BREACHED, ClockState.CANCELLED]
+
+# The longest SLA or OLA target the services accept. Without a bound a target such as
+# "999999999 00:00:00" was saved and every ticket it then applied to failed (its due time
+# beyond the year 9999), and a business-hours calendar finds no due time for one that needs
+# more than three years of opening hours (sla.calendars.MAX_DAYS).
+MAX_TARGET_DAYS = 90
+MAX_TARGET = timedelta(days=MAX_TARGET_DAYS)
+
+
+def target_too_long_message() -> str:
+    """The services' refusal of a target longer than MAX_TARGET (SLA and OLA alike)."""
+    return gettext("Targets can be at most %(days)d days.") % {"days": MAX_TARGET_DAYS}
 
 
 class SlaEventKind(models.TextChoices):

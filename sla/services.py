@@ -24,12 +24,14 @@ from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at, reached_level
 from sla.models import (
     LEVEL_KINDS,
+    MAX_TARGET,
     OPEN_CLOCK_STATES,
     Metric,
     SlaClock,
     SlaEvent,
     SlaPolicy,
     SlaTarget,
+    target_too_long_message,
 )
 from sla.outcomes import BREACH_LEVEL, Dimensions, outcomes_revise, verdict_of
 from sla.selectors import (
@@ -444,6 +446,8 @@ def _validate_targets(targets: list[dict[str, Any]]) -> None:
             value = target.get(name)
             if value is not None and value <= timedelta(0):
                 raise DomainError(_("Targets must be longer than zero."), field="targets")
+            if value is not None and value > MAX_TARGET:
+                raise DomainError(target_too_long_message(), field="targets")
 
 
 def policy_save(

@@ -1,5 +1,7 @@
 """OLA targets through the API: staff read them, managers change them (issue 22)."""
 
+from datetime import timedelta
+
 import pytest
 
 from ola.models import OlaTarget
@@ -71,3 +73,28 @@ def test_one_target_per_tier_and_priority(api, manager):
     again = client.post(URL, body, format="json")
     assert again.status_code == 400
     assert "priority" in again.json()["errors"]
+
+
+@pytest.mark.parametrize("too_long", ["999999999 00:00:00", "91 00:00:00"])
+def test_a_target_longer_than_the_bound_is_a_400_not_a_500(api, manager, too_long):
+    # "999999999 00:00:00" used to be a 500 (the backfill's due time past the year 9999).
+    client = api(manager)
+    body = {"tier": 1, "priority": 2, "take_within": "01:00:00", "handoff_within": too_long}
+    answer = client.post(URL, body, format="json")
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["errors"]["handoff_within"] == ["Targets can be at most 90 days."]
+    assert not OlaTarget.objects.exists()
+
+    saved = client.post(URL, {**body, "handoff_within": "90 00:00:00"}, format="json")
+    assert saved.status_code == 201, saved.content
+    spanish = client.patch(
+        f"{URL}{saved.json()['id']}/",
+        {"take_within": too_long},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert spanish.status_code == 400
+    assert spanish.json()["errors"]["take_within"] == [
+        "Los objetivos pueden ser como máximo de 90 días."
+    ]
+    assert OlaTarget.objects.get().take_within == timedelta(hours=1)

@@ -139,3 +139,29 @@ def test_staff_read_the_business_hours_calendars(api, agent_l1, requester):
         }
     ]
     assert api(requester).get("/api/sla/calendars/").status_code == 403
+
+
+def test_a_target_longer_than_the_bound_is_a_400_and_tickets_can_still_be_created(
+    api, manager, requester
+):
+    # A policy with a "999999999 00:00:00" target used to be saved; then every new ticket it
+    # applied to was a 500 (its due time past the year 9999).
+    huge = "999999999 00:00:00"
+    body = {
+        "name": "Forever",
+        "position": 0,
+        "targets": [
+            {"priority": p, "first_response": "01:00:00", "resolution": huge} for p in (1, 2, 3, 4)
+        ],
+    }
+    response = api(manager).post("/api/sla/policies/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["targets"] == ["Targets can be at most 90 days."]
+    assert not SlaPolicy.objects.filter(name="Forever").exists()
+
+    ticket = api(requester).post(
+        "/api/tickets/",
+        {"title": "Printer on fire", "description": "Smoke.", "urgency": "medium"},
+        format="json",
+    )
+    assert ticket.status_code == 201, ticket.content
