@@ -6,12 +6,14 @@ from django.http import HttpRequest
 from helpdesk.admin import ReadOnlyAdmin
 from ola.models import OlaClock, OlaEvent, OlaTarget
 from ola.services import ola_target_save
+from sla.models import TARGET_FORMFIELD_OVERRIDES
 
 
 @admin.register(OlaTarget)
 class OlaTargetAdmin(admin.ModelAdmin):
     list_display = ["tier", "priority", "take_within", "handoff_within", "calendar"]
     list_filter = ["tier"]
+    formfield_overrides = TARGET_FORMFIELD_OVERRIDES
 
     def save_model(self, request: HttpRequest, obj: OlaTarget, form: Any, change: bool) -> None:
         # Through the service, as the API: it starts the clocks of the tier's open tickets.

@@ -44,6 +44,16 @@ def target_too_long_message() -> str:
     return gettext("Targets can be at most %(days)d days.") % {"days": MAX_TARGET_DAYS}
 
 
+def validate_target_length(value: timedelta | None) -> None:
+    """The same bound for the admin's forms, which save targets without the services."""
+    if value is not None and value > MAX_TARGET:
+        raise ValidationError(target_too_long_message(), code="max_value")
+
+
+# The admin's duration fields of SLA and OLA targets: bounded as the services bound them.
+TARGET_FORMFIELD_OVERRIDES = {models.DurationField: {"validators": [validate_target_length]}}
+
+
 class SlaEventKind(models.TextChoices):
     WARNING75 = "warning75", _("75 % of the target used")
     WARNING90 = "warning90", _("90 % of the target used")

@@ -165,3 +165,31 @@ def test_a_target_longer_than_the_bound_is_a_400_and_tickets_can_still_be_create
         format="json",
     )
     assert ticket.status_code == 201, ticket.content
+
+
+def test_the_admin_refuses_a_target_past_the_bound_with_a_form_error(client, manager):
+    manager.is_staff = manager.is_superuser = True
+    manager.save()
+    client.force_login(manager)
+    form = {
+        "name": "Forever",
+        "position": "0",
+        "is_active": "on",
+        "kind": "",
+        "escalate_on_breach": "on",
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-MIN_NUM_FORMS": "0",
+        "targets-MAX_NUM_FORMS": "1000",
+        "targets-0-priority": "1",
+        "targets-0-first_response": "01:00:00",
+        "targets-0-resolution": "999999999 00:00:00",
+    }
+
+    answer = client.post("/admin/sla/slapolicy/add/", form)
+
+    assert answer.status_code == 200
+    assert "Targets can be at most 90 days." in answer.content.decode()
+    assert not SlaPolicy.objects.filter(name="Forever").exists()
+    form["targets-0-resolution"] = "90 00:00:00"
+    assert client.post("/admin/sla/slapolicy/add/", form).status_code == 302
