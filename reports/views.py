@@ -187,8 +187,10 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     require_manager(user)
     figure = request.GET.get("figure", "")
     metric = request.GET.get("metric", "")
-    if figure not in FIGURES or (metric and metric not in Metric.values):
+    if figure not in FIGURES:
         return HttpResponse(_("Unknown figure."), status=400, content_type="text/plain")
+    if metric and metric not in Metric.values:
+        return HttpResponse(_("Unknown metric."), status=400, content_type="text/plain")
     form, period, filters, _categories = parse_dashboard_query(request.GET, with_lists=False)
     if form.is_bound and not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
