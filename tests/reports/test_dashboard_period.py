@@ -82,3 +82,19 @@ def test_a_custom_period_that_starts_tomorrow_is_an_error_not_zeros(client, mana
     manager.save(update_fields=["language"])
     spanish = _page(client, manager, future)
     assert "La fecha de inicio está en el futuro." in spanish.content.decode()
+
+
+def _date_inputs(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="date" name="(start|end)"[^>]*value="([^"]*)"', html))
+
+
+def test_dates_beside_a_preset_period_are_not_shown_as_if_applied(client, manager):
+    # The figures are the last 7 days'; the boxes used to keep 2020's dates beside them.
+    dates = {"start": "2020-01-01", "end": "2020-01-05"}
+    response = _page(client, manager, {"period": "7d", **dates})
+    assert response.status_code == 200
+    assert response.context["board"].period.key == "7d"
+    assert _date_inputs(response.content.decode()) == {"start": "", "end": ""}
+
+    custom = _page(client, manager, {"period": "custom", **dates})
+    assert _date_inputs(custom.content.decode()) == dates
