@@ -310,6 +310,21 @@ def test_a_note_on_a_ticket_closed_meanwhile_says_why_and_keeps_the_text(
     assert 'data-testid="reply-form"' not in client.get(f"/tickets/{ticket.pk}/").content.decode()
 
 
+def test_files_for_a_ticket_closed_meanwhile_are_refused_with_the_reason(
+    client_for, agent_l1, make_ticket
+):
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/attach/",
+        {"attach-attachments": [SimpleUploadedFile("gw.log", b"log")], "attach-is_internal": "on"},
+    )
+
+    assert response.status_code == 400
+    assert "This ticket is closed; please open a new one." in response.content.decode()
+    assert not ticket.attachments.exists()
+
+
 def test_agent_downloads_internal_files(client_for, agent_l1, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     internal = services.attachment_add(

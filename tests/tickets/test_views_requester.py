@@ -267,6 +267,22 @@ def test_a_reply_to_a_ticket_closed_meanwhile_says_why_and_keeps_the_text(
     assert 'data-testid="reply-form"' not in page
 
 
+def test_files_for_a_ticket_closed_meanwhile_are_refused_with_the_reason(
+    client_for, requester, make_ticket
+):
+    # They were stored on the closed ticket with "Files added.", where nobody looks again.
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/attach/",
+        {"attach-attachments": [SimpleUploadedFile("error.txt", b"stack trace")]},
+    )
+
+    assert response.status_code == 400
+    assert "This ticket is closed; please open a new one." in response.content.decode()
+    assert Attachment.objects.count() == 0
+
+
 def test_requester_adds_files_without_a_message(client_for, requester, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 
