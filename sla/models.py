@@ -1,6 +1,8 @@
 """SLA policies, calendars, the clocks of each ticket and the events the sweep records."""
 
+from collections.abc import Mapping
 from datetime import date, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
@@ -51,7 +53,9 @@ def validate_target_length(value: timedelta | None) -> None:
 
 
 # The admin's duration fields of SLA and OLA targets: bounded as the services bound them.
-TARGET_FORMFIELD_OVERRIDES = {models.DurationField: {"validators": [validate_target_length]}}
+TARGET_FORMFIELD_OVERRIDES: "Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]" = {
+    models.DurationField: {"validators": [validate_target_length]}
+}
 
 
 class SlaEventKind(models.TextChoices):
