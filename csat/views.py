@@ -88,7 +88,7 @@ def survey_for_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 messages.error(request, _("Choose a rating from 1 to 5."))
             else:
                 label = form.fields[name].label if name in form.fields else None
-                text = " ".join(errors)
+                text = " ".join(str(error) for error in errors)
                 messages.error(request, f"{label}: {text}" if label else text)
     return redirect(f"/tickets/{ticket.pk}/")
 
