@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from sla.calendars import WorkingCalendar, business_hours
+from sla.calendars import WorkingCalendar, add_business_time, business_hours
 from tickets.models_choices import Kind, Priority
 
 
@@ -44,6 +44,14 @@ MAX_TARGET = timedelta(days=MAX_TARGET_DAYS)
 def target_too_long_message() -> str:
     """The services' refusal of a target longer than MAX_TARGET (SLA and OLA alike)."""
     return gettext("Targets can be at most %(days)d days.") % {"days": MAX_TARGET_DAYS}
+
+
+def target_unreachable_message() -> str:
+    """The services' refusal of a target the chosen business hours never reach."""
+    return gettext(
+        "With these business hours the target is not reached within three years: choose a "
+        "shorter target or a calendar with more opening hours."
+    )
 
 
 def validate_target_length(value: timedelta | None) -> None:
@@ -100,6 +108,16 @@ class Calendar(models.Model):
             weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
         holidays: set[date] = {holiday.date for holiday in self.holidays.all()}
         return business_hours(time_zone=self.time_zone, weekly=weekly, holidays=holidays)
+
+    def reaches(self, amount: timedelta) -> bool:
+        """Whether a clock of `amount` business time started now finds its due time: within
+        three years (sla.calendars.MAX_DAYS), and the calendar has opening hours at all.
+        Without this check a long target on sparse hours saved, then failed every ticket."""
+        try:
+            add_business_time(self.working_calendar(), timezone.now(), amount)
+        except ValueError:
+            return False
+        return True
 
 
 class Weekday(models.IntegerChoices):

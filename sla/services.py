@@ -32,6 +32,7 @@ from sla.models import (
     SlaPolicy,
     SlaTarget,
     target_too_long_message,
+    target_unreachable_message,
 )
 from sla.outcomes import BREACH_LEVEL, Dimensions, outcomes_revise, verdict_of
 from sla.selectors import (
@@ -450,6 +451,21 @@ def _validate_targets(targets: list[dict[str, Any]]) -> None:
                 raise DomainError(target_too_long_message(), field="targets")
 
 
+def _check_calendar_reaches(*, policy: SlaPolicy, targets: list[dict[str, Any]] | None) -> None:
+    """The policy's business hours reach each of its targets (the new ones, or those kept)."""
+    calendar = policy.calendar
+    if calendar is None:
+        return
+    if targets is None:
+        targets = [dict(row) for row in policy.targets.values()] if policy.pk else []
+    amounts = {
+        t.get(name) for t in targets for name in ("first_response", "next_response", "resolution")
+    }
+    longest = max((amount for amount in amounts if amount is not None), default=None)
+    if longest is not None and not calendar.reaches(longest):
+        raise DomainError(target_unreachable_message(), field="targets")
+
+
 def policy_save(
     *,
     actor: User,
@@ -475,6 +491,7 @@ def policy_save(
             raise DomainError(_("A name is required."), field="name")
         if SlaPolicy.objects.filter(name=policy.name).exclude(pk=policy.pk).exists():
             raise DomainError(_("A policy with this name exists."), field="name")
+        _check_calendar_reaches(policy=policy, targets=targets)
         policy.save()
         if targets is not None:
             policy.targets.all().delete()

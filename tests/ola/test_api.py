@@ -1,10 +1,12 @@
 """OLA targets through the API: staff read them, managers change them (issue 22)."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
 from ola.models import OlaTarget
+from sla.models import Calendar, CalendarHours
+from tickets.models import Status
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +100,20 @@ def test_a_target_longer_than_the_bound_is_a_400_not_a_500(api, manager, too_lon
         "Los objetivos pueden ser como máximo de 90 días."
     ]
     assert OlaTarget.objects.get().take_within == timedelta(hours=1)
+
+
+def test_a_target_its_business_hours_never_reach_is_a_400_not_a_500(api, manager, make_ticket):
+    # One hour a week: 90 days of business time is 41 years away. The backfill raised
+    # "no opening hours within three years" (a 500), as would every ticket the target met.
+    make_ticket(Status.PRIORITIZED)
+    sparse = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
+    CalendarHours.objects.create(calendar=sparse, weekday=0, opens=time(9), closes=time(10))
+    body = {"tier": 1, "priority": 3, "take_within": "90 00:00:00", "calendar": sparse.pk}
+
+    answer = api(manager).post(URL, body, format="json")
+
+    assert answer.status_code == 400, answer.content
+    assert "not reached within three years" in answer.json()["errors"]["take_within"][0]
+    assert not OlaTarget.objects.exists()
+    short = api(manager).post(URL, {**body, "take_within": "10:00:00"}, format="json")
+    assert short.status_code == 201, short.content

@@ -229,3 +229,32 @@ def test_the_admin_refuses_a_target_past_the_bound_with_a_form_error(make_ticket
     assert answer.status_code == 200
     assert "Targets can be at most 90 days." in answer.content.decode()
     assert not OlaTarget.objects.exists() and not OlaClock.objects.exists()
+
+
+def test_the_admin_refuses_a_target_its_business_hours_never_reach(make_ticket, manager):
+    from datetime import time
+
+    from sla.models import Calendar, CalendarHours
+
+    make_ticket(Status.PRIORITIZED)
+    sparse = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
+    CalendarHours.objects.create(calendar=sparse, weekday=0, opens=time(9), closes=time(10))
+    manager.is_staff = manager.is_superuser = True
+    manager.save()
+    client = Client()
+    client.force_login(manager)
+
+    answer = client.post(
+        "/admin/ola/olatarget/add/",
+        {
+            "tier": 1,
+            "priority": 3,
+            "take_within": "",
+            "handoff_within": "60 00:00:00",
+            "calendar": sparse.pk,
+        },
+    )
+
+    assert answer.status_code == 200
+    assert "not reached within three years" in answer.content.decode()
+    assert not OlaTarget.objects.exists()

@@ -1,8 +1,10 @@
 """SLA in the API: clocks on tickets, the at-risk / breached filter, policies for managers."""
 
+from datetime import time
+
 import pytest
 
-from sla.models import SlaPolicy
+from sla.models import Calendar, CalendarHours, SlaPolicy
 from tests.sla.conftest import at
 from tickets import services
 from tickets.models import Status
@@ -193,3 +195,40 @@ def test_the_admin_refuses_a_target_past_the_bound_with_a_form_error(client, man
     assert not SlaPolicy.objects.filter(name="Forever").exists()
     form["targets-0-resolution"] = "90 00:00:00"
     assert client.post("/admin/sla/slapolicy/add/", form).status_code == 302
+
+
+def test_targets_the_business_hours_never_reach_are_a_400_not_a_500(api, manager, requester):
+    # With one opening hour a week a 30-day resolution is 14 years away: every ticket the
+    # policy applied to failed ("no opening hours within three years").
+    sparse = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
+    CalendarHours.objects.create(calendar=sparse, weekday=0, opens=time(9), closes=time(10))
+    body = {
+        "name": "Sparse",
+        "position": 0,
+        "calendar": sparse.pk,
+        "targets": [
+            {"priority": p, "first_response": "01:00:00", "resolution": "30 00:00:00"}
+            for p in (1, 2, 3, 4)
+        ],
+    }
+    client = api(manager)
+
+    response = client.post("/api/sla/policies/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "not reached within three years" in response.json()["errors"]["targets"][0]
+    assert not SlaPolicy.objects.filter(name="Sparse").exists()
+
+    # Moving a policy with long targets onto the sparse calendar is refused too.
+    created = client.post("/api/sla/policies/", {**body, "calendar": None}, format="json")
+    assert created.status_code == 201, created.content
+    moved = client.patch(
+        f"/api/sla/policies/{created.json()['id']}/", {"calendar": sparse.pk}, format="json"
+    )
+    assert moved.status_code == 400, moved.content
+    assert SlaPolicy.objects.get(name="Sparse").calendar is None
+    ticket = api(requester).post(
+        "/api/tickets/",
+        {"title": "Printer on fire", "description": "Smoke.", "urgency": "medium"},
+        format="json",
+    )
+    assert ticket.status_code == 201, ticket.content
