@@ -82,7 +82,14 @@ def survey_for_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     elif state == "already":
         messages.info(request, _("This ticket has already been rated. Thank you!"))
     else:
-        messages.error(request, _("Choose a rating from 1 to 5."))
+        # Each field's own error: a comment too long is not a missing rating.
+        for name, errors in form.errors.items():
+            if name == "rating":
+                messages.error(request, _("Choose a rating from 1 to 5."))
+            else:
+                label = form.fields[name].label if name in form.fields else None
+                text = " ".join(str(error) for error in errors)
+                messages.error(request, f"{label}: {text}" if label else text)
     return redirect(f"/tickets/{ticket.pk}/")
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.http import HttpResponse, StreamingHttpResponse
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -65,3 +66,14 @@ def csv_response(
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def csv_query_error(form: forms.Form) -> HttpResponse:
+    """The 400 of an export whose query its form refused: one line per error, after the
+    field's label ("Window: Select a valid choice…"), never the form's internal names."""
+    lines: list[str] = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = field.label if field is not None else None
+        lines.extend(f"{label}: {message}" if label else str(message) for message in errors)
+    return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")

@@ -1,17 +1,39 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
 from helpdesk.admin import ReadOnlyAdmin
 from ola.models import OlaClock, OlaEvent, OlaTarget
 from ola.services import ola_target_save
+from sla.models import MAX_TARGET, TARGET_FORMFIELD_OVERRIDES, target_unreachable_message
+
+
+class OlaTargetAdminForm(forms.ModelForm):
+    """The service's check that the business hours reach the targets, as form errors (the
+    service's refusal raised from save_model was a 500)."""
+
+    class Meta:
+        model = OlaTarget
+        fields = ["tier", "priority", "take_within", "handoff_within", "calendar"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        calendar = data.get("calendar")
+        for name in ("take_within", "handoff_within"):
+            value = data.get(name)
+            if calendar and value and value <= MAX_TARGET and not calendar.reaches(value):
+                self.add_error(name, target_unreachable_message())
+        return data
 
 
 @admin.register(OlaTarget)
 class OlaTargetAdmin(admin.ModelAdmin):
     list_display = ["tier", "priority", "take_within", "handoff_within", "calendar"]
     list_filter = ["tier"]
+    formfield_overrides = TARGET_FORMFIELD_OVERRIDES
+    form = OlaTargetAdminForm
 
     def save_model(self, request: HttpRequest, obj: OlaTarget, form: Any, change: bool) -> None:
         # Through the service, as the API: it starts the clocks of the tier's open tickets.

@@ -20,7 +20,14 @@ from ola.models import OlaClock, OlaMetric, OlaTarget
 from ola.selectors import ola_target_lookup
 from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import schedule
-from sla.models import OPEN_CLOCK_STATES, Calendar, ClockState
+from sla.models import (
+    MAX_TARGET,
+    OPEN_CLOCK_STATES,
+    Calendar,
+    ClockState,
+    target_too_long_message,
+    target_unreachable_message,
+)
 from sla.selectors import CalendarCache
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.models_choices import Priority
@@ -140,6 +147,10 @@ def ola_target_save(
     for name, value in (("take_within", take_within), ("handoff_within", handoff_within)):
         if value is not None and value <= timedelta(0):
             raise DomainError(_("Targets must be longer than zero."), field=name)
+        if value is not None and value > MAX_TARGET:
+            raise DomainError(target_too_long_message(), field=name)
+        if value is not None and calendar is not None and not calendar.reaches(value):
+            raise DomainError(target_unreachable_message(), field=name)
     with transaction.atomic():
         clash = OlaTarget.objects.filter(tier=tier, priority=priority)
         if target is not None:

@@ -177,6 +177,9 @@ class DashboardForm(forms.Form):
                 raise forms.ValidationError(_("A custom period needs a start and an end date."))
             if end < start:
                 raise forms.ValidationError(_("The end date is before the start date."))
+            if start > timezone.localdate():
+                # The period would be cut at now to nothing: every figure a silent zero.
+                raise forms.ValidationError(_("The start date is in the future."))
             if (end - start).days >= MAX_CUSTOM_DAYS:
                 raise forms.ValidationError(_("A custom period can cover at most a year."))
         return data

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Role, User
 from csat.selectors import csat_summary
-from helpdesk.csv_export import csv_response
+from helpdesk.csv_export import csv_query_error, csv_response
 from ola.selectors import ola_compliance
 from reports import charts
 from reports.forms import DashboardForm, Filters, Period
@@ -187,11 +187,13 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     require_manager(user)
     figure = request.GET.get("figure", "")
     metric = request.GET.get("metric", "")
-    if figure not in FIGURES or (metric and metric not in Metric.values):
+    if figure not in FIGURES:
         return HttpResponse(_("Unknown figure."), status=400, content_type="text/plain")
+    if metric and metric not in Metric.values:
+        return HttpResponse(_("Unknown metric."), status=400, content_type="text/plain")
     form, period, filters, _categories = parse_dashboard_query(request.GET, with_lists=False)
     if form.is_bound and not form.is_valid():
-        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+        return csv_query_error(form)
     header, rows = figure_rows(
         figure=figure, period=period, filters=filters, now=timezone.now(), metric=metric
     )

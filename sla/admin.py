@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from helpdesk.admin import ReadOnlyAdmin
 from sla.models import (
+    TARGET_FORMFIELD_OVERRIDES,
     Calendar,
     CalendarHours,
     Holiday,
@@ -17,6 +18,7 @@ from sla.models import (
 class SlaTargetInline(admin.TabularInline):
     model = SlaTarget
     extra = 0
+    formfield_overrides = TARGET_FORMFIELD_OVERRIDES
 
 
 @admin.register(SlaPolicy)

@@ -1,15 +1,18 @@
 """SLA policies, calendars, the clocks of each ticket and the events the sweep records."""
 
+from collections.abc import Mapping
 from datetime import date, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from sla.calendars import WorkingCalendar, business_hours
+from sla.calendars import WorkingCalendar, add_business_time, business_hours
 from tickets.models_choices import Kind, Priority
 
 
@@ -29,6 +32,38 @@ class ClockState(models.TextChoices):
 
 OPEN_CLOCK_STATES = [ClockState.RUNNING, ClockState.PAUSED]
 STOPPED_CLOCK_STATES = [ClockState.MET, ClockState.BREACHED, ClockState.CANCELLED]
+
+# The longest SLA or OLA target the services accept. Without a bound a target such as
+# "999999999 00:00:00" was saved and every ticket it then applied to failed (its due time
+# beyond the year 9999), and a business-hours calendar finds no due time for one that needs
+# more than three years of opening hours (sla.calendars.MAX_DAYS).
+MAX_TARGET_DAYS = 90
+MAX_TARGET = timedelta(days=MAX_TARGET_DAYS)
+
+
+def target_too_long_message() -> str:
+    """The services' refusal of a target longer than MAX_TARGET (SLA and OLA alike)."""
+    return gettext("Targets can be at most %(days)d days.") % {"days": MAX_TARGET_DAYS}
+
+
+def target_unreachable_message() -> str:
+    """The services' refusal of a target the chosen business hours never reach."""
+    return gettext(
+        "With these business hours the target is not reached within three years: choose a "
+        "shorter target or a calendar with more opening hours."
+    )
+
+
+def validate_target_length(value: timedelta | None) -> None:
+    """The same bound for the admin's forms, which save targets without the services."""
+    if value is not None and value > MAX_TARGET:
+        raise ValidationError(target_too_long_message(), code="max_value")
+
+
+# The admin's duration fields of SLA and OLA targets: bounded as the services bound them.
+TARGET_FORMFIELD_OVERRIDES: "Mapping[type[models.Field[Any, Any]], Mapping[str, Any]]" = {
+    models.DurationField: {"validators": [validate_target_length]}
+}
 
 
 class SlaEventKind(models.TextChoices):
@@ -73,6 +108,16 @@ class Calendar(models.Model):
             weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
         holidays: set[date] = {holiday.date for holiday in self.holidays.all()}
         return business_hours(time_zone=self.time_zone, weekly=weekly, holidays=holidays)
+
+    def reaches(self, amount: timedelta) -> bool:
+        """Whether a clock of `amount` business time started now finds its due time: within
+        three years (sla.calendars.MAX_DAYS), and the calendar has opening hours at all.
+        Without this check a long target on sparse hours saved, then failed every ticket."""
+        try:
+            add_business_time(self.working_calendar(), timezone.now(), amount)
+        except ValueError:
+            return False
+        return True
 
 
 class Weekday(models.IntegerChoices):

@@ -24,12 +24,15 @@ from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at, reached_level
 from sla.models import (
     LEVEL_KINDS,
+    MAX_TARGET,
     OPEN_CLOCK_STATES,
     Metric,
     SlaClock,
     SlaEvent,
     SlaPolicy,
     SlaTarget,
+    target_too_long_message,
+    target_unreachable_message,
 )
 from sla.outcomes import BREACH_LEVEL, Dimensions, outcomes_revise, verdict_of
 from sla.selectors import (
@@ -444,6 +447,23 @@ def _validate_targets(targets: list[dict[str, Any]]) -> None:
             value = target.get(name)
             if value is not None and value <= timedelta(0):
                 raise DomainError(_("Targets must be longer than zero."), field="targets")
+            if value is not None and value > MAX_TARGET:
+                raise DomainError(target_too_long_message(), field="targets")
+
+
+def _check_calendar_reaches(*, policy: SlaPolicy, targets: list[dict[str, Any]] | None) -> None:
+    """The policy's business hours reach each of its targets (the new ones, or those kept)."""
+    calendar = policy.calendar
+    if calendar is None:
+        return
+    if targets is None:
+        targets = [dict(row) for row in policy.targets.values()] if policy.pk else []
+    amounts = {
+        t.get(name) for t in targets for name in ("first_response", "next_response", "resolution")
+    }
+    longest = max((amount for amount in amounts if amount is not None), default=None)
+    if longest is not None and not calendar.reaches(longest):
+        raise DomainError(target_unreachable_message(), field="targets")
 
 
 def policy_save(
@@ -471,6 +491,7 @@ def policy_save(
             raise DomainError(_("A name is required."), field="name")
         if SlaPolicy.objects.filter(name=policy.name).exclude(pk=policy.pk).exists():
             raise DomainError(_("A policy with this name exists."), field="name")
+        _check_calendar_reaches(policy=policy, targets=targets)
         policy.save()
         if targets is not None:
             policy.targets.all().delete()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from helpdesk.csv_export import csv_response
+from helpdesk.csv_export import csv_query_error, csv_response
 from sla.forecast import (
     CSV_HEADER,
     WINDOW_HOURS,
@@ -64,7 +64,7 @@ def forecast_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     scope = _scope_or_403(request.user)  # type: ignore[arg-type]
     form = ForecastForm(request.GET)
     if not form.is_valid():
-        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+        return csv_query_error(form)
     now = timezone.now()
     hours = form.hours_or_default()
     return csv_response(

@@ -98,6 +98,16 @@
   });
 })();
 
+/* The SLA dashboard's period: dates apply only to a "Custom" period, so typing a date chooses
+   it and choosing another period clears the dates (they were silently ignored). */
+document.addEventListener("change", function (event) {
+  var form = event.target.closest("form[data-period-form]");
+  if (!form) return;
+  var fields = form.elements, name = event.target.name;
+  if ((name === "start" || name === "end") && event.target.value) { fields.period.value = "custom"; }
+  if (name === "period" && fields.period.value !== "custom") { fields.start.value = ""; fields.end.value = ""; }
+});
+
 /* The print button of the breach export (no inline handlers: the CSP forbids them). */
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-print]")) { window.print(); }

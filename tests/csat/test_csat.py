@@ -131,6 +131,21 @@ def test_the_requester_rates_on_the_portal_and_nobody_else_can(
         services.survey_answer(survey=SatisfactionSurvey.objects.get(ticket=ticket), rating=3)
 
 
+def test_the_portal_says_which_field_is_wrong(make_ticket, client, requester):
+    # A comment over 4,000 characters was answered "Choose a rating from 1 to 5.".
+    ticket = make_ticket(Status.CLOSED)
+    client.force_login(requester)
+
+    client.post(f"/csat/tickets/{ticket.pk}/", {"rating": "5", "comment": "x" * 4001})
+
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Comment: Ensure this value has at most 4000 characters (it has 4001)." in page
+    assert "Choose a rating from 1 to 5." not in page
+    assert SatisfactionSurvey.objects.get(ticket=ticket).rating is None
+    client.post(f"/csat/tickets/{ticket.pk}/", {"comment": "no rating"})
+    assert "Choose a rating from 1 to 5." in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
 def test_ticket_partial_shows_the_form_to_the_requester_and_the_rating_to_staff(
     make_ticket, rf, requester, agent_l1, outsider
 ):

@@ -86,3 +86,29 @@ def test_the_satisfaction_tables_scroll_inside_their_card_on_a_phone(
         assert page.locator(".csat-tables table").count() == 3
         assert sideways(page) == 0
         page.context.close()
+
+
+def test_typing_a_date_chooses_the_custom_period_and_a_preset_clears_the_dates(
+    browser, live_server, manager
+):
+    """Dates apply only to a custom period: typed beside "Last 7 days" they were silently
+    ignored (the figures stayed the last 7 days')."""
+    from tests.e2e.test_layout import open_page
+
+    page = open_page(browser, live_server, manager, viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/reports/sla/")
+    assert page.locator("#id_period").input_value() == "7d"
+    page.fill("#id_start", "2025-03-01")
+    page.fill("#id_end", "2025-03-03")
+    assert page.locator("#id_period").input_value() == "custom"
+    with page.expect_navigation():
+        page.click("[data-testid=apply]")
+    assert "period=custom" in page.url and "start=2025-03-01" in page.url
+
+    page.select_option("#id_period", "30d")
+    assert page.locator("#id_start").input_value() == ""
+    assert page.locator("#id_end").input_value() == ""
+    with page.expect_navigation():
+        page.click("[data-testid=apply]")
+    assert "period=30d" in page.url and "start=2025" not in page.url
+    page.context.close()

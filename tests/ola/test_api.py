@@ -1,8 +1,12 @@
 """OLA targets through the API: staff read them, managers change them (issue 22)."""
 
+from datetime import time, timedelta
+
 import pytest
 
 from ola.models import OlaTarget
+from sla.models import Calendar, CalendarHours
+from tickets.models import Status
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +75,45 @@ def test_one_target_per_tier_and_priority(api, manager):
     again = client.post(URL, body, format="json")
     assert again.status_code == 400
     assert "priority" in again.json()["errors"]
+
+
+@pytest.mark.parametrize("too_long", ["999999999 00:00:00", "91 00:00:00"])
+def test_a_target_longer_than_the_bound_is_a_400_not_a_500(api, manager, too_long):
+    # "999999999 00:00:00" used to be a 500 (the backfill's due time past the year 9999).
+    client = api(manager)
+    body = {"tier": 1, "priority": 2, "take_within": "01:00:00", "handoff_within": too_long}
+    answer = client.post(URL, body, format="json")
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["errors"]["handoff_within"] == ["Targets can be at most 90 days."]
+    assert not OlaTarget.objects.exists()
+
+    saved = client.post(URL, {**body, "handoff_within": "90 00:00:00"}, format="json")
+    assert saved.status_code == 201, saved.content
+    spanish = client.patch(
+        f"{URL}{saved.json()['id']}/",
+        {"take_within": too_long},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert spanish.status_code == 400
+    assert spanish.json()["errors"]["take_within"] == [
+        "Los objetivos pueden ser como máximo de 90 días."
+    ]
+    assert OlaTarget.objects.get().take_within == timedelta(hours=1)
+
+
+def test_a_target_its_business_hours_never_reach_is_a_400_not_a_500(api, manager, make_ticket):
+    # One hour a week: 90 days of business time is 41 years away. The backfill raised
+    # "no opening hours within three years" (a 500), as would every ticket the target met.
+    make_ticket(Status.PRIORITIZED)
+    sparse = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
+    CalendarHours.objects.create(calendar=sparse, weekday=0, opens=time(9), closes=time(10))
+    body = {"tier": 1, "priority": 3, "take_within": "90 00:00:00", "calendar": sparse.pk}
+
+    answer = api(manager).post(URL, body, format="json")
+
+    assert answer.status_code == 400, answer.content
+    assert "not reached within three years" in answer.json()["errors"]["take_within"][0]
+    assert not OlaTarget.objects.exists()
+    short = api(manager).post(URL, {**body, "take_within": "10:00:00"}, format="json")
+    assert short.status_code == 201, short.content

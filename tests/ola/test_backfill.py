@@ -211,3 +211,50 @@ def test_the_admin_starts_clocks_too(make_ticket, manager):
     assert answer.status_code == 302, answer.content.decode()[:2000]
     assert set(ola_of(ticket)) == {(1, "handoff", 1)}
     assert ola_of(ticket)[(1, "handoff", 1)].metric == OlaMetric.HANDOFF
+
+
+def test_the_admin_refuses_a_target_past_the_bound_with_a_form_error(make_ticket, manager):
+    # It was a 500 (the service's refusal raised from save_model, or the due time past 9999).
+    make_ticket(Status.PRIORITIZED)
+    manager.is_staff = manager.is_superuser = True
+    manager.save()
+    client = Client()
+    client.force_login(manager)
+
+    answer = client.post(
+        "/admin/ola/olatarget/add/",
+        {"tier": 1, "priority": 3, "take_within": "", "handoff_within": "999999999 00:00:00"},
+    )
+
+    assert answer.status_code == 200
+    assert "Targets can be at most 90 days." in answer.content.decode()
+    assert not OlaTarget.objects.exists() and not OlaClock.objects.exists()
+
+
+def test_the_admin_refuses_a_target_its_business_hours_never_reach(make_ticket, manager):
+    from datetime import time
+
+    from sla.models import Calendar, CalendarHours
+
+    make_ticket(Status.PRIORITIZED)
+    sparse = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
+    CalendarHours.objects.create(calendar=sparse, weekday=0, opens=time(9), closes=time(10))
+    manager.is_staff = manager.is_superuser = True
+    manager.save()
+    client = Client()
+    client.force_login(manager)
+
+    answer = client.post(
+        "/admin/ola/olatarget/add/",
+        {
+            "tier": 1,
+            "priority": 3,
+            "take_within": "",
+            "handoff_within": "60 00:00:00",
+            "calendar": sparse.pk,
+        },
+    )
+
+    assert answer.status_code == 200
+    assert "not reached within three years" in answer.content.decode()
+    assert not OlaTarget.objects.exists()

@@ -1,8 +1,10 @@
 """Issue 16, item 3: the dashboard's period box always describes the figures on screen."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +60,41 @@ def test_an_invalid_filter_shows_its_error_and_no_figures(client, manager, query
     assert "From " not in response.context and "Same figures as JSON" not in html
     # The form still shows what was asked, so it can be corrected.
     assert _selected_period(html) == [query["period"]]
+
+
+@time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False)
+def test_a_custom_period_that_starts_tomorrow_is_an_error_not_zeros(client, manager, api):
+    # It was a 200 whose period was cut at now to nothing: every figure a silent zero.
+    future = {"period": "custom", "start": "2026-03-11", "end": "2026-03-20"}
+
+    response = _page(client, manager, future)
+    assert response.status_code == 400
+    assert "The start date is in the future." in response.content.decode()
+    assert response.context["board"] is None
+    csv = client.get(reverse("reports:export"), {**future, "figure": "resolved"})
+    assert csv.status_code == 400
+    assert api(manager).get("/api/reports/dashboard/", future).status_code == 400
+    today = _page(client, manager, {**future, "start": "2026-03-10"})
+    assert today.status_code == 200
+    assert today.context["board"].period.start.date().isoformat() == "2026-03-10"
+
+    manager.language = "es"
+    manager.save(update_fields=["language"])
+    spanish = _page(client, manager, future)
+    assert "La fecha de inicio está en el futuro." in spanish.content.decode()
+
+
+def _date_inputs(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="date" name="(start|end)"[^>]*value="([^"]*)"', html))
+
+
+def test_dates_beside_a_preset_period_are_not_shown_as_if_applied(client, manager):
+    # The figures are the last 7 days'; the boxes used to keep 2020's dates beside them.
+    dates = {"start": "2020-01-01", "end": "2020-01-05"}
+    response = _page(client, manager, {"period": "7d", **dates})
+    assert response.status_code == 200
+    assert response.context["board"].period.key == "7d"
+    assert _date_inputs(response.content.decode()) == {"start": "", "end": ""}
+
+    custom = _page(client, manager, {"period": "custom", **dates})
+    assert _date_inputs(custom.content.decode()) == dates

@@ -100,6 +100,29 @@ def test_bad_input_is_a_form_error_not_a_500(client, manager, frozen_now):
     assert _get(client, manager, "reports:export", {"figure": "nope"}).status_code == 400
 
 
+def test_a_refused_csv_query_says_why_in_plain_words(client, manager):
+    # It read "* __all__\n  * The end date…": the form's internal names.
+    query = {"figure": "resolved", "period": "custom", "start": "2025-03-05", "end": "2025-03-01"}
+    response = _get(client, manager, "reports:export", {**query, "tier": "9"})
+    assert response.status_code == 400
+    assert response.content.decode().splitlines() == [
+        "Tier: Select a valid choice. 9 is not one of the available choices.",
+        "The end date is before the start date.",
+    ]
+
+
+def test_the_csv_names_what_is_unknown_a_figure_or_a_metric(client, manager):
+    # A bad metric of a good figure used to answer "Unknown figure.".
+    figure = _get(client, manager, "reports:export", {"figure": "nope"})
+    assert (figure.status_code, figure.content.decode()) == (400, "Unknown figure.")
+    metric = _get(client, manager, "reports:export", {"figure": "breached", "metric": "nope"})
+    assert (metric.status_code, metric.content.decode()) == (400, "Unknown metric.")
+    manager.language = "es"
+    manager.save(update_fields=["language"])
+    spanish = _get(client, manager, "reports:export", {"figure": "breached", "metric": "nope"})
+    assert spanish.content.decode() == "Métrica desconocida."
+
+
 def _csv(response) -> list[dict[str, str]]:
     body = b"".join(response.streaming_content).decode()
     return list(csv.DictReader(io.StringIO(body)))

@@ -1,8 +1,10 @@
 """SLA in the API: clocks on tickets, the at-risk / breached filter, policies for managers."""
 
+from datetime import time
+
 import pytest
 
-from sla.models import SlaPolicy
+from sla.models import Calendar, CalendarHours, SlaPolicy
 from tests.sla.conftest import at
 from tickets import services
 from tickets.models import Status
@@ -139,3 +141,94 @@ def test_staff_read_the_business_hours_calendars(api, agent_l1, requester):
         }
     ]
     assert api(requester).get("/api/sla/calendars/").status_code == 403
+
+
+def test_a_target_longer_than_the_bound_is_a_400_and_tickets_can_still_be_created(
+    api, manager, requester
+):
+    # A policy with a "999999999 00:00:00" target used to be saved; then every new ticket it
+    # applied to was a 500 (its due time past the year 9999).
+    huge = "999999999 00:00:00"
+    body = {
+        "name": "Forever",
+        "position": 0,
+        "targets": [
+            {"priority": p, "first_response": "01:00:00", "resolution": huge} for p in (1, 2, 3, 4)
+        ],
+    }
+    response = api(manager).post("/api/sla/policies/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["targets"] == ["Targets can be at most 90 days."]
+    assert not SlaPolicy.objects.filter(name="Forever").exists()
+
+    ticket = api(requester).post(
+        "/api/tickets/",
+        {"title": "Printer on fire", "description": "Smoke.", "urgency": "medium"},
+        format="json",
+    )
+    assert ticket.status_code == 201, ticket.content
+
+
+def test_the_admin_refuses_a_target_past_the_bound_with_a_form_error(client, manager):
+    manager.is_staff = manager.is_superuser = True
+    manager.save()
+    client.force_login(manager)
+    form = {
+        "name": "Forever",
+        "position": "0",
+        "is_active": "on",
+        "kind": "",
+        "escalate_on_breach": "on",
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-MIN_NUM_FORMS": "0",
+        "targets-MAX_NUM_FORMS": "1000",
+        "targets-0-priority": "1",
+        "targets-0-first_response": "01:00:00",
+        "targets-0-resolution": "999999999 00:00:00",
+    }
+
+    answer = client.post("/admin/sla/slapolicy/add/", form)
+
+    assert answer.status_code == 200
+    assert "Targets can be at most 90 days." in answer.content.decode()
+    assert not SlaPolicy.objects.filter(name="Forever").exists()
+    form["targets-0-resolution"] = "90 00:00:00"
+    assert client.post("/admin/sla/slapolicy/add/", form).status_code == 302
+
+
+def test_targets_the_business_hours_never_reach_are_a_400_not_a_500(api, manager, requester):
+    # With one opening hour a week a 30-day resolution is 14 years away: every ticket the
+    # policy applied to failed ("no opening hours within three years").
+    sparse = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
+    CalendarHours.objects.create(calendar=sparse, weekday=0, opens=time(9), closes=time(10))
+    body = {
+        "name": "Sparse",
+        "position": 0,
+        "calendar": sparse.pk,
+        "targets": [
+            {"priority": p, "first_response": "01:00:00", "resolution": "30 00:00:00"}
+            for p in (1, 2, 3, 4)
+        ],
+    }
+    client = api(manager)
+
+    response = client.post("/api/sla/policies/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert "not reached within three years" in response.json()["errors"]["targets"][0]
+    assert not SlaPolicy.objects.filter(name="Sparse").exists()
+
+    # Moving a policy with long targets onto the sparse calendar is refused too.
+    created = client.post("/api/sla/policies/", {**body, "calendar": None}, format="json")
+    assert created.status_code == 201, created.content
+    moved = client.patch(
+        f"/api/sla/policies/{created.json()['id']}/", {"calendar": sparse.pk}, format="json"
+    )
+    assert moved.status_code == 400, moved.content
+    assert SlaPolicy.objects.get(name="Sparse").calendar is None
+    ticket = api(requester).post(
+        "/api/tickets/",
+        {"title": "Printer on fire", "description": "Smoke.", "urgency": "medium"},
+        format="json",
+    )
+    assert ticket.status_code == 201, ticket.content

@@ -123,6 +123,15 @@ def test_bad_input_is_a_form_error_or_a_400_never_a_500(client, api, manager, qu
     assert set(answer.json()["errors"]) == set(query)
 
 
+def test_the_csv_400_names_the_field_by_its_label(client, manager):
+    # It read "* hours\n  * Select a valid choice…": the form's internal names.
+    response = _get(client, manager, CSV, {"hours": "3"})
+    assert response.status_code == 400
+    assert response.content.decode() == (
+        "Window: Select a valid choice. 3 is not one of the available choices."
+    )
+
+
 def test_the_api_returns_the_page_figures(client, api, manager, agent_l1, due_soon):
     data = api(manager).get(reverse(API), {"hours": 4}).json()
     assert (data["hours"], data["total"], data["overdue"], data["more"]) == (4, 3, 0, 0)

@@ -289,6 +289,42 @@ def test_public_reply_and_internal_note(client_for, agent_l1, make_ticket):
     assert ticket.first_response_at is not None
 
 
+def test_a_note_on_a_ticket_closed_meanwhile_says_why_and_keeps_the_text(
+    client_for, agent_l1, make_ticket
+):
+    # The requester closed it while the note was typed: the 400 page hid the reply form, so
+    # the reason and the note were both gone.
+    ticket = make_ticket(Status.CLOSED)
+    client = client_for(agent_l1)
+
+    response = client.post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": "Gateway firmware 4.2 fixes it", "reply-is_internal": "true"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This ticket is closed; please open a new one." in html
+    assert "Gateway firmware 4.2 fixes it" in html
+    assert Comment.objects.count() == 0
+    assert 'data-testid="reply-form"' not in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
+def test_files_for_a_ticket_closed_meanwhile_are_refused_with_the_reason(
+    client_for, agent_l1, make_ticket
+):
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/attach/",
+        {"attach-attachments": [SimpleUploadedFile("gw.log", b"log")], "attach-is_internal": "on"},
+    )
+
+    assert response.status_code == 400
+    assert "This ticket is closed; please open a new one." in response.content.decode()
+    assert not ticket.attachments.exists()
+
+
 def test_agent_downloads_internal_files(client_for, agent_l1, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     internal = services.attachment_add(

@@ -246,6 +246,43 @@ def test_an_empty_reply_is_a_form_error(client_for, requester, make_ticket):
     assert Comment.objects.count() == 0
 
 
+def test_a_reply_to_a_ticket_closed_meanwhile_says_why_and_keeps_the_text(
+    client_for, requester, make_ticket
+):
+    # The page was opened while the ticket was solved; it closed before the reply was sent. The
+    # 400 page hid the reply form, so the reason and the text typed were both gone.
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/", {"reply-body": "It broke again this morning."}
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This ticket is closed; please open a new one." in html
+    assert "It broke again this morning." in html
+    assert Comment.objects.count() == 0
+    # Read afresh, the closed ticket has no reply form.
+    page = client_for(requester).get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'data-testid="reply-form"' not in page
+
+
+def test_files_for_a_ticket_closed_meanwhile_are_refused_with_the_reason(
+    client_for, requester, make_ticket
+):
+    # They were stored on the closed ticket with "Files added.", where nobody looks again.
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/attach/",
+        {"attach-attachments": [SimpleUploadedFile("error.txt", b"stack trace")]},
+    )
+
+    assert response.status_code == 400
+    assert "This ticket is closed; please open a new one." in response.content.decode()
+    assert Attachment.objects.count() == 0
+
+
 def test_requester_adds_files_without_a_message(client_for, requester, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 

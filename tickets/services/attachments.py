@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from helpdesk.errors import DomainError
 from helpdesk.uploads import safe_filename, sniff_content_type
-from tickets.models import Attachment, Comment, Ticket
+from tickets.models import Attachment, Comment, Status, Ticket
 from tickets.services.checks import require_agent_at_tier
 from tickets.services.recipe import lock
 
@@ -69,6 +69,9 @@ def attachment_add(
                 raise PermissionDenied(_("Requesters cannot add internal files."))
         else:
             require_agent_at_tier(actor=actor, ticket=locked)
+        if locked.status == Status.CLOSED:
+            # Closed is final, as for a reply: files nobody will look at again are refused.
+            raise DomainError(_("This ticket is closed; please open a new one."))
         attachment = attachment_store(ticket=locked, actor=actor, upload=upload, comment=None)
         if is_internal:
             attachment.is_internal = True
