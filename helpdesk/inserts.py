@@ -51,9 +51,8 @@ _WRITTEN_AS_IS: dict[type[models.Field], type] = {
 def _as_is(model: type[models.Model]) -> tuple[type | None, ...]:
     """Per field of `_fields`, the type of value it writes as it is (a foreign key: its target's
     type), or None."""
-    return tuple(
-        _WRITTEN_AS_IS.get(type(f.target_field if f.many_to_one else f)) for f in _fields(model)
-    )
+    fields: tuple[Any, ...] = _fields(model)  # (the stubs lack a foreign key's target_field)
+    return tuple(_WRITTEN_AS_IS.get(type(f.target_field if f.many_to_one else f)) for f in fields)
 
 
 @cache
