@@ -1,7 +1,17 @@
+from datetime import date, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext as _
 
 from helpdesk.admin import ReadOnlyAdmin
+from ola.models import OlaTarget
+from sla.calendars import business_hours
 from sla.models import (
+    MAX_TARGET,
     TARGET_FORMFIELD_OVERRIDES,
     Calendar,
     CalendarHours,
@@ -12,11 +22,44 @@ from sla.models import (
     SlaOutcomeDay,
     SlaPolicy,
     SlaTarget,
+    hours_reach,
+    target_unreachable_message,
 )
+
+TARGET_FIELDS = ("first_response", "next_response", "resolution")
+
+
+def _kept(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
+    """The rows an inline formset will save (its valid forms not marked for deletion)."""
+    return [
+        form.cleaned_data
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+
+
+class SlaTargetFormSet(BaseInlineFormSet):
+    """The policy's business hours must reach each target, as the API's policy_save checks: a
+    target they never reach (30 days on one hour a week) failed every ticket the policy took."""
+
+    def clean(self) -> None:
+        super().clean()
+        calendar = self.instance.calendar
+        if calendar is None or any(self.errors):
+            return
+        for form in self.forms:
+            data = form.cleaned_data
+            if not data or data.get("DELETE"):
+                continue
+            for name in TARGET_FIELDS:
+                value = data.get(name)
+                if value and value <= MAX_TARGET and not calendar.reaches(value):
+                    form.add_error(name, target_unreachable_message())
 
 
 class SlaTargetInline(admin.TabularInline):
     model = SlaTarget
+    formset = SlaTargetFormSet
     extra = 0
     formfield_overrides = TARGET_FORMFIELD_OVERRIDES
 
@@ -30,8 +73,44 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     inlines = [SlaTargetInline]
 
 
+def _targets_on(calendar: Calendar) -> list[timedelta]:
+    """The SLA and OLA targets counted in this calendar's business hours."""
+    sla = SlaTarget.objects.filter(policy__calendar=calendar).values_list(*TARGET_FIELDS)
+    ola = OlaTarget.objects.filter(calendar=calendar).values_list("take_within", "handoff_within")
+    return [amount for row in (*sla, *ola) for amount in row if amount is not None]
+
+
+class CalendarHoursFormSet(BaseInlineFormSet):
+    """The opening hours as they will be saved: at least one interval, and enough to reach
+    every target kept on the calendar. A calendar left without hours, or too sparse for a
+    policy's targets, failed every ticket that policy took (a 500 on each create)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        weekly: dict[int, list[tuple[time, time]]] = {}
+        for row in _kept(self):
+            weekly.setdefault(row["weekday"], []).append((row["opens"], row["closes"]))
+        calendar = self.instance
+        try:
+            ZoneInfo(calendar.time_zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            return  # the calendar's own form says so
+        holidays: set[date] = (
+            {holiday.date for holiday in calendar.holidays.all()} if calendar.pk else set()
+        )
+        try:
+            hours = business_hours(time_zone=calendar.time_zone, weekly=weekly, holidays=holidays)
+        except ValueError:
+            raise ValidationError(_("A calendar needs at least one opening interval.")) from None
+        if calendar.pk and not all(hours_reach(hours, t) for t in set(_targets_on(calendar))):
+            raise ValidationError(target_unreachable_message())
+
+
 class CalendarHoursInline(admin.TabularInline):
     model = CalendarHours
+    formset = CalendarHoursFormSet
     extra = 0
 
 

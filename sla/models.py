@@ -114,10 +114,18 @@ class Calendar(models.Model):
         three years (sla.calendars.MAX_DAYS), and the calendar has opening hours at all.
         Without this check a long target on sparse hours saved, then failed every ticket."""
         try:
-            add_business_time(self.working_calendar(), timezone.now(), amount)
-        except ValueError:
+            return hours_reach(self.working_calendar(), amount)
+        except ValueError:  # no opening hours at all
             return False
-        return True
+
+
+def hours_reach(calendar: WorkingCalendar, amount: timedelta) -> bool:
+    """Whether these business hours give a clock of `amount` started now its due time."""
+    try:
+        add_business_time(calendar, timezone.now(), amount)
+    except ValueError:
+        return False
+    return True
 
 
 class Weekday(models.IntegerChoices):

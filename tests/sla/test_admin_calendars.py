@@ -1,0 +1,151 @@
+"""The admin keeps calendars and policies able to give every ticket its due times: a calendar
+left without opening hours, or too sparse for a target kept on it, failed every ticket the
+policy took (a 500 on each create)."""
+
+from datetime import time, timedelta
+
+import pytest
+
+from ola.models import OlaTarget
+from sla.models import Calendar, CalendarHours, SlaPolicy, SlaTarget
+from tickets.models_choices import Priority
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, manager):
+    manager.is_staff = manager.is_superuser = True
+    manager.save()
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def office() -> Calendar:
+    calendar = Calendar.objects.create(name="Office", time_zone="Europe/Madrid")
+    for weekday in range(5):
+        CalendarHours.objects.create(
+            calendar=calendar, weekday=weekday, opens=time(9), closes=time(17)
+        )
+    return calendar
+
+
+def _calendar_form(calendar: Calendar, hours: list[tuple[int, str, str, bool]]) -> dict:
+    """The change form: (weekday, opens, closes, delete) per existing row, in order."""
+    rows = list(calendar.hours.order_by("pk")) if calendar.pk else []
+    form = {
+        "name": calendar.name,
+        "time_zone": calendar.time_zone,
+        "hours-TOTAL_FORMS": str(len(hours)),
+        "hours-INITIAL_FORMS": str(len(rows)),
+        "hours-MIN_NUM_FORMS": "0",
+        "hours-MAX_NUM_FORMS": "1000",
+        "holidays-TOTAL_FORMS": "0",
+        "holidays-INITIAL_FORMS": "0",
+        "holidays-MIN_NUM_FORMS": "0",
+        "holidays-MAX_NUM_FORMS": "1000",
+    }
+    for i, (weekday, opens, closes, delete) in enumerate(hours):
+        if i < len(rows):
+            form[f"hours-{i}-id"] = str(rows[i].pk)
+        form[f"hours-{i}-calendar"] = str(calendar.pk)
+        form[f"hours-{i}-weekday"] = str(weekday)
+        form[f"hours-{i}-opens"] = opens
+        form[f"hours-{i}-closes"] = closes
+        if delete:
+            form[f"hours-{i}-DELETE"] = "on"
+    return form
+
+
+def _page(answer) -> str:
+    return answer.content.decode()
+
+
+def test_removing_every_opening_interval_is_refused(admin_client, office):
+    everything_deleted = [(d, "09:00", "17:00", True) for d in range(5)]
+
+    answer = admin_client.post(
+        f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, everything_deleted)
+    )
+
+    assert answer.status_code == 200
+    assert "A calendar needs at least one opening interval." in _page(answer)
+    assert office.hours.count() == 5
+
+
+def test_a_new_calendar_without_hours_is_refused(admin_client):
+    form = _calendar_form(Calendar(name="Empty", time_zone="UTC"), [])
+
+    answer = admin_client.post("/admin/sla/calendar/add/", form)
+
+    assert answer.status_code == 200
+    assert "A calendar needs at least one opening interval." in _page(answer)
+    assert not Calendar.objects.filter(name="Empty").exists()
+
+
+def test_hours_too_sparse_for_a_policy_or_ola_target_kept_on_the_calendar_are_refused(
+    admin_client, office
+):
+    policy = SlaPolicy.objects.create(name="Office hours", position=0, calendar=office)
+    SlaTarget.objects.create(
+        policy=policy,
+        priority=Priority.P3,
+        first_response=timedelta(hours=4),
+        resolution=timedelta(days=30),
+    )
+    one_hour_a_week = [(0, "09:00", "10:00", False)] + [
+        (d, "09:00", "17:00", True) for d in range(1, 5)
+    ]
+
+    answer = admin_client.post(
+        f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, one_hour_a_week)
+    )
+
+    assert answer.status_code == 200
+    assert "is not reached within three years" in _page(answer)
+    assert office.hours.count() == 5
+
+    policy.targets.update(resolution=timedelta(days=2))
+    OlaTarget.objects.create(
+        tier=1, priority=Priority.P3, take_within=timedelta(days=60), calendar=office
+    )
+    answer = admin_client.post(
+        f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, one_hour_a_week)
+    )
+    assert "is not reached within three years" in _page(answer)  # the OLA target's 60 days
+
+    OlaTarget.objects.all().delete()
+    answer = admin_client.post(
+        f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, one_hour_a_week)
+    )
+    assert answer.status_code == 302  # 2 days of business time in 2 years of Mondays: fine
+    assert office.hours.count() == 1
+
+
+def test_a_policy_moved_onto_a_calendar_too_sparse_for_its_targets_is_refused(admin_client, office):
+    sparse = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
+    CalendarHours.objects.create(calendar=sparse, weekday=0, opens=time(9), closes=time(10))
+    form = {
+        "name": "Sparse",
+        "position": "0",
+        "is_active": "on",
+        "kind": "",
+        "calendar": str(sparse.pk),
+        "escalate_on_breach": "on",
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-MIN_NUM_FORMS": "0",
+        "targets-MAX_NUM_FORMS": "1000",
+        "targets-0-priority": "3",
+        "targets-0-first_response": "04:00:00",
+        "targets-0-resolution": "30 00:00:00",
+    }
+
+    answer = admin_client.post("/admin/sla/slapolicy/add/", form)
+
+    assert answer.status_code == 200
+    assert "is not reached within three years" in _page(answer)
+    assert not SlaPolicy.objects.filter(name="Sparse").exists()
+    form["calendar"] = str(office.pk)
+    assert admin_client.post("/admin/sla/slapolicy/add/", form).status_code == 302
