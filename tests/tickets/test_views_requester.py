@@ -283,6 +283,23 @@ def test_files_for_a_ticket_closed_meanwhile_are_refused_with_the_reason(
     assert Attachment.objects.count() == 0
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_add_files_with_none_chosen_says_so_instead_of_files_added(
+    client, requester, make_ticket, language
+):
+    # It said "Files added." and added nothing (the field's `required` was ignored); through
+    # the secret link too.
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = client.post(f"/t/{ticket.tracking_token}/attach/", {}, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert ("This field is required." if language == "en" else "Este campo es requerido.") in html
+    assert "Files added." not in html and "Archivos añadidos." not in html
+    assert Attachment.objects.count() == 0
+
+
 def test_requester_adds_files_without_a_message(client_for, requester, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 
