@@ -1,5 +1,7 @@
 """The requester's side of the web UI: the form, "my tickets", the ticket page, tracking."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -477,3 +479,29 @@ def test_anonymous_submission_with_a_staff_address_files_a_guest_ticket(client_f
     assert response.status_code == 302
     ticket = Ticket.objects.get()
     assert ticket.requester != agent_l1 and not ticket.requester.email
+
+
+@pytest.mark.parametrize("through", ["page", "tracking link", "thank you page"])
+def test_every_field_of_the_requesters_ticket_page_has_a_label(
+    client_for, requester, make_ticket, through
+):
+    # The "Add files" input had none: a screen reader announced a bare "Choose files".
+    # Nor had the private link's box on the anonymous "thank you" page.
+    ticket = make_ticket(Status.RESOLVED)  # reply, add files, confirm and reopen forms
+    if through == "page":
+        html = client_for(requester).get(f"/tickets/{ticket.pk}/").content.decode()
+    elif through == "tracking link":
+        html = client_for(None).get(f"/t/{ticket.tracking_token}/").content.decode()
+    else:
+        html = client_for(None).get(f"/t/{ticket.tracking_token}/created/").content.decode()
+
+    fields = re.findall(r"<(?:input|textarea|select)\b[^>]*>", html)
+    visible = [f for f in fields if not re.search(r'type="(hidden|submit|button)"', f)]
+    ids = [re.search(r'id="([^"]+)"', f) for f in visible]
+    unlabelled = [
+        f
+        for f, found in zip(visible, ids, strict=True)
+        if "aria-label" not in f and (found is None or f'for="{found.group(1)}"' not in html)
+    ]
+    assert len(visible) >= (1 if through == "thank you page" else 3)
+    assert unlabelled == []
