@@ -137,6 +137,25 @@ def test_my_tickets_lists_only_mine_with_status_in_plain_words(
     assert theirs.reference not in body
 
 
+def test_my_tickets_tabs_name_the_tickets_in_spanish_and_an_unknown_tab_is_the_open_one(
+    client_for, requester, make_ticket
+):
+    # The tabs said "Abierto" / "Cerrado" (one adjective, as a breach's state); an edited
+    # ?show= listed every ticket under no tab at all.
+    requester.language = "es"
+    requester.save(update_fields=["language"])
+    still_open = make_ticket(Status.ON_HOLD, title="Still open")
+    make_ticket(Status.CLOSED, title="Long closed")
+    client = client_for(requester)
+
+    html = client.get("/my/").content.decode()
+    assert ">Abiertos</a>" in html and ">Cerrados</a>" in html and ">Todos</a>" in html
+
+    html = client.get("/my/?show=everything").content.decode()
+    assert 'href="?show=open" aria-current="page"' in html
+    assert still_open.title in html and "Long closed" not in html
+
+
 def test_requester_cannot_open_another_requesters_ticket(client_for, outsider, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 

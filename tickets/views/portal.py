@@ -151,6 +151,8 @@ def ticket_created(
 def my_tickets(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     show = request.GET.get("show", "open")
+    if show not in ("open", "closed", "all"):
+        show = "open"  # an unknown tab (an edited address): the default one, marked as such
     tickets = ticket_list(user=user, filters=TicketFilters(requester=user.pk)).select_related(None)
     if show == "open":
         tickets = tickets.filter(status__in=OPEN_STATES)
