@@ -357,7 +357,9 @@ class CancelForm(forms.Form):
         choices=[(c.value, c.label) for c in map(ClosureCode, CANCEL_CODES)],
     )
     reason = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note (the requester sees it)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
