@@ -50,6 +50,10 @@ def limit_of(rate: str) -> int:
     return _parse(rate)[0]
 
 
+def window_seconds(rate: str) -> int:
+    return _parse(rate)[1]
+
+
 def count_in_window(key: str, *, seconds: int) -> tuple[int, int]:
     """Count one event under `key` in a window of `seconds` that starts at its first count:
     (the count so far, the seconds the window has left)."""

@@ -69,6 +69,9 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         if not data:
+            # "Add files" with none chosen said "Files added." and added nothing.
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
             return []
         files = data if isinstance(data, list | tuple) else [data]
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
@@ -354,7 +357,9 @@ class CancelForm(forms.Form):
         choices=[(c.value, c.label) for c in map(ClosureCode, CANCEL_CODES)],
     )
     reason = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note (the requester sees it)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

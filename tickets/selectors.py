@@ -251,9 +251,11 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
             "pk", flat=True
         )
         queryset = queryset.filter(category_id__in=[filters.category, *subcategories])
-    if filters.unassigned:
+    # Who holds a ticket is the team's business: for anyone else the filter is ignored, or it
+    # would tell a requester who holds their ticket (`?assignee=<id>` returning it or not).
+    if filters.unassigned and _is_staff(user):
         queryset = queryset.filter(assignee__isnull=True)
-    elif filters.assignee:
+    elif filters.assignee and _is_staff(user):
         queryset = queryset.filter(assignee_id=filters.assignee)
     if filters.requester:
         queryset = queryset.filter(requester_id=filters.requester)

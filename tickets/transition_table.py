@@ -106,6 +106,11 @@ def _priority(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Hold, resume and cancel reasons are the requester's to read (their page, their email), unlike
+# an escalation's: the field says so, as "Reason" alone did for both.
+PUBLIC_REASON = gettext_lazy("Reason (the requester sees it)")
+
+
 def _form(form_class: type[forms.Form], **kwargs: Any) -> FormFactory:
     return lambda data, prefix, tier, ticket: form_class(data, prefix=prefix, **kwargs)
 
@@ -214,7 +219,11 @@ TABLE: tuple[Transition, ...] = (
         run=lambda t, u, d: services.ticket_hold(ticket=t, actor=u, reason=d["reason"]),
         serializer=s.ReasonSerializer,
         doc="Wait on the requester (the resolution clock pauses).",
-        staff_ui=Button(gettext_lazy("Wait on requester"), "", _form(ReasonForm, required=False)),
+        staff_ui=Button(
+            gettext_lazy("Wait on requester"),
+            "",
+            _form(ReasonForm, required=False, label=PUBLIC_REASON),
+        ),
         done=gettext_lazy("The ticket waits on the requester; the resolution clock is paused."),
         event_label=gettext_lazy("put the ticket on hold, waiting on the requester"),
         diagram_note="(waiting on the requester)",
@@ -224,7 +233,11 @@ TABLE: tuple[Transition, ...] = (
         run=lambda t, u, d: services.ticket_resume(ticket=t, actor=u, reason=d["reason"]),
         serializer=s.ReasonSerializer,
         doc="Back to diagnosis from waiting on the requester.",
-        staff_ui=Button(gettext_lazy("Resume"), "primary", _form(ReasonForm, required=False)),
+        staff_ui=Button(
+            gettext_lazy("Resume"),
+            "primary",
+            _form(ReasonForm, required=False, label=PUBLIC_REASON),
+        ),
         done=gettext_lazy("Work on the ticket resumed."),
         event_label=gettext_lazy("resumed work on the ticket"),
         diagram_note="(or the requester replies)",

@@ -23,7 +23,7 @@ def test_an_assignment_rings_the_assignee_s_bell_live(
     count = page_a.locator("[data-testid=bell-count]")
     count.wait_for(state="attached")
     assert count.get_attribute("data-count") == "0"
-    assert page_a.locator("[data-testid=bell]").get_attribute("title") == "Tus notificaciones"
+    assert page_a.locator("[data-testid=bell]").get_attribute("title") == "Sus notificaciones"
 
     page_b = sign_in(browser, live_server, agent_l1)
     page_b.goto(f"{live_server.url}/tickets/{ticket.pk}/")
@@ -38,7 +38,7 @@ def test_an_assignment_rings_the_assignee_s_bell_live(
     page_a.locator("[data-testid=bell]").focus()
     with page_a.expect_navigation():
         page_a.keyboard.press("Enter")
-    assert page_a.locator("h1").inner_text() == "Tus notificaciones"
+    assert page_a.locator("h1").inner_text() == "Sus notificaciones"
     item = page_a.locator("[data-testid=inbox-item]")
     assert item.count() == 1
     assert "Ticket asignado" in item.inner_text() or ticket.reference in item.inner_text()

@@ -24,7 +24,7 @@ WORDS = {
         "also": "También en este ticket:",
         "viewing": "viéndolo",
         "typing": "escribiendo una respuesta…",
-        "changed": "Este ticket ha cambiado desde que lo abriste.",
+        "changed": "Este ticket ha cambiado desde que lo abrió.",
         "anyway": "Enviar de todos modos",
         "sent": "Respuesta enviada.",
     },

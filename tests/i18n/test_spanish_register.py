@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "locale/es/LC_MESSAGES/django.po"
+# The pronouns at the start of a sentence too ("Tus notificaciones", "Te han mencionado" got
+# through), and the past and imperatives of the "changed since you opened it" notice.
 TU = re.compile(
-    r"\b(tú|tu|tus|tuyo|tuya|te|tienes|puedes|quieres|necesitas|escribiste|Elige|Indica|fusiona)\b"
+    r"\b(tú|tu|tus|tuyo|tuya|te|tienes|puedes|quieres|necesitas|escribiste|abriste|Elige"
+    r"|Indica|fusiona|Cámbialo|Lee|vuelve a (?:empezar|elegir|enviar|leer)\w*)\b"
+    r"|\b(?i:tú|tu|tus|te)\b"
 )
 
 
@@ -36,6 +40,17 @@ def test_every_spanish_string_says_usted():
     assert [text for text in strings if TU.search(text)] == []
 
 
-@pytest.mark.parametrize("line", ["Indica el número", "Ya tienes una vista", "a tu ticket"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Indica el número",
+        "Ya tienes una vista",
+        "a tu ticket",
+        "Tus notificaciones",
+        "Te han mencionado",
+        "desde que lo abriste",
+        "vuelve a elegirlos",
+    ],
+)
 def test_the_check_sees_tu(line):
     assert TU.search(line)

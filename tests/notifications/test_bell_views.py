@@ -84,7 +84,7 @@ def test_the_inbox_in_spanish(client, make_ticket, agent_l1):
     with translation.override("es"):
         body = client.get(reverse("notification_inbox"), HTTP_ACCEPT_LANGUAGE="es").content
     text = body.decode()
-    assert "Tus notificaciones" in text and "Marcar todas como leídas" in text
+    assert "Sus notificaciones" in text and "Marcar todas como leídas" in text
     assert "Ticket asignado" in text or "asignado" in text
 
 

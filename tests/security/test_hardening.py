@@ -190,6 +190,34 @@ def test_anonymous_form_submissions_are_rate_limited(settings, category):
     assert Ticket.objects.count() == 2
 
 
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [("en", "yours was not sent"), ("es", "la suya no se ha enviado")],
+)
+def test_a_form_over_the_limit_comes_back_with_the_typed_text(settings, category, language, says):
+    # It was a bare "Too many requests" page: the visitor's text was lost (an office behind
+    # one address reaches the limit together).
+    settings.HELPDESK_RATE_PUBLIC_FORM = "1/3600"
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    data = {
+        "title": "Printer on fire",
+        "description": "A long story I typed carefully.",
+        "urgency": "low",
+        "email": "visitor@example.org",
+        "name": "Visitor",
+    }
+    assert client.post("/new/", data).status_code == 302
+
+    response = client.post("/new/", {**data, "title": "Scanner too"})
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
+    html = response.content.decode()
+    assert says in html
+    assert "Scanner too" in html and "A long story I typed carefully." in html
+    assert Ticket.objects.count() == 1
+
+
 def test_tracking_link_guesses_are_rate_limited(settings, make_ticket):
     settings.HELPDESK_RATE_TRACKING_MISSES = "3/600"
     ticket = make_ticket(Status.IN_DIAGNOSIS)

@@ -125,6 +125,26 @@ def test_list_filters(make_ticket, api, agent_l1, agent_l2, category):
     assert ids("kind=service_request") == []
 
 
+def test_a_requester_cannot_learn_who_holds_their_ticket_by_filtering(
+    make_ticket, api, requester, agent_l1
+):
+    # The answer never names the assignee, but the filter did: their ticket came back for the
+    # agent holding it and not for another id, nor for "none".
+    held = make_ticket(Status.IN_DIAGNOSIS)  # taken by agent_l1
+    waiting = make_ticket(Status.NEW)
+
+    def ids(query: str) -> list[int]:
+        response = api(requester).get(f"/api/tickets/?{query}")
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    everything = [waiting.pk, held.pk]
+    assert ids(f"assignee={agent_l1.pk}") == everything
+    assert ids(f"assignee={agent_l1.pk + 1000}") == everything
+    assert ids("assignee=none") == everything
+    assert ids("assignee=me") == everything
+
+
 def test_list_bad_filter_is_a_400(api, agent_l1):
     response = api(agent_l1).get("/api/tickets/?tier=two")
 

@@ -187,8 +187,8 @@ def test_the_refusal_in_spanish_and_the_dropped_files(make_ticket, agent_l1, col
 
     body = refused.content.decode()
     assert refused.status_code == 409
-    assert "Este ticket ha cambiado desde que lo abriste" in body
-    assert "Tus archivos no se han subido" in body
+    assert "Este ticket ha cambiado desde que lo abrió" in body
+    assert "Sus archivos no se han subido" in body
     assert "Enviar de todos modos" in body
     assert "Ana Díaz" in body and "Esperando el registro" in body
     assert not Comment.objects.filter(body="Adjunto el registro").exists()

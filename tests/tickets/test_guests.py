@@ -178,6 +178,33 @@ def test_the_signed_in_requester_revokes_from_the_ticket_page(make_ticket, reque
     assert len(_deliver(NotificationKind.TRACKING_LINK)) == 1
 
 
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        ("en", "This tracking link does not work"),
+        ("es", "Este enlace de seguimiento no funciona"),
+    ],
+)
+def test_a_replaced_tracking_link_says_what_may_have_happened(
+    make_ticket, client_for, requester, language, says
+):
+    # It said "the ticket is not yours to see" and sent the guest to the sign-in page.
+    ticket = make_ticket()
+    old = ticket.tracking_token
+    Client().post(f"/t/{old}/tracking-link/", {"confirm": "yes"})
+
+    for url in (f"/t/{old}/", f"/t/{old}/created/", "/t/never-issued/"):
+        response = Client().get(url, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert says in html and 'href="/new/"' in html
+        assert "not yours to see" not in html
+    # Any other missing page keeps its words.
+    for other in (client_for(requester).get("/tickets/999999/"), Client().get("/no-such-page/")):
+        assert other.status_code == 404
+        assert "This tracking link" not in other.content.decode()
+
+
 @pytest.mark.parametrize(("days", "code"), [(89, 200), (91, 404)])
 def test_a_tracking_link_expires_after_the_ticket_has_been_closed_for_long(
     make_ticket, settings, days, code

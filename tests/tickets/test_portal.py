@@ -115,3 +115,24 @@ def test_the_ticket_pages_show_the_attachment_limits(requester, agent_l1, make_t
         html = client.get(f"/tickets/{ticket.pk}/").content.decode()
         # The reply box and the "add files" form both say it.
         assert html.count('data-testid="attachment-limits"') == 2
+
+
+def _shortcuts(client: Client, url: str) -> str:
+    html = client.get(url).content.decode()
+    return html.split('data-testid="general-shortcuts"', 1)[1].split("</div>", 1)[0]
+
+
+def test_the_shortcuts_help_lists_only_keys_that_work_for_the_reader(
+    requester, agent_l1, client_for
+):
+    # A customer was offered "c: Go to the console" (a 404 for them), "/: Search tickets" and
+    # j / k / Enter over rows their pages do not have; staff were offered "n: New request",
+    # whose link they do not have.
+    for client, url in ((client_for(requester), "/"), (Client(), "/new/")):
+        keys = _shortcuts(client, url)
+        assert "New request" in keys and "Write a reply" in keys
+        assert "Go to the console" not in keys and "Search tickets" not in keys
+
+    keys = _shortcuts(client_for(agent_l1), "/console/")
+    assert "Go to the console" in keys and "Search tickets" in keys
+    assert "New request" not in keys

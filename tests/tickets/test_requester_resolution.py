@@ -52,3 +52,20 @@ def test_a_resolved_ticket_shows_the_code_beside_the_summary(requester, make_tic
     html = client.get(f"/tickets/{ticket.pk}/").content.decode()
 
     assert "Restarted the VPN gateway." in html and "Closure code: Fixed" in html
+
+
+def test_the_emails_reopen_link_opens_the_reopen_form(requester, make_ticket):
+    # The resolution email's "If it does not, tell us and we will reopen it: …/?do=reopen"
+    # landed on the page with that form folded away, like any other visit.
+    ticket = make_ticket(Status.RESOLVED)
+    url = f"/t/{ticket.tracking_token}/"
+
+    html = Client().get(f"{url}?do=reopen").content.decode()
+    assert '<details open data-action="reopen">' in html
+
+    html = Client().get(url).content.decode()
+    assert 'data-action="reopen"' in html and 'open data-action="reopen"' not in html
+    # Confirming is a button to press: a GET (a mail scanner following the link) closes nothing.
+    Client().get(f"{url}?do=close")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED

@@ -1,5 +1,7 @@
 """The requester's side of the web UI: the form, "my tickets", the ticket page, tracking."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -133,6 +135,25 @@ def test_my_tickets_lists_only_mine_with_status_in_plain_words(
     assert mine.reference in body
     assert "Waiting for your reply" in body
     assert theirs.reference not in body
+
+
+def test_my_tickets_tabs_name_the_tickets_in_spanish_and_an_unknown_tab_is_the_open_one(
+    client_for, requester, make_ticket
+):
+    # The tabs said "Abierto" / "Cerrado" (one adjective, as a breach's state); an edited
+    # ?show= listed every ticket under no tab at all.
+    requester.language = "es"
+    requester.save(update_fields=["language"])
+    still_open = make_ticket(Status.ON_HOLD, title="Still open")
+    make_ticket(Status.CLOSED, title="Long closed")
+    client = client_for(requester)
+
+    html = client.get("/my/").content.decode()
+    assert ">Abiertos</a>" in html and ">Cerrados</a>" in html and ">Todos</a>" in html
+
+    html = client.get("/my/?show=everything").content.decode()
+    assert 'href="?show=open" aria-current="page"' in html
+    assert still_open.title in html and "Long closed" not in html
 
 
 def test_requester_cannot_open_another_requesters_ticket(client_for, outsider, make_ticket):
@@ -280,6 +301,23 @@ def test_files_for_a_ticket_closed_meanwhile_are_refused_with_the_reason(
 
     assert response.status_code == 400
     assert "This ticket is closed; please open a new one." in response.content.decode()
+    assert Attachment.objects.count() == 0
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_add_files_with_none_chosen_says_so_instead_of_files_added(
+    client, requester, make_ticket, language
+):
+    # It said "Files added." and added nothing (the field's `required` was ignored); through
+    # the secret link too.
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = client.post(f"/t/{ticket.tracking_token}/attach/", {}, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert ("This field is required." if language == "en" else "Este campo es requerido.") in html
+    assert "Files added." not in html and "Archivos añadidos." not in html
     assert Attachment.objects.count() == 0
 
 
@@ -460,3 +498,29 @@ def test_anonymous_submission_with_a_staff_address_files_a_guest_ticket(client_f
     assert response.status_code == 302
     ticket = Ticket.objects.get()
     assert ticket.requester != agent_l1 and not ticket.requester.email
+
+
+@pytest.mark.parametrize("through", ["page", "tracking link", "thank you page"])
+def test_every_field_of_the_requesters_ticket_page_has_a_label(
+    client_for, requester, make_ticket, through
+):
+    # The "Add files" input had none: a screen reader announced a bare "Choose files".
+    # Nor had the private link's box on the anonymous "thank you" page.
+    ticket = make_ticket(Status.RESOLVED)  # reply, add files, confirm and reopen forms
+    if through == "page":
+        html = client_for(requester).get(f"/tickets/{ticket.pk}/").content.decode()
+    elif through == "tracking link":
+        html = client_for(None).get(f"/t/{ticket.tracking_token}/").content.decode()
+    else:
+        html = client_for(None).get(f"/t/{ticket.tracking_token}/created/").content.decode()
+
+    fields = re.findall(r"<(?:input|textarea|select)\b[^>]*>", html)
+    visible = [f for f in fields if not re.search(r'type="(hidden|submit|button)"', f)]
+    ids = [re.search(r'id="([^"]+)"', f) for f in visible]
+    unlabelled = [
+        f
+        for f, found in zip(visible, ids, strict=True)
+        if "aria-label" not in f and (found is None or f'for="{found.group(1)}"' not in html)
+    ]
+    assert len(visible) >= (1 if through == "thank you page" else 3)
+    assert unlabelled == []

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from helpdesk import ratelimit
@@ -83,9 +84,20 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     anonymous = not user.is_authenticated
     rate = ratelimit.public_form_rate()
-    if anonymous and request.method == "POST" and ratelimit.exceeded("form", request, rate=rate):
-        return ratelimit.too_many_requests(request, rate=rate)
     form = TicketCreateForm(request.POST or None, request.FILES or None, anonymous=anonymous)
+    if anonymous and request.method == "POST" and ratelimit.exceeded("form", request, rate=rate):
+        # Still a 429, but the form again with what was typed (a bare "too many requests"
+        # page lost it: an office behind one address reaches the limit together).
+        form.add_error(
+            None,
+            _(
+                "Too many requests were sent from your network recently: yours was not sent. "
+                "Your text is kept below; please send it again later."
+            ),
+        )
+        response = render(request, "tickets/new.html", {"form": form}, status=429)
+        response["Retry-After"] = str(ratelimit.window_seconds(rate))
+        return response
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -151,6 +163,8 @@ def ticket_created(
 def my_tickets(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     show = request.GET.get("show", "open")
+    if show not in ("open", "closed", "all"):
+        show = "open"  # an unknown tab (an edited address): the default one, marked as such
     tickets = ticket_list(user=user, filters=TicketFilters(requester=user.pk)).select_related(None)
     if show == "open":
         tickets = tickets.filter(status__in=OPEN_STATES)
