@@ -227,6 +227,60 @@ def test_a_transition_refused_by_the_fsm_shows_a_message(
     assert messages == ["Someone else changed this ticket first. The ticket is now: Prioritized."]
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("resolve", {"resolve-summary": "Rebuilt the mail relay", "resolve-code": "fixed"}),
+        ("escalate", {"escalate-reason": "Needs the DBA team"}),
+        ("hold", {"hold-reason": "Asked for the error log"}),
+        ("cancel", {"cancel-code": "duplicate", "cancel-reason": "Same as the VPN one"}),
+        ("merge", {"merge-into": "#4711"}),
+    ],
+)
+def test_a_form_refused_because_a_colleague_acted_first_keeps_what_was_typed(
+    client_for, agent_l1, make_ticket, name, data
+):
+    """Two tabs: the agent writes a resolution summary (a reason) while a colleague resolves the
+    ticket. Nothing is written, the page says why and shows the form open with the text (it
+    redirected to the page with an empty form: the text was lost)."""
+    colleague = AgentFactory(username="colleague", tier=Tier.L1)
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    services.ticket_resolve(ticket=ticket, actor=colleague, summary="Done", code="fixed")
+
+    response = client_for(agent_l1).post(f"/tickets/{ticket.pk}/do/{name}/", data)
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "You cannot do this now. The ticket is now: Resolved." in body
+    text = next(value for key, value in data.items() if not key.endswith("-code"))
+    assert text in body
+    assert f'open data-action="{name}"' in body
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.resolution_summary) == (Status.RESOLVED, "Done")
+
+
+def test_a_transition_lost_in_the_race_keeps_the_summary(
+    client_for, agent_l1, make_ticket, monkeypatch
+):
+    from django_fsm import TransitionNotAllowed
+
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    def lost_the_race(**kwargs):
+        raise TransitionNotAllowed("Can't resolve", object=ticket, method="resolve")
+
+    monkeypatch.setattr("tickets.services.ticket_resolve", lost_the_race)
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/do/resolve/",
+        {"resolve-summary": "Replaced the <disk>", "resolve-code": "fixed"},
+    )
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Someone else changed this ticket first." in body
+    assert "Replaced the &lt;disk&gt;" in body
+
+
 def test_escalating_beyond_l3_is_a_clear_error(
     client_for, agent_l3, make_ticket, agent_l1, agent_l2
 ):
@@ -241,7 +295,7 @@ def test_escalating_beyond_l3_is_a_clear_error(
     response = client_for(agent_l3).post(
         f"/tickets/{ticket.pk}/do/escalate/", {"escalate-reason": "more"}, follow=True
     )
-    assert response.status_code == 200
+    assert response.status_code == 409  # the page again, the reason typed kept
     assert "You cannot do this now." in response.content.decode()
 
 
