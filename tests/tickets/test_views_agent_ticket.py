@@ -7,7 +7,7 @@ from escalation.models import Tier
 from knowledge.models import CannedResponse
 from tests.factories import AgentFactory
 from tickets import services
-from tickets.models import Comment, Status
+from tickets.models import Comment, Level, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -257,6 +257,41 @@ def test_a_form_refused_because_a_colleague_acted_first_keeps_what_was_typed(
     assert f'open data-action="{name}"' in body
     ticket.refresh_from_db()
     assert (ticket.status, ticket.resolution_summary) == (Status.RESOLVED, "Done")
+
+
+def test_a_triage_refused_because_a_colleague_triaged_first_keeps_the_reason(
+    client_for, agent_l1, make_ticket, category
+):
+    colleague = AgentFactory(username="colleague", tier=Tier.L1)
+    ticket = make_ticket(Status.NEW)
+    services.ticket_triage(
+        ticket=ticket,
+        actor=colleague,
+        kind="incident",
+        category=category,
+        impact=Level.LOW,
+        urgency=Level.LOW,
+    )
+
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/do/triage/",
+        {
+            "triage-kind": "incident",
+            "triage-category": category.pk,
+            "triage-impact": "high",
+            "triage-urgency": "high",
+            "triage-override": "1",
+            "triage-reason": "Whole office is down",
+            "triage-confirm": "on",
+        },
+    )
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Whole office is down" in body
+    assert 'open data-action="triage"' in body
+    ticket.refresh_from_db()
+    assert ticket.priority == 5
 
 
 def test_a_transition_lost_in_the_race_keeps_the_summary(

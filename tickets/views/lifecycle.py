@@ -73,6 +73,7 @@ def _refused_page(
     typed = any(str(form.data.get(form.add_prefix(field), "")).strip() for field in form.fields)
     if tracking or not actor.is_agent or not typed:
         return back_to_ticket(ticket, tracking)
+    form.is_valid()  # cleaned (the triage form's preview reads it), its errors shown if any
     ticket.refresh_from_db()
     return render_ticket(request, ticket, bound={name: form}, status=status)
 
