@@ -473,3 +473,73 @@ def test_ticket_page_query_count_is_independent_of_history_length(
     with django_assert_num_queries(25):
         response = client.get(f"/tickets/{ticket.pk}/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "typed"),
+    [
+        ("reply/", {"reply-body": "Try the <new> relay"}, "Try the &lt;new&gt; relay"),
+        (
+            "do/resolve/",
+            {"resolve-summary": "Swapped the switch", "resolve-code": "fixed"},
+            "Swapped the switch",
+        ),
+        ("do/hold/", {"hold-reason": "Asked for the logs"}, "Asked for the logs"),
+    ],
+)
+def test_a_write_to_a_ticket_escalated_out_of_the_agents_tier_gives_the_text_back(
+    client_for, agent_l2, make_ticket, url, data, typed
+):
+    """An L2 agent writes while a colleague escalates the ticket to L3, which L2 does not read:
+    the gate's 404 lost the text. Still a 404 (nothing revealed), but it says why, with the text
+    and nothing of the ticket; nothing is written."""
+    colleague = AgentFactory(username="colleague", tier=Tier.L2)
+    ticket = services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=colleague)
+    client = client_for(agent_l2)
+    assert client.get(f"/tickets/{ticket.pk}/").status_code == 200  # the page being written on
+    services.ticket_escalate(ticket=ticket, actor=colleague, reason="Needs the DBA team")
+
+    response = client.post(f"/tickets/{ticket.pk}/{url}", data)
+
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert typed in body
+    assert f"Ticket #{ticket.pk} does not exist or is not one you can read now" in body
+    assert ticket.title not in body and "Needs the DBA team" not in body
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.tier) == (Status.ESCALATED, Tier.L3)
+    assert Comment.objects.count() == 0
+
+
+def test_a_write_to_a_ticket_out_of_reach_in_spanish(client_for, agent_l2, make_ticket):
+    colleague = AgentFactory(username="colleague", tier=Tier.L2)
+    ticket = services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=colleague)
+    services.ticket_escalate(ticket=ticket, actor=colleague, reason="DBA")
+    agent_l2.language = "es"
+    agent_l2.save(update_fields=["language"])
+
+    response = client_for(agent_l2).post(
+        f"/tickets/{ticket.pk}/reply/", {"reply-body": "Hola"}, HTTP_ACCEPT_LANGUAGE="es"
+    )
+
+    assert response.status_code == 404
+    assert "No se ha guardado nada" in response.content.decode()
+
+
+def test_the_same_answer_whether_the_ticket_exists_or_not(client_for, agent_l2, make_ticket):
+    """A ticket L2 never read (L1's) and no ticket at all: the same 404 page, the text given
+    back; with nothing typed, the plain 404."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)  # L1's
+    client = client_for(agent_l2)
+
+    assert client.post(f"/tickets/{ticket.pk}/do/resolve/", {}).status_code == 404
+    hidden = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "x"})
+    missing = client.post("/tickets/999999/reply/", {"reply-body": "x"})
+    assert hidden.status_code == missing.status_code == 404
+
+    def panel(response, number):
+        body = response.content.decode()
+        start = body.index('data-testid="out-of-reach"')
+        return body[start : body.index("</div>", start)].replace(number, "#N")
+
+    assert panel(hidden, f"#{ticket.pk}") == panel(missing, "#999999")

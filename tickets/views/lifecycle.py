@@ -18,7 +18,13 @@ from tickets.transition_table import BY_NAME, button_for, transition_form
 from tickets.transitions import allowed_transitions
 from tickets.views.base import int_param, post_else_ticket_page, staff_required, tracking_guarded
 from tickets.views.page import preview_context, render_ticket
-from tickets.views.writes import back_to_ticket, form_error, refused, ticket_for_write
+from tickets.views.writes import (
+    back_to_ticket,
+    form_error,
+    out_of_reach_page,
+    refused,
+    ticket_for_write,
+)
 
 
 @post_else_ticket_page
@@ -27,7 +33,12 @@ from tickets.views.writes import back_to_ticket, form_error, refused, ticket_for
 def ticket_transition(
     request: HttpRequest, name: str, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
-    ticket, actor, staff = ticket_for_write(request, pk, token)
+    try:
+        ticket, actor, staff = ticket_for_write(request, pk, token)
+    except Http404:
+        if token is None and (kept := out_of_reach_page(request, pk)) is not None:
+            return kept
+        raise
     tracking = token is not None
     row = BY_NAME.get(name)
     if row is None or button_for(name, staff=staff) is None:
