@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,6 +18,7 @@ from breaches import forms, selectors, services
 from breaches.models import Breach
 from helpdesk.csv_export import csv_response
 from helpdesk.errors import DomainError
+from helpdesk.redirects import same_site_path
 from tickets.selectors import parse_reference, ticket_get_for_breach_link
 
 ACTION_FORMS: dict[str, type[django_forms.Form]] = {
@@ -283,11 +283,7 @@ def ticket_flag(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """The "flag as suspected data breach" form on the ticket page."""
     ticket = selectors.ticket_for_flagging(user=_user(request), ticket_id=ticket_id)
     form = forms.FlagForm(request.POST)
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
+    next_url = same_site_path(request, request.POST.get("next", ""), default="/")
     if not form.is_valid():
         messages.error(request, _("Say briefly what happened before flagging."))
         return redirect(next_url)

@@ -6,12 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from helpdesk.errors import DomainError
+from helpdesk.redirects import same_site_path
 from kb import forms, selectors, services
 from tickets.models import Ticket
 from tickets.selectors import parse_reference, ticket_get_for_user
@@ -146,11 +146,7 @@ def ticket_similar(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 def _back(request: HttpRequest, ticket: Ticket) -> HttpResponse:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(f"/tickets/{ticket.pk}/")
+    return redirect(same_site_path(request, target, default=f"/tickets/{ticket.pk}/"))
 
 
 @login_required

@@ -26,8 +26,9 @@ def canned_response_render(*, body: str, ticket: Ticket, agent: User) -> str:
     )
     try:
         return body.format_map(values)
-    except (ValueError, IndexError, AttributeError):
-        # A stray brace or "{0}" in the body: insert it untouched rather than fail.
+    except (ValueError, IndexError, AttributeError, TypeError):
+        # A stray brace, "{0}" or "{requester_name[x]}" in the body: insert it untouched rather
+        # than fail (a TypeError here was a 500 on every agent's ticket page).
         return body
 
 

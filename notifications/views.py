@@ -5,13 +5,14 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from helpdesk.errors import DomainError
+from helpdesk.redirects import same_site_path
 from notifications.forms import PreferencesForm
 from notifications.selectors import (
     in_app_for_user,
@@ -103,11 +104,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def _back(request: HttpRequest) -> HttpResponse:
     """Back to where the form was (a same-site path only), else the inbox."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect("notification_inbox")
+    return redirect(same_site_path(request, target, default=reverse("notification_inbox")))
 
 
 @login_required

@@ -237,3 +237,25 @@
     }
   });
 })();
+
+/* Back and Forward between filters: htmx restores its copy of the page, whose filter fields
+   show what the server first rendered (a typed search or a picked filter is not in the HTML),
+   so the rows of one search showed under an empty search box, and the next change of filter
+   dropped that search. The fields are set from the restored address. */
+document.addEventListener("htmx:historyRestore", function () {
+  "use strict";
+  var form = document.querySelector("form[data-testid=filters]");
+  if (!form) return;
+  var params = new URLSearchParams(window.location.search);
+  Array.prototype.forEach.call(form.elements, function (field) {
+    if (!field.name || field.type === "submit" || field.type === "button") return;
+    var value = params.has(field.name) ? params.get(field.name) : null;
+    if (field.tagName === "SELECT") {
+      Array.prototype.forEach.call(field.options, function (option) {
+        option.selected = value === null ? option.defaultSelected : option.value === value;
+      });
+    } else {
+      field.value = value === null ? field.defaultValue : value;
+    }
+  });
+});

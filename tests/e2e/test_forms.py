@@ -101,6 +101,38 @@ def test_a_refused_reassignment_keeps_the_reason_typed(browser, live_server, age
     page.context.close()
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_resolution_refused_because_a_colleague_resolved_first_keeps_the_summary(
+    browser, live_server, agent_l1, make_ticket, language
+):
+    """Two agents on one ticket: one writes the resolution summary while the other resolves.
+    The page says why, in the agent's language, and the summary is still in its box."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    colleague = AgentFactory(tier=Tier.L1)
+    summary = 'Replaced the <relay> & "flushed" the queue.\nSee INC-12.'
+    page = open_page(browser, live_server, agent_l1, viewport=PHONE, language=language)
+    page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+
+    panel = page.locator("details[data-action=resolve]")
+    panel.locator("summary").click()
+    panel.locator("[name=resolve-summary]").fill(summary)
+    panel.locator("[name=resolve-code]").select_option("fixed")
+    services.ticket_resolve(ticket=ticket, actor=colleague, summary="Done", code="fixed")
+    with page.expect_navigation():
+        panel.locator("button[data-action-submit]").click()
+
+    panel = page.locator("details[data-action=resolve]")
+    assert panel.get_attribute("open") is not None
+    assert panel.locator("[name=resolve-summary]").input_value() == summary
+    expected = {"en": "You cannot do this now.", "es": "No puede realizar esta acción ahora."}[
+        language
+    ]
+    assert expected in page.inner_text("body")
+    ticket.refresh_from_db()
+    assert ticket.resolution_summary == "Done"
+    page.context.close()
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_status_pill_and_priority_badge_is_readable(browser, live_server, scheme):
     context = browser.new_context(viewport=DESKTOP, color_scheme=scheme)

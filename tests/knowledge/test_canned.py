@@ -32,7 +32,15 @@ def test_placeholders_are_filled(ticket, agent):
 
 
 @pytest.mark.parametrize(
-    "body", ["Unknown {placeholder} stays", "A stray { brace", "Positional {0}", "{a.b}"]
+    "body",
+    [
+        "Unknown {placeholder} stays",
+        "A stray { brace",
+        "Positional {0}",
+        "{a.b}",
+        "Indexed {requester_name[x]}",
+        "Sliced {agent_name[0:2]}",
+    ],
 )
 def test_odd_bodies_never_fail(body, ticket, agent):
     assert canned_response_render(body=body, ticket=ticket, agent=agent) in (

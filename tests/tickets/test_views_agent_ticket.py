@@ -7,7 +7,7 @@ from escalation.models import Tier
 from knowledge.models import CannedResponse
 from tests.factories import AgentFactory
 from tickets import services
-from tickets.models import Comment, Status
+from tickets.models import Comment, Level, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -227,6 +227,95 @@ def test_a_transition_refused_by_the_fsm_shows_a_message(
     assert messages == ["Someone else changed this ticket first. The ticket is now: Prioritized."]
 
 
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("resolve", {"resolve-summary": "Rebuilt the mail relay", "resolve-code": "fixed"}),
+        ("escalate", {"escalate-reason": "Needs the DBA team"}),
+        ("hold", {"hold-reason": "Asked for the error log"}),
+        ("cancel", {"cancel-code": "duplicate", "cancel-reason": "Same as the VPN one"}),
+        ("merge", {"merge-into": "#4711"}),
+    ],
+)
+def test_a_form_refused_because_a_colleague_acted_first_keeps_what_was_typed(
+    client_for, agent_l1, make_ticket, name, data
+):
+    """Two tabs: the agent writes a resolution summary (a reason) while a colleague resolves the
+    ticket. Nothing is written, the page says why and shows the form open with the text (it
+    redirected to the page with an empty form: the text was lost)."""
+    colleague = AgentFactory(username="colleague", tier=Tier.L1)
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    services.ticket_resolve(ticket=ticket, actor=colleague, summary="Done", code="fixed")
+
+    response = client_for(agent_l1).post(f"/tickets/{ticket.pk}/do/{name}/", data)
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "You cannot do this now. The ticket is now: Resolved." in body
+    text = next(value for key, value in data.items() if not key.endswith("-code"))
+    assert text in body
+    assert f'open data-action="{name}"' in body
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.resolution_summary) == (Status.RESOLVED, "Done")
+
+
+def test_a_triage_refused_because_a_colleague_triaged_first_keeps_the_reason(
+    client_for, agent_l1, make_ticket, category
+):
+    colleague = AgentFactory(username="colleague", tier=Tier.L1)
+    ticket = make_ticket(Status.NEW)
+    services.ticket_triage(
+        ticket=ticket,
+        actor=colleague,
+        kind="incident",
+        category=category,
+        impact=Level.LOW,
+        urgency=Level.LOW,
+    )
+
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/do/triage/",
+        {
+            "triage-kind": "incident",
+            "triage-category": category.pk,
+            "triage-impact": "high",
+            "triage-urgency": "high",
+            "triage-override": "1",
+            "triage-reason": "Whole office is down",
+            "triage-confirm": "on",
+        },
+    )
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Whole office is down" in body
+    assert 'open data-action="triage"' in body
+    ticket.refresh_from_db()
+    assert ticket.priority == 5
+
+
+def test_a_transition_lost_in_the_race_keeps_the_summary(
+    client_for, agent_l1, make_ticket, monkeypatch
+):
+    from django_fsm import TransitionNotAllowed
+
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    def lost_the_race(**kwargs):
+        raise TransitionNotAllowed("Can't resolve", object=ticket, method="resolve")
+
+    monkeypatch.setattr("tickets.services.ticket_resolve", lost_the_race)
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/do/resolve/",
+        {"resolve-summary": "Replaced the <disk>", "resolve-code": "fixed"},
+    )
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "Someone else changed this ticket first." in body
+    assert "Replaced the &lt;disk&gt;" in body
+
+
 def test_escalating_beyond_l3_is_a_clear_error(
     client_for, agent_l3, make_ticket, agent_l1, agent_l2
 ):
@@ -241,7 +330,7 @@ def test_escalating_beyond_l3_is_a_clear_error(
     response = client_for(agent_l3).post(
         f"/tickets/{ticket.pk}/do/escalate/", {"escalate-reason": "more"}, follow=True
     )
-    assert response.status_code == 200
+    assert response.status_code == 409  # the page again, the reason typed kept
     assert "You cannot do this now." in response.content.decode()
 
 
@@ -384,3 +473,73 @@ def test_ticket_page_query_count_is_independent_of_history_length(
     with django_assert_num_queries(25):
         response = client.get(f"/tickets/{ticket.pk}/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "typed"),
+    [
+        ("reply/", {"reply-body": "Try the <new> relay"}, "Try the &lt;new&gt; relay"),
+        (
+            "do/resolve/",
+            {"resolve-summary": "Swapped the switch", "resolve-code": "fixed"},
+            "Swapped the switch",
+        ),
+        ("do/hold/", {"hold-reason": "Asked for the logs"}, "Asked for the logs"),
+    ],
+)
+def test_a_write_to_a_ticket_escalated_out_of_the_agents_tier_gives_the_text_back(
+    client_for, agent_l2, make_ticket, url, data, typed
+):
+    """An L2 agent writes while a colleague escalates the ticket to L3, which L2 does not read:
+    the gate's 404 lost the text. Still a 404 (nothing revealed), but it says why, with the text
+    and nothing of the ticket; nothing is written."""
+    colleague = AgentFactory(username="colleague", tier=Tier.L2)
+    ticket = services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=colleague)
+    client = client_for(agent_l2)
+    assert client.get(f"/tickets/{ticket.pk}/").status_code == 200  # the page being written on
+    services.ticket_escalate(ticket=ticket, actor=colleague, reason="Needs the DBA team")
+
+    response = client.post(f"/tickets/{ticket.pk}/{url}", data)
+
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert typed in body
+    assert f"Ticket #{ticket.pk} does not exist or is not one you can read now" in body
+    assert ticket.title not in body and "Needs the DBA team" not in body
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.tier) == (Status.ESCALATED, Tier.L3)
+    assert Comment.objects.count() == 0
+
+
+def test_a_write_to_a_ticket_out_of_reach_in_spanish(client_for, agent_l2, make_ticket):
+    colleague = AgentFactory(username="colleague", tier=Tier.L2)
+    ticket = services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=colleague)
+    services.ticket_escalate(ticket=ticket, actor=colleague, reason="DBA")
+    agent_l2.language = "es"
+    agent_l2.save(update_fields=["language"])
+
+    response = client_for(agent_l2).post(
+        f"/tickets/{ticket.pk}/reply/", {"reply-body": "Hola"}, HTTP_ACCEPT_LANGUAGE="es"
+    )
+
+    assert response.status_code == 404
+    assert "No se ha guardado nada" in response.content.decode()
+
+
+def test_the_same_answer_whether_the_ticket_exists_or_not(client_for, agent_l2, make_ticket):
+    """A ticket L2 never read (L1's) and no ticket at all: the same 404 page, the text given
+    back; with nothing typed, the plain 404."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)  # L1's
+    client = client_for(agent_l2)
+
+    assert client.post(f"/tickets/{ticket.pk}/do/resolve/", {}).status_code == 404
+    hidden = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "x"})
+    missing = client.post("/tickets/999999/reply/", {"reply-body": "x"})
+    assert hidden.status_code == missing.status_code == 404
+
+    def panel(response, number):
+        body = response.content.decode()
+        start = body.index('data-testid="out-of-reach"')
+        return body[start : body.index("</div>", start)].replace(number, "#N")
+
+    assert panel(hidden, f"#{ticket.pk}") == panel(missing, "#999999")

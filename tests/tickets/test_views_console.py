@@ -175,6 +175,23 @@ def test_htmx_request_swaps_only_the_results(client_for, agent_l1, make_ticket):
     assert next(t.name for t in response.templates) == "tickets/_queue_results.html"
 
 
+@pytest.mark.parametrize("htmx", [True, False])
+def test_the_page_and_its_results_block_vary_on_the_htmx_headers(
+    client_for, agent_l1, make_ticket, htmx
+):
+    """One address, two answers (the filters push the block's address to the address bar): the
+    browser's cache keeps them apart, so Back to a filtered console is the page, not the bare
+    block it had cached for that address."""
+    make_ticket()
+    headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"} if htmx else {}
+
+    response = client_for(agent_l1).get("/console/?status=all&q=VPN", **headers)
+
+    assert response.status_code == 200
+    vary = {value.strip().lower() for value in response["Vary"].split(",")}
+    assert {"hx-request", "hx-target"} <= vary
+
+
 def test_counts_are_open_tickets_per_tier_and_mine(client_for, agent_l1, make_ticket):
     make_ticket(Status.IN_DIAGNOSIS)  # L1, mine
     make_ticket(Status.ESCALATED)  # L2

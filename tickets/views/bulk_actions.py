@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -15,6 +14,7 @@ from django_htmx.middleware import HtmxDetails
 
 from accounts.models import Role, User
 from helpdesk.errors import DomainError
+from helpdesk.redirects import same_site_path
 from tickets.bulk import BULK_ACTIONS, BulkArgs, BulkOutcome, tickets_bulk_apply
 from tickets.models import Category, Priority
 from tickets.selectors import parse_reference
@@ -100,9 +100,7 @@ def console_bulk(request: HttpRequest) -> HttpResponse:
     else:
         _bulk_messages(request, action=action, outcomes=outcomes)
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("console")
-    return redirect(target)
+    return redirect(same_site_path(request, target, default=reverse("console")))
 
 
 def _bulk_outcome_context(

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
@@ -256,11 +257,23 @@ def _page_after(
     return _page(page, sort="priority")
 
 
+# The console's address is the same for the page and for its htmx results block (the filters
+# push it to the address bar): the browser's cache must keep them apart, or Back to a filtered
+# console showed the cached bare rows block, unstyled, instead of the page.
+CONSOLE_VARY = ("HX-Request", "HX-Target")
+
+
 def console(request: HttpRequest) -> HttpResponse:
     """The queue: tabs per tier and "mine", filters, sorting, search, keyset pages.
 
     An htmx request (a filter changed, the next page) gets only the results block.
     """
+    response = _console(request)
+    patch_vary_headers(response, CONSOLE_VARY)
+    return response
+
+
+def _console(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(f"{reverse('login')}?next={request.get_full_path()}")
     user = staff_required(request)

@@ -3,19 +3,28 @@ priority preview."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 
+from accounts.models import User
 from helpdesk.errors import ConflictError, DomainError
 from idempotency.decorators import idempotent_form
 from tickets.forms import triage_priority
+from tickets.models import Ticket
 from tickets.transition_table import BY_NAME, button_for, transition_form
 from tickets.transitions import allowed_transitions
 from tickets.views.base import int_param, post_else_ticket_page, staff_required, tracking_guarded
 from tickets.views.page import preview_context, render_ticket
-from tickets.views.writes import back_to_ticket, form_error, refused, ticket_for_write
+from tickets.views.writes import (
+    back_to_ticket,
+    form_error,
+    out_of_reach_page,
+    refused,
+    ticket_for_write,
+)
 
 
 @post_else_ticket_page
@@ -24,15 +33,20 @@ from tickets.views.writes import back_to_ticket, form_error, refused, ticket_for
 def ticket_transition(
     request: HttpRequest, name: str, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
-    ticket, actor, staff = ticket_for_write(request, pk, token)
+    try:
+        ticket, actor, staff = ticket_for_write(request, pk, token)
+    except Http404:
+        if token is None and (kept := out_of_reach_page(request, pk)) is not None:
+            return kept
+        raise
     tracking = token is not None
     row = BY_NAME.get(name)
     if row is None or button_for(name, staff=staff) is None:
         raise Http404
+    form = transition_form(name, data=request.POST, tier=ticket.tier, staff=staff)
     if name not in allowed_transitions(ticket=ticket, user=actor):
         refused(request, ticket, _("You cannot do this now."), staff=staff)
-        return back_to_ticket(ticket, tracking)
-    form = transition_form(name, data=request.POST, tier=ticket.tier, staff=staff)
+        return _refused_page(request, ticket, name, form, actor=actor, tracking=tracking)
     if not form.is_valid():
         return render_ticket(request, ticket, tracking=tracking, bound={name: form}, status=400)
     data = form.cleaned_data
@@ -40,15 +54,39 @@ def ticket_transition(
         row.run(ticket, actor, data)
     except (TransitionNotAllowed, ConflictError):
         refused(request, ticket, _("Someone else changed this ticket first."), staff=staff)
-        return back_to_ticket(ticket, tracking)
+        return _refused_page(request, ticket, name, form, actor=actor, tracking=tracking)
     except PermissionDenied as error:
         refused(request, ticket, str(error) or _("You are not allowed to do this."), staff=staff)
-        return back_to_ticket(ticket, tracking)
+        return _refused_page(
+            request, ticket, name, form, actor=actor, tracking=tracking, status=403
+        )
     except DomainError as error:
         form_error(form, error)
         return render_ticket(request, ticket, tracking=tracking, bound={name: form}, status=400)
     messages.success(request, str(row.done))
     return back_to_ticket(ticket, tracking)
+
+
+def _refused_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    name: str,
+    form: Form,
+    *,
+    actor: User,
+    tracking: bool,
+    status: int = 409,
+) -> HttpResponse:
+    """A transition refused because the ticket moved on (another agent acted first from another
+    tab): nothing was written. An agent who typed something (a resolution summary, a reason)
+    gets the page again with the reason above it and that form open as it was sent, so the text
+    is not lost; otherwise (take, close) back to the ticket page with the reason."""
+    typed = any(str(form.data.get(form.add_prefix(field), "")).strip() for field in form.fields)
+    if tracking or not actor.is_agent or not typed:
+        return back_to_ticket(ticket, tracking)
+    form.is_valid()  # cleaned (the triage form's preview reads it), its errors shown if any
+    ticket.refresh_from_db()
+    return render_ticket(request, ticket, bound={name: form}, status=status)
 
 
 def priority_preview(request: HttpRequest) -> HttpResponse:

@@ -103,10 +103,25 @@ def render_ticket(
             "style": button.style,
             "form": bound.get(name)
             or transition_form(name, tier=ticket.tier, staff=staff, ticket=ticket),
+            "sent_back": name in bound,
         }
         for name in allowed
         if (button := button_for(name, staff=staff)) is not None
     ]
+    if staff:
+        # A form sent back after the ticket moved on (another agent acted first) is shown even
+        # though its action is no longer offered, open, so that what was typed can be copied.
+        actions += [
+            {
+                "name": name,
+                "label": button.label,
+                "style": button.style,
+                "form": form,
+                "sent_back": True,
+            }
+            for name, form in bound.items()
+            if name not in allowed and (button := button_for(name, staff=True)) is not None
+        ]
     if staff:
         context.update(
             actions=actions,

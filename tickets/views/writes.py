@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -31,6 +31,31 @@ def ticket_for_write(
         raise Http404
     user = request_user(request)
     return ticket_get_for_user(user=user, ticket_id=pk or 0), user, user.is_staff_member
+
+
+# The fields of the ticket page's forms that hold what an agent writes (a reply, a summary, a
+# reason); never the hidden ones (token, idempotency key, version).
+_TYPED_FIELDS = ("-body", "-summary", "-reason")
+
+
+def out_of_reach_page(request: HttpRequest, pk: int | None) -> HttpResponse | None:
+    """An agent's write to a ticket they cannot read (now): most often another agent escalated
+    it to a tier they do not work on while they wrote (tiers above L1 read their own queue
+    only), and the gate's plain 404 lost what they typed. Still a 404, the same whether the
+    ticket exists or not (nothing revealed), but it says so and gives the text back. None when
+    nothing was typed (the plain 404)."""
+    user = request_user(request)
+    if not (user.is_authenticated and user.is_agent):
+        return None
+    texts = [
+        value
+        for key in request.POST
+        if key.endswith(_TYPED_FIELDS) and (value := request.POST.get(key, "")).strip()
+    ]
+    if not texts:
+        return None
+    context = {"number": f"#{pk}", "texts": texts}
+    return render(request, "tickets/out_of_reach.html", context, status=404)
 
 
 def back_to_ticket(ticket: Ticket, tracking: bool) -> HttpResponse:
