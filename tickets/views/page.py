@@ -122,7 +122,6 @@ def render_ticket(
             for name, form in bound.items()
             if name not in allowed and (button := button_for(name, staff=True)) is not None
         ]
-    if staff:
         context.update(
             actions=actions,
             # The reply form carries what this page shows (after a refused reply: the version
