@@ -3,6 +3,7 @@ escalation actions, which post here and go back to /tickets/<id>/ with a message
 page again with the form as it was sent, when it needs correcting)."""
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -25,7 +26,7 @@ from tickets import services as ticket_services
 from tickets.models import Ticket
 from tickets.selectors import ticket_get_for_user
 from tickets.views.page import render_ticket
-from tickets.views.writes import form_error
+from tickets.views.writes import form_error, out_of_reach_page
 
 
 def _user(request: HttpRequest) -> User:
@@ -225,12 +226,37 @@ def _ticket_page(ticket_id: int) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"/tickets/{ticket_id}/")
 
 
+class _OutOfReach(Http404):
+    """The gate's 404 for the ticket a form of its page posts to (see `_gives_text_back`)."""
+
+
 def _staff_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
     """The ticket through the gate (404 for one the user may not read); its requester reads it
     but never gets these forms (403)."""
-    ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
+    try:
+        ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
+    except Http404:
+        raise _OutOfReach from None
     _require_staff(request)
     return ticket
+
+
+def _gives_text_back(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A ticket that left the agent's reach while they wrote (a colleague escalated it to a
+    tier they do not work): still a 404, the same whether it exists or not, but with the
+    reason they typed given back, as the ticket page's own forms do."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, ticket_id: int, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, ticket_id, **kwargs)
+        except _OutOfReach:
+            kept = out_of_reach_page(request, ticket_id)
+            if kept is None:
+                raise
+            return kept
+
+    return wrapped
 
 
 def _ticket_call(request: HttpRequest, ticket: Ticket, call_id: int) -> ScheduledCall:
@@ -290,6 +316,7 @@ def _say_refused(request: HttpRequest, ticket: Any, exc: Exception) -> None:
 @login_required
 @require_POST
 @idempotent_form
+@_gives_text_back
 def ticket_deescalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -306,6 +333,7 @@ def ticket_deescalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @idempotent_form
+@_gives_text_back
 def ticket_reassign(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -322,6 +350,7 @@ def ticket_reassign(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @idempotent_form
+@_gives_text_back
 def ticket_raise(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -336,6 +365,7 @@ def ticket_raise(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @idempotent_form
+@_gives_text_back
 def call_schedule(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """Book a call. A form with a mistake (a past time, no link) comes back on the ticket page
     with its errors and what was typed, not as a message over an empty form."""
@@ -352,6 +382,7 @@ def call_schedule(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @idempotent_form
+@_gives_text_back
 def call_reschedule(request: HttpRequest, ticket_id: int, call_id: int) -> HttpResponse:
     ticket = _staff_ticket(request, ticket_id)
     call = _ticket_call(request, ticket, call_id)
@@ -373,6 +404,7 @@ def call_reschedule(request: HttpRequest, ticket_id: int, call_id: int) -> HttpR
 @login_required
 @require_POST
 @idempotent_form
+@_gives_text_back
 def call_cancel(request: HttpRequest, ticket_id: int, call_id: int) -> HttpResponse:
     ticket = _staff_ticket(request, ticket_id)
     call = _ticket_call(request, ticket, call_id)

@@ -465,3 +465,36 @@ def test_a_call_form_with_a_mistake_comes_back_with_its_errors_and_what_was_type
     assert response.context["call_form"].errors[field] == [message]
     assert "<details open>" in page[: page.index('data-testid="call-form"')][-300:]
     assert not ScheduledCall.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("raise", {"reason": TYPED}),
+        ("deescalate", {"reason": TYPED}),
+        ("calls", {"link_or_number": "https://meet.example/x", "notes": TYPED}),
+    ],
+)
+def test_an_action_on_a_ticket_that_left_the_agents_tier_gives_the_text_back(
+    login, make_ticket, agent_l2, action, data
+):
+    """A colleague escalated the ticket to L3 while the L2 agent wrote: still a 404, the same
+    whether the ticket exists or not, with the text given back and nothing written."""
+    colleague = AgentFactory(username="colleague", tier=Tier.L2)
+    ticket = services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=colleague)
+    services.ticket_escalate(ticket=ticket, actor=colleague, reason="Needs the DBA team")
+    before = _state(ticket)
+    client = login(agent_l2)
+
+    gone = client.post(f"/escalation/tickets/{ticket.pk}/{action}/", data)
+    missing = client.post(f"/escalation/tickets/999999/{action}/", data)
+
+    assert gone.status_code == missing.status_code == 404
+    for response, number in ((gone, ticket.pk), (missing, 999999)):
+        body = response.content.decode()
+        assert TYPED_ESCAPED in body
+        assert f"Ticket #{number} does not exist or is not one you can read now" in body
+    assert ticket.title not in gone.content.decode()
+    assert "Needs the DBA team" not in gone.content.decode()
+    assert _state(ticket) == before
+    assert client.post(f"/escalation/tickets/{ticket.pk}/{action}/", {}).status_code == 404

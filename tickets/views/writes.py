@@ -35,7 +35,9 @@ def ticket_for_write(
 
 # The fields of the ticket page's forms that hold what an agent writes (a reply, a summary, a
 # reason); never the hidden ones (token, idempotency key, version).
-_TYPED_FIELDS = ("-body", "-summary", "-reason")
+# What an agent types (a field's name after its form prefix): given back when the ticket is
+# out of reach. The escalation forms post theirs without a prefix.
+_TYPED_FIELDS = frozenset({"body", "summary", "reason", "notes"})
 
 
 def out_of_reach_page(request: HttpRequest, pk: int | None) -> HttpResponse | None:
@@ -50,7 +52,7 @@ def out_of_reach_page(request: HttpRequest, pk: int | None) -> HttpResponse | No
     texts = [
         value
         for key in request.POST
-        if key.endswith(_TYPED_FIELDS) and (value := request.POST.get(key, "")).strip()
+        if key.rpartition("-")[2] in _TYPED_FIELDS and (value := request.POST.get(key, "")).strip()
     ]
     if not texts:
         return None
