@@ -123,3 +123,12 @@ def test_agent_cannot_post_actions(client, agent_l1, breach):
     client.force_login(agent_l1)
     assert client.post(f"/breaches/{breach.pk}/actions/note/", {"body": "x"}).status_code == 404
     assert not breach.notes.exists()
+
+
+def test_the_create_button_says_open_as_a_verb_in_spanish(officer_client, security_officer):
+    security_officer.language = "es"
+    security_officer.save(update_fields=["language"])
+
+    page = officer_client.get("/breaches/new/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert '<button class="btn primary" type="submit">Abrir</button>' in page
