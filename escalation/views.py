@@ -3,7 +3,6 @@ escalation actions, which post here and go back to /tickets/<id>/ with a message
 page again with the form as it was sent, when it needs correcting)."""
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -24,9 +23,8 @@ from helpdesk.errors import ConflictError, DomainError
 from idempotency.decorators import idempotent_form
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from tickets.selectors import ticket_get_for_user
 from tickets.views.page import render_ticket
-from tickets.views.writes import form_error, out_of_reach_page
+from tickets.views.writes import form_error, gives_typed_text_back, ticket_for_agent_write
 
 
 def _user(request: HttpRequest) -> User:
@@ -226,37 +224,13 @@ def _ticket_page(ticket_id: int) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"/tickets/{ticket_id}/")
 
 
-class _OutOfReach(Http404):
-    """The gate's 404 for the ticket a form of its page posts to (see `_gives_text_back`)."""
-
-
 def _staff_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
-    """The ticket through the gate (404 for one the user may not read); its requester reads it
-    but never gets these forms (403)."""
-    try:
-        ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
-    except Http404:
-        raise _OutOfReach from None
+    """The ticket through the gate (404 for one the user may not read, with what was typed
+    given back: `gives_typed_text_back`); its requester reads it but never gets these forms
+    (403)."""
+    ticket = ticket_for_agent_write(user=_user(request), ticket_id=ticket_id)
     _require_staff(request)
     return ticket
-
-
-def _gives_text_back(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A ticket that left the agent's reach while they wrote (a colleague escalated it to a
-    tier they do not work): still a 404, the same whether it exists or not, but with the
-    reason they typed given back, as the ticket page's own forms do."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, ticket_id: int, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, ticket_id, **kwargs)
-        except _OutOfReach:
-            kept = out_of_reach_page(request, ticket_id)
-            if kept is None:
-                raise
-            return kept
-
-    return wrapped
 
 
 def _ticket_call(request: HttpRequest, ticket: Ticket, call_id: int) -> ScheduledCall:
@@ -316,7 +290,7 @@ def _say_refused(request: HttpRequest, ticket: Any, exc: Exception) -> None:
 @login_required
 @require_POST
 @idempotent_form
-@_gives_text_back
+@gives_typed_text_back
 def ticket_deescalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -333,7 +307,7 @@ def ticket_deescalate(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @idempotent_form
-@_gives_text_back
+@gives_typed_text_back
 def ticket_reassign(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -350,7 +324,7 @@ def ticket_reassign(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @idempotent_form
-@_gives_text_back
+@gives_typed_text_back
 def ticket_raise(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return _ticket_action(
         request,
@@ -365,7 +339,7 @@ def ticket_raise(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @idempotent_form
-@_gives_text_back
+@gives_typed_text_back
 def call_schedule(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """Book a call. A form with a mistake (a past time, no link) comes back on the ticket page
     with its errors and what was typed, not as a message over an empty form."""
@@ -382,7 +356,7 @@ def call_schedule(request: HttpRequest, ticket_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @idempotent_form
-@_gives_text_back
+@gives_typed_text_back
 def call_reschedule(request: HttpRequest, ticket_id: int, call_id: int) -> HttpResponse:
     ticket = _staff_ticket(request, ticket_id)
     call = _ticket_call(request, ticket, call_id)
@@ -404,7 +378,7 @@ def call_reschedule(request: HttpRequest, ticket_id: int, call_id: int) -> HttpR
 @login_required
 @require_POST
 @idempotent_form
-@_gives_text_back
+@gives_typed_text_back
 def call_cancel(request: HttpRequest, ticket_id: int, call_id: int) -> HttpResponse:
     ticket = _staff_ticket(request, ticket_id)
     call = _ticket_call(request, ticket, call_id)

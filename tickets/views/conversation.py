@@ -15,21 +15,17 @@ from tickets.forms import ReplyForm
 from tickets.presence import presence_heartbeat, presence_leave
 from tickets.selectors import ticket_get_for_user
 from tickets.views.base import post_else_ticket_page, request_user, tracking_guarded
-from tickets.views.writes import form_write, out_of_reach_page, ticket_for_write
+from tickets.views.writes import form_write, gives_typed_text_back, ticket_for_write
 
 
 @post_else_ticket_page
 @tracking_guarded
 @idempotent_form
+@gives_typed_text_back
 def ticket_reply(
     request: HttpRequest, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
-    try:
-        ticket, actor, staff = ticket_for_write(request, pk, token)
-    except Http404:
-        if token is None and (kept := out_of_reach_page(request, pk)) is not None:
-            return kept
-        raise
+    ticket, actor, staff = ticket_for_write(request, pk, token)
     form = ReplyForm(request.POST, request.FILES, prefix="reply")
 
     def write(data: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from tickets.views.page import preview_context, render_ticket
 from tickets.views.writes import (
     back_to_ticket,
     form_error,
-    out_of_reach_page,
+    gives_typed_text_back,
     refused,
     ticket_for_write,
 )
@@ -30,15 +30,11 @@ from tickets.views.writes import (
 @post_else_ticket_page
 @tracking_guarded
 @idempotent_form
+@gives_typed_text_back
 def ticket_transition(
     request: HttpRequest, name: str, pk: int | None = None, token: str | None = None
 ) -> HttpResponse:
-    try:
-        ticket, actor, staff = ticket_for_write(request, pk, token)
-    except Http404:
-        if token is None and (kept := out_of_reach_page(request, pk)) is not None:
-            return kept
-        raise
+    ticket, actor, staff = ticket_for_write(request, pk, token)
     tracking = token is not None
     row = BY_NAME.get(name)
     if row is None or button_for(name, staff=staff) is None:

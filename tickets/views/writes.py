@@ -2,6 +2,7 @@
 and what the page answers (done, refused, bad input, changed since it was read)."""
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -30,14 +31,46 @@ def ticket_for_write(
     if not request.user.is_authenticated:
         raise Http404
     user = request_user(request)
-    return ticket_get_for_user(user=user, ticket_id=pk or 0), user, user.is_staff_member
+    return ticket_for_agent_write(user=user, ticket_id=pk or 0), user, user.is_staff_member
 
 
-# The fields of the ticket page's forms that hold what an agent writes (a reply, a summary, a
-# reason); never the hidden ones (token, idempotency key, version).
-# What an agent types (a field's name after its form prefix): given back when the ticket is
-# out of reach. The escalation forms post theirs without a prefix.
+class TicketOutOfReach(Http404):
+    """The gate's 404 for the ticket a signed-in user writes to (see `gives_typed_text_back`)."""
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+
+
+def ticket_for_agent_write(*, user: User, ticket_id: int) -> Ticket:
+    """The ticket through the gate; its 404 is a TicketOutOfReach."""
+    try:
+        return ticket_get_for_user(user=user, ticket_id=ticket_id)
+    except Http404:
+        raise TicketOutOfReach(ticket_id) from None
+
+
+# The fields that hold what an agent writes (a field's name after its form prefix: a reply, a
+# summary, a reason, a call's notes), never the hidden ones (token, idempotency key, version).
+# The escalation forms post theirs without a prefix.
 _TYPED_FIELDS = frozenset({"body", "summary", "reason", "notes"})
+
+
+def gives_typed_text_back(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A write whose ticket left the agent's reach while they wrote (a colleague escalated it
+    to a tier they do not work): still a 404, but with what they typed (`out_of_reach_page`)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except TicketOutOfReach as gone:
+            kept = out_of_reach_page(request, gone.ticket_id)
+            if kept is None:
+                raise
+            return kept
+
+    return wrapped
 
 
 def out_of_reach_page(request: HttpRequest, pk: int | None) -> HttpResponse | None:
