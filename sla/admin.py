@@ -12,6 +12,7 @@ from ola.models import OlaTarget
 from sla.calendars import business_hours
 from sla.models import (
     MAX_TARGET,
+    TARGET_FIELDS,
     TARGET_FORMFIELD_OVERRIDES,
     Calendar,
     CalendarHours,
@@ -25,8 +26,6 @@ from sla.models import (
     hours_reach,
     target_unreachable_message,
 )
-
-TARGET_FIELDS = ("first_response", "next_response", "resolution")
 
 
 def _kept(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
@@ -47,13 +46,21 @@ class SlaTargetFormSet(BaseInlineFormSet):
         calendar = self.instance.calendar
         if calendar is None or any(self.errors):
             return
+        try:
+            hours = calendar.working_calendar()  # read once; each check is then arithmetic
+        except ValueError:
+            hours = None  # no opening hours: no target is ever reached
         for form in self.forms:
             data = form.cleaned_data
             if not data or data.get("DELETE"):
                 continue
             for name in TARGET_FIELDS:
                 value = data.get(name)
-                if value and value <= MAX_TARGET and not calendar.reaches(value):
+                if (
+                    value
+                    and value <= MAX_TARGET
+                    and not (hours is not None and hours_reach(hours, value))
+                ):
                     form.add_error(name, target_unreachable_message())
 
 
@@ -104,7 +111,8 @@ class CalendarHoursFormSet(BaseInlineFormSet):
             hours = business_hours(time_zone=calendar.time_zone, weekly=weekly, holidays=holidays)
         except ValueError:
             raise ValidationError(_("A calendar needs at least one opening interval.")) from None
-        if calendar.pk and not all(hours_reach(hours, t) for t in set(_targets_on(calendar))):
+        longest = max(_targets_on(calendar), default=None) if calendar.pk else None
+        if longest is not None and not hours_reach(hours, longest):  # the shorter ones too then
             raise ValidationError(target_unreachable_message())
 
 

@@ -33,6 +33,9 @@ class ClockState(models.TextChoices):
 OPEN_CLOCK_STATES = [ClockState.RUNNING, ClockState.PAUSED]
 STOPPED_CLOCK_STATES = [ClockState.MET, ClockState.BREACHED, ClockState.CANCELLED]
 
+# An SLA target's durations (SlaTarget's fields; a None one is not measured).
+TARGET_FIELDS = ("first_response", "next_response", "resolution")
+
 # The longest SLA or OLA target the services accept. Without a bound a target such as
 # "999999999 00:00:00" was saved and every ticket it then applied to failed (its due time
 # beyond the year 9999), and a business-hours calendar finds no due time for one that needs

@@ -26,6 +26,7 @@ from sla.models import (
     LEVEL_KINDS,
     MAX_TARGET,
     OPEN_CLOCK_STATES,
+    TARGET_FIELDS,
     Metric,
     SlaClock,
     SlaEvent,
@@ -443,7 +444,7 @@ def _validate_targets(targets: list[dict[str, Any]]) -> None:
         if target["priority"] in seen:
             raise DomainError(_("One target per priority."), field="targets")
         seen.add(target["priority"])
-        for name in ("first_response", "next_response", "resolution"):
+        for name in TARGET_FIELDS:
             value = target.get(name)
             if value is not None and value <= timedelta(0):
                 raise DomainError(_("Targets must be longer than zero."), field="targets")
@@ -458,9 +459,7 @@ def _check_calendar_reaches(*, policy: SlaPolicy, targets: list[dict[str, Any]] 
         return
     if targets is None:
         targets = [dict(row) for row in policy.targets.values()] if policy.pk else []
-    amounts = {
-        t.get(name) for t in targets for name in ("first_response", "next_response", "resolution")
-    }
+    amounts = {t.get(name) for t in targets for name in TARGET_FIELDS}
     longest = max((amount for amount in amounts if amount is not None), default=None)
     if longest is not None and not calendar.reaches(longest):
         raise DomainError(target_unreachable_message(), field="targets")
