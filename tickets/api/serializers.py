@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from helpdesk.serializers import ShallowFieldCopiesMixin
 from ola.api.serializers import OlaClockSerializer
 from ola.selectors import ticket_ola_status
 from sla.selectors import ticket_sla_status
@@ -303,7 +304,7 @@ def ticket_serializer_class(*, user: Any, detail: bool) -> type[TicketListSerial
     return TicketListSerializer if staff else RequesterTicketListSerializer
 
 
-class TicketCreateSerializer(serializers.Serializer):
+class TicketCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=20000)
     urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
@@ -325,7 +326,7 @@ class TicketCreateSerializer(serializers.Serializer):
     )
 
 
-class TicketUpdateSerializer(serializers.Serializer):
+class TicketUpdateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(max_length=20000, required=False)
     contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -356,7 +357,7 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at", "attachments"]
 
 
-class CommentCreateSerializer(serializers.Serializer):
+class CommentCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     body = serializers.CharField(max_length=20000)
     is_internal = serializers.BooleanField(default=False)
     files = serializers.ListField(
@@ -415,15 +416,15 @@ class EmptySerializer(serializers.Serializer):
     pass
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class RequiredReasonSerializer(serializers.Serializer):
+class RequiredReasonSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class TriageSerializer(serializers.Serializer):
+class TriageSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
     impact = serializers.ChoiceField(choices=Level.choices)
@@ -438,15 +439,15 @@ class TriageSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class IdentifySerializer(serializers.Serializer):
+class IdentifySerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
 
 
-class CategorizeSerializer(serializers.Serializer):
+class CategorizeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
 
 
-class PrioritizeSerializer(serializers.Serializer):
+class PrioritizeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     impact = serializers.ChoiceField(choices=Level.choices)
     urgency = serializers.ChoiceField(choices=Level.choices)
     priority = serializers.ChoiceField(
@@ -455,30 +456,30 @@ class PrioritizeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
 
 
-class ReassignSerializer(serializers.Serializer):
+class ReassignSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
     reason = serializers.CharField(max_length=2000)
 
 
-class ResolveSerializer(serializers.Serializer):
+class ResolveSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     summary = serializers.CharField(max_length=20000)
     code = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in ClosureCode if c in RESOLUTION_CODES]
     )
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     code = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in ClosureCode if c in CANCEL_CODES]
     )
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class MergeSerializer(serializers.Serializer):
+class MergeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     into = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, help_text="The id of the ticket to merge this one into"
     )
@@ -522,7 +523,7 @@ class BulkArgsSerializer(serializers.Serializer):
     into = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
-class BulkActionSerializer(serializers.Serializer):
+class BulkActionSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     action = serializers.ChoiceField(choices=list(BULK_ACTIONS))
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
@@ -569,7 +570,7 @@ class PresenceSerializer(serializers.Serializer):
     )
 
 
-class PresenceBeatSerializer(serializers.Serializer):
+class PresenceBeatSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     typing = serializers.BooleanField(default=False)
 
 
