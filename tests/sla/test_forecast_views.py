@@ -147,6 +147,27 @@ def test_the_api_returns_the_page_figures(client, api, manager, agent_l1, due_so
     assert assignees == {agent_l1.pk: (1, 1), None: (2, None)}
 
 
+def test_the_csv_header_is_in_the_users_language(client, manager, due_soon):
+    # Spanish users got an English header; the values stay the same in every language.
+    manager.language = "es"
+    manager.save(update_fields=["language"])
+    rows = list(csv.reader(io.StringIO(_csv_text(_get(client, manager, CSV, {"hours": 4})))))
+    assert rows[0] == [
+        "ticket",
+        "título",
+        "estado",
+        "prioridad",
+        "nivel",
+        "grupo",
+        "asignado a",
+        "tipo",
+        "reloj",
+        "vence el",
+        "segundos restantes",
+    ]
+    assert rows[1][-1] == str(30 * 60)
+
+
 def test_the_list_pages_with_how_many_more(client, api, manager, settings):
     for n in range(55):
         add_clock(ticket(), due_in=timedelta(minutes=5 + n))
