@@ -347,3 +347,15 @@ def test_a_wrong_tracking_link_changes_nobodys_language(bob, category):
     Client().post(f"/t/{unknown}/language/", {"language": "xx", "next": "/"})
     guest.refresh_from_db()
     assert guest.language == "en"  # an unknown language is ignored
+
+
+def test_an_agent_switching_language_on_a_tracking_page_keeps_the_guests(bob, category, agent_l1):
+    Client().post("/new/", FORM)
+    ticket = Ticket.objects.get()
+    tracking = f"/t/{ticket.tracking_token}/"
+
+    _signed_in(agent_l1).post(f"{tracking}language/", {"language": "es", "next": tracking})
+
+    ticket.requester.refresh_from_db()
+    agent_l1.refresh_from_db()
+    assert (ticket.requester.language, agent_l1.language) == ("en", "es")

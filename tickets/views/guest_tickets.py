@@ -93,5 +93,7 @@ def tracking_language(request: HttpRequest, token: str) -> HttpResponse:
     """The language switcher of the tracking pages: the page's language, as everywhere, and the
     guest's emails in it from now on (tickets.guests.tracking_language_remember)."""
     ticket = ticket_get_by_tracking_token(token=token)
-    guests.tracking_language_remember(ticket=ticket, language=request.POST.get("language", ""))
+    if not request.user.is_authenticated:  # a signed-in visitor (an agent) chooses for themselves
+        language = request.POST.get("language", "")
+        guests.tracking_language_remember(ticket=ticket, language=language)
     return switch_language(request)
