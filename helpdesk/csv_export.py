@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.functional import Promise
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -58,6 +59,9 @@ def csv_response(
     """A CSV download, never cached (exports hold personal data). `stream` for exports that
     can be long (rows read in chunks while the response is sent); small ones are built whole."""
     content_type = "text/csv; charset=utf-8"
+    # A translated header is read now, in the user's language: a streamed body is written
+    # after the view returns, when another request may have activated another language.
+    header = [str(value) if isinstance(value, Promise) else value for value in header]
     response: HttpResponse | StreamingHttpResponse
     if stream:
         response = StreamingHttpResponse(csv_lines(header, rows), content_type=content_type)

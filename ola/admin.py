@@ -7,7 +7,8 @@ from django.http import HttpRequest
 from helpdesk.admin import ReadOnlyAdmin
 from ola.models import OlaClock, OlaEvent, OlaTarget
 from ola.services import ola_target_save
-from sla.models import MAX_TARGET, TARGET_FORMFIELD_OVERRIDES, target_unreachable_message
+from sla.models import TARGET_FORMFIELD_OVERRIDES
+from sla.services import calendar_hours_of, target_error
 
 
 class OlaTargetAdminForm(forms.ModelForm):
@@ -20,11 +21,12 @@ class OlaTargetAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        calendar = data.get("calendar")
+        hours = calendar_hours_of(data.get("calendar"))  # read once for both targets
         for name in ("take_within", "handoff_within"):
-            value = data.get(name)
-            if calendar and value and value <= MAX_TARGET and not calendar.reaches(value):
-                self.add_error(name, target_unreachable_message())
+            # A duration the field refused (too long) is not in `data`: one error, not two.
+            error = target_error(data.get(name), hours=hours)
+            if error:
+                self.add_error(name, error)
         return data
 
 

@@ -56,6 +56,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
@@ -677,6 +678,39 @@ TICKET_COLUMNS = [
 ]
 CLOCK_COLUMNS = ["metric", "cycle", "state", "started_at", "due_at", "stopped_at"]
 OUTCOME_COLUMNS = ["metric", "cycle", "verdict", "decided_at"]
+
+# The CSV header in the user's language (the download is for people; the columns and their
+# values are the same in every language). In English each name stays the one above, so a
+# script that reads the English export keeps finding its columns.
+COLUMN_LABELS = {
+    "id": pgettext_lazy("CSV column", "id"),
+    "kind": pgettext_lazy("CSV column", "kind"),
+    "title": pgettext_lazy("CSV column", "title"),
+    "status": pgettext_lazy("CSV column", "status"),
+    "priority": pgettext_lazy("CSV column", "priority"),
+    "tier": pgettext_lazy("CSV column", "tier"),
+    "category_id": pgettext_lazy("CSV column", "category_id"),
+    "support_group_id": pgettext_lazy("CSV column", "support_group_id"),
+    "created_at": pgettext_lazy("CSV column", "created_at"),
+    "first_response_at": pgettext_lazy("CSV column", "first_response_at"),
+    "resolved_at": pgettext_lazy("CSV column", "resolved_at"),
+    "escalation_count": pgettext_lazy("CSV column", "escalation_count"),
+    "reopen_count": pgettext_lazy("CSV column", "reopen_count"),
+    "seconds": pgettext_lazy("CSV column", "seconds"),
+    "metric": pgettext_lazy("CSV column", "metric"),
+    "cycle": pgettext_lazy("CSV column", "cycle"),
+    "state": pgettext_lazy("CSV column", "state"),
+    "started_at": pgettext_lazy("CSV column", "started_at"),
+    "due_at": pgettext_lazy("CSV column", "due_at"),
+    "stopped_at": pgettext_lazy("CSV column", "stopped_at"),
+    "verdict": pgettext_lazy("CSV column", "verdict"),
+    "decided_at": pgettext_lazy("CSV column", "decided_at"),
+}
+
+
+def column_labels(columns: list[str]) -> list[str]:
+    """The header of a figure's CSV in the active language (figure_rows gives the names)."""
+    return [str(COLUMN_LABELS[name]) for name in columns]
 
 
 def figure_rows(

@@ -25,6 +25,7 @@ from reports.selectors import (
     agent_attention_tickets,
     agents_for_health,
     category_options,
+    column_labels,
     dashboard,
     figure_rows,
     queue_health,
@@ -198,7 +199,7 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         figure=figure, period=period, filters=filters, now=timezone.now(), metric=metric
     )
     stamp = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
-    return csv_response(filename=f"{figure}-{stamp}.csv", header=header, rows=rows)
+    return csv_response(filename=f"{figure}-{stamp}.csv", header=column_labels(header), rows=rows)
 
 
 @login_required

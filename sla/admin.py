@@ -1,17 +1,14 @@
-from datetime import date, time, timedelta
+from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.utils.translation import gettext as _
 
 from helpdesk.admin import ReadOnlyAdmin
-from ola.models import OlaTarget
-from sla.calendars import business_hours
+from helpdesk.errors import DomainError
 from sla.models import (
-    MAX_TARGET,
     TARGET_FIELDS,
     TARGET_FORMFIELD_OVERRIDES,
     Calendar,
@@ -23,9 +20,8 @@ from sla.models import (
     SlaOutcomeDay,
     SlaPolicy,
     SlaTarget,
-    hours_reach,
-    target_unreachable_message,
 )
+from sla.services import calendar_hours_check, calendar_hours_of, target_error
 
 
 def _kept(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
@@ -38,30 +34,23 @@ def _kept(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
 
 
 class SlaTargetFormSet(BaseInlineFormSet):
-    """The policy's business hours must reach each target, as the API's policy_save checks: a
-    target they never reach (30 days on one hour a week) failed every ticket the policy took."""
+    """The policy's targets as the API's policy_save checks them (sla.services.target_error):
+    a target its business hours never reach (30 days on one hour a week) failed every ticket
+    the policy took. A duration the field refused already carries that error."""
 
     def clean(self) -> None:
         super().clean()
-        calendar = self.instance.calendar
-        if calendar is None or any(self.errors):
+        if any(self.errors):
             return
-        try:
-            hours = calendar.working_calendar()  # read once; each check is then arithmetic
-        except ValueError:
-            hours = None  # no opening hours: no target is ever reached
+        hours = calendar_hours_of(self.instance.calendar)  # read once for every target
         for form in self.forms:
             data = form.cleaned_data
             if not data or data.get("DELETE"):
                 continue
             for name in TARGET_FIELDS:
-                value = data.get(name)
-                if (
-                    value
-                    and value <= MAX_TARGET
-                    and not (hours is not None and hours_reach(hours, value))
-                ):
-                    form.add_error(name, target_unreachable_message())
+                error = target_error(data.get(name), hours=hours)
+                if error:
+                    form.add_error(name, error)
 
 
 class SlaTargetInline(admin.TabularInline):
@@ -80,40 +69,63 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     inlines = [SlaTargetInline]
 
 
-def _targets_on(calendar: Calendar) -> list[timedelta]:
-    """The SLA and OLA targets counted in this calendar's business hours."""
-    sla = SlaTarget.objects.filter(policy__calendar=calendar).values_list(*TARGET_FIELDS)
-    ola = OlaTarget.objects.filter(calendar=calendar).values_list("take_within", "handoff_within")
-    return [amount for row in (*sla, *ola) for amount in row if amount is not None]
+def _weekly(rows: list[dict[str, Any]]) -> dict[int, list[tuple[time, time]]]:
+    weekly: dict[int, list[tuple[time, time]]] = {}
+    for row in rows:
+        weekly.setdefault(row["weekday"], []).append((row["opens"], row["closes"]))
+    return weekly
+
+
+def _zone_known(calendar: Calendar) -> bool:
+    try:
+        ZoneInfo(calendar.time_zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        return False  # the calendar's own form says so
+    return True
+
+
+def _check(calendar: Calendar, **proposed: Any) -> None:
+    """sla.services.calendar_hours_check, its refusal as the formset's error."""
+    try:
+        calendar_hours_check(calendar=calendar, **proposed)
+    except DomainError as error:
+        raise ValidationError(error.message) from None
 
 
 class CalendarHoursFormSet(BaseInlineFormSet):
     """The opening hours as they will be saved: at least one interval, and enough to reach
-    every target kept on the calendar. A calendar left without hours, or too sparse for a
-    policy's targets, failed every ticket that policy took (a 500 on each create)."""
+    every target kept on the calendar (with its saved holidays; HolidayFormSet checks the
+    holidays being saved). A calendar left without hours, or too sparse for a policy's
+    targets, failed every ticket that policy took (a 500 on each create)."""
 
     def clean(self) -> None:
         super().clean()
-        if any(self.errors):
+        if any(self.errors) or not _zone_known(self.instance):
             return
-        weekly: dict[int, list[tuple[time, time]]] = {}
-        for row in _kept(self):
-            weekly.setdefault(row["weekday"], []).append((row["opens"], row["closes"]))
         calendar = self.instance
-        try:
-            ZoneInfo(calendar.time_zone)
-        except (ValueError, ZoneInfoNotFoundError):
-            return  # the calendar's own form says so
-        holidays: set[date] = (
-            {holiday.date for holiday in calendar.holidays.all()} if calendar.pk else set()
-        )
-        try:
-            hours = business_hours(time_zone=calendar.time_zone, weekly=weekly, holidays=holidays)
-        except ValueError:
-            raise ValidationError(_("A calendar needs at least one opening interval.")) from None
-        longest = max(_targets_on(calendar), default=None) if calendar.pk else None
-        if longest is not None and not hours_reach(hours, longest):  # the shorter ones too then
-            raise ValidationError(target_unreachable_message())
+        saved = {h.date for h in calendar.holidays.all()} if calendar.pk else set()
+        _check(calendar, weekly=_weekly(_kept(self)), holidays=saved)
+
+
+class HolidayFormSet(BaseInlineFormSet):
+    """The holidays as they will be saved, with the opening hours being saved beside them
+    (`hours_formset`, set by CalendarAdmin) or else those stored: a holiday season on sparse
+    hours could leave a target unreachable as well as hours cut back could."""
+
+    hours_formset: CalendarHoursFormSet | None = None
+
+    def clean(self) -> None:
+        super().clean()
+        calendar = self.instance
+        if any(self.errors) or calendar.pk is None or not _zone_known(calendar):
+            return  # a new calendar has no targets yet
+        hours = self.hours_formset
+        if hours is not None and not hours.is_valid():
+            return  # the hours' own errors are shown
+        weekly = _weekly(_kept(hours)) if hours is not None else calendar.working_calendar_weekly()
+        if not weekly:
+            return  # the hours' formset says a calendar needs some
+        _check(calendar, weekly=weekly, holidays={row["date"] for row in _kept(self)})
 
 
 class CalendarHoursInline(admin.TabularInline):
@@ -124,6 +136,7 @@ class CalendarHoursInline(admin.TabularInline):
 
 class HolidayInline(admin.TabularInline):
     model = Holiday
+    formset = HolidayFormSet
     extra = 0
 
 
@@ -131,6 +144,17 @@ class HolidayInline(admin.TabularInline):
 class CalendarAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone"]
     inlines = [CalendarHoursInline, HolidayInline]
+
+    # Django's (private) hook that builds the inlines' formsets: the one place both exist.
+    def _create_formsets(self, request, obj, change):  # type: ignore[no-untyped-def]
+        # The holidays are checked against the opening hours submitted with them (Django
+        # validates the inlines one by one, the hours first).
+        formsets, inlines = super()._create_formsets(request, obj, change)  # type: ignore[misc]
+        hours = next((f for f in formsets if isinstance(f, CalendarHoursFormSet)), None)
+        for formset in formsets:
+            if isinstance(formset, HolidayFormSet):
+                formset.hours_formset = hours
+        return formsets, inlines
 
 
 @admin.register(SlaClock)

@@ -30,6 +30,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
@@ -441,18 +442,21 @@ def agent_load(*, agent_ids: list[int]) -> QuerySet[User]:
     return User.objects.filter(pk__in=agent_ids).annotate(load=Coalesce(Subquery(open_tickets), 0))
 
 
+# The CSV header in the user's language (the download is for people; the JSON API keeps its
+# field names). In English each name stays as it was, so a script reading the English export
+# keeps finding its columns.
 CSV_HEADER = [
-    "ticket",
-    "title",
-    "status",
-    "priority",
-    "tier",
-    "group",
-    "assignee",
-    "kind",
-    "clock",
-    "due_at",
-    "seconds_left",
+    pgettext_lazy("CSV column", "ticket"),
+    pgettext_lazy("CSV column", "title"),
+    pgettext_lazy("CSV column", "status"),
+    pgettext_lazy("CSV column", "priority"),
+    pgettext_lazy("CSV column", "tier"),
+    pgettext_lazy("CSV column", "group"),
+    pgettext_lazy("CSV column", "assignee"),
+    pgettext_lazy("CSV column", "kind"),
+    pgettext_lazy("CSV column", "clock"),
+    pgettext_lazy("CSV column", "due_at"),
+    pgettext_lazy("CSV column", "seconds_left"),
 ]
 
 

@@ -104,11 +104,16 @@ class Calendar(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def working_calendar(self) -> WorkingCalendar:
-        """The pure calendar; callers prefetch `hours` and `holidays`."""
+    def working_calendar_weekly(self) -> dict[int, list[tuple[time, time]]]:
+        """The stored opening hours by weekday (0 = Monday)."""
         weekly: dict[int, list[tuple[time, time]]] = {}
         for hours in self.hours.all():
             weekly.setdefault(hours.weekday, []).append((hours.opens, hours.closes))
+        return weekly
+
+    def working_calendar(self) -> WorkingCalendar:
+        """The pure calendar; callers prefetch `hours` and `holidays`."""
+        weekly = self.working_calendar_weekly()
         holidays: set[date] = {holiday.date for holiday in self.holidays.all()}
         return business_hours(time_zone=self.time_zone, weekly=weekly, holidays=holidays)
 

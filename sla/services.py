@@ -7,19 +7,22 @@ changes together with the ticket change that moved it, or not at all.
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from helpdesk.errors import DomainError
 from helpdesk.inserts import insert_rows
+from ola.models import OlaTarget
 from ola.services import ola_clocks_on_event
+from sla.calendars import ALWAYS_OPEN, WorkingCalendar, business_hours
 from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at, reached_level
 from sla.models import (
@@ -27,11 +30,13 @@ from sla.models import (
     MAX_TARGET,
     OPEN_CLOCK_STATES,
     TARGET_FIELDS,
+    Calendar,
     Metric,
     SlaClock,
     SlaEvent,
     SlaPolicy,
     SlaTarget,
+    hours_reach,
     target_too_long_message,
     target_unreachable_message,
 )
@@ -438,6 +443,34 @@ def _require_manager(actor: User) -> None:
         raise PermissionDenied(_("Only managers can change SLA policies."))
 
 
+# --- target durations and the business hours that must reach them (API and admin alike) ---------
+
+
+def calendar_hours_of(calendar: Calendar | None) -> WorkingCalendar | None:
+    """The business hours a target is counted in, read once (each check is then arithmetic):
+    24×7 without a calendar, None for a calendar without any opening hours (it reaches nothing)."""
+    if calendar is None:
+        return ALWAYS_OPEN
+    try:
+        return calendar.working_calendar()
+    except ValueError:
+        return None
+
+
+def target_error(value: timedelta | None, *, hours: WorkingCalendar | None = ALWAYS_OPEN) -> str:
+    """Why a target duration is refused ("" if it is not): zero or less, longer than
+    MAX_TARGET, or never reached on these business hours (`calendar_hours_of`)."""
+    if value is None:
+        return ""
+    if value <= timedelta(0):
+        return _("Targets must be longer than zero.")
+    if value > MAX_TARGET:
+        return target_too_long_message()
+    if hours is None or not hours_reach(hours, value):
+        return target_unreachable_message()
+    return ""
+
+
 def _validate_targets(targets: list[dict[str, Any]]) -> None:
     seen: set[int] = set()
     for target in targets:
@@ -445,11 +478,9 @@ def _validate_targets(targets: list[dict[str, Any]]) -> None:
             raise DomainError(_("One target per priority."), field="targets")
         seen.add(target["priority"])
         for name in TARGET_FIELDS:
-            value = target.get(name)
-            if value is not None and value <= timedelta(0):
-                raise DomainError(_("Targets must be longer than zero."), field="targets")
-            if value is not None and value > MAX_TARGET:
-                raise DomainError(target_too_long_message(), field="targets")
+            error = target_error(target.get(name))
+            if error:
+                raise DomainError(error, field="targets")
 
 
 def _check_calendar_reaches(*, policy: SlaPolicy, targets: list[dict[str, Any]] | None) -> None:
@@ -461,8 +492,90 @@ def _check_calendar_reaches(*, policy: SlaPolicy, targets: list[dict[str, Any]] 
         targets = [dict(row) for row in policy.targets.values()] if policy.pk else []
     amounts = {t.get(name) for t in targets for name in TARGET_FIELDS}
     longest = max((amount for amount in amounts if amount is not None), default=None)
-    if longest is not None and not calendar.reaches(longest):
-        raise DomainError(target_unreachable_message(), field="targets")
+    error = target_error(longest, hours=calendar_hours_of(calendar))
+    if error:
+        raise DomainError(error, field="targets")
+
+
+@dataclass(frozen=True)
+class CalendarTarget:
+    """A target counted in a calendar's business hours, named as the person editing it sees it."""
+
+    name: str
+    amount: timedelta
+
+
+def _field_label(model: type[Model], name: str) -> str:
+    return str(cast("Field[Any, Any]", model._meta.get_field(name)).verbose_name)
+
+
+def calendar_targets(*, calendar: Calendar) -> list[CalendarTarget]:
+    """The SLA and OLA targets counted in this calendar's hours, longest first (two queries)."""
+    if calendar.pk is None:
+        return []
+    found: list[CalendarTarget] = []
+    sla = SlaTarget.objects.filter(policy__calendar=calendar).select_related("policy")
+    for target in sla:
+        for name in TARGET_FIELDS:
+            amount = getattr(target, name)
+            if amount is not None:
+                what = _field_label(SlaTarget, name)
+                found.append(
+                    CalendarTarget(
+                        _("%(what)s of %(priority)s in the SLA policy “%(policy)s”")
+                        % {
+                            "what": what,
+                            "priority": target.get_priority_display(),
+                            "policy": target.policy.name,
+                        },
+                        amount,
+                    )
+                )
+    for ola in OlaTarget.objects.filter(calendar=calendar):
+        for name in ("take_within", "handoff_within"):
+            amount = getattr(ola, name)
+            if amount is not None:
+                what = _field_label(OlaTarget, name)
+                found.append(
+                    CalendarTarget(
+                        _("OLA “%(what)s” of %(priority)s for %(tier)s")
+                        % {
+                            "what": what,
+                            "priority": ola.get_priority_display(),
+                            "tier": ola.get_tier_display(),
+                        },
+                        amount,
+                    )
+                )
+    return sorted(found, key=lambda target: target.amount, reverse=True)
+
+
+def calendar_hours_check(
+    *,
+    calendar: Calendar,
+    weekly: dict[int, list[tuple[time, time]]],
+    holidays: set[date],
+) -> None:
+    """The opening hours and holidays a calendar is about to get still reach every target kept
+    on it, or DomainError naming the longest one they do not reach. A holiday season added to
+    sparse hours, like hours cut back, otherwise left each ticket of the policy without a due
+    time (a 500 on every create)."""
+    try:
+        hours = business_hours(time_zone=calendar.time_zone, weekly=weekly, holidays=holidays)
+    except ValueError:
+        raise DomainError(
+            _("A calendar needs at least one opening interval."), field="hours"
+        ) from None
+    targets = calendar_targets(calendar=calendar)
+    if targets and not hours_reach(hours, targets[0].amount):  # the shorter ones then too
+        raise DomainError(
+            _(
+                "With these opening hours and holidays the target %(target)s is not reached "
+                "within three years: remove holidays, add opening hours or shorten the target."
+            )
+            % {"target": targets[0].name},
+            field="holidays",
+        )
 
 
 def policy_save(

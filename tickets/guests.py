@@ -11,6 +11,7 @@ account holder sees those tickets on "My tickets" and claims them through a link
 address (proof that they read that mailbox, not only that they know a password).
 """
 
+import contextlib
 import hashlib
 import secrets
 from datetime import timedelta
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User, normalize_identity
+from accounts.services import user_set_preferences
 from helpdesk.errors import DomainError
 from helpdesk.inserts import insert_rows
 from notifications.models import NotificationKind
@@ -88,6 +90,20 @@ def requester_for_public_form(*, email: str, name: str = "", language: str = "")
     guest.set_unusable_password()
     insert_rows([guest])  # save()'s insert, its statement built once (helpdesk.inserts)
     return guest
+
+
+def tracking_language_remember(*, ticket: Ticket, language: str) -> None:
+    """The language chosen on a ticket's tracking page, remembered for its requester's emails
+    when they cannot sign in to choose it (a guest, or a contact without a password): their
+    emails stayed in the form's language whatever they picked on the page. An account
+    holder's language is theirs to set on their profile; an unknown language is ignored."""
+    requester = ticket.requester
+    if requester.role != Role.REQUESTER or requester.has_usable_password():
+        return
+    if requester.language == language:
+        return
+    with contextlib.suppress(DomainError):  # as Django's set_language ignores it
+        user_set_preferences(user=requester, language=language)
 
 
 def is_guest(user: User) -> bool:

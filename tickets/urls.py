@@ -31,6 +31,7 @@ urlpatterns = [
     path("t/<str:token>/created/", views.ticket_created, name="tracking_created"),
     path("t/<str:token>/reply/", views.ticket_reply, name="tracking_reply"),
     path("t/<str:token>/tracking-link/", views.tracking_link_renew, name="tracking_link_revoke"),
+    path("t/<str:token>/language/", views.tracking_language, name="tracking_language"),
     path("t/<str:token>/attach/", views.ticket_attach, name="tracking_attach"),
     path("t/<str:token>/do/<slug:name>/", views.ticket_transition, name="tracking_transition"),
     path(

@@ -128,6 +128,36 @@ def _csv(response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body)))
 
 
+def test_the_csv_header_is_in_the_users_language(client, manager, day, frozen_now):
+    # Spanish users got English column names; English keeps the names scripts read.
+    query = {**DAY_QUERY, "figure": "breached"}
+    english = _csv(_get(client, manager, "reports:export", query))
+    manager.language = "es"
+    manager.save(update_fields=["language"])
+    spanish = _csv(_get(client, manager, "reports:export", query))
+    assert list(spanish[0]) == [
+        "id",
+        "tipo",
+        "título",
+        "estado",
+        "prioridad",
+        "nivel",
+        "id de categoría",
+        "id de grupo de soporte",
+        "creado el",
+        "primera respuesta el",
+        "resuelto el",
+        "escalados",
+        "reaperturas",
+        "métrica",
+        "ciclo",
+        "veredicto",
+        "decidido el",
+    ]
+    assert list(english[0])[:3] == ["id", "kind", "title"]
+    assert [list(row.values()) for row in spanish] == [list(row.values()) for row in english]
+
+
 def test_the_csv_has_the_tickets_behind_each_figure(client, manager, day, frozen_now):
     rows = _csv(_get(client, manager, "reports:export", {**DAY_QUERY, "figure": "resolved"}))
     assert sorted(int(r["id"]) for r in rows) == sorted(

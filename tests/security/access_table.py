@@ -370,6 +370,9 @@ ROWS += [
     Row("/tickets/{ticket}/tracking-link/", {"requester"}, "post"),
     Row("/t/{token}/tracking-link/", EVERYONE, "post"),
     Row("/t/not-the-token/tracking-link/", NOBODY, "post", {"confirm": "yes"}),
+    # The tracking pages' language switcher (remembered for a guest's emails).
+    Row("/t/{token}/language/", EVERYONE, "post", {"language": "es", "next": "/"}),
+    Row("/t/not-the-token/language/", NOBODY, "post", {"language": "es", "next": "/"}),
 ]
 
 # --- operations (issue 20): probes for anyone; /metrics only with its token or allow-list,

@@ -2,9 +2,10 @@
 left without opening hours, or too sparse for a target kept on it, failed every ticket the
 policy took (a 500 on each create)."""
 
-from datetime import time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 
 from ola.models import OlaTarget
 from sla.models import Calendar, CalendarHours, SlaPolicy, SlaTarget
@@ -149,3 +150,103 @@ def test_a_policy_moved_onto_a_calendar_too_sparse_for_its_targets_is_refused(ad
     assert not SlaPolicy.objects.filter(name="Sparse").exists()
     form["calendar"] = str(office.pk)
     assert admin_client.post("/admin/sla/slapolicy/add/", form).status_code == 302
+
+
+# --- holidays (they can make a target unreachable as surely as fewer opening hours) -----------
+
+MONDAY_MORNING = datetime(2026, 1, 5, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def mondays(admin_client) -> Calendar:
+    """Open one hour a week, with a policy whose 150-hour resolution takes 150 Mondays: about
+    1050 days, just inside the three years a due time is looked for."""
+    calendar = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
+    CalendarHours.objects.create(calendar=calendar, weekday=0, opens=time(9), closes=time(10))
+    policy = SlaPolicy.objects.create(name="Weekly", position=0, calendar=calendar)
+    SlaTarget.objects.create(
+        policy=policy,
+        priority=Priority.P3,
+        first_response=timedelta(hours=1),
+        resolution=timedelta(hours=150),
+    )
+    return calendar
+
+
+def _with_holidays(form: dict, calendar: Calendar, days: list[date]) -> dict:
+    form = {**form, "holidays-TOTAL_FORMS": str(len(days))}
+    for i, day in enumerate(days):
+        form[f"holidays-{i}-calendar"] = str(calendar.pk)
+        form[f"holidays-{i}-date"] = day.isoformat()
+        form[f"holidays-{i}-name"] = f"Closed {i}"
+    return form
+
+
+def _next_mondays(count: int) -> list[date]:
+    return [date(2026, 1, 12) + timedelta(weeks=n) for n in range(count)]
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_holidays_that_leave_a_target_unreachable_are_refused_naming_it(admin_client, mondays):
+    # Ten Monday holidays push the 150th opening hour past three years: every ticket the
+    # policy took then failed, and the admin saved the holidays without a word.
+    keep_hours = [(0, "09:00", "10:00", False)]
+    form = _with_holidays(_calendar_form(mondays, keep_hours), mondays, _next_mondays(10))
+
+    answer = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", form)
+
+    assert answer.status_code == 200
+    page = _page(answer)
+    assert "the target resolution of P3 medium in the SLA policy “Weekly” is not reached" in page
+    assert 'value="2026-03-16"' in page and 'value="Closed 9"' in page  # what was typed, kept
+    assert not mondays.holidays.exists()
+
+    form = _with_holidays(_calendar_form(mondays, keep_hours), mondays, _next_mondays(5))
+    assert admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", form).status_code == 302
+    assert mondays.holidays.count() == 5
+
+
+@time_machine.travel(MONDAY_MORNING, tick=False)
+def test_holidays_are_checked_with_the_hours_sent_beside_them(admin_client, mondays):
+    # Stored: Mondays and Tuesdays 9-10, an OLA target of 150 hours (75 weeks). Sent: Tuesdays
+    # removed (150 weeks, fine without holidays) and ten Monday holidays (fine on the stored
+    # hours). Together they are not: the holidays are checked with the hours being saved.
+    CalendarHours.objects.create(calendar=mondays, weekday=1, opens=time(9), closes=time(10))
+    SlaTarget.objects.all().delete()
+    OlaTarget.objects.create(
+        tier=1, priority=Priority.P3, take_within=timedelta(hours=150), calendar=mondays
+    )
+    hours = [(0, "09:00", "10:00", False), (1, "09:00", "10:00", True)]
+    form = _with_holidays(_calendar_form(mondays, hours), mondays, _next_mondays(10))
+
+    answer = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", form)
+
+    assert answer.status_code == 200
+    assert "the target OLA “take within” of P3 medium for L1 service desk is not" in _page(answer)
+    assert (mondays.hours.count(), mondays.holidays.count()) == (2, 0)
+
+
+def test_a_policy_on_a_calendar_without_opening_hours_is_refused(admin_client):
+    # No opening hours reach no target (a calendar saved before the admin required hours).
+    closed = Calendar.objects.create(name="Closed", time_zone="UTC")
+    form = {
+        "name": "Never",
+        "position": "0",
+        "is_active": "on",
+        "kind": "",
+        "calendar": str(closed.pk),
+        "escalate_on_breach": "on",
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-MIN_NUM_FORMS": "0",
+        "targets-MAX_NUM_FORMS": "1000",
+        "targets-0-priority": "3",
+        "targets-0-first_response": "04:00:00",
+        "targets-0-resolution": "1 00:00:00",
+    }
+
+    answer = admin_client.post("/admin/sla/slapolicy/add/", form)
+
+    assert answer.status_code == 200
+    assert _page(answer).count("is not reached within three years") == 2  # each target
+    assert not SlaPolicy.objects.filter(name="Never").exists()

@@ -10,6 +10,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from escalation.models import Tier
 from sla.models import Metric
@@ -145,6 +146,29 @@ def test_the_api_returns_the_page_figures(client, api, manager, agent_l1, due_so
     assert {r["key"]: r["count"] for r in data["by_tier"]} == {1: 2, 2: 1}
     assignees = {r["key"]: (r["count"], r["load"]) for r in data["by_assignee"]}
     assert assignees == {agent_l1.pk: (1, 1), None: (2, None)}
+
+
+def test_the_csv_header_is_in_the_users_language(client, manager, due_soon):
+    # Spanish users got an English header; the values stay the same in every language.
+    manager.language = "es"
+    manager.save(update_fields=["language"])
+    response = _get(client, manager, CSV, {"hours": 4})
+    translation.activate("en")  # the body streams after the view, maybe in another language
+    rows = list(csv.reader(io.StringIO(_csv_text(response))))
+    assert rows[0] == [
+        "ticket",
+        "título",
+        "estado",
+        "prioridad",
+        "nivel",
+        "grupo",
+        "asignado a",
+        "tipo",
+        "reloj",
+        "vence el",
+        "segundos restantes",
+    ]
+    assert rows[1][-1] == str(30 * 60)
 
 
 def test_the_list_pages_with_how_many_more(client, api, manager, settings):

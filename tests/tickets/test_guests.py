@@ -279,3 +279,83 @@ def test_whether_an_address_is_known_is_read_from_the_indexes_not_a_scan(bob):
         cursor.execute(f"EXPLAIN {query['sql']}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan" not in plan, plan
+
+
+# --- the guest's language ---------------------------------------------------------------------
+
+
+def _reply_subjects(ticket: Ticket, agent: User, body: str) -> list[str]:
+    from tickets.services import comment_create
+
+    comment_create(ticket=ticket, actor=agent, body=body)
+    return [message.subject for message in _deliver(NotificationKind.PUBLIC_REPLY)]
+
+
+def test_a_guests_emails_follow_the_language_chosen_on_the_tracking_page(
+    bob, category, agent_l1, django_capture_on_commit_callbacks
+):
+    # A guest who wrote in Spanish and then switched the tracking page to English kept getting
+    # Spanish emails: the switch was remembered only for signed-in users.
+    Client().post("/new/", FORM, HTTP_ACCEPT_LANGUAGE="es")
+    ticket = Ticket.objects.get()
+    guest = ticket.requester
+    assert guest.language == "es"  # the form's language, from the first email on
+    tracking = f"/t/{ticket.tracking_token}/"
+    page = Client().get(tracking, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert f'action="{tracking}language/"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _reply_subjects(ticket, agent_l1, "First answer")[0].startswith(
+            f"[{ticket.reference}] Nueva respuesta"
+        )
+
+    response = Client().post(f"{tracking}language/", {"language": "en", "next": tracking})
+
+    assert (response.status_code, response["Location"]) == (302, tracking)
+    guest.refresh_from_db()
+    assert guest.language == "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _reply_subjects(ticket, agent_l1, "Second answer")[0].startswith(
+            f"[{ticket.reference}] New reply"
+        )
+
+
+def test_the_tracking_page_never_changes_an_account_holders_language(make_ticket, requester):
+    # The account holder chooses on their profile; a forwarded link must not change it.
+    requester.set_password("requester-password-2026")
+    requester.language = "en"
+    requester.save()
+    ticket = make_ticket()
+    tracking = f"/t/{ticket.tracking_token}/"
+
+    response = Client().post(f"{tracking}language/", {"language": "es", "next": tracking})
+
+    assert response.status_code == 302
+    requester.refresh_from_db()
+    assert requester.language == "en"
+
+
+def test_a_wrong_tracking_link_changes_nobodys_language(bob, category):
+    Client().post("/new/", FORM)
+    guest = Ticket.objects.get().requester
+
+    response = Client().post("/t/never-issued/language/", {"language": "es", "next": "/"})
+
+    assert response.status_code == 404
+    guest.refresh_from_db()
+    assert guest.language == "en"
+    unknown = Ticket.objects.get().tracking_token
+    Client().post(f"/t/{unknown}/language/", {"language": "xx", "next": "/"})
+    guest.refresh_from_db()
+    assert guest.language == "en"  # an unknown language is ignored
+
+
+def test_an_agent_switching_language_on_a_tracking_page_keeps_the_guests(bob, category, agent_l1):
+    Client().post("/new/", FORM)
+    ticket = Ticket.objects.get()
+    tracking = f"/t/{ticket.tracking_token}/"
+
+    _signed_in(agent_l1).post(f"{tracking}language/", {"language": "es", "next": tracking})
+
+    ticket.requester.refresh_from_db()
+    agent_l1.refresh_from_db()
+    assert (ticket.requester.language, agent_l1.language) == ("en", "es")

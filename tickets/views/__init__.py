@@ -10,7 +10,12 @@ from tickets.views.attachments import attachment_download, ticket_attach
 from tickets.views.bulk_actions import console_bulk
 from tickets.views.console_queue import console
 from tickets.views.conversation import ticket_presence, ticket_reply
-from tickets.views.guest_tickets import guest_claim, guest_claim_request, tracking_link_renew
+from tickets.views.guest_tickets import (
+    guest_claim,
+    guest_claim_request,
+    tracking_language,
+    tracking_link_renew,
+)
 from tickets.views.lifecycle import priority_preview, ticket_transition
 from tickets.views.live_queue import console_counts, console_live
 from tickets.views.page import ticket_detail, tracking
@@ -35,5 +40,6 @@ __all__ = [
     "ticket_reply",
     "ticket_transition",
     "tracking",
+    "tracking_language",
     "tracking_link_renew",
 ]

@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.views import switch_language
 from helpdesk.errors import DomainError
 from tickets import guests
+from tickets.selectors import ticket_get_by_tracking_token
 from tickets.views.base import request_user, tracking_guarded
 from tickets.views.writes import back_to_ticket, ticket_for_write
 
@@ -83,3 +85,15 @@ def tracking_link_renew(
         request, _("The old tracking link no longer works; a new one was sent to you by email.")
     )
     return redirect("ticket_detail", pk=ticket.pk)
+
+
+@tracking_guarded
+@require_POST
+def tracking_language(request: HttpRequest, token: str) -> HttpResponse:
+    """The language switcher of the tracking pages: the page's language, as everywhere, and the
+    guest's emails in it from now on (tickets.guests.tracking_language_remember)."""
+    ticket = ticket_get_by_tracking_token(token=token)
+    if not request.user.is_authenticated:  # a signed-in visitor (an agent) chooses for themselves
+        language = request.POST.get("language", "")
+        guests.tracking_language_remember(ticket=ticket, language=language)
+    return switch_language(request)
