@@ -33,6 +33,19 @@ def test_create_page_refuses_a_future_awareness(officer_client, at_t0):
     assert not Breach.objects.exists()
 
 
+def test_create_page_refuses_a_future_detection_and_keeps_the_title(officer_client, at_t0):
+    """The edit page refused a future detection time; the create page saved it as typed."""
+    response = officer_client.post(
+        "/breaches/new/",
+        {"title": "Lost laptop", "aware_at": "2026-03-02T08:00", "detected_at": "2026-03-20T09:00"},
+    )
+
+    assert response.status_code == 400
+    assert "cannot be in the future" in response.content.decode()
+    assert 'value="Lost laptop"' in response.content.decode()
+    assert not Breach.objects.exists()
+
+
 def test_edit_page_saves_only_what_changed(officer_client, breach):
     page = officer_client.get(f"/breaches/{breach.pk}/edit/")
     form = page.context["form"]
