@@ -99,8 +99,11 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
             "language": article.language,
             "visibility": article.visibility,
             "category": article.category,
+            "loaded_at": article.updated_at.isoformat(),
         },
+        editing=True,
     )
+    conflict = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -113,7 +116,13 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
                 visibility=data["visibility"],
                 category=data["category"],
                 clear_category=data["category"] is None,
+                expected_updated_at=data["loaded_at"],
             )
+        except services.ArticleChangedError as exc:
+            # The typed text stays; saving again (now against their version) replaces theirs.
+            conflict = True
+            form.data = {**request.POST.dict(), "loaded_at": exc.updated_at.isoformat()}
+            form.add_error(None, exc.message)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -123,7 +132,7 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
         request,
         "kb/edit.html",
         {"form": form, "source": article.source_ticket, "article": article},
-        status=400 if form.errors else 200,
+        status=409 if conflict else 400 if form.errors else 200,
     )
 
 

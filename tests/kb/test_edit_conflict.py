@@ -1,0 +1,82 @@
+"""Two agents edit the same article: the second save no longer silently replaces the first's
+text; it is a 409 with the second agent's text kept, and saving again replaces on purpose."""
+
+import re
+
+import pytest
+
+from kb import services
+from kb.models import Article, Visibility
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def article(agent_l1) -> Article:
+    return services.article_create(
+        actor=agent_l1,
+        title="Reset a password",
+        body="Open the portal and choose 'Forgot password'.",
+        visibility=Visibility.PUBLIC,
+    )
+
+
+def _form(client, article: Article) -> dict[str, str]:
+    page = client.get(f"/kb/{article.pk}/edit/").content.decode()
+    loaded_at = re.search(r'name="loaded_at" value="([^"]+)"', page)
+    assert loaded_at, "the edit form carries when the article was loaded"
+    return {
+        "title": article.title,
+        "body": article.body,
+        "language": article.language,
+        "visibility": article.visibility,
+        "loaded_at": loaded_at[1],
+    }
+
+
+def test_a_colleagues_save_since_the_page_opened_is_a_conflict_not_overwritten(
+    client, agent_l1, agent_l2, article
+):
+    client.force_login(agent_l2)
+    mine = _form(client, article)
+    services.article_update(article=article, actor=agent_l1, body="Colleague's better steps.")
+
+    response = client.post(
+        f"/kb/{article.pk}/edit/", {**mine, "body": "My steps, typed for ten minutes."}
+    )
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved this article" in page
+    assert "My steps, typed for ten minutes." in page  # the typed text is kept
+    article.refresh_from_db()
+    assert article.body == "Colleague's better steps."
+
+    # Saving again (the form now carries their version) replaces it, on purpose.
+    again = re.search(r'name="loaded_at" value="([^"]+)"', page)
+    response = client.post(
+        f"/kb/{article.pk}/edit/",
+        {**mine, "body": "My steps, typed for ten minutes.", "loaded_at": again[1]},
+    )
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.body == "My steps, typed for ten minutes."
+
+
+def test_an_edit_without_a_colleagues_save_goes_through(client, agent_l2, article):
+    client.force_login(agent_l2)
+    response = client.post(f"/kb/{article.pk}/edit/", {**_form(client, article), "title": "New"})
+
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.title == "New"
+
+
+def test_a_tampered_loaded_at_is_a_form_error_not_a_500(client, agent_l2, article):
+    client.force_login(agent_l2)
+    response = client.post(
+        f"/kb/{article.pk}/edit/", {**_form(client, article), "loaded_at": "yesterday\x01"}
+    )
+
+    assert response.status_code == 400
+    assert "out of date" in response.content.decode()
