@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from helpdesk.errors import DomainError
 from helpdesk.redirects import same_site_path
+from idempotency.decorators import idempotent_form
 from kb import forms, selectors, services
 from tickets.models import Ticket
 from tickets.selectors import parse_reference, ticket_get_for_user
@@ -63,6 +64,7 @@ def _promoted_from(request: HttpRequest) -> Ticket | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent_form  # a second click must not publish the article twice
 def article_create(request: HttpRequest) -> HttpResponse:
     _require_author(request)
     source = _promoted_from(request)
@@ -88,6 +90,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent_form  # a second click is not "someone else saved this article"
 def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
     _require_author(request)
     article = selectors.article_get_for_user(user=_user(request), article_id=article_id)

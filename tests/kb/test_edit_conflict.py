@@ -80,3 +80,38 @@ def test_a_tampered_loaded_at_is_a_form_error_not_a_500(client, agent_l2, articl
 
     assert response.status_code == 400
     assert "out of date" in response.content.decode()
+
+
+def test_a_second_click_on_save_is_not_a_conflict_with_oneself(client, agent_l2, article):
+    """With the conflict check, the second of two quick clicks would have read as "someone
+    else saved this article": the form's key makes it the first save's answer instead."""
+    client.force_login(agent_l2)
+    page = client.get(f"/kb/{article.pk}/edit/").content.decode()
+    assert 'name="idempotency_key"' in page
+    form = {
+        **_form(client, article),
+        "body": "Clearer steps.",
+        "idempotency_key": "6f1d2a3b-7c8e-4f90-a1b2-c3d4e5f60718",
+    }
+
+    first = client.post(f"/kb/{article.pk}/edit/", form)
+    second = client.post(f"/kb/{article.pk}/edit/", form)
+
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == f"/kb/{article.pk}/"
+
+
+def test_a_second_click_on_a_new_article_saves_one(client, agent_l2):
+    client.force_login(agent_l2)
+    form = {
+        "title": "Map a network drive",
+        "body": "Open Explorer, then This PC, then Map network drive.",
+        "language": "en",
+        "visibility": "public",
+        "idempotency_key": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    }
+
+    client.post("/kb/new/", form)
+    client.post("/kb/new/", form)
+
+    assert Article.objects.filter(title="Map a network drive").count() == 1
