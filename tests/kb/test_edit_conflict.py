@@ -115,3 +115,31 @@ def test_a_second_click_on_a_new_article_saves_one(client, agent_l2):
     client.post("/kb/new/", form)
 
     assert Article.objects.filter(title="Map a network drive").count() == 1
+
+
+def test_the_api_refuses_a_patch_against_an_older_read_with_if_match(
+    api, agent_l1, agent_l2, article
+):
+    mine = api(agent_l2)
+    read = mine.get(f"/api/kb/articles/{article.pk}/").json()["updated_at"]
+    services.article_update(article=article, actor=agent_l1, body="Colleague's better steps.")
+
+    stale = mine.patch(
+        f"/api/kb/articles/{article.pk}/",
+        {"body": "My steps."},
+        format="json",
+        HTTP_IF_MATCH=f'"{read}"',
+    )
+
+    assert stale.status_code == 409
+    article.refresh_from_db()
+    assert article.body == "Colleague's better steps."
+    fresh = mine.get(f"/api/kb/articles/{article.pk}/").json()["updated_at"]
+    ok = mine.patch(
+        f"/api/kb/articles/{article.pk}/", {"body": "My steps."}, format="json", HTTP_IF_MATCH=fresh
+    )
+    assert ok.status_code == 200
+    bad = mine.patch(
+        f"/api/kb/articles/{article.pk}/", {"body": "x"}, format="json", HTTP_IF_MATCH="yesterday"
+    )
+    assert bad.status_code == 400 and "If-Match" in bad.json()["message"]
