@@ -170,3 +170,19 @@ def test_a_second_click_on_a_note_records_it_once(officer_client, breach):
     officer_client.post(f"/breaches/{breach.pk}/actions/note/", form)
 
     assert breach.notes.filter(body="Called the customer.").count() == 1
+
+
+def test_the_history_names_fields_and_values_in_the_readers_language(
+    officer_client, security_officer, breach
+):
+    """It showed the stored keys and values: `detected_at`: — → 2026-03-02T09:00:00+00:00,
+    `status`: open, on a Spanish page too."""
+    security_officer.language = "es"
+    security_officer.save()
+
+    page = officer_client.get(f"/breaches/{breach.pk}/").content.decode()
+
+    history = page[page.index("<h2>Historial</h2>") :]
+    assert "detected_at" not in history and "<code>status</code>" not in history
+    assert "Fecha de detección:" in history
+    assert "Estado: — → Abierto" in history
