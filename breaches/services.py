@@ -270,6 +270,9 @@ def _open(
         raise DomainError(
             _("The time of becoming aware cannot be in the future."), field="aware_at"
         )
+    # As breach_update refuses it: a detection time typed a month ahead was saved as given.
+    if detected_at is not None and detected_at > now:
+        raise DomainError(_("This time cannot be in the future."), field="detected_at")
     with transaction.atomic():
         breach = Breach(
             title=title[:200],

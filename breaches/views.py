@@ -19,6 +19,7 @@ from breaches.models import Breach
 from helpdesk.csv_export import csv_response
 from helpdesk.errors import DomainError
 from helpdesk.redirects import same_site_path
+from idempotency.decorators import idempotent_form
 from tickets.selectors import parse_reference, ticket_get_for_breach_link
 
 ACTION_FORMS: dict[str, type[django_forms.Form]] = {
@@ -71,6 +72,7 @@ def breach_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent_form  # a second click must not open a second record (and a second 72-hour clock)
 def breach_create(request: HttpRequest) -> HttpResponse:
     _require_officer(request)
     form = forms.BreachCreateForm(request.POST or None)
@@ -180,6 +182,7 @@ def _link(*, user: User, breach: Breach, reference: str) -> None:
 
 @login_required
 @require_POST
+@idempotent_form  # a second click must not record a note or a notification twice
 def breach_action(request: HttpRequest, breach_id: int, name: str) -> HttpResponse:
     breach = selectors.breach_get_for_user(user=_user(request), breach_id=breach_id)
     _require_officer(request)

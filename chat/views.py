@@ -76,8 +76,14 @@ def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """The list's Delete button asks first (`confirm` absent): one slip of a finger deleted
+    the channel and its stored webhook URL or token, which only the chat platform can give
+    again."""
     actor = _manager(request)
-    services.chat_channel_delete(actor=actor, channel=get_object_or_404(ChatChannel, pk=pk))
+    channel = get_object_or_404(ChatChannel, pk=pk)
+    if request.POST.get("confirm") != "1":
+        return render(request, "chat/channel_confirm_delete.html", {"channel": channel})
+    services.chat_channel_delete(actor=actor, channel=channel)
     messages.success(request, _("The chat channel was deleted."))
     return redirect("chat:channels")
 

@@ -72,6 +72,9 @@ def _detail_context(*, incident: Any, update_form: UpdateForm, link_form: LinkFo
         "links": major_incident_links(incident=incident),
         "update_form": update_form,
         "link_form": link_form,
+        # A resolved incident has no forms, except to give back a refused one: a colleague
+        # resolved it while this agent wrote, and the error and the typed text must show.
+        "show_forms": not incident.is_resolved or update_form.is_bound or link_form.is_bound,
     }
 
 
@@ -89,10 +92,12 @@ def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     incident = major_incident_get_for_user(user=user, incident_id=pk)
     form = UpdateForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             services.status_update_post(incident=incident, actor=user, **form.cleaned_data)
         except DomainError as exc:
+            status = exc.status_code  # 409: a colleague resolved it first
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
@@ -100,7 +105,7 @@ def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Update posted and sent to the people affected."))
             return redirect("major_incident_detail", incident.pk)
     context = _detail_context(incident=incident, update_form=form, link_form=LinkForm())
-    return render(request, "incidents/detail.html", context, status=400)
+    return render(request, "incidents/detail.html", context, status=status)
 
 
 @login_required
@@ -109,6 +114,7 @@ def incident_link(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     incident = major_incident_get_for_user(user=user, incident_id=pk)
     form = LinkForm(request.POST)
+    status = 400
     if form.is_valid():
         reference = parse_reference(form.cleaned_data["ticket"])
         try:
@@ -119,6 +125,7 @@ def incident_link(request: HttpRequest, pk: int) -> HttpResponse:
         except Http404:
             form.add_error("ticket", _("No such ticket."))
         except DomainError as exc:
+            status = exc.status_code
             form.add_error("ticket", exc.message)
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
@@ -126,7 +133,7 @@ def incident_link(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Ticket linked."))
             return redirect("major_incident_detail", incident.pk)
     context = _detail_context(incident=incident, update_form=UpdateForm(), link_form=form)
-    return render(request, "incidents/detail.html", context, status=400)
+    return render(request, "incidents/detail.html", context, status=status)
 
 
 # --- the public status page and its feeds -------------------------------------------------------

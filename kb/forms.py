@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +14,27 @@ class ArticleForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     visibility = forms.ChoiceField(label=_("Visibility"), choices=Visibility.choices)
     category = CategoryChoiceField(label=_("Category"), required=False)
+    # When the editor loaded the article (its updated_at): a colleague's save since then is a
+    # conflict, not silently overwritten. Blank on a new article.
+    loaded_at = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not editing:
+            del self.fields["loaded_at"]
+
+    def clean_loaded_at(self) -> datetime | None:
+        text = self.cleaned_data["loaded_at"]
+        if not text:
+            return None
+        try:
+            loaded = datetime.fromisoformat(text)
+        except ValueError:
+            loaded = None
+        if loaded is None or loaded.tzinfo is None:
+            # Shown above the form: an error on a hidden field would not be.
+            self.add_error(None, _("This page is out of date: open the article again."))
+        return loaded
 
 
 class ArticleSearchForm(forms.Form):

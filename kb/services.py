@@ -1,12 +1,14 @@
 """Writes of the knowledge base: articles (new or promoted from a ticket) and related links."""
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from helpdesk.errors import DomainError
+from helpdesk.errors import ConflictError, DomainError
 from kb.models import Article, Language, TicketLink, Visibility
 from tickets.models import Category, EventKind, Status, Ticket, TicketEvent
 
@@ -84,8 +86,51 @@ def article_update(
     visibility: str | None = None,
     category: Category | None = None,
     clear_category: bool = False,
+    expected_updated_at: datetime | None = None,
 ) -> Article:
+    """With `expected_updated_at` (when the editor loaded the article), a save by someone else
+    since then is refused with a ConflictError instead of silently replacing their text."""
     _require_author(actor)
+    with transaction.atomic():
+        current = Article.objects.select_for_update().only("updated_at").get(pk=article.pk)
+        if expected_updated_at is not None and current.updated_at != expected_updated_at:
+            raise ArticleChangedError(updated_at=current.updated_at)
+        return _article_save(
+            article=article,
+            actor=actor,
+            title=title,
+            body=body,
+            language=language,
+            visibility=visibility,
+            category=category,
+            clear_category=clear_category,
+        )
+
+
+class ArticleChangedError(ConflictError):
+    """Someone saved the article after the editor opened it: nothing was saved."""
+
+    def __init__(self, *, updated_at: datetime) -> None:
+        super().__init__(
+            _(
+                "Someone else saved this article after you opened it. Your text is kept below: "
+                "open the article in another tab to compare, then save again to replace theirs."
+            )
+        )
+        self.updated_at = updated_at  # their save: what the form now carries
+
+
+def _article_save(
+    *,
+    article: Article,
+    actor: User,
+    title: str | None,
+    body: str | None,
+    language: str | None,
+    visibility: str | None,
+    category: Category | None,
+    clear_category: bool,
+) -> Article:
     new_category = None if clear_category else (category or article.category)
     article.title, article.body = _clean(
         title=article.title if title is None else title,

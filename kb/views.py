@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from helpdesk.errors import DomainError
 from helpdesk.redirects import same_site_path
+from idempotency.decorators import idempotent_form
 from kb import forms, selectors, services
 from tickets.models import Ticket
 from tickets.selectors import parse_reference, ticket_get_for_user
@@ -63,6 +64,7 @@ def _promoted_from(request: HttpRequest) -> Ticket | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent_form  # a second click must not publish the article twice
 def article_create(request: HttpRequest) -> HttpResponse:
     _require_author(request)
     source = _promoted_from(request)
@@ -88,6 +90,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@idempotent_form  # a second click is not "someone else saved this article"
 def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
     _require_author(request)
     article = selectors.article_get_for_user(user=_user(request), article_id=article_id)
@@ -99,8 +102,11 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
             "language": article.language,
             "visibility": article.visibility,
             "category": article.category,
+            "loaded_at": article.updated_at.isoformat(),
         },
+        editing=True,
     )
+    conflict = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -113,7 +119,13 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
                 visibility=data["visibility"],
                 category=data["category"],
                 clear_category=data["category"] is None,
+                expected_updated_at=data["loaded_at"],
             )
+        except services.ArticleChangedError as exc:
+            # The typed text stays; saving again (now against their version) replaces theirs.
+            conflict = True
+            form.data = {**request.POST.dict(), "loaded_at": exc.updated_at.isoformat()}
+            form.add_error(None, exc.message)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -123,7 +135,7 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
         request,
         "kb/edit.html",
         {"form": form, "source": article.source_ticket, "article": article},
-        status=400 if form.errors else 200,
+        status=409 if conflict else 400 if form.errors else 200,
     )
 
 

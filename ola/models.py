@@ -51,6 +51,10 @@ class OlaTarget(models.Model):
                 & (Q(handoff_within__isnull=True) | Q(handoff_within__gt=timedelta(0)))
                 & (Q(take_within__isnull=False) | Q(handoff_within__isnull=False)),
                 name="ola_target_positive",
+                # Shown in the admin form; Django's default names the constraint.
+                violation_error_message=_(
+                    "Give a time to take, a time to hand off, or both; each longer than zero."
+                ),
             ),
         ]
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from helpdesk.errors import DomainError
+from idempotency.decorators import idempotent_form
 from savedviews import services
 from savedviews.counts import saved_view_counts
 from savedviews.forms import SavedViewForm
@@ -54,6 +55,7 @@ def _form_error(
 
 
 @require_POST
+@idempotent_form  # a second click is the first save, not "you already have a view with this name"
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
     form = SavedViewForm(request.POST, user=user)

@@ -160,6 +160,10 @@ class CalendarHours(models.Model):
             models.CheckConstraint(
                 condition=Q(closes__gt=models.F("opens")) | Q(closes=time(0)),
                 name="sla_hours_close_after_open",
+                # Shown in the admin form; Django's default names the constraint.
+                violation_error_message=_(
+                    "The closing time must be after the opening time (00:00 means midnight)."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(weekday__gte=0, weekday__lte=6), name="sla_hours_weekday_range"
@@ -261,6 +265,9 @@ class SlaTarget(models.Model):
             models.CheckConstraint(
                 condition=Q(first_response__gt=timedelta(0)) & Q(resolution__gt=timedelta(0)),
                 name="sla_target_positive",
+                violation_error_message=_(
+                    "The first response and resolution targets must be longer than zero."
+                ),
             ),
         ]
 

@@ -1,5 +1,7 @@
+from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -9,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from helpdesk.errors import DomainError
 from helpdesk.ids import parse_id
 from kb import selectors, services
 from kb.api import serializers as s
@@ -20,6 +23,21 @@ ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409)}
 
 def _user(request: Request) -> User:
     return request.user  # type: ignore[return-value]
+
+
+def _if_match(request: Request) -> datetime | None:
+    """If-Match: the article's `updated_at` as the client read it (quoted or not; "*" or none:
+    no check). Two agents' scripts no longer overwrite each other's text silently."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    try:
+        read = datetime.fromisoformat(header.removeprefix("W/").strip('"').replace("Z", "+00:00"))
+    except ValueError:
+        read = None
+    if read is None or read.tzinfo is None:
+        raise DomainError(_("If-Match must be the article's updated_at as you read it."))
+    return read
 
 
 @extend_schema(responses={**ERRORS})
@@ -81,7 +99,19 @@ class ArticleViewSet(viewsets.GenericViewSet):
         article = services.article_create(actor=_user(request), source_ticket=source, **values)
         return Response(s.ArticleDetailSerializer(article).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ArticleWriteSerializer, responses={200: s.ArticleDetailSerializer})
+    @extend_schema(
+        request=s.ArticleWriteSerializer,
+        responses={200: s.ArticleDetailSerializer},
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The article's `updated_at` as read: when someone saved it since, "
+                "nothing is saved and the answer is a 409.",
+            )
+        ],
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         self._require_author()
         article = selectors.article_get_for_user(user=_user(request), article_id=pk)  # type: ignore[arg-type]
@@ -91,7 +121,11 @@ class ArticleViewSet(viewsets.GenericViewSet):
         values.pop("source_ticket", None)
         clear = "category" in values and values["category"] is None
         article = services.article_update(
-            article=article, actor=_user(request), clear_category=clear, **values
+            article=article,
+            actor=_user(request),
+            clear_category=clear,
+            expected_updated_at=_if_match(request),
+            **values,
         )
         return Response(s.ArticleDetailSerializer(article).data)
 

@@ -33,6 +33,19 @@ def test_create_page_refuses_a_future_awareness(officer_client, at_t0):
     assert not Breach.objects.exists()
 
 
+def test_create_page_refuses_a_future_detection_and_keeps_the_title(officer_client, at_t0):
+    """The edit page refused a future detection time; the create page saved it as typed."""
+    response = officer_client.post(
+        "/breaches/new/",
+        {"title": "Lost laptop", "aware_at": "2026-03-02T08:00", "detected_at": "2026-03-20T09:00"},
+    )
+
+    assert response.status_code == 400
+    assert "cannot be in the future" in response.content.decode()
+    assert 'value="Lost laptop"' in response.content.decode()
+    assert not Breach.objects.exists()
+
+
 def test_edit_page_saves_only_what_changed(officer_client, breach):
     page = officer_client.get(f"/breaches/{breach.pk}/edit/")
     form = page.context["form"]
@@ -132,3 +145,44 @@ def test_the_create_button_says_open_as_a_verb_in_spanish(officer_client, securi
     page = officer_client.get("/breaches/new/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
 
     assert '<button class="btn primary" type="submit">Abrir</button>' in page
+
+
+def test_a_second_click_on_open_does_not_open_a_second_record(officer_client, at_t0):
+    """Two clicks 150 ms apart sent the form twice: two records, two 72-hour clocks."""
+    page = officer_client.get("/breaches/new/").content.decode()
+    assert 'name="idempotency_key"' in page
+    form = {"title": "Lost laptop", "idempotency_key": "3c4e0b1e-2f49-4a55-9d0f-8a1c9b7f0c11"}
+
+    first = officer_client.post("/breaches/new/", form)
+    second = officer_client.post("/breaches/new/", form)
+
+    breach = Breach.objects.get()
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"] == f"/breaches/{breach.pk}/"
+
+
+def test_a_second_click_on_a_note_records_it_once(officer_client, breach):
+    page = officer_client.get(f"/breaches/{breach.pk}/").content.decode()
+    assert page.count('name="idempotency_key"') == 7  # every action form
+    form = {"body": "Called the customer.", "idempotency_key": "note-0d2c1f7e"}
+
+    officer_client.post(f"/breaches/{breach.pk}/actions/note/", form)
+    officer_client.post(f"/breaches/{breach.pk}/actions/note/", form)
+
+    assert breach.notes.filter(body="Called the customer.").count() == 1
+
+
+def test_the_history_names_fields_and_values_in_the_readers_language(
+    officer_client, security_officer, breach
+):
+    """It showed the stored keys and values: `detected_at`: — → 2026-03-02T09:00:00+00:00,
+    `status`: open, on a Spanish page too."""
+    security_officer.language = "es"
+    security_officer.save()
+
+    page = officer_client.get(f"/breaches/{breach.pk}/").content.decode()
+
+    history = page[page.index("<h2>Historial</h2>") :]
+    assert "detected_at" not in history and "<code>status</code>" not in history
+    assert "Fecha de detección:" in history
+    assert "Estado: — → Abierto" in history

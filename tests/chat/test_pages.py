@@ -95,8 +95,26 @@ def test_send_test_and_delete(login, manager, make_channel):
     page = web.get(f"/chat/{channel.pk}/").content.decode()
     assert "Test message" in page
 
-    assert web.post(f"/chat/{channel.pk}/delete/").status_code == 302
+    assert web.post(f"/chat/{channel.pk}/delete/", {"confirm": "1"}).status_code == 302
     assert not ChatChannel.objects.exists()
+
+
+def test_delete_from_the_list_asks_first_in_the_managers_language(login, manager, make_channel):
+    """One click on the list's Delete (next to "Send a test message") deleted the channel and
+    its stored webhook URL at once."""
+    channel = make_channel(Platform.SLACK)
+    web = login(manager)
+
+    answer = web.post(f"/chat/{channel.pk}/delete/")
+
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert channel.name in page and 'name="confirm" value="1"' in page
+    assert ChatChannel.objects.filter(pk=channel.pk).exists()
+    manager.language = "es"
+    manager.save()
+    page = web.post(f"/chat/{channel.pk}/delete/").content.decode()
+    assert "Eliminar el canal de chat" in page and "plataforma de chat" in page
 
 
 @pytest.mark.parametrize("persona", ["agent_l1", "requester"])

@@ -4,6 +4,7 @@
 import pytest
 from django.test import Client
 
+from breaches import services as breach_services
 from tests.security.access_table import ROWS
 from tests.security.test_access import world  # noqa: F401 (the access test's world, reused)
 from tickets import services
@@ -173,4 +174,27 @@ def test_a_long_unbroken_title_wraps_and_the_queue_fits_the_window(
 
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
     assert sideways(page) == 0
+    page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_breach_records_values_are_readable_on_a_phone(
+    browser, live_server, security_officer, agent_l1, make_ticket, language
+):
+    """The labels' column took the long labels' whole width and left each value a few letters
+    wide ("confi / denti / ality"): on a phone the value now has the panel's width."""
+    breach = breach_services.breach_flag_ticket(
+        ticket=make_ticket(),
+        actor=agent_l1,
+        description="An invoice with another customer's details was emailed to our requester.",
+    )
+    page = open_page(browser, live_server, security_officer, language=language)
+    page.goto(f"{live_server.url}/breaches/{breach.pk}/")
+
+    panel = page.locator("dl.breach-fields").bounding_box()
+    values = page.locator("dl.breach-fields dd").evaluate_all(
+        "els => els.map(el => el.getBoundingClientRect().width)"
+    )
+    assert panel is not None and values
+    assert min(values) > panel["width"] * 0.6, values
     page.context.close()

@@ -111,6 +111,36 @@ def test_a_bad_update_shows_a_form_error_not_an_error_page(client, incident, age
     assert "Say when the next update is due." in response.content.decode()
 
 
+def test_an_update_after_a_colleague_resolved_it_shows_why_and_keeps_the_text(
+    client, incident, agent_l1, agent_l2
+):
+    """The page hid its forms once the incident was resolved, so the refused update came back
+    as a 400 with no error and no text: the agent's update vanished without a word."""
+    client.force_login(agent_l2)
+    page_opened = client.get(reverse("major_incident_detail", args=[incident.pk]))
+    assert "Post an update" in page_opened.content.decode()
+    services.status_update_post(
+        incident=incident, actor=agent_l1, status=IncidentStatus.RESOLVED, message="Fixed."
+    )
+
+    response = client.post(
+        reverse("major_incident_update", args=[incident.pk]),
+        {
+            "status": "monitoring",
+            "message": "Mail queues are draining.",
+            "next_update_due_at": f"{timezone.localtime() + timedelta(hours=1):%Y-%m-%dT%H:%M}",
+        },
+    )
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "This major incident is already resolved." in page
+    assert "Mail queues are draining." in page
+    # Opened afresh, a resolved incident still has no forms.
+    fresh = client.get(reverse("major_incident_detail", args=[incident.pk])).content.decode()
+    assert "Post an update" not in fresh
+
+
 def test_linking_by_reference_from_the_page(client, incident, agent_l1, make_ticket):
     child = make_ticket(Status.NEW)
     client.force_login(agent_l1)

@@ -92,6 +92,27 @@ def test_a_duplicate_name_is_a_form_error(client_for, agent_l1):
     assert "You already have a view with this name." in response.content.decode()
 
 
+def test_a_second_click_on_save_is_the_first_save_not_a_duplicate_name_error(client_for, agent_l1):
+    """The second of two quick clicks came back as a 400 "You already have a view with this
+    name." although the view was saved."""
+    client = client_for(agent_l1)
+    console = client.get("/console/").content.decode()
+    assert re.search(
+        r'data-save-view-form>\s*<input type="hidden" name="csrfmiddlewaretoken"[^>]*>'
+        r'<input type="hidden" name="idempotency_key"',
+        console,
+    )
+    form = {"name": "Mine", "query": "priority=1", "visibility": "private"}
+    form["idempotency_key"] = "save-view-3b9f"
+
+    first = client.post("/console/views/", form)
+    second = client.post("/console/views/", form)
+
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert SavedView.objects.count() == 1
+
+
 def test_rename_share_delete_and_back_where_the_agent_was(client_for, agent_l1, l1_group):
     view = services.saved_view_create(owner=agent_l1, name="Old", query="")
     client = client_for(agent_l1)

@@ -1,0 +1,48 @@
+"""The OLA target admin form, refused by the model's constraint, says what to fix in the user's
+language; it said “Constraint “ola_target_positive” is violated.”."""
+
+import pytest
+from django.utils import translation
+
+from ola.models import OlaTarget
+from tickets.models_choices import Priority
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, manager):
+    manager.is_staff = manager.is_superuser = True
+    manager.save()
+    client.force_login(manager)
+    return client
+
+
+def _page(answer) -> str:
+    return answer.content.decode()
+
+
+def test_an_ola_target_without_any_time_says_what_to_give(admin_client):
+    answer = admin_client.post(
+        "/admin/ola/olatarget/add/",
+        {"tier": "1", "priority": str(Priority.P1), "take_within": "", "handoff_within": ""},
+    )
+
+    assert answer.status_code == 200
+    assert "Give a time to take, a time to hand off, or both" in _page(answer)
+    assert "ola_target_positive" not in _page(answer)
+    assert not OlaTarget.objects.filter(tier=1, priority=Priority.P1).exists()
+
+
+def test_an_ola_target_of_zero_says_what_to_give_in_spanish(admin_client, manager):
+    manager.language = "es"
+    manager.save()
+    with translation.override("es"):
+        answer = admin_client.post(
+            "/admin/ola/olatarget/add/",
+            {"tier": "1", "priority": str(Priority.P1), "take_within": "0", "handoff_within": ""},
+            HTTP_ACCEPT_LANGUAGE="es",
+        )
+
+    assert answer.status_code == 200
+    assert "Indique un tiempo para asumir" in _page(answer)
