@@ -17,6 +17,7 @@ from helpdesk.errors import DomainError
 from helpdesk.redirects import same_site_path
 from tickets.bulk import BULK_ACTIONS, BulkArgs, BulkOutcome, tickets_bulk_apply
 from tickets.models import Category, Priority
+from tickets.models_choices import REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from tickets.selectors import parse_reference
 from tickets.views.base import int_param, staff_required
 
@@ -35,8 +36,8 @@ class BulkForm(forms.Form):
     priority = forms.TypedChoiceField(
         choices=[("", "—"), *Priority.choices], coerce=int, required=False, empty_value=None
     )
-    reason = forms.CharField(required=False, max_length=2000)
-    summary = forms.CharField(required=False, max_length=20000)
+    reason = forms.CharField(required=False, max_length=REASON_MAX_LENGTH)
+    summary = forms.CharField(required=False, max_length=TEXT_MAX_LENGTH)
     code = forms.CharField(required=False, max_length=20)
     into = forms.CharField(required=False, max_length=40)
 
