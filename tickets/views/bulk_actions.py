@@ -15,7 +15,13 @@ from django_htmx.middleware import HtmxDetails
 from accounts.models import Role, User
 from helpdesk.errors import DomainError
 from helpdesk.redirects import same_site_path
-from tickets.bulk import BULK_ACTIONS, BulkArgs, BulkOutcome, tickets_bulk_apply
+from tickets.bulk import (
+    BULK_ACTIONS,
+    MAX_BULK_IDS,
+    BulkArgs,
+    BulkOutcome,
+    tickets_bulk_apply,
+)
 from tickets.models import Category, Priority
 from tickets.models_choices import REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from tickets.selectors import parse_reference
@@ -98,10 +104,35 @@ def console_bulk(request: HttpRequest) -> HttpResponse:
         return response
     if error:
         messages.error(request, error)
+        _keep_draft(
+            request, ids=[value for value in request.POST.getlist("ids") if int_param(value)]
+        )
     else:
         _bulk_messages(request, action=action, outcomes=outcomes)
+        failed = [str(outcome.ticket_id) for outcome in outcomes if not outcome.ok]
+        if failed:
+            _keep_draft(request, ids=failed)
     target = request.POST.get("next", "")
     return redirect(same_site_path(request, target, default=reverse("console")))
+
+
+# Without JavaScript the bar posts and the console is loaded again: what was typed and ticked
+# (a reason, a summary; the rows) went with the old page. Kept here for that next console page
+# when the action was refused or some rows were not done (`bulk_draft_pop`); with htmx the bar
+# stays on the page as it was.
+BULK_DRAFT_SESSION_KEY = "console-bulk-draft"
+_DRAFT_FIELDS = ("action", "assignee", "category", "priority", "reason", "summary", "code", "into")
+
+
+def _keep_draft(request: HttpRequest, *, ids: list[str]) -> None:
+    draft = {name: request.POST.get(name, "") for name in _DRAFT_FIELDS}
+    request.session[BULK_DRAFT_SESSION_KEY] = {**draft, "ids": ids[:MAX_BULK_IDS]}
+
+
+def bulk_draft_pop(request: HttpRequest) -> dict[str, Any]:
+    """The bulk bar's values and ticked rows kept by a refused post (empty: none), once."""
+    draft = request.session.pop(BULK_DRAFT_SESSION_KEY, None)
+    return draft if isinstance(draft, dict) else {}
 
 
 def _bulk_outcome_context(
