@@ -30,7 +30,13 @@ from tickets.bulk import BULK_ACTIONS
 from tickets.forms import category_tree_choices
 from tickets.models import ClosureCode, Kind, Priority, Status, Ticket
 from tickets.models_choices import ACTIVE_STATES, RESOLUTION_CODES
-from tickets.selectors import TicketFilters, category_tree, ticket_list
+from tickets.selectors import (
+    TicketFilters,
+    category_tree,
+    parse_reference,
+    ticket_by_reference_for_user,
+    ticket_list,
+)
 from tickets.views.base import PAGE_SIZE, int_param, staff_required
 from tickets.views.bulk_actions import bulk_draft_pop
 
@@ -351,6 +357,7 @@ def results_context(user: User, params: QueueParams) -> dict[str, Any]:
     rows, next_cursor = _paginate(queue_queryset(user, params), params)
     return {
         "rows": _queue_rows(rows, takes_at=agent_tiers(user=user)),
+        "reference_hit": _reference_hit(user, params, rows),
         "bulk": user.is_agent,
         "params": params,
         "next_url": f"?{params.query(cursor=next_cursor)}" if next_cursor else "",
@@ -358,6 +365,27 @@ def results_context(user: User, params: QueueParams) -> dict[str, Any]:
         # Where a Take from a row comes back to: the console with these filters (the same
         # from the page and from a live poll, so that both can share the block).
         "next_path": f"{reverse('console')}?{params.query()}",
+    }
+
+
+def _reference_hit(user: User, params: QueueParams, rows: list[Ticket]) -> dict[str, Any] | None:
+    """A search for a ticket's number ('123', '#123', 'INC-000123') finds that ticket wherever
+    it is: the queue's filters (a tier, "open") left a closed, solved or escalated one out, and
+    the list said "No tickets match.". Shown above the rows when they do not hold it; a query
+    only then (a title search costs what it did)."""
+    reference = parse_reference(params.q) if params.q else None
+    if reference is None or any(row.pk == reference for row in rows):
+        return None
+    ticket = ticket_by_reference_for_user(user=user, text=params.q)
+    if ticket is None:
+        return None
+    return {
+        "url": reverse("ticket_detail", args=[ticket.pk]),
+        "reference": ticket.reference,
+        "title": ticket.title,
+        "status": ticket.status,
+        "status_label": Status(ticket.status).label,
+        "tier": Tier(ticket.tier).label,
     }
 
 
@@ -400,7 +428,10 @@ def shared_results(
 def _shared_rows_key(*, user: User, params: QueueParams, versions: dict[str, str] | None) -> str:
     if versions is None or params.queue not in versions:
         return ""
-    personal = params.queue == "mine" or params.assignee == "me"
+    # A search by number shows that ticket if this viewer may read it (`_reference_hit`).
+    personal = (
+        params.queue == "mine" or params.assignee == "me" or parse_reference(params.q) is not None
+    )
     parts = [
         live.RENDER_VERSION,
         versions[params.queue],
