@@ -174,6 +174,15 @@ def test_a_refused_rating_keeps_the_typed_comment(make_ticket, client, requester
     assert (survey.rating, survey.comment) == (4, "The agent was kind")
 
 
+def test_the_comment_box_does_not_cut_a_pasted_comment(make_ticket, client, requester):
+    # `maxlength` made the browser cut a pasted comment at 4,000 characters without a word.
+    ticket = make_ticket(Status.CLOSED)
+    client.force_login(requester)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    box = page.split('name="comment"')[1].split(">")[0]
+    assert "maxlength" not in box
+
+
 def test_a_get_of_the_rating_address_goes_to_the_ticket(make_ticket, client, requester):
     # The address a refused rating is shown at: a reload or a language switch asks for it again.
     ticket = make_ticket(Status.CLOSED)
