@@ -441,6 +441,7 @@ def test_a_refused_bulk_action_without_javascript_keeps_what_was_typed_and_ticke
     assert '<option value="priority" selected>' in page
     for ticket in (first, second):
         assert f'name="ids" value="{ticket.pk}" form="bulk-form" checked' in page
+    assert "No ticket selected</span>" not in page  # the count is console.js's (none without it)
     # Once: the next visit shows an empty bar again.
     again = client.get("/console/?queue=l1").content.decode()
     assert "The whole floor" not in again and " checked" not in again.split('id="results"')[1]
