@@ -478,3 +478,35 @@ def test_a_bulk_action_done_leaves_an_empty_bar(make_ticket, agent_l1):
     page = client.get(response["Location"]).content.decode()
     assert "Wait on requester: 1 done, 0 not done." in page
     assert 'value="Logs?"' not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Reason: Ensure this value has at most 2000 characters (it has 2500)."),
+        ("es", "Motivo: Asegúrese de que este valor tenga menos de 2000 caracteres (tiene 2500)."),
+    ],
+)
+def test_an_over_long_bulk_reason_says_which_field_and_is_given_back(
+    make_ticket, agent_l1, language, said
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    agent_l1.language = language
+    agent_l1.save(update_fields=["language"])
+    client = _client(agent_l1)
+    reason = "r" * 2500
+    response = client.post(
+        "/console/bulk/",
+        {"action": "hold", "ids": [str(ticket.pk)], "reason": reason, "next": "/console/"},
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert said in page
+    assert f'value="{reason}"' in page
+    htmx = client.post(
+        "/console/bulk/",
+        {"action": "hold", "ids": [str(ticket.pk)], "reason": reason},
+        HTTP_HX_REQUEST="true",
+    )
+    assert said in htmx.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -42,8 +42,15 @@ class BulkForm(forms.Form):
     priority = forms.TypedChoiceField(
         choices=[("", "—"), *Priority.choices], coerce=int, required=False, empty_value=None
     )
-    reason = forms.CharField(required=False, max_length=REASON_MAX_LENGTH)
-    summary = forms.CharField(required=False, max_length=TEXT_MAX_LENGTH)
+    # Labelled: the bar shows one error, and "at most 2000 characters" alone did not say of what.
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), required=False, max_length=REASON_MAX_LENGTH
+    )
+    summary = forms.CharField(
+        label=gettext_lazy("Resolution summary (sent to the requester)"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+    )
     code = forms.CharField(required=False, max_length=20)
     into = forms.CharField(required=False, max_length=40)
 
@@ -80,7 +87,9 @@ def console_bulk(request: HttpRequest) -> HttpResponse:
     outcomes: list[BulkOutcome] = []
     error = ""
     if not form.is_valid():
-        error = str(next(iter(form.errors.values()))[0])
+        name, errors = next(iter(form.errors.items()))
+        label = form.fields[name].label if name in form.fields else None
+        error = f"{label}: {errors[0]}" if label else str(errors[0])
     else:
         try:
             outcomes = tickets_bulk_apply(
