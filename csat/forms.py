@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from csat.models import RATINGS
 from helpdesk.date_bounds import BoundedDateField
+from tickets.forms import LimitedTextField
 
 
 class RatingForm(forms.Form):
@@ -15,10 +16,11 @@ class RatingForm(forms.Form):
         coerce=int,
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(
+    # Checked on the server (a form error, the comment given back), never cut by the browser.
+    comment = LimitedTextField(
+        limit=4000,
         label=_("Comment"),
         required=False,
-        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 

@@ -9,13 +9,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from csat import forms, selectors, services
 from csat.models import SatisfactionSurvey
 from helpdesk.errors import ConflictError, DomainError
 from tickets.selectors import ticket_get_for_user
+from tickets.views.page import render_ticket
 
 
 def _user(request: HttpRequest) -> User:
@@ -68,9 +69,15 @@ def survey_by_token(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def survey_for_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """The rating form on the ticket page (portal): the signed-in requester rates their ticket."""
+    """The rating form on the ticket page (portal): the signed-in requester rates their ticket.
+
+    Refused (no rating, a comment too long): the ticket page again with the form as sent, its
+    errors and the typed comment (a redirect lost the comment). A GET of this address (reload,
+    a language switch on that page) goes to the ticket page."""
+    if request.method == "GET":
+        return redirect("ticket_detail", pk=ticket_id)
     ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
     survey = selectors.survey_for_ticket(ticket_id=ticket.pk)
     if survey is None or survey.requester_id != _user(request).pk:
@@ -90,7 +97,8 @@ def survey_for_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 label = form.fields[name].label if name in form.fields else None
                 text = " ".join(str(error) for error in errors)
                 messages.error(request, f"{label}: {text}" if label else text)
-    return redirect(f"/tickets/{ticket.pk}/")
+        return render_ticket(request, ticket, bound={"csat": form}, status=400)
+    return redirect("ticket_detail", pk=ticket.pk)
 
 
 @login_required

@@ -11,11 +11,13 @@ from escalation.models import CallMedium, SupportGroup, Tier
 from helpdesk.date_bounds import BoundedDateTimeField
 from tickets.forms import (
     CategoryChoiceField,
+    LimitedTextField,
     kind_filter_field,
     priority_filter_field,
     tier_filter_field,
 )
 from tickets.models import Category
+from tickets.models_choices import REASON_MAX_LENGTH
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -70,8 +72,10 @@ class RoutingRuleForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason (internal)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    reason = LimitedTextField(
+        limit=REASON_MAX_LENGTH,
+        label=_("Reason (internal)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -108,10 +112,10 @@ class CallForm(forms.Form):
     # "Medium" alone is the urgency level too ("Media" in Spanish); a call's is "Medio".
     medium = forms.ChoiceField(label=pgettext_lazy("call", "Medium"), choices=CallMedium.choices)
     link_or_number = forms.CharField(label=_("Meeting link or phone number"), max_length=500)
-    notes = forms.CharField(
+    notes = LimitedTextField(
+        limit=5000,
         label=_("Internal notes"),
         required=False,
-        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     hold_until_call = forms.BooleanField(
@@ -120,4 +124,4 @@ class CallForm(forms.Form):
 
 
 class CallCancelForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=2000, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH, required=False)

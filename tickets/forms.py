@@ -16,11 +16,28 @@ from tickets.models import Category, ClosureCode, Kind, Level, Priority, Ticket
 from tickets.models_choices import (
     CANCEL_CODES,
     IMPACT_LABELS,
+    REASON_MAX_LENGTH,
     RESOLUTION_CODES,
+    TEXT_MAX_LENGTH,
     URGENCY_LABELS,
 )
 from tickets.priority import priority_from_matrix
 from tickets.selectors import category_tree_order
+
+
+class LimitedTextField(forms.CharField):
+    """Free text with a length limit checked on the server: a text over it is a form error with
+    the text kept. No `maxlength` attribute: browsers enforce it by silently cutting a pasted
+    text (a log, a long reply) at the limit."""
+
+    def __init__(self, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(max_length=limit, **kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
 
 URGENCY_FOR_REQUESTER = [
     (Level.HIGH, _("High: I cannot work / many people are affected")),
@@ -166,7 +183,8 @@ class TicketCreateForm(forms.Form):
             }
         ),
     )
-    description = forms.CharField(
+    description = LimitedTextField(
+        limit=TEXT_MAX_LENGTH,
         label=_("Description"),
         widget=forms.Textarea(
             attrs={
@@ -212,7 +230,12 @@ class TicketCreateForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), strip=True)
+    body = LimitedTextField(
+        limit=TEXT_MAX_LENGTH,
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        strip=True,
+    )
     is_internal = forms.BooleanField(label=_("Internal note"), required=False)
     attachments = MultipleFileField(label=_("Attachments"))
     # The ticket's version when the page was rendered (the agent's page only): a reply is held
@@ -244,7 +267,8 @@ class TriageForm(forms.Form):
         empty_value=None,
         required=False,
     )
-    reason = forms.CharField(
+    reason = LimitedTextField(
+        limit=REASON_MAX_LENGTH,
         label=_("Reason for the override"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -331,7 +355,9 @@ def agents_of_tier(tier: int) -> QuerySet[User]:
 class ReasonForm(forms.Form):
     """Escalate (reason required), hold / resume (optional)."""
 
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = LimitedTextField(
+        limit=REASON_MAX_LENGTH, label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, required: bool = True, label: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -341,7 +367,8 @@ class ReasonForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    summary = forms.CharField(
+    summary = LimitedTextField(
+        limit=TEXT_MAX_LENGTH,
         label=_("Resolution summary (sent to the requester)"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -356,7 +383,8 @@ class CancelForm(forms.Form):
         label=_("Why is it cancelled?"),
         choices=[(c.value, c.label) for c in map(ClosureCode, CANCEL_CODES)],
     )
-    reason = forms.CharField(
+    reason = LimitedTextField(
+        limit=REASON_MAX_LENGTH,
         label=_("Note (the requester sees it)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -6,6 +6,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# Free text a person types, checked by the forms and the API alike (the columns are TEXT):
+# a reason (a transition's, a change's, an escalation's) and a longer text (a reply, a
+# resolution summary, a ticket's description). docs/security.md, "Free-text limits".
+REASON_MAX_LENGTH = 2000
+TEXT_MAX_LENGTH = 20000
+
 
 class Status(models.TextChoices):
     NEW = "new", _("New")

@@ -143,12 +143,24 @@ SLA_FILTERS = ("at_risk", "breached")
 
 
 def parse_reference(text: str) -> int | None:
-    """'INC-000123', 'req-124' or '#123' → 123; anything else → None."""
+    """'INC-000123', 'req-124', '#123', '123', and as people also type it 'INC 000123' or
+    'INC000123' → 123; anything else → None."""
     value = text.strip().upper().lstrip("#")
-    for prefix in ("INC-", "REQ-"):
+    for prefix in ("INC", "REQ"):
         if value.startswith(prefix):
-            value = value[len(prefix) :]
+            value = value[len(prefix) :].lstrip(" -")
     return parse_id(value)
+
+
+def ticket_by_reference_for_user(*, user: User, text: str) -> Ticket | None:
+    """The ticket a search term names by its number ('INC-000123', '#123', '123') if the user
+    may read it, whatever list they are looking at; None otherwise. One query, by primary key
+    (none when the term is not a number)."""
+    reference = parse_reference(text)
+    if reference is None:
+        return None
+    visible = tickets_visible_to(user=user).filter(pk=reference)
+    return visible.only("id", "kind", "title", "status", "tier").first()
 
 
 # pg_trgm indexes runs of at least three letters or digits; a term without one gives the

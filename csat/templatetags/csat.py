@@ -9,8 +9,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def ticket_csat_panel(ticket: Any, user: Any) -> dict[str, Any]:
-    """The requester rates their closed ticket (or sees their rating); staff see the rating."""
+def ticket_csat_panel(ticket: Any, user: Any, form: Any = None) -> dict[str, Any]:
+    """The requester rates their closed ticket (or sees their rating); staff see the rating.
+
+    `form`: the rating form sent back with its errors (and the typed comment), if any."""
     if user is None or not user.is_authenticated:
         return {"show": False}
     is_requester = user.pk == ticket.requester_id
@@ -23,5 +25,5 @@ def ticket_csat_panel(ticket: Any, user: Any) -> dict[str, Any]:
         "show": True,
         "survey": survey,
         "can_rate": is_requester and not survey.is_answered,
-        "form": RatingForm(),
+        "form": form or RatingForm(),
     }

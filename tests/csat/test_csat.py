@@ -136,14 +136,59 @@ def test_the_portal_says_which_field_is_wrong(make_ticket, client, requester):
     ticket = make_ticket(Status.CLOSED)
     client.force_login(requester)
 
-    client.post(f"/csat/tickets/{ticket.pk}/", {"rating": "5", "comment": "x" * 4001})
+    response = client.post(f"/csat/tickets/{ticket.pk}/", {"rating": "5", "comment": "x" * 4001})
 
-    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    page = response.content.decode()
     assert "Comment: Ensure this value has at most 4000 characters (it has 4001)." in page
     assert "Choose a rating from 1 to 5." not in page
     assert SatisfactionSurvey.objects.get(ticket=ticket).rating is None
-    client.post(f"/csat/tickets/{ticket.pk}/", {"comment": "no rating"})
-    assert "Choose a rating from 1 to 5." in client.get(f"/tickets/{ticket.pk}/").content.decode()
+    response = client.post(f"/csat/tickets/{ticket.pk}/", {"comment": "no rating"})
+    assert "Choose a rating from 1 to 5." in response.content.decode()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_refused_rating_keeps_the_typed_comment(make_ticket, client, requester, language):
+    # The refusal redirected to the ticket page with a new, empty form: the comment was lost.
+    ticket = make_ticket(Status.CLOSED)
+    requester.language = language
+    requester.save(update_fields=["language"])
+    client.force_login(requester)
+
+    response = client.post(
+        f"/csat/tickets/{ticket.pk}/", {"comment": "The agent was kind & quick <3"}
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The agent was kind &amp; quick &lt;3</textarea>" in page
+    message = "Choose a rating from 1 to 5." if language == "en" else "Elija una valoración"
+    assert message in page
+    assert f'action="/csat/tickets/{ticket.pk}/"' in page  # the form is there to send again
+    assert SatisfactionSurvey.objects.get(ticket=ticket).rating is None
+    # Sent again with a rating: recorded with the comment, back to the ticket page.
+    response = client.post(
+        f"/csat/tickets/{ticket.pk}/", {"rating": "4", "comment": "The agent was kind"}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/tickets/{ticket.pk}/"
+    survey = SatisfactionSurvey.objects.get(ticket=ticket)
+    assert (survey.rating, survey.comment) == (4, "The agent was kind")
+
+
+def test_the_comment_box_does_not_cut_a_pasted_comment(make_ticket, client, requester):
+    # `maxlength` made the browser cut a pasted comment at 4,000 characters without a word.
+    ticket = make_ticket(Status.CLOSED)
+    client.force_login(requester)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    box = page.split('name="comment"')[1].split(">")[0]
+    assert "maxlength" not in box
+
+
+def test_a_get_of_the_rating_address_goes_to_the_ticket(make_ticket, client, requester):
+    # The address a refused rating is shown at: a reload or a language switch asks for it again.
+    ticket = make_ticket(Status.CLOSED)
+    client.force_login(requester)
+    response = client.get(f"/csat/tickets/{ticket.pk}/")
+    assert response.status_code == 302 and response["Location"] == f"/tickets/{ticket.pk}/"
 
 
 def test_ticket_partial_shows_the_form_to_the_requester_and_the_rating_to_staff(

@@ -415,3 +415,98 @@ def test_console_bulk_bad_ids_and_action_never_500(agent_l1):
         response = client.post("/console/bulk/", data, HTTP_HX_REQUEST="true")
         assert response.status_code == 200
         assert 'data-testid="bulk-error"' in response.content.decode()
+
+
+def test_a_refused_bulk_action_without_javascript_keeps_what_was_typed_and_ticked(
+    make_ticket, agent_l1
+):
+    # The console came back with an empty bar: the reason typed and the rows ticked were lost.
+    first, second = make_ticket(Status.IN_DIAGNOSIS), make_ticket(Status.IN_DIAGNOSIS)
+    client = _client(agent_l1)
+    response = client.post(
+        "/console/bulk/",
+        {
+            "action": "priority",  # no priority chosen: refused whole
+            "ids": [str(first.pk), str(second.pk)],
+            "reason": 'The whole floor <is> "down"',
+            "next": "/console/?queue=l1",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/console/?queue=l1"
+
+    page = client.get(response["Location"]).content.decode()
+
+    assert "Choose a priority." in page
+    assert 'value="The whole floor &lt;is&gt; &quot;down&quot;"' in page
+    assert '<option value="priority" selected>' in page
+    for ticket in (first, second):
+        assert f'name="ids" value="{ticket.pk}" form="bulk-form" checked' in page
+    assert "No ticket selected</span>" not in page  # the count is console.js's (none without it)
+    # Once: the next visit shows an empty bar again.
+    again = client.get("/console/?queue=l1").content.decode()
+    assert "The whole floor" not in again and " checked" not in again.split('id="results"')[1]
+
+
+def test_rows_not_done_stay_ticked_with_the_values_sent(make_ticket, agent_l1, other_l1):
+    # Reassigning a ticket being worked on needs a reason: that row stays ticked, the other
+    # (done) does not, and the chosen agent is still chosen to send again with a reason.
+    waiting, working = make_ticket(Status.PRIORITIZED), make_ticket(Status.IN_DIAGNOSIS)
+    client = _client(agent_l1)
+    response = client.post(
+        "/console/bulk/",
+        {
+            "action": "assign",
+            "ids": [str(waiting.pk), str(working.pk)],
+            "assignee": str(other_l1.pk),
+            "next": "/console/?queue=l1",
+        },
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert f"{working.reference}: Say why the ticket is reassigned." in page
+    assert f'name="ids" value="{working.pk}" form="bulk-form" checked' in page
+    assert f'name="ids" value="{waiting.pk}" form="bulk-form" checked' not in page
+    assert f'<option value="{other_l1.pk}" selected>' in page
+
+
+def test_a_bulk_action_done_leaves_an_empty_bar(make_ticket, agent_l1):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = _client(agent_l1)
+    response = client.post(
+        "/console/bulk/",
+        {"action": "hold", "ids": [str(ticket.pk)], "reason": "Logs?", "next": "/console/"},
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "Wait on requester: 1 done, 0 not done." in page
+    assert 'value="Logs?"' not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "Reason: Ensure this value has at most 2000 characters (it has 2500)."),
+        ("es", "Motivo: Asegúrese de que este valor tenga menos de 2000 caracteres (tiene 2500)."),
+    ],
+)
+def test_an_over_long_bulk_reason_says_which_field_and_is_given_back(
+    make_ticket, agent_l1, language, said
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    agent_l1.language = language
+    agent_l1.save(update_fields=["language"])
+    client = _client(agent_l1)
+    reason = "r" * 2500
+    response = client.post(
+        "/console/bulk/",
+        {"action": "hold", "ids": [str(ticket.pk)], "reason": reason, "next": "/console/"},
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert said in page
+    assert f'value="{reason}"' in page
+    htmx = client.post(
+        "/console/bulk/",
+        {"action": "hold", "ids": [str(ticket.pk)], "reason": reason},
+        HTTP_HX_REQUEST="true",
+    )
+    assert said in htmx.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS

@@ -24,7 +24,12 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.models_choices import CANCEL_CODES, RESOLUTION_CODES
+from tickets.models_choices import (
+    CANCEL_CODES,
+    REASON_MAX_LENGTH,
+    RESOLUTION_CODES,
+    TEXT_MAX_LENGTH,
+)
 from tickets.selectors import event_reason_for_user
 from tickets.transitions import allowed_transitions
 
@@ -306,7 +311,7 @@ def ticket_serializer_class(*, user: Any, detail: bool) -> type[TicketListSerial
 
 class TicketCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=20000)
+    description = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
@@ -328,7 +333,7 @@ class TicketCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
 
 class TicketUpdateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(max_length=20000, required=False)
+    description = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False)
     contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
@@ -337,7 +342,9 @@ class TicketUpdateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     impact = serializers.ChoiceField(choices=Level.choices, required=False)
     urgency = serializers.ChoiceField(choices=Level.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -358,7 +365,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     is_internal = serializers.BooleanField(default=False)
     files = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=10
@@ -417,11 +424,13 @@ class EmptySerializer(serializers.Serializer):
 
 
 class ReasonSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
 
 class RequiredReasonSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
 
 
 class TriageSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
@@ -436,7 +445,9 @@ class TriageSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
         default=None,
         help_text=_("Override the matrix; needs a reason."),
     )
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
 
 class IdentifySerializer(ShallowFieldCopiesMixin, serializers.Serializer):
@@ -453,7 +464,9 @@ class PrioritizeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     priority = serializers.ChoiceField(
         choices=Priority.choices, required=False, allow_null=True, default=None
     )
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
 
 class AssignSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
@@ -462,11 +475,11 @@ class AssignSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
 
 class ReassignSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
 
 
 class ResolveSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
-    summary = serializers.CharField(max_length=20000)
+    summary = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     code = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in ClosureCode if c in RESOLUTION_CODES]
     )
@@ -476,7 +489,9 @@ class CancelSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     code = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in ClosureCode if c in CANCEL_CODES]
     )
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
 
 
 class MergeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
@@ -506,11 +521,15 @@ class BulkArgsSerializer(serializers.Serializer):
     `reason`; hold an optional `reason`; resolve `summary` and `code`; merge `into` (the id of
     the ticket the others are merged into as duplicates)."""
 
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
     priority = serializers.IntegerField(min_value=1, max_value=5, required=False)
-    summary = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    summary = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     # Checked with the other arguments (tickets.bulk.bulk_args_check): a plain string here keeps
     # the schema's one enum of resolution codes (ResolveSerializer's).
     code = serializers.CharField(

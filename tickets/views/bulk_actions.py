@@ -8,15 +8,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from accounts.models import Role, User
 from helpdesk.errors import DomainError
 from helpdesk.redirects import same_site_path
-from tickets.bulk import BULK_ACTIONS, BulkArgs, BulkOutcome, tickets_bulk_apply
+from tickets.bulk import (
+    BULK_ACTIONS,
+    MAX_BULK_IDS,
+    BulkArgs,
+    BulkOutcome,
+    tickets_bulk_apply,
+)
 from tickets.models import Category, Priority
+from tickets.models_choices import REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from tickets.selectors import parse_reference
 from tickets.views.base import int_param, staff_required
 
@@ -35,8 +42,15 @@ class BulkForm(forms.Form):
     priority = forms.TypedChoiceField(
         choices=[("", "—"), *Priority.choices], coerce=int, required=False, empty_value=None
     )
-    reason = forms.CharField(required=False, max_length=2000)
-    summary = forms.CharField(required=False, max_length=20000)
+    # Labelled: the bar shows one error, and "at most 2000 characters" alone did not say of what.
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), required=False, max_length=REASON_MAX_LENGTH
+    )
+    summary = forms.CharField(
+        label=gettext_lazy("Resolution summary (sent to the requester)"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+    )
     code = forms.CharField(required=False, max_length=20)
     into = forms.CharField(required=False, max_length=40)
 
@@ -73,7 +87,9 @@ def console_bulk(request: HttpRequest) -> HttpResponse:
     outcomes: list[BulkOutcome] = []
     error = ""
     if not form.is_valid():
-        error = str(next(iter(form.errors.values()))[0])
+        name, errors = next(iter(form.errors.items()))
+        label = form.fields[name].label if name in form.fields else None
+        error = f"{label}: {errors[0]}" if label else str(errors[0])
     else:
         try:
             outcomes = tickets_bulk_apply(
@@ -97,10 +113,35 @@ def console_bulk(request: HttpRequest) -> HttpResponse:
         return response
     if error:
         messages.error(request, error)
+        _keep_draft(
+            request, ids=[value for value in request.POST.getlist("ids") if int_param(value)]
+        )
     else:
         _bulk_messages(request, action=action, outcomes=outcomes)
+        failed = [str(outcome.ticket_id) for outcome in outcomes if not outcome.ok]
+        if failed:
+            _keep_draft(request, ids=failed)
     target = request.POST.get("next", "")
     return redirect(same_site_path(request, target, default=reverse("console")))
+
+
+# Without JavaScript the bar posts and the console is loaded again: what was typed and ticked
+# (a reason, a summary; the rows) went with the old page. Kept here for that next console page
+# when the action was refused or some rows were not done (`bulk_draft_pop`); with htmx the bar
+# stays on the page as it was.
+BULK_DRAFT_SESSION_KEY = "console-bulk-draft"
+_DRAFT_FIELDS = ("action", "assignee", "category", "priority", "reason", "summary", "code", "into")
+
+
+def _keep_draft(request: HttpRequest, *, ids: list[str]) -> None:
+    draft = {name: request.POST.get(name, "") for name in _DRAFT_FIELDS}
+    request.session[BULK_DRAFT_SESSION_KEY] = {**draft, "ids": ids[:MAX_BULK_IDS]}
+
+
+def bulk_draft_pop(request: HttpRequest) -> dict[str, Any]:
+    """The bulk bar's values and ticked rows kept by a refused post (empty: none), once."""
+    draft = request.session.pop(BULK_DRAFT_SESSION_KEY, None)
+    return draft if isinstance(draft, dict) else {}
 
 
 def _bulk_outcome_context(

@@ -30,8 +30,15 @@ from tickets.bulk import BULK_ACTIONS
 from tickets.forms import category_tree_choices
 from tickets.models import ClosureCode, Kind, Priority, Status, Ticket
 from tickets.models_choices import ACTIVE_STATES, RESOLUTION_CODES
-from tickets.selectors import TicketFilters, category_tree, ticket_list
+from tickets.selectors import (
+    TicketFilters,
+    category_tree,
+    parse_reference,
+    ticket_by_reference_for_user,
+    ticket_list,
+)
 from tickets.views.base import PAGE_SIZE, int_param, staff_required
+from tickets.views.bulk_actions import bulk_draft_pop
 
 COUNT_CAP = 999  # the tab badges show "999+" beyond this: counting stays bounded
 COUNTS_CACHE_SECONDS = 15
@@ -289,9 +296,12 @@ def _console(request: HttpRequest) -> HttpResponse:
     versions = live.queue_versions(user=user, tiers=tab_tiers(user))
     results = shared_results(request, user=user, params=params, versions=versions)
     counts = queue_counts(user, queue=params.queue, versions=versions)
+    # A bulk action refused without JavaScript: its values and rows as they were sent.
+    draft = bulk_draft_pop(request) if user.is_agent else {}
     context: dict[str, Any] = {
         "params": params,
-        "results_html": results.html,
+        "results_html": _ticked(results.html, draft.get("ids", [])),
+        "bulk_draft": draft,
         "next_url": results.next_url,
         "bulk": user.is_agent,
     }
@@ -333,11 +343,21 @@ def _console(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/console.html", context)
 
 
+def _ticked(html: SafeString, ids: list[str]) -> SafeString:
+    """The rows block with these rows' boxes ticked (ids are digits: nothing to escape)."""
+    for value in ids:
+        if value.isdigit():
+            box = f'name="ids" value="{value}" form="bulk-form"'
+            html = mark_safe(html.replace(box, f"{box} checked"))  # noqa: S308 (ours)
+    return html
+
+
 def results_context(user: User, params: QueueParams) -> dict[str, Any]:
     """The rows block: a page of the queue and its pager links."""
     rows, next_cursor = _paginate(queue_queryset(user, params), params)
     return {
         "rows": _queue_rows(rows, takes_at=agent_tiers(user=user)),
+        "reference_hit": _reference_hit(user, params, rows),
         "bulk": user.is_agent,
         "params": params,
         "next_url": f"?{params.query(cursor=next_cursor)}" if next_cursor else "",
@@ -345,6 +365,27 @@ def results_context(user: User, params: QueueParams) -> dict[str, Any]:
         # Where a Take from a row comes back to: the console with these filters (the same
         # from the page and from a live poll, so that both can share the block).
         "next_path": f"{reverse('console')}?{params.query()}",
+    }
+
+
+def _reference_hit(user: User, params: QueueParams, rows: list[Ticket]) -> dict[str, Any] | None:
+    """A search for a ticket's number ('123', '#123', 'INC-000123') finds that ticket wherever
+    it is: the queue's filters (a tier, "open") left a closed, solved or escalated one out, and
+    the list said "No tickets match.". Shown above the rows when they do not hold it; a query
+    only then (a title search costs what it did)."""
+    reference = parse_reference(params.q) if params.q else None
+    if reference is None or any(row.pk == reference for row in rows):
+        return None
+    ticket = ticket_by_reference_for_user(user=user, text=params.q)
+    if ticket is None:
+        return None
+    return {
+        "url": reverse("ticket_detail", args=[ticket.pk]),
+        "reference": ticket.reference,
+        "title": ticket.title,
+        "status": ticket.status,
+        "status_label": Status(ticket.status).label,
+        "tier": Tier(ticket.tier).label,
     }
 
 
@@ -387,7 +428,10 @@ def shared_results(
 def _shared_rows_key(*, user: User, params: QueueParams, versions: dict[str, str] | None) -> str:
     if versions is None or params.queue not in versions:
         return ""
-    personal = params.queue == "mine" or params.assignee == "me"
+    # A search by number shows that ticket if this viewer may read it (`_reference_hit`).
+    personal = (
+        params.queue == "mine" or params.assignee == "me" or parse_reference(params.q) is not None
+    )
     parts = [
         live.RENDER_VERSION,
         versions[params.queue],

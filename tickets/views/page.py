@@ -151,6 +151,8 @@ def render_ticket(
             actions=actions,
             plain_status=REQUESTER_STATUS[ticket.status],
             merged_into=_merged_into_for_requester(ticket),
+            # A form of another app sent back with its errors (the rating form: csat).
+            bound_forms=bound,
         )
         template = "tickets/requester_ticket.html"
     return render(request, template, context, status=status)

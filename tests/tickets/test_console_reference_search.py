@@ -1,0 +1,121 @@
+"""The console's search by a ticket's number ('123', '#123', 'INC-000123', 'INC 000123') finds
+that ticket wherever it is: the queue's filters (its tier, "open") left a closed, solved or
+escalated ticket out and the list said "No tickets match."."""
+
+import pytest
+
+from tickets.models import Status
+from tickets.selectors import parse_reference
+
+pytestmark = pytest.mark.django_db
+
+
+def _number(ticket) -> str:
+    return str(ticket.pk)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("INC-000123", 123),
+        ("req-124", 124),
+        ("#123", 123),
+        (" 123 ", 123),
+        ("INC 000123", 123),
+        ("inc000123", 123),
+        ("#INC-000123", 123),
+        ("INC", None),
+        ("incident 5", None),
+        ("printer", None),
+        ("12a", None),
+    ],
+)
+def test_a_reference_is_read_as_people_type_it(text, expected):
+    assert parse_reference(text) == expected
+
+
+@pytest.mark.parametrize(
+    "typed", ["{pk}", "#{pk}", "{ref}", "{ref_lower}", "{ref_spaced}", "{ref_joined}"]
+)
+def test_a_closed_ticket_is_found_by_its_number_from_the_open_queue(
+    client_for, agent_l1, make_ticket, typed
+):
+    closed = make_ticket(Status.CLOSED, title="Old printer jam")
+    make_ticket(Status.IN_DIAGNOSIS)
+    ref = closed.reference
+    query = typed.format(
+        pk=closed.pk,
+        ref=ref,
+        ref_lower=ref.lower(),
+        ref_spaced=ref.replace("-", " "),
+        ref_joined=ref.replace("-", ""),
+    )
+
+    response = client_for(agent_l1).get("/console/", {"q": query})
+
+    page = response.content.decode()
+    hit = page.split('data-testid="reference-hit"')[1].split("</p>")[0]
+    assert f"{ref} is not in this list:" in hit
+    assert f'href="/tickets/{closed.pk}/"' in hit and "Old printer jam" in hit
+    assert "Closed" in hit
+
+
+def test_the_hit_is_in_the_htmx_results_too_and_in_spanish(client_for, agent_l1, make_ticket):
+    escalated = make_ticket(Status.ESCALATED)  # now in L2's queue, not L1's
+    agent_l1.language = "es"
+    agent_l1.save(update_fields=["language"])
+    response = client_for(agent_l1).get(
+        "/console/",
+        {"q": f"#{escalated.pk}", "queue": "l1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="results",
+    )
+    assert f"{escalated.reference} no está en esta lista:" in response.content.decode()
+
+
+def test_no_hit_when_the_ticket_is_in_the_list(client_for, agent_l1, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    page = client_for(agent_l1).get("/console/", {"q": ticket.reference}).content.decode()
+    assert f'data-ticket="{ticket.pk}"' in page
+    assert "reference-hit" not in page
+
+
+def test_a_ticket_the_agent_cannot_read_is_not_revealed(client_for, agent_l2, make_ticket):
+    # L2 agents read their own queue (and what they hold), not L1's.
+    at_l1 = make_ticket(Status.PRIORITIZED)
+    for query in (str(at_l1.pk), at_l1.reference, "999999"):
+        page = client_for(agent_l2).get("/console/", {"q": query}).content.decode()
+        assert "reference-hit" not in page
+        assert "No tickets match." in page
+
+
+def test_a_hit_is_never_shared_with_a_viewer_who_cannot_read_it(client_for, agent_l2, make_ticket):
+    # The rows block is shared between viewers of the same role and tiers (console_queue's
+    # `shared_results`): an L2 agent reads a ticket of L1's they hold, another L2 agent does not.
+    from escalation.models import Tier
+    from tests.factories import AgentFactory
+    from tickets.models import Ticket
+
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    Ticket.objects.filter(pk=ticket.pk).update(tier=Tier.L1, assignee=agent_l2)
+    other = AgentFactory(username="agent_l2_other", tier=Tier.L2)
+    query = {"q": ticket.reference, "queue": "l2"}
+
+    assert "reference-hit" in client_for(agent_l2).get("/console/", query).content.decode()
+    page = client_for(other).get("/console/", query).content.decode()
+    assert "reference-hit" not in page and ticket.title not in page
+
+
+def test_a_title_search_costs_no_extra_query(
+    client_for, agent_l1, make_ticket, django_assert_max_num_queries
+):
+    make_ticket(Status.CLOSED, title="Printer jam")
+    client = client_for(agent_l1)
+    headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+    # session, user, tiers, the page, its SLA clocks (as test_views_console pins it)
+    with django_assert_max_num_queries(5):
+        client.get("/console/", {"q": "printer"}, **headers)
+    # A number not in the list: and the ticket by its number, through the gate.
+    ticket = make_ticket(Status.CLOSED)
+    with django_assert_max_num_queries(6):
+        client.get("/console/", {"q": str(ticket.pk)}, **headers)
