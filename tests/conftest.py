@@ -95,6 +95,16 @@ def manager() -> User:
 
 
 @pytest.fixture
+def manager_admin_client(client, manager):
+    """The Django admin signed in as a manager made superuser (the route to SLA and OLA
+    configuration the admin tests take)."""
+    manager.is_staff = manager.is_superuser = True
+    manager.save()
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
 def security_officer() -> User:
     return UserFactory(username="security_officer", role=Role.SECURITY_OFFICER)
 

@@ -10,20 +10,12 @@ from tickets.models_choices import Priority
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, manager):
-    manager.is_staff = manager.is_superuser = True
-    manager.save()
-    client.force_login(manager)
-    return client
-
-
 def _page(answer) -> str:
     return answer.content.decode()
 
 
-def test_an_ola_target_without_any_time_says_what_to_give(admin_client):
-    answer = admin_client.post(
+def test_an_ola_target_without_any_time_says_what_to_give(manager_admin_client):
+    answer = manager_admin_client.post(
         "/admin/ola/olatarget/add/",
         {"tier": "1", "priority": str(Priority.P1), "take_within": "", "handoff_within": ""},
     )
@@ -34,11 +26,11 @@ def test_an_ola_target_without_any_time_says_what_to_give(admin_client):
     assert not OlaTarget.objects.filter(tier=1, priority=Priority.P1).exists()
 
 
-def test_an_ola_target_of_zero_says_what_to_give_in_spanish(admin_client, manager):
+def test_an_ola_target_of_zero_says_what_to_give_in_spanish(manager_admin_client, manager):
     manager.language = "es"
     manager.save()
     with translation.override("es"):
-        answer = admin_client.post(
+        answer = manager_admin_client.post(
             "/admin/ola/olatarget/add/",
             {"tier": "1", "priority": str(Priority.P1), "take_within": "0", "handoff_within": ""},
             HTTP_ACCEPT_LANGUAGE="es",

@@ -15,14 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client, manager):
-    manager.is_staff = manager.is_superuser = True
-    manager.save()
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
 def office() -> Calendar:
     calendar = Calendar.objects.create(name="Office", time_zone="Europe/Madrid")
     for weekday in range(5):
@@ -63,10 +55,10 @@ def _page(answer) -> str:
     return answer.content.decode()
 
 
-def test_removing_every_opening_interval_is_refused(admin_client, office):
+def test_removing_every_opening_interval_is_refused(manager_admin_client, office):
     everything_deleted = [(d, "09:00", "17:00", True) for d in range(5)]
 
-    answer = admin_client.post(
+    answer = manager_admin_client.post(
         f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, everything_deleted)
     )
 
@@ -75,10 +67,10 @@ def test_removing_every_opening_interval_is_refused(admin_client, office):
     assert office.hours.count() == 5
 
 
-def test_a_new_calendar_without_hours_is_refused(admin_client):
+def test_a_new_calendar_without_hours_is_refused(manager_admin_client):
     form = _calendar_form(Calendar(name="Empty", time_zone="UTC"), [])
 
-    answer = admin_client.post("/admin/sla/calendar/add/", form)
+    answer = manager_admin_client.post("/admin/sla/calendar/add/", form)
 
     assert answer.status_code == 200
     assert "A calendar needs at least one opening interval." in _page(answer)
@@ -86,7 +78,7 @@ def test_a_new_calendar_without_hours_is_refused(admin_client):
 
 
 def test_hours_too_sparse_for_a_policy_or_ola_target_kept_on_the_calendar_are_refused(
-    admin_client, office
+    manager_admin_client, office
 ):
     policy = SlaPolicy.objects.create(name="Office hours", position=0, calendar=office)
     SlaTarget.objects.create(
@@ -99,7 +91,7 @@ def test_hours_too_sparse_for_a_policy_or_ola_target_kept_on_the_calendar_are_re
         (d, "09:00", "17:00", True) for d in range(1, 5)
     ]
 
-    answer = admin_client.post(
+    answer = manager_admin_client.post(
         f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, one_hour_a_week)
     )
 
@@ -111,20 +103,22 @@ def test_hours_too_sparse_for_a_policy_or_ola_target_kept_on_the_calendar_are_re
     OlaTarget.objects.create(
         tier=1, priority=Priority.P3, take_within=timedelta(days=60), calendar=office
     )
-    answer = admin_client.post(
+    answer = manager_admin_client.post(
         f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, one_hour_a_week)
     )
     assert "is not reached within three years" in _page(answer)  # the OLA target's 60 days
 
     OlaTarget.objects.all().delete()
-    answer = admin_client.post(
+    answer = manager_admin_client.post(
         f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, one_hour_a_week)
     )
     assert answer.status_code == 302  # 2 days of business time in 2 years of Mondays: fine
     assert office.hours.count() == 1
 
 
-def test_a_policy_moved_onto_a_calendar_too_sparse_for_its_targets_is_refused(admin_client, office):
+def test_a_policy_moved_onto_a_calendar_too_sparse_for_its_targets_is_refused(
+    manager_admin_client, office
+):
     sparse = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
     CalendarHours.objects.create(calendar=sparse, weekday=0, opens=time(9), closes=time(10))
     form = {
@@ -143,13 +137,13 @@ def test_a_policy_moved_onto_a_calendar_too_sparse_for_its_targets_is_refused(ad
         "targets-0-resolution": "30 00:00:00",
     }
 
-    answer = admin_client.post("/admin/sla/slapolicy/add/", form)
+    answer = manager_admin_client.post("/admin/sla/slapolicy/add/", form)
 
     assert answer.status_code == 200
     assert "is not reached within three years" in _page(answer)
     assert not SlaPolicy.objects.filter(name="Sparse").exists()
     form["calendar"] = str(office.pk)
-    assert admin_client.post("/admin/sla/slapolicy/add/", form).status_code == 302
+    assert manager_admin_client.post("/admin/sla/slapolicy/add/", form).status_code == 302
 
 
 # --- holidays (they can make a target unreachable as surely as fewer opening hours) -----------
@@ -158,7 +152,7 @@ MONDAY_MORNING = datetime(2026, 1, 5, 8, tzinfo=UTC)
 
 
 @pytest.fixture
-def mondays(admin_client) -> Calendar:
+def mondays(manager_admin_client) -> Calendar:
     """Open one hour a week, with a policy whose 150-hour resolution takes 150 Mondays: about
     1050 days, just inside the three years a due time is looked for."""
     calendar = Calendar.objects.create(name="Mondays 9-10", time_zone="UTC")
@@ -187,13 +181,15 @@ def _next_mondays(count: int) -> list[date]:
 
 
 @time_machine.travel(MONDAY_MORNING, tick=False)
-def test_holidays_that_leave_a_target_unreachable_are_refused_naming_it(admin_client, mondays):
+def test_holidays_that_leave_a_target_unreachable_are_refused_naming_it(
+    manager_admin_client, mondays
+):
     # Ten Monday holidays push the 150th opening hour past three years: every ticket the
     # policy took then failed, and the admin saved the holidays without a word.
     keep_hours = [(0, "09:00", "10:00", False)]
     form = _with_holidays(_calendar_form(mondays, keep_hours), mondays, _next_mondays(10))
 
-    answer = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", form)
+    answer = manager_admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", form)
 
     assert answer.status_code == 200
     page = _page(answer)
@@ -202,12 +198,15 @@ def test_holidays_that_leave_a_target_unreachable_are_refused_naming_it(admin_cl
     assert not mondays.holidays.exists()
 
     form = _with_holidays(_calendar_form(mondays, keep_hours), mondays, _next_mondays(5))
-    assert admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", form).status_code == 302
+    assert (
+        manager_admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", form).status_code
+        == 302
+    )
     assert mondays.holidays.count() == 5
 
 
 @time_machine.travel(MONDAY_MORNING, tick=False)
-def test_holidays_are_checked_with_the_hours_sent_beside_them(admin_client, mondays):
+def test_holidays_are_checked_with_the_hours_sent_beside_them(manager_admin_client, mondays):
     # Stored: Mondays and Tuesdays 9-10, an OLA target of 150 hours (75 weeks). Sent: Tuesdays
     # removed (150 weeks, fine without holidays) and ten Monday holidays (fine on the stored
     # hours). Together they are not: the holidays are checked with the hours being saved.
@@ -219,14 +218,14 @@ def test_holidays_are_checked_with_the_hours_sent_beside_them(admin_client, mond
     hours = [(0, "09:00", "10:00", False), (1, "09:00", "10:00", True)]
     form = _with_holidays(_calendar_form(mondays, hours), mondays, _next_mondays(10))
 
-    answer = admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", form)
+    answer = manager_admin_client.post(f"/admin/sla/calendar/{mondays.pk}/change/", form)
 
     assert answer.status_code == 200
     assert "the target OLA “take within” of P3 medium for L1 service desk is not" in _page(answer)
     assert (mondays.hours.count(), mondays.holidays.count()) == (2, 0)
 
 
-def test_a_policy_on_a_calendar_without_opening_hours_is_refused(admin_client):
+def test_a_policy_on_a_calendar_without_opening_hours_is_refused(manager_admin_client):
     # No opening hours reach no target (a calendar saved before the admin required hours).
     closed = Calendar.objects.create(name="Closed", time_zone="UTC")
     form = {
@@ -245,7 +244,7 @@ def test_a_policy_on_a_calendar_without_opening_hours_is_refused(admin_client):
         "targets-0-resolution": "1 00:00:00",
     }
 
-    answer = admin_client.post("/admin/sla/slapolicy/add/", form)
+    answer = manager_admin_client.post("/admin/sla/slapolicy/add/", form)
 
     assert answer.status_code == 200
     assert _page(answer).count("is not reached within three years") == 2  # each target

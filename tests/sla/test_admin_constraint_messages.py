@@ -9,19 +9,11 @@ from tickets.models_choices import Priority
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, manager):
-    manager.is_staff = manager.is_superuser = True
-    manager.save()
-    client.force_login(manager)
-    return client
-
-
 def _page(answer) -> str:
     return answer.content.decode()
 
 
-def test_opening_hours_closing_before_opening_say_so(admin_client):
+def test_opening_hours_closing_before_opening_say_so(manager_admin_client):
     form = {
         "name": "Night desk",
         "time_zone": "UTC",
@@ -34,7 +26,7 @@ def test_opening_hours_closing_before_opening_say_so(admin_client):
         "holidays-INITIAL_FORMS": "0",
     }
 
-    answer = admin_client.post("/admin/sla/calendar/add/", form)
+    answer = manager_admin_client.post("/admin/sla/calendar/add/", form)
 
     assert answer.status_code == 200
     assert "The closing time must be after the opening time" in _page(answer)
@@ -42,7 +34,7 @@ def test_opening_hours_closing_before_opening_say_so(admin_client):
     assert 'value="18:00' in _page(answer)
 
 
-def test_a_policy_target_of_zero_says_what_to_give(admin_client):
+def test_a_policy_target_of_zero_says_what_to_give(manager_admin_client):
     form = {
         "name": "Zero",
         "position": "50",
@@ -54,7 +46,7 @@ def test_a_policy_target_of_zero_says_what_to_give(admin_client):
         "targets-0-resolution": "04:00:00",
     }
 
-    answer = admin_client.post("/admin/sla/slapolicy/add/", form)
+    answer = manager_admin_client.post("/admin/sla/slapolicy/add/", form)
 
     assert answer.status_code == 200
     assert "The first response and resolution targets must be longer than zero." in _page(answer)
