@@ -4,6 +4,7 @@ import copy
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.utils.formatting import lazy_format
 
 
 def _needs_deep_copy(field: serializers.Field) -> bool:
@@ -22,14 +23,35 @@ def _needs_deep_copy(field: serializers.Field) -> bool:
 # DRF rebuilds every declared field per serializer instance (copy.deepcopy calls the field's
 # constructor again: its validators, its choices): a tenth of an API ticket create's CPU for ten
 # fields. A leaf field keeps nothing per request until bind() sets its name and parent on the
-# copy, so a shallow copy is as fresh as a rebuilt one; the others are still deep-copied.
+# copy, so a shallow copy is as fresh as a rebuilt one, but for its limits' messages, which
+# DRF formats once and keeps (each copy gets its own, _fresh_validator); the others are still
+# deep-copied.
 # tests/helpdesk/test_serializers.py holds both to the same validation. (A comment, not a
 # docstring: drf-spectacular would describe every serializer using it with the docstring.)
+def _fresh_validator(validator: Any) -> Any:
+    """The validator itself, or a copy with a message not yet formatted: DRF builds a limit's
+    message (max_length, min_value…) as a lazy_format that formats once, in the language of its
+    first refusal, and keeps that text, so a shared one would answer everyone after in it."""
+    message = getattr(validator, "message", None)
+    if not isinstance(message, lazy_format):
+        return validator
+    fresh = copy.copy(validator)
+    fresh.message = copy.copy(message)  # the declared field's own is never formatted
+    return fresh
+
+
+def _shallow_copy(field: serializers.Field) -> serializers.Field:
+    copied = copy.copy(field)
+    if "_validators" in field.__dict__:
+        copied.validators = [_fresh_validator(v) for v in field.__dict__["_validators"]]
+    return copied
+
+
 class ShallowFieldCopiesMixin:
     _declared_fields: dict[str, serializers.Field]
 
     def get_fields(self) -> dict[str, Any]:
         return {
-            name: copy.deepcopy(field) if _needs_deep_copy(field) else copy.copy(field)
+            name: copy.deepcopy(field) if _needs_deep_copy(field) else _shallow_copy(field)
             for name, field in self._declared_fields.items()
         }

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.utils import translation
 from rest_framework import serializers
 
 from helpdesk.serializers import ShallowFieldCopiesMixin
@@ -74,3 +75,19 @@ def test_fields_with_children_and_mutable_defaults_are_still_deep_copied():
         "name": ["Ensure this field has no more than 5 characters."],
     }
     assert _outcome(WithChildren(data={"tags": ["ab"], "name": "ab"}))[0] is True
+
+
+def test_a_limits_message_is_in_each_requests_language_not_the_first_ones():
+    # DRF formats a limit's message once and keeps it: a validator shared between requests
+    # answered everyone in the language of the first refusal.
+    too_long = {"title": "x" * 201, "description": "On fire", "contact_phone": "9" * 41}
+    with translation.override("es"):
+        spanish = TicketCreateSerializer(data=too_long)
+        assert not spanish.is_valid()
+    with translation.override("en"):
+        english = TicketCreateSerializer(data=too_long)
+        assert not english.is_valid()
+    assert english.errors["title"] == ["Ensure this field has no more than 200 characters."]
+    assert english.errors["contact_phone"] == ["Ensure this field has no more than 40 characters."]
+    assert spanish.errors["title"] != english.errors["title"]
+    assert "200" in str(spanish.errors["title"][0])
