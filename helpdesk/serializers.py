@@ -19,15 +19,6 @@ def _needs_deep_copy(field: serializers.Field) -> bool:
     )
 
 
-# Each instance gets shallow copies of the declared fields instead of DRF's deep copies.
-# DRF rebuilds every declared field per serializer instance (copy.deepcopy calls the field's
-# constructor again: its validators, its choices): a tenth of an API ticket create's CPU for ten
-# fields. A leaf field keeps nothing per request until bind() sets its name and parent on the
-# copy, so a shallow copy is as fresh as a rebuilt one, but for its limits' messages, which
-# DRF formats once and keeps (each copy gets its own, _fresh_validator); the others are still
-# deep-copied.
-# tests/helpdesk/test_serializers.py holds both to the same validation. (A comment, not a
-# docstring: drf-spectacular would describe every serializer using it with the docstring.)
 def _fresh_validator(validator: Any) -> Any:
     """The validator itself, or a copy with a message not yet formatted: DRF builds a limit's
     message (max_length, min_value…) as a lazy_format that formats once, in the language of its
@@ -47,6 +38,15 @@ def _shallow_copy(field: serializers.Field) -> serializers.Field:
     return copied
 
 
+# Each instance gets shallow copies of the declared fields instead of DRF's deep copies.
+# DRF rebuilds every declared field per serializer instance (copy.deepcopy calls the field's
+# constructor again: its validators, its choices): a tenth of an API ticket create's CPU for ten
+# fields. A leaf field keeps nothing per request until bind() sets its name and parent on the
+# copy, so a shallow copy is as fresh as a rebuilt one, but for its limits' messages, which
+# DRF formats once and keeps (each copy gets its own, _fresh_validator); the others are still
+# deep-copied.
+# tests/helpdesk/test_serializers.py holds both to the same validation. (A comment, not a
+# docstring: drf-spectacular would describe every serializer using it with the docstring.)
 class ShallowFieldCopiesMixin:
     _declared_fields: dict[str, serializers.Field]
 
