@@ -1,10 +1,10 @@
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from breaches.models import Breach, SubjectsDecision, SubjectsExemption
-from breaches.services import EDITABLE_FIELDS
+from breaches.models import EDITABLE_FIELDS, Breach, SubjectsDecision, SubjectsExemption
 from helpdesk.date_bounds import BoundedDateTimeField
 from tickets.forms import AttachmentInput
 
@@ -24,7 +24,22 @@ DATETIME_WIDGETS: dict[str, forms.Widget] = {
 
 
 class BreachForm(forms.ModelForm):
-    """The register fields; the service validates the rules and audits each change."""
+    """The register fields; the service validates the rules and audits each change. Bound with
+    `initial` = the breach as the editor loaded it (selectors.breach_values_at), its changed
+    fields are the editor's changes, whatever colleagues saved since."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The time inputs show minutes: a time left as shown is not a change (saving it cut
+        # the seconds off the awareness time, moving the 72-hour deadline and the audit).
+        for name in DATETIME_WIDGETS:
+            value = self.initial.get(name)
+            if isinstance(value, datetime):
+                self.initial[name] = value.replace(second=0, microsecond=0)
+
+    def changed_values(self) -> dict[str, Any]:
+        """The register fields the editor changed, from what they loaded."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
 
     class Meta:
         model = Breach

@@ -55,6 +55,32 @@ class NotificationPhase(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up (phased) information")
 
 
+# The fields a security officer edits through `breach_update`; each change is audited.
+EDITABLE_FIELDS = [
+    "title",
+    "status",
+    "occurred_at",
+    "detected_at",
+    "aware_at",
+    "is_confidentiality",
+    "is_integrity",
+    "is_availability",
+    "description",
+    "subject_categories",
+    "subjects_approx",
+    "data_categories",
+    "records_approx",
+    "special_categories",
+    "likely_consequences",
+    "risk_level",
+    "risk_reasoning",
+    "containment_measures",
+    "remedial_measures",
+    "dpo_contact",
+    "processor_involved",
+]
+
+
 class Breach(models.Model):
     title = models.CharField(_("title"), max_length=200)
     status = models.CharField(

@@ -1,11 +1,26 @@
 """Reads of the breach register. The gate: security officers and managers only; others 404."""
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Count,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from breaches.models import (
+    EDITABLE_FIELDS,
     AuthorityNotification,
     Breach,
     BreachAttachment,
@@ -116,10 +131,67 @@ def breach_detail(*, user: User, breach_id: int | str) -> Breach:
                 ),
                 "clock_events",
             )
+            .annotate(version=_version_subquery())
             .get(pk=int(breach_id))
         )
     except (Breach.DoesNotExist, ValueError, TypeError):
         raise Http404(_("No such breach.")) from None
+
+
+# --- versions: what changed since a reader loaded a breach ---------------------------------------
+#
+# A breach's *version* is the id of its newest audit entry. Every write to a breach's fields
+# writes one under the breach's row lock (the services' recipe), so an entry above a reader's
+# version is a change they have not seen, and its [old, new] pairs say which fields it changed.
+
+
+def _version_subquery() -> Coalesce:
+    newest = BreachAuditEntry.objects.filter(breach=OuterRef("pk")).order_by("-id").values("id")
+    return Coalesce(Subquery(newest[:1]), 0, output_field=IntegerField())
+
+
+def breach_version(*, breach: Breach) -> int:
+    """The breach's version now (one query)."""
+    newest = BreachAuditEntry.objects.filter(breach=breach).aggregate(newest=Max("id"))
+    return int(newest["newest"] or 0)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """An editable field someone changed after a reader's version."""
+
+    read: Any  # its value as of the reader's version
+    actor: User | None  # who changed it last
+
+
+def breach_changes_since(*, breach: Breach, version: int) -> dict[str, FieldChange]:
+    """The editable fields changed after `version`, each with the value the reader saw (the
+    "old" of the first change after it) and who changed it last: one query."""
+    entries = (
+        BreachAuditEntry.objects.filter(breach=breach, pk__gt=version)
+        .select_related("actor")
+        .order_by("pk")
+    )
+    read: dict[str, Any] = {}
+    actors: dict[str, User | None] = {}
+    for entry in entries:
+        for name, pair in (entry.changes or {}).items():
+            if name in EDITABLE_FIELDS and isinstance(pair, list) and len(pair) == 2:
+                read.setdefault(name, pair[0])
+                actors[name] = entry.actor
+    fields = {field.name: field for field in Breach._meta.concrete_fields}
+    return {
+        name: FieldChange(read=fields[name].to_python(value), actor=actors[name])
+        for name, value in read.items()
+    }
+
+
+def breach_values_at(*, breach: Breach, version: int) -> dict[str, Any]:
+    """The editable fields as a reader at `version` saw them (what their form was filled with)."""
+    values = {name: getattr(breach, name) for name in EDITABLE_FIELDS}
+    changes = breach_changes_since(breach=breach, version=version)
+    values.update({name: change.read for name, change in changes.items()})
+    return values
 
 
 def ticket_breaches_for_user(*, user: User, ticket: Ticket) -> list[Breach]:

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import PurePath
@@ -12,12 +13,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from breaches import selectors
 from breaches.models import (
     CLOCK_THRESHOLDS,
     DEADLINE_HOURS,
+    EDITABLE_FIELDS,
     NOTIFICATION_WINDOW,
     AuditAction,
     AuthorityDecision,
@@ -41,30 +45,6 @@ from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
 
-# The fields a security officer edits through `breach_update`; each change is audited.
-EDITABLE_FIELDS = [
-    "title",
-    "status",
-    "occurred_at",
-    "detected_at",
-    "aware_at",
-    "is_confidentiality",
-    "is_integrity",
-    "is_availability",
-    "description",
-    "subject_categories",
-    "subjects_approx",
-    "data_categories",
-    "records_approx",
-    "special_categories",
-    "likely_consequences",
-    "risk_level",
-    "risk_reasoning",
-    "containment_measures",
-    "remedial_measures",
-    "dpo_contact",
-    "processor_involved",
-]
 # Everything the audit compares (editable fields and what the services derive from them).
 AUDITED_FIELDS = [
     *EDITABLE_FIELDS,
@@ -312,8 +292,15 @@ def _open(
 # --- edit --------------------------------------------------------------------------------------
 
 
-def breach_update(*, breach: Breach, actor: User, **values: Any) -> Breach:
-    """Change register fields; each changed field is audited as old → new."""
+def breach_update(
+    *, breach: Breach, actor: User, expected_version: int | None = None, **values: Any
+) -> Breach:
+    """Change register fields; each changed field is audited as old → new.
+
+    `expected_version` (selectors.breach_version, when the editor loaded the breach): a field
+    someone else changed since is kept as they saved it unless `values` changes it too; then
+    nothing is saved (BreachChangedError, naming each such field and what they saved). Two
+    officers editing different fields both keep their changes."""
     _require_officer(actor)
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
@@ -340,6 +327,8 @@ def breach_update(*, breach: Breach, actor: User, **values: Any) -> Breach:
             raise DomainError(_("A number of zero or more is required."), field=field)
     with transaction.atomic():
         locked = _lock(breach)
+        if expected_version is not None:
+            values = _unseen_changes_kept(locked=locked, values=values, since=expected_version)
         before = _snapshot(locked)
         for field, value in values.items():
             setattr(locked, field, value)
@@ -359,6 +348,75 @@ def breach_update(*, breach: Breach, actor: User, **values: Any) -> Breach:
             _set_clock(locked)
         _audit(breach=locked, actor=actor, action=AuditAction.UPDATED, before=before, at=now)
     return locked
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    """A field the editor changed that someone else changed after the editor loaded it."""
+
+    field: str
+    theirs: Any  # what they saved, now in the record
+    actor: User | None
+
+
+class BreachChangedError(ConflictError):
+    """Someone else changed the same fields after the editor loaded the breach: nothing was
+    saved. Saving again with `version` (the record now) replaces their values."""
+
+    def __init__(self, *, conflicts: list[FieldConflict], version: int) -> None:
+        sentences = [
+            _("%(who)s saved “%(field)s” as “%(value)s” after you opened this record.")
+            % {
+                "who": conflict.actor.name if conflict.actor else _("Someone else"),
+                "field": field_label(conflict.field),
+                "value": value_display(conflict.field, conflict.theirs),
+            }
+            for conflict in conflicts
+        ]
+        sentences.append(_("Nothing was saved. Saving again replaces their values with yours."))
+        super().__init__(" ".join(sentences), field=conflicts[0].field)
+        self.conflicts = conflicts
+        self.version = version
+
+
+def field_label(name: str) -> str:
+    return str(Breach._meta.get_field(name).verbose_name).capitalize()  # type: ignore[union-attr]
+
+
+def value_display(name: str, value: Any) -> str:
+    """A register value as the edit form shows it: a choice's label, yes/no, a local time."""
+    field = Breach._meta.get_field(name)
+    if value is None or value == "":
+        return _("(empty)")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))  # type: ignore[union-attr]
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    text = str(value)
+    return text if len(text) <= 200 else f"{text[:200]}…"
+
+
+def _unseen_changes_kept(*, locked: Breach, values: dict[str, Any], since: int) -> dict[str, Any]:
+    """`values` without the fields someone else changed after `since` that the editor left as
+    they read them (their change stays); BreachChangedError when the editor changed one too."""
+    changes = selectors.breach_changes_since(breach=locked, version=since)
+    kept: dict[str, Any] = {}
+    conflicts: list[FieldConflict] = []
+    for name, value in values.items():
+        change = changes.get(name)
+        if change is None:
+            kept[name] = value
+        elif value != change.read and value != getattr(locked, name):
+            conflicts.append(
+                FieldConflict(field=name, theirs=getattr(locked, name), actor=change.actor)
+            )
+    if conflicts:
+        raise BreachChangedError(
+            conflicts=conflicts, version=selectors.breach_version(breach=locked)
+        )
+    return kept
 
 
 def breach_link_ticket(*, breach: Breach, actor: User, ticket: Ticket) -> Breach:

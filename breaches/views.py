@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from breaches import forms, selectors, services
-from breaches.models import Breach
+from breaches.models import EDITABLE_FIELDS, Breach
 from helpdesk.csv_export import csv_response
 from helpdesk.errors import DomainError
+from helpdesk.ids import parse_id
 from helpdesk.redirects import same_site_path
 from idempotency.decorators import idempotent_form
 from tickets.selectors import parse_reference, ticket_get_for_breach_link
@@ -124,26 +125,78 @@ def breach_detail(request: HttpRequest, breach_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def breach_edit(request: HttpRequest, breach_id: int) -> HttpResponse:
+    """The register fields. The form carries the breach's version as loaded: a field a colleague
+    changed since keeps their value unless the editor changed it too, which is a 409 naming it
+    (services.breach_update)."""
     breach = selectors.breach_get_for_user(user=_user(request), breach_id=breach_id)
     _require_officer(request)
-    form = forms.BreachForm(request.POST or None, instance=breach)
-    if request.method == "POST" and form.is_valid():
-        values = {field: form.cleaned_data[field] for field in form.changed_data}
+    if request.method != "POST":
+        form = forms.BreachForm(instance=breach)
+        version = selectors.breach_version(breach=breach)
+        return _render_edit(request, breach, form, version=version)
+    raw_version = request.POST.get("version", "")
+    loaded = parse_id(raw_version)
+    # What the editor's form was filled with: their changes are what differs from it.
+    initial = (
+        selectors.breach_values_at(breach=breach, version=loaded) if loaded is not None else {}
+    )
+    form = forms.BreachForm(request.POST, instance=breach, initial=initial)
+    if raw_version and loaded is None:
+        form.add_error(None, _("The record's version is not valid: open it again."))
+    elif form.is_valid():
         try:
             # A fresh instance: the form's one has been mutated by validation.
             fresh = selectors.breach_get_for_user(user=_user(request), breach_id=breach_id)
-            services.breach_update(breach=fresh, actor=_user(request), **values)
+            services.breach_update(
+                breach=fresh,
+                actor=_user(request),
+                expected_version=loaded,
+                **form.changed_values(),
+            )
+        except services.BreachChangedError as exc:
+            _show_conflict(request, form, exc)
+            return _render_edit(request, breach, form, version=exc.version, status=409)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Saved."))
             return redirect("breach-detail", breach_id=breach.pk)
-    return render(
-        request,
-        "breaches/edit.html",
-        {"form": form, "breach": breach},
-        status=400 if form.errors else 200,
-    )
+    return _render_edit(request, breach, form, version=loaded, status=400)
+
+
+def _render_edit(
+    request: HttpRequest,
+    breach: Breach,
+    form: forms.BreachForm,
+    *,
+    version: int | None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"form": form, "breach": breach, "version": version}
+    return render(request, "breaches/edit.html", context, status=status)
+
+
+def _show_conflict(
+    request: HttpRequest, form: forms.BreachForm, exc: "services.BreachChangedError"
+) -> None:
+    """The form again: the editor's changes as typed, every other field as the record is now
+    (saving again must not undo a colleague's change the editor left alone), the message naming
+    each field both changed and what the colleague saved."""
+    mine = set(form.changed_values())
+    now = selectors.breach_get_for_user(user=_user(request), breach_id=form.instance.pk)
+    current = forms.BreachForm(instance=now)
+    data = request.POST.copy()
+    for name in EDITABLE_FIELDS:
+        if name not in mine:
+            data.setlist(name, [current[name].value()])
+    form.data = data
+    form.add_error(None, exc.message)
+    for conflict in exc.conflicts:
+        form.add_error(
+            conflict.field,
+            _("Saved meanwhile as “%(value)s”.")
+            % {"value": services.value_display(conflict.field, conflict.theirs)},
+        )
 
 
 def _run_action(user: User, breach: Breach, name: str, data: dict[str, Any]) -> str:

@@ -124,4 +124,4 @@ class CallForm(forms.Form):
 
 
 class CallCancelForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH, required=False)
+    reason = LimitedTextField(label=_("Reason"), limit=REASON_MAX_LENGTH, required=False)

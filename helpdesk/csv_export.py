@@ -72,12 +72,18 @@ def csv_response(
     return response
 
 
-def csv_query_error(form: forms.Form) -> HttpResponse:
-    """The 400 of an export whose query its form refused: one line per error, after the
-    field's label ("Window: Select a valid choice…"), never the form's internal names."""
+def labelled_errors(form: forms.Form) -> list[str]:
+    """A refused query's errors, each after its field's label ("Window: Select a valid
+    choice…"), never the form's internal names; an error of no field as it is."""
     lines: list[str] = []
     for name, errors in form.errors.items():
         field = form.fields.get(name)
         label = field.label if field is not None else None
         lines.extend(f"{label}: {message}" if label else str(message) for message in errors)
+    return lines
+
+
+def csv_query_error(form: forms.Form) -> HttpResponse:
+    """The 400 of an export whose query its form refused: one line per error (labelled)."""
+    lines = labelled_errors(form)
     return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any, cast
 
 from django.apps import apps
@@ -36,6 +37,7 @@ from sla.models import (
     SlaEvent,
     SlaPolicy,
     SlaTarget,
+    Weekday,
     hours_reach,
     target_too_long_message,
     target_unreachable_message,
@@ -550,6 +552,25 @@ def calendar_targets(*, calendar: Calendar) -> list[CalendarTarget]:
     return sorted(found, key=lambda target: target.amount, reverse=True)
 
 
+def _refuse_overlapping_hours(weekly: dict[int, list[tuple[time, time]]]) -> None:
+    """Two intervals of one weekday that overlap (09:00–13:00 and 12:00–17:00) were saved: the
+    arithmetic merges them, but the manager's hours are not what the page shows. Back-to-back
+    intervals (09:00–13:00, 13:00–17:00) are fine; closing at 00:00 means at midnight."""
+    for weekday in sorted(weekly):
+        intervals = sorted(weekly[weekday])
+        for (opens, closes), (next_opens, next_closes) in pairwise(intervals):
+            if closes == time(0) or next_opens < closes:
+                raise DomainError(
+                    _("Two opening intervals overlap on %(weekday)s: %(first)s and %(second)s.")
+                    % {
+                        "weekday": Weekday(weekday).label,
+                        "first": f"{opens:%H:%M}–{closes:%H:%M}",
+                        "second": f"{next_opens:%H:%M}–{next_closes:%H:%M}",
+                    },
+                    field="hours",
+                )
+
+
 def calendar_hours_check(
     *,
     calendar: Calendar,
@@ -566,6 +587,7 @@ def calendar_hours_check(
         raise DomainError(
             _("A calendar needs at least one opening interval."), field="hours"
         ) from None
+    _refuse_overlapping_hours(weekly)
     targets = calendar_targets(calendar=calendar)
     if targets and not hours_reach(hours, targets[0].amount):  # the shorter ones then too
         raise DomainError(

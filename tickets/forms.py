@@ -16,6 +16,7 @@ from tickets.models import Category, ClosureCode, Kind, Level, Priority, Ticket
 from tickets.models_choices import (
     CANCEL_CODES,
     IMPACT_LABELS,
+    MAX_LENGTH_MESSAGE,
     REASON_MAX_LENGTH,
     RESOLUTION_CODES,
     TEXT_MAX_LENGTH,
@@ -29,6 +30,8 @@ class LimitedTextField(forms.CharField):
     """Free text with a length limit checked on the server: a text over it is a form error with
     the text kept. No `maxlength` attribute: browsers enforce it by silently cutting a pasted
     text (a log, a long reply) at the limit."""
+
+    default_error_messages = {"max_length": MAX_LENGTH_MESSAGE}
 
     def __init__(self, *, limit: int, **kwargs: Any) -> None:
         super().__init__(max_length=limit, **kwargs)

@@ -11,6 +11,11 @@ from django.utils.translation import pgettext_lazy
 # resolution summary, a ticket's description). docs/security.md, "Free-text limits".
 REASON_MAX_LENGTH = 2000
 TEXT_MAX_LENGTH = 20000
+# A text over its limit, in our words for forms and API alike (tickets.forms.LimitedTextField,
+# tickets.api.serializers.LimitedCharField): Django's and DRF's Spanish said "menos de 2000
+# caracteres" (fewer than) of a limit that allows 2000. Django's length validator fills in both
+# numbers, for a form and a serializer.
+MAX_LENGTH_MESSAGE = _("At most %(limit_value)d characters (it has %(show_value)d).")
 
 
 class Status(models.TextChoices):

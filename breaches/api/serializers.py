@@ -1,6 +1,9 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from breaches.models import (
+    EDITABLE_FIELDS,
     AuthorityNotification,
     Breach,
     BreachAttachment,
@@ -10,7 +13,6 @@ from breaches.models import (
     SubjectsDecision,
     SubjectsExemption,
 )
-from breaches.services import EDITABLE_FIELDS
 from helpdesk.date_bounds import BoundedDateTimeSerializerField
 from tickets.api.serializers import UserRefSerializer
 
@@ -77,12 +79,18 @@ class BreachDetailSerializer(serializers.ModelSerializer):
     tickets = TicketRefSerializer(many=True, read_only=True)
     authority_notifications = AuthorityNotificationSerializer(many=True, read_only=True)
     clock_events = ClockEventSerializer(many=True, read_only=True)
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="The record's version (also the ETag): send it as If-Match when you change "
+        "it, so that a field someone else changed since is not silently overwritten.",
+    )
 
     class Meta:
         model = Breach
         fields = [
             "id",
             "reference",
+            "version",
             "reporter",
             *EDITABLE_FIELDS,
             "tickets",
@@ -111,6 +119,32 @@ class BreachUpdateSerializer(serializers.ModelSerializer):
         model = Breach
         fields = EDITABLE_FIELDS
         extra_kwargs = {"aware_at": {"required": False}}
+
+
+def field_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Register values as the API writes them (times in ISO 8601)."""
+    fields = BreachUpdateSerializer().fields
+    return {
+        name: None if value is None else fields[name].to_representation(value)
+        for name, value in values.items()
+    }
+
+
+class BreachChangedSerializer(serializers.Serializer):
+    """A change refused because someone else changed the same fields since the If-Match
+    version: nothing was saved. Send it again with `version` to replace their values."""
+
+    message = serializers.CharField()
+    version = serializers.IntegerField()
+    current = serializers.DictField(help_text="What they saved, field by field.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Declared here: a class attribute named `errors` would shadow Serializer.errors.
+        fields = super().get_fields()
+        fields["errors"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField())
+        )
+        return fields
 
 
 class BreachCreateSerializer(serializers.Serializer):

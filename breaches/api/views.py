@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -12,10 +13,28 @@ from accounts.models import User
 from breaches import selectors, services
 from breaches.api import serializers as s
 from breaches.models import Breach
+from helpdesk.errors import DomainError
+from helpdesk.ids import parse_id
 from tickets.api.serializers import ErrorSerializer
 from tickets.selectors import ticket_get_for_breach_link
 
 ERRORS = {code: ErrorSerializer for code in (400, 401, 403, 404, 409)}
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _if_match(request: Request) -> int | None:
+    """If-Match: the breach's version (ETag) as the client read it, quoted or not; "*" or none:
+    no check."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    version = parse_id(header.removeprefix("W/").strip('"'))
+    if version is None:
+        raise DomainError(_("If-Match must be the breach's version (its ETag) as you read it."))
+    return version
 
 
 @extend_schema(responses={**ERRORS})
@@ -40,7 +59,11 @@ class BreachViewSet(viewsets.GenericViewSet):
 
     def _detail(self, breach_id: int, code: int = status.HTTP_200_OK) -> Response:
         breach = selectors.breach_detail(user=self.user, breach_id=breach_id)
-        return Response(s.BreachDetailSerializer(breach).data, status=code)
+        return Response(
+            s.BreachDetailSerializer(breach).data,
+            status=code,
+            headers={"ETag": _etag(breach.version)},  # type: ignore[attr-defined]
+        )
 
     def _require_reader(self) -> None:
         if not selectors.breach_can_read(user=self.user):
@@ -69,12 +92,41 @@ class BreachViewSet(viewsets.GenericViewSet):
         breach = services.breach_create(actor=self.user, **data.validated_data)
         return self._detail(breach.pk, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.BreachUpdateSerializer, responses={200: s.BreachDetailSerializer})
+    @extend_schema(
+        request=s.BreachUpdateSerializer,
+        responses={200: s.BreachDetailSerializer, 409: s.BreachChangedSerializer},
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The breach's `version` (its ETag) as you read it: a field someone "
+                "else changed since is kept as they saved it unless you change it too; then "
+                "nothing is saved and the answer is a 409 naming the field and their value.",
+            )
+        ],
+    )
     def partial_update(self, request: Request, pk: str) -> Response:
         breach = self._gate()
         data = s.BreachUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.breach_update(breach=breach, actor=self.user, **data.validated_data)
+        try:
+            services.breach_update(
+                breach=breach,
+                actor=self.user,
+                expected_version=_if_match(request),
+                **data.validated_data,
+            )
+        except services.BreachChangedError as changed:
+            body = {
+                "message": changed.message,
+                "version": changed.version,
+                "errors": {c.field: [changed.message] for c in changed.conflicts},
+                "current": s.field_values({c.field: c.theirs for c in changed.conflicts}),
+            }
+            return Response(
+                body, status=status.HTTP_409_CONFLICT, headers={"ETag": _etag(changed.version)}
+            )
         return self._detail(breach.pk)
 
     @extend_schema(

@@ -1,6 +1,6 @@
 """The breach forecast as JSON: GET /api/sla/forecast/?hours=4 (&source=sla|ola, default both;
-&cursor= for the next page). Managers see every tier, tier leads their groups' tiers; anyone
-else 403."""
+&tier=1|2|3; &cursor= for the next page; any other parameter is a 400). Managers see every
+tier, tier leads their groups' tiers; anyone else 403."""
 
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -101,6 +101,13 @@ class ForecastView(APIView):
                 enum=list(SOURCE_NAMES),
                 description="Only SLA or only OLA clocks (default: both).",
             ),
+            OpenApiParameter(
+                "tier",
+                int,
+                enum=[1, 2, 3],
+                description="Only this tier's tickets (default: every tier you see; a tier "
+                "lead may choose only the tiers of the groups they lead).",
+            ),
             OpenApiParameter("cursor", str, description="`next_cursor` of the previous page."),
         ],
         responses=ForecastSerializer,
@@ -109,14 +116,14 @@ class ForecastView(APIView):
         scope = forecast_scope_for(user=request.user)  # type: ignore[arg-type]
         if scope is None:
             raise PermissionDenied(DENIED)
-        form = ForecastForm(request.query_params)
+        form = ForecastForm(request.query_params, scope=scope)
         if not form.is_valid():
             raise serializers.ValidationError(
                 {field: [str(e) for e in errors] for field, errors in form.errors.items()}
             )
         board = forecast(
             hours=form.hours_or_default(),
-            scope=scope,
+            scope=form.chosen_scope(),
             cursor=form.cleaned_data["cursor"],
             sources=form.sources(),
         )

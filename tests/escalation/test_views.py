@@ -189,7 +189,7 @@ def l2_ticket(make_ticket, agent_l2):
     return services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=agent_l2)
 
 
-TOO_LONG = "at most 2000 characters"
+TOO_LONG = "At most 2000 characters"
 
 
 @pytest.mark.parametrize(

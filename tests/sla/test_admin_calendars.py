@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 
+from helpdesk.errors import DomainError
 from ola.models import OlaTarget
 from sla.models import Calendar, CalendarHours, SlaPolicy, SlaTarget
+from sla.services import calendar_hours_check
 from tickets.models_choices import Priority
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +251,76 @@ def test_a_policy_on_a_calendar_without_opening_hours_is_refused(manager_admin_c
     assert answer.status_code == 200
     assert _page(answer).count("is not reached within three years") == 2  # each target
     assert not SlaPolicy.objects.filter(name="Never").exists()
+
+
+# --- overlapping intervals: refused naming the weekday, typed rows kept ---------------------
+# They were saved, and the arithmetic silently merged them into hours the page did not show.
+
+OVERLAPPING_TUESDAY = [
+    (0, "09:00", "17:00", False),
+    (1, "09:00", "13:00", False),
+    (2, "09:00", "17:00", False),
+    (3, "09:00", "17:00", False),
+    (4, "09:00", "17:00", False),
+    (1, "12:30", "18:00", False),  # a new row: overlaps Tuesday's morning
+]
+
+
+def test_overlapping_intervals_on_one_weekday_are_refused_naming_it(admin_client, office):
+    answer = admin_client.post(
+        f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, OVERLAPPING_TUESDAY)
+    )
+
+    assert answer.status_code == 200  # the admin's form again, not saved
+    page = _page(answer)
+    assert "Two opening intervals overlap on Tuesday: 09:00–13:00 and 12:30–18:00." in page
+    assert 'value="12:30"' in page and 'value="18:00"' in page  # typed rows kept
+    assert set(office.hours.values_list("opens", "closes")) == {(time(9), time(17))}
+    assert office.hours.count() == 5
+
+
+def test_the_overlap_is_named_in_spanish(admin_client, office, manager):
+    manager.language = "es"
+    manager.save(update_fields=["language"])
+
+    answer = admin_client.post(
+        f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, OVERLAPPING_TUESDAY)
+    )
+
+    page = _page(answer)
+    assert "Dos intervalos de apertura se solapan (Martes): 09:00–13:00 y 12:30–18:00." in page
+
+
+def test_back_to_back_intervals_and_other_weekdays_are_fine(admin_client, office):
+    split_days = [
+        (0, "09:00", "13:00", False),
+        (1, "09:00", "17:00", False),
+        (2, "09:00", "17:00", False),
+        (3, "09:00", "17:00", False),
+        (4, "09:00", "17:00", False),
+        (0, "13:00", "17:00", False),  # Monday, back to back
+        (5, "09:00", "13:00", False),  # Saturday, same hours as Monday's morning
+    ]
+
+    answer = admin_client.post(
+        f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, split_days)
+    )
+
+    assert answer.status_code == 302
+    assert office.hours.count() == 7
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ((time(9), time(17)), (time(9), time(17))),  # the same row twice
+        ((time(9), time(0)), (time(20), time(22))),  # 09:00 to midnight holds 20:00–22:00
+        ((time(10), time(12)), (time(8), time(11))),  # typed in any order
+    ],
+)
+def test_the_service_refuses_overlaps(first, second):
+    calendar = Calendar(name="Office", time_zone="UTC")
+    with pytest.raises(DomainError) as refused:
+        calendar_hours_check(calendar=calendar, weekly={4: [first, second]}, holidays=set())
+    assert "overlap on Friday" in refused.value.message
+    assert refused.value.field == "hours"

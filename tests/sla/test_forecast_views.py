@@ -111,7 +111,16 @@ def test_the_window_is_chosen_from_the_offered_ones(client, manager, due_soon):
 
 
 @pytest.mark.parametrize(
-    "query", [{"hours": "3"}, {"hours": "many"}, {"hours": "-1"}, {"cursor": "not-a-cursor"}]
+    "query",
+    [
+        {"hours": "3"},
+        {"hours": "many"},
+        {"hours": "-1"},
+        {"cursor": "not-a-cursor"},
+        {"tier": "9"},
+        {"tier": "abc"},
+        {"window": "abc"},  # not a parameter: it showed the default window's figures
+    ],
 )
 def test_bad_input_is_a_form_error_or_a_400_never_a_500(client, api, manager, query):
     response = _get(client, manager, PAGE, query)
@@ -122,6 +131,59 @@ def test_bad_input_is_a_form_error_or_a_400_never_a_500(client, api, manager, qu
     answer = api(manager).get(reverse(API), query)
     assert answer.status_code == 400
     assert set(answer.json()["errors"]) == set(query)
+
+
+def test_a_parameter_the_forecast_does_not_take_is_named_not_ignored(client, api, manager):
+    response = _get(client, manager, PAGE, {"window": "abc", "hours": "8"})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    said = "“window” is not a filter of the breach forecast: it takes hours (the window), "
+    assert said in page
+    # The filter form is there, with the window that was chosen.
+    assert 'data-testid="forecast-form"' in page
+    assert response.context["form"]["hours"].value() == "8"
+    answer = api(manager).get(reverse(API), {"window": "abc"})
+    assert answer.status_code == 400
+    assert answer.json()["message"].startswith("window: “window” is not a filter")
+    # DRF's own ?format=json is not refused.
+    assert api(manager).get(reverse(API), {"format": "json"}).status_code == 200
+
+
+def test_a_tier_out_of_range_is_refused_naming_the_field(client, api, manager):
+    response = _get(client, manager, PAGE, {"tier": "9"})
+
+    assert response.status_code == 400
+    said = "Tier: Select a valid choice. 9 is not one of the available choices."
+    assert said in response.content.decode()
+    assert _get(client, manager, CSV, {"tier": "9"}).content.decode() == said
+    assert api(manager).get(reverse(API), {"tier": "9"}).json()["errors"] == {
+        "tier": ["Select a valid choice. 9 is not one of the available choices."]
+    }
+
+
+def test_the_refusal_reads_in_spanish(client, manager):
+    manager.language = "es"
+    manager.save(update_fields=["language"])
+    page = _get(client, manager, PAGE, {"window": "abc"}).content.decode()
+    assert "«window» no es un filtro de la previsión de incumplimientos" in page
+
+
+def test_the_tier_filter_narrows_page_api_and_csv(client, api, manager, due_soon):
+    response = _get(client, manager, PAGE, {"tier": "2"})
+    assert response.status_code == 200
+    assert [i.clock_id for i in response.context["board"].items] == [due_soon["l2"].pk]
+    assert "hours=4&amp;tier=2" in response.content.decode()  # the JSON and CSV links keep it
+    data = api(manager).get(reverse(API), {"tier": "2"}).json()
+    assert data["total"] == 1
+    rows = list(csv.reader(io.StringIO(_csv_text(_get(client, manager, CSV, {"tier": "1"})))))
+    assert len(rows) - 1 == 2  # the two L1 clocks due within 4 h
+
+
+def test_a_tier_lead_may_not_choose_a_tier_they_do_not_see(client, api, lead_l2, due_soon):
+    assert _get(client, lead_l2, PAGE, {"tier": "2"}).status_code == 200
+    assert _get(client, lead_l2, PAGE, {"tier": "1"}).status_code == 400
+    assert api(lead_l2).get(reverse(API), {"tier": "1"}).status_code == 400
 
 
 def test_the_csv_400_names_the_field_by_its_label(client, manager):

@@ -483,8 +483,8 @@ def test_a_bulk_action_done_leaves_an_empty_bar(make_ticket, agent_l1):
 @pytest.mark.parametrize(
     ("language", "said"),
     [
-        ("en", "Reason: Ensure this value has at most 2000 characters (it has 2500)."),
-        ("es", "Motivo: Asegúrese de que este valor tenga menos de 2000 caracteres (tiene 2500)."),
+        ("en", "Reason: At most 2000 characters (it has 2500)."),
+        ("es", "Motivo: Como máximo 2000 caracteres (tiene 2500)."),
     ],
 )
 def test_an_over_long_bulk_reason_says_which_field_and_is_given_back(

@@ -1,6 +1,7 @@
 from datetime import tzinfo
 from typing import Any
 
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -26,12 +27,29 @@ from tickets.models import (
 )
 from tickets.models_choices import (
     CANCEL_CODES,
+    MAX_LENGTH_MESSAGE,
     REASON_MAX_LENGTH,
     RESOLUTION_CODES,
     TEXT_MAX_LENGTH,
 )
 from tickets.selectors import event_reason_for_user
 from tickets.transitions import allowed_transitions
+
+
+class LimitedCharField(serializers.CharField):
+    """A text with a length limit, refused in our words (MAX_LENGTH_MESSAGE), as the forms'
+    LimitedTextField. The message stays lazy: DRF's own one is formatted once per field and
+    kept, and a field's validators are shared between requests (ShallowFieldCopiesMixin), so
+    the first refusal's language would have stuck for everyone."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [
+            MaxLengthValidator(self.max_length, message=MAX_LENGTH_MESSAGE)
+            if isinstance(validator, MaxLengthValidator)
+            else validator
+            for validator in self.validators
+        ]
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -311,7 +329,7 @@ def ticket_serializer_class(*, user: Any, detail: bool) -> type[TicketListSerial
 
 class TicketCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    description = LimitedCharField(max_length=TEXT_MAX_LENGTH)
     urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
@@ -333,7 +351,7 @@ class TicketCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
 
 class TicketUpdateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False)
+    description = LimitedCharField(max_length=TEXT_MAX_LENGTH, required=False)
     contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
@@ -342,7 +360,7 @@ class TicketUpdateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     impact = serializers.ChoiceField(choices=Level.choices, required=False)
     urgency = serializers.ChoiceField(choices=Level.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    reason = serializers.CharField(
+    reason = LimitedCharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
 
@@ -365,7 +383,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
-    body = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    body = LimitedCharField(max_length=TEXT_MAX_LENGTH)
     is_internal = serializers.BooleanField(default=False)
     files = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=10
@@ -424,13 +442,13 @@ class EmptySerializer(serializers.Serializer):
 
 
 class ReasonSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
-    reason = serializers.CharField(
+    reason = LimitedCharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
 
 
 class RequiredReasonSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+    reason = LimitedCharField(max_length=REASON_MAX_LENGTH)
 
 
 class TriageSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
@@ -445,7 +463,7 @@ class TriageSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
         default=None,
         help_text=_("Override the matrix; needs a reason."),
     )
-    reason = serializers.CharField(
+    reason = LimitedCharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
 
@@ -464,7 +482,7 @@ class PrioritizeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     priority = serializers.ChoiceField(
         choices=Priority.choices, required=False, allow_null=True, default=None
     )
-    reason = serializers.CharField(
+    reason = LimitedCharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
 
@@ -475,11 +493,11 @@ class AssignSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
 
 class ReassignSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
-    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
+    reason = LimitedCharField(max_length=REASON_MAX_LENGTH)
 
 
 class ResolveSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
-    summary = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    summary = LimitedCharField(max_length=TEXT_MAX_LENGTH)
     code = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in ClosureCode if c in RESOLUTION_CODES]
     )
@@ -489,7 +507,7 @@ class CancelSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     code = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in ClosureCode if c in CANCEL_CODES]
     )
-    reason = serializers.CharField(
+    reason = LimitedCharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
 
@@ -521,13 +539,13 @@ class BulkArgsSerializer(serializers.Serializer):
     `reason`; hold an optional `reason`; resolve `summary` and `code`; merge `into` (the id of
     the ticket the others are merged into as duplicates)."""
 
-    reason = serializers.CharField(
+    reason = LimitedCharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False)
     priority = serializers.IntegerField(min_value=1, max_value=5, required=False)
-    summary = serializers.CharField(
+    summary = LimitedCharField(
         max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
     # Checked with the other arguments (tickets.bulk.bulk_args_check): a plain string here keeps

@@ -22,6 +22,7 @@ from tickets.bulk import (
     BulkOutcome,
     tickets_bulk_apply,
 )
+from tickets.forms import LimitedTextField
 from tickets.models import Category, Priority
 from tickets.models_choices import REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from tickets.selectors import parse_reference
@@ -43,13 +44,11 @@ class BulkForm(forms.Form):
         choices=[("", "—"), *Priority.choices], coerce=int, required=False, empty_value=None
     )
     # Labelled: the bar shows one error, and "at most 2000 characters" alone did not say of what.
-    reason = forms.CharField(
-        label=gettext_lazy("Reason"), required=False, max_length=REASON_MAX_LENGTH
-    )
-    summary = forms.CharField(
+    reason = LimitedTextField(label=gettext_lazy("Reason"), required=False, limit=REASON_MAX_LENGTH)
+    summary = LimitedTextField(
         label=gettext_lazy("Resolution summary (sent to the requester)"),
         required=False,
-        max_length=TEXT_MAX_LENGTH,
+        limit=TEXT_MAX_LENGTH,
     )
     code = forms.CharField(required=False, max_length=20)
     into = forms.CharField(required=False, max_length=40)
