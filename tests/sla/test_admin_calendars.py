@@ -266,8 +266,8 @@ OVERLAPPING_TUESDAY = [
 ]
 
 
-def test_overlapping_intervals_on_one_weekday_are_refused_naming_it(admin_client, office):
-    answer = admin_client.post(
+def test_overlapping_intervals_on_one_weekday_are_refused_naming_it(manager_admin_client, office):
+    answer = manager_admin_client.post(
         f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, OVERLAPPING_TUESDAY)
     )
 
@@ -279,11 +279,11 @@ def test_overlapping_intervals_on_one_weekday_are_refused_naming_it(admin_client
     assert office.hours.count() == 5
 
 
-def test_the_overlap_is_named_in_spanish(admin_client, office, manager):
+def test_the_overlap_is_named_in_spanish(manager_admin_client, office, manager):
     manager.language = "es"
     manager.save(update_fields=["language"])
 
-    answer = admin_client.post(
+    answer = manager_admin_client.post(
         f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, OVERLAPPING_TUESDAY)
     )
 
@@ -291,7 +291,7 @@ def test_the_overlap_is_named_in_spanish(admin_client, office, manager):
     assert "Dos intervalos de apertura se solapan (Martes): 09:00–13:00 y 12:30–18:00." in page
 
 
-def test_back_to_back_intervals_and_other_weekdays_are_fine(admin_client, office):
+def test_back_to_back_intervals_and_other_weekdays_are_fine(manager_admin_client, office):
     split_days = [
         (0, "09:00", "13:00", False),
         (1, "09:00", "17:00", False),
@@ -302,7 +302,7 @@ def test_back_to_back_intervals_and_other_weekdays_are_fine(admin_client, office
         (5, "09:00", "13:00", False),  # Saturday, same hours as Monday's morning
     ]
 
-    answer = admin_client.post(
+    answer = manager_admin_client.post(
         f"/admin/sla/calendar/{office.pk}/change/", _calendar_form(office, split_days)
     )
 
