@@ -37,10 +37,8 @@ from tickets.transitions import allowed_transitions
 
 
 class LimitedCharField(serializers.CharField):
-    """A text with a length limit, refused in our words (MAX_LENGTH_MESSAGE), as the forms'
-    LimitedTextField. The message stays lazy: DRF's own one is formatted once per field and
-    kept, and a field's validators are shared between requests (ShallowFieldCopiesMixin), so
-    the first refusal's language would have stuck for everyone."""
+    """A text with a length limit, refused in our words (MAX_LENGTH_MESSAGE: "at most", where
+    DRF's Spanish says "fewer than"), as the forms' LimitedTextField."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
