@@ -6,7 +6,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from chat.crypto import secret_seal
-from chat.models import ChatChannel, ChatDelivery
+from chat.models import ChatChannel, ChatDelivery, Platform
+from chat.services import chat_address_clean
+from helpdesk.errors import DomainError
 
 
 class ChatChannelAdminForm(forms.ModelForm):
@@ -39,8 +41,23 @@ class ChatChannelAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if not cleaned.get("secret") and not (self.instance and self.instance.secret_encrypted):
+        secret = (cleaned.get("secret") or "").strip()
+        platform = cleaned.get("platform")
+        stored = self.instance.secret_encrypted if self.instance.pk else ""
+        # A token kept across a change to Slack or Teams would be sent to as a URL.
+        if not secret and (not stored or platform != self.instance.platform):
             self.add_error("secret", _("Enter the webhook URL or the access token."))
+        # The same address checks as the pages and the API (chat.services): http(s), and
+        # never an address inside the server's own network.
+        try:
+            if platform == Platform.MATRIX:
+                cleaned["homeserver"] = chat_address_clean(
+                    value=cleaned.get("homeserver") or "", field_name="homeserver"
+                )
+            elif secret:
+                cleaned["secret"] = chat_address_clean(value=secret, field_name="secret")
+        except DomainError as exc:
+            self.add_error(exc.field, exc.message)
         return cleaned
 
     def save(self, commit: bool = True) -> ChatChannel:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from chat.crypto import SecretUnreadable, secret_open, secret_seal
+from chat.destinations import DestinationRefused, guarded_opener, host_is_refused
 from chat.models import (
     SUBSCRIBABLE_EVENTS,
     ChatChannel,
@@ -76,15 +77,30 @@ def _require_manager(actor: User) -> None:
         raise PermissionDenied(_("Only managers can change this."))
 
 
-def _http_url(value: str, *, field_name: str) -> str:
+def chat_address_clean(*, value: str, field_name: str) -> str:
+    """A webhook or homeserver URL as typed: http(s), with a host that is not internal
+    (chat.destinations; the host is checked again, resolved, when a message is sent)."""
     value = value.strip()
+    host: str | None = None
     try:
         parts = urlsplit(value)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        host = parts.hostname
+        valid = parts.scheme in ("http", "https") and bool(host)
     except ValueError:  # e.g. an unclosed IPv6 bracket
         valid = False
     if not valid:
         raise DomainError(_("Enter an http:// or https:// address."), field=field_name)
+    if host_is_refused(host or ""):
+        # The host is not named back: in a webhook URL it sits next to the secret.
+        raise DomainError(
+            _(
+                "This address is inside the server's own network (loopback, private, "
+                "link-local or another non-public address): chat messages are not sent "
+                "there. An operator can allow an internal chat server with "
+                "HELPDESK_CHAT_ALLOWED_HOSTS."
+            ),
+            field=field_name,
+        )
     return value
 
 
@@ -125,7 +141,7 @@ def chat_channel_save(
             field="secret",
         )
     if platform == Platform.MATRIX:
-        homeserver = _http_url(homeserver, field_name="homeserver")
+        homeserver = chat_address_clean(value=homeserver, field_name="homeserver")
         room_id = room_id.strip()
         if not (room_id.startswith("!") and ":" in room_id):
             raise DomainError(
@@ -135,7 +151,7 @@ def chat_channel_save(
     else:
         homeserver, room_id = "", ""
         if secret:
-            secret = _http_url(secret, field_name="secret")
+            secret = chat_address_clean(value=secret, field_name="secret")
     duplicate = ChatChannel.objects.filter(support_group=support_group, name=name)
     if channel is not None:
         duplicate = duplicate.exclude(pk=channel.pk)
@@ -450,9 +466,13 @@ def _post(*, delivery: ChatDelivery, message: ChatMessage) -> None:
     )
     timeout = settings.HELPDESK_CHAT_TIMEOUT_SECONDS
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        # Public addresses only, resolved once and checked; no redirects (chat.destinations).
+        with guarded_opener().open(request, timeout=timeout) as response:
             response.read(1024)
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            # Where it points is not followed (nor named: it could be anywhere).
+            raise SendError(f"HTTP {exc.code}: a redirect, not followed", permanent=True) from exc
         detail = exc.read(300).decode(errors="replace")
         # 4xx other than 408/429: the target refuses this request (gone, bad token); a retry
         # would be refused too.
@@ -462,6 +482,10 @@ def _post(*, delivery: ChatDelivery, message: ChatMessage) -> None:
         # OSError: refused, unreachable, timed out (URLError and TimeoutError are OSErrors).
         # The URL may carry the webhook's secret: the error names only the failure.
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, DestinationRefused):
+            # The channel (or its DNS answer) points inside the network: refused for good.
+            logger.error("chat channel %s: %s", channel.pk, reason)
+            raise SendError(f"refused: {reason}", permanent=True) from exc
         raise SendError(f"{type(exc).__name__}: {reason}") from exc
 
 

@@ -1,5 +1,6 @@
 """Reading settings from the environment, failing loudly on values that cannot be parsed."""
 
+import ipaddress
 import os
 from collections.abc import Callable
 from typing import TypeVar
@@ -52,6 +53,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_hosts(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of host names, addresses and CIDR networks; an entry with a `/`
+    must be a network (a typo there would otherwise allow nothing, or too much, silently)."""
+    entries = env_list(name, default)
+    for entry in entries:
+        if "/" in entry:
+            try:
+                ipaddress.ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                raise ImproperlyConfigured(
+                    f"{name}: {entry!r} is not a network (e.g. 10.20.0.0/16)"
+                ) from None
+    return entries
 
 
 def base_url_from_env() -> str:

@@ -14,7 +14,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
-from helpdesk.env import base_url_from_env, env_bool, env_float, env_int, env_list, env_str
+from helpdesk.env import (
+    base_url_from_env,
+    env_bool,
+    env_float,
+    env_hosts,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HELPDESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -655,6 +663,11 @@ CELERY_BEAT_SCHEDULE["notifications-purge-in-app"] = {
 # encrypts the channels' secrets (empty: derived from SECRET_KEY).
 HELPDESK_CHAT_TIMEOUT_SECONDS = env_int("HELPDESK_CHAT_TIMEOUT_SECONDS", 5)
 HELPDESK_CHAT_SECRET_KEY = env_str("HELPDESK_CHAT_SECRET_KEY", "")
+# Chat messages go to public addresses only (chat/destinations.py: no loopback, private,
+# link-local or other internal address, checked when a channel is saved and again, resolved,
+# when it sends). An on-premises chat server is allowed here: host names (".corp.example" for
+# its subdomains too), addresses or CIDR networks, comma-separated.
+HELPDESK_CHAT_ALLOWED_HOSTS = env_hosts("HELPDESK_CHAT_ALLOWED_HOSTS", [])
 
 # Presence on the ticket page (tickets/presence.py): each open page sends a heartbeat this often;
 # a viewer missing four is gone, a "typing" flag lasts two. Lives in the shared cache only.

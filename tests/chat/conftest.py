@@ -36,6 +36,8 @@ class Receiver:
     base_url: str
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    # Sent with every answer (e.g. a Location for a redirect).
+    headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -44,7 +46,10 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings) -> Iterator[Receiver]:
+    # The receiver listens on loopback, which chat sends refuse (chat.destinations): the tests
+    # allow it the way an on-premises install allows its own chat server.
+    settings.HELPDESK_CHAT_ALLOWED_HOSTS = ["127.0.0.1"]
     state: dict[str, Receiver] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -63,6 +68,8 @@ def receiver() -> Iterator[Receiver]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            for name, value in recv.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 
