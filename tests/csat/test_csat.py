@@ -139,7 +139,7 @@ def test_the_portal_says_which_field_is_wrong(make_ticket, client, requester):
     response = client.post(f"/csat/tickets/{ticket.pk}/", {"rating": "5", "comment": "x" * 4001})
 
     page = response.content.decode()
-    assert "Comment: Ensure this value has at most 4000 characters (it has 4001)." in page
+    assert "Comment: At most 4000 characters (it has 4001)." in page
     assert "Choose a rating from 1 to 5." not in page
     assert SatisfactionSurvey.objects.get(ticket=ticket).rating is None
     response = client.post(f"/csat/tickets/{ticket.pk}/", {"comment": "no rating"})
