@@ -7,8 +7,7 @@ from django.http import HttpRequest
 from helpdesk.admin import ReadOnlyAdmin
 from ola.models import OlaClock, OlaEvent, OlaTarget
 from ola.services import ola_target_save
-from sla.models import TARGET_FORMFIELD_OVERRIDES
-from sla.services import calendar_hours_of, target_error
+from sla.models import TARGET_FORMFIELD_OVERRIDES, calendar_hours_of, target_error
 
 
 class OlaTargetAdminForm(forms.ModelForm):

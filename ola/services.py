@@ -21,12 +21,11 @@ from ola.selectors import ola_target_lookup
 from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import schedule
 from sla.models import (
-    MAX_TARGET,
     OPEN_CLOCK_STATES,
     Calendar,
     ClockState,
-    target_too_long_message,
-    target_unreachable_message,
+    calendar_hours_of,
+    target_error,
 )
 from sla.selectors import CalendarCache
 from tickets.models import EventKind, Status, Ticket, TicketEvent
@@ -144,13 +143,11 @@ def ola_target_save(
         raise DomainError(_("Choose a priority."), field="priority")
     if take_within is None and handoff_within is None:
         raise DomainError(_("Give a take or a hand-off time, or both."), field="take_within")
+    hours = calendar_hours_of(calendar)  # read once for both targets
     for name, value in (("take_within", take_within), ("handoff_within", handoff_within)):
-        if value is not None and value <= timedelta(0):
-            raise DomainError(_("Targets must be longer than zero."), field=name)
-        if value is not None and value > MAX_TARGET:
-            raise DomainError(target_too_long_message(), field=name)
-        if value is not None and calendar is not None and not calendar.reaches(value):
-            raise DomainError(target_unreachable_message(), field=name)
+        error = target_error(value, hours=hours)
+        if error:
+            raise DomainError(error, field=name)
     with transaction.atomic():
         clash = OlaTarget.objects.filter(tier=tier, priority=priority)
         if target is not None:

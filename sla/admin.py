@@ -20,8 +20,10 @@ from sla.models import (
     SlaOutcomeDay,
     SlaPolicy,
     SlaTarget,
+    calendar_hours_of,
+    target_error,
 )
-from sla.services import calendar_hours_check, calendar_hours_of, target_error
+from sla.services import calendar_hours_check
 
 
 def _kept(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
@@ -34,7 +36,7 @@ def _kept(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
 
 
 class SlaTargetFormSet(BaseInlineFormSet):
-    """The policy's targets as the API's policy_save checks them (sla.services.target_error):
+    """The policy's targets as the API's policy_save checks them (sla.models.target_error):
     a target its business hours never reach (30 days on one hour a week) failed every ticket
     the policy took. A duration the field refused already carries that error."""
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from sla.calendars import WorkingCalendar, add_business_time, business_hours
+from sla.calendars import ALWAYS_OPEN, WorkingCalendar, add_business_time, business_hours
 from tickets.models_choices import Kind, Priority
 
 
@@ -117,15 +117,6 @@ class Calendar(models.Model):
         holidays: set[date] = {holiday.date for holiday in self.holidays.all()}
         return business_hours(time_zone=self.time_zone, weekly=weekly, holidays=holidays)
 
-    def reaches(self, amount: timedelta) -> bool:
-        """Whether a clock of `amount` business time started now finds its due time: within
-        three years (sla.calendars.MAX_DAYS), and the calendar has opening hours at all.
-        Without this check a long target on sparse hours saved, then failed every ticket."""
-        try:
-            return hours_reach(self.working_calendar(), amount)
-        except ValueError:  # no opening hours at all
-            return False
-
 
 def hours_reach(calendar: WorkingCalendar, amount: timedelta) -> bool:
     """Whether these business hours give a clock of `amount` started now its due time."""
@@ -134,6 +125,32 @@ def hours_reach(calendar: WorkingCalendar, amount: timedelta) -> bool:
     except ValueError:
         return False
     return True
+
+
+def calendar_hours_of(calendar: "Calendar | None") -> WorkingCalendar | None:
+    """The business hours a target is counted in, read once (each check is then arithmetic):
+    24×7 without a calendar, None for a calendar without any opening hours (it reaches nothing)."""
+    if calendar is None:
+        return ALWAYS_OPEN
+    try:
+        return calendar.working_calendar()
+    except ValueError:
+        return None
+
+
+def target_error(value: timedelta | None, *, hours: WorkingCalendar | None = ALWAYS_OPEN) -> str:
+    """Why an SLA or OLA target duration is refused ("" if it is not): zero or less, longer
+    than MAX_TARGET, or never reached on these business hours (`calendar_hours_of`). The
+    services and the admin forms all ask this."""
+    if value is None:
+        return ""
+    if value <= timedelta(0):
+        return gettext("Targets must be longer than zero.")
+    if value > MAX_TARGET:
+        return target_too_long_message()
+    if hours is None or not hours_reach(hours, value):
+        return target_unreachable_message()
+    return ""
 
 
 class Weekday(models.IntegerChoices):

@@ -23,12 +23,11 @@ from helpdesk.errors import DomainError
 from helpdesk.inserts import insert_rows
 from ola.models import OlaTarget
 from ola.services import ola_clocks_on_event
-from sla.calendars import ALWAYS_OPEN, WorkingCalendar, business_hours
+from sla.calendars import business_hours
 from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import Signal, TargetFor, TicketClocks, next_alert_at, reached_level
 from sla.models import (
     LEVEL_KINDS,
-    MAX_TARGET,
     OPEN_CLOCK_STATES,
     TARGET_FIELDS,
     Calendar,
@@ -38,9 +37,9 @@ from sla.models import (
     SlaPolicy,
     SlaTarget,
     Weekday,
+    calendar_hours_of,
     hours_reach,
-    target_too_long_message,
-    target_unreachable_message,
+    target_error,
 )
 from sla.outcomes import BREACH_LEVEL, Dimensions, outcomes_revise, verdict_of
 from sla.selectors import (
@@ -446,31 +445,6 @@ def _require_manager(actor: User) -> None:
 
 
 # --- target durations and the business hours that must reach them (API and admin alike) ---------
-
-
-def calendar_hours_of(calendar: Calendar | None) -> WorkingCalendar | None:
-    """The business hours a target is counted in, read once (each check is then arithmetic):
-    24×7 without a calendar, None for a calendar without any opening hours (it reaches nothing)."""
-    if calendar is None:
-        return ALWAYS_OPEN
-    try:
-        return calendar.working_calendar()
-    except ValueError:
-        return None
-
-
-def target_error(value: timedelta | None, *, hours: WorkingCalendar | None = ALWAYS_OPEN) -> str:
-    """Why a target duration is refused ("" if it is not): zero or less, longer than
-    MAX_TARGET, or never reached on these business hours (`calendar_hours_of`)."""
-    if value is None:
-        return ""
-    if value <= timedelta(0):
-        return _("Targets must be longer than zero.")
-    if value > MAX_TARGET:
-        return target_too_long_message()
-    if hours is None or not hours_reach(hours, value):
-        return target_unreachable_message()
-    return ""
 
 
 def _validate_targets(targets: list[dict[str, Any]]) -> None:

@@ -37,7 +37,7 @@ def test_an_ola_target_of_zero_says_what_to_give_in_spanish(manager_admin_client
         )
 
     assert answer.status_code == 200
-    # The shared target check (sla.services.target_error) answers on the field, in Spanish.
+    # The shared target check (sla.models.target_error) answers on the field, in Spanish.
     assert "Los objetivos deben ser mayores que cero." in _page(answer)
     assert "ola_target_positive" not in _page(answer)
     assert not OlaTarget.objects.filter(tier=1, priority=Priority.P1).exists()
