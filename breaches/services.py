@@ -13,11 +13,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from breaches import selectors
+from breaches.display import field_label, value_display
 from breaches.models import (
     CLOCK_THRESHOLDS,
     DEADLINE_HOURS,
@@ -369,7 +369,9 @@ class BreachChangedError(ConflictError):
             % {
                 "who": conflict.actor.name if conflict.actor else _("Someone else"),
                 "field": field_label(conflict.field),
-                "value": value_display(conflict.field, conflict.theirs),
+                "value": value_display(
+                    conflict.field, conflict.theirs, empty=_("(empty)"), limit=200
+                ),
             }
             for conflict in conflicts
         ]
@@ -377,25 +379,6 @@ class BreachChangedError(ConflictError):
         super().__init__(" ".join(sentences), field=conflicts[0].field)
         self.conflicts = conflicts
         self.version = version
-
-
-def field_label(name: str) -> str:
-    return str(Breach._meta.get_field(name).verbose_name).capitalize()  # type: ignore[union-attr]
-
-
-def value_display(name: str, value: Any) -> str:
-    """A register value as the edit form shows it: a choice's label, yes/no, a local time."""
-    field = Breach._meta.get_field(name)
-    if value is None or value == "":
-        return _("(empty)")
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if getattr(field, "choices", None):
-        return str(dict(field.flatchoices).get(value, value))  # type: ignore[union-attr]
-    if isinstance(value, datetime):
-        return date_format(timezone.localtime(value), "DATETIME_FORMAT")
-    text = str(value)
-    return text if len(text) <= 200 else f"{text[:200]}…"
 
 
 def _unseen_changes_kept(*, locked: Breach, values: dict[str, Any], since: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from breaches import forms, selectors, services
+from breaches.display import value_display
 from breaches.models import EDITABLE_FIELDS, Breach
 from helpdesk.csv_export import csv_response
 from helpdesk.errors import DomainError
@@ -195,7 +196,11 @@ def _show_conflict(
         form.add_error(
             conflict.field,
             _("Saved meanwhile as “%(value)s”.")
-            % {"value": services.value_display(conflict.field, conflict.theirs)},
+            % {
+                "value": value_display(
+                    conflict.field, conflict.theirs, empty=_("(empty)"), limit=200
+                )
+            },
         )
 
 
