@@ -14,6 +14,11 @@ Phases (each bounded by --duration seconds after --warmup seconds that are not c
              transaction per ticket from --clients connections (bench/pg_raw_create.py)
   insert     single-row INSERT + COMMIT into a scratch ticket-shaped table (the former ceiling)
 
+Each phase also prints the CPU ms per answered request spent in its timed window by the web server
+(gunicorn's tree), by PostgreSQL (the bench database's backends and the server's background
+processes, from /proc) and by the clients (this process): where a request's cost goes, and a
+steadier figure than the rate on a machine that other work shares.
+
 gunicorn runs with the shipped gunicorn.conf.py (its worker class and count) unless --workers,
 --worker-class or --threads say otherwise.
 
@@ -41,7 +46,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 # gunicorn, nginx and page sessions, as bench/ui.py and bench/load.py start and make them.
-from servers import ROOT, SERVER_ENV, Client, agent_session, start_servers, stop_servers
+from servers import (
+    ROOT,
+    SERVER_ENV,
+    Client,
+    agent_session,
+    postgres_cpu_by_pid,
+    server_cpu_seconds,
+    start_servers,
+    stop_servers,
+)
 
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
@@ -70,6 +84,7 @@ class PhaseResult:
         self.errors: Counter[str] = Counter()
         self.duration = 0.0
         self.extra = ""
+        self.cpu: dict[str, float] = {}  # CPU seconds in the timed window, by whose
 
     @property
     def n_errors(self) -> int:
@@ -87,7 +102,40 @@ class PhaseResult:
         return (
             f"{self.name:<22} {self.rate:8.1f} req/s  p50 {self.p(50):7.1f} ms  "
             f"p95 {self.p(95):7.1f} ms  n={self.ok:<6} {errors}{self.extra}"
-        )
+        ) + self.cpu_line()
+
+    def cpu_line(self) -> str:
+        """CPU ms per successful request, by whose: where a request's cost goes."""
+        if not self.ok or not self.cpu:
+            return ""
+        parts = "  ".join(f"{k} {v * 1000 / self.ok:.2f}" for k, v in self.cpu.items())
+        return f"\n{'':<22} cpu ms per request: {parts}"
+
+
+SERVER_PIDS: list[int] = []  # the web server processes (masters): their CPU is the server's
+DATABASE_NAME: list[str] = [""]  # the bench database: only its backends are counted
+
+
+def cpu_now() -> dict[str, object]:
+    """CPU so far of the web server (its tree), of PostgreSQL (by process), and of this
+    process (the clients)."""
+    return {
+        "server": sum(server_cpu_seconds(pid) for pid in SERVER_PIDS),
+        "postgres": postgres_cpu_by_pid(DATABASE_NAME[0]),
+        "clients": time.process_time(),
+    }
+
+
+def cpu_spent(start: dict[str, object], end: dict[str, object]) -> dict[str, float]:
+    """CPU seconds between two cpu_now() readings, PostgreSQL's summed over the processes alive
+    at both."""
+    before, after = start["postgres"], end["postgres"]
+    assert isinstance(before, dict) and isinstance(after, dict)
+    return {
+        "server": float(end["server"]) - float(start["server"]),  # type: ignore[arg-type]
+        "postgres": sum(after[pid] - before[pid] for pid in after.keys() & before.keys()),
+        "clients": float(end["clients"]) - float(start["clients"]),  # type: ignore[arg-type]
+    }
 
 
 def run_phase(
@@ -137,6 +185,11 @@ def run_phase(
     times["start"] = now + warmup
     times["end"] = now + warmup + duration
     barrier.wait()
+    time.sleep(max(0.0, times["start"] - time.perf_counter()))
+    cpu_start = cpu_now()
+    time.sleep(max(0.0, times["end"] - time.perf_counter()))
+    cpu_end = cpu_now()
+    result.cpu = cpu_spent(cpu_start, cpu_end)
     for thread in threads:
         thread.join()
     result.duration = duration
@@ -383,6 +436,8 @@ def main() -> None:
     processes: list[subprocess.Popen] = []
     try:
         port = start_servers(args, log_dir, processes)
+        SERVER_PIDS[:] = [process.pid for process in processes]
+        DATABASE_NAME[0] = urlsplit(dsn).path.lstrip("/")
         agent_token = get_token(port, agent_name)
         requester_token = get_token(port, requester_name)
         list_path = f"/api/tickets/?page_size={args.page_size}"

@@ -1,7 +1,8 @@
 """The servers the benchmarks talk to, started and stopped the same way by each of them:
 gunicorn with the shipped gunicorn.conf.py on a free loopback port (start_gunicorn), or N of
 them behind nginx (start_servers), each returned once it answers; a signed-in page session made
-in the session store (agent_session); the CPU the server processes used (server_cpu_seconds).
+in the session store (agent_session); the CPU the server processes used (server_cpu_seconds) and
+PostgreSQL's processes (postgres_cpu_by_pid).
 
 Used by bench/api.py, bench/load.py and bench/ui.py --server. Only 127.0.0.1 is contacted.
 """
@@ -247,3 +248,27 @@ def server_cpu_seconds(pid: int) -> float:
             tree.append(current)
             todo += [child for child, fields in stats.items() if int(fields[1]) == current]
     return sum(sum(int(x) for x in stats[p][11:15]) for p in tree) / tick
+
+
+def postgres_cpu_by_pid(database: str = "") -> dict[int, float]:
+    """User + system CPU seconds of each live PostgreSQL process on this host, read from /proc:
+    its background processes and the backends of `database` (all backends when empty). Subtract
+    two readings pid by pid: a backend that ends between them must not count as negative."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        # A backend's title is "postgres: <user> <database> <client> <state>".
+        words = title.split()
+        if database and len(words) >= 4 and "(" in words[3] and words[2] != database:
+            continue  # another database's backend (another session's tests, say)
+        seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds

@@ -4,6 +4,7 @@ import pytest
 import time_machine
 
 from sla.models import SlaClock
+from tests.faults.conftest import private_redis  # noqa: F401 (a fixture: test_integration's broker)
 
 DAY = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday
 

@@ -16,7 +16,6 @@ from django.db import connection
 from sla.models import SlaEvent, SlaEventKind, SlaPolicy, SlaTarget
 from tickets.models import Status, Ticket, TicketEvent
 
-REDIS_URL = os.environ.get("SLA_TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 ROOT = Path(settings.BASE_DIR)
 DEADLINE = 60  # seconds: the only place where the suite waits in real time
 
@@ -25,15 +24,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
 ]
-
-
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).flushdb()  # our own DB number
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
 
 
 def _wait_for(what: str, condition: Callable[[], bool]) -> None:
@@ -46,16 +36,17 @@ def _wait_for(what: str, condition: Callable[[], bool]) -> None:
 
 
 @pytest.fixture
-def celery_processes(tmp_path: Path) -> Iterator[Path]:
-    """A worker and a beat (1 s sweeps) against this test's database; yields the worker log."""
-    _redis_or_skip()
+def celery_processes(tmp_path: Path, private_redis) -> Iterator[Path]:
+    """A worker and a beat (1 s sweeps) against this test's database and a redis-server of its
+    own (a shared Redis database would be shared with any other run of this test meanwhile);
+    yields the worker log."""
     db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "DATABASE_POOL": "0",
-        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_BROKER_URL": private_redis.url,
         "HELPDESK_VAR_DIR": str(tmp_path),  # the beat schedule and sent-mail/ live here
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "HELPDESK_SLA_SWEEP_SECONDS": "1",
