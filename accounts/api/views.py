@@ -20,10 +20,11 @@ from accounts.services import (
     user_change_password,
 )
 from escalation.selectors import agent_tiers
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from tickets.api.serializers import ErrorSerializer
 
 
-class MeSerializer(serializers.Serializer):
+class MeSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     name = serializers.CharField()
@@ -34,7 +35,7 @@ class MeSerializer(serializers.Serializer):
     tiers = serializers.ListField(child=serializers.IntegerField())
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"})
     name = serializers.CharField(
@@ -42,11 +43,11 @@ class TokenRequestSerializer(serializers.Serializer):
     )
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     token = serializers.CharField()
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     """A token as its owner sees it: never the key (only its first characters)."""
 
     current = serializers.SerializerMethodField(help_text="The token of this request.")
@@ -68,7 +69,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         return isinstance(auth, ApiToken) and auth.pk == token.pk
 
 
-class ApiTokenCreateSerializer(serializers.Serializer):
+class ApiTokenCreateSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     name = serializers.CharField(max_length=MAX_TOKEN_NAME)
     expires_in_days = serializers.IntegerField(
         required=False,
@@ -106,7 +107,7 @@ class MeView(APIView):
         )
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     old_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     new_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 

@@ -14,10 +14,11 @@ from breaches.models import (
     SubjectsExemption,
 )
 from helpdesk.date_bounds import BoundedDateTimeSerializerField
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from tickets.api.serializers import UserRefSerializer
 
 
-class BreachListSerializer(serializers.ModelSerializer):
+class BreachListSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     reporter = UserRefSerializer(read_only=True)
     nature = serializers.ListField(child=serializers.CharField(), source="nature_labels")
@@ -44,13 +45,13 @@ class BreachListSerializer(serializers.ModelSerializer):
         ]
 
 
-class TicketRefSerializer(serializers.Serializer):
+class TicketRefSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     title = serializers.CharField()
 
 
-class AuthorityNotificationSerializer(serializers.ModelSerializer):
+class AuthorityNotificationSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     recorded_by = UserRefSerializer(read_only=True)
 
     class Meta:
@@ -67,13 +68,13 @@ class AuthorityNotificationSerializer(serializers.ModelSerializer):
         ]
 
 
-class ClockEventSerializer(serializers.ModelSerializer):
+class ClockEventSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     class Meta:
         model = BreachClockEvent
         fields = ["threshold_hours", "due_at", "recorded_at"]
 
 
-class BreachDetailSerializer(serializers.ModelSerializer):
+class BreachDetailSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     reporter = UserRefSerializer(read_only=True)
     tickets = TicketRefSerializer(many=True, read_only=True)
@@ -112,7 +113,7 @@ class BreachDetailSerializer(serializers.ModelSerializer):
         ]
 
 
-class BreachUpdateSerializer(serializers.ModelSerializer):
+class BreachUpdateSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     """The editable register fields; validation of the rules is in the service."""
 
     class Meta:
@@ -130,7 +131,7 @@ def field_values(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class BreachChangedSerializer(serializers.Serializer):
+class BreachChangedSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """A change refused because someone else changed the same fields since the If-Match
     version: nothing was saved. Send it again with `version` to replace their values."""
 
@@ -147,23 +148,23 @@ class BreachChangedSerializer(serializers.Serializer):
         return fields
 
 
-class BreachCreateSerializer(serializers.Serializer):
+class BreachCreateSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     aware_at = BoundedDateTimeSerializerField(required=False, allow_null=True, default=None)
     detected_at = BoundedDateTimeSerializerField(required=False, allow_null=True, default=None)
 
 
-class FlagSerializer(serializers.Serializer):
+class FlagSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     ticket = serializers.IntegerField()
     description = serializers.CharField(allow_blank=True)
 
 
-class TicketLinkSerializer(serializers.Serializer):
+class TicketLinkSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     ticket = serializers.IntegerField()
 
 
-class NotifyAuthoritySerializer(serializers.Serializer):
+class NotifyAuthoritySerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     notified_at = BoundedDateTimeSerializerField()
     authority = serializers.CharField(max_length=200, required=False, default="AEPD")
     reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -171,11 +172,11 @@ class NotifyAuthoritySerializer(serializers.Serializer):
     late_reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class NotNotifyingSerializer(serializers.Serializer):
+class NotNotifyingSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
-class SubjectsDecisionSerializer(serializers.Serializer):
+class SubjectsDecisionSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     decision = serializers.ChoiceField(choices=SubjectsDecision.choices)
     exemption = serializers.ChoiceField(
         choices=SubjectsExemption.choices, required=False, allow_blank=True, default=""
@@ -183,12 +184,12 @@ class SubjectsDecisionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class SubjectsCommunicationSerializer(serializers.Serializer):
+class SubjectsCommunicationSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     communicated_at = BoundedDateTimeSerializerField()
     communication = serializers.CharField(allow_blank=True)
 
 
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     author = UserRefSerializer(read_only=True)
 
     class Meta:
@@ -197,7 +198,7 @@ class NoteSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     uploaded_by = UserRefSerializer(read_only=True)
     download_url = serializers.SerializerMethodField()
 
@@ -217,7 +218,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
         return f"/breaches/{obj.breach_id}/evidence/{obj.pk}/"
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+class AuditEntrySerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     actor = UserRefSerializer(read_only=True, allow_null=True)
 
     class Meta:

@@ -3,9 +3,10 @@ from rest_framework import serializers
 
 from chat.models import SUBSCRIBABLE_EVENTS, ChatChannel, ChatDelivery, Platform
 from escalation.models import SupportGroup
+from helpdesk.serializers import KnownFieldsOnlyMixin
 
 
-class ChatChannelSerializer(serializers.ModelSerializer):
+class ChatChannelSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     """A channel as shown back: the secret never, only its last four characters."""
 
     support_group_name = serializers.CharField(source="support_group.name", read_only=True)
@@ -31,7 +32,7 @@ class ChatChannelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChatChannelWriteSerializer(serializers.Serializer):
+class ChatChannelWriteSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     name = serializers.CharField(max_length=120)
     support_group = serializers.PrimaryKeyRelatedField(queryset=SupportGroup.objects.all())
     platform = serializers.ChoiceField(choices=Platform.choices)
@@ -54,7 +55,7 @@ class ChatChannelWriteSerializer(serializers.Serializer):
     is_enabled = serializers.BooleanField(default=True)
 
 
-class ChatDeliverySerializer(serializers.ModelSerializer):
+class ChatDeliverySerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     class Meta:
         model = ChatDelivery
         fields = [

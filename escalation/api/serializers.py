@@ -11,13 +11,14 @@ from escalation.models import (
     Tier,
 )
 from helpdesk.date_bounds import BoundedDateTimeSerializerField
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from tickets.api.serializers import UserRefSerializer
 from tickets.models import Category, Kind, Priority
 
 AGENTS = User.objects.filter(role=Role.AGENT)
 
 
-class SupportGroupSerializer(serializers.ModelSerializer):
+class SupportGroupSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     lead = UserRefSerializer(read_only=True, allow_null=True)
     members = UserRefSerializer(many=True, read_only=True)
 
@@ -27,7 +28,7 @@ class SupportGroupSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SupportGroupWriteSerializer(serializers.Serializer):
+class SupportGroupWriteSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     name = serializers.CharField(max_length=120)
     tier = serializers.ChoiceField(choices=Tier.choices)
     lead = serializers.PrimaryKeyRelatedField(
@@ -38,7 +39,7 @@ class SupportGroupWriteSerializer(serializers.Serializer):
     )
 
 
-class OnCallShiftSerializer(serializers.ModelSerializer):
+class OnCallShiftSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     agent = UserRefSerializer(read_only=True)
 
     class Meta:
@@ -47,7 +48,7 @@ class OnCallShiftSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OnCallShiftWriteSerializer(serializers.Serializer):
+class OnCallShiftWriteSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     agent = serializers.PrimaryKeyRelatedField(queryset=AGENTS)
     tier = serializers.ChoiceField(choices=Tier.choices, default=Tier.L3)
     starts_at = BoundedDateTimeSerializerField()
@@ -60,7 +61,7 @@ class OnCallQuerySerializer(serializers.Serializer):
     at = BoundedDateTimeSerializerField(required=False, help_text=_("Default: now."))
 
 
-class RoutingRuleSerializer(serializers.ModelSerializer):
+class RoutingRuleSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     # Empty: the rule matches any kind.
     kind = serializers.ChoiceField(choices=Kind.choices, allow_blank=True, read_only=True)
 
@@ -80,7 +81,7 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RoutingRuleWriteSerializer(serializers.Serializer):
+class RoutingRuleWriteSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     name = serializers.CharField(max_length=120)
     position = serializers.IntegerField(min_value=0, max_value=1_000_000, default=100)
     is_active = serializers.BooleanField(default=True)
@@ -101,7 +102,7 @@ class RoutingRuleWriteSerializer(serializers.Serializer):
     )
 
 
-class CallSerializer(serializers.ModelSerializer):
+class CallSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     """What the requester sees of a call: never the internal notes."""
 
     ends_at = serializers.DateTimeField(read_only=True)
@@ -130,7 +131,7 @@ class CallStaffSerializer(CallSerializer):
         read_only_fields = fields
 
 
-class CallScheduleSerializer(serializers.Serializer):
+class CallScheduleSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     starts_at = BoundedDateTimeSerializerField()
     duration_minutes = serializers.IntegerField(min_value=5, max_value=480, default=30)
     medium = serializers.ChoiceField(choices=CallMedium.choices)
@@ -139,7 +140,7 @@ class CallScheduleSerializer(serializers.Serializer):
     hold_until_call = serializers.BooleanField(default=False)
 
 
-class CallRescheduleSerializer(serializers.Serializer):
+class CallRescheduleSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     starts_at = BoundedDateTimeSerializerField()
     duration_minutes = serializers.IntegerField(
         min_value=5, max_value=480, required=False, allow_null=True, default=None
@@ -155,10 +156,10 @@ class CallRescheduleSerializer(serializers.Serializer):
     )
 
 
-class CallCancelSerializer(serializers.Serializer):
+class CallCancelSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class TimeInTierSerializer(serializers.Serializer):
+class TimeInTierSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     seconds_by_tier = serializers.DictField(child=serializers.FloatField())
     first_contact_resolution = serializers.BooleanField()

@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
 from helpdesk.date_bounds import BoundedDateTimeSerializerField
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from incidents.models import IncidentStatus, MajorIncident, MajorIncidentLink, StatusUpdate
 
 
-class StatusUpdateSerializer(serializers.ModelSerializer):
+class StatusUpdateSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     author = serializers.CharField(source="author.name", read_only=True)
 
     class Meta:
@@ -21,7 +22,7 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LinkSerializer(serializers.ModelSerializer):
+class LinkSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     reference = serializers.CharField(source="ticket.reference", read_only=True)
 
     class Meta:
@@ -30,7 +31,7 @@ class LinkSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MajorIncidentSerializer(serializers.ModelSerializer):
+class MajorIncidentSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     reference = serializers.CharField(source="ticket.reference", read_only=True)
     owner = serializers.CharField(source="owner.name", read_only=True)
 
@@ -54,7 +55,7 @@ class MajorIncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DeclareSerializer(serializers.Serializer):
+class DeclareSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     ticket = serializers.IntegerField()
     public_title = serializers.CharField(max_length=200)
     public_title_es = serializers.CharField(max_length=200, required=False, default="")
@@ -68,7 +69,7 @@ class DeclareSerializer(serializers.Serializer):
     next_update_due_at = BoundedDateTimeSerializerField()
 
 
-class PostUpdateSerializer(serializers.Serializer):
+class PostUpdateSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
     message = serializers.CharField()
     message_es = serializers.CharField(required=False, default="", allow_blank=True)
@@ -77,5 +78,5 @@ class PostUpdateSerializer(serializers.Serializer):
     )
 
 
-class LinkTicketSerializer(serializers.Serializer):
+class LinkTicketSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     ticket = serializers.IntegerField()

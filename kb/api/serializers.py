@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from kb.models import Article, Language, Visibility
 from tickets.models import Category, Ticket
 
 
-class ArticleListSerializer(serializers.ModelSerializer):
+class ArticleListSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     category = serializers.CharField(
         source="category.path", default=None, read_only=True, allow_null=True
     )
@@ -26,7 +27,7 @@ class ArticleDetailSerializer(ArticleListSerializer):
         fields = [*ArticleListSerializer.Meta.fields, "body", "category_id", "source_ticket_id"]
 
 
-class ArticleWriteSerializer(serializers.Serializer):
+class ArticleWriteSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     body = serializers.CharField()
     language = serializers.ChoiceField(choices=Language.choices, default=Language.ENGLISH)
@@ -39,7 +40,7 @@ class ArticleWriteSerializer(serializers.Serializer):
     )
 
 
-class SimilarIncidentSerializer(serializers.ModelSerializer):
+class SimilarIncidentSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     category = serializers.CharField(
         source="category.path", default=None, read_only=True, allow_null=True
@@ -62,12 +63,12 @@ class SimilarIncidentSerializer(serializers.ModelSerializer):
         ]
 
 
-class TicketLinkCreateSerializer(serializers.Serializer):
+class TicketLinkCreateSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     ticket = serializers.IntegerField()
     related = serializers.IntegerField()
 
 
-class TicketLinkSerializer(serializers.Serializer):
+class TicketLinkSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     id = serializers.IntegerField()
     ticket = serializers.IntegerField(source="from_ticket_id")
     related = serializers.IntegerField(source="to_ticket_id")

@@ -1,10 +1,13 @@
 from rest_framework import serializers
 
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from notifications.models import InAppNotification
 from notifications.selectors import in_app_link
 
 
-class InAppNotificationSerializer(serializers.ModelSerializer[InAppNotification]):
+class InAppNotificationSerializer(
+    KnownFieldsOnlyMixin, serializers.ModelSerializer[InAppNotification]
+):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     ticket_reference = serializers.SerializerMethodField()
     ticket_title = serializers.SerializerMethodField()
@@ -40,9 +43,9 @@ class InAppNotificationSerializer(serializers.ModelSerializer[InAppNotification]
         return obj.read_at is not None
 
 
-class UnreadCountSerializer(serializers.Serializer[dict[str, int]]):
+class UnreadCountSerializer(KnownFieldsOnlyMixin, serializers.Serializer[dict[str, int]]):
     unread = serializers.IntegerField()
 
 
-class MarkedSerializer(serializers.Serializer[dict[str, int]]):
+class MarkedSerializer(KnownFieldsOnlyMixin, serializers.Serializer[dict[str, int]]):
     marked = serializers.IntegerField(help_text="How many were unread and are now read.")

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from ola.models import OlaTarget
 
 
-class OlaTargetSerializer(serializers.ModelSerializer):
+class OlaTargetSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     """Durations as `HH:MM:SS` or `D HH:MM:SS`; either may be null (no such clock)."""
 
     class Meta:
@@ -23,7 +24,7 @@ class OlaTargetSerializer(serializers.ModelSerializer):
         validators: list[object] = []
 
 
-class OlaClockSerializer(serializers.Serializer):
+class OlaClockSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """One OLA clock as the ticket's representation carries it (support staff only)."""
 
     tier = serializers.IntegerField()

@@ -3,15 +3,17 @@
 
 from rest_framework import serializers
 
+from helpdesk.serializers import KnownFieldsOnlyMixin
 
-class PeriodSerializer(serializers.Serializer):
+
+class PeriodSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     key = serializers.CharField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     bucket = serializers.ChoiceField(choices=["day", "week"])
 
 
-class FiltersSerializer(serializers.Serializer):
+class FiltersSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     kind = serializers.CharField()
     priority = serializers.IntegerField(allow_null=True)
     tier = serializers.IntegerField(allow_null=True)
@@ -19,47 +21,47 @@ class FiltersSerializer(serializers.Serializer):
     group = serializers.IntegerField(source="group_id", allow_null=True)
 
 
-class DistributionSerializer(serializers.Serializer):
+class DistributionSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     count = serializers.IntegerField()
     mean_seconds = serializers.FloatField(source="mean", allow_null=True)
     median_seconds = serializers.FloatField(source="median", allow_null=True)
     p90_seconds = serializers.FloatField(source="p90", allow_null=True)
 
 
-class RatioSerializer(serializers.Serializer):
+class RatioSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     numerator = serializers.IntegerField()
     denominator = serializers.IntegerField()
     percent = serializers.FloatField(allow_null=True)
 
 
-class ComplianceSerializer(serializers.Serializer):
+class ComplianceSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     met = serializers.IntegerField()
     breached = serializers.IntegerField()
     decided = serializers.IntegerField()
     percent = serializers.FloatField(allow_null=True)
 
 
-class ComplianceByMetricSerializer(serializers.Serializer):
+class ComplianceByMetricSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     # Keyed by sla.models.Metric values.
     first_response = ComplianceSerializer()
     next_response = ComplianceSerializer()
     resolution = ComplianceSerializer()
 
 
-class ComplianceRowSerializer(serializers.Serializer):
+class ComplianceRowSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     key = serializers.IntegerField(allow_null=True)
     label = serializers.CharField()  # type: ignore[assignment]
     by_metric = serializers.DictField(child=ComplianceSerializer())
     total = ComplianceSerializer()
 
 
-class HistogramBinSerializer(serializers.Serializer):
+class HistogramBinSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     low_hours = serializers.IntegerField()
     high_hours = serializers.IntegerField(allow_null=True)
     count = serializers.IntegerField()
 
 
-class TrendPointSerializer(serializers.Serializer):
+class TrendPointSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     start = serializers.DateField()
     created = serializers.IntegerField()
     resolved = serializers.IntegerField()
@@ -71,7 +73,7 @@ class TrendPointSerializer(serializers.Serializer):
     breached = serializers.IntegerField()
 
 
-class AtRiskSerializer(serializers.Serializer):
+class AtRiskSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     ticket_id = serializers.IntegerField()
     reference = serializers.CharField()
     title = serializers.CharField()
@@ -83,13 +85,13 @@ class AtRiskSerializer(serializers.Serializer):
     paused = serializers.BooleanField()
 
 
-class BacklogCellSerializer(serializers.Serializer):
+class BacklogCellSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     state = serializers.CharField()
     tier = serializers.IntegerField()
     count = serializers.IntegerField()
 
 
-class DashboardSerializer(serializers.Serializer):
+class DashboardSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     period = PeriodSerializer()
     filters = FiltersSerializer()
     now = serializers.DateTimeField()
@@ -113,7 +115,7 @@ class DashboardSerializer(serializers.Serializer):
     trend = TrendPointSerializer(many=True)
 
 
-class QueueHealthSerializer(serializers.Serializer):
+class QueueHealthSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     agent_id = serializers.IntegerField(source="agent.pk")
     agent = serializers.CharField(source="agent.name")
     open = serializers.IntegerField()

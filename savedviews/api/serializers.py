@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from escalation.models import SupportGroup
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from savedviews.models import SavedView, Visibility
 
 
-class SavedViewSerializer(serializers.ModelSerializer):
+class SavedViewSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     """A view as its reader sees it: `is_default` and `count` are the reader's."""
 
     owner = serializers.CharField(source="owner.name", read_only=True)
@@ -52,7 +53,7 @@ class SavedViewSerializer(serializers.ModelSerializer):
         return f"{reverse('console')}?{view.query}"
 
 
-class SavedViewWriteSerializer(serializers.Serializer):
+class SavedViewWriteSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """Create (name and query required) or change (PATCH: only what is sent) a view."""
 
     name = serializers.CharField(max_length=80)

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from sla.forecast import (
     DEFAULT_WINDOW_HOURS,
     SOURCE_NAMES,
@@ -21,7 +22,7 @@ from sla.forecast import (
 from sla.forms import ForecastForm
 
 
-class ForecastItemSerializer(serializers.Serializer):
+class ForecastItemSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     kind = serializers.CharField(
         source="source", help_text="Which kind of clock: `sla` or `ola` (a tier's OLA clock)."
     )
@@ -44,7 +45,7 @@ class ForecastItemSerializer(serializers.Serializer):
     assignee = serializers.CharField(help_text="Empty when unassigned.")
 
 
-class ForecastRowSerializer(serializers.Serializer):
+class ForecastRowSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     key = serializers.IntegerField(
         allow_null=True, help_text="Tier, group or agent id; null: no group / unassigned."
     )
@@ -55,7 +56,7 @@ class ForecastRowSerializer(serializers.Serializer):
     )
 
 
-class ForecastSerializer(serializers.Serializer):
+class ForecastSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     hours = serializers.IntegerField()
     now = serializers.DateTimeField()
     until = serializers.DateTimeField()

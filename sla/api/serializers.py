@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from helpdesk.serializers import KnownFieldsOnlyMixin
 from sla.models import Calendar, CalendarHours, Holiday, SlaPolicy, SlaTarget
 
 
-class SlaTargetSerializer(serializers.ModelSerializer):
+class SlaTargetSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     class Meta:
         model = SlaTarget
         fields = ["priority", "first_response", "next_response", "resolution"]
@@ -11,7 +12,7 @@ class SlaTargetSerializer(serializers.ModelSerializer):
         validators: list[object] = []
 
 
-class SlaPolicySerializer(serializers.ModelSerializer):
+class SlaPolicySerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     targets = SlaTargetSerializer(many=True, required=False)
     calendar = serializers.PrimaryKeyRelatedField(
         queryset=Calendar.objects.all(), allow_null=True, required=False
@@ -39,19 +40,19 @@ class SlaPolicySerializer(serializers.ModelSerializer):
         }  # the service reports a duplicate name
 
 
-class CalendarHoursSerializer(serializers.ModelSerializer):
+class CalendarHoursSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     class Meta:
         model = CalendarHours
         fields = ["weekday", "opens", "closes"]
 
 
-class HolidaySerializer(serializers.ModelSerializer):
+class HolidaySerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     class Meta:
         model = Holiday
         fields = ["date", "name"]
 
 
-class CalendarSerializer(serializers.ModelSerializer):
+class CalendarSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     hours = CalendarHoursSerializer(many=True, read_only=True)
     holidays = HolidaySerializer(many=True, read_only=True)
 

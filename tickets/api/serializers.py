@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from helpdesk.serializers import ShallowFieldCopiesMixin
+from helpdesk.serializers import KnownFieldsOnlyMixin, ShallowFieldCopiesMixin
 from ola.api.serializers import OlaClockSerializer
 from ola.selectors import ticket_ola_status
 from sla.selectors import ticket_sla_status
@@ -50,12 +50,12 @@ class LimitedCharField(serializers.CharField):
         ]
 
 
-class UserRefSerializer(serializers.Serializer):
+class UserRefSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     path = serializers.CharField(read_only=True)
 
     class Meta:
@@ -63,7 +63,7 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "name_es", "parent", "path", "is_active"]
 
 
-class SlaClockSerializer(serializers.Serializer):
+class SlaClockSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """One SLA clock (the latest cycle of each metric) as the API shows it."""
 
     metric = serializers.CharField()
@@ -101,7 +101,7 @@ def _as_time(value: Any, zone: tzinfo) -> Any:
     return f"{text[:-6]}Z" if text.endswith("+00:00") else text
 
 
-class TicketListSerializer(serializers.ModelSerializer):
+class TicketListSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     category_path = serializers.SerializerMethodField()
@@ -325,7 +325,7 @@ def ticket_serializer_class(*, user: Any, detail: bool) -> type[TicketListSerial
     return TicketListSerializer if staff else RequesterTicketListSerializer
 
 
-class TicketCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class TicketCreateSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = LimitedCharField(max_length=TEXT_MAX_LENGTH)
     urgency = serializers.ChoiceField(choices=Level.choices, default=Level.MEDIUM)
@@ -347,7 +347,7 @@ class TicketCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     )
 
 
-class TicketUpdateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class TicketUpdateSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     description = LimitedCharField(max_length=TEXT_MAX_LENGTH, required=False)
     contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -363,14 +363,14 @@ class TicketUpdateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     )
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     class Meta:
         model = Attachment
         fields = ["id", "filename", "content_type", "size", "is_internal", "created_at"]
         read_only_fields = fields
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     author = UserRefSerializer(read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
@@ -380,7 +380,9 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at", "attachments"]
 
 
-class CommentCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class CommentCreateSerializer(
+    ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer
+):
     body = LimitedCharField(max_length=TEXT_MAX_LENGTH)
     is_internal = serializers.BooleanField(default=False)
     files = serializers.ListField(
@@ -397,7 +399,7 @@ class CommentCreateSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     )
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     actor = UserRefSerializer(read_only=True, allow_null=True)
     reason = serializers.SerializerMethodField()
     changes = serializers.SerializerMethodField()
@@ -435,21 +437,23 @@ class EventSerializer(serializers.ModelSerializer):
 # --- transition inputs ---------------------------------------------------------------------------
 
 
-class EmptySerializer(serializers.Serializer):
+class EmptySerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     pass
 
 
-class ReasonSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class ReasonSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     reason = LimitedCharField(
         max_length=REASON_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
 
 
-class RequiredReasonSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class RequiredReasonSerializer(
+    ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer
+):
     reason = LimitedCharField(max_length=REASON_MAX_LENGTH)
 
 
-class TriageSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class TriageSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
     impact = serializers.ChoiceField(choices=Level.choices)
@@ -466,15 +470,15 @@ class TriageSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     )
 
 
-class IdentifySerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class IdentifySerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=Kind.choices)
 
 
-class CategorizeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class CategorizeSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
 
 
-class PrioritizeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class PrioritizeSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     impact = serializers.ChoiceField(choices=Level.choices)
     urgency = serializers.ChoiceField(choices=Level.choices)
     priority = serializers.ChoiceField(
@@ -485,23 +489,23 @@ class PrioritizeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     )
 
 
-class AssignSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class AssignSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
 
 
-class ReassignSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class ReassignSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
     reason = LimitedCharField(max_length=REASON_MAX_LENGTH)
 
 
-class ResolveSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class ResolveSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     summary = LimitedCharField(max_length=TEXT_MAX_LENGTH)
     code = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in ClosureCode if c in RESOLUTION_CODES]
     )
 
 
-class CancelSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class CancelSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     code = serializers.ChoiceField(
         choices=[(c.value, c.label) for c in ClosureCode if c in CANCEL_CODES]
     )
@@ -510,13 +514,13 @@ class CancelSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     )
 
 
-class MergeSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class MergeSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     into = serializers.IntegerField(
         min_value=1, max_value=2**63 - 1, help_text="The id of the ticket to merge this one into"
     )
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """Every API error: a message, and for bad input the errors per field."""
 
     message = serializers.CharField()
@@ -531,7 +535,7 @@ class ErrorSerializer(serializers.Serializer):
 # --- bulk actions (tickets.bulk) ---------------------------------------------------------------
 
 
-class BulkArgsSerializer(serializers.Serializer):
+class BulkArgsSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """What the action needs: take none; assign `assignee` (and `reason` when the ticket is
     already being worked on); category `category`; priority `priority` and `reason`; escalate
     `reason`; hold an optional `reason`; resolve `summary` and `code`; merge `into` (the id of
@@ -558,7 +562,7 @@ class BulkArgsSerializer(serializers.Serializer):
     into = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
-class BulkActionSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class BulkActionSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     action = serializers.ChoiceField(choices=list(BULK_ACTIONS))
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
@@ -569,7 +573,7 @@ class BulkActionSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     args = BulkArgsSerializer(required=False, default=dict)
 
 
-class BulkOutcomeSerializer(serializers.Serializer):
+class BulkOutcomeSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     id = serializers.IntegerField(source="ticket_id")
     reference = serializers.CharField()
     ok = serializers.BooleanField()
@@ -580,7 +584,7 @@ class BulkOutcomeSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="The ticket's state after the attempt")
 
 
-class BulkResultSerializer(serializers.Serializer):
+class BulkResultSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     action = serializers.CharField()
     done = serializers.IntegerField()
     failed = serializers.IntegerField()
@@ -590,13 +594,13 @@ class BulkResultSerializer(serializers.Serializer):
 # --- presence and collisions (tickets.presence, tickets.collisions) -----------------------------
 
 
-class PresenceViewerSerializer(serializers.Serializer):
+class PresenceViewerSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     user_id = serializers.IntegerField()
     name = serializers.CharField()
     typing = serializers.BooleanField(help_text="Typing a reply on the ticket page right now.")
 
 
-class PresenceSerializer(serializers.Serializer):
+class PresenceSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """The other support staff on the ticket (never the caller)."""
 
     viewers = PresenceViewerSerializer(many=True)
@@ -605,11 +609,11 @@ class PresenceSerializer(serializers.Serializer):
     )
 
 
-class PresenceBeatSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
+class PresenceBeatSerializer(ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer):
     typing = serializers.BooleanField(default=False)
 
 
-class TicketChangedSerializer(serializers.Serializer):
+class TicketChangedSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """A reply refused because the ticket changed since `expected_version`: nothing was saved.
     Send it again with `version` to post anyway."""
 

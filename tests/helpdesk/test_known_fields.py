@@ -1,0 +1,124 @@
+"""A request key that is no field is refused with a 400 naming it, never silently ignored
+(helpdesk.serializers.KnownFieldsOnlyMixin)."""
+
+import importlib
+from collections.abc import Iterator
+
+import pytest
+from django.apps import apps
+from django.core import mail
+from rest_framework import serializers
+
+from helpdesk.serializers import KnownFieldsOnlyMixin
+from tickets.models import Comment, Status
+
+pytestmark = pytest.mark.django_db
+
+# Serializers that take other systems' payloads (Alertmanager, event webhooks: keys of theirs we
+# do not read), and the on-call query's parameters (pagination and format ride along).
+EXEMPT = {
+    "integrations.api.serializers",
+    "escalation.api.serializers.OnCallQuerySerializer",
+}
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_serializer_of_the_apps_refuses_unknown_keys():
+    for config in apps.get_app_configs():
+        for module in ("api.serializers", "api.views", "api.forecast"):
+            try:
+                importlib.import_module(f"{config.name}.{module}")
+            except ModuleNotFoundError:
+                continue
+    ours = {app.name for app in apps.get_app_configs() if not app.path.count("site-packages")}
+    missing = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in set(_subclasses(serializers.BaseSerializer))
+        if cls.__module__.split(".")[0] in ours
+        and not cls.__module__.startswith("tests")
+        and cls.__module__ not in EXEMPT
+        and f"{cls.__module__}.{cls.__qualname__}" not in EXEMPT
+        and not issubclass(cls, KnownFieldsOnlyMixin)
+    ]
+    assert missing == []
+
+
+def test_a_misspelled_internal_flag_publishes_nothing(api, make_ticket, agent_l1):
+    """`internal` for `is_internal`: before, the note was saved as a public reply and emailed to
+    the requester."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    mail.outbox.clear()
+    answer = api(agent_l1).post(
+        f"/api/tickets/{ticket.pk}/comments/",
+        {"body": "The admin password is on the sticky note.", "internal": True},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == {
+        "internal": [
+            "Unknown field: this request takes body, is_internal, files, expected_version."
+        ]
+    }
+    assert "internal" in answer.json()["message"]
+    assert not Comment.objects.filter(ticket=ticket).exists()
+    assert mail.outbox == []
+
+
+def test_the_refusal_is_in_the_request_language(api, make_ticket, agent_l1):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    answer = api(agent_l1).post(
+        f"/api/tickets/{ticket.pk}/take/",
+        {"note": "mine"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == {
+        "note": ["Campo desconocido: esta petición no lleva campos."]
+    }
+
+
+def test_read_only_fields_sent_back_are_accepted(api, manager):
+    """An object read by GET may be sent back: its read-only keys are fields."""
+    client = api(manager)
+    policy = client.get("/api/sla/policies/").json()[0]
+    assert {"id", "created_at", "updated_at"} <= policy.keys()
+    answer = client.put(
+        f"/api/sla/policies/{policy['id']}/", {**policy, "name": "Renamed"}, format="json"
+    )
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["name"] == "Renamed"
+    refused = client.put(
+        f"/api/sla/policies/{policy['id']}/", {**policy, "nmae": "Typo"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["nmae"]
+
+
+def test_a_nested_serializer_checks_its_own_keys(api, make_ticket, agent_l1):
+    ticket = make_ticket(Status.PRIORITIZED)
+    answer = api(agent_l1).post(
+        "/api/tickets/bulk/",
+        {"action": "escalate", "ids": [ticket.pk], "args": {"reason": "Network", "reson": "x"}},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["args"]
+    assert "reson" in answer.json()["errors"]["args"]
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PRIORITIZED
+
+
+def test_a_form_post_may_carry_its_csrf_token(api, make_ticket, agent_l1):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    answer = api(agent_l1).post(
+        f"/api/tickets/{ticket.pk}/comments/",
+        {"body": "Restarting it now.", "csrfmiddlewaretoken": "x"},
+        format="multipart",
+    )
+    assert answer.status_code == 201, answer.json()
