@@ -1,6 +1,7 @@
 """One exception handler for the whole API: every error is JSON with a message, never a 500."""
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -89,6 +90,33 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, APIException):
         response.data = {"message": _message_from_detail(exc.detail)}
     return response
+
+
+# What any list may carry besides its own filters: DRF's format override and the pages.
+LIST_PARAMETERS = frozenset({"format", "cursor", "page_size"})
+
+
+def refuse_unknown_parameters(request: HttpRequest, *, takes: Iterable[str]) -> None:
+    """A 400 naming each query parameter the list does not take: ignored, a misspelled filter
+    (`?stauts=resolved`) would answer with every ticket, and a script would act on them all."""
+    query = getattr(request, "query_params", request.GET)
+    known = list(takes)
+    unknown = sorted(set(query) - set(known) - LIST_PARAMETERS)
+    if unknown:
+        message = _("Unknown parameter: this list takes %(names)s.") % {"names": ", ".join(known)}
+        raise ValidationError({name[:40]: [message] for name in unknown})
+
+
+def refuse_unknown_values(field: str, values: Iterable[str], *, choices: Iterable[str]) -> None:
+    """A 400 naming a filter value that is no choice of the filter (`?status=resolvd`)."""
+    allowed = list(choices)
+    wrong = [value for value in values if value not in allowed]
+    if wrong:
+        message = _("%(value)s is not one of %(choices)s.") % {
+            "value": wrong[0][:40],
+            "choices": ", ".join(allowed),
+        }
+        raise ValidationError({field: [message]})
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from accounts.models import User
 from breaches import selectors, services
 from breaches.api import serializers as s
-from breaches.models import Breach
+from breaches.models import Breach, BreachStatus
+from helpdesk.api import refuse_unknown_parameters, refuse_unknown_values
 from helpdesk.errors import DomainError
 from helpdesk.ids import parse_id
 from tickets.api.serializers import ErrorSerializer
@@ -78,6 +79,10 @@ class BreachViewSet(viewsets.GenericViewSet):
     )
     def list(self, request: Request) -> Response:
         self._require_reader()
+        refuse_unknown_parameters(request, takes=("status", "q"))
+        status_filter = request.query_params.get("status", "")
+        if status_filter:
+            refuse_unknown_values("status", [status_filter], choices=BreachStatus.values)
         return Response(s.BreachListSerializer(self.get_queryset(), many=True).data)
 
     @extend_schema(responses={200: s.BreachDetailSerializer, **ERRORS})

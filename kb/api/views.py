@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from helpdesk.api import refuse_unknown_parameters, refuse_unknown_values
 from helpdesk.errors import DomainError
 from helpdesk.ids import parse_id
 from kb import selectors, services
@@ -67,6 +68,9 @@ class ArticleViewSet(viewsets.GenericViewSet):
     )
     def list(self, request: Request) -> Response:
         params = request.query_params
+        refuse_unknown_parameters(request, takes=("q", "language", "category"))
+        if params.get("language"):
+            refuse_unknown_values("language", [params["language"]], choices=("en", "es"))
         category = params.get("category", "")
         articles = selectors.articles_search(
             user=_user(request),

@@ -122,3 +122,32 @@ def test_a_form_post_may_carry_its_csrf_token(api, make_ticket, agent_l1):
         format="multipart",
     )
     assert answer.status_code == 201, answer.json()
+
+
+def test_a_misspelled_list_filter_is_refused_not_ignored(api, make_ticket, agent_l1):
+    """`?stauts=resolved` answered every ticket: a script closing "the resolved ones" would have
+    closed them all."""
+    make_ticket(Status.IN_DIAGNOSIS)
+    client = api(agent_l1)
+    answer = client.get("/api/tickets/?stauts=resolved")
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["stauts"]
+    assert "status, kind, tier" in answer.json()["errors"]["stauts"][0]
+    wrong_value = client.get("/api/tickets/?status=resolved,resolvd")
+    assert wrong_value.status_code == 400
+    assert wrong_value.json()["errors"]["status"][0].startswith("resolvd is not one of new,")
+    assert client.get("/api/tickets/?kind=problem").status_code == 400
+    fine = client.get("/api/tickets/?status=in_diagnosis,new&kind=incident&page_size=5&format=json")
+    assert fine.status_code == 200
+    assert len(fine.json()["results"]) == 1
+
+
+def test_the_other_lists_refuse_unknown_parameters_too(api, security_officer, agent_l1):
+    breaches = api(security_officer)
+    assert breaches.get("/api/breaches/?status=open").status_code == 200
+    assert list(breaches.get("/api/breaches/?state=open").json()["errors"]) == ["state"]
+    assert list(breaches.get("/api/breaches/?status=opened").json()["errors"]) == ["status"]
+    articles = api(agent_l1)
+    assert articles.get("/api/kb/articles/?q=vpn&language=es").status_code == 200
+    assert list(articles.get("/api/kb/articles/?lang=es").json()["errors"]) == ["lang"]
+    assert list(articles.get("/api/kb/articles/?language=fr").json()["errors"]) == ["language"]

@@ -14,13 +14,14 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
+from helpdesk.api import refuse_unknown_parameters, refuse_unknown_values
 from helpdesk.errors import DomainError
 from helpdesk.ids import parse_id
 from tickets import services
 from tickets.api import serializers as s
 from tickets.bulk import BulkArgs, tickets_bulk_apply
 from tickets.collisions import TicketChangedError, TicketVersion, parse_version, ticket_version
-from tickets.models import Category, Source, Ticket
+from tickets.models import Category, Kind, Source, Status, Ticket
 from tickets.presence import (
     Viewer,
     heartbeat_seconds,
@@ -95,6 +96,20 @@ def _int_param(request: Request, name: str) -> int | None:
     return value
 
 
+# The list's filters (the `list` schema below documents each).
+LIST_FILTERS = (
+    "status",
+    "kind",
+    "tier",
+    "priority",
+    "category",
+    "assignee",
+    "requester",
+    "sla",
+    "q",
+)
+
+
 def _filters_from(request: Request) -> TicketFilters:
     user: User = request.user  # type: ignore[assignment]
     assignee_raw = request.query_params.get("assignee", "").strip()
@@ -105,12 +120,16 @@ def _filters_from(request: Request) -> TicketFilters:
     else:
         assignee, unassigned = _int_param(request, "assignee"), False
     statuses = [v for v in request.query_params.get("status", "").split(",") if v]
+    refuse_unknown_values("status", statuses, choices=Status.values)
+    kind = request.query_params.get("kind") or None
+    if kind is not None:
+        refuse_unknown_values("kind", [kind], choices=Kind.values)
     sla = request.query_params.get("sla", "").strip() or None
     if sla is not None and sla not in SLA_FILTERS:
         raise DomainError(_("sla must be at_risk or breached."), field="sla")
     return TicketFilters(
         status=statuses or None,
-        kind=request.query_params.get("kind") or None,
+        kind=kind,
         tier=_int_param(request, "tier"),
         priority=_int_param(request, "priority"),
         category=_int_param(request, "category"),
@@ -189,6 +208,7 @@ class TicketViewSet(
         ]
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        refuse_unknown_parameters(request, takes=LIST_FILTERS)
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
