@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
+from helpdesk.api import refuse_unknown_parameters
 from reports.api.serializers import DashboardSerializer, QueueHealthSerializer
 from reports.forms import PERIODS
 from reports.selectors import agents_for_health, dashboard, queue_health
@@ -49,6 +50,8 @@ class DashboardView(APIView):
 
     @extend_schema(parameters=DASHBOARD_PARAMETERS, responses=DashboardSerializer)
     def get(self, request: Request) -> Response:
+        # A misspelled filter would answer with everyone's figures as if they were the filtered.
+        refuse_unknown_parameters(request, takes=[p.name for p in DASHBOARD_PARAMETERS])
         form, period, filters, categories = parse_dashboard_query(request.query_params)
         if form.is_bound and not form.is_valid():
             raise serializers.ValidationError(
