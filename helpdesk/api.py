@@ -103,8 +103,15 @@ def refuse_unknown_parameters(request: HttpRequest, *, takes: Iterable[str]) -> 
     known = list(takes)
     unknown = sorted(set(query) - set(known) - LIST_PARAMETERS)
     if unknown:
-        message = _("Unknown parameter: this list takes %(names)s.") % {"names": ", ".join(known)}
-        raise ValidationError({name[:40]: [message] for name in unknown})
+        raise ValidationError(
+            {
+                name[:40]: [
+                    _("“%(name)s” is not a parameter of this list: it takes %(names)s.")
+                    % {"name": name[:40], "names": ", ".join(known)}
+                ]
+                for name in unknown
+            }
+        )
 
 
 def refuse_unknown_values(field: str, values: Iterable[str], *, choices: Iterable[str]) -> None:

@@ -82,12 +82,17 @@ class KnownFieldsOnlyMixin(_SerializerBase):
             ]
             if unknown:
                 raise serializers.ValidationError(
-                    {key: [self._unknown_message()] for key in unknown}
+                    {key: [self._unknown_message(str(key))] for key in unknown}
                 )
         return super().to_internal_value(data)
 
-    def _unknown_message(self) -> str:
-        writable = [name for name, field in self.fields.items() if not field.read_only]
+    def _unknown_message(self, name: str) -> str:
+        writable = [field for field, value in self.fields.items() if not value.read_only]
         if not writable:
-            return _("Unknown field: this request takes no fields.")
-        return _("Unknown field: this request takes %(fields)s.") % {"fields": ", ".join(writable)}
+            return _("“%(name)s” is not a field of this request: it takes none.") % {
+                "name": name[:40]
+            }
+        return _("“%(name)s” is not a field of this request: it takes %(fields)s.") % {
+            "name": name[:40],
+            "fields": ", ".join(writable),
+        }

@@ -61,7 +61,8 @@ def test_a_misspelled_internal_flag_publishes_nothing(api, make_ticket, agent_l1
     assert answer.status_code == 400
     assert answer.json()["errors"] == {
         "internal": [
-            "Unknown field: this request takes body, is_internal, files, expected_version."
+            "“internal” is not a field of this request: it takes body, is_internal, files, "
+            "expected_version."
         ]
     }
     assert "internal" in answer.json()["message"]
@@ -79,7 +80,7 @@ def test_the_refusal_is_in_the_request_language(api, make_ticket, agent_l1):
     )
     assert answer.status_code == 400
     assert answer.json()["errors"] == {
-        "note": ["Campo desconocido: esta petición no lleva campos."]
+        "note": ["«note» no es un campo de esta petición: no lleva ninguno."]
     }
 
 
