@@ -109,7 +109,7 @@ def refuse_unknown_parameters(request: HttpRequest, *, takes: Iterable[str]) -> 
                     _("“%(name)s” is not a parameter of this list: it takes %(names)s.")
                     % {"name": name[:40], "names": ", ".join(known)}
                 ]
-                for name in unknown
+                for name in unknown[:10]
             }
         )
 

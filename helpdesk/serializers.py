@@ -80,9 +80,9 @@ class KnownFieldsOnlyMixin(_SerializerBase):
             unknown = [
                 key for key in data if key not in self.fields and key not in _KEYS_ALWAYS_ALLOWED
             ]
-            if unknown:
+            if unknown:  # named, the first ten, each cut to 40 characters
                 raise serializers.ValidationError(
-                    {key: [self._unknown_message(str(key))] for key in unknown}
+                    {str(key)[:40]: [self._unknown_message(str(key))] for key in unknown[:10]}
                 )
         return super().to_internal_value(data)
 

@@ -162,3 +162,13 @@ def test_the_sla_figures_are_never_for_a_filter_nobody_asked_for(api, manager):
     assert answer.status_code == 400
     assert list(answer.json()["errors"]) == ["categroy"]
     assert "period, start, end, kind, priority, tier, category, group" in answer.json()["message"]
+
+
+def test_a_flood_of_unknown_keys_gets_a_short_answer(api, make_ticket, agent_l1):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    body = {"body": "x", **{f"{n:04}{'k' * 500}": n for n in range(1000)}}
+    answer = api(agent_l1).post(f"/api/tickets/{ticket.pk}/comments/", body, format="json")
+    assert answer.status_code == 400
+    assert len(answer.json()["errors"]) == 10
+    assert all(len(key) == 40 for key in answer.json()["errors"])
+    assert len(answer.content) < 5000
