@@ -141,5 +141,11 @@ def test_a_search_by_number_keeps_its_hit_first_for_the_keyboard(
     assert "selected" not in hit.get_attribute("class")
     page.keyboard.press("k")
     assert "selected" in hit.get_attribute("class")
+    # Enter on a focused button presses it; the cursor's ticket is not opened instead.
+    sound = page.locator("[data-live-sound]")
+    sound.focus()
+    page.keyboard.press("Enter")
+    assert sound.get_attribute("aria-pressed") == "true" and "/console/" in page.url
+    page.evaluate("document.activeElement.blur()")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/tickets/{named.pk}/")
