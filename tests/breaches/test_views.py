@@ -201,3 +201,9 @@ def test_a_search_by_number_finds_that_breach_and_the_titles_containing_it(secur
         assert found == expected, typed
     response = api(security_officer).get("/api/breaches/", {"q": str(named.pk)})
     assert [row["id"] for row in response.json()] == [titled.pk, named.pk]
+
+
+def test_a_note_typed_in_the_browser_is_stored_with_plain_line_breaks(officer_client, breach):
+    url = f"/breaches/{breach.pk}/actions/note/"
+    assert officer_client.post(url, {"body": "Called the DPO.\r\nNo answer."}).status_code == 302
+    assert breach.notes.get().body == "Called the DPO.\nNo answer."
