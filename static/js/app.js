@@ -215,3 +215,43 @@ document.addEventListener("click", function (event) {
     input.addEventListener("change", function () { list(zone, input); });
   });
 })();
+
+/* The reply being typed survives another action taken on the ticket page meanwhile (a Take, a
+   transition, a refusal because a colleague acted first): each reloads the page, and the text
+   was lost. It is kept in this tab until it is sent, with its kind (an internal note must not
+   come back as a public reply). */
+(function () {
+  "use strict";
+  var box = document.querySelector("form textarea[data-reply]");
+  if (!box || !window.sessionStorage) return;
+  var form = box.form;
+  var key = "helpdesk.reply:" + new URL(form.action, window.location.href).pathname;
+
+  function internal() {
+    var toggle = form.querySelector('[data-internal-toggle][value="true"]');
+    return !!(toggle && toggle.checked);
+  }
+  function save() {
+    try {
+      if (box.value.trim()) {
+        window.sessionStorage.setItem(key, JSON.stringify({ body: box.value, internal: internal() }));
+      } else {
+        window.sessionStorage.removeItem(key);
+      }
+    } catch (e) { /* storage full or off: nothing kept */ }
+  }
+
+  var draft = null;
+  try { draft = JSON.parse(window.sessionStorage.getItem(key) || "null"); } catch (e) { draft = null; }
+  if (draft && draft.body && !box.value) {
+    box.value = draft.body;
+    var kind = form.querySelector('[data-internal-toggle][value="' + (draft.internal ? "true" : "false") + '"]');
+    if (kind) { kind.checked = true; kind.dispatchEvent(new Event("change", { bubbles: true })); }
+  }
+  save();  // also a text the server gave back (a refused send)
+  box.addEventListener("input", save);
+  form.addEventListener("change", save);
+  form.addEventListener("submit", function () {
+    try { window.sessionStorage.removeItem(key); } catch (e) { /* nothing kept */ }
+  });
+})();

@@ -149,3 +149,29 @@ def test_a_search_by_number_keeps_its_hit_first_for_the_keyboard(
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/tickets/{named.pk}/")
+
+
+def test_a_reply_being_typed_survives_taking_the_ticket(
+    browser, live_server, make_ticket, agent_l1
+):
+    """Typing a note, then Take (or any action, or a refusal because a colleague acted
+    first): the page reloads and the note was gone. It comes back, still an internal note."""
+    ticket = make_ticket(Status.PRIORITIZED)
+    page = sign_in(browser, live_server, agent_l1)
+    page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    page.check("[data-internal-toggle][value=true]")
+    page.fill("textarea[data-reply]", "Checked the logs: the VPN gateway dropped at 09:12.")
+    with page.expect_navigation():
+        page.keyboard.press("Escape")
+        page.keyboard.press("t")  # take, at once
+    assert status_of(page) == "in_diagnosis"
+    assert page.input_value("textarea[data-reply]") == (
+        "Checked the logs: the VPN gateway dropped at 09:12."
+    )
+    assert page.is_checked("[data-internal-toggle][value=true]")
+
+    with page.expect_navigation():
+        page.click("[data-testid=reply-send]")
+    assert ticket.comments.get().is_internal
+    page.reload()
+    assert page.input_value("textarea[data-reply]") == ""  # sent: not kept any more
