@@ -198,3 +198,20 @@ def test_a_breach_records_values_are_readable_on_a_phone(
     assert panel is not None and values
     assert min(values) > panel["width"] * 0.6, values
     page.context.close()
+
+
+def test_the_breach_registers_titles_are_readable_on_a_phone(
+    browser, live_server, security_officer, agent_l1, make_ticket
+):
+    """Eight columns on a phone squeezed the title to a few letters a line ("Susp / ecte / d");
+    it keeps a readable width and the table scrolls sideways inside its frame."""
+    breach_services.breach_flag_ticket(
+        ticket=make_ticket(), actor=agent_l1, description="Invoice sent to the wrong customer."
+    )
+    page = open_page(browser, live_server, security_officer)
+    page.goto(f"{live_server.url}/breaches/")
+
+    title = page.locator("table.data tbody td.title-text").first.bounding_box()
+    assert title is not None and title["width"] >= 140, title
+    assert sideways(page) <= 0
+    page.context.close()
