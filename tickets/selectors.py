@@ -250,8 +250,11 @@ def title_search_filter(text: str, *, also_id: int | None = None) -> Q:
     if also_id is None:
         bound = RawSQL("ARRAY(SELECT ticket_title_search_bound(%s, %s))", (pattern, word))
     else:
+        # That ticket's id only if it exists (GREATEST skips a NULL): a number above every id
+        # would otherwise lift the bound to it and the walk would start at the newest ticket.
         bound = RawSQL(
-            "ARRAY(SELECT GREATEST(ticket_title_search_bound(%s, %s), %s))",
+            "ARRAY(SELECT GREATEST(ticket_title_search_bound(%s, %s),"
+            " (SELECT id FROM tickets_ticket WHERE id = %s)))",
             (pattern, word, also_id),
         )
     return match & Q(_AtMostAny(F("id"), bound))

@@ -428,3 +428,14 @@ def test_a_search_by_number_is_bounded_by_one_initplan_too():
     sql, _ = Ticket.objects.filter(ticket_search_filter("#404")).query.sql_with_params()
     assert sql.count("ticket_title_search_bound") == 1
     assert '"tickets_ticket"."id" <= ANY (ARRAY(SELECT GREATEST(ticket_title_search_bound(' in sql
+
+
+def test_a_number_above_every_id_finds_the_titles_containing_it(tickets, requester):
+    # The named ticket does not exist: the bound is the newest title match's, not the number.
+    beyond = Ticket.objects.order_by("-id").values_list("id", flat=True).first() + 1000
+    numbered = services.ticket_create(
+        requester=requester, title=f"Old ticket {beyond}", description="d"
+    )
+    services.ticket_create(requester=requester, title="Newer", description="d")
+    found = Ticket.objects.filter(ticket_search_filter(str(beyond))).values_list("id", flat=True)
+    assert list(found) == [numbered.pk]
