@@ -5,7 +5,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from breaches.models import EDITABLE_FIELDS, Breach, SubjectsDecision, SubjectsExemption
+from breaches.services import TEXT_FIELDS
 from helpdesk.date_bounds import BoundedDateTimeField
+from helpdesk.text import TypedTextField
 from tickets.forms import AttachmentInput
 
 
@@ -44,6 +46,8 @@ class BreachForm(forms.ModelForm):
     class Meta:
         model = Breach
         fields = EDITABLE_FIELDS
+        # Line breaks as "\n": a text left as loaded is not a change (browsers send "\r\n").
+        field_classes = {name: TypedTextField for name in TEXT_FIELDS}
         widgets = {
             **DATETIME_WIDGETS,
             **{
@@ -66,7 +70,7 @@ class BreachForm(forms.ModelForm):
 
 class BreachCreateForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    description = TypedTextField(label=_("Description"), widget=forms.Textarea, required=False)
     aware_at = BoundedDateTimeField(
         label=_("Became aware at"),
         required=False,
@@ -79,7 +83,7 @@ class BreachCreateForm(forms.Form):
 
 
 class FlagForm(forms.Form):
-    description = forms.CharField(
+    description = TypedTextField(
         label=_("What happened?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Which personal data, and how it was exposed, altered or lost."),
@@ -90,10 +94,10 @@ class NotifyAuthorityForm(forms.Form):
     notified_at = BoundedDateTimeField(label=_("Notified at"), widget=DateTimeInput())
     authority = forms.CharField(label=_("Authority"), max_length=200, initial="AEPD")
     reference = forms.CharField(label=_("Authority reference"), max_length=100, required=False)
-    summary = forms.CharField(
+    summary = TypedTextField(
         label=_("What was communicated"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
-    late_reason = forms.CharField(
+    late_reason = TypedTextField(
         label=_("Reasons for the delay (required after 72 hours)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
@@ -101,7 +105,7 @@ class NotifyAuthorityForm(forms.Form):
 
 
 class NotNotifyingForm(forms.Form):
-    reason = forms.CharField(
+    reason = TypedTextField(
         label=_("Why the authority is not notified"), widget=forms.Textarea(attrs={"rows": 3})
     )
 
@@ -116,20 +120,20 @@ class SubjectsDecisionForm(forms.Form):
         choices=[("", "—"), *SubjectsExemption.choices],
         required=False,
     )
-    reason = forms.CharField(
+    reason = TypedTextField(
         label=_("Reasoning"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
 
 class SubjectsCommunicationForm(forms.Form):
     communicated_at = BoundedDateTimeField(label=_("Told at"), widget=DateTimeInput())
-    communication = forms.CharField(
+    communication = TypedTextField(
         label=_("How and what they were told"), widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+    body = TypedTextField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class EvidenceForm(forms.Form):

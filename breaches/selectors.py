@@ -66,12 +66,12 @@ def breach_list(*, user: User, status: str = "", search: str = "") -> QuerySet[B
         queryset = queryset.filter(status=status)
     search = search.strip()
     if search:
-        value = search.upper().removeprefix("BRE-")
-        number = parse_id(value)
-        if number is not None:
-            queryset = queryset.filter(pk=number)
-        else:
-            queryset = queryset.filter(title__icontains=search)
+        # A number ('12', '#12', 'BRE-000012') finds that breach and, as any text, the titles
+        # containing it ("Phishing wave 2025"): it found the breach alone.
+        number = parse_id(search.upper().lstrip("#").removeprefix("BRE-"))
+        digits = search.lstrip("#").strip()
+        title = Q(title__icontains=digits if digits.isdigit() else search)
+        queryset = queryset.filter(title | Q(pk=number) if number is not None else title)
     return queryset.order_by("-id")
 
 

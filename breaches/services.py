@@ -38,6 +38,7 @@ from breaches.models import (
     SubjectsExemption,
 )
 from helpdesk.errors import ConflictError, DomainError
+from helpdesk.text import newlines_normalized
 from helpdesk.uploads import safe_filename, sniff_content_type
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue
@@ -129,6 +130,17 @@ def _audit(
     )
 
 
+def _text(value: str | None) -> str:
+    """Free text as stored: trimmed, its line breaks "\n" whether a browser ("\r\n") or an
+    API client sent it, so that the same text is never an edit (audit entries, conflicts)."""
+    return newlines_normalized((value or "").strip())
+
+
+def _as_typed(field: str, value: Any) -> Any:
+    """A value read from the record, as `breach_update` reads what an editor sends."""
+    return _text(value) if field in TEXT_FIELDS and isinstance(value, str) else value
+
+
 def _lock(breach: Breach) -> Breach:
     return Breach.objects.select_for_update().get(pk=breach.pk)
 
@@ -211,7 +223,7 @@ def breach_flag_ticket(*, ticket: Ticket, actor: User, description: str) -> Brea
     """
     if not (actor.is_agent or actor.role == Role.SECURITY_OFFICER):
         raise PermissionDenied(_("Only agents can flag a suspected data breach."))
-    description = description.strip()
+    description = _text(description)
     if not description:
         raise DomainError(
             _("Say briefly what happened (what data, how it was exposed)."), field="description"
@@ -256,7 +268,7 @@ def _open(
     with transaction.atomic():
         breach = Breach(
             title=title[:200],
-            description=description.strip(),
+            description=_text(description),
             reporter=actor,
             aware_at=aware_at,
             detected_at=detected_at or (now if ticket is not None else None),
@@ -309,7 +321,7 @@ def breach_update(
             % {"fields": ", ".join(sorted(unknown))}
         )
     for field in TEXT_FIELDS & set(values):
-        values[field] = (values[field] or "").strip()
+        values[field] = _text(values[field])
     if "title" in values and not values["title"]:
         raise DomainError(_("A title is required."), field="title")
     if values.get("risk_level") not in (None, "", *RiskLevel.values):
@@ -327,6 +339,13 @@ def breach_update(
             raise DomainError(_("A number of zero or more is required."), field=field)
     with transaction.atomic():
         locked = _lock(breach)
+        # A text as stored but for its line breaks (saved before they were normalised) is no
+        # change: leaving it out writes no audit entry and conflicts with no one.
+        values = {
+            name: value
+            for name, value in values.items()
+            if not (name in TEXT_FIELDS and value == _text(getattr(locked, name)))
+        }
         if expected_version is not None:
             values = _unseen_changes_kept(locked=locked, values=values, since=expected_version)
         before = _snapshot(locked)
@@ -391,7 +410,7 @@ def _unseen_changes_kept(*, locked: Breach, values: dict[str, Any], since: int) 
         change = changes.get(name)
         if change is None:
             kept[name] = value
-        elif value != change.read and value != getattr(locked, name):
+        elif value != _as_typed(name, change.read) and value != getattr(locked, name):
             conflicts.append(
                 FieldConflict(field=name, theirs=getattr(locked, name), actor=change.actor)
             )
@@ -436,7 +455,7 @@ def breach_unlink_ticket(*, breach: Breach, actor: User, ticket: Ticket) -> Brea
 
 def breach_add_note(*, breach: Breach, actor: User, body: str) -> BreachNote:
     _require_officer(actor)
-    body = body.strip()
+    body = _text(body)
     if not body:
         raise DomainError(_("The note is empty."), field="body")
     with transaction.atomic():
@@ -520,7 +539,7 @@ def breach_notify_authority(
     now = timezone.now()
     if notified_at > now:
         raise DomainError(_("The notification time cannot be in the future."), field="notified_at")
-    late_reason = late_reason.strip()
+    late_reason = _text(late_reason)
     with transaction.atomic():
         locked = _lock(breach)
         before = _snapshot(locked)
@@ -552,7 +571,7 @@ def breach_notify_authority(
                     notified_at=notified_at,
                     authority=(authority or "AEPD").strip()[:200],
                     reference=reference.strip()[:100],
-                    summary=summary.strip(),
+                    summary=_text(summary),
                     recorded_by=actor,
                 )
         except IntegrityError:
@@ -583,7 +602,7 @@ def breach_decide_not_to_notify(*, breach: Breach, actor: User, reason: str) -> 
     """The documented decision not to notify (art. 33(1): unlikely to result in a risk, with the
     reasoning, art. 33(5)). It ends the clock."""
     _require_officer(actor)
-    reason = reason.strip()
+    reason = _text(reason)
     if not reason:
         raise DomainError(_("Explain why the authority is not notified."), field="reason")
     now = timezone.now()
@@ -606,7 +625,7 @@ def breach_decide_subjects(
     *, breach: Breach, actor: User, decision: str, exemption: str = "", reason: str = ""
 ) -> Breach:
     _require_officer(actor)
-    reason = reason.strip()
+    reason = _text(reason)
     if decision not in SubjectsDecision.values or decision == SubjectsDecision.PENDING:
         raise DomainError(_("Choose a decision."), field="decision")
     if decision == SubjectsDecision.EXEMPT:
@@ -631,7 +650,7 @@ def breach_record_subjects_communication(
 ) -> Breach:
     """The record of telling the people affected — or, under art. 34(3)(c), the public one."""
     _require_officer(actor)
-    communication = communication.strip()
+    communication = _text(communication)
     if not communication:
         raise DomainError(_("Say how and what the people were told."), field="communication")
     if communicated_at > timezone.now():

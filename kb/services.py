@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from helpdesk.errors import ConflictError, DomainError
+from helpdesk.text import newlines_normalized
 from kb.models import Article, Language, TicketLink, Visibility
 from tickets.models import Category, EventKind, Status, Ticket, TicketEvent
 
@@ -24,7 +25,7 @@ def _require_author(actor: User) -> None:
 def _clean(
     *, title: str, body: str, language: str, visibility: str, category: Category | None
 ) -> tuple[str, str]:
-    title, body = title.strip(), body.strip()
+    title, body = newlines_normalized(title.strip()), newlines_normalized(body.strip())
     if not title:
         raise DomainError(_("A title is required."), field="title")
     if len(title) > MAX_TITLE:
@@ -92,7 +93,18 @@ def article_update(
     since then is refused with a ConflictError instead of silently replacing their text."""
     _require_author(actor)
     with transaction.atomic():
-        current = Article.objects.select_for_update().only("updated_at").get(pk=article.pk)
+        current = Article.objects.select_for_update().get(pk=article.pk)
+        if _unchanged(
+            current,
+            title=title,
+            body=body,
+            language=language,
+            visibility=visibility,
+            category=None if clear_category else (category or current.category),
+        ):
+            # The form sent back as it was loaded (its line breaks as a browser sends them):
+            # nothing to save, and no new version that a colleague's save would conflict with.
+            return current
         if expected_updated_at is not None and current.updated_at != expected_updated_at:
             raise ArticleChangedError(updated_at=current.updated_at)
         return _article_save(
@@ -105,6 +117,30 @@ def article_update(
             category=category,
             clear_category=clear_category,
         )
+
+
+def _unchanged(
+    article: Article,
+    *,
+    title: str | None,
+    body: str | None,
+    language: str | None,
+    visibility: str | None,
+    category: Category | None,
+) -> bool:
+    """Whether saving these values would leave the article as it is (texts as `_clean` keeps
+    them; None leaves a text, the language or the visibility as it is)."""
+
+    def same(new: str | None, old: str) -> bool:
+        return new is None or newlines_normalized(new.strip()) == newlines_normalized(old)
+
+    return (
+        same(title, article.title)
+        and same(body, article.body)
+        and language in (None, article.language)
+        and visibility in (None, article.visibility)
+        and category == article.category
+    )
 
 
 class ArticleChangedError(ConflictError):

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from escalation.models import SupportGroup, Tier
@@ -30,7 +31,7 @@ from ola.models import OlaClock, OlaEvent, OlaMetric
 from ola.services import ola_clocks_sync
 from sla.clock_rows import SWEEP_FIELDS, clocks_claim_due, clocks_move_on
 from sla.models import OPEN_CLOCK_STATES
-from sla.sweep import _Entry, _insert_timeline
+from sla.sweep import DUE_FORMAT, _Entry, _insert_timeline
 from tickets.models import EventKind, Ticket
 
 BATCH_SIZE = 500
@@ -119,14 +120,21 @@ def ola_record_due(*, now: datetime | None = None, batch_size: int = BATCH_SIZE)
 # --- 2. apply ------------------------------------------------------------------------------------
 
 
+# Shown again in the reader's language on the ticket page (tickets.system_reasons).
+TAKE_BREACH_TEXT = gettext_noop("OLA breached: %(tier)s did not take the ticket by %(due)s.")
+HANDOFF_BREACH_TEXT = gettext_noop(
+    "OLA breached: %(tier)s did not hand on or resolve the ticket by %(due)s."
+)
+
+
 def describe_breach(event: OlaEvent) -> str:
     values = {
         "tier": Tier(event.tier).label,
-        "due": event.due_at.strftime("%Y-%m-%d %H:%M %Z"),
+        "due": event.due_at.strftime(DUE_FORMAT),
     }
     if event.metric == OlaMetric.TAKE:
-        return _("OLA breached: %(tier)s did not take the ticket by %(due)s.") % values
-    return _("OLA breached: %(tier)s did not hand on or resolve the ticket by %(due)s.") % values
+        return _(TAKE_BREACH_TEXT) % values
+    return _(HANDOFF_BREACH_TEXT) % values
 
 
 def _leads_by_tier() -> dict[int, list[User]]:

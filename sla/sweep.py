@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import TransitionNotAllowed
 
 from accounts.models import Role, User
@@ -195,19 +196,25 @@ def _apply_one_by_one(*, events: list[SlaEvent], failed: list[int]) -> list[int]
     return applied
 
 
+# The timeline's words for a threshold. Written in the sweep's language; the ticket page shows
+# them again in its reader's (tickets.system_reasons), so the texts live here once.
+BREACH_TEXT = gettext_noop("%(metric)s target breached (cycle %(cycle)s): it was due at %(due)s.")
+WARNING_TEXT = gettext_noop(
+    "%(metric)s: %(percent)s %% of the target used (cycle %(cycle)s), due at %(due)s."
+)
+DUE_FORMAT = "%Y-%m-%d %H:%M %Z"
+
+
 def _describe(event: SlaEvent) -> str:
     values = {
         "metric": Metric(event.metric).label,
-        "due": event.due_at.strftime("%Y-%m-%d %H:%M %Z"),
+        "due": event.due_at.strftime(DUE_FORMAT),
         "cycle": event.cycle,
     }
     if event.kind == SlaEventKind.BREACH:
-        return _("%(metric)s target breached (cycle %(cycle)s): it was due at %(due)s.") % values
+        return _(BREACH_TEXT) % values
     percent = "75" if event.kind == SlaEventKind.WARNING75 else "90"
-    return _("%(metric)s: %(percent)s %% of the target used (cycle %(cycle)s), due at %(due)s.") % {
-        **values,
-        "percent": percent,
-    }
+    return _(WARNING_TEXT) % {**values, "percent": percent}
 
 
 def _context(event: SlaEvent, reason: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
+from helpdesk.text import TypedTextField
 from tickets.models import Category, ClosureCode, Kind, Level, Priority, Ticket
 from tickets.models_choices import (
     CANCEL_CODES,
@@ -26,10 +27,10 @@ from tickets.priority import priority_from_matrix
 from tickets.selectors import category_tree_order
 
 
-class LimitedTextField(forms.CharField):
+class LimitedTextField(TypedTextField):
     """Free text with a length limit checked on the server: a text over it is a form error with
     the text kept. No `maxlength` attribute: browsers enforce it by silently cutting a pasted
-    text (a log, a long reply) at the limit."""
+    text (a log, a long reply) at the limit. A line break counts once (browsers send "\r\n")."""
 
     default_error_messages = {"max_length": MAX_LENGTH_MESSAGE}
 

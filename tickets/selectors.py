@@ -152,14 +152,20 @@ def parse_reference(text: str) -> int | None:
     return parse_id(value)
 
 
-def ticket_by_reference_for_user(*, user: User, text: str) -> Ticket | None:
+def ticket_by_reference_for_user(
+    *, user: User, text: str, listed_in: QuerySet[Ticket] | None = None
+) -> Ticket | None:
     """The ticket a search term names by its number ('INC-000123', '#123', '123') if the user
     may read it, whatever list they are looking at; None otherwise. One query, by primary key
-    (none when the term is not a number)."""
+    (none when the term is not a number). With `listed_in` (a list), its `listed` says whether
+    that list holds it, in the same query."""
     reference = parse_reference(text)
     if reference is None:
         return None
     visible = tickets_visible_to(user=user).filter(pk=reference)
+    if listed_in is not None:
+        listed = listed_in.filter(pk=OuterRef("pk")).order_by().values("pk")
+        visible = visible.annotate(listed=Exists(listed))
     return visible.only("id", "kind", "title", "status", "tier").first()
 
 
@@ -200,8 +206,22 @@ class _AtMostAny(Func):
     output_field = BooleanField()
 
 
-def title_search_filter(text: str) -> Q:
-    """Titles containing `text` (case-insensitive), in a shape the trigram index serves.
+def ticket_search_filter(text: str) -> Q:
+    """What a search term finds in a list: titles containing it, and for a ticket's number
+    ('404', '#404', 'INC-000404') that ticket too. A number is also text people put in titles
+    ("Error 404 on intranet"): the titles containing the number are listed beside the ticket
+    it names, in the list's usual order (a search by number found that ticket alone)."""
+    reference = parse_reference(text)
+    if reference is None:
+        return title_search_filter(text)
+    term = text.strip()
+    digits = term.lstrip("#").strip()
+    return title_search_filter(digits if digits.isdigit() else term, also_id=reference)
+
+
+def title_search_filter(text: str, *, also_id: int | None = None) -> Q:
+    """Titles containing `text` (case-insensitive), in a shape the trigram index serves;
+    with `also_id`, that ticket as well (a search by its number).
 
     On PostgreSQL a term with no run of three letters or digits ("PC", "HR", "a b") matches
     where a word of the title starts with it: a plain LIKE on it has no trigram to look up and
@@ -216,16 +236,28 @@ def title_search_filter(text: str) -> Q:
     found in the trigram index by id buckets (tickets migrations 0009 and 0010: the newest
     match's id), so that walk starts at the newest match instead of testing the whole run. It
     is one InitPlan evaluated in the statement's snapshot: it never leaves a match out, the
-    rows and their order are the same.
+    rows and their order are the same. With `also_id` the bound is at least that id.
     """
     text = text.strip()
+    match = title_match_filter(text)
+    if also_id is not None:
+        match |= Q(pk=also_id)
     if connection.vendor != "postgresql":
-        return Q(title__icontains=text)
+        return match
     # The LIKE pattern `title__icontains` builds (the function applies the same UPPER).
     pattern = f"%{connection.ops.prep_for_like_query(text)}%"
     word = None if _TRIGRAM_WORD.search(text) else text.upper()
-    bound = RawSQL("ARRAY(SELECT ticket_title_search_bound(%s, %s))", (pattern, word))
-    return title_match_filter(text) & Q(_AtMostAny(F("id"), bound))
+    if also_id is None:
+        bound = RawSQL("ARRAY(SELECT ticket_title_search_bound(%s, %s))", (pattern, word))
+    else:
+        # That ticket's id only if it exists (GREATEST skips a NULL): a number above every id
+        # would otherwise lift the bound to it and the walk would start at the newest ticket.
+        bound = RawSQL(
+            "ARRAY(SELECT GREATEST(ticket_title_search_bound(%s, %s),"
+            " (SELECT id FROM tickets_ticket WHERE id = %s)))",
+            (pattern, word, also_id),
+        )
+    return match & Q(_AtMostAny(F("id"), bound))
 
 
 def title_match_filter(text: str) -> Q:
@@ -276,11 +308,7 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
     elif filters.sla == "breached":
         queryset = queryset.filter(sla_breached_filter(now=timezone.now()))
     if filters.search:
-        reference = parse_reference(filters.search)
-        if reference is not None:
-            queryset = queryset.filter(pk=reference)
-        else:
-            queryset = queryset.filter(title_search_filter(filters.search))
+        queryset = queryset.filter(ticket_search_filter(filters.search))
     return queryset
 
 

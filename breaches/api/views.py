@@ -73,7 +73,11 @@ class BreachViewSet(viewsets.GenericViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=["open", "closed"]),
-            OpenApiParameter("q", str, description="Text in the title, or BRE-000123"),
+            OpenApiParameter(
+                "q",
+                str,
+                description="Text in the title; a number or BRE-000123 also finds that breach",
+            ),
         ],
         responses={200: s.BreachListSerializer(many=True), **ERRORS},
     )

@@ -7,7 +7,8 @@
     return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
   }
 
-  function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr[data-href]")); }
+  // The queue's rows, after the ticket a search by number names (its line comes first).
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-href]")); }
 
   function select(index) {
     var all = rows();
@@ -27,7 +28,13 @@
       event.target.form.requestSubmit();
       return;
     }
-    if (event.key === "Escape" && typing(event)) { event.target.blur(); return; }
+    if (event.key === "Escape" && typing(event)) {
+      // Leaving the search box keeps the search: Chrome's own Esc empties a search field, and
+      // the list without it lost the ticket just found by its number.
+      if (event.target.matches("[data-search]")) event.preventDefault();
+      event.target.blur();
+      return;
+    }
     if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
     var go = function (selector) {
       var link = document.querySelector(selector);
@@ -43,7 +50,9 @@
       case "k": event.preventDefault(); select(selectedIndex() - 1); break;
       case "Enter":
       case "o": {
-        var row = document.querySelector("tr.selected[data-href]");
+        // Enter on a focused link or button is theirs (a Take, a menu), not the cursor's.
+        if (event.key === "Enter" && event.target.closest("a, button, summary")) break;
+        var row = document.querySelector(".selected[data-href]");
         if (row) { event.preventDefault(); window.location = row.dataset.href; }
         break;
       }
@@ -62,6 +71,16 @@
       }
     }
   });
+
+  // A search by number: the cursor starts on the ticket it names (Enter opens it, j goes on
+  // to the rows), unless it is already on a row.
+  function cursorOnHit() {
+    var hit = document.querySelector(".reference-hit[data-href]");
+    if (hit && !document.querySelector(".selected[data-href]")) hit.classList.add("selected");
+  }
+  cursorOnHit();
+  document.addEventListener("htmx:afterSettle", cursorOnHit);
+  document.addEventListener("helpdesk:rows", cursorOnHit);
 
   document.addEventListener("click", function (event) {
     var row = event.target.closest("tr[data-href]");
@@ -194,5 +213,45 @@ document.addEventListener("click", function (event) {
       input.dispatchEvent(new Event("change", { bubbles: true }));
     });
     input.addEventListener("change", function () { list(zone, input); });
+  });
+})();
+
+/* The reply being typed survives another action taken on the ticket page meanwhile (a Take, a
+   transition, a refusal because a colleague acted first): each reloads the page, and the text
+   was lost. It is kept in this tab until it is sent, with its kind (an internal note must not
+   come back as a public reply). */
+(function () {
+  "use strict";
+  var box = document.querySelector("form textarea[data-reply]");
+  if (!box || !window.sessionStorage) return;
+  var form = box.form;
+  var key = "helpdesk.reply:" + new URL(form.action, window.location.href).pathname;
+
+  function internal() {
+    var toggle = form.querySelector('[data-internal-toggle][value="true"]');
+    return !!(toggle && toggle.checked);
+  }
+  function save() {
+    try {
+      if (box.value.trim()) {
+        window.sessionStorage.setItem(key, JSON.stringify({ body: box.value, internal: internal() }));
+      } else {
+        window.sessionStorage.removeItem(key);
+      }
+    } catch (e) { /* storage full or off: nothing kept */ }
+  }
+
+  var draft = null;
+  try { draft = JSON.parse(window.sessionStorage.getItem(key) || "null"); } catch (e) { draft = null; }
+  if (draft && draft.body && !box.value) {
+    box.value = draft.body;
+    var kind = form.querySelector('[data-internal-toggle][value="' + (draft.internal ? "true" : "false") + '"]');
+    if (kind) { kind.checked = true; kind.dispatchEvent(new Event("change", { bubbles: true })); }
+  }
+  save();  // also a text the server gave back (a refused send)
+  box.addEventListener("input", save);
+  form.addEventListener("change", save);
+  form.addEventListener("submit", function () {
+    try { window.sessionStorage.removeItem(key); } catch (e) { /* nothing kept */ }
   });
 })();

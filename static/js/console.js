@@ -100,7 +100,13 @@
     var row = document.querySelector("tr.selected[data-href]");
     if (!row && create) {
       row = document.querySelector("tr[data-href]");
-      if (row) row.classList.add("selected");
+      if (row) {
+        // The cursor moves from the line of a ticket found by its number (not a row).
+        Array.prototype.forEach.call(document.querySelectorAll(".selected[data-href]"), function (other) {
+          other.classList.remove("selected");
+        });
+        row.classList.add("selected");
+      }
     }
     return row;
   }

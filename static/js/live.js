@@ -157,6 +157,7 @@
     }
     if (window.htmx) window.htmx.process(results);
     if (window.helpdeskBulk) window.helpdeskBulk.refreshCount();
+    document.dispatchEvent(new Event("helpdesk:rows"));  // app.js: the cursor on a found ticket
   }
 
   function apply(html) {

@@ -225,3 +225,84 @@ def test_a_damaged_version_is_a_form_error_not_a_silent_overwrite(officer_client
     assert "The record&#x27;s version is not valid" in response.content.decode()
     breach.refresh_from_db()
     assert breach.risk_level == ""
+
+
+# Browsers send a textarea's line breaks as "\r\n"; API clients send "\n". A multi-line text
+# written through the API came back from an untouched edit form as a change.
+MULTILINE = "First line\nSecond line\n\nAfter a blank line"
+
+
+def _as_a_browser_sends_it(data: dict[str, str]) -> dict[str, str]:
+    return {name: value.replace("\n", "\r\n") for name, value in data.items()}
+
+
+def test_an_untouched_form_after_an_api_write_of_multiline_text_writes_nothing(
+    api, officer_client, breach, security_officer
+):
+    written = api(security_officer).patch(
+        f"/api/breaches/{breach.pk}/",
+        {"likely_consequences": MULTILINE, "description": MULTILINE},
+        format="json",
+    )
+    assert written.status_code == 200
+    entries = BreachAuditEntry.objects.filter(breach=breach).count()
+
+    data = _as_a_browser_sends_it(_form_data(officer_client, breach.pk))
+    assert data["likely_consequences"] == MULTILINE.replace("\n", "\r\n")
+    response = officer_client.post(f"/breaches/{breach.pk}/edit/", data)
+
+    assert response.status_code == 302
+    assert BreachAuditEntry.objects.filter(breach=breach).count() == entries
+    breach.refresh_from_db()
+    assert breach.likely_consequences == MULTILINE
+
+
+def test_an_untouched_multiline_text_is_no_conflict_with_a_colleagues_change(
+    api, officer_client, colleague_client, breach, security_officer
+):
+    api(security_officer).patch(
+        f"/api/breaches/{breach.pk}/", {"likely_consequences": MULTILINE}, format="json"
+    )
+    mine = _as_a_browser_sends_it(_form_data(officer_client, breach.pk))
+    theirs = _form_data(colleague_client, breach.pk)
+    theirs.update(likely_consequences="Their\nnew text")
+    assert colleague_client.post(f"/breaches/{breach.pk}/edit/", theirs).status_code == 302
+
+    mine.update(risk_level="high")
+    response = officer_client.post(f"/breaches/{breach.pk}/edit/", mine)
+
+    assert response.status_code == 302  # not a 409 on the text I left alone
+    breach.refresh_from_db()
+    assert (breach.risk_level, breach.likely_consequences) == ("high", "Their\nnew text")
+
+
+def test_the_api_stores_line_breaks_as_one_newline_and_an_equal_text_is_no_change(
+    api, breach, security_officer
+):
+    client = api(security_officer)
+    client.patch(f"/api/breaches/{breach.pk}/", {"remedial_measures": "a\r\nb\rc"}, format="json")
+    breach.refresh_from_db()
+    assert breach.remedial_measures == "a\nb\nc"
+    entries = BreachAuditEntry.objects.filter(breach=breach).count()
+    etag = client.get(f"/api/breaches/{breach.pk}/")["ETag"]
+    same = client.patch(
+        f"/api/breaches/{breach.pk}/",
+        {"remedial_measures": "a\r\nb\r\nc"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert same.status_code == 200
+    assert BreachAuditEntry.objects.filter(breach=breach).count() == entries
+
+
+def test_a_text_saved_with_browser_line_breaks_before_is_no_change_either(
+    breach, api, security_officer
+):
+    # A record saved by the form before line breaks were normalised keeps its "\r\n".
+    type(breach).objects.filter(pk=breach.pk).update(description="x\r\ny")
+    entries = BreachAuditEntry.objects.filter(breach=breach).count()
+    response = api(security_officer).patch(
+        f"/api/breaches/{breach.pk}/", {"description": "x\ny"}, format="json"
+    )
+    assert response.status_code == 200
+    assert BreachAuditEntry.objects.filter(breach=breach).count() == entries

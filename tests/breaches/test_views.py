@@ -186,3 +186,24 @@ def test_the_history_names_fields_and_values_in_the_readers_language(
     assert "detected_at" not in history and "<code>status</code>" not in history
     assert "Fecha de detección:" in history
     assert "Estado: — → Abierto" in history
+
+
+def test_a_search_by_number_finds_that_breach_and_the_titles_containing_it(security_officer, api):
+    from breaches import services
+    from breaches.selectors import breach_list
+
+    named = services.breach_create(actor=security_officer, title="Lost laptop")
+    titled = services.breach_create(actor=security_officer, title=f"Phishing wave {named.pk}")
+    services.breach_create(actor=security_officer, title="Stolen badge")
+    for typed in (str(named.pk), f"#{named.pk}", named.reference):
+        found = list(breach_list(user=security_officer, search=typed).values_list("pk", flat=True))
+        expected = [titled.pk, named.pk] if typed != named.reference else [named.pk]
+        assert found == expected, typed
+    response = api(security_officer).get("/api/breaches/", {"q": str(named.pk)})
+    assert [row["id"] for row in response.json()] == [titled.pk, named.pk]
+
+
+def test_a_note_typed_in_the_browser_is_stored_with_plain_line_breaks(officer_client, breach):
+    url = f"/breaches/{breach.pk}/actions/note/"
+    assert officer_client.post(url, {"body": "Called the DPO.\r\nNo answer."}).status_code == 302
+    assert breach.notes.get().body == "Called the DPO.\nNo answer."

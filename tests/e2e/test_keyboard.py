@@ -109,3 +109,69 @@ def test_a_ticket_by_keyboard_in_spanish(browser, live_server, make_ticket, agen
     assert status_of(page) == "closed"
     assert "Fusionado" in page.locator(".messages").inner_text()
     page.context.close()
+
+
+def test_a_search_by_number_keeps_its_hit_first_for_the_keyboard(
+    browser, live_server, make_ticket, agent_l1
+):
+    """Enter in the search box keeps the ticket the number names, above the titles containing
+    the number; Esc leaves the box without emptying it (Chrome's own Esc did, and the list
+    without the search lost the ticket). The cursor starts on the found ticket: Enter opens it
+    (never on its own), j goes on to the rows."""
+    named = make_ticket(Status.CLOSED, title="Old printer jam")
+    titled = make_ticket(Status.IN_DIAGNOSIS, title=f"Error {named.pk} on intranet")
+
+    page = sign_in(browser, live_server, agent_l1)
+    page.fill("#q", f"#{named.pk}")
+    page.press("#q", "Enter")
+    hit = page.locator("[data-testid=reference-hit]")
+    hit.wait_for()
+    page.locator(f"tr[data-ticket='{titled.pk}']").wait_for()
+    # The first link of the results is the found ticket's (the first stop of Tab there).
+    first_link = page.eval_on_selector("#results", "r => r.querySelector('a').dataset")
+    assert "referenceHit" in first_link
+
+    page.keyboard.press("Escape")  # out of the search box: the list's keys work
+    page.wait_for_timeout(800)  # an emptied box would have asked for the whole queue by now
+    assert page.input_value("#q") == f"#{named.pk}"
+    assert hit.is_visible() and "/console/" in page.url
+    assert "selected" in hit.get_attribute("class")
+    page.keyboard.press("j")
+    assert page.locator("tr.selected").get_attribute("data-ticket") == str(titled.pk)
+    assert "selected" not in hit.get_attribute("class")
+    page.keyboard.press("k")
+    assert "selected" in hit.get_attribute("class")
+    # Enter on a focused button presses it; the cursor's ticket is not opened instead.
+    sound = page.locator("[data-live-sound]")
+    sound.focus()
+    page.keyboard.press("Enter")
+    assert sound.get_attribute("aria-pressed") == "true" and "/console/" in page.url
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/tickets/{named.pk}/")
+
+
+def test_a_reply_being_typed_survives_taking_the_ticket(
+    browser, live_server, make_ticket, agent_l1
+):
+    """Typing a note, then Take (or any action, or a refusal because a colleague acted
+    first): the page reloads and the note was gone. It comes back, still an internal note."""
+    ticket = make_ticket(Status.PRIORITIZED)
+    page = sign_in(browser, live_server, agent_l1)
+    page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    page.check("[data-internal-toggle][value=true]")
+    page.fill("textarea[data-reply]", "Checked the logs: the VPN gateway dropped at 09:12.")
+    with page.expect_navigation():
+        page.keyboard.press("Escape")
+        page.keyboard.press("t")  # take, at once
+    assert status_of(page) == "in_diagnosis"
+    assert page.input_value("textarea[data-reply]") == (
+        "Checked the logs: the VPN gateway dropped at 09:12."
+    )
+    assert page.is_checked("[data-internal-toggle][value=true]")
+
+    with page.expect_navigation():
+        page.click("[data-testid=reply-send]")
+    assert ticket.comments.get().is_internal
+    page.reload()
+    assert page.input_value("textarea[data-reply]") == ""  # sent: not kept any more

@@ -198,3 +198,53 @@ def test_a_breach_records_values_are_readable_on_a_phone(
     assert panel is not None and values
     assert min(values) > panel["width"] * 0.6, values
     page.context.close()
+
+
+def test_the_breach_registers_titles_are_readable_on_a_phone(
+    browser, live_server, security_officer, agent_l1, make_ticket
+):
+    """Eight columns on a phone squeezed the title to a few letters a line ("Susp / ecte / d");
+    it keeps a readable width and the table scrolls sideways inside its frame."""
+    breach_services.breach_flag_ticket(
+        ticket=make_ticket(), actor=agent_l1, description="Invoice sent to the wrong customer."
+    )
+    page = open_page(browser, live_server, security_officer)
+    page.goto(f"{live_server.url}/breaches/")
+
+    title = page.locator("table.data tbody td.title-text").first.bounding_box()
+    assert title is not None and title["width"] >= 140, title
+    assert sideways(page) <= 0
+    page.context.close()
+
+
+LONGEST_WORD_FITS = """cell => {
+    const words = cell.textContent.trim().split(/\\s+/);
+    const word = words.reduce((a, b) => (b.length > a.length ? b : a));
+    const probe = document.createElement("span");
+    probe.style.whiteSpace = "nowrap";
+    probe.textContent = word;
+    cell.appendChild(probe);
+    const wide = probe.getBoundingClientRect().width;
+    probe.remove();
+    const style = getComputedStyle(cell);
+    return cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - wide;
+}"""
+
+
+def test_a_breach_records_history_is_readable_on_a_phone(
+    browser, live_server, security_officer, agent_l1, make_ticket
+):
+    """The history's "What" was cut inside its words ("Flagg / ed from a ticket") and its
+    changes were a few words a line."""
+    breach = breach_services.breach_flag_ticket(
+        ticket=make_ticket(), actor=agent_l1, description="Invoice sent to the wrong customer."
+    )
+    page = open_page(browser, live_server, security_officer, language="es")
+    page.goto(f"{live_server.url}/breaches/{breach.pk}/")
+
+    history = page.locator("table.data tbody tr").last
+    assert history.locator("td.words").evaluate(LONGEST_WORD_FITS) >= -0.5
+    changes = history.locator("td.title-text").bounding_box()
+    assert changes is not None and changes["width"] >= 140, changes
+    assert sideways(page) <= 0
+    page.context.close()

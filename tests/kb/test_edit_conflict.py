@@ -4,6 +4,7 @@ text; it is a 409 with the second agent's text kept, and saving again replaces o
 import re
 
 import pytest
+from django.test import Client
 
 from kb import services
 from kb.models import Article, Visibility
@@ -143,3 +144,39 @@ def test_the_api_refuses_a_patch_against_an_older_read_with_if_match(
         f"/api/kb/articles/{article.pk}/", {"body": "x"}, format="json", HTTP_IF_MATCH="yesterday"
     )
     assert bad.status_code == 400 and "If-Match" in bad.json()["message"]
+
+
+def test_an_untouched_form_saves_nothing_and_is_no_conflict_later(
+    api, client, agent_l1, agent_l2, article
+):
+    """A multi-line body written through the API ("\\n") comes back from the browser's form as
+    "\\r\\n": the untouched form saved a new version, and a colleague who had opened the article
+    before got "someone else saved this article" for nothing."""
+    written = api(agent_l1).patch(
+        f"/api/kb/articles/{article.pk}/", {"body": "Step one.\nStep two."}, format="json"
+    )
+    assert written.status_code == 200
+    article.refresh_from_db()
+    saved_at = article.updated_at
+    client.force_login(agent_l2)
+    colleague = Client()
+    colleague.force_login(agent_l1)
+    theirs = _form(colleague, article)
+
+    untouched = {**_form(client, article), "body": "Step one.\r\nStep two."}
+    assert client.post(f"/kb/{article.pk}/edit/", untouched).status_code == 302
+    article.refresh_from_db()
+    assert article.updated_at == saved_at and article.body == "Step one.\nStep two."
+
+    response = colleague.post(f"/kb/{article.pk}/edit/", {**theirs, "title": "Reset it"})
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.title == "Reset it"
+
+
+def test_line_breaks_are_stored_as_one_newline(client, agent_l2, article):
+    client.force_login(agent_l2)
+    form = {**_form(client, article), "body": "One.\r\nTwo.\rThree."}
+    assert client.post(f"/kb/{article.pk}/edit/", form).status_code == 302
+    article.refresh_from_db()
+    assert article.body == "One.\nTwo.\nThree."

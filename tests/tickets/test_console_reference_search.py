@@ -73,11 +73,73 @@ def test_the_hit_is_in_the_htmx_results_too_and_in_spanish(client_for, agent_l1,
     assert f"{escalated.reference} no está en esta lista:" in response.content.decode()
 
 
-def test_no_hit_when_the_ticket_is_in_the_list(client_for, agent_l1, make_ticket):
+def test_the_hit_comes_first_also_when_the_ticket_is_in_the_list(client_for, agent_l1, make_ticket):
+    # The rows may hold many titles containing the number: the ticket it names is named first,
+    # its link the first stop of Tab and of the cursor (j), with no "not in this list".
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     page = client_for(agent_l1).get("/console/", {"q": ticket.reference}).content.decode()
     assert f'data-ticket="{ticket.pk}"' in page
+    hit = page.split('data-testid="reference-hit"')[1].split("</p>")[0]
+    assert f"Ticket {ticket.reference}:" in hit and "not in this list" not in hit
+    assert f'data-href="/tickets/{ticket.pk}/"' in hit
+    assert page.index("reference-hit") < page.index('data-testid="queue"')
+
+
+def _titled_with_number(make_ticket, named) -> list:
+    return [
+        make_ticket(Status.IN_DIAGNOSIS, title=f"Error {named.pk} on intranet"),
+        make_ticket(Status.PRIORITIZED, title=f"Port {named.pk}0 closed"),
+    ]
+
+
+@pytest.mark.parametrize("typed", ["{pk}", "#{pk}"])
+def test_a_number_lists_the_titles_containing_it_beside_the_ticket_it_names(
+    client_for, agent_l1, make_ticket, typed
+):
+    named = make_ticket(Status.CLOSED, title="Old printer jam")
+    make_ticket(Status.IN_DIAGNOSIS, title="Unrelated")
+    titled = _titled_with_number(make_ticket, named)
+
+    page = client_for(agent_l1).get("/console/", {"q": typed.format(pk=named.pk)})
+
+    html = page.content.decode()
+    hit = html.split('data-testid="reference-hit"')[1].split("</p>")[0]
+    assert f"{named.reference} is not in this list:" in hit  # closed: not in the open queue
+    rows = html.split('data-testid="queue"')[1]
+    found = [int(part.split('"')[0]) for part in rows.split('data-ticket="')[1:]]
+    assert found == [titled[1].pk, titled[0].pk]  # newest first, as any search
+    assert "Unrelated" not in rows
+
+
+def test_a_number_that_names_no_ticket_still_lists_the_titles(client_for, agent_l1, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS, title="Error 987654 on intranet")
+    page = client_for(agent_l1).get("/console/", {"q": "987654"}).content.decode()
+    assert f'data-ticket="{ticket.pk}"' in page
     assert "reference-hit" not in page
+
+
+def test_the_hit_on_a_later_page_is_not_said_to_be_out_of_the_list(
+    client_for, agent_l1, make_ticket, monkeypatch
+):
+    from tickets.views import console_queue
+
+    monkeypatch.setattr(console_queue, "PAGE_SIZE", 1)
+    named = make_ticket(Status.IN_DIAGNOSIS, title="Old printer jam")
+    _titled_with_number(make_ticket, named)
+    page = client_for(agent_l1).get("/console/", {"q": str(named.pk)}).content.decode()
+    hit = page.split('data-testid="reference-hit"')[1].split("</p>")[0]
+    assert f"Ticket {named.reference}:" in hit
+
+
+def test_the_api_finds_the_ticket_and_the_titles_containing_its_number(api, agent_l1, make_ticket):
+    named = make_ticket(Status.IN_DIAGNOSIS, title="Old printer jam")
+    make_ticket(Status.IN_DIAGNOSIS, title="Unrelated")
+    titled = _titled_with_number(make_ticket, named)
+    for typed in (str(named.pk), f"#{named.pk}"):
+        response = api(agent_l1).get("/api/tickets/", {"q": typed})
+        assert response.status_code == 200
+        ids = [row["id"] for row in response.json()["results"]]
+        assert ids == [titled[1].pk, titled[0].pk, named.pk], typed
 
 
 def test_a_ticket_the_agent_cannot_read_is_not_revealed(client_for, agent_l2, make_ticket):

@@ -154,3 +154,20 @@ def test_the_api_limit_message_does_not_keep_the_first_callers_language(make_tic
 
     assert spanish.json()["errors"]["reason"][0].startswith("Como máximo")
     assert english.json()["errors"]["reason"][0].startswith("At most")
+
+
+def test_a_line_break_counts_once_against_the_limit(make_ticket, client_for, agent_l1):
+    # Browsers send a textarea's line breaks as "\r\n": a reason of exactly the limit, on 20
+    # lines, was refused as "At most 2000 characters (it has 2020)".
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    reason = ("y" * 99 + "\n") * (REASON_MAX_LENGTH // 100)
+    assert len(reason) == REASON_MAX_LENGTH
+
+    response = client_for(agent_l1).post(
+        f"/tickets/{ticket.pk}/do/hold/", {"hold-reason": reason.replace("\n", "\r\n")}
+    )
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == Status.ON_HOLD
+    assert TicketEvent.objects.filter(ticket=ticket).last().reason == reason.strip()

@@ -14,6 +14,7 @@ from tickets.selectors import (
     TicketFilters,
     _WordStartsWith,
     ticket_list,
+    ticket_search_filter,
     title_match_filter,
     title_search_filter,
 )
@@ -391,3 +392,50 @@ def test_the_console_pages_through_a_search_as_through_the_match(
         assert found == expected, (sort, term)
         if connection.vendor == "postgresql" and term in ("em", "printer", "bench"):
             assert len(expected) > 2, term  # more than one page
+
+
+# A search by a number finds the ticket it names and the titles containing the number, in the
+# list's order, also when both lie far below the newest tickets (the bound is the newest of them).
+@pytest.mark.parametrize("ordering", [("-id",), ("priority", "-id"), ("id",)])
+def test_a_number_finds_its_ticket_and_the_titles_containing_it(
+    matches_far_below, agent_l1, requester, ordering
+):
+    old = Ticket.objects.filter(title="Email stopped").order_by("id").first()
+    numbered = [
+        services.ticket_create(requester=requester, title=title, description="d")
+        for title in (f"Error {old.pk} on intranet", f"Port {old.pk}7 closed")
+    ]
+    for typed in (str(old.pk), f"#{old.pk}", old.reference):
+        found = list(
+            ticket_list(user=agent_l1, filters=TicketFilters(search=typed))
+            .order_by(*ordering)
+            .values_list("id", flat=True)
+        )
+        title_term = typed if typed == old.reference else str(old.pk)
+        expected = list(
+            ticket_list(user=agent_l1, filters=TicketFilters())
+            .filter(title_match_filter(title_term) | Q(pk=old.pk))
+            .order_by(*ordering)
+            .values_list("id", flat=True)
+        )
+        assert found == expected, typed
+        assert old.pk in found
+        assert {t.pk for t in numbered} <= set(found) or typed == old.reference
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ticket_title_search_bound")
+def test_a_search_by_number_is_bounded_by_one_initplan_too():
+    sql, _ = Ticket.objects.filter(ticket_search_filter("#404")).query.sql_with_params()
+    assert sql.count("ticket_title_search_bound") == 1
+    assert '"tickets_ticket"."id" <= ANY (ARRAY(SELECT GREATEST(ticket_title_search_bound(' in sql
+
+
+def test_a_number_above_every_id_finds_the_titles_containing_it(tickets, requester):
+    # The named ticket does not exist: the bound is the newest title match's, not the number.
+    beyond = Ticket.objects.order_by("-id").values_list("id", flat=True).first() + 1000
+    numbered = services.ticket_create(
+        requester=requester, title=f"Old ticket {beyond}", description="d"
+    )
+    services.ticket_create(requester=requester, title="Newer", description="d")
+    found = Ticket.objects.filter(ticket_search_filter(str(beyond))).values_list("id", flat=True)
+    assert list(found) == [numbered.pk]

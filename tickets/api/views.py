@@ -203,7 +203,10 @@ class TicketViewSet(
                 "clock breached or overdue",
             ),
             OpenApiParameter(
-                "q", str, description="Text in the title, or a reference (INC-000123)"
+                "q",
+                str,
+                description="Text in the title; a number or reference (404, #404, INC-000404) "
+                "also finds that ticket, beside the titles containing it",
             ),
         ]
     )

@@ -369,16 +369,23 @@ def results_context(user: User, params: QueueParams) -> dict[str, Any]:
 
 
 def _reference_hit(user: User, params: QueueParams, rows: list[Ticket]) -> dict[str, Any] | None:
-    """A search for a ticket's number ('123', '#123', 'INC-000123') finds that ticket wherever
-    it is: the queue's filters (a tier, "open") left a closed, solved or escalated one out, and
-    the list said "No tickets match.". Shown above the rows when they do not hold it; a query
-    only then (a title search costs what it did)."""
+    """A search for a ticket's number ('123', '#123', 'INC-000123') names that ticket first,
+    above the rows (which list the titles containing the number): its link is the first stop
+    of Tab and of the cursor (j) in the results. It says so when the queue's filters (a tier,
+    "open") leave it out of the list. No query when the page holds it; else one, with the
+    queue's test (a title search costs what it did)."""
     reference = parse_reference(params.q) if params.q else None
-    if reference is None or any(row.pk == reference for row in rows):
+    if reference is None:
         return None
-    ticket = ticket_by_reference_for_user(user=user, text=params.q)
+    ticket = next((row for row in rows if row.pk == reference), None)
+    listed = ticket is not None
     if ticket is None:
-        return None
+        ticket = ticket_by_reference_for_user(
+            user=user, text=params.q, listed_in=queue_queryset(user, params)
+        )
+        if ticket is None:
+            return None
+        listed = ticket.listed  # type: ignore[attr-defined]
     return {
         "url": reverse("ticket_detail", args=[ticket.pk]),
         "reference": ticket.reference,
@@ -386,6 +393,7 @@ def _reference_hit(user: User, params: QueueParams, rows: list[Ticket]) -> dict[
         "status": ticket.status,
         "status_label": Status(ticket.status).label,
         "tier": Tier(ticket.tier).label,
+        "listed": listed,
     }
 
 

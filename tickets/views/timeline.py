@@ -27,6 +27,7 @@ from tickets.models import (
 )
 from tickets.models_choices import IMPACT_LABELS, URGENCY_LABELS
 from tickets.selectors import INTERNAL_STEPS, event_reason_for_user
+from tickets.system_reasons import system_reason_display
 from tickets.transition_table import event_label
 from tickets.views.base import REQUESTER_STATUS
 
@@ -201,9 +202,15 @@ def event_item(
         internal=event.kind not in (EventKind.CREATED, EventKind.TRANSITION),
         event=event,
         label=label,
-        reason=event_reason_for_user(user=reader, event=event),
+        reason=_reason(reader, event),
         changes=changes,
     )
+
+
+def _reason(reader: Any, event: TicketEvent) -> str:
+    reason = event_reason_for_user(user=reader, event=event)
+    # The system's own words (SLA, OLA) in the reader's language; a person's as they wrote them.
+    return system_reason_display(reason) if event.actor_id is None and reason else reason
 
 
 def _change_value(field: str, value: Any, names: dict[str, dict[int, str]]) -> str:

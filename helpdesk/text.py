@@ -1,0 +1,31 @@
+"""Text people type, with its line breaks as one "\\n" wherever it came from.
+
+Browsers send a textarea's line breaks as "\\r\\n" (HTML's form submission rules); API clients
+and scripts mostly send "\\n". The same text then compared unequal with what was stored: an
+untouched form counted as an edit (an audit entry, a false edit conflict), and each line break
+counted twice against a length limit. Forms read free text through `TypedTextField`; services
+that compare what API clients send with what is stored use `newlines_normalized`."""
+
+from typing import Any
+
+from django import forms
+from django.utils.text import normalize_newlines
+
+
+def newlines_normalized(value: str) -> str:
+    """'a\\r\\nb\\rc' → 'a\\nb\\nc'."""
+    return str(normalize_newlines(value)) if value else value
+
+
+class TypedTextField(forms.CharField):
+    """Free text with its line breaks as "\\n"; the text the form was loaded with is read the
+    same way, so a field left as it was is not a change."""
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        return newlines_normalized(value) if isinstance(value, str) else value
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        if isinstance(initial, str):
+            initial = newlines_normalized(initial)
+        return super().has_changed(initial, data)

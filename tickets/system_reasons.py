@@ -1,0 +1,60 @@
+"""The reasons the system writes on a ticket's timeline (SLA thresholds, OLA breaches), shown
+in the reader's language and time zone.
+
+The sweeps write them once, in their own language (English) with UTC times: a Spanish agent
+read "First response target breached (cycle 1): it was due at 2026-12-04 10:13 UTC." among
+Spanish events. A stored reason that is one of these texts is read back into its values and
+written again for the reader; anything else (a person's words) is shown as stored."""
+
+import re
+from datetime import UTC, datetime
+from functools import cache
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from escalation.models import Tier
+from ola.sweep import HANDOFF_BREACH_TEXT, TAKE_BREACH_TEXT
+from sla.models import Metric
+from sla.sweep import BREACH_TEXT, DUE_FORMAT, WARNING_TEXT
+
+TEXTS = [BREACH_TEXT, WARNING_TEXT, TAKE_BREACH_TEXT, HANDOFF_BREACH_TEXT]
+
+
+@cache
+def _patterns() -> list[tuple[str, re.Pattern[str], dict[str, dict[str, object]]]]:
+    """Each text as written in English, as a pattern of its values; and the English labels
+    of the metrics and tiers it names."""
+    with translation.override("en"):
+        labels: dict[str, dict[str, object]] = {
+            "metric": {str(Metric(value).label): Metric(value).label for value in Metric.values},
+            "tier": {str(Tier(value).label): Tier(value).label for value in Tier.values},
+        }
+        patterns = []
+        for text in TEXTS:
+            english = _(text)
+            pattern = re.escape(english).replace("%%", "%")
+            pattern = re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+?)", pattern)
+            patterns.append((text, re.compile(f"^{pattern}$"), labels))
+    return patterns
+
+
+def system_reason_display(reason: str) -> str:
+    """`reason` in the active language and time zone when the system wrote it in English."""
+    for text, pattern, labels in _patterns():
+        match = pattern.match(reason)
+        if match is None:
+            continue
+        values: dict[str, object] = dict(match.groupdict())
+        for name in ("metric", "tier"):
+            if name in values:
+                if values[name] not in labels[name]:
+                    return reason
+                values[name] = labels[name][values[name]]  # type: ignore[index]
+        try:
+            due = datetime.strptime(str(values["due"]), DUE_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            return reason
+        values["due"] = timezone.localtime(due).strftime(DUE_FORMAT)
+        return _(text) % values
+    return reason
