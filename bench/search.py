@@ -57,6 +57,9 @@ TERMS = [
     ("common word", "printer"),
     ("two words", "email stopped"),
     ("reference", "REFERENCE"),  # the newest L1 open ticket's, found at run time
+    ("a number", "404"),  # ticket 404 and the titles containing 404
+    ("a number, #", "#500000"),
+    ("a number, no ticket", "99999999"),
 ]
 CONSOLE_SORTS = [("newest", False), ("newest", True), ("oldest", False), ("priority", False)]
 CONSOLE_SORTS += [("priority", True)]
