@@ -8,7 +8,8 @@ from breaches.models import EDITABLE_FIELDS, Breach, SubjectsDecision, SubjectsE
 from breaches.services import TEXT_FIELDS
 from helpdesk.date_bounds import BoundedDateTimeField
 from helpdesk.text import TypedTextField
-from tickets.forms import AttachmentInput
+from tickets.forms import AttachmentInput, LimitedTextField
+from tickets.models_choices import TEXT_MAX_LENGTH
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -83,8 +84,10 @@ class BreachCreateForm(forms.Form):
 
 
 class FlagForm(forms.Form):
-    description = TypedTextField(
+    description = LimitedTextField(
+        limit=TEXT_MAX_LENGTH,
         label=_("What happened?"),
+        error_messages={"required": _("Say briefly what happened before flagging.")},
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Which personal data, and how it was exposed, altered or lost."),
     )

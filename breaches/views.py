@@ -22,7 +22,8 @@ from helpdesk.errors import DomainError
 from helpdesk.ids import parse_id
 from helpdesk.redirects import same_site_path
 from idempotency.decorators import idempotent_form
-from tickets.selectors import parse_reference, ticket_get_for_breach_link
+from tickets.selectors import parse_reference, ticket_get_for_breach_link, ticket_get_for_user
+from tickets.views.page import render_ticket
 
 ACTION_FORMS: dict[str, type[django_forms.Form]] = {
     "notify": forms.NotifyAuthorityForm,
@@ -346,8 +347,9 @@ def ticket_flag(request: HttpRequest, ticket_id: int) -> HttpResponse:
     form = forms.FlagForm(request.POST)
     next_url = same_site_path(request, request.POST.get("next", ""), default="/")
     if not form.is_valid():
-        messages.error(request, _("Say briefly what happened before flagging."))
-        return redirect(next_url)
+        # The ticket page again, the form open with its error and what was typed.
+        page_ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket.pk)
+        return render_ticket(request, page_ticket, bound={"breach_flag": form}, status=400)
     try:
         services.breach_flag_ticket(
             ticket=ticket, actor=_user(request), description=form.cleaned_data["description"]

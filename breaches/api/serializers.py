@@ -15,7 +15,8 @@ from breaches.models import (
 )
 from helpdesk.date_bounds import BoundedDateTimeSerializerField
 from helpdesk.serializers import KnownFieldsOnlyMixin
-from tickets.api.serializers import UserRefSerializer
+from tickets.api.serializers import LimitedCharField, UserRefSerializer
+from tickets.models_choices import TEXT_MAX_LENGTH
 
 
 class BreachListSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
@@ -157,7 +158,7 @@ class BreachCreateSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
 
 class FlagSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     ticket = serializers.IntegerField()
-    description = serializers.CharField(allow_blank=True)
+    description = LimitedCharField(max_length=TEXT_MAX_LENGTH, allow_blank=True)
 
 
 class TicketLinkSerializer(KnownFieldsOnlyMixin, serializers.Serializer):

@@ -11,9 +11,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def ticket_breach_panel(ticket: Any, user: Any) -> dict[str, Any]:
+def ticket_breach_panel(ticket: Any, user: Any, bound: FlagForm | None = None) -> dict[str, Any]:
     """What the ticket page shows about breaches: the links for those who may read the
-    register, the flag form for agents, nothing for anyone else."""
+    register, the flag form for agents (`bound`: sent back with its errors), nothing for anyone
+    else."""
     if user is None or not user.is_authenticated:
         return {"breaches": [], "can_flag": False, "flagged": False}
     if breach_can_read(user=user):
@@ -23,7 +24,7 @@ def ticket_breach_panel(ticket: Any, user: Any) -> dict[str, Any]:
             "breaches": [],
             "can_flag": True,
             "flagged": ticket_is_flagged(ticket=ticket),
-            "form": FlagForm(),
+            "form": bound or FlagForm(),
         }
     return {"breaches": [], "can_flag": False, "flagged": False}
 

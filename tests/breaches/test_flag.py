@@ -113,3 +113,35 @@ def test_flag_form_refuses_an_outside_redirect(flagged_ticket, agent_l1, client)
     )
 
     assert response["Location"] == "/"
+
+
+def test_a_refused_flag_shows_the_ticket_again_with_what_was_typed(
+    flagged_ticket, agent_l1, client
+):
+    """Before, any refusal redirected to the ticket with a message and the text was gone; a
+    text of any length was taken."""
+    client.force_login(agent_l1)
+    typed = "Customer list mailed out. " * 800  # 20,800 characters
+    response = client.post(
+        f"/breaches/flag/{flagged_ticket.pk}/",
+        {"description": typed, "next": f"/tickets/{flagged_ticket.pk}/"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"At most 20000 characters (it has {len(typed.strip())})" in html
+    assert typed.strip() in html
+    assert "<details open>" in html
+    assert not Breach.objects.exists()
+
+    empty = client.post(f"/breaches/flag/{flagged_ticket.pk}/", {"description": " "})
+    assert empty.status_code == 400
+    assert "Say briefly what happened before flagging." in empty.content.decode()
+
+
+def test_the_api_flag_has_the_same_limit(flagged_ticket, agent_l1, api):
+    answer = api(agent_l1).post(
+        "/api/breaches/flag/", {"ticket": flagged_ticket.pk, "description": "x" * 20001}, "json"
+    )
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["description"]
+    assert not Breach.objects.exists()

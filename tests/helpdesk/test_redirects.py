@@ -48,7 +48,7 @@ def test_flagging_a_breach_goes_back_to_the_start(client_for, agent_l1, make_tic
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 
     response = client_for(agent_l1).post(
-        f"/breaches/flag/{ticket.pk}/", {"description": "", "next": target}
+        f"/breaches/flag/{ticket.pk}/", {"description": "A list mailed out", "next": target}
     )
 
     assert (response.status_code, response["Location"]) == (302, "/")
