@@ -98,3 +98,22 @@ def test_dates_beside_a_preset_period_are_not_shown_as_if_applied(client, manage
 
     custom = _page(client, manager, {"period": "custom", **dates})
     assert _date_inputs(custom.content.decode()) == dates
+
+
+@time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False)
+def test_the_api_with_a_token_counts_a_custom_period_in_the_users_time_zone(client, manager, api):
+    # The page and the CSV counted whole days in the manager's time zone; the API with a token
+    # counted them in UTC (the middleware saw the request as anonymous), so the same dates gave
+    # other figures. Auckland is 13 hours ahead: its 9 March starts at 11:00 UTC on the 8th.
+    manager.time_zone = "Pacific/Auckland"
+    manager.save(update_fields=["time_zone"])
+    dates = {"period": "custom", "start": "2026-03-09", "end": "2026-03-09"}
+
+    page = _page(client, manager, dates).context["board"].period
+    response = api(manager).get("/api/reports/dashboard/", dates)
+
+    assert response.status_code == 200
+    assert page.start == datetime(2026, 3, 8, 11, tzinfo=UTC)
+    period = response.json()["period"]
+    assert datetime.fromisoformat(period["start"]) == page.start
+    assert datetime.fromisoformat(period["end"]) == page.end
