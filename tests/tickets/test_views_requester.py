@@ -94,6 +94,43 @@ def test_anonymous_submission_needs_an_email_and_keeps_what_was_typed(client_for
     assert 'value="Cannot log in"' in response.content.decode()
 
 
+def test_files_chosen_with_a_mistake_elsewhere_are_named_to_choose_again(client_for):
+    # A typo in the email sent the form back; the browser cannot refill a file input, so the
+    # chosen file was gone without a word and the corrected request went without it.
+    response = client_for(None).post(
+        "/new/",
+        {
+            "name": "Ana",
+            "email": "ana-at-example.com",
+            "title": "Printer jams",
+            "description": "Photo attached.",
+            "urgency": "low",
+            "attachments": [upload("jam.png"), upload("tray.png")],
+        },
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+
+    assert response.status_code == 400
+    assert Ticket.objects.count() == 0
+    body = response.content.decode()
+    assert 'data-testid="files-not-sent"' in body
+    assert "No se enviaron: jam.png, tray.png. Vuelva a elegir los archivos." in body
+
+
+def test_a_reply_sent_back_names_its_files_to_choose_again(client_for, requester, make_ticket):
+    ticket = make_ticket()
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/", {"reply-body": "", "reply-attachments": [upload("a.log")]}
+    )
+
+    assert response.status_code == 400
+    assert "Not sent: a.log. Choose the files again." in response.content.decode()
+    assert not Attachment.objects.exists()
+    # A form sent back with no file chosen says nothing about files.
+    empty = client_for(requester).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": ""})
+    assert 'data-testid="files-not-sent"' not in empty.content.decode()
+
+
 def test_a_refused_file_type_is_a_form_error_and_nothing_is_saved(client_for, requester):
     response = client_for(requester).post(
         "/new/",
