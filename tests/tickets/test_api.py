@@ -152,6 +152,19 @@ def test_list_bad_filter_is_a_400(api, agent_l1):
     assert "tier" in response.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("status=in-progress", "status"), ("status=new,Resolved", "status"), ("kind=request", "kind")],
+)
+def test_a_filter_value_that_names_no_state_or_kind_is_a_400(api, requester, query, field):
+    # It was a 200 with no rows: a typo read as "you have no such tickets".
+    response = api(requester).get(f"/api/tickets/?{query}", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert "no es uno de estos valores" in response.json()["message"]
+
+
 def test_cursor_pagination_walks_every_ticket_once(api, requester):
     for n in range(7):
         services.ticket_create(requester=requester, title=f"t{n}", description="d")

@@ -20,7 +20,7 @@ from tickets import services
 from tickets.api import serializers as s
 from tickets.bulk import BulkArgs, tickets_bulk_apply
 from tickets.collisions import TicketChangedError, TicketVersion, parse_version, ticket_version
-from tickets.models import Category, Source, Ticket
+from tickets.models import Category, Kind, Source, Status, Ticket
 from tickets.presence import (
     Viewer,
     heartbeat_seconds,
@@ -95,6 +95,17 @@ def _int_param(request: Request, name: str) -> int | None:
     return value
 
 
+def _known_choice(value: str, *, name: str, choices: list[str]) -> None:
+    """A filter's value must be one of its choices: a typo (`status=in-progress`) was an empty
+    list that read as "no such tickets"."""
+    if value not in choices:
+        raise DomainError(
+            _("%(name)s: %(value)s is not one of %(choices)s.")
+            % {"name": name, "value": value[:50], "choices": ", ".join(choices)},
+            field=name,
+        )
+
+
 def _filters_from(request: Request) -> TicketFilters:
     user: User = request.user  # type: ignore[assignment]
     assignee_raw = request.query_params.get("assignee", "").strip()
@@ -104,13 +115,18 @@ def _filters_from(request: Request) -> TicketFilters:
         assignee, unassigned = None, True
     else:
         assignee, unassigned = _int_param(request, "assignee"), False
-    statuses = [v for v in request.query_params.get("status", "").split(",") if v]
+    statuses = [v.strip() for v in request.query_params.get("status", "").split(",") if v.strip()]
+    for value in statuses:
+        _known_choice(value, name="status", choices=Status.values)
+    kind = request.query_params.get("kind", "").strip() or None
+    if kind is not None:
+        _known_choice(kind, name="kind", choices=Kind.values)
     sla = request.query_params.get("sla", "").strip() or None
     if sla is not None and sla not in SLA_FILTERS:
         raise DomainError(_("sla must be at_risk or breached."), field="sla")
     return TicketFilters(
         status=statuses or None,
-        kind=request.query_params.get("kind") or None,
+        kind=kind,
         tier=_int_param(request, "tier"),
         priority=_int_param(request, "priority"),
         category=_int_param(request, "category"),
