@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications.models import Notification
 from tickets import services
-from tickets.models import Level, Priority, Source, Status, Ticket
+from tickets.models import Comment, Level, Priority, Source, Status, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -329,3 +329,34 @@ def test_provisional_priority_follows_the_requesters_urgency(api, requester):
             .json()
         )
         assert body["priority"] == expected
+
+
+def test_a_reply_with_a_field_it_does_not_take_is_refused_not_posted(make_ticket, api, agent_l1):
+    # `internal` for is_internal was ignored: the agent's note went out as a public reply,
+    # emailed to the requester. Files sent as `attachments` were dropped the same way.
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    url = f"/api/tickets/{ticket.pk}/comments/"
+    client = api(agent_l1)
+
+    note = client.post(
+        url,
+        {"body": "Customer is on the watch list", "internal": True},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    files = client.post(
+        url, {"body": "Log attached", "attachments": SimpleUploadedFile("vpn.log", b"x")}
+    )
+
+    assert note.status_code == 400
+    assert note.json()["errors"] == {
+        "internal": [
+            "«internal» no es un campo de esta petición: admite body, is_internal, files, "
+            "expected_version."
+        ]
+    }
+    assert files.status_code == 400
+    assert list(files.json()["errors"]) == ["attachments"]
+    assert not Comment.objects.filter(ticket=ticket).exists()
+    kept = client.post(url, {"body": "Noted", "is_internal": True}, format="json")
+    assert kept.status_code == 201 and kept.json()["is_internal"] is True

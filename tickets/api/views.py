@@ -1,4 +1,4 @@
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -102,6 +102,22 @@ def _known_choice(value: str, *, name: str, choices: list[str]) -> None:
         raise DomainError(
             _("%(name)s: %(value)s is not one of %(choices)s.")
             % {"name": name, "value": value[:50], "choices": ", ".join(choices)},
+            field=name,
+        )
+
+
+def _refuse_unknown_fields(data: Any, fields: Sequence[str]) -> None:
+    """A key the request does not take is a 400 naming it. Ignored, it was worse than an error:
+    an agent's `{"internal": true}` (for is_internal) posted a public reply the requester was
+    emailed, and files sent as `attachments` (the web form's name) were dropped."""
+    if not isinstance(data, Mapping):
+        return  # not an object: the serializer says so
+    unknown = sorted(str(key) for key in data if key not in fields)
+    if unknown:
+        name = unknown[0][:50]
+        raise DomainError(
+            _("“%(name)s” is not a field of this request: it takes %(fields)s.")
+            % {"name": name, "fields": ", ".join(fields)},
             field=name,
         )
 
@@ -294,6 +310,7 @@ class TicketViewSet(
     @comments.mapping.post
     def add_comment(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
+        _refuse_unknown_fields(request.data, list(s.CommentCreateSerializer().fields))
         data = s.CommentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
