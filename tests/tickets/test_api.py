@@ -360,3 +360,25 @@ def test_a_reply_with_a_field_it_does_not_take_is_refused_not_posted(make_ticket
     assert not Comment.objects.filter(ticket=ticket).exists()
     kept = client.post(url, {"body": "Noted", "is_internal": True}, format="json")
     assert kept.status_code == 201 and kept.json()["is_internal"] is True
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("", {"prio": 1}, "prio"),  # PATCH
+        ("hold/", {"reason": "Waiting for the logs", "until": "2026-12-24"}, "until"),
+    ],
+)
+def test_a_change_with_a_misspelt_field_is_a_400_not_a_silent_200(
+    make_ticket, api, agent_l1, path, body, field
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = api(agent_l1)
+    url = f"/api/tickets/{ticket.pk}/{path}"
+
+    response = (client.patch if not path else client.post)(url, body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority) == (Status.IN_DIAGNOSIS, Priority.P3)

@@ -109,7 +109,8 @@ def _known_choice(value: str, *, name: str, choices: list[str]) -> None:
 def _refuse_unknown_fields(data: Any, fields: Sequence[str]) -> None:
     """A key the request does not take is a 400 naming it. Ignored, it was worse than an error:
     an agent's `{"internal": true}` (for is_internal) posted a public reply the requester was
-    emailed, and files sent as `attachments` (the web form's name) were dropped."""
+    emailed, files sent as `attachments` (the web form's name) were dropped, and a change or a
+    transition with a misspelt field (`prio`, `closure`) answered as if it had been applied."""
     if not isinstance(data, Mapping):
         return  # not an object: the serializer says so
     unknown = sorted(str(key) for key in data if key not in fields)
@@ -276,6 +277,7 @@ class TicketViewSet(
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
+        _refuse_unknown_fields(request.data, list(s.TicketUpdateSerializer().fields))
         data = s.TicketUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -426,6 +428,7 @@ class TicketViewSet(
 
     def _run_transition(self, row: Transition) -> Response:
         ticket = self.get_object()
+        _refuse_unknown_fields(self.request.data, list(row.serializer().fields))
         data = row.serializer(data=self.request.data)
         data.is_valid(raise_exception=True)
         ticket = row.run(ticket, self.request.user, dict(data.validated_data))  # type: ignore[arg-type]
