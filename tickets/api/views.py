@@ -1,5 +1,5 @@
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -11,7 +11,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
+from rest_framework.serializers import BaseSerializer, Serializer
 
 from accounts.models import User
 from helpdesk.errors import DomainError
@@ -106,13 +106,15 @@ def _known_choice(value: str, *, name: str, choices: list[str]) -> None:
         )
 
 
-def _refuse_unknown_fields(data: Any, fields: Sequence[str]) -> None:
+def _refuse_unknown_fields(serializer: BaseSerializer) -> None:
     """A key the request does not take is a 400 naming it. Ignored, it was worse than an error:
     an agent's `{"internal": true}` (for is_internal) posted a public reply the requester was
     emailed, files sent as `attachments` (the web form's name) were dropped, and a change or a
     transition with a misspelt field (`prio`, `closure`) answered as if it had been applied."""
+    data = serializer.initial_data
     if not isinstance(data, Mapping):
         return  # not an object: the serializer says so
+    fields = list(cast(Serializer, serializer).fields)
     unknown = sorted(str(key) for key in data if key not in fields)
     if unknown:
         name = unknown[0][:50]
@@ -277,8 +279,8 @@ class TicketViewSet(
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
-        _refuse_unknown_fields(request.data, list(s.TicketUpdateSerializer().fields))
         data = s.TicketUpdateSerializer(data=request.data, partial=True)
+        _refuse_unknown_fields(data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         reason = values.pop("reason", "")
@@ -312,8 +314,8 @@ class TicketViewSet(
     @comments.mapping.post
     def add_comment(self, request: Request, pk: str) -> Response:
         ticket = self.get_object()
-        _refuse_unknown_fields(request.data, list(s.CommentCreateSerializer().fields))
         data = s.CommentCreateSerializer(data=request.data)
+        _refuse_unknown_fields(data)
         data.is_valid(raise_exception=True)
         try:
             comment = services.comment_create(
@@ -428,8 +430,8 @@ class TicketViewSet(
 
     def _run_transition(self, row: Transition) -> Response:
         ticket = self.get_object()
-        _refuse_unknown_fields(self.request.data, list(row.serializer().fields))
         data = row.serializer(data=self.request.data)
+        _refuse_unknown_fields(data)
         data.is_valid(raise_exception=True)
         ticket = row.run(ticket, self.request.user, dict(data.validated_data))  # type: ignore[arg-type]
         return self._detail(ticket, row.code)
