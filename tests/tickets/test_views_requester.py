@@ -483,6 +483,22 @@ def test_tracking_link_lets_the_requester_reply_and_confirm(client_for, requeste
     assert ticket.status == Status.IN_DIAGNOSIS  # a reply to a resolved ticket reopens it
 
 
+def test_a_reply_to_a_solved_ticket_says_it_reopens_it(client_for, requester, make_ticket):
+    # A "thank you" under the solution reopened the ticket with "Reply sent." and nothing on the
+    # page said a reply would: the form says so now, and so does the answer.
+    ticket = make_ticket(Status.RESOLVED)
+    client = client_for(requester)
+
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    response = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "Thanks!"}, follow=True)
+
+    assert "A reply reopens this request." in page
+    assert "Reply sent. The ticket is reopened." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS
+    assert 'data-testid="reply-reopens"' not in response.content.decode()  # no longer solved
+
+
 def test_tracking_link_downloads_only_public_files(client_for, conversation):
     ticket, public, internal = conversation
     client = client_for(None)
