@@ -117,3 +117,26 @@ def test_the_api_with_a_token_counts_a_custom_period_in_the_users_time_zone(clie
     period = response.json()["period"]
     assert datetime.fromisoformat(period["start"]) == page.start
     assert datetime.fromisoformat(period["end"]) == page.end
+
+
+def test_an_unknown_filter_is_an_error_not_the_unfiltered_figures(client, manager, api):
+    # `?priorty=1` answered every priority's figures as if they were P1's (page, CSV and API).
+    typo = {"period": "7d", "priorty": "1"}
+
+    page = _page(client, manager, typo)
+    csv = client.get(reverse("reports:export"), {**typo, "figure": "resolved"})
+    response = api(manager).get("/api/reports/dashboard/", typo, HTTP_ACCEPT_LANGUAGE="es")
+
+    assert page.status_code == 400
+    assert "“priorty” is not a filter of the SLA dashboard" in page.content.decode()
+    assert page.context["board"] is None
+    assert csv.status_code == 400
+    assert "“priorty” is not a filter" in csv.content.decode()
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["priorty"]
+    assert "no es un filtro del panel de SLA" in response.json()["message"]
+    # What the page's own links carry is still accepted.
+    assert (
+        client.get(reverse("reports:export"), {"period": "7d", "figure": "met"}).status_code == 200
+    )
+    assert api(manager).get("/api/reports/dashboard/", {"format": "json"}).status_code == 200
