@@ -1,3 +1,4 @@
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -51,9 +52,18 @@ class DashboardView(APIView):
     def get(self, request: Request) -> Response:
         form, period, filters, categories = parse_dashboard_query(request.query_params)
         if form.is_bound and not form.is_valid():
-            raise serializers.ValidationError(
-                {field: [str(e) for e in errors] for field, errors in form.errors.items()}
-            )
+            # An error of no one field (a custom period without its end) is the API's
+            # non_field_errors; its message read "__all__: A custom period needs…".
+            errors = {
+                ("non_field_errors" if field == NON_FIELD_ERRORS else field): [str(e) for e in es]
+                for field, es in form.errors.items()
+            }
+            if NON_FIELD_ERRORS in form.errors:
+                return Response(
+                    {"message": str(form.errors[NON_FIELD_ERRORS][0]), "errors": errors},
+                    status=400,
+                )
+            raise serializers.ValidationError(errors)
         board = dashboard(period=period, filters=filters, categories=categories)
         return Response(DashboardSerializer(board).data)
 

@@ -140,3 +140,16 @@ def test_an_unknown_filter_is_an_error_not_the_unfiltered_figures(client, manage
         client.get(reverse("reports:export"), {"period": "7d", "figure": "met"}).status_code == 200
     )
     assert api(manager).get("/api/reports/dashboard/", {"format": "json"}).status_code == 200
+
+
+def test_an_error_of_no_one_field_reads_as_a_sentence_in_the_api(api, manager):
+    # It read "__all__: A custom period needs a start and an end date." (the form's key).
+    response = api(manager).get(
+        "/api/reports/dashboard/", {"period": "custom", "start": "2026-03-01"}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "A custom period needs a start and an end date.",
+        "errors": {"non_field_errors": ["A custom period needs a start and an end date."]},
+    }
