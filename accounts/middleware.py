@@ -4,6 +4,18 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from accounts.models import User
+
+
+def activate_time_zone(user: User) -> None:
+    """Dates and periods in the user's time zone for the rest of the request (the middleware
+    deactivates it after the response). Also called by the API's token authentication, which
+    runs after this middleware saw an anonymous request."""
+    try:
+        timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        timezone.deactivate()
+
 
 class UserPreferencesMiddleware:
     """Activates the signed-in user's remembered language and time zone for the request."""
@@ -16,10 +28,7 @@ class UserPreferencesMiddleware:
         if user is not None and user.is_authenticated:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language  # type: ignore[attr-defined]
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+            activate_time_zone(user)
         response = self.get_response(request)
         timezone.deactivate()
         return response

@@ -4,11 +4,15 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.defaults import page_not_found
 from django_fsm import TransitionNotAllowed
 from rest_framework import status
@@ -124,6 +128,27 @@ def refuse_unknown_values(field: str, values: Iterable[str], *, choices: Iterabl
             "choices": ", ".join(allowed),
         }
         raise ValidationError({field: [message]})
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400. A body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with too many fields) was
+    Django's bare English "Bad Request (400)" page, also to an API client, while a JSON body a
+    little smaller got a 413 with a message: it gets the same message now (413, JSON under
+    /api/, a page elsewhere), in the request's language. Any other bad request (a disallowed
+    host, …) keeps Django's answer: it may not be safe to render a page for it."""
+    if isinstance(exception, RequestDataTooBig):
+        message = _("The body is larger than %(limit)d bytes.") % {
+            "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        }
+        code: int = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    elif isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        message = _("The request has too many fields or files.")
+        code = status.HTTP_400_BAD_REQUEST
+    else:
+        return defaults.bad_request(request, exception)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": message}, status=code)
+    return render(request, "400_body.html", {"message": message}, status=code)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -43,6 +43,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     ),
 ]
 
+handler400 = "helpdesk.api.bad_request"
 handler404 = "helpdesk.api.not_found"
 handler500 = "helpdesk.middleware.server_error"
 

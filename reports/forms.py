@@ -28,6 +28,9 @@ PERIODS = [
 DEFAULT_PERIOD = "7d"
 PERIOD_DAYS = {"7d": 7, "30d": 30, "90d": 90}
 MAX_CUSTOM_DAYS = 366
+# Query parameters a dashboard URL may carry besides the form's fields: DRF's ?format=json and
+# the CSV's figure and metric.
+PASSED_THROUGH = {"format", "figure", "metric"}
 WEEKLY_AFTER_DAYS = 31  # trends per day up to a month, per week beyond
 
 
@@ -171,6 +174,18 @@ class DashboardForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in sorted(set(self.data) - set(self.fields) - PASSED_THROUGH):
+            # `?priorty=1` showed every priority's figures as if filtered (page, CSV and API);
+            # keyed by the parameter, as the breach forecast does.
+            self.errors[name] = self.error_class(
+                [
+                    _(
+                        "“%(name)s” is not a filter of the SLA dashboard: it takes period, start, "
+                        "end, kind, priority, tier, category and group."
+                    )
+                    % {"name": name[:40]}
+                ]
+            )
         if data.get("period") == "custom":
             start, end = data.get("start"), data.get("end")
             if start is None or end is None:

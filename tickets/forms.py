@@ -66,6 +66,14 @@ class AttachmentInput(forms.ClearableFileInput):
         context = super().get_context(name, value, attrs)
         context["widget"]["limits"] = attachment_limits()
         context["widget"]["extensions"] = " ".join(extensions)
+        # The form came back with an error (in any field): a browser cannot put the chosen files
+        # back in the input, and they were lost without a word (the request sent without them).
+        files = value if isinstance(value, list | tuple) else [value]
+        dropped = ", ".join(f.name for f in files if isinstance(f, UploadedFile) and f.name)
+        if dropped:
+            context["widget"]["dropped"] = _("Not sent: %(names)s. Choose the files again.") % {
+                "names": dropped
+            }
         return context
 
 
@@ -87,6 +95,11 @@ class MultipleFileField(forms.FileField):
         kwargs.setdefault("widget", MultipleFileInput())
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # Django gives a file input its initial value back; the widget is given the files that
+        # were chosen instead, to name them when the form comes back with an error.
+        return data if isinstance(data, list | tuple) and data else initial
 
     def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
         if not data:

@@ -14,7 +14,6 @@ from accounts.models import ApiToken, User
 from accounts.selectors import api_tokens_of
 from accounts.services import (
     MAX_TOKEN_NAME,
-    api_token_create,
     api_token_issue,
     api_token_revoke,
     user_change_password,
@@ -40,6 +39,13 @@ class TokenRequestSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"})
     name = serializers.CharField(
         required=False, allow_blank=True, max_length=MAX_TOKEN_NAME, help_text="To recognise it."
+    )
+    # As on /api/auth/tokens/: it was not a field here, so a script that asked for a token of a
+    # day was silently given one that never expires.
+    expires_in_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="At most HELPDESK_TOKEN_TTL_DAYS when that is set; empty: the longest allowed.",
     )
 
 
@@ -177,8 +183,12 @@ class TokenView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         # Each exchange issues a new token: only hashes are stored, so an old key cannot be shown.
-        name = data.validated_data.get("name", "")
-        return Response({"token": api_token_create(user=user, name=name)})
+        _token, key = api_token_issue(
+            user=user,
+            name=data.validated_data.get("name", ""),
+            expires_in_days=data.validated_data.get("expires_in_days"),
+        )
+        return Response({"token": key})
 
     @extend_schema(
         request=None,

@@ -1,3 +1,4 @@
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -8,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
-from helpdesk.api import refuse_unknown_parameters
 from reports.api.serializers import DashboardSerializer, QueueHealthSerializer
 from reports.forms import PERIODS
 from reports.selectors import agents_for_health, dashboard, queue_health
@@ -50,13 +50,20 @@ class DashboardView(APIView):
 
     @extend_schema(parameters=DASHBOARD_PARAMETERS, responses=DashboardSerializer)
     def get(self, request: Request) -> Response:
-        # A misspelled filter would answer with everyone's figures as if they were the filtered.
-        refuse_unknown_parameters(request, takes=[p.name for p in DASHBOARD_PARAMETERS])
         form, period, filters, categories = parse_dashboard_query(request.query_params)
         if form.is_bound and not form.is_valid():
-            raise serializers.ValidationError(
-                {field: [str(e) for e in errors] for field, errors in form.errors.items()}
-            )
+            # An error of no one field (a custom period without its end) is the API's
+            # non_field_errors; its message read "__all__: A custom period needs…".
+            errors = {
+                ("non_field_errors" if field == NON_FIELD_ERRORS else field): [str(e) for e in es]
+                for field, es in form.errors.items()
+            }
+            if NON_FIELD_ERRORS in form.errors:
+                return Response(
+                    {"message": str(form.errors[NON_FIELD_ERRORS][0]), "errors": errors},
+                    status=400,
+                )
+            raise serializers.ValidationError(errors)
         board = dashboard(period=period, filters=filters, categories=categories)
         return Response(DashboardSerializer(board).data)
 

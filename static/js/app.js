@@ -7,6 +7,33 @@
     return el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
   }
 
+  // The language switch reloads the page: what was typed in its forms (a request half written
+  // on the public form) comes back instead of being lost. Only for this page, only once.
+  var TYPED_KEY = "helpdesk:typed:" + window.location.pathname;
+  var TYPED_FIELDS = "main form textarea, main form input[type=text], main form input[type=email], main form input[type=tel]";
+
+  function keepTyped() {
+    var typed = {};
+    Array.prototype.forEach.call(document.querySelectorAll(TYPED_FIELDS), function (field) {
+      if (field.name && field.value) { typed[field.name] = field.value; }
+    });
+    try { window.sessionStorage.setItem(TYPED_KEY, JSON.stringify(typed)); } catch (e) { /* storage off: nothing kept */ }
+  }
+
+  function restoreTyped() {
+    var typed;
+    try {
+      typed = JSON.parse(window.sessionStorage.getItem(TYPED_KEY) || "null");
+      window.sessionStorage.removeItem(TYPED_KEY);
+    } catch (e) { return; }
+    if (!typed) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll(TYPED_FIELDS), function (field) {
+      if (field.name && !field.value && typeof typed[field.name] === "string") { field.value = typed[field.name]; }
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", restoreTyped); } else { restoreTyped(); }
+
+
   // The queue's rows, after the ticket a search by number names (its line comes first).
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-href]")); }
 
@@ -89,7 +116,10 @@
 
   document.addEventListener("change", function (event) {
     var el = event.target;
-    if (el.matches("[data-autosubmit]")) { el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit(); }
+    if (el.matches("[data-autosubmit]")) {
+      if (el.id === "language-switch") { keepTyped(); }
+      el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+    }
     if (el.matches("[data-canned]")) {
       var option = el.options[el.selectedIndex];
       var target = document.getElementById(el.dataset.canned);

@@ -134,6 +134,30 @@ def test_a_user_may_ask_for_a_shorter_life_but_not_a_longer_one(settings, api, r
     assert "expires_in_days" in long.json()["errors"]
 
 
+def test_the_password_exchange_takes_a_life_in_days_too(requester):
+    # It was not a field of POST /api/auth/token/: asking for a day's token silently gave one
+    # that never expires.
+    body = {"username": "requester", "password": PASSWORD, "expires_in_days": 1}
+    response = APIClient().post("/api/auth/token/", body, format="json")
+
+    assert response.status_code == 200
+    token = ApiToken.objects.get()
+    assert token.expires_at is not None
+    assert abs(token.expires_at - (timezone.now() + timedelta(days=1))) < timedelta(minutes=1)
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        assert _client(response.json()["token"]).get("/api/me/").status_code == 401
+
+    refused = APIClient().post(
+        "/api/auth/token/",
+        {**body, "expires_in_days": 0},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"expires_in_days": ["Un token dura entre 1 y 3650 días."]}
+    assert ApiToken.objects.count() == 1
+
+
 def test_without_a_ttl_tokens_last_until_revoked(api, requester):
     api(requester)
     assert ApiToken.objects.get().expires_at is None

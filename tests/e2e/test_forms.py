@@ -199,3 +199,24 @@ def test_files_dropped_on_the_field_are_sent_with_the_request(browser, live_serv
     (attachment,) = Attachment.objects.filter(ticket=ticket)
     assert attachment.filename == "notes.txt"
     page.context.close()
+
+
+def test_switching_the_language_keeps_what_was_typed_on_the_public_form(browser, live_server):
+    # The language select reloads the page: a guest's half-written request was lost.
+    page = open_page(browser, live_server, viewport=PHONE)
+    page.goto(f"{live_server.url}/new/")
+    page.fill("#id_name", "Gina Guest")
+    page.fill("#id_title", "The printer jams")
+    page.fill("#id_description", "On every page since Monday.")
+
+    page.locator("header button", has_text="Menu").click()
+    with page.expect_navigation():
+        page.select_option("#language-switch", "es")
+
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.input_value("#id_name") == "Gina Guest"
+    assert page.input_value("#id_title") == "The printer jams"
+    assert page.input_value("#id_description") == "On every page since Monday."
+    page.reload()  # once only: a later visit starts empty
+    assert page.input_value("#id_title") == ""
+    page.context.close()

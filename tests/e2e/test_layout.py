@@ -4,6 +4,7 @@
 import pytest
 from django.test import Client
 
+from accounts.services import api_token_create
 from breaches import services as breach_services
 from tests.security.access_table import ROWS
 from tests.security.test_access import world  # noqa: F401 (the access test's world, reused)
@@ -247,4 +248,25 @@ def test_a_breach_records_history_is_readable_on_a_phone(
     changes = history.locator("td.title-text").bounding_box()
     assert changes is not None and changes["width"] >= 140, changes
     assert sideways(page) <= 0
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_api_tokens_name_each_value_on_a_phone(browser, live_server, requester, language):
+    """The token table became a card on a phone with its headings hidden: a row read
+    "8330763c… 4 Dec 2026, 16:14 never never", which "never" meaning what."""
+    api_token_create(user=requester, name="backup script")
+    page = open_page(browser, live_server, requester, language=language)
+    page.goto(f"{live_server.url}/accounts/profile/")
+
+    labels = page.locator("[data-testid=api-tokens] tbody td").evaluate_all(
+        "els => els.map(el => getComputedStyle(el, '::before').content)"
+    )
+    expected = {
+        "en": ['"Starts with"', '"Created"', '"Last used"', '"Expires"'],
+        "es": ['"Empieza por"', '"Creación"', '"Último uso"', '"Caduca"'],
+    }[language]
+    assert [label for label in labels if label not in ("none", "normal")] == expected
+    revoke = page.locator("[data-testid=api-tokens] button").bounding_box()
+    assert revoke is not None and revoke["x"] + revoke["width"] <= PHONE["width"]
+    assert sideways(page) == 0
     page.context.close()

@@ -154,16 +154,6 @@ def test_the_other_lists_refuse_unknown_parameters_too(api, security_officer, ag
     assert list(articles.get("/api/kb/articles/?language=fr").json()["errors"]) == ["language"]
 
 
-def test_the_sla_figures_are_never_for_a_filter_nobody_asked_for(api, manager):
-    """`?categroy=3` answered with every category's figures as if they were the one's."""
-    client = api(manager)
-    assert client.get("/api/reports/dashboard/?period=30d").status_code == 200
-    answer = client.get("/api/reports/dashboard/?period=30d&categroy=3")
-    assert answer.status_code == 400
-    assert list(answer.json()["errors"]) == ["categroy"]
-    assert "period, start, end, kind, priority, tier, category, group" in answer.json()["message"]
-
-
 def test_a_flood_of_unknown_keys_gets_a_short_answer(api, make_ticket, agent_l1):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     body = {"body": "x", **{f"{n:04}{'k' * 500}": n for n in range(1000)}}

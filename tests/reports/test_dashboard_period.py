@@ -98,3 +98,58 @@ def test_dates_beside_a_preset_period_are_not_shown_as_if_applied(client, manage
 
     custom = _page(client, manager, {"period": "custom", **dates})
     assert _date_inputs(custom.content.decode()) == dates
+
+
+@time_machine.travel(datetime(2026, 3, 10, 12, tzinfo=UTC), tick=False)
+def test_the_api_with_a_token_counts_a_custom_period_in_the_users_time_zone(client, manager, api):
+    # The page and the CSV counted whole days in the manager's time zone; the API with a token
+    # counted them in UTC (the middleware saw the request as anonymous), so the same dates gave
+    # other figures. Auckland is 13 hours ahead: its 9 March starts at 11:00 UTC on the 8th.
+    manager.time_zone = "Pacific/Auckland"
+    manager.save(update_fields=["time_zone"])
+    dates = {"period": "custom", "start": "2026-03-09", "end": "2026-03-09"}
+
+    page = _page(client, manager, dates).context["board"].period
+    response = api(manager).get("/api/reports/dashboard/", dates)
+
+    assert response.status_code == 200
+    assert page.start == datetime(2026, 3, 8, 11, tzinfo=UTC)
+    period = response.json()["period"]
+    assert datetime.fromisoformat(period["start"]) == page.start
+    assert datetime.fromisoformat(period["end"]) == page.end
+
+
+def test_an_unknown_filter_is_an_error_not_the_unfiltered_figures(client, manager, api):
+    # `?priorty=1` answered every priority's figures as if they were P1's (page, CSV and API).
+    typo = {"period": "7d", "priorty": "1"}
+
+    page = _page(client, manager, typo)
+    csv = client.get(reverse("reports:export"), {**typo, "figure": "resolved"})
+    response = api(manager).get("/api/reports/dashboard/", typo, HTTP_ACCEPT_LANGUAGE="es")
+
+    assert page.status_code == 400
+    assert "“priorty” is not a filter of the SLA dashboard" in page.content.decode()
+    assert page.context["board"] is None
+    assert csv.status_code == 400
+    assert "“priorty” is not a filter" in csv.content.decode()
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["priorty"]
+    assert "no es un filtro del panel de SLA" in response.json()["message"]
+    # What the page's own links carry is still accepted.
+    assert (
+        client.get(reverse("reports:export"), {"period": "7d", "figure": "met"}).status_code == 200
+    )
+    assert api(manager).get("/api/reports/dashboard/", {"format": "json"}).status_code == 200
+
+
+def test_an_error_of_no_one_field_reads_as_a_sentence_in_the_api(api, manager):
+    # It read "__all__: A custom period needs a start and an end date." (the form's key).
+    response = api(manager).get(
+        "/api/reports/dashboard/", {"period": "custom", "start": "2026-03-01"}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "A custom period needs a start and an end date.",
+        "errors": {"non_field_errors": ["A custom period needs a start and an end date."]},
+    }

@@ -141,6 +141,34 @@ def test_an_oversized_json_body_is_a_413(api, requester, settings):
     assert response.json()["message"]
 
 
+@pytest.mark.parametrize("path", ["/api/tickets/", "/api/auth/token/"])
+def test_a_body_over_the_upload_limit_is_a_413_with_a_message(api, requester, settings, path):
+    # Past DATA_UPLOAD_MAX_MEMORY_SIZE it was Django's bare English HTML "Bad Request (400)",
+    # even to an API client, where a JSON body a little smaller got a 413 and a message.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5_000
+    settings.HELPDESK_JSON_MAX_BYTES = 50_000
+    body = json.dumps({"title": "t", "description": "x" * 20_000}).encode()
+    client = api(requester) if path == "/api/tickets/" else APIClient()
+
+    response = client.generic("POST", path, body, "application/json", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert response.status_code == 413
+    assert response.json() == {"message": "El cuerpo de la petición ocupa más de 5000 bytes."}
+    assert not Ticket.objects.exists()
+
+
+def test_a_form_over_the_upload_limit_is_a_page_that_says_so(client, requester, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5_000
+    client.force_login(requester)
+
+    response = client.post("/new/", {"title": "t", "description": "x" * 20_000, "urgency": "low"})
+
+    assert response.status_code == 413
+    assert "The body is larger than 5000 bytes." in response.content.decode()
+    assert "Go back to keep what you wrote" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
 # --- item 11: dates at the ends of the calendar ------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications.models import Notification
 from tickets import services
-from tickets.models import Level, Priority, Source, Status, Ticket
+from tickets.models import Comment, Level, Priority, Source, Status, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +150,19 @@ def test_list_bad_filter_is_a_400(api, agent_l1):
 
     assert response.status_code == 400
     assert "tier" in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("status=in-progress", "status"), ("status=new,Resolved", "status"), ("kind=request", "kind")],
+)
+def test_a_filter_value_that_names_no_state_or_kind_is_a_400(api, requester, query, field):
+    # It was a 200 with no rows: a typo read as "you have no such tickets".
+    response = api(requester).get(f"/api/tickets/?{query}", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert "no es uno de estos valores" in response.json()["message"]
 
 
 def test_cursor_pagination_walks_every_ticket_once(api, requester):
@@ -316,3 +329,56 @@ def test_provisional_priority_follows_the_requesters_urgency(api, requester):
             .json()
         )
         assert body["priority"] == expected
+
+
+def test_a_reply_with_a_field_it_does_not_take_is_refused_not_posted(make_ticket, api, agent_l1):
+    # `internal` for is_internal was ignored: the agent's note went out as a public reply,
+    # emailed to the requester. Files sent as `attachments` were dropped the same way.
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    url = f"/api/tickets/{ticket.pk}/comments/"
+    client = api(agent_l1)
+
+    note = client.post(
+        url,
+        {"body": "Customer is on the watch list", "internal": True},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    files = client.post(
+        url, {"body": "Log attached", "attachments": SimpleUploadedFile("vpn.log", b"x")}
+    )
+
+    assert note.status_code == 400
+    assert note.json()["errors"] == {
+        "internal": [
+            "«internal» no es un campo de esta petición: admite body, is_internal, files, "
+            "expected_version."
+        ]
+    }
+    assert files.status_code == 400
+    assert list(files.json()["errors"]) == ["attachments"]
+    assert not Comment.objects.filter(ticket=ticket).exists()
+    kept = client.post(url, {"body": "Noted", "is_internal": True}, format="json")
+    assert kept.status_code == 201 and kept.json()["is_internal"] is True
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("", {"prio": 1}, "prio"),  # PATCH
+        ("hold/", {"reason": "Waiting for the logs", "until": "2026-12-24"}, "until"),
+    ],
+)
+def test_a_change_with_a_misspelt_field_is_a_400_not_a_silent_200(
+    make_ticket, api, agent_l1, path, body, field
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = api(agent_l1)
+    url = f"/api/tickets/{ticket.pk}/{path}"
+
+    response = (client.patch if not path else client.post)(url, body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority) == (Status.IN_DIAGNOSIS, Priority.P3)

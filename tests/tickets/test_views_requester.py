@@ -94,6 +94,43 @@ def test_anonymous_submission_needs_an_email_and_keeps_what_was_typed(client_for
     assert 'value="Cannot log in"' in response.content.decode()
 
 
+def test_files_chosen_with_a_mistake_elsewhere_are_named_to_choose_again(client_for):
+    # A typo in the email sent the form back; the browser cannot refill a file input, so the
+    # chosen file was gone without a word and the corrected request went without it.
+    response = client_for(None).post(
+        "/new/",
+        {
+            "name": "Ana",
+            "email": "ana-at-example.com",
+            "title": "Printer jams",
+            "description": "Photo attached.",
+            "urgency": "low",
+            "attachments": [upload("jam.png"), upload("tray.png")],
+        },
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+
+    assert response.status_code == 400
+    assert Ticket.objects.count() == 0
+    body = response.content.decode()
+    assert 'data-testid="files-not-sent"' in body
+    assert "No se enviaron: jam.png, tray.png. Vuelva a elegir los archivos." in body
+
+
+def test_a_reply_sent_back_names_its_files_to_choose_again(client_for, requester, make_ticket):
+    ticket = make_ticket()
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/", {"reply-body": "", "reply-attachments": [upload("a.log")]}
+    )
+
+    assert response.status_code == 400
+    assert "Not sent: a.log. Choose the files again." in response.content.decode()
+    assert not Attachment.objects.exists()
+    # A form sent back with no file chosen says nothing about files.
+    empty = client_for(requester).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": ""})
+    assert 'data-testid="files-not-sent"' not in empty.content.decode()
+
+
 def test_a_refused_file_type_is_a_form_error_and_nothing_is_saved(client_for, requester):
     response = client_for(requester).post(
         "/new/",
@@ -444,6 +481,22 @@ def test_tracking_link_lets_the_requester_reply_and_confirm(client_for, requeste
     assert (comment.author, comment.is_internal) == (requester, False)
     ticket.refresh_from_db()
     assert ticket.status == Status.IN_DIAGNOSIS  # a reply to a resolved ticket reopens it
+
+
+def test_a_reply_to_a_solved_ticket_says_it_reopens_it(client_for, requester, make_ticket):
+    # A "thank you" under the solution reopened the ticket with "Reply sent." and nothing on the
+    # page said a reply would: the form says so now, and so does the answer.
+    ticket = make_ticket(Status.RESOLVED)
+    client = client_for(requester)
+
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    response = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "Thanks!"}, follow=True)
+
+    assert "A reply reopens this request." in page
+    assert "Reply sent. The ticket is reopened." in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS
+    assert 'data-testid="reply-reopens"' not in response.content.decode()  # no longer solved
 
 
 def test_tracking_link_downloads_only_public_files(client_for, conversation):

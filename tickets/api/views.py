@@ -119,9 +119,9 @@ def _filters_from(request: Request) -> TicketFilters:
         assignee, unassigned = None, True
     else:
         assignee, unassigned = _int_param(request, "assignee"), False
-    statuses = [v for v in request.query_params.get("status", "").split(",") if v]
+    statuses = [v.strip() for v in request.query_params.get("status", "").split(",") if v.strip()]
     refuse_unknown_values("status", statuses, choices=Status.values)
-    kind = request.query_params.get("kind") or None
+    kind = request.query_params.get("kind", "").strip() or None
     if kind is not None:
         refuse_unknown_values("kind", [kind], choices=Kind.values)
     sla = request.query_params.get("sla", "").strip() or None

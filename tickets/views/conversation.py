@@ -12,6 +12,7 @@ from idempotency.decorators import idempotent_form
 from tickets import services
 from tickets.collisions import parse_version
 from tickets.forms import ReplyForm
+from tickets.models import Status
 from tickets.presence import presence_heartbeat, presence_leave
 from tickets.selectors import ticket_get_for_user
 from tickets.views.base import post_else_ticket_page, request_user, tracking_guarded
@@ -28,6 +29,10 @@ def ticket_reply(
     ticket, actor, staff = ticket_for_write(request, pk, token)
     form = ReplyForm(request.POST, request.FILES, prefix="reply")
 
+    # A requester's reply to a solved ticket reopens it (even a "thank you"): the page says so
+    # beside the form, and the answer says it was done ("Reply sent." alone hid it).
+    reopens = ticket.status == Status.RESOLVED and actor.pk == ticket.requester_id
+
     def write(data: dict[str, Any]) -> str:
         version = data["version"]
         comment = services.comment_create(
@@ -38,7 +43,9 @@ def ticket_reply(
             files=data["attachments"],
             expected_version=parse_version(version, field=None) if version and staff else None,
         )
-        return _("Internal note added.") if comment.is_internal else _("Reply sent.")
+        if comment.is_internal:
+            return _("Internal note added.")
+        return _("Reply sent. The ticket is reopened.") if reopens else _("Reply sent.")
 
     return form_write(
         request, ticket, form, key="reply", tracking=token is not None, staff=staff, write=write
