@@ -162,7 +162,7 @@ def test_a_filter_value_that_names_no_state_or_kind_is_a_400(api, requester, que
 
     assert response.status_code == 400
     assert list(response.json()["errors"]) == [field]
-    assert "no es uno de estos valores" in response.json()["message"]
+    assert "no es ninguno de" in response.json()["message"]
 
 
 def test_cursor_pagination_walks_every_ticket_once(api, requester):
@@ -351,7 +351,7 @@ def test_a_reply_with_a_field_it_does_not_take_is_refused_not_posted(make_ticket
     assert note.status_code == 400
     assert note.json()["errors"] == {
         "internal": [
-            "«internal» no es un campo de esta petición: admite body, is_internal, files, "
+            "«internal» no es un campo de esta petición: lleva body, is_internal, files, "
             "expected_version."
         ]
     }
