@@ -11,7 +11,7 @@ compiled by the ORM on every API request.
 from typing import Any
 
 from django.db import connections, router
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -72,6 +72,15 @@ def token_with_user(key_hash: str) -> ApiToken | None:
 
 class HashedTokenAuthentication(TokenAuthentication):
     keyword = "Token"
+
+    def authenticate(self, request: Any) -> tuple[Any, ApiToken] | None:
+        found = super().authenticate(request)
+        if found is not None and not request.META.get("HTTP_ACCEPT_LANGUAGE"):
+            # A script sends no Accept-Language: answer in the language its user chose, as the
+            # pages do (a request that asks for a language gets it).
+            translation.activate(found[0].language)
+            request.LANGUAGE_CODE = found[0].language
+        return found
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
         token = token_with_user(api_token_hash(key))

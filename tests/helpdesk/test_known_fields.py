@@ -162,3 +162,21 @@ def test_a_flood_of_unknown_keys_gets_a_short_answer(api, make_ticket, agent_l1)
     assert len(answer.json()["errors"]) == 10
     assert all(len(key) == 40 for key in answer.json()["errors"])
     assert len(answer.content) < 5000
+
+
+def test_a_script_that_asks_for_no_language_gets_its_users(api, make_ticket, agent_l1):
+    """A token request without Accept-Language was answered in English whatever the user chose."""
+    agent_l1.language = "es"
+    agent_l1.save(update_fields=["language"])
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = api(agent_l1)
+    url = f"/api/tickets/{ticket.pk}/take/"
+    spanish = client.post(url, {"note": "x"}, format="json")
+    assert spanish.json()["errors"]["note"] == [
+        "«note» no es un campo de esta petición: no lleva ninguno."
+    ]
+    assert spanish["Content-Language"] == "es"
+    english = client.post(url, {"note": "x"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["errors"]["note"] == [
+        "“note” is not a field of this request: it takes none."
+    ]
