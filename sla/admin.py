@@ -1,10 +1,13 @@
+import copy
 from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 
 from helpdesk.admin import ReadOnlyAdmin
 from helpdesk.errors import DomainError
@@ -23,7 +26,7 @@ from sla.models import (
     calendar_hours_of,
     target_error,
 )
-from sla.services import calendar_hours_check
+from sla.services import calendar_hours_check, policy_coverage_check
 
 
 def _kept(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
@@ -53,6 +56,30 @@ class SlaTargetFormSet(BaseInlineFormSet):
                 error = target_error(data.get(name), hours=hours)
                 if error:
                     form.add_error(name, error)
+        # The policy as it will be saved (its form's values) with the targets kept.
+        _coverage(self.instance, targets=_kept(self))
+
+
+def _coverage(policy: SlaPolicy, **change: Any) -> None:
+    """sla.services.policy_coverage_check, its refusal as the form's error."""
+    try:
+        policy_coverage_check(policy=policy, **change)
+    except DomainError as error:
+        raise ValidationError(error.message) from None
+
+
+class SlaPolicyListForm(forms.ModelForm):
+    """A row of the policy list (position, active): switching off the last policy that takes
+    every ticket of a priority is refused there too."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        proposed = copy.copy(self.instance)
+        for name, value in data.items():
+            if name != "id":  # the row's own policy, as the formset hands it over
+                setattr(proposed, name, value)
+        _coverage(proposed)
+        return data
 
 
 class SlaTargetInline(admin.TabularInline):
@@ -69,6 +96,20 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "kind"]
     raw_id_fields = ["category", "organisation"]
     inlines = [SlaTargetInline]
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
+        return super().get_changelist_form(request, form=SlaPolicyListForm, **kwargs)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """A deletion that would leave a priority without SLA clocks is shown as protected:
+        Django's page says it cannot be done, and why."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for policy in objs:
+            try:
+                policy_coverage_check(policy=policy, deleted=True)
+            except DomainError as error:
+                protected = [*protected, f"{policy}: {error.message}"]
+        return deleted, model_count, perms_needed, protected
 
 
 def _weekly(rows: list[dict[str, Any]]) -> dict[int, list[tuple[time, time]]]:

@@ -600,6 +600,7 @@ def policy_save(
         if SlaPolicy.objects.filter(name=policy.name).exclude(pk=policy.pk).exists():
             raise DomainError(_("A policy with this name exists."), field="name")
         _check_calendar_reaches(policy=policy, targets=targets)
+        policy_coverage_check(policy=policy, targets=targets)
         policy.save()
         if targets is not None:
             policy.targets.all().delete()
@@ -618,4 +619,47 @@ def policy_save(
 
 def policy_delete(*, actor: User, policy: SlaPolicy) -> None:
     _require_manager(actor)
-    policy.delete()
+    with transaction.atomic():
+        policy_coverage_check(policy=policy, deleted=True)
+        policy.delete()
+
+
+def _covered_priorities(policies: Iterable[SlaPolicy]) -> set[int]:
+    """The priorities for which one of these policies takes every ticket (no kind, category or
+    organisation of its own, active, a target for the priority)."""
+    ids = [p.pk for p in policies if p.is_active and _takes_every_ticket(p)]
+    return set(SlaTarget.objects.filter(policy_id__in=ids).values_list("priority", flat=True))
+
+
+def _takes_every_ticket(policy: SlaPolicy) -> bool:
+    return not policy.kind and policy.category_id is None and policy.organisation_id is None
+
+
+def policy_coverage_check(
+    *, policy: SlaPolicy, deleted: bool = False, targets: list[dict[str, Any]] | None = None
+) -> None:
+    """Refuses a change that would leave tickets of some priority without SLA clocks: the policy
+    (as it will be saved, with `targets` when they are replaced, or deleted) was the last one to
+    take every ticket of that priority. New tickets would silently get no clocks. A gap that was
+    there before the change is not this change's to refuse."""
+    others = list(SlaPolicy.objects.exclude(pk=policy.pk) if policy.pk else SlaPolicy.objects.all())
+    covered_by_others = _covered_priorities(others)
+    before = covered_by_others.copy()
+    if policy.pk:
+        before |= _covered_priorities(SlaPolicy.objects.filter(pk=policy.pk))
+    after = covered_by_others.copy()
+    if not deleted and policy.is_active and _takes_every_ticket(policy):
+        if targets is not None:
+            after |= {int(t["priority"]) for t in targets}
+        elif policy.pk:
+            after |= set(policy.targets.values_list("priority", flat=True))
+    lost = sorted(before - after)
+    if lost:
+        raise DomainError(
+            _(
+                "Tickets of %(priorities)s would get no SLA clocks: this is the only policy that "
+                "takes every ticket of that priority. Make another policy take them first."
+            )
+            % {"priorities": ", ".join(f"P{priority}" for priority in lost)},
+            field=None if deleted else "is_active",
+        )
