@@ -20,6 +20,7 @@ from accounts.middleware import activate_time_zone
 from accounts.models import ApiToken, User, api_token_hash
 from accounts.services import api_token_touch
 from helpdesk.dbvalues import Convert, from_db
+from helpdesk.prepared import prepared_cursor
 
 # database alias -> (SQL, the token's attribute names, the user's attribute names, and per column
 # what the ORM would do to its value: helpdesk.dbvalues.from_db)
@@ -57,7 +58,7 @@ def token_with_user(key_hash: str) -> ApiToken | None:
     alias = router.db_for_read(ApiToken)
     sql, token_names, user_names, converters = _token_query(alias)
     connection = connections[alias]
-    with connection.cursor() as cursor:
+    with prepared_cursor(alias) as cursor:
         cursor.execute(sql, [key_hash])
         found = cursor.fetchone()
     if found is None:

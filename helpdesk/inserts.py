@@ -18,6 +18,7 @@ from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
 from helpdesk.dbvalues import Convert, from_db
+from helpdesk.prepared import prepared_cursor
 
 M = TypeVar("M", bound=models.Model)
 
@@ -121,7 +122,7 @@ def insert_rows(objs: Sequence[M]) -> Sequence[M]:
             else:
                 values.append(field.get_db_prep_save(value, connection))
         defaults.append(tuple(at_default))
-    with connection.cursor() as cursor:
+    with prepared_cursor(using, rows=len(objs)) as cursor:
         cursor.execute(_sql(model, using, tuple(defaults)), values)
         rows = cursor.fetchall()
     returned = _returned(model, using)

@@ -25,6 +25,7 @@ from accounts.models import User
 from helpdesk.celery import TaskSlot
 from helpdesk.errors import DomainError
 from helpdesk.gather import Gatherer, gathering
+from helpdesk.prepared import prepared_cursor
 from notifications.models import (
     IN_APP_KINDS,
     UNMUTABLE_KINDS,
@@ -284,7 +285,7 @@ def _insert_new(
         f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING "
         f"RETURNING {quote(meta.pk.column)}, {quote('dedupe_key')}"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection.alias, rows=len(notifications) + len(in_app or ())) as cursor:
         cursor.execute(sql, values)
         return {key: pk for pk, key in cursor.fetchall()}
 
