@@ -9,6 +9,7 @@ import cycle between modules.
 
 import ast
 import re
+from concurrent.futures import ThreadPoolExecutor
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -59,6 +60,22 @@ def _modules() -> dict[str, Path]:
     return modules
 
 
+def _parse(path: Path) -> ast.Module:
+    """The module's tree, parsed in a thread of its own, twice if need be. In a full run
+    CPython 3.11.7's parser once raised "SystemError: AST constructor recursion depth mismatch"
+    here for a file it parses fine on its own: its recursion bookkeeping is per thread, and other
+    tests of the same worker change the recursion limit (hypothesis) or hit it on purpose
+    (deeply nested hostile input)."""
+    for attempt in (1, 2):
+        with ThreadPoolExecutor(max_workers=1) as fresh:
+            try:
+                return fresh.submit(ast.parse, path.read_text(), str(path)).result()
+            except SystemError:
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
+
+
 def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The first-party modules `name` imports, wherever the import statement is."""
 
@@ -69,7 +86,7 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
 
     is_package = path.name == "__init__.py"
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(_parse(path)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
