@@ -26,7 +26,7 @@ from sla.models import (
     calendar_hours_of,
     target_error,
 )
-from sla.services import calendar_hours_check, policy_coverage_check
+from sla.services import calendar_hours_check, policies_deletion_check, policy_coverage_check
 
 
 def _kept(formset: BaseInlineFormSet) -> list[dict[str, Any]]:
@@ -104,11 +104,10 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         """A deletion that would leave a priority without SLA clocks is shown as protected:
         Django's page says it cannot be done, and why."""
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        for policy in objs:
-            try:
-                policy_coverage_check(policy=policy, deleted=True)
-            except DomainError as error:
-                protected = [*protected, f"{policy}: {error.message}"]
+        try:
+            policies_deletion_check(policies=objs)
+        except DomainError as error:
+            protected = [*protected, error.message]
         return deleted, model_count, perms_needed, protected
 
 

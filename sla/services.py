@@ -620,7 +620,7 @@ def policy_save(
 def policy_delete(*, actor: User, policy: SlaPolicy) -> None:
     _require_manager(actor)
     with transaction.atomic():
-        policy_coverage_check(policy=policy, deleted=True)
+        policies_deletion_check(policies=[policy])
         policy.delete()
 
 
@@ -635,24 +635,9 @@ def _takes_every_ticket(policy: SlaPolicy) -> bool:
     return not policy.kind and policy.category_id is None and policy.organisation_id is None
 
 
-def policy_coverage_check(
-    *, policy: SlaPolicy, deleted: bool = False, targets: list[dict[str, Any]] | None = None
-) -> None:
-    """Refuses a change that would leave tickets of some priority without SLA clocks: the policy
-    (as it will be saved, with `targets` when they are replaced, or deleted) was the last one to
-    take every ticket of that priority. New tickets would silently get no clocks. A gap that was
-    there before the change is not this change's to refuse."""
-    others = list(SlaPolicy.objects.exclude(pk=policy.pk) if policy.pk else SlaPolicy.objects.all())
-    covered_by_others = _covered_priorities(others)
-    before = covered_by_others.copy()
-    if policy.pk:
-        before |= _covered_priorities(SlaPolicy.objects.filter(pk=policy.pk))
-    after = covered_by_others.copy()
-    if not deleted and policy.is_active and _takes_every_ticket(policy):
-        if targets is not None:
-            after |= {int(t["priority"]) for t in targets}
-        elif policy.pk:
-            after |= set(policy.targets.values_list("priority", flat=True))
+def _refuse_lost_coverage(*, before: set[int], after: set[int], field: str | None) -> None:
+    """New tickets of a priority covered before and not after would silently get no clocks. A
+    gap that was there before the change is not this change's to refuse."""
     lost = sorted(before - after)
     if lost:
         raise DomainError(
@@ -661,5 +646,36 @@ def policy_coverage_check(
                 "takes every ticket of that priority. Make another policy take them first."
             )
             % {"priorities": ", ".join(f"P{priority}" for priority in lost)},
-            field=None if deleted else "is_active",
+            field=field,
         )
+
+
+def policy_coverage_check(
+    *, policy: SlaPolicy, targets: list[dict[str, Any]] | None = None
+) -> None:
+    """Refuses saving `policy` as it is now (with `targets` when they are replaced) if it was the
+    last one to take every ticket of some priority and no longer does."""
+    others = SlaPolicy.objects.exclude(pk=policy.pk) if policy.pk else SlaPolicy.objects.all()
+    covered_by_others = _covered_priorities(others)
+    before = covered_by_others | (
+        _covered_priorities(SlaPolicy.objects.filter(pk=policy.pk)) if policy.pk else set()
+    )
+    after = covered_by_others
+    if policy.is_active and _takes_every_ticket(policy):
+        if targets is not None:
+            after = after | {int(t["priority"]) for t in targets}
+        elif policy.pk:
+            after = after | set(policy.targets.values_list("priority", flat=True))
+    _refuse_lost_coverage(before=before, after=after, field="is_active")
+
+
+def policies_deletion_check(*, policies: Iterable[SlaPolicy]) -> None:
+    """Refuses deleting these policies together if, without them, some priority that every
+    ticket had clocks for would have none (two catch-all policies deleted at once included)."""
+    gone = {policy.pk for policy in policies}
+    everyone = list(SlaPolicy.objects.all())
+    _refuse_lost_coverage(
+        before=_covered_priorities(everyone),
+        after=_covered_priorities(p for p in everyone if p.pk not in gone),
+        field=None,
+    )

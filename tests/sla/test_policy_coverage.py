@@ -137,3 +137,23 @@ def test_the_admin_change_form_refuses_switching_it_off(manager_admin_client, de
     form["is_active"] = "on"
     saved = manager_admin_client.post(f"/admin/sla/slapolicy/{default.pk}/change/", form)
     assert saved.status_code == 302
+
+
+def test_two_catch_all_policies_deleted_together_are_refused(manager_admin_client, default):
+    """Each alone may go (the other remains); both at once left every priority without clocks."""
+    second = SlaPolicy.objects.create(name="Everyone too", position=60)
+    for target in default.targets.all():
+        target.pk, target.policy = None, second
+        target.save()
+    bulk = manager_admin_client.post(
+        "/admin/sla/slapolicy/",
+        {"action": "delete_selected", "_selected_action": [default.pk, second.pk], "post": "yes"},
+    )
+    assert "would get no SLA clocks" in bulk.content.decode()
+    assert SlaPolicy.objects.filter(pk__in=[default.pk, second.pk]).count() == 2
+    alone = manager_admin_client.post(
+        "/admin/sla/slapolicy/",
+        {"action": "delete_selected", "_selected_action": [second.pk], "post": "yes"},
+    )
+    assert alone.status_code == 302
+    assert not SlaPolicy.objects.filter(pk=second.pk).exists()
