@@ -22,6 +22,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from helpdesk.errors import DomainError
 from helpdesk.middleware import RETRY_AFTER_SECONDS
+from helpdesk.query import unknown_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def refuse_unknown_parameters(request: HttpRequest, *, takes: Iterable[str]) -> 
     (`?stauts=resolved`) would answer with every ticket, and a script would act on them all."""
     query = getattr(request, "query_params", request.GET)
     known = list(takes)
-    unknown = sorted(set(query) - set(known) - LIST_PARAMETERS)
+    unknown = unknown_parameters(query, known=[*known, *LIST_PARAMETERS])
     if unknown:
         raise ValidationError(
             {

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from escalation.models import SupportGroup
 from helpdesk.date_bounds import BoundedDateField
+from helpdesk.query import KnownParametersForm
 from tickets.forms import (
     category_tree_label,
     kind_filter_field,
@@ -28,9 +29,6 @@ PERIODS = [
 DEFAULT_PERIOD = "7d"
 PERIOD_DAYS = {"7d": 7, "30d": 30, "90d": 90}
 MAX_CUSTOM_DAYS = 366
-# Query parameters a dashboard URL may carry besides the form's fields: DRF's ?format=json and
-# the CSV's figure and metric.
-PASSED_THROUGH = {"format", "figure", "metric"}
 WEEKLY_AFTER_DAYS = 31  # trends per day up to a month, per week beyond
 
 
@@ -97,9 +95,16 @@ def period_for(
     return period_for(key=DEFAULT_PERIOD, now=now)
 
 
-class DashboardForm(forms.Form):
+class DashboardForm(KnownParametersForm):
     """Every field optional; an invalid value is a form error shown on the page (400 in the
     API), never a 500."""
+
+    # `?priorty=1` showed every priority's figures as if filtered (page, CSV and API).
+    passed_through = frozenset({"format", "figure", "metric"})  # DRF's, and the CSV's
+    unknown_message = _(
+        "“%(name)s” is not a filter of the SLA dashboard: it takes period, start, "
+        "end, kind, priority, tier, category and group."
+    )
 
     # The box shows the period the figures cover: the default one when none was asked for.
     period = forms.ChoiceField(
@@ -174,18 +179,6 @@ class DashboardForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        for name in sorted(set(self.data) - set(self.fields) - PASSED_THROUGH):
-            # `?priorty=1` showed every priority's figures as if filtered (page, CSV and API);
-            # keyed by the parameter, as the breach forecast does.
-            self.errors[name] = self.error_class(
-                [
-                    _(
-                        "“%(name)s” is not a filter of the SLA dashboard: it takes period, start, "
-                        "end, kind, priority, tier, category and group."
-                    )
-                    % {"name": name[:40]}
-                ]
-            )
         if data.get("period") == "custom":
             start, end = data.get("start"), data.get("end")
             if start is None or end is None:

@@ -8,21 +8,24 @@ from django.utils.translation import ngettext
 
 from escalation.models import Tier
 from helpdesk.csv_export import labelled_errors
+from helpdesk.query import KnownParametersForm
 from sla.forecast import DEFAULT_WINDOW_HOURS, SOURCES, WINDOW_HOURS, Cursor, ForecastScope
 from tickets.forms import tier_filter_field
-
-# Query parameters a forecast URL may carry besides the form's fields: DRF's ?format=json.
-PASSED_THROUGH = {"format"}
 
 
 def window_label(hours: int) -> str:
     return ngettext("Next hour", "Next %(n)d hours", hours) % {"n": hours}
 
 
-class ForecastForm(forms.Form):
+class ForecastForm(KnownParametersForm):
     """?hours=1|4|8|24 (default 4), ?source=sla|ola (default both), ?tier=1|2|3 (default every
     tier the reader sees) and the opaque cursor of the next page. Any other parameter is an
     error: `?window=8` or `?tiers=2` silently showed the default figures as if applied."""
+
+    unknown_message = _(
+        "“%(name)s” is not a filter of the breach forecast: it takes hours "
+        "(the window), source (the clocks) and tier."
+    )
 
     hours = forms.TypedChoiceField(
         label=_("Window"),
@@ -58,21 +61,6 @@ class ForecastForm(forms.Form):
             ("", _("Any tier")),
             *(choice for choice in Tier.choices if seen is None or choice[0] in seen),
         ]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        for name in sorted(set(self.data) - set(self.fields) - PASSED_THROUGH):
-            # Keyed by the parameter (the API's `errors.window`); the page lists it too.
-            self.errors[name] = self.error_class(
-                [
-                    _(
-                        "“%(name)s” is not a filter of the breach forecast: it takes hours "
-                        "(the window), source (the clocks) and tier."
-                    )
-                    % {"name": name[:40]}
-                ]
-            )
-        return data
 
     def error_lines(self) -> list[str]:
         """What the page says about a refused query: each error after its field's label."""
