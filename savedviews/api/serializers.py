@@ -15,8 +15,13 @@ class SavedViewSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.name", read_only=True)
     is_mine = serializers.SerializerMethodField()
     visibility = serializers.ChoiceField(choices=Visibility.choices, read_only=True)
-    group: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
-    group_name = serializers.CharField(source="group.name", read_only=True, default=None)
+    # Null on a private or public view (only a group view has a group).
+    group: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True
+    )
+    group_name = serializers.CharField(
+        source="group.name", read_only=True, default=None, allow_null=True
+    )
     is_default = serializers.BooleanField(read_only=True)
     count = serializers.SerializerMethodField(
         help_text='How many tickets the view lists now, capped ("999+").'

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from drf_spectacular.generators import SchemaGenerator
 
 from savedviews import services
 from savedviews.models import SavedView
@@ -146,3 +147,16 @@ def test_the_schema_documents_the_endpoints(api, manager):
     assert {"get", "post"} <= set(paths["/api/saved-views/"])
     assert {"get", "put", "patch", "delete"} <= set(paths["/api/saved-views/{id}/"])
     assert {"post", "delete"} <= set(paths["/api/saved-views/{id}/default/"])
+
+
+def test_the_schema_allows_a_private_views_null_group(api, agent_l1):
+    """A private view answers `"group": null`: the OpenAPI schema clients generate code from
+    must allow it (schemathesis found the response violating it)."""
+    body = api(agent_l1).post(URL, {"name": "Mine", "query": "queue=l1"}, format="json").json()
+    properties = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"][
+        "SavedView"
+    ]["properties"]
+
+    assert body["group"] is None and body["group_name"] is None
+    assert properties["group"].get("nullable") is True
+    assert properties["group_name"].get("nullable") is True
