@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from csat.models import RATINGS
 from helpdesk.date_bounds import BoundedDateField
+from helpdesk.query import KnownParametersForm
 from tickets.forms import LimitedTextField
 
 
@@ -25,7 +26,12 @@ class RatingForm(forms.Form):
     )
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(KnownParametersForm):
+    # `?from=2026-11-01` showed the last 30 days' figures as if they were that period's.
+    unknown_message = _(
+        "“%(name)s” is not a filter of the satisfaction report: it takes start and end."
+    )
+
     start = BoundedDateField(label=_("From"), required=False)
     end = BoundedDateField(label=_("To (inclusive)"), required=False)
 

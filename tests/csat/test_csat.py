@@ -252,3 +252,18 @@ def test_report_page_is_for_managers_with_pinned_queries(make_ticket, client, ma
     with CaptureQueriesContext(connection) as ctx:
         client.get("/csat/", {"start": "2000-01-01"})
     assert len(ctx.captured_queries) == 8
+
+
+def test_a_parameter_the_report_does_not_take_is_refused_not_ignored(client, manager):
+    """`?from=` (the fields are start and end) showed the last 30 days as if filtered."""
+    client.force_login(manager)
+
+    response = client.get("/csat/", {"from": "2026-11-01"})
+
+    assert response.status_code == 400
+    text = " ".join(response.content.decode().split())
+    assert "“from” is not a filter of the satisfaction report: it takes start and end." in text
+    assert client.get("/csat/", {"start": "2026-11-01"}).status_code == 200
+    bad_date = client.get("/csat/", {"start": "2026-13-01"})
+    assert bad_date.status_code == 400
+    assert "Enter a valid date." in bad_date.content.decode()
