@@ -33,10 +33,31 @@ class CategoryAdmin(CategoryTreePickerMixin, admin.ModelAdmin):
     search_fields = ["name", "name_es"]
 
 
+class TextsOnlyAdmin(admin.ModelAdmin):
+    """Rows the services write with their side effects (SLA clocks, routing, notifications,
+    the event the audit replays): never added here, and only their texts may be corrected (a
+    password pasted into a message, say). A priority, tier, assignee or category changed here
+    left the clocks on the old one and no event for the audit; a reply added here stopped no
+    clock, and a note made public here reached the requester unrecorded."""
+
+    editable_texts: tuple[str, ...] = ()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        meta = self.model._meta  # type: ignore[attr-defined]
+        return [f.name for f in meta.concrete_fields if f.name not in self.editable_texts]
+
+
 class CommentInline(admin.TabularInline):
     model = Comment
     extra = 0
-    raw_id_fields = ["author"]
+    fields = ["author", "is_internal", "created_at", "body"]
+    readonly_fields = ["author", "is_internal", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class EventInline(admin.TabularInline):
@@ -59,26 +80,14 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
-    """Read-mostly: the lifecycle is driven by the services, never by editing the status here."""
+class TicketAdmin(TextsOnlyAdmin):
+    """Read-mostly: the lifecycle is driven by the services (the ticket page and the API)."""
 
+    editable_texts = ("title", "description", "contact_name", "contact_phone", "affected")
     list_display = ["reference", "title", "status", "priority", "tier", "assignee", "created_at"]
     list_filter = ["status", "kind", "tier", "priority"]
     search_fields = ["title", "=id"]
     raw_id_fields = ["requester", "assignee", "category", "organisation"]
-    readonly_fields = [
-        "status",
-        "tracking_token",
-        "created_at",
-        "updated_at",
-        "first_response_at",
-        "last_escalated_at",
-        "escalation_count",
-        "resolved_at",
-        "closed_at",
-        "reopen_count",
-        "time_to_resolve",
-    ]
     inlines = [CommentInline, EventInline]
     show_full_result_count = False  # no COUNT(*) over a million rows
 
@@ -102,7 +111,8 @@ class TicketEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(TextsOnlyAdmin):
+    editable_texts = ("body",)
     list_display = ["ticket", "author", "is_internal", "created_at"]
     list_filter = ["is_internal"]
     raw_id_fields = ["ticket", "author"]
@@ -110,6 +120,6 @@ class CommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(TextsOnlyAdmin):
     list_display = ["filename", "ticket", "size", "is_internal", "created_at"]
     raw_id_fields = ["ticket", "comment", "uploaded_by"]
