@@ -1,12 +1,37 @@
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts.models import ApiToken, Organisation, User
+from accounts.models import ApiToken, Organisation, Role, User
 from accounts.services import api_tokens_revoke_all
+from tickets.models import ACTIVE_STATES, Ticket
+
+
+def _open_tickets_held(user: User) -> int:
+    return Ticket.objects.filter(assignee=user, status__in=ACTIVE_STATES).count()
+
+
+class HelpdeskUserChangeForm(UserChangeForm):
+    def clean_role(self) -> str:
+        role: str = self.cleaned_data["role"]
+        held = _open_tickets_held(self.instance) if self.instance.pk else 0
+        if self.instance.role == Role.AGENT and role != Role.AGENT and held:
+            # Their tickets would stay assigned to someone who can no longer work them.
+            raise forms.ValidationError(
+                ngettext(
+                    "%(name)s still holds %(count)d open ticket: reassign it first.",
+                    "%(name)s still holds %(count)d open tickets: reassign them first.",
+                    held,
+                )
+                % {"name": self.instance.name, "count": held}
+            )
+        return role
 
 
 @admin.register(Organisation)
@@ -17,6 +42,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = HelpdeskUserChangeForm
     list_display = ["username", "email", "display_name", "role", "organisation", "is_active"]
     list_filter = ["role", "language", "is_active", "is_staff"]
     search_fields = ["username", "email", "display_name"]
@@ -35,6 +61,20 @@ class UserAdmin(BaseUserAdmin):
         # (A new password revokes them too: accounts.validators, on every path.)
         if change and "is_active" in form.changed_data and not obj.is_active:
             api_tokens_revoke_all(user=obj)
+            self._warn_of_tickets_left(request, obj)
+
+    def _warn_of_tickets_left(self, request: HttpRequest, user: User) -> None:
+        """Deactivating is never refused (someone who left must lose access at once), but
+        their open tickets stay assigned to them until someone reassigns them."""
+        held = _open_tickets_held(user)
+        if not held:
+            return
+        text = ngettext(
+            "%(name)s still holds %(count)d open ticket: reassign it (queue health lists it).",
+            "%(name)s still holds %(count)d open tickets: reassign them (queue health lists them).",
+            held,
+        ) % {"name": user.name, "count": held}
+        messages.warning(request, text)
 
 
 @admin.register(ApiToken)

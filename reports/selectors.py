@@ -45,6 +45,7 @@ from django.db.models import (
     Count,
     DateTimeField,
     DurationField,
+    Exists,
     F,
     OuterRef,
     Q,
@@ -807,10 +808,16 @@ class QueueHealth:
 
 
 def agents_for_health(*, user: User) -> list[User]:
-    """An agent sees their own queue; a manager every active agent's (1 query, 0 for an
-    agent)."""
+    """An agent sees their own queue; a manager every active agent's, and a deactivated
+    agent's while they still hold open tickets (nobody works those: leaving them out hid them
+    from every figure here). 1 query, 0 for an agent."""
     if user.role == Role.MANAGER:
-        return list(User.objects.filter(role=Role.AGENT, is_active=True).order_by("username"))
+        holding = Ticket.objects.filter(assignee=OuterRef("pk"), status__in=ACTIVE_STATES)
+        return list(
+            User.objects.filter(role=Role.AGENT)
+            .filter(Q(is_active=True) | Exists(holding))
+            .order_by("username")
+        )
     if user.role == Role.AGENT:
         return [user]
     return []

@@ -118,6 +118,10 @@ class DashboardSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
 class QueueHealthSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     agent_id = serializers.IntegerField(source="agent.pk")
     agent = serializers.CharField(source="agent.name")
+    agent_is_active = serializers.BooleanField(
+        source="agent.is_active",
+        help_text="False for a deactivated agent still holding open tickets (listed to managers).",
+    )
     open = serializers.IntegerField()
     at_risk = serializers.IntegerField()
     breached = serializers.IntegerField()

@@ -7,7 +7,6 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
-from django.forms import MultiWidget
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,6 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, User
 from accounts.services import api_token_create, api_token_issue
+from tests.admin_forms import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -248,27 +248,10 @@ def test_a_rehash_on_sign_in_is_not_a_password_change(settings, requester):
     assert _client(key).get("/api/me/").status_code == 200
 
 
-def _admin_form_data(admin_client, url: str) -> dict:
-    """What the admin's change form posts back unchanged."""
-    form = admin_client.get(url).context["adminform"].form
-    data: dict = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if isinstance(field.widget, MultiWidget):  # date and time in two inputs
-            for i, part in enumerate(field.widget.decompress(value)):
-                data[f"{name}_{i}"] = "" if part is None else part
-        elif isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif value is not None:
-            data[name] = value
-    return data
-
-
 def test_an_admin_deactivation_revokes_every_token(admin_client, requester):
     key = _exchange()
     url = f"/admin/accounts/user/{requester.pk}/change/"
-    data = _admin_form_data(admin_client, url)
+    data = admin_form_data(admin_client, url)
     del data["is_active"]  # the box unticked
 
     assert admin_client.post(url, data).status_code == 302
@@ -284,7 +267,7 @@ def test_an_admin_deactivation_revokes_every_token(admin_client, requester):
 def test_other_admin_edits_keep_the_tokens(admin_client, requester):
     key = _exchange()
     url = f"/admin/accounts/user/{requester.pk}/change/"
-    data = {**_admin_form_data(admin_client, url), "display_name": "Renamed"}
+    data = {**admin_form_data(admin_client, url), "display_name": "Renamed"}
 
     assert admin_client.post(url, data).status_code == 302
 

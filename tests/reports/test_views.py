@@ -305,6 +305,25 @@ def test_a_manager_sees_every_agents_queue_health(
     assert _get(client, manager, "reports:queue_health", {"agent": "x"}).status_code == 404
 
 
+def test_a_deactivated_agent_still_holding_open_tickets_stays_listed_to_managers(
+    client, api, manager, agent_l1, agent_l2, day, frozen_now
+):
+    """Deactivating an agent left their open tickets assigned to them; leaving them out of
+    the page hid those tickets from every figure here."""
+    for agent in (agent_l1, agent_l2):  # agent_l1 holds an open ticket, agent_l2 none
+        agent.is_active = False
+        agent.save(update_fields=["is_active"])
+
+    response = _get(client, manager, "reports:queue_health")
+
+    rows = {row.agent.username: row for row in response.context["rows"]}
+    assert set(rows) == {"agent_l1"}
+    assert (rows["agent_l1"].open, rows["agent_l1"].breached) == (1, 1)
+    assert 'data-testid="deactivated"' in response.content.decode()
+    [listed] = api(manager).get(reverse("api-reports-queues")).json()
+    assert (listed["agent_id"], listed["agent_is_active"]) == (agent_l1.pk, False)
+
+
 def test_requesters_get_no_queue_health(client, api, requester):
     assert _get(client, requester, "reports:queue_health").status_code == 403
     assert api(requester).get(reverse("api-reports-queues")).status_code == 403
@@ -315,6 +334,7 @@ def test_the_queue_health_api(api, agent_l1, manager, day, frozen_now):
     assert own == {
         "agent_id": agent_l1.pk,
         "agent": agent_l1.name,
+        "agent_is_active": True,
         "open": 1,
         "at_risk": 0,
         "breached": 1,
