@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.admin import ServiceWrittenAdmin
 from notifications.models import (
     DeliveryStatus,
     InAppNotification,
@@ -12,7 +13,9 @@ from notifications.models import (
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ServiceWrittenAdmin):
+    """The outbox: each row is sent once (a failed one may be retried, below)."""
+
     list_display = [
         "id",
         "kind",
@@ -26,15 +29,6 @@ class NotificationAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "kind"]
     search_fields = ["recipient__email", "dedupe_key", "last_error"]
-    raw_id_fields = ["recipient", "ticket"]
-    readonly_fields = [
-        "dedupe_key",
-        "claimed_at",
-        "sent_at",
-        "last_error",
-        "attempts",
-        "next_attempt_at",
-    ]
     actions = ["retry"]
 
     @admin.action(description=_("Retry the selected failed notifications"))
@@ -53,9 +47,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(InAppNotification)
-class InAppNotificationAdmin(admin.ModelAdmin):
+class InAppNotificationAdmin(ServiceWrittenAdmin):
     list_display = ["id", "kind", "recipient", "ticket", "created_at", "read_at"]
     list_filter = ["kind"]
     search_fields = ["recipient__username", "dedupe_key"]
-    raw_id_fields = ["recipient", "ticket"]
-    readonly_fields = ["dedupe_key", "created_at"]

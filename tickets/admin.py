@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import ForeignKey
 from django.http import HttpRequest
 
-from helpdesk.admin import ReadOnlyAdmin
+from helpdesk.admin import ReadOnlyAdmin, ServiceWrittenAdmin
 from tickets.forms import CategoryChoiceField
 from tickets.models import Attachment, Category, Comment, Ticket, TicketEvent
 
@@ -31,23 +31,6 @@ class CategoryAdmin(CategoryTreePickerMixin, admin.ModelAdmin):
     list_display = ["name", "name_es", "parent", "is_active"]
     list_filter = ["is_active", "parent"]
     search_fields = ["name", "name_es"]
-
-
-class TextsOnlyAdmin(admin.ModelAdmin):
-    """Rows the services write with their side effects (SLA clocks, routing, notifications,
-    the event the audit replays): never added here, and only their texts may be corrected (a
-    password pasted into a message, say). A priority, tier, assignee or category changed here
-    left the clocks on the old one and no event for the audit; a reply added here stopped no
-    clock, and a note made public here reached the requester unrecorded."""
-
-    editable_texts: tuple[str, ...] = ()
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        meta = self.model._meta  # type: ignore[attr-defined]
-        return [f.name for f in meta.concrete_fields if f.name not in self.editable_texts]
 
 
 class CommentInline(admin.TabularInline):
@@ -80,7 +63,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(TextsOnlyAdmin):
+class TicketAdmin(ServiceWrittenAdmin):
     """Read-mostly: the lifecycle is driven by the services (the ticket page and the API)."""
 
     editable_texts = ("title", "description", "contact_name", "contact_phone", "affected")
@@ -111,7 +94,7 @@ class TicketEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(TextsOnlyAdmin):
+class CommentAdmin(ServiceWrittenAdmin):
     editable_texts = ("body",)
     list_display = ["ticket", "author", "is_internal", "created_at"]
     list_filter = ["is_internal"]
@@ -120,6 +103,6 @@ class CommentAdmin(TextsOnlyAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(TextsOnlyAdmin):
+class AttachmentAdmin(ServiceWrittenAdmin):
     list_display = ["filename", "ticket", "size", "is_internal", "created_at"]
     raw_id_fields = ["ticket", "comment", "uploaded_by"]
