@@ -25,6 +25,7 @@ from sla.models import (
     SlaTarget,
     calendar_hours_of,
     target_error,
+    target_order_error,
 )
 from sla.services import calendar_hours_check, policies_deletion_check, policy_coverage_check
 
@@ -56,6 +57,16 @@ class SlaTargetFormSet(BaseInlineFormSet):
                 error = target_error(data.get(name), hours=hours)
                 if error:
                     form.add_error(name, error)
+            if form.errors or data.get("priority") is None:
+                continue
+            order = target_order_error(
+                priority=data["priority"],
+                first_response=data.get("first_response"),
+                next_response=data.get("next_response"),
+                resolution=data.get("resolution"),
+            )
+            if order:
+                form.add_error("resolution", order)
         # The policy as it will be saved (its form's values) with the targets kept.
         _coverage(self.instance, targets=_kept(self))
 
