@@ -6,10 +6,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from helpdesk.admin import ReadOnlyAdmin
+from helpdesk.date_bounds import validate_date_in_range
 from helpdesk.errors import DomainError
 from sla.models import (
     TARGET_FIELDS,
@@ -191,6 +193,9 @@ class HolidayInline(admin.TabularInline):
     model = Holiday
     formset = HolidayFormSet
     extra = 0
+    # The dates every form of the project takes (2000–2099): 0001-01-01 and 9999-12-31 were
+    # saved, and a holiday there can only be a typo (no clock runs then).
+    formfield_overrides = {models.DateField: {"validators": [validate_date_in_range]}}
 
 
 @admin.register(Calendar)
