@@ -51,6 +51,7 @@ class SlaTargetFormSet(BaseInlineFormSet):
         if any(self.errors):
             return
         hours = calendar_hours_of(self.instance.calendar)  # read once for every target
+        contradictions: list[str] = []
         for form in self.forms:
             data = form.cleaned_data
             if not data or data.get("DELETE"):
@@ -59,16 +60,19 @@ class SlaTargetFormSet(BaseInlineFormSet):
                 error = target_error(data.get(name), hours=hours)
                 if error:
                     form.add_error(name, error)
-            if form.errors or data.get("priority") is None:
-                continue
-            order = target_order_error(
-                priority=data["priority"],
-                first_response=data.get("first_response"),
-                next_response=data.get("next_response"),
-                resolution=data.get("resolution"),
-            )
-            if order:
-                form.add_error("resolution", order)
+            if not form.errors and data.get("priority") is not None:
+                contradictions.append(
+                    target_order_error(
+                        priority=data["priority"],
+                        first_response=data.get("first_response"),
+                        next_response=data.get("next_response"),
+                        resolution=data.get("resolution"),
+                    )
+                )
+        if any(contradictions):
+            # Above the table (each names its priority): a row's error sat in cells that a
+            # phone's narrow table scrolls out of sight.
+            raise ValidationError([message for message in contradictions if message])
         # The policy as it will be saved (its form's values) with the targets kept.
         _coverage(self.instance, targets=_kept(self))
 
