@@ -86,3 +86,19 @@ def test_the_breach_register_export_is_in_the_officers_zone(client, security_off
     (row,) = _rows(response)
     assert row["became aware at"] == MADRID
     assert row["notify the authority by"] == "2026-03-05T10:00:00+01:00"  # 72 h later
+
+
+def test_the_file_names_give_the_local_days_and_time(client, manager):
+    client.force_login(_in_madrid(manager))
+    # 23:30 UTC is 00:30 on the 3rd in Madrid; a custom range ends at midnight after its last day.
+    with time_machine.travel(datetime(2026, 3, 2, 23, 30, tzinfo=UTC), tick=False):
+        custom = client.get(
+            reverse("reports:export"),
+            {"figure": "created", "period": "custom", "start": "2026-03-01", "end": "2026-03-02"},
+        )
+        recent = client.get(reverse("reports:export"), {"figure": "created", "period": "7d"})
+        forecast = client.get(reverse("sla:forecast_csv"))
+
+    assert 'filename="created-20260301-20260302.csv"' in custom["Content-Disposition"]
+    assert 'filename="created-20260224-20260303.csv"' in recent["Content-Disposition"]
+    assert "breach-forecast-4h-202603030030.csv" in forecast["Content-Disposition"]
