@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from escalation.models import Tier
 from helpdesk.admin import ReadOnlyAdmin
 from helpdesk.date_bounds import validate_date_in_range
 from helpdesk.errors import DomainError
@@ -241,15 +243,33 @@ class SlaEventAdmin(ReadOnlyAdmin):
     raw_id_fields = ["ticket"]
 
 
+@admin.display(description=_("tier"), ordering="tier")
+def _tier_label(row: SlaOutcome | SlaOutcomeDay) -> str:
+    """The tier by its name: the column (no choices) showed 1, 2, 3."""
+    return str(Tier(row.tier).label) if row.tier in Tier.values else str(row.tier)
+
+
+class TierFilter(admin.SimpleListFilter):
+    title = _("tier")
+    parameter_name = "tier"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(str(value), label) for value, label in Tier.choices]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        value = self.value()
+        return queryset.filter(tier=value) if value and value.isdigit() else queryset
+
+
 @admin.register(SlaOutcome)
 class SlaOutcomeAdmin(ReadOnlyAdmin):
-    list_display = ["ticket", "metric", "cycle", "met", "at", "priority", "tier"]
-    list_filter = ["met", "metric", "priority", "tier"]
+    list_display = ["ticket", "metric", "cycle", "met", "at", "priority", _tier_label]
+    list_filter = ["met", "metric", "priority", TierFilter]
     raw_id_fields = ["ticket"]
     show_full_result_count = False
 
 
 @admin.register(SlaOutcomeDay)
 class SlaOutcomeDayAdmin(ReadOnlyAdmin):
-    list_display = ["day", "metric", "kind", "priority", "tier", "met", "breached"]
-    list_filter = ["metric", "kind", "priority", "tier"]
+    list_display = ["day", "metric", "kind", "priority", _tier_label, "met", "breached"]
+    list_filter = ["metric", "kind", "priority", TierFilter]
