@@ -323,9 +323,9 @@ def breach_register_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRes
                 breach.reference,
                 breach.title,
                 breach.get_status_display(),
-                breach.aware_at.isoformat(),
-                breach.notify_due_at.isoformat(),
-                first.isoformat() if first else "",
+                breach.aware_at,  # times in the user's zone, as the register page shows them
+                breach.notify_due_at,
+                first,
                 breach.get_authority_decision_display(),
                 _("yes") if breach.is_overdue(now=now) else _("no"),
                 " / ".join(breach.nature_labels),

@@ -55,7 +55,11 @@ class OnCallShiftForm(forms.Form):
 
 class RoutingRuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
-    position = forms.IntegerField(label=_("Position"), min_value=0, initial=100)
+    # The API's bound: 2**40 reached the database (an integer column) and came back as a bare
+    # 400 page that lost the rule being typed.
+    position = forms.IntegerField(
+        label=_("Position"), min_value=0, max_value=1_000_000, initial=100
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     category = CategoryChoiceField(
         label=_("Category"),

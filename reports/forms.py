@@ -179,7 +179,12 @@ class DashboardForm(KnownParametersForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("period") == "custom":
+        # A date refused by its own field already says why (not "needs a start and an end").
+        if (
+            data.get("period") == "custom"
+            and not self.has_error("start")
+            and not self.has_error("end")
+        ):
             start, end = data.get("start"), data.get("end")
             if start is None or end is None:
                 raise forms.ValidationError(_("A custom period needs a start and an end date."))

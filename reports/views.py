@@ -1,6 +1,7 @@
 """The SLA dashboard (managers), the CSV of the tickets behind a figure, and the agents'
 queue health (agents: their own; managers: every agent). Thin: parse, select, render."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -198,7 +199,11 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     header, rows = figure_rows(
         figure=figure, period=period, filters=filters, now=timezone.now(), metric=metric
     )
-    stamp = f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    # The local days covered, as the page's period says (the end is exclusive: a custom range
+    # to 9 March ends at midnight on the 10th, and "7d" ran in UTC).
+    first = timezone.localtime(period.start)
+    last = timezone.localtime(max(period.end - timedelta(microseconds=1), period.start))
+    stamp = f"{first:%Y%m%d}-{last:%Y%m%d}"
     return csv_response(filename=f"{figure}-{stamp}.csv", header=column_labels(header), rows=rows)
 
 

@@ -6,10 +6,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from escalation.models import Tier
 from helpdesk.admin import ReadOnlyAdmin
+from helpdesk.date_bounds import validate_date_in_range
 from helpdesk.errors import DomainError
 from sla.models import (
     TARGET_FIELDS,
@@ -25,6 +29,7 @@ from sla.models import (
     SlaTarget,
     calendar_hours_of,
     target_error,
+    target_order_error,
 )
 from sla.services import calendar_hours_check, policies_deletion_check, policy_coverage_check
 
@@ -48,6 +53,7 @@ class SlaTargetFormSet(BaseInlineFormSet):
         if any(self.errors):
             return
         hours = calendar_hours_of(self.instance.calendar)  # read once for every target
+        contradictions: list[str] = []
         for form in self.forms:
             data = form.cleaned_data
             if not data or data.get("DELETE"):
@@ -56,6 +62,19 @@ class SlaTargetFormSet(BaseInlineFormSet):
                 error = target_error(data.get(name), hours=hours)
                 if error:
                     form.add_error(name, error)
+            if not form.errors and data.get("priority") is not None:
+                contradictions.append(
+                    target_order_error(
+                        priority=data["priority"],
+                        first_response=data.get("first_response"),
+                        next_response=data.get("next_response"),
+                        resolution=data.get("resolution"),
+                    )
+                )
+        if any(contradictions):
+            # Above the table (each names its priority): a row's error sat in cells that a
+            # phone's narrow table scrolls out of sight.
+            raise ValidationError([message for message in contradictions if message])
         # The policy as it will be saved (its form's values) with the targets kept.
         _coverage(self.instance, targets=_kept(self))
 
@@ -180,6 +199,9 @@ class HolidayInline(admin.TabularInline):
     model = Holiday
     formset = HolidayFormSet
     extra = 0
+    # The dates every form of the project takes (2000–2099): 0001-01-01 and 9999-12-31 were
+    # saved, and a holiday there can only be a typo (no clock runs then).
+    formfield_overrides = {models.DateField: {"validators": [validate_date_in_range]}}
 
 
 @admin.register(Calendar)
@@ -221,15 +243,33 @@ class SlaEventAdmin(ReadOnlyAdmin):
     raw_id_fields = ["ticket"]
 
 
+@admin.display(description=_("tier"), ordering="tier")
+def _tier_label(row: SlaOutcome | SlaOutcomeDay) -> str:
+    """The tier by its name: the column (no choices) showed 1, 2, 3."""
+    return str(Tier(row.tier).label) if row.tier in Tier.values else str(row.tier)
+
+
+class TierFilter(admin.SimpleListFilter):
+    title = _("tier")
+    parameter_name = "tier"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(str(value), label) for value, label in Tier.choices]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        value = self.value()
+        return queryset.filter(tier=value) if value and value.isdigit() else queryset
+
+
 @admin.register(SlaOutcome)
 class SlaOutcomeAdmin(ReadOnlyAdmin):
-    list_display = ["ticket", "metric", "cycle", "met", "at", "priority", "tier"]
-    list_filter = ["met", "metric", "priority", "tier"]
+    list_display = ["ticket", "metric", "cycle", "met", "at", "priority", _tier_label]
+    list_filter = ["met", "metric", "priority", TierFilter]
     raw_id_fields = ["ticket"]
     show_full_result_count = False
 
 
 @admin.register(SlaOutcomeDay)
 class SlaOutcomeDayAdmin(ReadOnlyAdmin):
-    list_display = ["day", "metric", "kind", "priority", "tier", "met", "breached"]
-    list_filter = ["metric", "kind", "priority", "tier"]
+    list_display = ["day", "metric", "kind", "priority", _tier_label, "met", "breached"]
+    list_filter = ["metric", "kind", "priority", TierFilter]

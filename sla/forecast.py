@@ -494,6 +494,6 @@ def forecast_csv_rows(
             item.assignee,
             SOURCES[position].title,
             item.label,
-            item.due_at.isoformat(),
+            item.due_at,  # in the user's time zone (helpdesk.csv_export)
             item.seconds_left,
         ]

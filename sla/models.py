@@ -153,6 +153,31 @@ def target_error(value: timedelta | None, *, hours: WorkingCalendar | None = ALW
     return ""
 
 
+def target_order_error(
+    *,
+    priority: int,
+    first_response: timedelta | None,
+    next_response: timedelta | None,
+    resolution: timedelta | None,
+) -> str:
+    """Why a priority's targets contradict each other ("" if they do not): a response target
+    longer than the resolution target of the same priority (first response 2 h, resolution
+    1 h) promises an answer after the promised fix. DESIGN.md's defaults keep both responses
+    at or under resolution (next response = first response); equal targets are fine."""
+    if resolution is None:
+        return ""
+    label = Priority(priority).label if priority in Priority.values else str(priority)
+    if first_response is not None and first_response > resolution:
+        return gettext(
+            "%(priority)s: the first response target cannot be longer than the resolution target."
+        ) % {"priority": label}
+    if next_response is not None and next_response > resolution:
+        return gettext(
+            "%(priority)s: the next response target cannot be longer than the resolution target."
+        ) % {"priority": label}
+    return ""
+
+
 class Weekday(models.IntegerChoices):
     MONDAY = 0, _("Monday")
     TUESDAY = 1, _("Tuesday")

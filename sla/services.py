@@ -40,6 +40,7 @@ from sla.models import (
     calendar_hours_of,
     hours_reach,
     target_error,
+    target_order_error,
 )
 from sla.outcomes import BREACH_LEVEL, Dimensions, outcomes_revise, verdict_of
 from sla.selectors import (
@@ -457,6 +458,14 @@ def _validate_targets(targets: list[dict[str, Any]]) -> None:
             error = target_error(target.get(name))
             if error:
                 raise DomainError(error, field="targets")
+        error = target_order_error(
+            priority=target["priority"],
+            first_response=target.get("first_response"),
+            next_response=target.get("next_response"),
+            resolution=target.get("resolution"),
+        )
+        if error:
+            raise DomainError(error, field="targets")
 
 
 def _check_calendar_reaches(*, policy: SlaPolicy, targets: list[dict[str, Any]] | None) -> None:

@@ -70,7 +70,7 @@ def forecast_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     now = timezone.now()
     hours = form.hours_or_default()
     return csv_response(
-        filename=f"breach-forecast-{hours}h-{now:%Y%m%d%H%M}.csv",
+        filename=f"breach-forecast-{hours}h-{timezone.localtime(now):%Y%m%d%H%M}.csv",
         header=CSV_HEADER,
         rows=forecast_csv_rows(
             hours=hours, scope=form.chosen_scope(), now=now, sources=form.sources()

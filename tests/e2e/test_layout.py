@@ -1,15 +1,21 @@
 """The look on every page and phone (issue 16 items 10 and 11): no page scrolls sideways at
 390×844, the header collapses behind a menu button, the queue becomes cards, long titles wrap."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from accounts.services import api_token_create
 from breaches import services as breach_services
+from csat import services as csat_services
 from tests.security.access_table import ROWS
 from tests.security.test_access import world  # noqa: F401 (the access test's world, reused)
+from tests.sla.test_forecast import add_clock
+from tests.sla.test_forecast import ticket as forecast_ticket
 from tickets import services
-from tickets.models import Ticket
+from tickets.models import Status, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -269,4 +275,39 @@ def test_the_api_tokens_name_each_value_on_a_phone(browser, live_server, request
     revoke = page.locator("[data-testid=api-tokens] button").bounding_box()
     assert revoke is not None and revoke["x"] + revoke["width"] <= PHONE["width"]
     assert sideways(page) == 0
+    page.context.close()
+
+
+def test_the_managers_ticket_tables_keep_titles_readable_on_a_phone(browser, live_server, manager):
+    """The dashboard's at-risk table and the breach forecast squeezed "INC-000092 Los correos a
+    clientes rebotan" to a few letters a line ("INC-00009 / 2 Los / correo / s a") on a phone."""
+    ticket = forecast_ticket(title="Los correos a clientes rebotan desde esta mañana")
+    add_clock(ticket, due_in=timedelta(hours=1), now=timezone.now())  # past 75 %, due in 1 h
+
+    page = open_page(browser, live_server, manager, language="es")
+    for path, table in (
+        ("/reports/sla/", "[data-testid=at-risk-table]"),
+        ("/sla/forecast/", "[data-testid=forecast-list]"),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        cell = page.locator(f"{table} tbody td.title-text").first.bounding_box()
+        assert cell is not None and cell["width"] >= 140, (path, cell)
+        assert sideways(page) <= 0
+    page.context.close()
+
+
+def test_the_satisfaction_tables_keep_their_labels_readable_on_a_phone(
+    browser, live_server, manager, make_ticket
+):
+    """The dashboard's and the CSAT page's tables squeezed "L1 centro de servicio" to one
+    letter a line on a phone (a column of 40 lines per row)."""
+    ticket = make_ticket(Status.CLOSED)
+    csat_services.survey_answer(survey=ticket.csat_survey, rating=5)
+
+    page = open_page(browser, live_server, manager, language="es")
+    for path in ("/reports/sla/", "/csat/"):
+        page.goto(f"{live_server.url}{path}")
+        cell = page.locator(".csat-tables tbody td.title-text").first.bounding_box()
+        assert cell is not None and cell["width"] >= 140, (path, cell)
+        assert sideways(page) <= 0
     page.context.close()

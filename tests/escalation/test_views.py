@@ -134,6 +134,20 @@ def test_a_manager_creates_and_edits_a_rule(login, manager):
     assert no_target.status_code == 200 and RoutingRule.objects.count() == 1
 
 
+def test_a_rule_position_past_the_bound_is_a_form_error_that_keeps_the_rule(login, manager):
+    # 2**40 reached the database and came back as a bare 400 page: the rule typed was lost.
+    response = login(manager).post(
+        "/escalation/rules/new/",
+        {"name": "Huge", "position": str(2**40), "is_active": "on", "target_tier": 2},
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Ensure this value is less than or equal to 1000000." in page
+    assert 'value="Huge"' in page
+    assert not RoutingRule.objects.exists()
+
+
 def test_ticket_actions_redirect_back_with_a_message_when_done(login, make_ticket, agent_l2):
     ticket = services.ticket_take(ticket=make_ticket(Status.ESCALATED), actor=agent_l2)
     other_l2 = AgentFactory(tier=Tier.L2)

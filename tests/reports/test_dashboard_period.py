@@ -153,3 +153,15 @@ def test_an_error_of_no_one_field_reads_as_a_sentence_in_the_api(api, manager):
         "message": "A custom period needs a start and an end date.",
         "errors": {"non_field_errors": ["A custom period needs a start and an end date."]},
     }
+
+
+def test_a_custom_period_with_dates_out_of_range_says_only_what_is_wrong(client, manager):
+    # Both dates were given: the page also said "A custom period needs a start and an end date."
+    bad = {"period": "custom", "start": "0001-01-01", "end": "9999-12-31"}
+
+    page = _page(client, manager, bad)
+
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert html.count("Enter a date between 2000-01-01 and 2099-12-31.") == 2
+    assert "needs a start and an end date" not in html
