@@ -577,3 +577,51 @@ def test_every_field_of_the_requesters_ticket_page_has_a_label(
     ]
     assert len(visible) >= (1 if through == "thank you page" else 3)
     assert unlabelled == []
+
+
+def test_a_reopen_reason_for_a_ticket_closed_meanwhile_comes_back_to_copy(
+    client_for, requester, make_ticket
+):
+    # The requester wrote why it was not solved while the ticket closed (automatically, or from
+    # another tab): the refusal redirected to the ticket page and the reason was gone.
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/do/reopen/", {"reopen-reason": "It still crashes on export."}
+    )
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "It still crashes on export." in html
+    assert "Not sent: this request was closed meanwhile." in html
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+    assert Comment.objects.filter(ticket=ticket, body__contains="crashes").count() == 0
+
+
+def test_a_reopen_reason_refused_on_the_tracking_link_goes_to_the_reply_box(
+    client, requester, make_ticket
+):
+    # A reply from another tab reopened it first: the reason can still be sent, as a reply.
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    tracking = f"/t/{ticket.tracking_token}/"
+
+    response = client.post(f"{tracking}do/reopen/", {"reopen-reason": "Still blank screen."})
+
+    assert response.status_code == 409
+    reply = response.context["reply_form"]
+    assert reply["body"].value() == "Still blank screen."
+    assert "Not sent: this request changed meanwhile." in response.content.decode()
+    response = client.post(f"{tracking}reply/", {"reply-body": reply["body"].value()})
+    assert response.status_code == 302
+    assert Comment.objects.filter(ticket=ticket, body="Still blank screen.").exists()
+
+
+def test_a_refused_close_without_text_still_goes_back_to_the_ticket(
+    client_for, requester, make_ticket
+):
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(requester).post(f"/tickets/{ticket.pk}/do/close/", {})
+
+    assert (response.status_code, response["Location"]) == (302, f"/tickets/{ticket.pk}/")
