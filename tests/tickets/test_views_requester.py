@@ -148,6 +148,52 @@ def test_a_refused_file_type_is_a_form_error_and_nothing_is_saved(client_for, re
     assert Attachment.objects.count() == 0
 
 
+def test_a_refused_file_is_named_with_the_forms_other_errors(client, category):
+    # A guest with a typo in the address and an .exe: the page said only "Not sent: virus.exe.
+    # Choose the files again.", so they chose the same file again and learnt on the next try
+    # that its type is refused.
+    response = client.post(
+        "/new/",
+        {
+            "name": "Guest",
+            "email": "guest@",
+            "title": "Broken",
+            "description": "Details",
+            "urgency": "low",
+            "attachments": [upload("virus.exe"), upload("ok.png")],
+        },
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "email" in errors
+    assert errors["attachments"] == [
+        "Files of type “exe” are not accepted. Allowed: png, jpg, jpeg, gif, pdf, txt, log, "
+        "csv, json, zip, docx, xlsx."
+    ]
+    assert Ticket.objects.count() == 0
+
+
+def test_a_reply_names_a_refused_file_with_an_empty_message(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": "", "reply-attachments": [upload("big.png", b"\x89PNG\r\n\x1a\n" * 10)]},
+    )
+
+    assert response.status_code == 400
+    errors = response.context["reply_form"].errors
+    assert "body" in errors and "attachments" not in errors  # a valid file is only re-asked for
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": "", "reply-attachments": [upload("notes.docm")]},
+    )
+    assert "Files of type “docm” are not accepted." in str(
+        response.context["reply_form"].errors["attachments"]
+    )
+
+
 def test_missing_title_is_a_form_error(client_for, requester):
     response = client_for(requester).post(
         "/new/", {"title": "", "description": "Details", "urgency": "low"}
