@@ -241,3 +241,33 @@ def test_a_secret_with_its_own_error_is_not_kept(login, manager, groups):
     assert "is kept" not in response.content.decode()
     response = web.post("/chat/new/", _form(groups, secret="", secret_kept=kept))
     assert response.status_code == 302  # an earlier good one still works
+
+
+def test_the_admin_keeps_a_typed_secret_across_an_error_without_showing_it(client, groups):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    form = {
+        "name": "",
+        "support_group": groups[Tier.L1].pk,
+        "platform": Platform.TEAMS,
+        "secret": TEAMS_URL,
+        "events": f'["{ChatEvent.HIGH_PRIORITY.value}"]',
+        "language": "en",
+        "is_enabled": "on",
+        "homeserver": "",
+        "room_id": "",
+    }
+
+    response = client.post("/admin/chat/chatchannel/add/", form)
+
+    assert response.status_code == 200  # the admin's page with errors
+    page = response.content.decode()
+    assert "SECRETsig" not in page and "(••••WXYZ) is kept" in page
+    kept = response.context["adminform"].form["secret_kept"].value()
+    response = client.post(
+        "/admin/chat/chatchannel/add/",
+        {**form, "name": "L1 Teams", "secret": "", "secret_kept": kept},
+    )
+    assert response.status_code == 302
+    assert secret_open(ChatChannel.objects.get().secret_encrypted) == TEAMS_URL
