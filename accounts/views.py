@@ -208,15 +208,41 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("profile")
 
 
+# A language chosen while signed out, kept in the browser's session until someone signs in there.
+CHOSEN_LANGUAGE_KEY = "language_chosen"
+
+
 @require_POST
 def switch_language(request: HttpRequest) -> HttpResponse:
-    """Django's set_language, and the choice remembered on the signed-in user."""
+    """Django's set_language, and the choice remembered on the signed-in user. Signed out (a
+    tracking link, the sign-in page) the choice also waits in the session for the sign-in: the
+    profile's language took over there, so the page someone had just switched to Spanish came
+    back in English once they signed in."""
     language = request.POST.get("language", "")
     if request.user.is_authenticated:
         # An unknown language is ignored, as set_language does.
         with contextlib.suppress(DomainError):
             services.user_set_preferences(user=request.user, language=language)  # type: ignore[arg-type]
+    elif language in dict(settings.LANGUAGES):
+        request.session[CHOSEN_LANGUAGE_KEY] = language
     return set_language(request)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's view; the language chosen just before signing in, in this browser, becomes the
+    user's (as the switcher does when signed in), and the cookie follows the user's language so
+    the pages after signing out agree with the last ones."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)  # login() keeps the signed-out session's data
+        user: User = form.get_user()
+        chosen = self.request.session.pop(CHOSEN_LANGUAGE_KEY, None)
+        if chosen and chosen != user.language:
+            with contextlib.suppress(DomainError):
+                services.user_set_preferences(user=user, language=chosen)
+        translation.activate(user.language)
+        _set_language_cookie(response, user.language)
+        return response
 
 
 def _set_language_cookie(response: HttpResponse, language: str) -> None:

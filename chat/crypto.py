@@ -17,12 +17,18 @@ class SecretUnreadable(Exception):
     pass
 
 
-def _fernet() -> Fernet:
+# How long a form keeps a secret typed into it across its errors (chat.forms).
+TYPED_SECRET_SECONDS = 3600
+
+
+def _fernet(info: bytes = b"helpdesk.chat.channel-secret") -> Fernet:
     material = getattr(settings, "HELPDESK_CHAT_SECRET_KEY", "") or settings.SECRET_KEY
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"helpdesk.chat.channel-secret"
-    ).derive(material.encode())
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material.encode())
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+# A key of its own: a channel's stored secret can never pass for a typed one, nor the reverse.
+_TYPED = b"helpdesk.chat.typed-secret"
 
 
 def secret_seal(secret: str) -> str:
@@ -36,3 +42,16 @@ def secret_open(sealed: str) -> str:
         raise SecretUnreadable(
             "the channel's secret cannot be decrypted (the key changed): enter it again"
         ) from exc
+
+
+def typed_secret_seal(secret: str) -> str:
+    """A secret typed into a form that had errors, sealed for the page to carry back."""
+    return _fernet(_TYPED).encrypt(secret.encode()).decode()
+
+
+def typed_secret_open(sealed: str) -> str:
+    """The typed secret, or "" when the value is not one this server sealed within the hour."""
+    try:
+        return _fernet(_TYPED).decrypt(sealed.encode(), ttl=TYPED_SECRET_SECONDS).decode()
+    except (InvalidToken, ValueError, UnicodeError):
+        return ""

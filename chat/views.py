@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -60,7 +61,9 @@ def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("chat:channels")
-    return render(
+    if request.method == "POST":
+        form.keep_typed_secret()
+    response = render(
         request,
         "chat/channel_form.html",
         {
@@ -71,6 +74,8 @@ def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+    add_never_cache_headers(response)  # a form's page with a sealed secret stays off disk
+    return response
 
 
 @login_required

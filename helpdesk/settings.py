@@ -223,6 +223,9 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Languages and time ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+# The switcher's choice is kept by the browser for a year: Django's default, a cookie that ends
+# with the browser session, lost a signed-out visitor's choice as soon as the browser closed.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # One date format per language, the same in lists and detail pages (helpdesk/formats/).
 FORMAT_MODULE_PATH = ["helpdesk.formats"]

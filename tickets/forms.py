@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
+from helpdesk.errors import DomainError
 from helpdesk.text import TypedTextField
 from tickets.models import Category, ClosureCode, Kind, Level, Priority, Ticket
 from tickets.models_choices import (
@@ -25,6 +26,7 @@ from tickets.models_choices import (
 )
 from tickets.priority import priority_from_matrix
 from tickets.selectors import category_tree_order
+from tickets.services.attachments import attachment_validate
 
 
 class LimitedTextField(TypedTextField):
@@ -108,7 +110,19 @@ class MultipleFileField(forms.FileField):
                 raise forms.ValidationError(self.error_messages["required"], code="required")
             return []
         files = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+        cleaned = [super(MultipleFileField, self).clean(f, initial) for f in files]
+        # The services check them again; checked here too so that a refused type or size is
+        # named together with the form's other errors: it was named only once they were fixed,
+        # after "Not sent: … Choose the files again." had asked for the same file once more.
+        errors = []
+        for upload in cleaned:
+            try:
+                attachment_validate(upload=upload)
+            except DomainError as error:
+                errors.append(forms.ValidationError(error.message, code="refused"))
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
 
 
 def category_choices() -> QuerySet[Category]:

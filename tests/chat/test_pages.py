@@ -165,3 +165,109 @@ def test_the_admin_shows_only_the_hint(client, make_channel):
     assert "••••XYZW" in page
     listing = client.get("/admin/chat/chatchannel/").content.decode()
     assert "slack-secret" not in listing
+
+
+MATRIX_TOKEN_TYPED = "syt_typed_token_secret_LMNO"
+
+
+def _matrix(groups, **overrides):
+    matrix = {
+        "platform": Platform.MATRIX,
+        "secret": MATRIX_TOKEN_TYPED,
+        "homeserver": "https://matrix.example.org",
+        "room_id": "!room:example.org",
+    }
+    return _form(groups, **{**matrix, **overrides})
+
+
+def test_a_secret_typed_before_another_fields_error_is_kept_without_showing_it(
+    login, manager, groups
+):
+    # A room ID typo (or no event ticked) sent the page back with the token field empty: the
+    # manager had to fetch the token from the chat platform again.
+    web = login(manager)
+
+    response = web.post("/chat/new/", _matrix(groups, room_id="room-without-bang"))
+
+    assert response.status_code == 400
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "typed_token" not in page  # never as text
+    assert "(••••LMNO) is kept; leave blank to use it" in page
+    kept = response.context["form"]["secret_kept"].value()
+    assert kept and f'value="{kept}"' in page
+
+    response = web.post("/chat/new/", _matrix(groups, secret="", secret_kept=kept, events=[]))
+
+    assert response.status_code == 400  # another error: the kept secret stays kept
+    kept = response.context["form"]["secret_kept"].value()
+    response = web.post("/chat/new/", _matrix(groups, secret="", secret_kept=kept))
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert secret_open(ChatChannel.objects.get().secret_encrypted) == MATRIX_TOKEN_TYPED
+
+
+def test_a_kept_secret_is_only_one_this_server_sealed_within_the_hour(
+    login, manager, groups, make_channel
+):
+    import time_machine
+
+    web = login(manager)
+    stored = make_channel(Platform.SLACK).secret_encrypted
+    # A channel's stored secret never passes for a typed one.
+    response = web.post("/chat/new/", _form(groups, secret="", secret_kept=stored))
+    assert response.status_code == 400
+    assert response.context["form"].errors["secret"] == [
+        "Enter the webhook URL or the access token."
+    ]
+    with time_machine.travel("2026-03-02 09:00Z", tick=False):
+        kept = web.post("/chat/new/", _form(groups, name="")).context["form"]["secret_kept"]
+        kept = kept.value()
+    with time_machine.travel("2026-03-02 10:01Z", tick=False):
+        response = web.post("/chat/new/", _form(groups, secret="", secret_kept=kept))
+    assert response.status_code == 400
+    assert "secret" in response.context["form"].errors
+    assert ChatChannel.objects.count() == 1
+
+
+def test_a_secret_with_its_own_error_is_not_kept(login, manager, groups):
+    web = login(manager)
+    kept = web.post("/chat/new/", _form(groups, name="")).context["form"]["secret_kept"].value()
+
+    response = web.post("/chat/new/", _form(groups, secret="ftp://nope.example"))
+
+    assert response.status_code == 400
+    assert response.context["form"]["secret_kept"].value() == ""
+    assert "is kept" not in response.content.decode()
+    response = web.post("/chat/new/", _form(groups, secret="", secret_kept=kept))
+    assert response.status_code == 302  # an earlier good one still works
+
+
+def test_the_admin_keeps_a_typed_secret_across_an_error_without_showing_it(client, groups):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    form = {
+        "name": "",
+        "support_group": groups[Tier.L1].pk,
+        "platform": Platform.TEAMS,
+        "secret": TEAMS_URL,
+        "events": f'["{ChatEvent.HIGH_PRIORITY.value}"]',
+        "language": "en",
+        "is_enabled": "on",
+        "homeserver": "",
+        "room_id": "",
+    }
+
+    response = client.post("/admin/chat/chatchannel/add/", form)
+
+    assert response.status_code == 200  # the admin's page with errors
+    page = response.content.decode()
+    assert "SECRETsig" not in page and "(••••WXYZ) is kept" in page
+    kept = response.context["adminform"].form["secret_kept"].value()
+    response = client.post(
+        "/admin/chat/chatchannel/add/",
+        {**form, "name": "L1 Teams", "secret": "", "secret_kept": kept},
+    )
+    assert response.status_code == 302
+    assert secret_open(ChatChannel.objects.get().secret_encrypted) == TEAMS_URL

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -359,3 +360,57 @@ def test_an_agent_switching_language_on_a_tracking_page_keeps_the_guests(bob, ca
     ticket.requester.refresh_from_db()
     agent_l1.refresh_from_db()
     assert (ticket.requester.language, agent_l1.language) == ("en", "es")
+
+
+def test_a_signed_out_account_holders_switch_on_the_tracking_page_sticks_after_signing_in(
+    make_ticket, requester
+):
+    # Signed out, an account holder switched their tracking page to Spanish: the choice lived in
+    # a cookie that ended with the browser session, and once they signed in the profile's
+    # English took over again.
+    requester.set_password("requester-password-2026")
+    requester.language = "en"
+    requester.save()
+    ticket = make_ticket()
+    tracking = f"/t/{ticket.tracking_token}/"
+    client = Client()
+
+    response = client.post(f"{tracking}language/", {"language": "es", "next": tracking})
+
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert (cookie.value, cookie["max-age"]) == ("es", settings.LANGUAGE_COOKIE_AGE)
+    assert cookie["max-age"] >= 30 * 24 * 3600  # kept by the browser, not for one session
+    assert 'lang="es"' in client.get("/accounts/login/").content.decode()
+    requester.refresh_from_db()
+    assert requester.language == "en"  # nobody signed in yet: a forwarded link changes nothing
+
+    response = client.post(
+        "/accounts/login/",
+        {"username": requester.username, "password": "requester-password-2026", "next": tracking},
+    )
+
+    assert (response.status_code, response["Location"]) == (302, tracking)
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+    requester.refresh_from_db()
+    assert requester.language == "es"
+    assert 'lang="es"' in client.get("/my/").content.decode()
+
+
+def test_signing_in_without_a_choice_keeps_the_profiles_language(make_ticket, requester):
+    requester.set_password("requester-password-2026")
+    requester.language = "es"
+    requester.save()
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # another person's, from before
+
+    response = client.post(
+        "/accounts/login/",
+        {"username": requester.username, "password": "requester-password-2026"},
+    )
+
+    assert response.status_code == 302
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+    requester.refresh_from_db()
+    assert requester.language == "es"
+    client.post("/accounts/logout/")
+    assert 'lang="es"' in client.get("/accounts/login/").content.decode()

@@ -291,6 +291,10 @@ def test_requester_can_only_withdraw_their_ticket(make_ticket, api, requester):
     withdrawn = api(requester).post(url, {"code": "withdrawn"}, format="json")
 
     assert refused.status_code == 403
+    # It said "A requester can only withdraw their own ticket." of their own ticket.
+    assert refused.json()["message"] == (
+        "A requester closes their ticket only by withdrawing it (code “withdrawn”)."
+    )
     assert withdrawn.status_code == 200
     ticket.refresh_from_db()
     assert (ticket.status, ticket.closure_code) == (Status.CLOSED, ClosureCode.WITHDRAWN)

@@ -148,6 +148,52 @@ def test_a_refused_file_type_is_a_form_error_and_nothing_is_saved(client_for, re
     assert Attachment.objects.count() == 0
 
 
+def test_a_refused_file_is_named_with_the_forms_other_errors(client, category):
+    # A guest with a typo in the address and an .exe: the page said only "Not sent: virus.exe.
+    # Choose the files again.", so they chose the same file again and learnt on the next try
+    # that its type is refused.
+    response = client.post(
+        "/new/",
+        {
+            "name": "Guest",
+            "email": "guest@",
+            "title": "Broken",
+            "description": "Details",
+            "urgency": "low",
+            "attachments": [upload("virus.exe"), upload("ok.png")],
+        },
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "email" in errors
+    assert errors["attachments"] == [
+        "Files of type “exe” are not accepted. Allowed: png, jpg, jpeg, gif, pdf, txt, log, "
+        "csv, json, zip, docx, xlsx."
+    ]
+    assert Ticket.objects.count() == 0
+
+
+def test_a_reply_names_a_refused_file_with_an_empty_message(client_for, requester, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": "", "reply-attachments": [upload("big.png", b"\x89PNG\r\n\x1a\n" * 10)]},
+    )
+
+    assert response.status_code == 400
+    errors = response.context["reply_form"].errors
+    assert "body" in errors and "attachments" not in errors  # a valid file is only re-asked for
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": "", "reply-attachments": [upload("notes.docm")]},
+    )
+    assert "Files of type “docm” are not accepted." in str(
+        response.context["reply_form"].errors["attachments"]
+    )
+
+
 def test_missing_title_is_a_form_error(client_for, requester):
     response = client_for(requester).post(
         "/new/", {"title": "", "description": "Details", "urgency": "low"}
@@ -577,3 +623,51 @@ def test_every_field_of_the_requesters_ticket_page_has_a_label(
     ]
     assert len(visible) >= (1 if through == "thank you page" else 3)
     assert unlabelled == []
+
+
+def test_a_reopen_reason_for_a_ticket_closed_meanwhile_comes_back_to_copy(
+    client_for, requester, make_ticket
+):
+    # The requester wrote why it was not solved while the ticket closed (automatically, or from
+    # another tab): the refusal redirected to the ticket page and the reason was gone.
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/do/reopen/", {"reopen-reason": "It still crashes on export."}
+    )
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "It still crashes on export." in html
+    assert "Not sent: this request was closed meanwhile." in html
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+    assert Comment.objects.filter(ticket=ticket, body__contains="crashes").count() == 0
+
+
+def test_a_reopen_reason_refused_on_the_tracking_link_goes_to_the_reply_box(
+    client, requester, make_ticket
+):
+    # A reply from another tab reopened it first: the reason can still be sent, as a reply.
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    tracking = f"/t/{ticket.tracking_token}/"
+
+    response = client.post(f"{tracking}do/reopen/", {"reopen-reason": "Still blank screen."})
+
+    assert response.status_code == 409
+    reply = response.context["reply_form"]
+    assert reply["body"].value() == "Still blank screen."
+    assert "Not sent: this request changed meanwhile." in response.content.decode()
+    response = client.post(f"{tracking}reply/", {"reply-body": reply["body"].value()})
+    assert response.status_code == 302
+    assert Comment.objects.filter(ticket=ticket, body="Still blank screen.").exists()
+
+
+def test_a_refused_close_without_text_still_goes_back_to_the_ticket(
+    client_for, requester, make_ticket
+):
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(requester).post(f"/tickets/{ticket.pk}/do/close/", {})
+
+    assert (response.status_code, response["Location"]) == (302, f"/tickets/{ticket.pk}/")

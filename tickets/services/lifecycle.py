@@ -329,7 +329,10 @@ def ticket_cancel(*, ticket: Ticket, actor: User, code: str, reason: str = "") -
     def check(t: Ticket) -> None:
         if actor.pk == t.requester_id:
             if code != ClosureCode.WITHDRAWN:
-                raise PermissionDenied(_("A requester can only withdraw their own ticket."))
+                # It is their own ticket: what they may not choose is another code.
+                raise PermissionDenied(
+                    _("A requester closes their ticket only by withdrawing it (code “withdrawn”).")
+                )
             return
         require_agent_at_tier(actor=actor, ticket=t)
 

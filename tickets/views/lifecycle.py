@@ -12,8 +12,8 @@ from django_fsm import TransitionNotAllowed
 from accounts.models import User
 from helpdesk.errors import ConflictError, DomainError
 from idempotency.decorators import idempotent_form
-from tickets.forms import triage_priority
-from tickets.models import Ticket
+from tickets.forms import ReplyForm, triage_priority
+from tickets.models import Status, Ticket
 from tickets.transition_table import BY_NAME, button_for, transition_form
 from tickets.transitions import allowed_transitions
 from tickets.views.base import int_param, post_else_ticket_page, staff_required, tracking_guarded
@@ -77,12 +77,42 @@ def _refused_page(
     tab): nothing was written. An agent who typed something (a resolution summary, a reason)
     gets the page again with the reason above it and that form open as it was sent, so the text
     is not lost; otherwise (take, close) back to the ticket page with the reason."""
-    typed = any(str(form.data.get(form.add_prefix(field), "")).strip() for field in form.fields)
+    typed = [
+        text
+        for field in form.fields
+        if (text := str(form.data.get(form.add_prefix(field), "")).strip())
+    ]
+    if typed and (tracking or actor.is_requester):
+        return _requester_text_back(request, ticket, typed, tracking=tracking, status=status)
     if tracking or not actor.is_agent or not typed:
         return back_to_ticket(ticket, tracking)
     form.is_valid()  # cleaned (the triage form's preview reads it), its errors shown if any
     ticket.refresh_from_db()
     return render_ticket(request, ticket, bound={name: form}, status=status)
+
+
+def _requester_text_back(
+    request: HttpRequest, ticket: Ticket, typed: list[str], *, tracking: bool, status: int
+) -> HttpResponse:
+    """A requester's reopen (or withdrawal) refused because the ticket moved on meanwhile (it
+    was closed, automatically or from another tab; or a reply already reopened it): the reason
+    they typed was lost with the redirect. It comes back in the reply box, which reopens or
+    reaches the team while the ticket is open, and can be copied into a new request once it is
+    closed."""
+    ticket.refresh_from_db()
+    reply = ReplyForm({"reply-body": "\n\n".join(typed)}, prefix="reply")
+    reply.is_valid()
+    if ticket.status == Status.CLOSED:
+        why = _(
+            "Not sent: this request was closed meanwhile. What you wrote is below, to copy "
+            "into a new request."
+        )
+    else:
+        why = _(
+            "Not sent: this request changed meanwhile. What you wrote is below: send it as a reply."
+        )
+    reply.add_error(None, why)
+    return render_ticket(request, ticket, tracking=tracking, bound={"reply": reply}, status=status)
 
 
 def priority_preview(request: HttpRequest) -> HttpResponse:
