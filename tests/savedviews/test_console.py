@@ -231,3 +231,13 @@ def test_spanish_labels(client_for, agent_l1):
     html = client_for(agent_l1).get("/console/?queue=l1").content.decode()
     for label in ("Vistas guardadas", "Guardar vista", "Abrirla por defecto", "Gestionar"):
         assert label in html
+
+
+def test_a_view_name_with_a_bidi_override_stays_inside_its_own_box(client_for, agent_l1):
+    """A name holding an unclosed right-to-left override (U+202E) reversed its count badge and
+    the rest of the link with it: the name is isolated (<bdi>), the badge after it is not."""
+    view = services.saved_view_create(owner=agent_l1, name="a\u202eb", query="")
+
+    html = client_for(agent_l1).get("/console/?queue=l1").content.decode()
+
+    assert f'<bdi>a\u202eb</bdi><span class="count" id="view-count-{view.pk}">' in html
