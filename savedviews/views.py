@@ -44,12 +44,10 @@ def _back(request: HttpRequest, default: str = "") -> str:
 
 
 def _gone(request: HttpRequest) -> HttpResponse:
-    """A view deleted (or unshared) since the console was loaded, e.g. in another tab: back to
-    the console with a word on it, not the site's "page not found"."""
-    messages.error(
-        request, _("This view no longer exists: it was deleted, or is no longer shared with you.")
-    )
-    return redirect(_back(request))
+    """A view deleted (or unshared) since the console was loaded, e.g. in another tab: a 404
+    as for any view one may not read, but saying so, with the way back to the console (not
+    the site's "page not found … the ticket is not yours to see")."""
+    return render(request, "savedviews/gone.html", {"next": _back(request)}, status=404)
 
 
 def _form_error(
