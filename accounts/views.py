@@ -9,8 +9,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -30,6 +32,7 @@ from accounts.models import ApiToken, User
 from accounts.selectors import api_tokens_of
 from helpdesk import ratelimit
 from helpdesk.errors import DomainError
+from idempotency.services import FORM_FIELD, DuplicateSubmission, form_key_claim, owner_for
 
 # --- sign-up and password reset: the same answer whatever the address --------------------------
 
@@ -180,11 +183,28 @@ def token_create(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if form.is_valid():
         try:
-            token, key = services.api_token_issue(
-                user=request.user,  # type: ignore[arg-type]
-                name=form.cleaned_data["name"],
-                expires_in_days=form.cleaned_data["expires_in_days"],
+            # The answer shows the key instead of redirecting, so @idempotent_form would free
+            # the form's key: a reload of this page, or a double click, made a second token
+            # nobody ever saw. The key is claimed here and kept once the token is made.
+            with transaction.atomic():
+                claim = form_key_claim(
+                    owner=owner_for(request), key=request.POST.get(FORM_FIELD, "")
+                )
+                token, key = services.api_token_issue(
+                    user=request.user,  # type: ignore[arg-type]
+                    name=form.cleaned_data["name"],
+                    expires_in_days=form.cleaned_data["expires_in_days"],
+                )
+                claim.done(result_url=f"{reverse('profile')}#api-tokens")
+        except DuplicateSubmission as duplicate:
+            messages.info(
+                request,
+                _(
+                    "This form was already sent: the token was created once, and its key was "
+                    "shown only then. If you did not copy it, revoke it and create another."
+                ),
             )
+            return redirect(duplicate.result_url or reverse("profile"))
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:

@@ -159,7 +159,13 @@ def shift_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def shift_delete(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
-    services.oncall_shift_delete(actor=_user(request), shift=get_object_or_404(OnCallShift, pk=pk))
+    shift = OnCallShift.objects.filter(pk=pk).first()
+    if shift is None:
+        # A second click, or a rota page loaded before a colleague deleted it: done already,
+        # not the site's "page not found".
+        messages.info(request, _("The shift was already deleted."))
+        return redirect("escalation:rota")
+    services.oncall_shift_delete(actor=_user(request), shift=shift)
     messages.success(request, _("The shift was deleted."))
     return redirect("escalation:rota")
 
@@ -209,7 +215,11 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
-    services.routing_rule_delete(actor=_user(request), rule=get_object_or_404(RoutingRule, pk=pk))
+    rule = RoutingRule.objects.filter(pk=pk).first()
+    if rule is None:  # as a shift deleted twice
+        messages.info(request, _("The rule was already deleted."))
+        return redirect("escalation:rules")
+    services.routing_rule_delete(actor=_user(request), rule=rule)
     messages.success(request, _("The rule was deleted."))
     return redirect("escalation:rules")
 

@@ -37,11 +37,20 @@ class ArticleForm(forms.Form):
         return loaded
 
 
+MAX_SEARCH_LENGTH = 200
+
+
 class ArticleSearchForm(forms.Form):
-    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    """The list's search. A search longer than the limit is cut to it (a pasted error message),
+    not refused: a refused search listed every article, as if each one matched."""
+
+    q = forms.CharField(label=_("Search"), required=False)
     language = forms.ChoiceField(
         label=_("Language"), choices=[("", _("Any")), *Language.choices], required=False
     )
+
+    def clean_q(self) -> str:
+        return str(self.cleaned_data["q"])[:MAX_SEARCH_LENGTH].strip()
 
 
 class LinkForm(forms.Form):

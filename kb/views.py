@@ -31,8 +31,12 @@ def _require_author(request: HttpRequest) -> None:
 def article_list(request: HttpRequest) -> HttpResponse:
     form = forms.ArticleSearchForm(request.GET or None)
     text, language = "", ""
-    if form.is_valid():
-        text, language = form.cleaned_data["q"], form.cleaned_data["language"]
+    if form.is_bound:
+        # An unknown language (an old or edited link) is dropped, the words still searched:
+        # an invalid form searched nothing and listed every article.
+        form.is_valid()
+        text = form.cleaned_data.get("q", "")
+        language = form.cleaned_data.get("language", "")
     articles = selectors.articles_search(user=_user(request), text=text, language=language)[:50]
     return render(
         request,

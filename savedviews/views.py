@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -41,6 +41,13 @@ def _back(request: HttpRequest, default: str = "") -> str:
     ):
         return target
     return default or console
+
+
+def _gone(request: HttpRequest) -> HttpResponse:
+    """A view deleted (or unshared) since the console was loaded, e.g. in another tab: a 404
+    as for any view one may not read, but saying so, with the way back to the console (not
+    the site's "page not found … the ticket is not yours to see")."""
+    return render(request, "savedviews/gone.html", {"next": _back(request)}, status=404)
 
 
 def _form_error(
@@ -80,7 +87,10 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def saved_view_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
-    view = saved_view_get_for_user(user=user, view_id=pk)
+    try:
+        view = saved_view_get_for_user(user=user, view_id=pk)
+    except Http404:
+        return _gone(request)
     services.saved_view_check_owner(view=view, actor=user)
     form = SavedViewForm(request.POST, user=user, view=view)
     if not form.is_valid():
@@ -103,7 +113,10 @@ def saved_view_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
-    view = saved_view_get_for_user(user=user, view_id=pk)
+    try:
+        view = saved_view_get_for_user(user=user, view_id=pk)
+    except Http404:
+        return _gone(request)
     services.saved_view_delete(view=view, actor=user)
     messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
     return redirect(_back(request))
@@ -113,7 +126,10 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def saved_view_default(request: HttpRequest, pk: int) -> HttpResponse:
     """Make the view my default (`on=1`), or stop using it as my default."""
     user = _staff(request)
-    view = saved_view_get_for_user(user=user, view_id=pk)
+    try:
+        view = saved_view_get_for_user(user=user, view_id=pk)
+    except Http404:
+        return _gone(request)
     if request.POST.get("on") == "1":
         services.saved_view_set_default(user=user, view=view)
         messages.success(request, _("“%(name)s” is now your default view.") % {"name": view.name})

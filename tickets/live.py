@@ -40,7 +40,7 @@ TIERS_SECONDS = 60
 # The P1 tickets a poll names for the announcement, newest first.
 P1_LIMIT = 10
 # Part of every tag: a change of what the endpoint renders invalidates every client's tag.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 
 
 def _tier_key(tier: int) -> str:

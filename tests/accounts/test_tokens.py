@@ -1,10 +1,12 @@
 """API tokens (issue 17.2): named, listed, revocable, expiring; revoked by a password change or a
 deactivation; last use recorded at most once a minute; revocation effective on the next request."""
 
+import re
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -392,3 +394,34 @@ def test_a_token_of_a_deactivated_user_is_refused_on_the_next_request(requester)
     User.objects.filter(pk=requester.pk).update(is_active=False)  # tokens kept: the check is live
     assert client.get("/api/tickets/").status_code == 401
     assert _client("wrong-key").get("/api/tickets/").status_code == 401
+
+
+def test_a_reload_or_double_click_of_the_new_token_form_makes_one_token(requester):
+    """The answer that shows the new key is not a redirect: reloading it (or a second click)
+    sent the form again and made a second token whose key nobody saw. The form's idempotency
+    key is spent: the second submission makes nothing and says what happened."""
+    client = Client()
+    client.force_login(requester)
+    page = client.get("/accounts/profile/").content.decode()
+    form_key = re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
+    sent = {"name": "cron job", "idempotency_key": form_key}
+
+    first = client.post("/accounts/profile/tokens/", sent)
+    again = client.post("/accounts/profile/tokens/", sent)
+
+    assert first.status_code == 200 and first.context["new_key"]
+    assert again.status_code == 302 and again["Location"] == "/accounts/profile/#api-tokens"
+    assert ApiToken.objects.filter(user=requester).count() == 1
+    shown = [str(m) for m in get_messages(again.wsgi_request)]
+    assert any("already sent" in text for text in shown)
+    # A refused form frees its key: corrected, the same form creates the token.
+    refused = client.post(
+        "/accounts/profile/tokens/",
+        {"name": "x", "expires_in_days": 0, "idempotency_key": "other-key"},
+    )
+    assert refused.status_code == 400
+    fixed = client.post(
+        "/accounts/profile/tokens/",
+        {"name": "x", "expires_in_days": 3, "idempotency_key": "other-key"},
+    )
+    assert fixed.status_code == 200 and fixed.context["new_key"]

@@ -89,3 +89,32 @@ def test_the_bulk_bar_speaks_spanish(browser, live_server, make_ticket, agent_l1
     assert "0 hechos, 2 sin hacer" in outcome.inner_text()
     assert "no está permitida" in outcome.inner_text()
     page.context.close()
+
+
+def test_a_double_click_on_apply_or_take_sends_one_request(
+    browser, live_server, make_ticket, agent_l1
+):
+    """htmx queued a click made while the first request was on its way and sent it after: the
+    rows the first click took came back "not done … while the ticket is In diagnosis"."""
+    first, second, row = (make_ticket(Status.PRIORITIZED) for _ in range(3))
+    page = sign_in(browser, live_server, agent_l1)
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+
+    _tick(page, first)
+    _tick(page, second)
+    page.locator("#bulk-action").select_option("take")
+    page.locator("[data-bulk-submit]").dblclick()
+    outcome = page.locator("[data-testid=bulk-outcome]")
+    outcome.locator(f"[data-outcome='{second.pk}'][data-code='200']").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert "Take: 2 done, 0 not done." in outcome.inner_text()
+
+    page.locator(f"button[data-take='{row.pk}']").dblclick()
+    outcome.locator(f"[data-outcome='{row.pk}'][data-code='200']").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert "Take: 1 done, 0 not done." in outcome.inner_text()
+    assert [url for url in posts if url.endswith("/console/bulk/")] == [
+        f"{live_server.url}/console/bulk/"
+    ] * 2
+    page.context.close()

@@ -512,3 +512,37 @@ def test_an_action_on_a_ticket_that_left_the_agents_tier_gives_the_text_back(
     assert "Needs the DBA team" not in gone.content.decode()
     assert _state(ticket) == before
     assert client.post(f"/escalation/tickets/{ticket.pk}/{action}/", {}).status_code == 404
+
+
+def test_a_shift_or_rule_deleted_twice_is_done_not_a_missing_page(
+    login, manager, agent_l3, agent_l1
+):
+    """A second click on Delete, or a rota page loaded before a colleague deleted the shift,
+    showed the site's "We can't find that page … the ticket is not yours to see"."""
+    start = timezone.now() + timedelta(days=1)
+    shift = OnCallShift.objects.create(
+        agent=agent_l3, tier=Tier.L3, starts_at=start, ends_at=start + timedelta(hours=8)
+    )
+    rule = RoutingRule.objects.create(name="Req to L2", position=5, target_tier=Tier.L2)
+    web = login(manager)
+
+    for url, back, done in (
+        (
+            f"/escalation/rota/{shift.pk}/delete/",
+            "/escalation/rota/",
+            "The shift was already deleted.",
+        ),
+        (
+            f"/escalation/rules/{rule.pk}/delete/",
+            "/escalation/rules/",
+            "The rule was already deleted.",
+        ),
+    ):
+        assert web.post(url).status_code == 302
+        again = web.post(url)
+
+        assert again.status_code == 302 and again["Location"] == back
+        assert [str(m) for m in get_messages(again.wsgi_request)][-1] == done
+    assert not OnCallShift.objects.exists() and not RoutingRule.objects.exists()
+    # Still managers only, whether the row exists or not.
+    assert login(agent_l1).post(f"/escalation/rota/{shift.pk}/delete/").status_code == 403

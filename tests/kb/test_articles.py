@@ -203,3 +203,15 @@ def test_list_page_searches_public_articles(client, articles):
     body = client.get("/kb/", {"q": "reconnect"}).content.decode()
     assert "How to reconnect the VPN" in body
     assert "VPN gateway restart procedure" not in body
+
+
+def test_a_long_search_or_an_unknown_language_still_searches(client, articles):
+    """A search over 200 characters (a pasted error message) or a language the list does not
+    offer made the form invalid, and the list then showed every article as if it matched."""
+    long = client.get("/kb/", {"q": "reconnect " + "x" * 250}).content.decode()
+    odd_language = client.get("/kb/", {"q": "reconnect", "language": "zz"}).content.decode()
+
+    assert "How to reconnect the VPN" in long
+    assert "Cómo reconectar la VPN" not in long
+    assert "How to reconnect the VPN" in odd_language
+    assert "Cómo reconectar la VPN" not in odd_language  # "reconnect" is not in it

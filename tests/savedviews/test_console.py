@@ -231,3 +231,36 @@ def test_spanish_labels(client_for, agent_l1):
     html = client_for(agent_l1).get("/console/?queue=l1").content.decode()
     for label in ("Vistas guardadas", "Guardar vista", "Abrirla por defecto", "Gestionar"):
         assert label in html
+
+
+def test_a_view_name_with_a_bidi_override_stays_inside_its_own_box(client_for, agent_l1):
+    """A name holding an unclosed right-to-left override (U+202E) reversed its count badge and
+    the rest of the link with it: the name is isolated (<bdi>), the badge after it is not."""
+    view = services.saved_view_create(owner=agent_l1, name="a\u202eb", query="")
+
+    html = client_for(agent_l1).get("/console/?queue=l1").content.decode()
+
+    assert f'<bdi>a\u202eb</bdi><span class="count" id="view-count-{view.pk}">' in html
+
+
+def test_a_view_deleted_in_another_tab_sends_the_stale_tab_back_with_a_word(client_for, agent_l1):
+    """Renamed, deleted again or made default from a console loaded before the view was
+    deleted (another tab, a double click on Delete): a 404 that says what happened and leads
+    back to the console, not the site's "We can't find that page … the ticket is not yours"."""
+    view = services.saved_view_create(owner=agent_l1, name="Gone soon", query="")
+    client = client_for(agent_l1)
+    back = "/console/?queue=l1&priority=2"
+    assert client.post(f"/console/views/{view.pk}/delete/", {"next": back}).status_code == 302
+
+    for url, data in (
+        (f"/console/views/{view.pk}/", {"name": "Renamed", "visibility": "private"}),
+        (f"/console/views/{view.pk}/delete/", {}),
+        (f"/console/views/{view.pk}/default/", {"on": "1"}),
+    ):
+        response = client.post(url, {**data, "next": back})
+
+        assert response.status_code == 404
+        html = response.content.decode()
+        assert "This view no longer exists" in html and "the ticket is not yours" not in html
+        assert 'href="/console/?queue=l1&amp;priority=2"' in html
+    assert not SavedView.objects.exists()
