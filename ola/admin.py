@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from helpdesk.admin import ReadOnlyAdmin
-from ola.models import OlaClock, OlaEvent, OlaTarget
+from ola.models import OlaClock, OlaEvent, OlaTarget, target_order_error
 from ola.services import ola_target_save
 from sla.models import TARGET_FORMFIELD_OVERRIDES, calendar_hours_of, target_error
 
@@ -26,6 +26,12 @@ class OlaTargetAdminForm(forms.ModelForm):
             error = target_error(data.get(name), hours=hours)
             if error:
                 self.add_error(name, error)
+        if "take_within" in data and "handoff_within" in data and not self.errors:
+            error = target_order_error(
+                take_within=data["take_within"], handoff_within=data["handoff_within"]
+            )
+            if error:
+                self.add_error("handoff_within", error)
         return data
 
 

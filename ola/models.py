@@ -15,6 +15,15 @@ from sla.models import OPEN_CLOCK_STATES, STOPPED_CLOCK_STATES, Calendar, ClockS
 from tickets.models_choices import Priority
 
 
+def target_order_error(*, take_within: timedelta | None, handoff_within: timedelta | None) -> str:
+    """Why a target contradicts itself ("" if it does not): both clocks start when the ticket
+    enters the tier, so a take time longer than the hand-off time (take within 2 h, hand on
+    within 1 h) asks for the ticket to be handed on before anyone need take it. Equal is fine."""
+    if take_within is not None and handoff_within is not None and take_within > handoff_within:
+        return str(_("The take time cannot be longer than the hand-off time."))
+    return ""
+
+
 class OlaMetric(models.TextChoices):
     # Feminine in Spanish ("la toma", "la derivación"), as the clock states that follow them.
     TAKE = "take", pgettext_lazy("OLA clock", "Take")

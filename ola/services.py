@@ -16,7 +16,7 @@ from accounts.models import User
 from escalation.models import Tier
 from helpdesk.errors import DomainError
 from ola.engine import TicketState, TierClocks
-from ola.models import OlaClock, OlaMetric, OlaTarget
+from ola.models import OlaClock, OlaMetric, OlaTarget, target_order_error
 from ola.selectors import ola_target_lookup
 from sla.clock_rows import CLOCK_TIME_FIELDS
 from sla.engine import schedule
@@ -148,6 +148,9 @@ def ola_target_save(
         error = target_error(value, hours=hours)
         if error:
             raise DomainError(error, field=name)
+    error = target_order_error(take_within=take_within, handoff_within=handoff_within)
+    if error:
+        raise DomainError(error, field="handoff_within")
     with transaction.atomic():
         clash = OlaTarget.objects.filter(tier=tier, priority=priority)
         if target is not None:
