@@ -149,7 +149,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             response = redirect("profile")
             _set_language_cookie(response, user.language)
             return response
-    return _profile_page(request, form=form)
+    return _profile_page(request, form=form, status=400 if form.errors else 200)
 
 
 def _profile_page(

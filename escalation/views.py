@@ -96,7 +96,17 @@ def group_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
     if _save_form(request, form, save):
         return redirect("escalation:groups")
-    return render(request, "escalation/form.html", _form_context(form, group, "groups"))
+    return _form_page(request, form, group, "groups")
+
+
+def _form_page(
+    request: HttpRequest, form: Form, instance: object | None, back: str
+) -> HttpResponse:
+    """The form, again with its errors after a refused save: a 400, as every refused form."""
+    status = 400 if form.is_bound and form.errors else 200
+    return render(
+        request, "escalation/form.html", _form_context(form, instance, back), status=status
+    )
 
 
 def _form_context(form: Form, instance: object | None, back: str) -> dict[str, Any]:
@@ -152,7 +162,7 @@ def shift_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
     if _save_form(request, form, save):
         return redirect("escalation:rota")
-    return render(request, "escalation/form.html", _form_context(form, shift, "rota"))
+    return _form_page(request, form, shift, "rota")
 
 
 @login_required
@@ -208,7 +218,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
     if _save_form(request, form, save):
         return redirect("escalation:rules")
-    return render(request, "escalation/form.html", _form_context(form, rule, "rules"))
+    return _form_page(request, form, rule, "rules")
 
 
 @login_required

@@ -105,7 +105,7 @@ def test_a_manager_creates_a_shift_and_a_bad_one_shows_a_form_error(
 
     assert web.post("/escalation/rota/new/", data).status_code == 302
     bad = web.post("/escalation/rota/new/", {**data, "agent": agent_l1.pk})
-    assert bad.status_code == 200
+    assert bad.status_code == 400
     assert "is not an agent of" in bad.content.decode()
     assert OnCallShift.objects.count() == 1
 
@@ -131,7 +131,7 @@ def test_a_manager_creates_and_edits_a_rule(login, manager):
     rule.refresh_from_db()
     assert (rule.name, rule.target_tier, rule.is_active) == ("Req to L3", Tier.L3, False)
     no_target = web.post("/escalation/rules/new/", {"name": "x", "position": 1})
-    assert no_target.status_code == 200 and RoutingRule.objects.count() == 1
+    assert no_target.status_code == 400 and RoutingRule.objects.count() == 1
 
 
 def test_a_rule_position_past_the_bound_is_a_form_error_that_keeps_the_rule(login, manager):
@@ -142,7 +142,7 @@ def test_a_rule_position_past_the_bound_is_a_form_error_that_keeps_the_rule(logi
     )
 
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Ensure this value is less than or equal to 1000000." in page
     assert 'value="Huge"' in page
     assert not RoutingRule.objects.exists()
