@@ -5,13 +5,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from chat.crypto import secret_seal, typed_secret_open, typed_secret_seal
+from chat.crypto import secret_seal
+from chat.forms import KeepsTypedSecret
 from chat.models import ChatChannel, ChatDelivery, Platform
 from chat.services import chat_address_clean
 from helpdesk.errors import DomainError
 
 
-class ChatChannelAdminForm(forms.ModelForm):
+class ChatChannelAdminForm(KeepsTypedSecret, forms.ModelForm):
     # Write-only: the admin never renders the stored secret, only its hint.
     secret = forms.CharField(
         label=_("Webhook URL or access token"),
@@ -19,40 +20,18 @@ class ChatChannelAdminForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Stored encrypted; leave blank to keep the current one."),
     )
-    # As on the managers' page (chat.forms): a secret typed before an error elsewhere comes
-    # back sealed, never as text, instead of having to be fetched from the platform again.
-    secret_kept = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        kept = self.data.get(self.add_prefix("secret_kept"), "") if self.is_bound else ""
-        self.kept_secret = typed_secret_open(str(kept)) if kept else ""
         if not (self.instance and self.instance.pk):
             # Nothing stored yet to keep: a new channel needs its secret.
             self.fields["secret"].help_text = _("Stored encrypted.")
-        self._secret_help = self.fields["secret"].help_text
-        if self.kept_secret:
-            self._say_secret_kept(self.kept_secret)
-
-    def _say_secret_kept(self, typed: str) -> None:
-        self.fields["secret"].help_text = _(
-            "The one you entered (%(hint)s) is kept; leave blank to use it, or enter another."
-        ) % {"hint": f"••••{typed[-4:]}"}
+        self.secret_kept_setup()
 
     def full_clean(self) -> None:
         super().full_clean()
-        if not self.is_bound or not self.errors:
-            return
-        typed = (self.cleaned_data.get("secret") or "").strip()
-        data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict
-        keep = bool(typed) and "secret" not in self.errors
-        data[self.add_prefix("secret_kept")] = typed_secret_seal(typed) if keep else ""
-        self.data = data
-        if keep:
-            self._say_secret_kept(typed)
-        else:
-            self.fields["secret"].help_text = self._secret_help
-        self._bound_fields_cache.pop("secret", None)  # type: ignore[attr-defined]
+        if self.is_bound and self.errors:
+            self.keep_typed_secret()  # as on the managers' page
 
     class Meta:
         model = ChatChannel
@@ -69,8 +48,7 @@ class ChatChannelAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        secret = (cleaned.get("secret") or "").strip() or self.kept_secret
-        cleaned["secret"] = secret
+        secret = cleaned["secret"] = self.secret_typed(cleaned)
         platform = cleaned.get("platform")
         stored = self.instance.secret_encrypted if self.instance.pk else ""
         # A token kept across a change to Slack or Teams would be sent to as a URL.

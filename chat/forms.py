@@ -14,7 +14,55 @@ from escalation.models import SupportGroup
 SECRET_HELP = _("Slack and Teams: the webhook URL. Matrix: the bot account's access token.")
 
 
-class ChatChannelForm(forms.Form):
+class KeepsTypedSecret(forms.Form):
+    """A form with a write-only `secret`: one typed before an error elsewhere (a room ID, a
+    name) comes back sealed in a hidden field (chat.crypto: a key of its own, an hour), never
+    as text; it was lost and had to be fetched from Slack, Teams or Matrix again. Call
+    `secret_kept_setup()` at the end of __init__, once the secret's help says what it is."""
+
+    secret_kept = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+
+    def secret_kept_setup(self) -> None:
+        kept = self.data.get(self.add_prefix("secret_kept"), "") if self.is_bound else ""
+        self.kept_secret = typed_secret_open(str(kept)) if kept else ""
+        secret = self.fields["secret"]
+        self._secret_as_new = (secret.required, secret.help_text)
+        if self.kept_secret:
+            self._say_secret_kept(self.kept_secret)
+
+    def secret_kept_help(self, kept: str) -> str:
+        """The secret field's help once a typed secret is kept."""
+        return kept
+
+    def secret_typed(self, cleaned: dict[str, Any]) -> str:
+        """The secret typed now, or else the one kept from the previous try."""
+        return (cleaned.get("secret") or "").strip() or self.kept_secret
+
+    def _say_secret_kept(self, typed: str) -> None:
+        secret = self.fields["secret"]
+        secret.required = False
+        secret.help_text = self.secret_kept_help(
+            _("The one you entered (%(hint)s) is kept; leave blank to use it, or enter another.")
+            % {"hint": f"••••{typed[-4:]}"}
+        )
+
+    def keep_typed_secret(self) -> None:
+        """Before a page with errors: the secret typed (or kept) goes back sealed, unless the
+        error is the secret's own (then it must be fixed)."""
+        typed = (getattr(self, "cleaned_data", {}).get("secret") or "").strip()
+        data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict or a dict
+        if typed and "secret" not in self.errors:
+            data[self.add_prefix("secret_kept")] = typed_secret_seal(typed)
+            self._say_secret_kept(typed)
+        else:
+            data[self.add_prefix("secret_kept")] = ""
+            self.fields["secret"].required, self.fields["secret"].help_text = self._secret_as_new
+        self.data = data
+        # A bound field copies its help when made.
+        self._bound_fields_cache.pop("secret", None)  # type: ignore[attr-defined]
+
+
+class ChatChannelForm(KeepsTypedSecret):
     """A new channel needs its secret (`editing` False); a change may leave it blank to keep
     the stored one, and the help says so only then."""
 
@@ -50,16 +98,11 @@ class ChatChannelForm(forms.Form):
         label=_("Message language"), choices=settings.LANGUAGES, initial=settings.LANGUAGE_CODE
     )
     is_enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
-    # The secret typed before an error elsewhere (a room ID, a name), sealed (keep_typed_secret):
-    # it was lost, and the webhook URL had to be fetched from Slack or Teams again.
-    secret_kept = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
     def __init__(
         self, *args: Any, editing: bool = False, secret_hint: str = "", **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        kept = self.data.get(self.add_prefix("secret_kept"), "") if self.is_bound else ""
-        self.kept_secret = typed_secret_open(str(kept)) if kept else ""
         self.fields["support_group"].queryset = SupportGroup.objects.order_by("tier", "name")  # type: ignore[attr-defined]
         secret = self.fields["secret"]
         if not editing:
@@ -72,36 +115,13 @@ class ChatChannelForm(forms.Form):
             secret.help_text = (
                 f"{SECRET_HELP} {_('Stored encrypted; leave blank to keep the current one.')}"
             )
-        self._secret_as_new = (secret.required, secret.help_text)
-        if self.kept_secret:
-            self._say_secret_kept(self.kept_secret)
+        self.secret_kept_setup()
 
-    def _say_secret_kept(self, typed: str) -> None:
-        secret = self.fields["secret"]
-        secret.required = False
-        kept = _(
-            "The one you entered (%(hint)s) is kept; leave blank to use it, or enter another."
-        ) % {"hint": f"••••{typed[-4:]}"}
-        secret.help_text = f"{SECRET_HELP} {kept}"
+    def secret_kept_help(self, kept: str) -> str:
+        return f"{SECRET_HELP} {kept}"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         cleaned.pop("secret_kept", None)  # not the service's
-        if not (cleaned.get("secret") or "").strip() and self.kept_secret:
-            cleaned["secret"] = self.kept_secret
+        cleaned["secret"] = self.secret_typed(cleaned)
         return cleaned
-
-    def keep_typed_secret(self) -> None:
-        """Before a page with errors: the secret typed (or kept) goes back sealed in a hidden
-        field, never as text, unless the error is the secret's own (then it must be fixed)."""
-        typed = (getattr(self, "cleaned_data", {}).get("secret") or "").strip()
-        data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict or a dict
-        if typed and "secret" not in self.errors:
-            data[self.add_prefix("secret_kept")] = typed_secret_seal(typed)
-            self._say_secret_kept(typed)
-        else:
-            data[self.add_prefix("secret_kept")] = ""
-            self.fields["secret"].required, self.fields["secret"].help_text = self._secret_as_new
-        self.data = data
-        # A bound field copies its help when made.
-        self._bound_fields_cache.pop("secret", None)  # type: ignore[attr-defined]
