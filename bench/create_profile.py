@@ -12,6 +12,8 @@ round trips to PostgreSQL and Redis:
 
   api    POST /api/tickets/ as the requester bench-req-00001 with a real `Token` header
   form   POST /new/ anonymous (a guest ticket by a known address), with its CSRF cookie and token
+  me     GET /api/me/ with the same token: any API request's floor
+  service  tickets.services.ticket_create called directly (no HTTP layer at all): the bound
 
 Per phase: CPU ms per create (time.process_time: this process only, so PostgreSQL's work is
 not in it), wall ms per create, SQL statements per create (an execute wrapper on the
@@ -52,7 +54,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=30, help="creates not counted (30)")
     parser.add_argument("--repeat", type=int, default=1, help="runs; the median is printed")
     parser.add_argument(
-        "--phases", default="api,form", help="api,form (both); me: GET /api/me/, the floor"
+        "--phases",
+        default="api,form",
+        help="api,form (both); me: GET /api/me/, the floor; service: the create service alone",
     )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the timed creates")
     parser.add_argument("--top", type=int, default=30, help="rows of the profile (30)")
@@ -181,6 +185,35 @@ def me_phase(token: str):
     return one
 
 
+def service_phase():
+    """The bound from below: tickets.services.ticket_create called directly for the same
+    requester, as the API view calls it once the request is authenticated and validated; no
+    WSGI, middleware, DRF, token lookup or response. What a create would cost if the HTTP
+    layer cost nothing. Django's request signals are sent around it, as the handler sends
+    them (the configuration version is read once per request)."""
+    from django.core.signals import request_finished, request_started
+
+    from accounts.models import User
+    from tickets.services import ticket_create
+
+    requester = User.objects.get(username="bench-req-00001")
+    urgencies = ["high", "medium", "low"]
+
+    def one(i: int) -> None:
+        request_started.send(sender=None)
+        try:
+            ticket_create(
+                requester=requester,
+                title=f"Profile ticket {i}",
+                description="Created by bench/create_profile.py: the printer is on fire.",
+                urgency=urgencies[i % 3],
+            )
+        finally:
+            request_finished.send(sender=None)
+
+    return one
+
+
 def form_phase():
     status, headers, page = call("GET", "/new/", headers={"Accept": "text/html"})
     match = CSRF_FIELD.search(page)
@@ -258,13 +291,15 @@ def main() -> None:
         f"n={ARGS.n} warmup={ARGS.warmup} repeat={ARGS.repeat}"
     )
     makers = {}
-    token = requester_token() if {"api", "me"} & set(phases) else ""
+    token = requester_token() if {"api", "me", "service"} & set(phases) else ""
     if "api" in phases:
         makers["api"] = lambda: api_phase(token)
     if "me" in phases:
         makers["me"] = lambda: me_phase(token)
     if "form" in phases:
         makers["form"] = form_phase
+    if "service" in phases:
+        makers["service"] = service_phase
     results: dict[str, list[tuple[float, float, float]]] = {p: [] for p in makers}
     # CPU time (process_time), not wall: what the functions cost, not what they waited for.
     profilers = {p: cProfile.Profile(time.process_time) for p in makers} if ARGS.profile else {}
