@@ -185,16 +185,43 @@ def clean_subject(subject: str) -> str:
     return subject
 
 
+def _text_of(part: EmailMessage) -> str:
+    """A text part's content. Mail clients send 8-bit text without a charset, or name one
+    Python does not know: those bytes are read as UTF-8 if they are, else as Windows-1252 (what
+    unlabelled Spanish and English 8-bit mail almost always is), so the requester's words
+    still arrive instead of the whole message being moved aside. A known charset that does not
+    fit its bytes keeps them, each bad byte shown as a replacement character."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_content_charset() or "us-ascii"
+    try:
+        return payload.decode(charset)
+    except LookupError:
+        pass  # an unknown charset: as unlabelled
+    except UnicodeDecodeError:
+        if charset not in ("us-ascii", "ascii"):
+            return payload.decode(charset, errors="replace")
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return payload.decode("cp1252", errors="replace")
+
+
 def _body(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    content = part.get_content()
-    if not isinstance(content, str):
-        return ""
+    content = _text_of(part)  # type: ignore[arg-type]
     if part.get_content_type() == "text/html":
         return html_to_text(content)
     return content
+
+
+def _without_nul(text: str) -> str:
+    # A NUL has no meaning in mail text, and PostgreSQL's text columns refuse it: kept, it
+    # would fail the whole message.
+    return text.replace("\x00", "")
 
 
 def _attachments(message: EmailMessage) -> list[Attachment]:
@@ -206,7 +233,7 @@ def _attachments(message: EmailMessage) -> list[Attachment]:
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             continue
-        found.append(Attachment(filename, part.get_content_type(), payload))
+        found.append(Attachment(_without_nul(filename), part.get_content_type(), payload))
     return found
 
 
@@ -215,7 +242,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
     try:
         message = message_from_bytes(raw, policy=policy.default)
         assert isinstance(message, EmailMessage)  # noqa: S101 - policy.default guarantees it
-        from_header = str(message.get("From", "") or "")
+        from_header = _without_nul(str(message.get("From", "") or ""))
         sender_name, sender_email = parseaddr(from_header)
         if not sender_email:
             pairs = getaddresses([from_header])
@@ -223,7 +250,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
         sender_email = normalize_identity(sender_email)
         if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", sender_email):
             raise MalformedMessage(f"no usable sender address in From: {from_header[:200]!r}")
-        subject = str(message.get("Subject", "") or "")
+        subject = _without_nul(str(message.get("Subject", "") or ""))
         references = message_ids_in(str(message.get("In-Reply-To", "") or "")) + message_ids_in(
             str(message.get("References", "") or "")
         )
@@ -235,7 +262,7 @@ def parse_message(raw: bytes) -> ParsedMessage:
             sender_email=sender_email,
             sender_name=sender_name.strip()[:150],
             subject=subject,
-            body=trim_quoted(body) if body else "",
+            body=_without_nul(trim_quoted(body)) if body else "",
             references=references,
             automatic_reason=reason,
             attachments=attachments,

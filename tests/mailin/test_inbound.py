@@ -160,3 +160,18 @@ def test_an_agent_replying_by_email_posts_a_public_reply(make_ticket, agent_l1):
     comment = Comment.objects.get(ticket=ticket)
     assert (comment.author, comment.is_internal) == (agent_l1, False)
     assert Notification.objects.filter(kind=NotificationKind.PUBLIC_REPLY).count() == 1
+
+
+def test_an_email_with_nul_characters_still_becomes_a_ticket():
+    # PostgreSQL refuses NUL in text: the message failed whole and was moved aside unanswered.
+    raw = (
+        b"From: Car\x00la <carla@example.org>\r\nSubject: Prin\x00ter jammed\r\n"
+        b"Message-ID: <nul@example.org>\r\n\r\nError E-42\x00 since this morning.\r\n"
+    )
+    result = inbound_process(raw=raw)
+
+    assert result.outcome == Outcome.TICKET_CREATED
+    ticket = Ticket.objects.get()
+    assert ticket.title == "Printer jammed"
+    assert ticket.description == "Error E-42 since this morning."
+    assert ticket.requester.name == "Carla"

@@ -88,3 +88,46 @@ def test_message_key_is_the_message_id_or_a_digest():
     assert message_key("", b"raw").startswith("sha256:")
     assert message_key("<" + "x" * 300 + ">", b"raw").startswith("sha256:")
     assert message_key("", b"raw") == message_key("", b"raw")
+
+
+def _raw(*, content_type: str, body: bytes, subject: bytes = b"Printer") -> bytes:
+    return (
+        b"From: Carla <carla@example.org>\r\nSubject: " + subject + b"\r\n"
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body + b"\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "expected"),
+    [
+        # A charset Python does not know: read as UTF-8 when the bytes are UTF-8 …
+        ("text/plain; charset=x-unknown", "Atasco en la impresora, señor".encode(), "señor"),
+        # … else as Windows-1252, what unlabelled Spanish 8-bit mail is.
+        ("text/plain; charset=x-unknown", "Atasco, señor".encode("cp1252"), "Atasco, señor"),
+        ("text/plain", "Atasco, señor".encode("cp1252"), "Atasco, señor"),
+        ("text/html; charset=windows-1258x", "<p>Atasco, señor</p>".encode(), "Atasco, señor"),
+        # A known charset keeps its reading, bad bytes replaced, as before.
+        ("text/plain; charset=utf-8", b"Atasco, se\xf1or", "Atasco, se\ufffdor"),
+        ("text/plain; charset=iso-8859-1", "Atasco, señor".encode("latin-1"), "Atasco, señor"),
+    ],
+)
+def test_a_mislabelled_or_unknown_charset_still_gives_the_requesters_words(
+    content_type, body, expected
+):
+    # An unknown charset made the whole message malformed: moved aside, no ticket, no answer.
+    assert expected in parse_message(_raw(content_type=content_type, body=body)).body
+
+
+def test_nul_characters_are_dropped_from_the_text_of_a_message():
+    raw = (
+        b"From: Car\x00la <carla@example.org>\r\nSubject: Prin\x00ter\r\n"
+        b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+        b"--XX\r\nContent-Type: text/plain\r\n\r\nJam\x00med\r\n"
+        b"--XX\r\nContent-Type: application/octet-stream\r\n"
+        b'Content-Disposition: attachment; filename="log\x00.txt"\r\n\r\nA\x00B\r\n--XX--\r\n'
+    )
+    parsed = parse_message(raw)
+    assert (parsed.sender_name, parsed.subject, parsed.body) == ("Carla", "Printer", "Jammed")
+    (attachment,) = parsed.attachments
+    # The file's name loses the NUL; its content is binary and stays as sent.
+    assert (attachment.filename, attachment.content) == ("log.txt", b"A\x00B")
