@@ -58,6 +58,16 @@ def _account_email(request: HttpRequest, *, purpose: str, email: str, **extra: s
     return True
 
 
+class RefusedFormAnswers400:
+    """A refused form answers 400 with its errors, as every other form of the app does
+    (Django's views answer 200, which scripts and monitors read as success)."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response: HttpResponse = super().form_invalid(form)  # type: ignore[misc]
+        response.status_code = 400
+        return response
+
+
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
@@ -73,14 +83,15 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         ):
             return ratelimit.too_many_requests(request, rate=settings.HELPDESK_RATE_ACCOUNT_EMAILS)
         return redirect("signup_done")
-    return render(request, "registration/signup.html", {"form": form})
+    status = 400 if form.is_bound else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
 
 
 def sign_up_done(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup_done.html")
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(RefusedFormAnswers400, auth_views.PasswordResetView):
     """Django's view; the email goes through the outbox in the holder's language."""
 
     form_class = PasswordResetRequestForm  # type: ignore[assignment]
@@ -97,7 +108,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         return HttpResponseRedirect(self.get_success_url())
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(RefusedFormAnswers400, auth_views.PasswordResetConfirmView):
     """Django's view and token generator: the link chooses a password and signs the user in.
 
     The same link finishes a sign-up (an account without a password yet).
@@ -118,7 +129,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return response
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(RefusedFormAnswers400, auth_views.PasswordChangeView):
     """Django's view: the current session stays signed in, every other session and every API
     token of the user stop working (accounts.validators)."""
 
@@ -248,7 +259,7 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     return set_language(request)
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(RefusedFormAnswers400, auth_views.LoginView):
     """Django's view; the language chosen just before signing in, in this browser, becomes the
     user's (as the switcher does when signed in), and the cookie follows the user's language so
     the pages after signing out agree with the last ones."""

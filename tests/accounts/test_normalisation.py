@@ -269,7 +269,7 @@ def test_an_address_that_folding_makes_too_long_is_a_form_error_not_a_500(catego
         ("/accounts/password/reset/", {"email": address}),
     ]:
         response = Client().post(url, data)
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "email" in response.context["form"].errors
     anonymous = Client().post(
         "/new/",

@@ -297,7 +297,7 @@ def test_changing_the_password_needs_the_current_one(requester):
         {"old_password": "wrong", "new_password1": NEW, "new_password2": NEW},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "old_password" in response.context["form"].errors
     requester.refresh_from_db()
     assert requester.check_password(OLD)
@@ -312,7 +312,7 @@ def test_a_weak_new_password_is_refused_with_a_message(requester):
         {"old_password": OLD, "new_password1": "12345678", "new_password2": "12345678"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors
 
 
@@ -390,7 +390,7 @@ def test_wrong_current_passwords_on_the_change_page_count_towards_the_lockout(se
     ]
     right = {"old_password": OLD, "new_password1": NEW, "new_password2": NEW}
 
-    assert codes[:-1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert codes[:-1] == [400] * (settings.AXES_FAILURE_LIMIT - 1)
     assert client.post("/accounts/password/change/", right).status_code == 429
     requester.refresh_from_db()
     assert requester.check_password(OLD)
@@ -486,3 +486,35 @@ def test_a_first_password_is_not_news(worker):
 
     assert len(mail.outbox) == 1
     assert not Notification.objects.filter(kind=NotificationKind.PASSWORD_CHANGED).exists()
+
+
+def test_refused_sign_in_and_password_forms_answer_400_with_their_errors(worker, requester):
+    # Django's views answered 200 to a refused form, which scripts and monitors read as success;
+    # every other form of the app answers 400.
+    client = Client()
+    refused = client.post("/accounts/login/", {"username": "requester", "password": "wrong"})
+    assert refused.status_code == 400
+    assert refused.context["form"].non_field_errors()
+    bad_address = client.post("/accounts/password/reset/", {"email": "nora@@example"})
+    assert bad_address.status_code == 400
+    assert "email" in bad_address.context["form"].errors
+
+    with worker():
+        _reset(client, requester.email)
+    (message,) = mail.outbox
+    form_page = client.get(_link(message), follow=True)
+    mismatch = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": NEW, "new_password2": NEW + "x"}
+    )
+    assert mismatch.status_code == 400
+    assert "new_password2" in mismatch.context["form"].errors
+    assert _choose_password(client, _link(message)).status_code == 302  # still usable
+
+    wrong_old = client.post(
+        "/accounts/password/change/",
+        {"old_password": "not-it", "new_password1": OLD, "new_password2": OLD},
+    )
+    assert wrong_old.status_code == 400
+    assert "old_password" in wrong_old.context["form"].errors
+    requester.refresh_from_db()
+    assert requester.check_password(NEW)  # nothing changed by the refused form

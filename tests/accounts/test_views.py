@@ -48,7 +48,7 @@ def test_sign_up_errors_are_shown_and_nothing_is_created(data, field, requester)
 
     response = Client().post("/accounts/signup/", {**payload, **data})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field in response.context["form"].errors
     assert User.objects.count() == before
 

@@ -132,7 +132,7 @@ def test_the_login_page_locks_a_username_after_repeated_failures(client, request
     requester.save()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         response = client.post("/accounts/login/", {"username": "requester", "password": "bad"})
-        assert response.status_code == 200  # the form again, with an error
+        assert response.status_code == 400  # the form again, with an error
     last = client.post("/accounts/login/", {"username": "requester", "password": "bad"})
     assert last.status_code == 429
     locked = client.post(
