@@ -251,6 +251,25 @@ def test_attachment_with_a_reply(make_ticket, api, requester):
     assert ticket.attachments.get().size == len(b"Traceback ...")
 
 
+def test_a_reply_that_is_only_a_file_is_accepted_as_on_the_page(make_ticket, api, requester):
+    # The page takes a screenshot without text: the API answered "This field is required.".
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    upload = SimpleUploadedFile("error.log", b"Traceback ...", content_type="text/plain")
+
+    response = api(requester).post(
+        f"/api/tickets/{ticket.pk}/comments/", {"files": [upload]}, format="multipart"
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["body"] == ""
+    assert response.json()["attachments"][0]["filename"] == "error.log"
+
+    empty = api(requester).post(f"/api/tickets/{ticket.pk}/comments/", {"body": " "})
+    assert empty.status_code == 400
+    assert "Write a message or attach a file." in str(empty.json())
+    assert ticket.comments.count() == 1
+
+
 def test_attachment_of_a_refused_type_is_a_400_and_saves_nothing(make_ticket, api, requester):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     upload = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
