@@ -401,3 +401,29 @@ def test_a_change_with_a_misspelt_field_is_a_400_not_a_silent_200(
     assert list(response.json()["errors"]) == [field]
     ticket.refresh_from_db()
     assert (ticket.status, ticket.priority) == (Status.IN_DIAGNOSIS, Priority.P3)
+
+
+@pytest.mark.parametrize(
+    ("start", "name"), [(Status.ON_HOLD, "hold"), (Status.IN_DIAGNOSIS, "resume")]
+)
+def test_a_refused_hold_or_resume_is_a_409_with_a_message(make_ticket, api, agent_l1, start, name):
+    ticket = make_ticket(start)
+
+    response = api(agent_l1).post(f"/api/tickets/{ticket.pk}/{name}/", {})
+
+    assert response.status_code == 409
+    assert response.json()["message"]
+
+
+def test_a_comment_on_a_ticket_closed_meanwhile_speaks_to_who_wrote_it(
+    make_ticket, api, agent_l1, requester
+):
+    ticket = make_ticket(Status.CLOSED)  # closed by the requester
+
+    agent = api(agent_l1).post(f"/api/tickets/{ticket.pk}/comments/", {"body": "More"})
+    mine = api(requester).post(f"/api/tickets/{ticket.pk}/comments/", {"body": "More"})
+
+    assert agent.status_code == 409
+    assert "the requester closed this ticket meanwhile" in agent.json()["message"]
+    assert mine.status_code == 400
+    assert mine.json()["message"] == "This ticket is closed; please open a new one."

@@ -465,10 +465,10 @@ def test_requester_is_not_offered_and_cannot_run_agent_transitions(
 def test_closing_an_unresolved_ticket_is_refused_with_a_message(client_for, requester, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 
-    response = client_for(requester).post(f"/tickets/{ticket.pk}/do/close/", follow=True)
+    response = client_for(requester).post(f"/tickets/{ticket.pk}/do/close/")
 
     body = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 409  # the page, with why (a redirect read as done)
     assert "You cannot do this now." in body
     assert "An agent is working on it" in body
     ticket.refresh_from_db()
@@ -658,14 +658,22 @@ def test_a_reopen_reason_refused_on_the_tracking_link_goes_to_the_reply_box(
     assert Comment.objects.filter(ticket=ticket, body="Still blank screen.").exists()
 
 
-def test_a_refused_close_without_text_still_goes_back_to_the_ticket(
-    client_for, requester, make_ticket
+@pytest.mark.parametrize("via", ["signed-in", "tracking"])
+def test_a_refused_close_without_text_shows_the_ticket_with_why(
+    client_for, requester, make_ticket, via
 ):
+    # Refused without text it redirected (a 302 read as done), with text it answered 409: now
+    # always the ticket page with the reason and a 409, in the requester's words.
     ticket = make_ticket(Status.CLOSED)
+    client = client_for(requester if via == "signed-in" else None)
+    base = f"/tickets/{ticket.pk}/" if via == "signed-in" else f"/t/{ticket.tracking_token}/"
 
-    response = client_for(requester).post(f"/tickets/{ticket.pk}/do/close/", {})
+    response = client.post(f"{base}do/close/", {})
 
-    assert (response.status_code, response["Location"]) == (302, f"/tickets/{ticket.pk}/")
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "You cannot do this now. The ticket is now: Closed." in body
+    assert "closed this ticket meanwhile" not in body  # the agents' words
 
 
 # --- a reply that is only a file -----------------------------------------------------------------

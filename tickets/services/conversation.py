@@ -16,7 +16,7 @@ from tickets import hooks
 from tickets.collisions import TicketVersion, refuse_if_changed
 from tickets.models import Comment, Status, Ticket
 from tickets.services.attachments import attachment_store, validate_upload
-from tickets.services.checks import require_agent_at_tier
+from tickets.services.checks import closed_ticket_refusal, require_agent_at_tier
 from tickets.services.lifecycle import ticket_reopen, ticket_resume
 from tickets.services.recipe import lock
 
@@ -56,7 +56,7 @@ def comment_create(
         else:
             raise PermissionDenied(_("You cannot reply to this ticket."))
         if locked.status == Status.CLOSED:
-            raise DomainError(_("This ticket is closed; please open a new one."))
+            raise closed_ticket_refusal(ticket=locked, actor=actor)
         if expected_version is not None:
             refuse_if_changed(ticket=locked, user=actor, since=expected_version)
         (comment,) = insert_rows(
