@@ -610,6 +610,7 @@ def test_an_agent_acting_on_a_ticket_closed_meanwhile_is_told_who_closed_it(
     assert "copy what you wrote if it is still needed" in html
     assert "One more thing</textarea>" in html
     assert "please open a new one" not in html
+    assert 'data-testid="reply-send"' not in html  # to copy, not to send again: refused again
     assert hold.status_code == 409
     assert f"Not done: {expected}" in hold.content.decode()
     assert not Comment.objects.exists()

@@ -360,6 +360,8 @@ def test_a_reply_to_a_ticket_closed_meanwhile_says_why_and_keeps_the_text(
     html = response.content.decode()
     assert "This ticket is closed; please open a new one." in html
     assert "It broke again this morning." in html
+    # The text to copy into a new request, without a Send button that only met the same refusal.
+    assert 'data-testid="reply-send"' not in html
     assert Comment.objects.count() == 0
     # Read afresh, the closed ticket has no reply form.
     page = client_for(requester).get(f"/tickets/{ticket.pk}/").content.decode()
