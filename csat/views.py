@@ -15,7 +15,9 @@ from accounts.models import User
 from csat import forms, selectors, services
 from csat.models import SatisfactionSurvey
 from helpdesk.errors import ConflictError, DomainError
-from tickets.selectors import ticket_get_for_user
+from tickets.models import Ticket
+from tickets.selectors import ticket_get_by_tracking_token, ticket_get_for_user
+from tickets.views.base import tracking_guarded
 from tickets.views.page import render_ticket
 
 
@@ -79,11 +81,30 @@ def survey_for_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if request.method == "GET":
         return redirect("ticket_detail", pk=ticket_id)
     ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
+    return _rate_from_ticket_page(request, ticket, actor=_user(request), tracking=False)
+
+
+@tracking_guarded
+@require_http_methods(["GET", "POST"])
+def survey_for_tracking(request: HttpRequest, token: str) -> HttpResponse:
+    """The same rating form on the tracking page: a guest (no account, only the link of the
+    acknowledgement email) rates their ticket with the same rules as a signed-in requester. It
+    was not offered there at all: the form was for signed-in requesters only."""
+    if request.method == "GET":
+        return redirect("tracking", token=token)
+    ticket = ticket_get_by_tracking_token(token=token)
+    return _rate_from_ticket_page(request, ticket, actor=ticket.requester, tracking=True)
+
+
+def _rate_from_ticket_page(
+    request: HttpRequest, ticket: Ticket, *, actor: User, tracking: bool
+) -> HttpResponse:
     survey = selectors.survey_for_ticket(ticket_id=ticket.pk)
-    if survey is None or survey.requester_id != _user(request).pk:
+    if survey is None or survey.requester_id != actor.pk:
+        # No survey yet (the ticket is not closed) or not theirs: nothing to rate.
         raise PermissionDenied(_("Only the requester can rate this ticket."))
     form = forms.RatingForm(request.POST)
-    state = _answer(request, survey, form, actor=_user(request))
+    state = _answer(request, survey, form, actor=actor)
     if state == "done":
         messages.success(request, _("Thank you for your rating."))
     elif state == "already":
@@ -97,7 +118,9 @@ def survey_for_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 label = form.fields[name].label if name in form.fields else None
                 text = " ".join(str(error) for error in errors)
                 messages.error(request, f"{label}: {text}" if label else text)
-        return render_ticket(request, ticket, bound={"csat": form}, status=400)
+        return render_ticket(request, ticket, tracking=tracking, bound={"csat": form}, status=400)
+    if tracking:
+        return redirect("tracking", token=ticket.tracking_token)
     return redirect("ticket_detail", pk=ticket.pk)
 
 

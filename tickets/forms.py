@@ -27,6 +27,7 @@ from tickets.models_choices import (
 from tickets.priority import priority_from_matrix
 from tickets.selectors import category_tree_order
 from tickets.services.attachments import attachment_validate
+from tickets.services.conversation import EMPTY_REPLY_MESSAGE
 
 
 class LimitedTextField(TypedTextField):
@@ -261,17 +262,29 @@ class TicketCreateForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    # Not required on its own: a reply may be only a file (a screenshot), as an email with only
+    # an attachment is. Neither text nor file is the error (`clean`), with words that say so:
+    # "This field is required." on the message, with a file chosen, told the user nothing.
     body = LimitedTextField(
         limit=TEXT_MAX_LENGTH,
         label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 5}),
         strip=True,
+        required=False,
     )
     is_internal = forms.BooleanField(label=_("Internal note"), required=False)
     attachments = MultipleFileField(label=_("Attachments"))
     # The ticket's version when the page was rendered (the agent's page only): a reply is held
     # back when someone else wrote since (tickets/collisions.py). Empty: no check.
     version = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # A refused file says so itself (its own error, not this one).
+        empty = "body" in data and not data["body"] and not data.get("attachments")
+        if empty and "attachments" not in self.errors:
+            self.add_error("body", EMPTY_REPLY_MESSAGE)
+        return data
 
 
 class AttachmentForm(forms.Form):

@@ -94,6 +94,17 @@ def ticket_get_for_user(*, user: User, ticket_id: int) -> Ticket:
         raise Http404(_("No such ticket.")) from None
 
 
+def ticket_closed_by(*, ticket: Ticket) -> User | None:
+    """Who closed the ticket (its last move to closed); None for the automatic close."""
+    event = (
+        TicketEvent.objects.filter(ticket=ticket, to_status=Status.CLOSED)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return event.actor if event is not None else None
+
+
 def ticket_get_for_breach_link(*, user: User, ticket_id: int) -> Ticket:
     """A ticket a security officer links to a breach (they read it from then on); else 404."""
     if not (user.is_authenticated and user.is_active and user.role == Role.SECURITY_OFFICER):

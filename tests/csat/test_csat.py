@@ -267,3 +267,68 @@ def test_a_parameter_the_report_does_not_take_is_refused_not_ignored(client, man
     bad_date = client.get("/csat/", {"start": "2026-13-01"})
     assert bad_date.status_code == 400
     assert "Enter a valid date." in bad_date.content.decode()
+
+
+# --- the guest rates on the tracking page -------------------------------------------------------
+
+
+def test_a_guest_rates_a_closed_ticket_on_the_tracking_page_once(make_ticket, client):
+    # A requester without an account follows the tracking link: the rating form was offered to
+    # signed-in requesters only, so the guest could not rate there at all.
+    ticket = make_ticket(Status.CLOSED)
+    page = client.get(f"/t/{ticket.tracking_token}/").content.decode()
+    assert f'action="/csat/track/{ticket.tracking_token}/"' in page
+
+    response = client.post(
+        f"/csat/track/{ticket.tracking_token}/", {"rating": "4", "comment": "Quick"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/t/{ticket.tracking_token}/"
+    survey = SatisfactionSurvey.objects.get(ticket=ticket)
+    assert (survey.rating, survey.comment) == (4, "Quick")
+    page = client.get(response["Location"]).content.decode()
+    assert "Thank you for your rating." in page and "Rated 4 out of 5." in page
+    assert 'data-testid="csat-form"' not in page
+    # Once: a second post (a double click, a second tab) changes nothing and says so.
+    response = client.post(f"/csat/track/{ticket.tracking_token}/", {"rating": "1"}, follow=True)
+    assert "This ticket has already been rated. Thank you!" in response.content.decode()
+    assert SatisfactionSurvey.objects.get(ticket=ticket).rating == 4
+
+
+def test_a_guest_rating_without_comment_is_fine(make_ticket, client):
+    ticket = make_ticket(Status.CLOSED)
+    response = client.post(f"/csat/track/{ticket.tracking_token}/", {"rating": "5"})
+    assert response.status_code == 302
+    assert SatisfactionSurvey.objects.get(ticket=ticket).rating == 5
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_refused_guest_rating_keeps_the_comment_on_the_tracking_page(
+    make_ticket, client, language
+):
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client.post(
+        f"/csat/track/{ticket.tracking_token}/",
+        {"comment": "Kind & quick"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Kind &amp; quick</textarea>" in page
+    assert ("Choose a rating from 1 to 5." if language == "en" else "Elija una valoración") in page
+    assert f'action="/csat/track/{ticket.tracking_token}/"' in page
+    assert SatisfactionSurvey.objects.get(ticket=ticket).rating is None
+
+
+def test_a_guest_cannot_rate_a_ticket_not_yet_closed_or_with_a_wrong_link(make_ticket, client):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    page = client.get(f"/t/{ticket.tracking_token}/").content.decode()
+    assert 'data-testid="csat-form"' not in page
+    assert client.post(f"/csat/track/{ticket.tracking_token}/", {"rating": "5"}).status_code == 403
+    assert client.post("/csat/track/not-a-token/", {"rating": "5"}).status_code == 404
+    # A GET of the address (a reload after a refused rating) goes to the tracking page.
+    response = client.get(f"/csat/track/{ticket.tracking_token}/")
+    assert response.status_code == 302 and response["Location"] == f"/t/{ticket.tracking_token}/"

@@ -251,6 +251,25 @@ def test_attachment_with_a_reply(make_ticket, api, requester):
     assert ticket.attachments.get().size == len(b"Traceback ...")
 
 
+def test_a_reply_that_is_only_a_file_is_accepted_as_on_the_page(make_ticket, api, requester):
+    # The page takes a screenshot without text: the API answered "This field is required.".
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    upload = SimpleUploadedFile("error.log", b"Traceback ...", content_type="text/plain")
+
+    response = api(requester).post(
+        f"/api/tickets/{ticket.pk}/comments/", {"files": [upload]}, format="multipart"
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["body"] == ""
+    assert response.json()["attachments"][0]["filename"] == "error.log"
+
+    empty = api(requester).post(f"/api/tickets/{ticket.pk}/comments/", {"body": " "})
+    assert empty.status_code == 400
+    assert "Write a message or attach a file." in str(empty.json())
+    assert ticket.comments.count() == 1
+
+
 def test_attachment_of_a_refused_type_is_a_400_and_saves_nothing(make_ticket, api, requester):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     upload = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
@@ -382,3 +401,29 @@ def test_a_change_with_a_misspelt_field_is_a_400_not_a_silent_200(
     assert list(response.json()["errors"]) == [field]
     ticket.refresh_from_db()
     assert (ticket.status, ticket.priority) == (Status.IN_DIAGNOSIS, Priority.P3)
+
+
+@pytest.mark.parametrize(
+    ("start", "name"), [(Status.ON_HOLD, "hold"), (Status.IN_DIAGNOSIS, "resume")]
+)
+def test_a_refused_hold_or_resume_is_a_409_with_a_message(make_ticket, api, agent_l1, start, name):
+    ticket = make_ticket(start)
+
+    response = api(agent_l1).post(f"/api/tickets/{ticket.pk}/{name}/", {})
+
+    assert response.status_code == 409
+    assert response.json()["message"]
+
+
+def test_a_comment_on_a_ticket_closed_meanwhile_speaks_to_who_wrote_it(
+    make_ticket, api, agent_l1, requester
+):
+    ticket = make_ticket(Status.CLOSED)  # closed by the requester
+
+    agent = api(agent_l1).post(f"/api/tickets/{ticket.pk}/comments/", {"body": "More"})
+    mine = api(requester).post(f"/api/tickets/{ticket.pk}/comments/", {"body": "More"})
+
+    assert agent.status_code == 409
+    assert "the requester closed this ticket meanwhile" in agent.json()["message"]
+    assert mine.status_code == 400
+    assert mine.json()["message"] == "This ticket is closed; please open a new one."

@@ -1,7 +1,12 @@
 """The agent's ticket page: fields, timeline, replies and notes, canned responses, transitions."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from escalation.models import Tier
 from knowledge.models import CannedResponse
@@ -200,9 +205,9 @@ def test_someone_else_took_it_first_shows_a_message_and_the_current_state(
     assert "take" in offered(mine.get(f"/tickets/{ticket.pk}/"))  # the page I am looking at
 
     services.ticket_take(ticket=ticket, actor=colleague)  # meanwhile
-    response = mine.post(f"/tickets/{ticket.pk}/do/take/", follow=True)
+    response = mine.post(f"/tickets/{ticket.pk}/do/take/")
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     message = [str(m) for m in response.context["messages"]]
     assert message == ["You cannot do this now. The ticket is now: In diagnosis."]
     ticket.refresh_from_db()
@@ -391,9 +396,11 @@ def test_a_note_on_a_ticket_closed_meanwhile_says_why_and_keeps_the_text(
         {"reply-body": "Gateway firmware 4.2 fixes it", "reply-is_internal": "true"},
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     html = response.content.decode()
-    assert "This ticket is closed; please open a new one." in html
+    # The agents' words (it said "please open a new one", the requester's): who closed it.
+    assert "Not sent: the requester closed this ticket meanwhile." in html
+    assert "please open a new one" not in html
     assert "Gateway firmware 4.2 fixes it" in html
     assert Comment.objects.count() == 0
     assert 'data-testid="reply-form"' not in client.get(f"/tickets/{ticket.pk}/").content.decode()
@@ -409,8 +416,8 @@ def test_files_for_a_ticket_closed_meanwhile_are_refused_with_the_reason(
         {"attach-attachments": [SimpleUploadedFile("gw.log", b"log")], "attach-is_internal": "on"},
     )
 
-    assert response.status_code == 400
-    assert "This ticket is closed; please open a new one." in response.content.decode()
+    assert response.status_code == 409
+    assert "Not sent: the requester closed this ticket meanwhile." in response.content.decode()
     assert not ticket.attachments.exists()
 
 
@@ -543,3 +550,79 @@ def test_the_same_answer_whether_the_ticket_exists_or_not(client_for, agent_l2, 
         return body[start : body.index("</div>", start)].replace(number, "#N")
 
     assert panel(hidden, f"#{ticket.pk}") == panel(missing, "#999999")
+
+
+# --- refused transitions: one answer, whatever the form ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "name", "data"),
+    [
+        (Status.ON_HOLD, "hold", {"hold-reason": ""}),
+        (Status.ON_HOLD, "hold", {"hold-reason": "Asked for the logs"}),
+        (Status.IN_DIAGNOSIS, "resume", {"resume-reason": ""}),
+        (Status.IN_DIAGNOSIS, "resume", {"resume-reason": "Logs arrived"}),
+    ],
+)
+def test_a_refused_hold_or_resume_answers_409_with_the_page_and_why(
+    client_for, agent_l1, make_ticket, start, name, data
+):
+    # A refused hold with a reason answered 409 with the page; a refused resume (or a hold with
+    # no reason) redirected to a 200 page, which a script or a test read as done.
+    ticket = make_ticket(start)
+
+    response = client_for(agent_l1).post(f"/tickets/{ticket.pk}/do/{name}/", data)
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    label = "Waiting on requester" if start == Status.ON_HOLD else "In diagnosis"
+    assert f"You cannot do this now. The ticket is now: {label}." in body
+    assert 'data-testid="status"' in body  # the ticket page itself
+    ticket.refresh_from_db()
+    assert ticket.status == start
+
+
+@pytest.mark.parametrize("closer", ["colleague", "requester", "automatic"])
+def test_an_agent_acting_on_a_ticket_closed_meanwhile_is_told_who_closed_it(
+    client_for, agent_l1, requester, make_ticket, closer
+):
+    # "You cannot do this now. The ticket is now: Closed." (and for a reply the requester's
+    # "please open a new one"): nothing said that someone else closed it, nor what to do.
+    colleague = AgentFactory(username="colleague", tier=Tier.L1, display_name="Carla Colleague")
+    ticket = make_ticket(Status.RESOLVED)
+    actor = {"colleague": colleague, "requester": requester, "automatic": None}[closer]
+    later = timezone.now() + timedelta(days=settings.HELPDESK_AUTO_CLOSE_DAYS + 1)
+    with time_machine.travel(later, tick=False):  # the automatic close waits that long
+        services.ticket_close(ticket=ticket, actor=actor)
+    client = client_for(agent_l1)
+    expected = {
+        "colleague": "Carla Colleague closed this ticket meanwhile.",
+        "requester": "the requester closed this ticket meanwhile.",
+        "automatic": "this ticket was closed automatically meanwhile.",
+    }[closer]
+
+    reply = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "One more thing"})
+    hold = client.post(f"/tickets/{ticket.pk}/do/hold/", {"hold-reason": "Waiting on logs"})
+
+    assert reply.status_code == 409
+    html = reply.content.decode()
+    assert f"Not sent: {expected}" in html
+    assert "copy what you wrote if it is still needed" in html
+    assert "One more thing</textarea>" in html
+    assert "please open a new one" not in html
+    assert 'data-testid="reply-send"' not in html  # to copy, not to send again: refused again
+    assert hold.status_code == 409
+    assert f"Not done: {expected}" in hold.content.decode()
+    assert not Comment.objects.exists()
+
+
+def test_an_agent_told_the_ticket_closed_meanwhile_in_spanish(client_for, make_ticket, requester):
+    agent = AgentFactory(username="agente", tier=Tier.L1, language="es")
+    ticket = make_ticket(Status.CLOSED)
+
+    response = client_for(agent).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "Hola"})
+
+    assert response.status_code == 409
+    assert "No enviado: el solicitante cerró este ticket mientras tanto." in (
+        response.content.decode()
+    )

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Role, User
 from tickets import services
 from tickets.models import Attachment, Comment, Status, Ticket
+from tickets.models_choices import TEXT_MAX_LENGTH
 
 pytestmark = pytest.mark.django_db
 
@@ -119,8 +120,10 @@ def test_files_chosen_with_a_mistake_elsewhere_are_named_to_choose_again(client_
 
 def test_a_reply_sent_back_names_its_files_to_choose_again(client_for, requester, make_ticket):
     ticket = make_ticket()
+    too_long = "x" * (TEXT_MAX_LENGTH + 1)  # sent back for the text, with a file chosen
     response = client_for(requester).post(
-        f"/tickets/{ticket.pk}/reply/", {"reply-body": "", "reply-attachments": [upload("a.log")]}
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": too_long, "reply-attachments": [upload("a.log")]},
     )
 
     assert response.status_code == 400
@@ -177,14 +180,6 @@ def test_a_refused_file_is_named_with_the_forms_other_errors(client, category):
 def test_a_reply_names_a_refused_file_with_an_empty_message(client_for, requester, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 
-    response = client_for(requester).post(
-        f"/tickets/{ticket.pk}/reply/",
-        {"reply-body": "", "reply-attachments": [upload("big.png", b"\x89PNG\r\n\x1a\n" * 10)]},
-    )
-
-    assert response.status_code == 400
-    errors = response.context["reply_form"].errors
-    assert "body" in errors and "attachments" not in errors  # a valid file is only re-asked for
     response = client_for(requester).post(
         f"/tickets/{ticket.pk}/reply/",
         {"reply-body": "", "reply-attachments": [upload("notes.docm")]},
@@ -365,6 +360,8 @@ def test_a_reply_to_a_ticket_closed_meanwhile_says_why_and_keeps_the_text(
     html = response.content.decode()
     assert "This ticket is closed; please open a new one." in html
     assert "It broke again this morning." in html
+    # The text to copy into a new request, without a Send button that only met the same refusal.
+    assert 'data-testid="reply-send"' not in html
     assert Comment.objects.count() == 0
     # Read afresh, the closed ticket has no reply form.
     page = client_for(requester).get(f"/tickets/{ticket.pk}/").content.decode()
@@ -470,10 +467,10 @@ def test_requester_is_not_offered_and_cannot_run_agent_transitions(
 def test_closing_an_unresolved_ticket_is_refused_with_a_message(client_for, requester, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 
-    response = client_for(requester).post(f"/tickets/{ticket.pk}/do/close/", follow=True)
+    response = client_for(requester).post(f"/tickets/{ticket.pk}/do/close/")
 
     body = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 409  # the page, with why (a redirect read as done)
     assert "You cannot do this now." in body
     assert "An agent is working on it" in body
     ticket.refresh_from_db()
@@ -663,11 +660,87 @@ def test_a_reopen_reason_refused_on_the_tracking_link_goes_to_the_reply_box(
     assert Comment.objects.filter(ticket=ticket, body="Still blank screen.").exists()
 
 
-def test_a_refused_close_without_text_still_goes_back_to_the_ticket(
+@pytest.mark.parametrize("via", ["signed-in", "tracking"])
+def test_a_refused_close_without_text_shows_the_ticket_with_why(
+    client_for, requester, make_ticket, via
+):
+    # Refused without text it redirected (a 302 read as done), with text it answered 409: now
+    # always the ticket page with the reason and a 409, in the requester's words.
+    ticket = make_ticket(Status.CLOSED)
+    client = client_for(requester if via == "signed-in" else None)
+    base = f"/tickets/{ticket.pk}/" if via == "signed-in" else f"/t/{ticket.tracking_token}/"
+
+    response = client.post(f"{base}do/close/", {})
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "You cannot do this now. The ticket is now: Closed." in body
+    assert "closed this ticket meanwhile" not in body  # the agents' words
+
+
+# --- a reply that is only a file -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("via", ["signed-in", "tracking"])
+def test_a_reply_with_only_a_screenshot_is_sent_with_the_file(
+    client_for, requester, make_ticket, via
+):
+    # A file and no text was answered "This field is required." on the message: the user who
+    # only wanted to send a screenshot was stopped with a misleading message.
+    ticket = make_ticket(Status.ON_HOLD)
+    client = client_for(requester)
+    url = (
+        f"/tickets/{ticket.pk}/reply/"
+        if via == "signed-in"
+        else f"/t/{ticket.tracking_token}/reply/"
+    )
+
+    response = client.post(url, {"reply-body": "  ", "reply-attachments": [upload()]})
+
+    assert response.status_code == 302
+    comment = Comment.objects.get()
+    assert (comment.body, comment.is_internal) == ("", False)
+    assert comment.attachments.get().filename == "screenshot.png"
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS  # a reply like any other: the ticket resumes
+    page = client.get(response["Location"]).content.decode()
+    assert "Reply sent." in page and "screenshot.png" in page
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_reply_with_neither_text_nor_file_says_what_is_missing(
+    client_for, requester, make_ticket, language
+):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    requester.language = language
+    requester.save(update_fields=["language"])
+
+    response = client_for(requester).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": ""})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    expected = (
+        "Write a message or attach a file."
+        if language == "en"
+        else "Escriba un mensaje o adjunte un archivo."
+    )
+    assert expected in html
+    assert "This field is required." not in html
+    assert not Comment.objects.exists()
+
+
+def test_a_reply_with_only_a_refused_file_names_the_file_not_the_message(
     client_for, requester, make_ticket
 ):
-    ticket = make_ticket(Status.CLOSED)
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
 
-    response = client_for(requester).post(f"/tickets/{ticket.pk}/do/close/", {})
+    response = client_for(requester).post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-attachments": [SimpleUploadedFile("tool.exe", b"MZ")]},
+    )
 
-    assert (response.status_code, response["Location"]) == (302, f"/tickets/{ticket.pk}/")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Files of type “exe” are not accepted." in html
+    assert "Write a message or attach a file." not in html
+    assert not Comment.objects.exists()

@@ -383,7 +383,10 @@ class CommentSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
 class CommentCreateSerializer(
     ShallowFieldCopiesMixin, KnownFieldsOnlyMixin, serializers.Serializer
 ):
-    body = LimitedCharField(max_length=TEXT_MAX_LENGTH)
+    # Empty with files: a reply that is only a file (the service refuses neither text nor file).
+    body = LimitedCharField(
+        max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     is_internal = serializers.BooleanField(default=False)
     files = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=10

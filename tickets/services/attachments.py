@@ -12,7 +12,7 @@ from accounts.models import User
 from helpdesk.errors import DomainError
 from helpdesk.uploads import safe_filename, sniff_content_type
 from tickets.models import Attachment, Comment, Status, Ticket
-from tickets.services.checks import require_agent_at_tier
+from tickets.services.checks import closed_ticket_refusal, require_agent_at_tier
 from tickets.services.recipe import lock
 
 
@@ -71,7 +71,7 @@ def attachment_add(
             require_agent_at_tier(actor=actor, ticket=locked)
         if locked.status == Status.CLOSED:
             # Closed is final, as for a reply: files nobody will look at again are refused.
-            raise DomainError(_("This ticket is closed; please open a new one."))
+            raise closed_ticket_refusal(ticket=locked, actor=actor)
         attachment = attachment_store(ticket=locked, actor=actor, upload=upload, comment=None)
         if is_internal:
             attachment.is_internal = True

@@ -6,8 +6,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from escalation.membership import agent_tiers
 from escalation.models import Tier
-from helpdesk.errors import DomainError
+from helpdesk.errors import ConflictError, DomainError
 from tickets.models import Category, Level, Ticket
+from tickets.selectors import ticket_closed_by
 
 # --- permissions -------------------------------------------------------------------------------
 
@@ -68,3 +69,38 @@ def require_assignable(*, assignee: User, ticket: Ticket) -> None:
             % {"name": assignee.name, "tier": Tier(ticket.tier).label},
             field="assignee",
         )
+
+
+# --- a closed ticket ---------------------------------------------------------------------------
+
+
+def closed_ticket_refusal(*, ticket: Ticket, actor: User) -> DomainError:
+    """Why a reply, a note or a file is refused on a closed ticket, in the words of who asked.
+
+    The requester may open a new request; an agent cannot "open a new one" for themselves: they
+    were told so all the same, with no word that someone else closed the ticket meanwhile."""
+    if actor.pk == ticket.requester_id or not actor.is_staff_member:
+        return DomainError(_("This ticket is closed; please open a new one."))
+    return ConflictError(closed_meanwhile_message(ticket=ticket, done=_("Not sent")))
+
+
+def closed_meanwhile_message(*, ticket: Ticket, done: str) -> str:
+    """For an agent whose page was read before someone else (or the automatic close) closed the
+    ticket: who closed it, and that a closed ticket takes nothing more (closed is final)."""
+    closer = ticket_closed_by(ticket=ticket)
+    if closer is None:
+        who = _("%(done)s: this ticket was closed automatically meanwhile.") % {"done": done}
+    elif closer.pk == ticket.requester_id:
+        who = _("%(done)s: the requester closed this ticket meanwhile.") % {"done": done}
+    else:
+        who = _("%(done)s: %(name)s closed this ticket meanwhile.") % {
+            "done": done,
+            "name": closer.name,
+        }
+    return "{} {}".format(
+        who,
+        _(
+            "A closed ticket takes no more replies, notes, files or changes; copy what you "
+            "wrote if it is still needed."
+        ),
+    )

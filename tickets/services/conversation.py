@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from helpdesk.errors import DomainError
@@ -15,9 +16,11 @@ from tickets import hooks
 from tickets.collisions import TicketVersion, refuse_if_changed
 from tickets.models import Comment, Status, Ticket
 from tickets.services.attachments import attachment_store, validate_upload
-from tickets.services.checks import require_agent_at_tier
+from tickets.services.checks import closed_ticket_refusal, require_agent_at_tier
 from tickets.services.lifecycle import ticket_reopen, ticket_resume
 from tickets.services.recipe import lock
+
+EMPTY_REPLY_MESSAGE = gettext_lazy("Write a message or attach a file.")
 
 
 def comment_create(
@@ -29,15 +32,16 @@ def comment_create(
     files: Iterable[UploadedFile] = (),
     expected_version: TicketVersion | None = None,
 ) -> Comment:
-    """A public reply or an internal note. A requester's reply resumes a ticket on hold and
+    """A public reply or an internal note: a text, files, or both (a screenshot alone is a
+    reply, as an email with only an attachment is). A requester's reply resumes a ticket on hold and
     reopens a resolved one; an agent's first public reply stops the first-response clock.
 
     `expected_version`: the ticket as the author last read it; when someone else wrote since,
     nothing is saved and TicketChangedError says what changed (tickets/collisions.py)."""
     body = body.strip()
-    if not body:
-        raise DomainError(_("The message is empty."), field="body")
     files = list(files)
+    if not body and not files:
+        raise DomainError(str(EMPTY_REPLY_MESSAGE), field="body")
     for upload in files:
         validate_upload(upload)
     now = timezone.now()
@@ -52,7 +56,7 @@ def comment_create(
         else:
             raise PermissionDenied(_("You cannot reply to this ticket."))
         if locked.status == Status.CLOSED:
-            raise DomainError(_("This ticket is closed; please open a new one."))
+            raise closed_ticket_refusal(ticket=locked, actor=actor)
         if expected_version is not None:
             refuse_if_changed(ticket=locked, user=actor, since=expected_version)
         (comment,) = insert_rows(

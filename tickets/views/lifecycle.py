@@ -74,9 +74,11 @@ def _refused_page(
     status: int = 409,
 ) -> HttpResponse:
     """A transition refused because the ticket moved on (another agent acted first from another
-    tab): nothing was written. An agent who typed something (a resolution summary, a reason)
-    gets the page again with the reason above it and that form open as it was sent, so the text
-    is not lost; otherwise (take, close) back to the ticket page with the reason."""
+    tab): nothing was written. The page again, at the address the form was sent to, with the
+    reason above it and the refusal's status (409, 403), whatever the form: a refused take or
+    resume redirected to a 200 page while a refused hold with a reason answered 409, so scripts
+    and tests read one as done. What was typed (a resolution summary, a reason) comes back: an
+    agent's form open as it was sent, a requester's text in the reply box."""
     typed = [
         text
         for field in form.fields
@@ -84,10 +86,10 @@ def _refused_page(
     ]
     if typed and (tracking or actor.is_requester):
         return _requester_text_back(request, ticket, typed, tracking=tracking, status=status)
-    if tracking or not actor.is_agent or not typed:
-        return back_to_ticket(ticket, tracking)
-    form.is_valid()  # cleaned (the triage form's preview reads it), its errors shown if any
     ticket.refresh_from_db()
+    if tracking or not actor.is_agent or not typed:
+        return render_ticket(request, ticket, tracking=tracking, status=status)
+    form.is_valid()  # cleaned (the triage form's preview reads it), its errors shown if any
     return render_ticket(request, ticket, bound={name: form}, status=status)
 
 

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from helpdesk.errors import DomainError
 from tickets.collisions import TicketChangedError
-from tickets.models import Ticket
+from tickets.models import Status, Ticket
 from tickets.selectors import ticket_get_by_tracking_token, ticket_get_for_user
+from tickets.services.checks import closed_meanwhile_message
 from tickets.views.base import REQUESTER_STATUS, request_user
 from tickets.views.page import render_ticket
 
@@ -101,6 +102,11 @@ def back_to_ticket(ticket: Ticket, tracking: bool) -> HttpResponse:
 
 def refused(request: HttpRequest, ticket: Ticket, why: str, *, staff: bool) -> None:
     ticket.refresh_from_db(fields=["status", "tier", "assignee"])
+    if staff and ticket.status == Status.CLOSED:
+        # "You cannot do this now. The ticket is now: Closed." left the agent guessing: who
+        # closed it, and that nothing more can be done to it.
+        messages.error(request, closed_meanwhile_message(ticket=ticket, done=_("Not done")))
+        return
     status = ticket.get_status_display() if staff else REQUESTER_STATUS[ticket.status]
     messages.error(
         request,
@@ -144,7 +150,11 @@ def form_write(
             return render_ticket(request, ticket, tracking=tracking, bound={key: form}, status=403)
         except DomainError as error:
             form_error(form, error)
+            # A conflict (the ticket was closed meanwhile) is a 409, as in the API.
+            status = error.status_code
         else:
             messages.success(request, done)
             return back_to_ticket(ticket, tracking)
-    return render_ticket(request, ticket, tracking=tracking, bound={key: form}, status=400)
+    else:
+        status = 400
+    return render_ticket(request, ticket, tracking=tracking, bound={key: form}, status=status)
