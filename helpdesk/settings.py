@@ -137,6 +137,8 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 _engine = DATABASES["default"]["ENGINE"]
 if _engine == "django.db.backends.sqlite3":
+    # Django's SQLite backend, answering out-of-range numbers as PostgreSQL does (see there).
+    DATABASES["default"]["ENGINE"] = "helpdesk.embedded_sqlite"
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web server, the worker and beat read while one of them writes.
         "init_command": (

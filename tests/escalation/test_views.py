@@ -546,3 +546,13 @@ def test_a_shift_or_rule_deleted_twice_is_done_not_a_missing_page(
     assert not OnCallShift.objects.exists() and not RoutingRule.objects.exists()
     # Still managers only, whether the row exists or not.
     assert login(agent_l1).post(f"/escalation/rota/{shift.pk}/delete/").status_code == 403
+
+
+def test_a_member_id_of_20_digits_is_a_form_error(login, manager):
+    """No agent has it: the form says so (a 500 on the embedded SQLite before; that backend is
+    exercised by tests/helpdesk/test_embedded_sqlite.py)."""
+    data = {"name": "Network", "tier": "2", "members": ["9" * 20], "lead": "9" * 20}
+    response = login(manager).post("/escalation/groups/new/", data)
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"members", "lead"}
+    assert not SupportGroup.objects.filter(name="Network").exists()
