@@ -556,3 +556,21 @@ def test_a_member_id_of_20_digits_is_a_form_error(login, manager):
     assert response.status_code == 400
     assert set(response.context["form"].errors) == {"members", "lead"}
     assert not SupportGroup.objects.filter(name="Network").exists()
+
+
+def test_the_admin_list_refuses_a_rule_position_past_the_pages_bound(manager_admin_client):
+    rule = RoutingRule.objects.create(name="VPN", position=5, target_tier=Tier.L2)
+    listed = manager_admin_client.post(
+        "/admin/escalation/routingrule/",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(rule.pk),
+            "form-0-position": "1000001",
+            "form-0-is_active": "on",
+            "_save": "Save",
+        },
+    )
+    assert "Ensure this value is less than or equal to 1000000." in listed.content.decode()
+    rule.refresh_from_db()
+    assert rule.position == 5
