@@ -246,6 +246,13 @@ def _validate_shift(*, agent: User, tier: int, starts_at: datetime, ends_at: dat
         raise DomainError(_("A shift must end after it starts."), field="ends_at")
     if ends_at - starts_at > timedelta(days=31):
         raise DomainError(_("A shift cannot last more than 31 days."), field="ends_at")
+    if ends_at <= timezone.now():
+        # Saved, it paged no one and the rota (shifts not yet ended) never showed it: a year
+        # typed wrong looked like a shift that vanished.
+        raise DomainError(
+            _("This shift has already ended: check the dates (the rota shows shifts to come)."),
+            field="ends_at",
+        )
     if not agent.is_agent or not agent.is_active or tier not in agent_tiers(user=agent):
         raise DomainError(
             _("%(name)s is not an agent of %(tier)s.")
