@@ -1,6 +1,11 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 
 from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup
+from escalation.services import oncall_shift_check
+from helpdesk.errors import DomainError
 from tickets.admin import CategoryTreePickerMixin
 
 
@@ -13,8 +18,27 @@ class SupportGroupAdmin(admin.ModelAdmin):
     raw_id_fields = ["lead"]
 
 
+class OnCallShiftAdminForm(forms.ModelForm):
+    """The rota's rules, as the page and the API apply them: a reversed range was the database
+    constraint's name ("oncall_shift_ends_after_start" is violated), and a shift of a year, one
+    already over or for someone who is no agent of the tier was saved."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        shift: dict[str, Any] = {
+            name: data.get(name) for name in ("agent", "tier", "starts_at", "ends_at")
+        }
+        if all(value is not None for value in shift.values()):  # else: their field's error
+            try:
+                oncall_shift_check(**shift)
+            except DomainError as error:
+                self.add_error(error.field if error.field in self.fields else None, error.message)
+        return data
+
+
 @admin.register(OnCallShift)
 class OnCallShiftAdmin(admin.ModelAdmin):
+    form = OnCallShiftAdminForm
     list_display = ["agent", "tier", "starts_at", "ends_at", "note"]
     list_filter = ["tier"]
     list_select_related = ["agent"]

@@ -239,7 +239,9 @@ def support_group_save(
     return group
 
 
-def _validate_shift(*, agent: User, tier: int, starts_at: datetime, ends_at: datetime) -> None:
+def oncall_shift_check(*, agent: User, tier: int, starts_at: datetime, ends_at: datetime) -> None:
+    """The rules of a shift (DomainError on the field at fault), for oncall_shift_save and for
+    the admin, which writes the row itself."""
     if tier not in Tier.values:
         raise DomainError(_("Choose a tier."), field="tier")
     if ends_at <= starts_at:
@@ -273,7 +275,7 @@ def oncall_shift_save(
 ) -> OnCallShift:
     """Create (shift None) or change an on-call shift; managers only."""
     _require_manager(actor)
-    _validate_shift(agent=agent, tier=tier, starts_at=starts_at, ends_at=ends_at)
+    oncall_shift_check(agent=agent, tier=tier, starts_at=starts_at, ends_at=ends_at)
     shift = shift or OnCallShift()
     shift.agent, shift.tier, shift.starts_at, shift.ends_at = agent, tier, starts_at, ends_at
     shift.note = note.strip()[:200]

@@ -574,3 +574,38 @@ def test_the_admin_list_refuses_a_rule_position_past_the_pages_bound(manager_adm
     assert "Ensure this value is less than or equal to 1000000." in listed.content.decode()
     rule.refresh_from_db()
     assert rule.position == 5
+
+
+def _admin_shift(agent, starts_at, ends_at):
+    return {
+        "agent": agent.pk,
+        "tier": "3",
+        "starts_at_0": starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": starts_at.strftime("%H:%M"),
+        "ends_at_0": ends_at.strftime("%Y-%m-%d"),
+        "ends_at_1": ends_at.strftime("%H:%M"),
+        "note": "",
+    }
+
+
+def test_the_admin_applies_the_rotas_rules(manager_admin_client, agent_l3, agent_l1):
+    """A reversed range was the constraint's name ("oncall_shift_ends_after_start" is
+    violated); a shift of two months or for an agent of another tier was saved."""
+    start = timezone.localtime() + timedelta(days=1)
+    url = "/admin/escalation/oncallshift/add/"
+    cases = [
+        (_admin_shift(agent_l3, start, start - timedelta(hours=1)), "must end after it starts"),
+        (_admin_shift(agent_l3, start, start + timedelta(days=60)), "more than 31 days"),
+        (_admin_shift(agent_l1, start, start + timedelta(hours=8)), "is not an agent of"),
+    ]
+    for data, message in cases:
+        response = manager_admin_client.post(url, data)
+        assert response.status_code == 200
+        assert message in response.content.decode(), message
+        assert "oncall_shift_ends_after_start" not in response.content.decode()
+    assert not OnCallShift.objects.exists()
+    saved = manager_admin_client.post(
+        url, _admin_shift(agent_l3, start, start + timedelta(hours=8))
+    )
+    assert saved.status_code == 302
+    assert OnCallShift.objects.get().agent == agent_l3
