@@ -4,13 +4,38 @@ from django import forms
 from django.contrib import admin
 
 from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup
-from escalation.services import oncall_shift_check
+from escalation.services import oncall_shift_check, support_group_check
 from helpdesk.errors import DomainError
 from tickets.admin import CategoryTreePickerMixin
 
 
+def _add_domain_error(form: forms.ModelForm, error: DomainError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+class SupportGroupAdminForm(forms.ModelForm):
+    """The groups' rules, as the managers' page applies them: a requester was saved as a
+    group's lead or member here, and a name that differs from another only in case."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors:
+            try:
+                support_group_check(
+                    group=self.instance if self.instance.pk else None,
+                    name=data.get("name") or "",
+                    tier=data.get("tier") or 0,
+                    lead=data.get("lead"),
+                    members=list(data.get("members") or []),
+                )
+            except DomainError as error:
+                _add_domain_error(self, error)
+        return data
+
+
 @admin.register(SupportGroup)
 class SupportGroupAdmin(admin.ModelAdmin):
+    form = SupportGroupAdminForm
     list_display = ["name", "tier", "lead"]
     list_filter = ["tier"]
     search_fields = ["name"]
@@ -32,7 +57,7 @@ class OnCallShiftAdminForm(forms.ModelForm):
             try:
                 oncall_shift_check(**shift)
             except DomainError as error:
-                self.add_error(error.field if error.field in self.fields else None, error.message)
+                _add_domain_error(self, error)
         return data
 
 

@@ -206,6 +206,25 @@ def _require_agents(users: list[User], *, field: str) -> None:
             )
 
 
+def support_group_check(
+    *, group: SupportGroup | None, name: str, tier: int, lead: User | None, members: list[User]
+) -> None:
+    """The rules of a support group (DomainError on the field at fault), for
+    support_group_save and for the admin, which writes the row itself."""
+    if not name.strip():
+        raise DomainError(_("A name is required."), field="name")
+    if tier not in Tier.values:
+        raise DomainError(_("Choose a tier."), field="tier")
+    same_name = SupportGroup.objects.filter(name__iexact=name.strip())
+    if group is not None:
+        same_name = same_name.exclude(pk=group.pk)
+    if same_name.exists():
+        raise DomainError(_("A group with this name already exists."), field="name")
+    _require_agents(members, field="members")
+    if lead is not None:
+        _require_agents([lead], field="lead")
+
+
 def support_group_save(
     *,
     actor: User,
@@ -218,19 +237,8 @@ def support_group_save(
     """Create (group None) or update a support group; managers only."""
     _require_manager(actor)
     name = name.strip()
-    if not name:
-        raise DomainError(_("A name is required."), field="name")
-    if tier not in Tier.values:
-        raise DomainError(_("Choose a tier."), field="tier")
-    same_name = SupportGroup.objects.filter(name__iexact=name)
-    if group is not None:
-        same_name = same_name.exclude(pk=group.pk)
-    if same_name.exists():
-        raise DomainError(_("A group with this name already exists."), field="name")
     members = list(members or [])
-    _require_agents(members, field="members")
-    if lead is not None:
-        _require_agents([lead], field="lead")
+    support_group_check(group=group, name=name, tier=tier, lead=lead, members=members)
     with transaction.atomic():
         group = group or SupportGroup()
         group.name, group.tier, group.lead = name, tier, lead

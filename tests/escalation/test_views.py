@@ -609,3 +609,26 @@ def test_the_admin_applies_the_rotas_rules(manager_admin_client, agent_l3, agent
     )
     assert saved.status_code == 302
     assert OnCallShift.objects.get().agent == agent_l3
+
+
+def test_the_admin_applies_the_support_groups_rules(manager_admin_client, requester, agent_l2):
+    """A requester was saved as a group's lead or member there, and a second "Network" as
+    "network"; the managers' page refused both."""
+    SupportGroup.objects.create(name="Network", tier=Tier.L2)
+    url = "/admin/escalation/supportgroup/add/"
+    cases = [
+        ({"name": "Desk", "tier": "2", "lead": requester.pk}, "is not a support agent"),
+        ({"name": "Desk", "tier": "2", "members": [requester.pk]}, "is not a support agent"),
+        ({"name": "network", "tier": "2"}, "A group with this name already exists."),
+    ]
+    for data, message in cases:
+        response = manager_admin_client.post(url, data)
+        assert response.status_code == 200
+        assert message in response.content.decode(), message
+    assert not SupportGroup.objects.filter(name__iexact="desk").exists()
+    assert SupportGroup.objects.filter(name__iexact="network").count() == 1
+    saved = manager_admin_client.post(
+        url, {"name": "Desk", "tier": "2", "lead": agent_l2.pk, "members": [agent_l2.pk]}
+    )
+    assert saved.status_code == 302
+    assert SupportGroup.objects.get(name="Desk").lead == agent_l2
