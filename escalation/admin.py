@@ -4,7 +4,11 @@ from django import forms
 from django.contrib import admin
 
 from escalation.models import OnCallShift, RoutingRule, ScheduledCall, SupportGroup
-from escalation.services import oncall_shift_check, support_group_check
+from escalation.services import (
+    oncall_shift_check,
+    routing_rule_target_tier,
+    support_group_check,
+)
 from helpdesk.errors import DomainError
 from tickets.admin import CategoryTreePickerMixin
 
@@ -71,8 +75,25 @@ class OnCallShiftAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
 
 
+class RoutingRuleAdminForm(forms.ModelForm):
+    """A rule's target as the managers' page checks it: a rule for tier L2 with a group that
+    works at L3 was saved here, and routed to the group at the wrong tier."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "target_tier" in data and "target_group" in data:
+            try:
+                routing_rule_target_tier(
+                    target_tier=data["target_tier"], target_group=data["target_group"]
+                )
+            except DomainError as error:
+                _add_domain_error(self, error)
+        return data
+
+
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(CategoryTreePickerMixin, admin.ModelAdmin):
+    form = RoutingRuleAdminForm
     list_display = ["position", "name", "category", "kind", "priority", "target_tier", "is_active"]
     list_display_links = ["name"]
     list_editable = ["position", "is_active"]

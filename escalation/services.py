@@ -296,6 +296,22 @@ def oncall_shift_delete(*, actor: User, shift: OnCallShift) -> None:
     shift.delete()
 
 
+def routing_rule_target_tier(*, target_tier: int | None, target_group: SupportGroup | None) -> int:
+    """The tier a rule sends to: its group's (a different tier chosen with it is refused), or
+    the tier chosen. For routing_rule_save and for the admin, which writes the row itself."""
+    if target_group is not None:
+        if target_tier is not None and target_tier != target_group.tier:
+            raise DomainError(
+                _("The group %(group)s works at %(tier)s.")
+                % {"group": target_group.name, "tier": target_group.get_tier_display()},
+                field="target_tier",
+            )
+        target_tier = target_group.tier
+    if target_tier not in Tier.values:
+        raise DomainError(_("Choose a target tier or group."), field="target_tier")
+    return int(target_tier)  # type: ignore[arg-type]
+
+
 def routing_rule_save(
     *,
     actor: User,
@@ -315,16 +331,7 @@ def routing_rule_save(
     name = name.strip()
     if not name:
         raise DomainError(_("A name is required."), field="name")
-    if target_group is not None:
-        if target_tier is not None and target_tier != target_group.tier:
-            raise DomainError(
-                _("The group %(group)s works at %(tier)s.")
-                % {"group": target_group.name, "tier": target_group.get_tier_display()},
-                field="target_tier",
-            )
-        target_tier = target_group.tier
-    if target_tier not in Tier.values:
-        raise DomainError(_("Choose a target tier or group."), field="target_tier")
+    target_tier = routing_rule_target_tier(target_tier=target_tier, target_group=target_group)
     if kind and kind not in Kind.values:
         raise DomainError(_("Unknown kind."), field="kind")
     if priority is not None and priority not in Priority.values:

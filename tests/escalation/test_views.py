@@ -632,3 +632,19 @@ def test_the_admin_applies_the_support_groups_rules(manager_admin_client, reques
     )
     assert saved.status_code == 302
     assert SupportGroup.objects.get(name="Desk").lead == agent_l2
+
+
+def test_the_admin_refuses_a_rule_whose_tier_is_not_its_groups(manager_admin_client):
+    group = SupportGroup.objects.create(name="Experts", tier=Tier.L3)
+    data = {"name": "VPN", "position": "5", "is_active": "on", "kind": "", "priority": ""}
+    url = "/admin/escalation/routingrule/add/"
+
+    response = manager_admin_client.post(
+        url, {**data, "target_tier": "2", "target_group": group.pk}
+    )
+
+    assert response.status_code == 200
+    assert "The group Experts works at L3" in response.content.decode()
+    assert not RoutingRule.objects.filter(name="VPN").exists()
+    saved = manager_admin_client.post(url, {**data, "target_tier": "3", "target_group": group.pk})
+    assert saved.status_code == 302
