@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Role, User
-from escalation.models import CallMedium, SupportGroup, Tier
+from escalation.models import POSITION_MAX, CallMedium, SupportGroup, Tier
 from helpdesk.date_bounds import BoundedDateTimeField
 from tickets.forms import (
     CategoryChoiceField,
@@ -58,7 +58,7 @@ class RoutingRuleForm(forms.Form):
     # The API's bound: 2**40 reached the database (an integer column) and came back as a bare
     # 400 page that lost the rule being typed.
     position = forms.IntegerField(
-        label=_("Position"), min_value=0, max_value=1_000_000, initial=100
+        label=_("Position"), min_value=0, max_value=POSITION_MAX, initial=100
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     category = CategoryChoiceField(

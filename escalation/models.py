@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -80,12 +81,19 @@ class OnCallShift(models.Model):
         return f"{self.agent} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"
 
 
+# The highest position of a routing rule or an SLA policy (their order): the pages, the API and
+# the admin refuse more alike, on PostgreSQL and on SQLite (whose column would take 2**63).
+POSITION_MAX = 1_000_000
+
+
 class RoutingRule(models.Model):
     """Send matching new tickets to a tier or a group. Rules are evaluated by position, first
     match wins; empty conditions match anything (see escalation.rules)."""
 
     name = models.CharField(_("name"), max_length=120)
-    position = models.PositiveIntegerField(_("position"), default=100)
+    position = models.PositiveIntegerField(
+        _("position"), default=100, validators=[MaxValueValidator(POSITION_MAX)]
+    )
     is_active = models.BooleanField(_("active"), default=True)
     category = models.ForeignKey(
         "tickets.Category",

@@ -206,6 +206,25 @@ def _require_agents(users: list[User], *, field: str) -> None:
             )
 
 
+def support_group_check(
+    *, group: SupportGroup | None, name: str, tier: int, lead: User | None, members: list[User]
+) -> None:
+    """The rules of a support group (DomainError on the field at fault), for
+    support_group_save and for the admin, which writes the row itself."""
+    if not name.strip():
+        raise DomainError(_("A name is required."), field="name")
+    if tier not in Tier.values:
+        raise DomainError(_("Choose a tier."), field="tier")
+    same_name = SupportGroup.objects.filter(name__iexact=name.strip())
+    if group is not None:
+        same_name = same_name.exclude(pk=group.pk)
+    if same_name.exists():
+        raise DomainError(_("A group with this name already exists."), field="name")
+    _require_agents(members, field="members")
+    if lead is not None:
+        _require_agents([lead], field="lead")
+
+
 def support_group_save(
     *,
     actor: User,
@@ -218,19 +237,8 @@ def support_group_save(
     """Create (group None) or update a support group; managers only."""
     _require_manager(actor)
     name = name.strip()
-    if not name:
-        raise DomainError(_("A name is required."), field="name")
-    if tier not in Tier.values:
-        raise DomainError(_("Choose a tier."), field="tier")
-    same_name = SupportGroup.objects.filter(name__iexact=name)
-    if group is not None:
-        same_name = same_name.exclude(pk=group.pk)
-    if same_name.exists():
-        raise DomainError(_("A group with this name already exists."), field="name")
     members = list(members or [])
-    _require_agents(members, field="members")
-    if lead is not None:
-        _require_agents([lead], field="lead")
+    support_group_check(group=group, name=name, tier=tier, lead=lead, members=members)
     with transaction.atomic():
         group = group or SupportGroup()
         group.name, group.tier, group.lead = name, tier, lead
@@ -239,13 +247,22 @@ def support_group_save(
     return group
 
 
-def _validate_shift(*, agent: User, tier: int, starts_at: datetime, ends_at: datetime) -> None:
+def oncall_shift_check(*, agent: User, tier: int, starts_at: datetime, ends_at: datetime) -> None:
+    """The rules of a shift (DomainError on the field at fault), for oncall_shift_save and for
+    the admin, which writes the row itself."""
     if tier not in Tier.values:
         raise DomainError(_("Choose a tier."), field="tier")
     if ends_at <= starts_at:
         raise DomainError(_("A shift must end after it starts."), field="ends_at")
     if ends_at - starts_at > timedelta(days=31):
         raise DomainError(_("A shift cannot last more than 31 days."), field="ends_at")
+    if ends_at <= timezone.now():
+        # Saved, it paged no one and the rota (shifts not yet ended) never showed it: a year
+        # typed wrong looked like a shift that vanished.
+        raise DomainError(
+            _("This shift has already ended: check the dates (the rota shows shifts to come)."),
+            field="ends_at",
+        )
     if not agent.is_agent or not agent.is_active or tier not in agent_tiers(user=agent):
         raise DomainError(
             _("%(name)s is not an agent of %(tier)s.")
@@ -266,7 +283,7 @@ def oncall_shift_save(
 ) -> OnCallShift:
     """Create (shift None) or change an on-call shift; managers only."""
     _require_manager(actor)
-    _validate_shift(agent=agent, tier=tier, starts_at=starts_at, ends_at=ends_at)
+    oncall_shift_check(agent=agent, tier=tier, starts_at=starts_at, ends_at=ends_at)
     shift = shift or OnCallShift()
     shift.agent, shift.tier, shift.starts_at, shift.ends_at = agent, tier, starts_at, ends_at
     shift.note = note.strip()[:200]
@@ -277,6 +294,22 @@ def oncall_shift_save(
 def oncall_shift_delete(*, actor: User, shift: OnCallShift) -> None:
     _require_manager(actor)
     shift.delete()
+
+
+def routing_rule_target_tier(*, target_tier: int | None, target_group: SupportGroup | None) -> int:
+    """The tier a rule sends to: its group's (a different tier chosen with it is refused), or
+    the tier chosen. For routing_rule_save and for the admin, which writes the row itself."""
+    if target_group is not None:
+        if target_tier is not None and target_tier != target_group.tier:
+            raise DomainError(
+                _("The group %(group)s works at %(tier)s.")
+                % {"group": target_group.name, "tier": target_group.get_tier_display()},
+                field="target_tier",
+            )
+        target_tier = target_group.tier
+    if target_tier not in Tier.values:
+        raise DomainError(_("Choose a target tier or group."), field="target_tier")
+    return int(target_tier)  # type: ignore[arg-type]
 
 
 def routing_rule_save(
@@ -298,16 +331,7 @@ def routing_rule_save(
     name = name.strip()
     if not name:
         raise DomainError(_("A name is required."), field="name")
-    if target_group is not None:
-        if target_tier is not None and target_tier != target_group.tier:
-            raise DomainError(
-                _("The group %(group)s works at %(tier)s.")
-                % {"group": target_group.name, "tier": target_group.get_tier_display()},
-                field="target_tier",
-            )
-        target_tier = target_group.tier
-    if target_tier not in Tier.values:
-        raise DomainError(_("Choose a target tier or group."), field="target_tier")
+    target_tier = routing_rule_target_tier(target_tier=target_tier, target_group=target_group)
     if kind and kind not in Kind.values:
         raise DomainError(_("Unknown kind."), field="kind")
     if priority is not None and priority not in Priority.values:

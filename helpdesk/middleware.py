@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 
 from django.db import DataError, InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -73,12 +73,34 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 class RejectNulBytesMiddleware:
-    """A NUL byte anywhere in the request is refused with a 400 (PostgreSQL text cannot hold
-    one): the path, the query string, any header (cookies included) and form fields.
+    """A NUL byte in the path or in any header (cookies included) is refused with a 400
+    (PostgreSQL text cannot hold one), before the session is read from such a cookie. The page
+    says so with the site's layout, as a visitor (the session is not trusted), in the language
+    the request asks for. Query parameters and form fields: RejectNulFieldsMiddleware.
 
     JSON bodies are checked by their parser (helpdesk/jsonbody.py), which sees escaped NULs
     (`\\u0000`) too; file contents are never checked (binary files hold NULs).
     """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info:
+            return _nul_refused(request, _("The address contains a NUL character."))
+        if any(
+            "\x00" in str(value)
+            for key, value in request.META.items()
+            if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+        ):
+            return _nul_refused(request, _("The request contains a NUL character."))
+        return self.get_response(request)
+
+
+class RejectNulFieldsMiddleware:
+    """A NUL byte in a query parameter or a form field is refused with a 400. After the user
+    is known (UserPreferencesMiddleware): the page is the site's, with their menu and in their
+    language; it was a bare line of text before."""
 
     FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -86,18 +108,12 @@ class RejectNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "\x00" in request.path_info or any(
+        if any(
             "\x00" in key or "\x00" in value
             for key, values in request.GET.lists()
             for value in values
         ):
-            return _bad_request(request, _("The address contains a NUL character."))
-        if any(
-            "\x00" in str(value)
-            for key, value in request.META.items()
-            if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
-        ):
-            return _bad_request(request, _("The request contains a NUL character."))
+            return _nul_refused(request, _("The address contains a NUL character."))
         if (
             request.method == "POST"
             and request.content_type in self.FORM_TYPES
@@ -107,14 +123,26 @@ class RejectNulBytesMiddleware:
                 for value in values
             )
         ):
-            return _bad_request(request, _("The request contains a NUL character."))
+            return _nul_refused(request, _("The request contains a NUL character."))
         return self.get_response(request)
 
 
-def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+def _nul_refused(request: HttpRequest, message: str) -> HttpResponse:
+    return _bad_request(
+        request,
+        message,
+        hint=_(
+            "Go back to keep what you wrote, remove the invisible NUL character "
+            "(pasted text can carry one) and try again."
+        ),
+    )
+
+
+def _bad_request(request: HttpRequest, message: str, *, hint: str = "") -> HttpResponse:
+    """400: JSON with the message under /api/, elsewhere the site's page that says it."""
     if request.path.startswith("/api/"):
         return JsonResponse({"message": message}, status=400)
-    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+    return render(request, "400_body.html", {"message": message, "hint": hint}, status=400)
 
 
 class ApiNoStoreMiddleware:

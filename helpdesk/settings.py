@@ -90,10 +90,13 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # NULs in the path and the headers: refused before the session is read from a cookie.
     "helpdesk.middleware.RejectNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserPreferencesMiddleware",
+    # NULs in query parameters and form fields: refused on a page with the user's menu.
+    "helpdesk.middleware.RejectNulFieldsMiddleware",
     # Heavy read-only pages on the read replica when DATABASE_REPLICA_URL is set (ops/dbrouter.py).
     "ops.middleware.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -137,6 +140,8 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 _engine = DATABASES["default"]["ENGINE"]
 if _engine == "django.db.backends.sqlite3":
+    # Django's SQLite backend, answering out-of-range numbers as PostgreSQL does (see there).
+    DATABASES["default"]["ENGINE"] = "helpdesk.embedded_sqlite"
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web server, the worker and beat read while one of them writes.
         "init_command": (

@@ -227,7 +227,6 @@ class SlaClockAdmin(admin.ModelAdmin):
 
     list_display = ["ticket", "metric", "cycle", "state", "priority", "started_at", "due_at"]
     list_filter = ["metric", "state", "priority"]
-    raw_id_fields = ["ticket"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
@@ -240,7 +239,6 @@ class SlaClockAdmin(admin.ModelAdmin):
 class SlaEventAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "metric", "cycle", "kind", "due_at", "created_at", "applied_at"]
     list_filter = ["kind", "metric"]
-    raw_id_fields = ["ticket"]
 
 
 @admin.display(description=_("tier"), ordering="tier")
@@ -265,7 +263,6 @@ class TierFilter(admin.SimpleListFilter):
 class SlaOutcomeAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "metric", "cycle", "met", "at", "priority", _tier_label]
     list_filter = ["met", "metric", "priority", TierFilter]
-    raw_id_fields = ["ticket"]
     show_full_result_count = False
 
 

@@ -6,12 +6,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from escalation.models import POSITION_MAX
 from sla.calendars import ALWAYS_OPEN, WorkingCalendar, add_business_time, business_hours
 from tickets.models_choices import Kind, Priority
 
@@ -242,7 +244,10 @@ class SlaPolicy(models.Model):
 
     name = models.CharField(_("name"), max_length=120, unique=True)
     position = models.PositiveIntegerField(
-        _("order"), default=100, help_text=_("Policies are tried from the lowest number up.")
+        _("order"),
+        default=100,
+        validators=[MaxValueValidator(POSITION_MAX)],
+        help_text=_("Policies are tried from the lowest number up."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, blank=True)

@@ -70,7 +70,6 @@ class TicketAdmin(ServiceWrittenAdmin):
     list_display = ["reference", "title", "status", "priority", "tier", "assignee", "created_at"]
     list_filter = ["status", "kind", "tier", "priority"]
     search_fields = ["title", "=id"]
-    raw_id_fields = ["requester", "assignee", "category", "organisation"]
     inlines = [CommentInline, EventInline]
     show_full_result_count = False  # no COUNT(*) over a million rows
 
@@ -89,7 +88,6 @@ class TicketEventAdmin(ReadOnlyAdmin):
         "created_at",
     ]
     list_filter = ["kind", "transition"]
-    raw_id_fields = ["ticket", "actor"]
     show_full_result_count = False
 
 
@@ -98,11 +96,9 @@ class CommentAdmin(ServiceWrittenAdmin):
     editable_texts = ("body",)
     list_display = ["ticket", "author", "is_internal", "created_at"]
     list_filter = ["is_internal"]
-    raw_id_fields = ["ticket", "author"]
     show_full_result_count = False
 
 
 @admin.register(Attachment)
 class AttachmentAdmin(ServiceWrittenAdmin):
     list_display = ["filename", "ticket", "size", "is_internal", "created_at"]
-    raw_id_fields = ["ticket", "comment", "uploaded_by"]

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import Role, User
 from escalation.models import (
+    POSITION_MAX,
     CallMedium,
     OnCallShift,
     RoutingRule,
@@ -83,7 +84,7 @@ class RoutingRuleSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
 
 class RoutingRuleWriteSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    position = serializers.IntegerField(min_value=0, max_value=1_000_000, default=100)
+    position = serializers.IntegerField(min_value=0, max_value=POSITION_MAX, default=100)
     is_active = serializers.BooleanField(default=True)
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.all(), required=False, allow_null=True, default=None

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.services import api_token_create
 from breaches import services as breach_services
 from csat import services as csat_services
+from escalation.models import RoutingRule, SupportGroup, Tier
 from tests.security.access_table import ROWS
 from tests.security.test_access import world  # noqa: F401 (the access test's world, reused)
 from tests.sla.test_forecast import add_clock
@@ -309,5 +310,25 @@ def test_the_satisfaction_tables_keep_their_labels_readable_on_a_phone(
         page.goto(f"{live_server.url}{path}")
         cell = page.locator(".csat-tables tbody td.title-text").first.bounding_box()
         assert cell is not None and cell["width"] >= 140, (path, cell)
+        assert sideways(page) <= 0
+    page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_escalation_lists_keep_their_labels_readable_on_a_phone(
+    browser, live_server, manager, agent_l2, language
+):
+    """A group with a 120-letter name squeezed the other cells of the support groups' table to
+    a few letters a line on a phone ("L1 / serv / ice / desk", "Ed / it")."""
+    group = SupportGroup.objects.create(name="W" * 120, tier=Tier.L2, lead=agent_l2)
+    group.members.add(agent_l2)
+    RoutingRule.objects.create(name="R" * 120, position=1, target_group=group, target_tier=2)
+    page = open_page(browser, live_server, manager, language=language)
+    for path in ("/escalation/groups/", "/escalation/rules/"):
+        page.goto(f"{live_server.url}{path}")
+        for cell in page.locator("table.data tbody td.words").all():
+            assert cell.evaluate(LONGEST_WORD_FITS) >= -0.5, (path, cell.text_content())
+        name = page.locator("table.data tbody td.title-text").first.bounding_box()
+        assert name is not None and name["width"] >= 140, (path, name)
         assert sideways(page) <= 0
     page.context.close()

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from escalation.models import OnCallShift, RoutingRule, SupportGroup, Tier
 from escalation.selectors import oncall_agents
@@ -9,6 +10,7 @@ from tests.factories import AgentFactory, CategoryFactory
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+BEFORE_T0 = T0 - timedelta(days=1)  # the shifts below are to come (ended ones are refused)
 
 
 def test_oncall_agents_at_an_instant(agent_l3):
@@ -33,6 +35,7 @@ def test_oncall_agents_at_an_instant(agent_l3):
     assert oncall_agents(tier=Tier.L2, at=T0) == []
 
 
+@time_machine.travel(BEFORE_T0, tick=False)
 def test_only_managers_edit_the_rota(agent_l3, manager, api):
     payload = {
         "agent": agent_l3.pk,
@@ -53,6 +56,7 @@ def test_only_managers_edit_the_rota(agent_l3, manager, api):
     assert api(manager).delete(f"/api/escalation/shifts/{shift_id}/").status_code == 404
 
 
+@time_machine.travel(BEFORE_T0, tick=False)
 def test_a_shift_for_an_agent_outside_the_tier_or_backwards_is_a_400(
     agent_l1, agent_l3, manager, api
 ):
@@ -118,3 +122,20 @@ def test_only_managers_edit_support_groups(agent_l2, manager, requester, api):
         format="json",
     )
     assert not_agent.status_code == 400
+
+
+@time_machine.travel(T0 + timedelta(days=1), tick=False)
+def test_a_shift_that_has_already_ended_is_a_400(agent_l3, manager, api):
+    """Saved, it vanished: the rota lists shifts to come (a year typed wrong, say)."""
+    payload = {
+        "agent": agent_l3.pk,
+        "tier": 3,
+        "starts_at": T0.isoformat(),
+        "ends_at": (T0 + timedelta(hours=8)).isoformat(),
+    }
+    response = api(manager).post("/api/escalation/shifts/", payload, format="json")
+    assert response.status_code == 400
+    assert "already ended" in response.json()["errors"]["ends_at"][0]
+    assert not OnCallShift.objects.exists()
+    running = {**payload, "ends_at": (T0 + timedelta(days=1, hours=1)).isoformat()}
+    assert api(manager).post("/api/escalation/shifts/", running, format="json").status_code == 201

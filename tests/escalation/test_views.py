@@ -546,3 +546,105 @@ def test_a_shift_or_rule_deleted_twice_is_done_not_a_missing_page(
     assert not OnCallShift.objects.exists() and not RoutingRule.objects.exists()
     # Still managers only, whether the row exists or not.
     assert login(agent_l1).post(f"/escalation/rota/{shift.pk}/delete/").status_code == 403
+
+
+def test_a_member_id_of_20_digits_is_a_form_error(login, manager):
+    """No agent has it: the form says so (a 500 on the embedded SQLite before; that backend is
+    exercised by tests/helpdesk/test_embedded_sqlite.py)."""
+    data = {"name": "Network", "tier": "2", "members": ["9" * 20], "lead": "9" * 20}
+    response = login(manager).post("/escalation/groups/new/", data)
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"members", "lead"}
+    assert not SupportGroup.objects.filter(name="Network").exists()
+
+
+def test_the_admin_list_refuses_a_rule_position_past_the_pages_bound(manager_admin_client):
+    rule = RoutingRule.objects.create(name="VPN", position=5, target_tier=Tier.L2)
+    listed = manager_admin_client.post(
+        "/admin/escalation/routingrule/",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(rule.pk),
+            "form-0-position": "1000001",
+            "form-0-is_active": "on",
+            "_save": "Save",
+        },
+    )
+    assert "Ensure this value is less than or equal to 1000000." in listed.content.decode()
+    rule.refresh_from_db()
+    assert rule.position == 5
+
+
+def _admin_shift(agent, starts_at, ends_at):
+    return {
+        "agent": agent.pk,
+        "tier": "3",
+        "starts_at_0": starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": starts_at.strftime("%H:%M"),
+        "ends_at_0": ends_at.strftime("%Y-%m-%d"),
+        "ends_at_1": ends_at.strftime("%H:%M"),
+        "note": "",
+    }
+
+
+def test_the_admin_applies_the_rotas_rules(manager_admin_client, agent_l3, agent_l1):
+    """A reversed range was the constraint's name ("oncall_shift_ends_after_start" is
+    violated); a shift of two months or for an agent of another tier was saved."""
+    start = timezone.localtime() + timedelta(days=1)
+    url = "/admin/escalation/oncallshift/add/"
+    cases = [
+        (_admin_shift(agent_l3, start, start - timedelta(hours=1)), "must end after it starts"),
+        (_admin_shift(agent_l3, start, start + timedelta(days=60)), "more than 31 days"),
+        (_admin_shift(agent_l1, start, start + timedelta(hours=8)), "is not an agent of"),
+    ]
+    for data, message in cases:
+        response = manager_admin_client.post(url, data)
+        assert response.status_code == 200
+        assert message in response.content.decode(), message
+        assert "oncall_shift_ends_after_start" not in response.content.decode()
+    assert not OnCallShift.objects.exists()
+    saved = manager_admin_client.post(
+        url, _admin_shift(agent_l3, start, start + timedelta(hours=8))
+    )
+    assert saved.status_code == 302
+    assert OnCallShift.objects.get().agent == agent_l3
+
+
+def test_the_admin_applies_the_support_groups_rules(manager_admin_client, requester, agent_l2):
+    """A requester was saved as a group's lead or member there, and a second "Network" as
+    "network"; the managers' page refused both."""
+    SupportGroup.objects.create(name="Network", tier=Tier.L2)
+    url = "/admin/escalation/supportgroup/add/"
+    cases = [
+        ({"name": "Desk", "tier": "2", "lead": requester.pk}, "is not a support agent"),
+        ({"name": "Desk", "tier": "2", "members": [requester.pk]}, "is not a support agent"),
+        ({"name": "network", "tier": "2"}, "A group with this name already exists."),
+    ]
+    for data, message in cases:
+        response = manager_admin_client.post(url, data)
+        assert response.status_code == 200
+        assert message in response.content.decode(), message
+    assert not SupportGroup.objects.filter(name__iexact="desk").exists()
+    assert SupportGroup.objects.filter(name__iexact="network").count() == 1
+    saved = manager_admin_client.post(
+        url, {"name": "Desk", "tier": "2", "lead": agent_l2.pk, "members": [agent_l2.pk]}
+    )
+    assert saved.status_code == 302
+    assert SupportGroup.objects.get(name="Desk").lead == agent_l2
+
+
+def test_the_admin_refuses_a_rule_whose_tier_is_not_its_groups(manager_admin_client):
+    group = SupportGroup.objects.create(name="Experts", tier=Tier.L3)
+    data = {"name": "VPN", "position": "5", "is_active": "on", "kind": "", "priority": ""}
+    url = "/admin/escalation/routingrule/add/"
+
+    response = manager_admin_client.post(
+        url, {**data, "target_tier": "2", "target_group": group.pk}
+    )
+
+    assert response.status_code == 200
+    assert "The group Experts works at L3" in response.content.decode()
+    assert not RoutingRule.objects.filter(name="VPN").exists()
+    saved = manager_admin_client.post(url, {**data, "target_tier": "3", "target_group": group.pk})
+    assert saved.status_code == 302

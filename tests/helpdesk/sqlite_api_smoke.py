@@ -39,6 +39,23 @@ def main() -> None:
     results["dashboard"] = client.get("/api/reports/dashboard/", **as_manager).status_code
     results["detail"] = client.get(f"/api/tickets/{ticket_id}/", **as_requester).status_code
     results["bad token"] = client.get("/api/me/", HTTP_AUTHORIZATION="Token nope").status_code
+
+    # Numbers no column holds: what PostgreSQL answers (tests/helpdesk/test_integer_bounds.py).
+    huge = "9" * 20
+    policy = {"name": "Huge", "position": 2**40}
+    results["policy at 2**40"] = client.post(
+        "/api/sla/policies/", policy, content_type="application/json", **as_manager
+    ).status_code
+    pages = Client()
+    pages.force_login(manager)
+    group = {"name": "Network", "tier": "2", "members": [huge]}
+    results["group of a 20-digit member"] = pages.post("/escalation/groups/new/", group).status_code
+    admin = User.objects.create_superuser("smoke-admin", "a@example.com", "x")
+    pages.force_login(admin)
+    chosen = {"action": "delete_selected", "_selected_action": [huge]}
+    results["admin action on a 20-digit id"] = pages.post(
+        "/admin/escalation/supportgroup/", chosen
+    ).status_code
     print(json.dumps(results))
 
 

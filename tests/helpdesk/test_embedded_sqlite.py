@@ -37,6 +37,9 @@ def test_the_api_with_a_token_on_sqlite(tmp_path):
         "dashboard": 200,
         "detail": 200,
         "bad token": 401,
+        "policy at 2**40": 400,
+        "group of a 20-digit member": 400,
+        "admin action on a 20-digit id": 200,
     }
 
 

@@ -232,3 +232,35 @@ def test_targets_the_business_hours_never_reach_are_a_400_not_a_500(api, manager
         format="json",
     )
     assert ticket.status_code == 201, ticket.content
+
+
+@pytest.mark.parametrize("position", [2**40, 1_000_001, -1])
+def test_a_policy_position_out_of_bounds_is_a_400(api, manager, position):
+    """As a routing rule's: 2**40 was saved on the embedded SQLite (a 64-bit column there) and
+    refused by PostgreSQL's integer column (tests/helpdesk/test_embedded_sqlite.py)."""
+    response = api(manager).post(
+        "/api/sla/policies/", {**POLICY, "position": position}, format="json"
+    )
+    assert response.status_code == 400
+    assert "position" in response.json()["errors"]
+    assert not SlaPolicy.objects.filter(name="Gold contract").exists()
+
+
+def test_the_admin_list_refuses_a_position_past_the_bound(manager_admin_client):
+    """The list's editable position (SLA policies and routing rules) as the API bounds it."""
+    policy = SlaPolicy.objects.get(name="Default (24×7)")
+    listed = manager_admin_client.post(
+        "/admin/sla/slapolicy/",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": str(policy.pk),
+            "form-0-position": str(2**40),
+            "form-0-is_active": "on",
+            "_save": "Save",
+        },
+    )
+    assert listed.status_code == 200
+    assert "Ensure this value is less than or equal to 1000000." in listed.content.decode()
+    policy.refresh_from_db()
+    assert policy.position != 2**40
