@@ -163,6 +163,25 @@ def test_a_bad_update_shows_a_form_error_not_an_error_page(client, incident, age
     assert "Say when the next update is due." in response.content.decode()
 
 
+@pytest.mark.parametrize("time_zone", ["UTC", "America/New_York"])
+def test_a_next_update_past_2099_is_a_form_error(client, incident, agent_l1, time_zone):
+    """9999-12-31 23:59 was saved. Typed west of UTC (past year 9999 in UTC), every page
+    reading it failed from then on, the public status page too; typed in UTC, every page
+    showing it to a reader east of UTC was a 500."""
+    agent_l1.time_zone = time_zone
+    agent_l1.save(update_fields=["time_zone"])
+    client.force_login(agent_l1)
+
+    response = client.post(
+        reverse("major_incident_update", args=[incident.pk]),
+        {"status": "identified", "message": "Found it.", "next_update_due_at": "9999-12-31T23:59"},
+    )
+
+    assert response.status_code == 400
+    assert "Enter a date between 2000-01-01 and 2099-12-31." in response.content.decode()
+    assert incident.updates.count() == 1
+
+
 def test_an_update_after_a_colleague_resolved_it_shows_why_and_keeps_the_text(
     client, incident, agent_l1, agent_l2
 ):
