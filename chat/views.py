@@ -14,6 +14,7 @@ from chat import selectors, services
 from chat.forms import ChatChannelForm
 from chat.models import ChatChannel
 from helpdesk.errors import DomainError
+from idempotency.decorators import idempotent_form
 
 
 def _manager(request: HttpRequest) -> User:
@@ -37,6 +38,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@idempotent_form  # a second click on Save made a second channel: every event posted twice
 def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     actor = _manager(request)
     channel = ChatChannel.objects.filter(pk=pk).first() if pk else None
@@ -106,6 +108,7 @@ def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent_form  # a second click is the first test message, not another one
 def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _manager(request)
     channel = ChatChannel.objects.filter(pk=pk).first()

@@ -117,6 +117,31 @@ def test_delete_from_the_list_asks_first_in_the_managers_language(login, manager
     assert "Eliminar el canal de chat" in page and "plataforma de chat" in page
 
 
+def test_a_second_click_on_save_or_send_a_test_message_does_it_once(
+    login, manager, groups, make_channel
+):
+    """A double click on Save (a slow answer, a reload of the POST) made two channels, and
+    each event was then posted twice to the group's chat; a test message went twice."""
+    web = login(manager)
+    page = web.get("/chat/new/").content.decode()
+    assert 'name="idempotency_key"' in page
+    form = {**_form(groups), "idempotency_key": "chat-new-once"}
+
+    first = web.post("/chat/new/", form)
+    again = web.post("/chat/new/", form, follow=True)
+
+    assert first.status_code == 302
+    assert again.redirect_chain == [("/chat/", 302)]
+    assert "This form was already sent: nothing was done twice." in again.content.decode()
+    assert ChatChannel.objects.count() == 1
+
+    channel = ChatChannel.objects.get()
+    for _click in range(2):
+        answer = web.post(f"/chat/{channel.pk}/test/", {"idempotency_key": "chat-test-once"})
+        assert answer.status_code == 302
+    assert ChatDelivery.objects.filter(channel=channel, event=ChatEvent.TEST).count() == 1
+
+
 def test_a_channel_deleted_meanwhile_leads_back_to_the_list_saying_so(
     login, manager, make_channel, groups
 ):
