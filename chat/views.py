@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,6 +14,7 @@ from chat import selectors, services
 from chat.forms import ChatChannelForm
 from chat.models import ChatChannel
 from helpdesk.errors import DomainError
+from idempotency.decorators import idempotent_form
 
 
 def _manager(request: HttpRequest) -> User:
@@ -23,6 +24,13 @@ def _manager(request: HttpRequest) -> User:
     return user
 
 
+def _gone(request: HttpRequest, message: str) -> HttpResponse:
+    """A channel deleted since the page was loaded (a second click, another tab, a colleague):
+    the list with what happened, not the site's "page not found … the ticket is not yours"."""
+    messages.info(request, message)
+    return redirect("chat:channels")
+
+
 @login_required
 def channel_list(request: HttpRequest) -> HttpResponse:
     _manager(request)
@@ -30,9 +38,12 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@idempotent_form  # a second click on Save made a second channel: every event posted twice
 def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     actor = _manager(request)
-    channel = get_object_or_404(ChatChannel, pk=pk) if pk else None
+    channel = ChatChannel.objects.filter(pk=pk).first() if pk else None
+    if pk and channel is None:
+        return _gone(request, _("This chat channel no longer exists: it was deleted."))
     initial = (
         {
             "name": channel.name,
@@ -85,7 +96,9 @@ def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
     the channel and its stored webhook URL or token, which only the chat platform can give
     again."""
     actor = _manager(request)
-    channel = get_object_or_404(ChatChannel, pk=pk)
+    channel = ChatChannel.objects.filter(pk=pk).first()
+    if channel is None:
+        return _gone(request, _("The chat channel was already deleted."))
     if request.POST.get("confirm") != "1":
         return render(request, "chat/channel_confirm_delete.html", {"channel": channel})
     services.chat_channel_delete(actor=actor, channel=channel)
@@ -95,9 +108,12 @@ def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@idempotent_form  # a second click is the first test message, not another one
 def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _manager(request)
-    channel = get_object_or_404(ChatChannel, pk=pk)
+    channel = ChatChannel.objects.filter(pk=pk).first()
+    if channel is None:
+        return _gone(request, _("This chat channel no longer exists: it was deleted."))
     services.chat_channel_send_test(actor=actor, channel=channel)
     messages.success(
         request, _("A test message is on its way; its outcome shows below in a few seconds.")

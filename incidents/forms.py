@@ -1,10 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.date_bounds import BoundedDateTimeField
 from incidents.models import IncidentStatus
 
 
-class _DueField(forms.DateTimeField):
+class _DueField(BoundedDateTimeField):
+    """2000–2099, as the API: 9999-12-31 23:59 was saved, then the pages showing it (the
+    public status page too) failed wherever it fell past year 9999."""
+
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
 
 

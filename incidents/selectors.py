@@ -33,6 +33,15 @@ def major_incident_get_for_user(*, user: User, incident_id: int) -> MajorInciden
         raise Http404(_("No such major incident.")) from None
 
 
+def major_incident_of_ticket(*, ticket_id: int) -> MajorIncident | None:
+    """The major incident a ticket is, or is linked to, if any (one query)."""
+    return (
+        MajorIncident.objects.filter(Q(ticket_id=ticket_id) | Q(links__ticket_id=ticket_id))
+        .distinct()
+        .first()
+    )
+
+
 def major_incident_links(*, incident: MajorIncident) -> QuerySet[MajorIncidentLink]:
     return incident.links.select_related("ticket__requester", "linked_by")
 

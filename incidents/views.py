@@ -23,6 +23,7 @@ from incidents.models import StatusUpdate
 from incidents.selectors import (
     major_incident_get_for_user,
     major_incident_links,
+    major_incident_of_ticket,
     major_incident_updates,
     major_incidents_for_staff,
     status_feed_updates,
@@ -51,18 +52,35 @@ def incident_declare(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
     if not user.is_agent:
         raise PermissionDenied(_("Only support agents can manage major incidents."))
+    if request.method != "POST":
+        # A stale link (a colleague declared it, or linked it to another, meanwhile): the
+        # incident itself, before anyone types a public title and a first update for nothing.
+        existing = major_incident_of_ticket(ticket_id=ticket.pk)
+        if existing is not None:
+            messages.info(request, _("This ticket is already part of a major incident."))
+            return redirect("major_incident_detail", existing.pk)
     form = DeclareForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            incident = services.major_incident_declare(
-                ticket=ticket, actor=user, **form.cleaned_data
-            )
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, _("Major incident declared."))
-            return redirect("major_incident_detail", incident.pk)
-    return render(request, "incidents/declare.html", {"form": form, "ticket": ticket})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                incident = services.major_incident_declare(
+                    ticket=ticket, actor=user, **form.cleaned_data
+                )
+            except DomainError as exc:
+                status = exc.status_code  # 409: declared or linked meanwhile
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Major incident declared."))
+                return redirect("major_incident_detail", incident.pk)
+    context = {
+        "form": form,
+        "ticket": ticket,
+        # Refused because it is one already: the way to it, the typed text kept for an update.
+        "existing": major_incident_of_ticket(ticket_id=ticket.pk) if status == 409 else None,
+    }
+    return render(request, "incidents/declare.html", context, status=status)
 
 
 def _detail_context(*, incident: Any, update_form: UpdateForm, link_form: LinkForm) -> dict:

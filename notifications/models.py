@@ -202,6 +202,8 @@ REQUESTER_KINDS = frozenset(
         "call_cancelled",
         NotificationKind.TRACKING_LINK.value,
         NotificationKind.GUEST_CLAIM.value,
+        # A survey is a request of ours: the one who gets it may turn it off.
+        NotificationKind.CSAT_REQUEST.value,
     }
 )
 

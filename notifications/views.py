@@ -26,6 +26,7 @@ from notifications.services import (
     notification_preferences_update,
     notification_previews,
 )
+from tickets.selectors import tickets_visible_to
 
 INBOX_PAGE_SIZE = 25
 
@@ -115,6 +116,16 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = in_app_mark_read(user=user, notification_id=pk)
     link = in_app_link(notification)
     if request.POST.get("open") == "1" and link:
+        ticket = notification.ticket
+        if ticket is not None and not tickets_visible_to(user=user).filter(pk=ticket.pk).exists():
+            # Escalated on, taken by another tier, re-routed since: the ticket page would be
+            # the site's "can't find that page", read as a broken notification.
+            messages.info(
+                request,
+                _("%(reference)s is no longer in your queues, so it cannot be opened.")
+                % {"reference": ticket.reference},
+            )
+            return _back(request)
         return redirect(link)
     return _back(request)
 

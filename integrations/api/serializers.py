@@ -29,6 +29,12 @@ class TimestampField(serializers.CharField):
             raise serializers.ValidationError(_("Not an RFC 3339 date and time."))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
+        try:
+            # Stored and compared in UTC: 9999-12-31T23:59:59-23:00 is past year 9999 there
+            # (the delivery was a 500, and Alertmanager retried it forever).
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise serializers.ValidationError(_("This date and time is out of range.")) from None
         return None if moment < EPOCH else moment
 
 

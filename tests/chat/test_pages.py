@@ -117,6 +117,61 @@ def test_delete_from_the_list_asks_first_in_the_managers_language(login, manager
     assert "Eliminar el canal de chat" in page and "plataforma de chat" in page
 
 
+def test_a_second_click_on_save_or_send_a_test_message_does_it_once(
+    login, manager, groups, make_channel
+):
+    """A double click on Save (a slow answer, a reload of the POST) made two channels, and
+    each event was then posted twice to the group's chat; a test message went twice."""
+    web = login(manager)
+    page = web.get("/chat/new/").content.decode()
+    assert 'name="idempotency_key"' in page
+    form = {**_form(groups), "idempotency_key": "chat-new-once"}
+
+    first = web.post("/chat/new/", form)
+    again = web.post("/chat/new/", form, follow=True)
+
+    assert first.status_code == 302
+    assert again.redirect_chain == [("/chat/", 302)]
+    assert "This form was already sent: nothing was done twice." in again.content.decode()
+    assert ChatChannel.objects.count() == 1
+
+    channel = ChatChannel.objects.get()
+    for _click in range(2):
+        answer = web.post(f"/chat/{channel.pk}/test/", {"idempotency_key": "chat-test-once"})
+        assert answer.status_code == 302
+    assert ChatDelivery.objects.filter(channel=channel, event=ChatEvent.TEST).count() == 1
+
+
+def test_a_channel_deleted_meanwhile_leads_back_to_the_list_saying_so(
+    login, manager, make_channel, groups
+):
+    """A second click on Delete, a test message or a save from a page loaded before the
+    channel was deleted showed the site's "We can't find that page … the ticket is not yours
+    to see"."""
+    channel = make_channel(Platform.SLACK)
+    web = login(manager)
+    assert web.post(f"/chat/{channel.pk}/delete/", {"confirm": "1"}).status_code == 302
+
+    gone = "This chat channel no longer exists: it was deleted."
+    for method, url, data, said in (
+        (
+            "post",
+            f"/chat/{channel.pk}/delete/",
+            {"confirm": "1"},
+            "The chat channel was already deleted.",
+        ),
+        ("post", f"/chat/{channel.pk}/delete/", {}, "The chat channel was already deleted."),
+        ("post", f"/chat/{channel.pk}/test/", {}, gone),
+        ("post", f"/chat/{channel.pk}/", _form(groups), gone),
+        ("get", f"/chat/{channel.pk}/", {}, gone),
+    ):
+        answer = getattr(web, method)(url, data, follow=True)
+
+        assert answer.redirect_chain == [("/chat/", 302)], url
+        assert said in answer.content.decode(), url
+    assert not ChatChannel.objects.exists() and not ChatDelivery.objects.exists()
+
+
 @pytest.mark.parametrize("persona", ["agent_l1", "requester"])
 def test_only_managers_reach_the_pages(login, make_channel, persona, request):
     channel = make_channel(Platform.SLACK)
@@ -125,6 +180,7 @@ def test_only_managers_reach_the_pages(login, make_channel, persona, request):
     assert web.get(f"/chat/{channel.pk}/").status_code == 403
     assert web.post(f"/chat/{channel.pk}/test/").status_code == 403
     assert web.post(f"/chat/{channel.pk}/delete/").status_code == 403
+    assert web.post(f"/chat/{channel.pk + 1}/delete/").status_code == 403  # missing: still no
     assert ChatChannel.objects.exists() and not ChatDelivery.objects.exists()
 
 

@@ -12,7 +12,7 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "locale/es/LC_MESSAGES/django.
 # through), and the past and imperatives of the "changed since you opened it" notice.
 TU = re.compile(
     r"\b(tú|tu|tus|tuyo|tuya|te|tienes|puedes|quieres|necesitas|escribiste|abriste|Elige"
-    r"|Indica|fusiona|Cámbialo|Lee|vuelve a (?:empezar|elegir|enviar|leer)\w*)\b"
+    r"|Indica|fusiona|Cámbialo|Lee|vuelve a (?:empezar|elegir|enviar|leer)\w*|Ves|lideras)\b"
     r"|\b(?i:tú|tu|tus|te)\b"
 )
 
@@ -50,6 +50,7 @@ def test_every_spanish_string_says_usted():
         "Te han mencionado",
         "desde que lo abriste",
         "vuelve a elegirlos",
+        "Ves los niveles de los grupos que lideras:",
     ],
 )
 def test_the_check_sees_tu(line):

@@ -99,6 +99,58 @@ def test_an_agent_declares_from_the_form(client, p1_ticket, agent_l1):
     assert response["Location"] == reverse("major_incident_detail", args=[incident.pk])
 
 
+def test_a_refused_declaration_answers_400_and_keeps_the_text(client, p1_ticket, agent_l1):
+    """A refused form answered 200, which scripts and tests read as success."""
+    client.force_login(agent_l1)
+
+    response = client.post(
+        reverse("major_incident_declare", args=[p1_ticket.pk]),
+        {"public_title": "VPN outage", "message": "Investigating", "next_update_due_at": ""},
+    )
+
+    assert response.status_code == 400
+    assert "VPN outage" in response.content.decode()
+    assert not MajorIncident.objects.exists()
+
+
+def test_declaring_a_ticket_a_colleague_declared_meanwhile_is_a_409_leading_to_it(
+    client, incident, p1_ticket, agent_l1
+):
+    """The form (opened before the colleague declared, or in another tab) came back as a 200
+    with the error and no way to the incident; the typed text stays, to post as an update."""
+    client.force_login(agent_l1)
+    due = (timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+
+    response = client.post(
+        reverse("major_incident_declare", args=[p1_ticket.pk]),
+        {"public_title": "DB down", "message": "Looking into it", "next_update_due_at": due},
+    )
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "This ticket is already a major incident." in page
+    assert "Looking into it" in page
+    assert reverse("major_incident_detail", args=[incident.pk]) in page
+
+
+@pytest.mark.parametrize("linked", [False, True])
+def test_a_stale_declare_link_opens_the_incident_instead_of_an_empty_form(
+    client, incident, p1_ticket, agent_l1, make_ticket, linked
+):
+    """The declare page of a ticket already declared (or linked) showed the empty form; the
+    agent typed a public title and a first update to be told so only on sending."""
+    ticket = p1_ticket
+    if linked:
+        ticket = make_ticket(Status.IN_DIAGNOSIS)
+        services.major_incident_link(incident=incident, ticket=ticket, actor=agent_l1)
+    client.force_login(agent_l1)
+
+    response = client.get(reverse("major_incident_declare", args=[ticket.pk]), follow=True)
+
+    assert response.redirect_chain == [(reverse("major_incident_detail", args=[incident.pk]), 302)]
+    assert "This ticket is already part of a major incident." in response.content.decode()
+
+
 def test_a_bad_update_shows_a_form_error_not_an_error_page(client, incident, agent_l1):
     client.force_login(agent_l1)
 
@@ -109,6 +161,25 @@ def test_a_bad_update_shows_a_form_error_not_an_error_page(client, incident, age
 
     assert response.status_code == 400
     assert "Say when the next update is due." in response.content.decode()
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "America/New_York"])
+def test_a_next_update_past_2099_is_a_form_error(client, incident, agent_l1, time_zone):
+    """9999-12-31 23:59 was saved. Typed west of UTC (past year 9999 in UTC), every page
+    reading it failed from then on, the public status page too; typed in UTC, every page
+    showing it to a reader east of UTC was a 500."""
+    agent_l1.time_zone = time_zone
+    agent_l1.save(update_fields=["time_zone"])
+    client.force_login(agent_l1)
+
+    response = client.post(
+        reverse("major_incident_update", args=[incident.pk]),
+        {"status": "identified", "message": "Found it.", "next_update_due_at": "9999-12-31T23:59"},
+    )
+
+    assert response.status_code == 400
+    assert "Enter a date between 2000-01-01 and 2099-12-31." in response.content.decode()
+    assert incident.updates.count() == 1
 
 
 def test_an_update_after_a_colleague_resolved_it_shows_why_and_keeps_the_text(

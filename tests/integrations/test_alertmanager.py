@@ -431,6 +431,14 @@ def test_a_payload_with_missing_fields_is_refused_with_the_reason(
         (lambda b: b.update(alerts=[]), "alerts: This list may not be empty."),
         (lambda b: b["alerts"][0].update(status="pending"), 'alerts[0].status: "pending" is not'),
         (lambda b: b["alerts"][0].update(startsAt="yesterday"), "alerts[0].startsAt: Not an RFC"),
+        (
+            lambda b: b["alerts"][0].update(startsAt="9999-12-31T23:59:59-23:00"),
+            "alerts[0].startsAt: This date and time is out of range.",
+        ),
+        (
+            lambda b: b["alerts"][0].update(endsAt="9999-12-31T23:00:00-01:30"),
+            "alerts[0].endsAt: This date and time is out of range.",
+        ),
         (lambda b: b["alerts"][0].update(labels="x"), "alerts[0].labels: Expected a dictionary"),
         (lambda b: b["alerts"][0].update(fingerprint="f" * 300), "alerts[0].fingerprint: Ensure"),
     ],

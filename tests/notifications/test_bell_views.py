@@ -100,6 +100,28 @@ def test_opening_marks_read_and_goes_to_the_ticket(client, make_ticket, agent_l1
     assert row.read_at is not None
 
 
+def test_opening_one_about_a_ticket_no_longer_in_one_s_queues_says_so(
+    client, make_ticket, agent_l2
+):
+    """Escalated on or re-routed since: the ticket page was the site's 'We can't find that
+    page', read as a broken notification. Now back where one was, with the reason."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)  # an L1 ticket: not agent_l2's to read
+    (row,) = _ring(agent_l2, "a", ticket=ticket)
+    client.force_login(agent_l2)
+
+    response = client.post(
+        reverse("notification_mark_read", args=[row.pk]),
+        {"open": "1", "next": "/notifications/?unread=1"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/notifications/?unread=1", 302)]
+    expected = f"{ticket.reference} is no longer in your queues, so it cannot be opened."
+    assert expected in response.content.decode()
+    row.refresh_from_db()
+    assert row.read_at is not None
+
+
 def test_mark_read_and_mark_all_read_return_to_the_page_they_came_from(client, agent_l1):
     first, _second, _third = _ring(agent_l1, "a", "b", "c")
     client.force_login(agent_l1)

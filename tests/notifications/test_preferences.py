@@ -40,6 +40,20 @@ def test_a_requester_cannot_mute_agent_kinds_they_never_get(requester):
         notification_preferences_update(user=requester, muted=[NotificationKind.ASSIGNED])
 
 
+def test_a_requester_can_turn_off_the_satisfaction_surveys(client, requester):
+    """Only requesters get the survey, yet their preferences page had no line for it (agents,
+    who never get one, had): a requester tired of surveys could not stop them."""
+    client.force_login(requester)
+    assert 'name="csat_request"' in client.get(reverse("notification_preferences")).content.decode()
+
+    notification_preferences_update(user=requester, muted=[NotificationKind.CSAT_REQUEST])
+
+    assert (
+        notification_enqueue(recipient=requester, kind="csat_request", ticket=None, cause="s")
+        is None
+    )
+
+
 def test_an_agent_can_mute_assignments_but_still_gets_other_kinds(agent_l1, requester):
     notification_preferences_update(user=agent_l1, muted=[NotificationKind.ASSIGNED])
 
@@ -64,6 +78,7 @@ def test_preferences_page_saves_the_unticked_kinds(client, requester):
 
     assert response.status_code == 302
     assert NotificationPreference.objects.get(user=requester).muted_kinds == [
+        NotificationKind.CSAT_REQUEST,
         NotificationKind.MAJOR_INCIDENT_UPDATE,
         NotificationKind.PUBLIC_REPLY,
         NotificationKind.TICKET_MERGED,

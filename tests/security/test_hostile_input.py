@@ -295,6 +295,7 @@ DATE_INPUTS = (
     ("agent_l2", "/api/tickets/{ticket}/calls/", True),
     ("agent_l2", "/api/calls/{call}/reschedule/", True),
     ("agent_l1", "/api/major-incidents/{incident}/updates/", True),
+    ("agent_l1", "/incidents/{incident}/update/", False),
 )
 
 
