@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -18,7 +18,7 @@ from csat.selectors import csat_summary
 from helpdesk.csv_export import csv_query_error, csv_response
 from ola.selectors import ola_compliance
 from reports import charts
-from reports.forms import DashboardForm, Filters, Period
+from reports.forms import DashboardForm, Filters, Period, QueueHealthForm
 from reports.selectors import (
     FIGURES,
     METRICS,
@@ -217,11 +217,15 @@ def queue_health_page(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only agents and managers can see queue health."))
     now = timezone.now()
     agents = agents_for_health(user=user)
+    form = QueueHealthForm(request.GET or None, agents=agents)
     focus: User | None = user if user.role == Role.AGENT else None
-    if user.role == Role.MANAGER and request.GET.get("agent"):
-        focus = next((a for a in agents if str(a.pk) == request.GET["agent"]), None)
-        if focus is None:
-            raise Http404(_("No such agent."))
+    status = 200
+    if form.is_bound and not form.is_valid():
+        # The refused filter is said on the page, above every agent's queue (a stale link
+        # answered a bare "page not found"); an agent number no longer listed is a 404.
+        status = 404 if form.has_error("agent", code="not_listed") else 400
+    elif user.role == Role.MANAGER and form.is_bound:
+        focus = form.cleaned_data["agent"]
     attention = (
         list(agent_attention_tickets(agent=focus, now=now)[:ATTENTION_LIMIT]) if focus else []
     )
@@ -233,5 +237,7 @@ def queue_health_page(request: HttpRequest) -> HttpResponse:
             "focus": focus,
             "attention": attention,
             "tier_labels": _tier_labels(),
+            "form": form,
         },
+        status=status,
     )
