@@ -101,7 +101,7 @@ class DashboardForm(KnownParametersForm):
     API), never a 500."""
 
     # `?priorty=1` showed every priority's figures as if filtered (page, CSV and API).
-    passed_through = frozenset({"format", "figure", "metric"})  # DRF's, and the CSV's
+    passed_through = frozenset({"format"})  # DRF's
     unknown_message = _(
         "“%(name)s” is not a filter of the SLA dashboard: it takes period, start, "
         "end, kind, priority, tier, category and group."
@@ -227,6 +227,17 @@ class DashboardForm(KnownParametersForm):
             group_id=group.pk if group else None,
             category_ids=family,
         )
+
+
+class DashboardExportForm(DashboardForm):
+    """The CSV's query: the dashboard's, and which figure's tickets (checked by the view). Only
+    here: the page and the API took `?figure=` and `?metric=` and silently ignored them."""
+
+    passed_through = frozenset({"format", "figure", "metric"})
+    unknown_message = _(
+        "“%(name)s” is not a filter of the SLA dashboard's CSV: it takes figure, metric, "
+        "period, start, end, kind, priority, tier, category and group."
+    )
 
 
 MAX_USER_ID = 2**31 - 1  # a larger number is no user (and no query: out of the column's range)

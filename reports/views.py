@@ -18,7 +18,13 @@ from csat.selectors import csat_summary
 from helpdesk.csv_export import csv_query_error, csv_response
 from ola.selectors import ola_compliance
 from reports import charts
-from reports.forms import DashboardForm, Filters, Period, QueueHealthForm
+from reports.forms import (
+    DashboardExportForm,
+    DashboardForm,
+    Filters,
+    Period,
+    QueueHealthForm,
+)
 from reports.selectors import (
     FIGURES,
     METRICS,
@@ -47,12 +53,12 @@ def require_manager(user: User) -> None:
 
 
 def parse_dashboard_query(
-    data: Any, *, with_lists: bool = True
+    data: Any, *, with_lists: bool = True, form_class: type[DashboardForm] = DashboardForm
 ) -> tuple[DashboardForm, Period, Filters, Any]:
     """The form (bound when there is a query), the period, filters and categories."""
     categories = category_options() if with_lists else None
     groups = support_groups() if with_lists else None
-    form = DashboardForm(data or None, categories=categories, groups=groups)
+    form = form_class(data or None, categories=categories, groups=groups)
     now = timezone.now()
     return form, form.get_period(now=now), form.get_filters(), categories
 
@@ -193,7 +199,9 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         return HttpResponse(_("Unknown figure."), status=400, content_type="text/plain")
     if metric and metric not in Metric.values:
         return HttpResponse(_("Unknown metric."), status=400, content_type="text/plain")
-    form, period, filters, _categories = parse_dashboard_query(request.GET, with_lists=False)
+    form, period, filters, _categories = parse_dashboard_query(
+        request.GET, with_lists=False, form_class=DashboardExportForm
+    )
     if form.is_bound and not form.is_valid():
         return csv_query_error(form)
     header, rows = figure_rows(
