@@ -311,3 +311,36 @@ def test_the_satisfaction_tables_keep_their_labels_readable_on_a_phone(
         assert cell is not None and cell["width"] >= 140, (path, cell)
         assert sideways(page) <= 0
     page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_satisfaction_tables_show_every_rating_count_within_a_phones_width(
+    browser, live_server, manager, make_ticket, language
+):
+    """The 1–5 counts were off-screen at 390 px, in the tables' sideways scroll: each row is
+    now a card with the answers, the average and the five counts, each under its label."""
+    ticket = make_ticket(Status.CLOSED)
+    csat_services.survey_answer(survey=ticket.csat_survey, rating=4)
+
+    page = open_page(browser, live_server, manager, language=language)
+    for path in ("/csat/", "/reports/sla/"):
+        page.goto(f"{live_server.url}{path}")
+        row = page.locator(".csat-tables tbody tr").first
+        cells = row.locator("td")
+        assert cells.count() == 8, path
+        for index in range(8):
+            box = cells.nth(index).bounding_box()
+            assert box is not None and box["width"] > 0, (path, index)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (path, index, box)
+        labels = row.locator("td.rating").evaluate_all(
+            "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+        )
+        assert labels == ['"1"', '"2"', '"3"', '"4"', '"5"'], (path, labels)
+        assert sideways(page) <= 0
+    page.context.close()
+
+    # On a desktop it stays a table of eight columns.
+    page = open_page(browser, live_server, manager, viewport=DESKTOP, language=language)
+    page.goto(f"{live_server.url}/csat/")
+    assert page.locator(".csat-tables thead th").first.is_visible()
+    page.context.close()
