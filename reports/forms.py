@@ -265,10 +265,7 @@ class QueueHealthForm(KnownParametersForm):
             return None
         if not raw.isascii() or not raw.isdigit():
             raise forms.ValidationError(
-                _(
-                    "The agent filter “%(value)s” is not an agent's number: the link is "
-                    "broken. Every agent's queue is shown."
-                ),
+                _("The agent filter “%(value)s” is not an agent's number: the link is broken."),
                 code="invalid",
                 params={"value": raw.replace("\x00", "")[:40]},
             )
@@ -280,12 +277,12 @@ class QueueHealthForm(KnownParametersForm):
         if user is None:
             message = _(
                 "The agent filter %(value)s is refused: no user has that number (the link may "
-                "be old). Every agent's queue is shown."
+                "be old)."
             )
         elif user.role != Role.AGENT:
             message = _(
                 "The agent filter %(value)s is refused: %(name)s is not an agent, and queue "
-                "health lists agents only. Every agent's queue is shown."
+                "health lists agents only."
             )
         elif user.is_active:
             # Every active agent is listed to a manager: the viewer is an agent.
@@ -293,7 +290,7 @@ class QueueHealthForm(KnownParametersForm):
         else:
             message = _(
                 "The agent filter %(value)s is refused: %(name)s is deactivated and holds no "
-                "open tickets. Every agent's queue is shown."
+                "open tickets."
             )
         raise forms.ValidationError(
             message,

@@ -339,6 +339,7 @@ def test_a_refused_agent_filter_says_which_and_why_above_every_agents_queue(
         assert 'data-testid="refused-filter"' in html
         assert expected in html, language
         assert 'data-agent="agent_l1"' in html  # every agent's queue is still there
+        assert ("Every agent's queue is shown below." in html) == (language == "en")
         assert response.context["focus"] is None
 
 
@@ -349,6 +350,7 @@ def test_an_agent_following_a_link_to_a_colleagues_queue_is_told_they_see_their_
 
     assert response.status_code == 404
     assert "agents see their own queue only" in response.content.decode()
+    assert "Every agent" not in unescape(response.content.decode())  # only their own
     assert response.context["focus"] == agent_l1
     assert _get(client, agent_l1, "reports:queue_health", {"agent": agent_l1.pk}).status_code == 200
 
