@@ -344,3 +344,24 @@ def test_the_satisfaction_tables_show_every_rating_count_within_a_phones_width(
     page.goto(f"{live_server.url}/csat/")
     assert page.locator(".csat-tables thead th").first.is_visible()
     page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_queue_health_shows_every_figure_within_a_phones_width(
+    browser, live_server, manager, agent_l1, make_ticket, language
+):
+    """The last column ("Waiting on requester") sat off-screen in the table's sideways scroll,
+    and the tickets' status and SLA broke a letter or two a line: each row is now a card."""
+    make_ticket(Status.ON_HOLD)  # taken by agent_l1, waiting on the requester
+
+    page = open_page(browser, live_server, manager, language=language)
+    page.goto(f"{live_server.url}/reports/queues/?agent={agent_l1.pk}")
+    for table in ("queue-health", "attention"):
+        cells = page.locator(f'[data-testid="{table}"] tbody tr').first.locator("td, th")
+        assert cells.count() >= 4, table
+        for index in range(cells.count()):
+            box = cells.nth(index).bounding_box()
+            assert box is not None and box["width"] >= 60, (table, index, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (table, index)
+    assert sideways(page) <= 0
+    page.context.close()
