@@ -365,3 +365,25 @@ def test_queue_health_shows_every_figure_within_a_phones_width(
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (table, index)
     assert sideways(page) <= 0
     page.context.close()
+
+
+def test_the_dashboards_tables_show_every_column_within_a_phones_width(
+    browser, live_server, manager
+):
+    """The at-risk table's due time (and the compliance tables' "All clocks" and "Met /
+    decided") sat off-screen in each table's sideways scroll at 390 px: each row is a card."""
+    ticket = forecast_ticket(title="Los correos a clientes rebotan desde esta mañana")
+    add_clock(ticket, due_in=timedelta(hours=1), now=timezone.now())  # past 75 %, due in 1 h
+
+    page = open_page(browser, live_server, manager, language="es")
+    page.goto(f"{live_server.url}/reports/sla/")
+    # (No clock is decided here: the compliance tables have their one "none" row.)
+    for table in ("at-risk-table",):
+        cells = page.locator(f'[data-testid="{table}"] tbody tr').first.locator("td, th")
+        assert cells.count() == 5, table
+        for index in range(cells.count()):
+            box = cells.nth(index).bounding_box()
+            assert box is not None and box["width"] >= 60, (table, index, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (table, index)
+    assert sideways(page) <= 0
+    page.context.close()
