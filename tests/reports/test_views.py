@@ -411,3 +411,13 @@ def test_the_page_says_that_after_a_gap_only_the_highest_threshold_is_notified(
     manager.save(update_fields=["language"])
     html = _get(client, manager, "reports:dashboard").content.decode()
     assert "registra y notifica solo el más alto" in html
+
+
+def test_the_queue_health_api_refuses_a_parameter_by_name(api, agent_l1, manager, day, frozen_now):
+    # `?agent=` (the page's filter) answered every agent's row as if it were that agent's.
+    response = api(manager).get(reverse("api-reports-queues"), {"agent": agent_l1.pk})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["agent"]
+    assert "is not a parameter of the queue health API" in response.json()["message"]
+    assert api(manager).get(reverse("api-reports-queues"), {"format": "json"}).status_code == 200
