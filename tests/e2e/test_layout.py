@@ -366,6 +366,21 @@ def test_queue_health_shows_every_figure_within_a_phones_width(
     assert sideways(page) <= 0
     page.context.close()
 
+    # On a desktop they stay tables (a class shared with the card lists made them a grid).
+    page = open_page(browser, live_server, manager, viewport=DESKTOP, language=language)
+    page.goto(f"{live_server.url}/reports/queues/?agent={agent_l1.pk}")
+    for table in ("queue-health", "attention"):
+        display = page.locator(f'[data-testid="{table}"]').evaluate(
+            "t => getComputedStyle(t).display"
+        )
+        assert display == "table", table
+    page.goto(f"{live_server.url}/reports/sla/")
+    display = page.locator('[data-testid="at-risk-table"]').evaluate(
+        "t => getComputedStyle(t).display"
+    )
+    assert display == "table"
+    page.context.close()
+
 
 def test_the_dashboards_tables_show_every_column_within_a_phones_width(
     browser, live_server, manager
