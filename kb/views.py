@@ -178,8 +178,6 @@ def ticket_link(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if request.method == "GET":
         return redirect("ticket_detail", pk=ticket_id)
     ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
-    if not _user(request).is_agent:
-        raise PermissionDenied(_("Only support agents can link tickets."))
     form = forms.LinkForm(request.POST)
     related_id = parse_reference(form.cleaned_data["related"]) if form.is_valid() else None
     if related_id is None:
