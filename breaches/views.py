@@ -340,9 +340,12 @@ def breach_register_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRes
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def ticket_flag(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """The "flag as suspected data breach" form on the ticket page."""
+    """The "flag as suspected data breach" form on the ticket page. A GET of this address (a
+    reload or a language switch on the page a refused flag showed) goes to the ticket page."""
+    if request.method == "GET":
+        return redirect("ticket_detail", pk=ticket_id)
     ticket = selectors.ticket_for_flagging(user=_user(request), ticket_id=ticket_id)
     form = forms.FlagForm(request.POST)
     next_url = same_site_path(request, request.POST.get("next", ""), default="/")

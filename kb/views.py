@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import User
 from helpdesk.errors import DomainError
@@ -16,6 +16,7 @@ from idempotency.decorators import idempotent_form
 from kb import forms, selectors, services
 from tickets.models import Ticket
 from tickets.selectors import parse_reference, ticket_get_for_user
+from tickets.views.page import render_ticket
 
 
 def _user(request: HttpRequest) -> User:
@@ -166,23 +167,34 @@ def _back(request: HttpRequest, ticket: Ticket) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def ticket_link(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The "link a related ticket" form of the ticket page's similar-incidents panel.
+
+    Refused (no reference, no such ticket, one the agent cannot read, the ticket itself): the
+    ticket page again, 400, with what was typed in the field and the error on it (a redirect
+    with a message lost the reference). A GET of this address (a reload, a language switch on
+    that page) goes to the ticket page."""
+    if request.method == "GET":
+        return redirect("ticket_detail", pk=ticket_id)
     ticket = ticket_get_for_user(user=_user(request), ticket_id=ticket_id)
     form = forms.LinkForm(request.POST)
-    related_id = parse_reference(request.POST.get("related", "")) if form.is_valid() else None
+    related_id = parse_reference(form.cleaned_data["related"]) if form.is_valid() else None
     if related_id is None:
-        messages.error(request, _("Give the related ticket's reference, e.g. INC-000123."))
-        return _back(request, ticket)
+        if not form.has_error("related"):
+            form.add_error("related", _("Give the related ticket's reference, e.g. INC-000123."))
+        return render_ticket(request, ticket, bound={"kb_link": form}, status=400)
     try:
         related = ticket_get_for_user(user=_user(request), ticket_id=related_id)
         services.ticket_link_create(ticket=ticket, related=related, actor=_user(request))
     except Http404:
-        messages.error(request, _("No such ticket."))
-    except (DomainError, PermissionDenied) as exc:
-        messages.error(request, getattr(exc, "message", None) or str(exc))
+        # A ticket the agent may not read is "no such ticket" too: its existence is not told.
+        form.add_error("related", _("No such ticket."))
+    except DomainError as exc:
+        form.add_error("related", exc.message)
     else:
         messages.success(
             request, _("Linked %(reference)s as related.") % {"reference": related.reference}
         )
-    return _back(request, ticket)
+        return _back(request, ticket)
+    return render_ticket(request, ticket, bound={"kb_link": form}, status=400)

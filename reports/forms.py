@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role, User
 from escalation.models import SupportGroup
 from helpdesk.date_bounds import BoundedDateField
 from helpdesk.query import KnownParametersForm
@@ -100,7 +101,7 @@ class DashboardForm(KnownParametersForm):
     API), never a 500."""
 
     # `?priorty=1` showed every priority's figures as if filtered (page, CSV and API).
-    passed_through = frozenset({"format", "figure", "metric"})  # DRF's, and the CSV's
+    passed_through = frozenset({"format"})  # DRF's
     unknown_message = _(
         "“%(name)s” is not a filter of the SLA dashboard: it takes period, start, "
         "end, kind, priority, tier, category and group."
@@ -225,4 +226,74 @@ class DashboardForm(KnownParametersForm):
             category_id=category.pk if category else None,
             group_id=group.pk if group else None,
             category_ids=family,
+        )
+
+
+class DashboardExportForm(DashboardForm):
+    """The CSV's query: the dashboard's, and which figure's tickets (checked by the view). Only
+    here: the page and the API took `?figure=` and `?metric=` and silently ignored them."""
+
+    passed_through = frozenset({"format", "figure", "metric"})
+    unknown_message = _(
+        "“%(name)s” is not a filter of the SLA dashboard's CSV: it takes figure, metric, "
+        "period, start, end, kind, priority, tier, category and group."
+    )
+
+
+MAX_USER_ID = 2**31 - 1  # a larger number is no user (and no query: out of the column's range)
+
+
+class QueueHealthForm(KnownParametersForm):
+    """Queue health's ?agent= (a manager's link to one agent's tickets needing attention). A
+    refused agent is an error on the field that says which one and why: a stale link answered
+    a bare "page not found". `not_listed` (404) when the number is no listed agent's, 400 when
+    it is no number."""
+
+    unknown_message = _("“%(name)s” is not a filter of queue health: it takes agent.")
+
+    # Any text: a refused value is named in the message (a CharField said "Null characters are
+    # not allowed" or "at most 40 characters" without naming the filter).
+    agent = forms.Field(required=False)
+
+    def __init__(self, *args: Any, agents: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._agents = {agent.pk: agent for agent in agents}
+
+    def clean_agent(self) -> User | None:
+        raw = str(self.cleaned_data["agent"] or "").strip()
+        if not raw:
+            return None
+        if not raw.isascii() or not raw.isdigit():
+            raise forms.ValidationError(
+                _("The agent filter “%(value)s” is not an agent's number: the link is broken."),
+                code="invalid",
+                params={"value": raw.replace("\x00", "")[:40]},
+            )
+        pk = int(raw)
+        if pk in self._agents:
+            return self._agents[pk]
+        # Why that number is not listed (one query, on this error only).
+        user = User.objects.filter(pk=pk).first() if pk <= MAX_USER_ID else None
+        if user is None:
+            message = _(
+                "The agent filter %(value)s is refused: no user has that number (the link may "
+                "be old)."
+            )
+        elif user.role != Role.AGENT:
+            message = _(
+                "The agent filter %(value)s is refused: %(name)s is not an agent, and queue "
+                "health lists agents only."
+            )
+        elif user.is_active:
+            # Every active agent is listed to a manager: the viewer is an agent.
+            message = _("The agent filter %(value)s is refused: agents see their own queue only.")
+        else:
+            message = _(
+                "The agent filter %(value)s is refused: %(name)s is deactivated and holds no "
+                "open tickets."
+            )
+        raise forms.ValidationError(
+            message,
+            code="not_listed",
+            params={"value": pk, "name": user.name if user else ""},
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -18,7 +18,13 @@ from csat.selectors import csat_summary
 from helpdesk.csv_export import csv_query_error, csv_response
 from ola.selectors import ola_compliance
 from reports import charts
-from reports.forms import DashboardForm, Filters, Period
+from reports.forms import (
+    DashboardExportForm,
+    DashboardForm,
+    Filters,
+    Period,
+    QueueHealthForm,
+)
 from reports.selectors import (
     FIGURES,
     METRICS,
@@ -47,12 +53,12 @@ def require_manager(user: User) -> None:
 
 
 def parse_dashboard_query(
-    data: Any, *, with_lists: bool = True
+    data: Any, *, with_lists: bool = True, form_class: type[DashboardForm] = DashboardForm
 ) -> tuple[DashboardForm, Period, Filters, Any]:
     """The form (bound when there is a query), the period, filters and categories."""
     categories = category_options() if with_lists else None
     groups = support_groups() if with_lists else None
-    form = DashboardForm(data or None, categories=categories, groups=groups)
+    form = form_class(data or None, categories=categories, groups=groups)
     now = timezone.now()
     return form, form.get_period(now=now), form.get_filters(), categories
 
@@ -193,7 +199,9 @@ def export_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         return HttpResponse(_("Unknown figure."), status=400, content_type="text/plain")
     if metric and metric not in Metric.values:
         return HttpResponse(_("Unknown metric."), status=400, content_type="text/plain")
-    form, period, filters, _categories = parse_dashboard_query(request.GET, with_lists=False)
+    form, period, filters, _categories = parse_dashboard_query(
+        request.GET, with_lists=False, form_class=DashboardExportForm
+    )
     if form.is_bound and not form.is_valid():
         return csv_query_error(form)
     header, rows = figure_rows(
@@ -217,11 +225,15 @@ def queue_health_page(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only agents and managers can see queue health."))
     now = timezone.now()
     agents = agents_for_health(user=user)
+    form = QueueHealthForm(request.GET or None, agents=agents)
     focus: User | None = user if user.role == Role.AGENT else None
-    if user.role == Role.MANAGER and request.GET.get("agent"):
-        focus = next((a for a in agents if str(a.pk) == request.GET["agent"]), None)
-        if focus is None:
-            raise Http404(_("No such agent."))
+    status = 200
+    if form.is_bound and not form.is_valid():
+        # The refused filter is said on the page, above every agent's queue (a stale link
+        # answered a bare "page not found"); an agent number no longer listed is a 404.
+        status = 404 if form.has_error("agent", code="not_listed") else 400
+    elif user.role == Role.MANAGER and form.is_bound:
+        focus = form.cleaned_data["agent"]
     attention = (
         list(agent_attention_tickets(agent=focus, now=now)[:ATTENTION_LIMIT]) if focus else []
     )
@@ -233,5 +245,7 @@ def queue_health_page(request: HttpRequest) -> HttpResponse:
             "focus": focus,
             "attention": attention,
             "tier_labels": _tier_labels(),
+            "form": form,
         },
+        status=status,
     )

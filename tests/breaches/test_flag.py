@@ -145,3 +145,23 @@ def test_the_api_flag_has_the_same_limit(flagged_ticket, agent_l1, api):
     assert answer.status_code == 400
     assert list(answer.json()["errors"]) == ["description"]
     assert not Breach.objects.exists()
+
+
+def test_after_a_refused_flag_the_page_still_goes_back_to_the_ticket(
+    flagged_ticket, agent_l1, client
+):
+    """The page a refused flag showed sent its forms back to the flag's own address: sending
+    the corrected flag then ended on a 405 page (and so did a reload or a language switch)."""
+    client.force_login(agent_l1)
+    ticket_page = f"/tickets/{flagged_ticket.pk}/"
+
+    refused = client.post(
+        f"/breaches/flag/{flagged_ticket.pk}/", {"description": " ", "next": ticket_page}
+    )
+
+    assert refused.status_code == 400
+    assert f'name="next" value="{ticket_page}"' in refused.content.decode()
+    # Only the language switch still names this address: its GET goes to the ticket page.
+    assert refused.content.decode().count('name="next" value="/breaches/flag/') == 1
+    again = client.get(f"/breaches/flag/{flagged_ticket.pk}/")
+    assert (again.status_code, again["Location"]) == (302, ticket_page)

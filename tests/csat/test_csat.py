@@ -332,3 +332,21 @@ def test_a_guest_cannot_rate_a_ticket_not_yet_closed_or_with_a_wrong_link(make_t
     # A GET of the address (a reload after a refused rating) goes to the tracking page.
     response = client.get(f"/csat/track/{ticket.tracking_token}/")
     assert response.status_code == 302 and response["Location"] == f"/t/{ticket.tracking_token}/"
+
+
+def test_a_refused_date_is_named_by_its_box(client, manager):
+    """Two bad dates read "Enter a date between 2000-01-01 and 2099-12-31." twice: neither
+    which box, nor that the figures are the default period's (the boxes show those days)."""
+    client.force_login(manager)
+
+    response = client.get("/csat/", {"start": "0001-01-01", "end": "9999-12-31"})
+
+    assert response.status_code == 400
+    text = " ".join(response.content.decode().split())
+    assert "From: Enter a date between 2000-01-01 and 2099-12-31." in text
+    assert "To (inclusive): Enter a date between 2000-01-01 and 2099-12-31." in text
+    assert "The figures below are for the days shown in the boxes." in text
+    manager.language = "es"
+    manager.save(update_fields=["language"])
+    text = " ".join(client.get("/csat/", {"start": "abc"}).content.decode().split())
+    assert "Desde: " in text and "Las cifras de abajo son las de los días" in text

@@ -332,3 +332,93 @@ def test_the_escalation_lists_keep_their_labels_readable_on_a_phone(
         assert name is not None and name["width"] >= 140, (path, name)
         assert sideways(page) <= 0
     page.context.close()
+
+
+def test_the_satisfaction_tables_show_every_rating_count_within_a_phones_width(
+    browser, live_server, manager, make_ticket, language
+):
+    """The 1–5 counts were off-screen at 390 px, in the tables' sideways scroll: each row is
+    now a card with the answers, the average and the five counts, each under its label."""
+    ticket = make_ticket(Status.CLOSED)
+    csat_services.survey_answer(survey=ticket.csat_survey, rating=4)
+
+    page = open_page(browser, live_server, manager, language=language)
+    for path in ("/csat/", "/reports/sla/"):
+        page.goto(f"{live_server.url}{path}")
+        row = page.locator(".csat-tables tbody tr").first
+        cells = row.locator("td")
+        assert cells.count() == 8, path
+        for index in range(8):
+            box = cells.nth(index).bounding_box()
+            assert box is not None and box["width"] > 0, (path, index)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (path, index, box)
+        labels = row.locator("td.rating").evaluate_all(
+            "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+        )
+        assert labels == ['"1"', '"2"', '"3"', '"4"', '"5"'], (path, labels)
+        assert sideways(page) <= 0
+    page.context.close()
+
+    # On a desktop it stays a table of eight columns.
+    page = open_page(browser, live_server, manager, viewport=DESKTOP, language=language)
+    page.goto(f"{live_server.url}/csat/")
+    assert page.locator(".csat-tables thead th").first.is_visible()
+    page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_queue_health_shows_every_figure_within_a_phones_width(
+    browser, live_server, manager, agent_l1, make_ticket, language
+):
+    """The last column ("Waiting on requester") sat off-screen in the table's sideways scroll,
+    and the tickets' status and SLA broke a letter or two a line: each row is now a card."""
+    make_ticket(Status.ON_HOLD)  # taken by agent_l1, waiting on the requester
+
+    page = open_page(browser, live_server, manager, language=language)
+    page.goto(f"{live_server.url}/reports/queues/?agent={agent_l1.pk}")
+    for table in ("queue-health", "attention"):
+        cells = page.locator(f'[data-testid="{table}"] tbody tr').first.locator("td, th")
+        assert cells.count() >= 4, table
+        for index in range(cells.count()):
+            box = cells.nth(index).bounding_box()
+            assert box is not None and box["width"] >= 60, (table, index, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (table, index)
+    assert sideways(page) <= 0
+    page.context.close()
+
+    # On a desktop they stay tables (a class shared with the card lists made them a grid).
+    page = open_page(browser, live_server, manager, viewport=DESKTOP, language=language)
+    page.goto(f"{live_server.url}/reports/queues/?agent={agent_l1.pk}")
+    for table in ("queue-health", "attention"):
+        display = page.locator(f'[data-testid="{table}"]').evaluate(
+            "t => getComputedStyle(t).display"
+        )
+        assert display == "table", table
+    page.goto(f"{live_server.url}/reports/sla/")
+    display = page.locator('[data-testid="at-risk-table"]').evaluate(
+        "t => getComputedStyle(t).display"
+    )
+    assert display == "table"
+    page.context.close()
+
+
+def test_the_dashboards_tables_show_every_column_within_a_phones_width(
+    browser, live_server, manager
+):
+    """The at-risk table's due time (and the compliance tables' "All clocks" and "Met /
+    decided") sat off-screen in each table's sideways scroll at 390 px: each row is a card."""
+    ticket = forecast_ticket(title="Los correos a clientes rebotan desde esta mañana")
+    add_clock(ticket, due_in=timedelta(hours=1), now=timezone.now())  # past 75 %, due in 1 h
+
+    page = open_page(browser, live_server, manager, language="es")
+    page.goto(f"{live_server.url}/reports/sla/")
+    # (No clock is decided here: the compliance tables have their one "none" row.)
+    for table in ("at-risk-table",):
+        cells = page.locator(f'[data-testid="{table}"] tbody tr').first.locator("td, th")
+        assert cells.count() == 5, table
+        for index in range(cells.count()):
+            box = cells.nth(index).bounding_box()
+            assert box is not None and box["width"] >= 60, (table, index, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (table, index)
+    assert sideways(page) <= 0
+    page.context.close()

@@ -61,7 +61,7 @@ def test_link_view_and_api(pair, client, api, agent_l1, requester):
     assert response.status_code == 302
     assert TicketLink.objects.filter(from_ticket=new, to_ticket=past).exists()
     bad = client.post(f"/kb/tickets/{new.pk}/link/", {"related": "INC-999999"})
-    assert bad.status_code == 302  # a message, never an error page
+    assert bad.status_code == 400  # the ticket page, the error on the field
     assert TicketLink.objects.count() == 1
     # The API: a requester cannot read the past ticket → 404, nothing linked.
     response = api(requester).post(
@@ -96,3 +96,48 @@ def test_similar_api_is_for_staff_and_lists_resolutions(pair, api, agent_l1, req
     assert [row["reference"] for row in response.json()] == [past.reference]
     assert response.json()[0]["resolution_summary"] == "Reinstalled the VPN client."
     assert api(requester).get(f"/api/kb/similar/{new.pk}/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("INC-999999", "No such ticket."),
+        ("the VPN one", "Give the related ticket&#x27;s reference, e.g. INC-000123."),
+        ("self", "A ticket cannot be related to itself."),
+    ],
+)
+def test_a_refused_link_keeps_the_typed_reference_and_says_why_on_the_field(
+    pair, client, agent_l1, typed, error
+):
+    """A refused link redirected to the ticket page with a message at the top: the reference
+    typed was gone from the field, to be typed again from memory."""
+    new, _past = pair
+    if typed == "self":
+        typed = new.reference
+    client.force_login(agent_l1)
+
+    response = client.post(
+        f"/kb/tickets/{new.pk}/link/", {"related": typed, "next": f"/tickets/{new.pk}/"}
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = html[html.index(f'id="kb-link-{new.pk}"') :]
+    form = form[: form.index("</form>")]
+    assert f'value="{typed}"' in form
+    assert 'aria-invalid="true"' in form
+    assert error in form
+    # Where the form goes back to is still the ticket page (not this POST-only address).
+    assert f'name="next" value="/tickets/{new.pk}/"' in form
+    assert not TicketLink.objects.exists()
+
+
+def test_a_get_of_the_link_address_goes_to_the_ticket_page(pair, client, agent_l1):
+    # A reload or a language switch on the refused form's page: it answered 405.
+    new, _past = pair
+    client.force_login(agent_l1)
+
+    response = client.get(f"/kb/tickets/{new.pk}/link/")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/tickets/{new.pk}/"

@@ -165,3 +165,46 @@ def test_a_custom_period_with_dates_out_of_range_says_only_what_is_wrong(client,
     assert page.status_code == 400
     assert html.count("Enter a date between 2000-01-01 and 2099-12-31.") == 2
     assert "needs a start and an end date" not in html
+
+
+@pytest.mark.parametrize("extra", [{"figure": "resolved"}, {"metric": "resolution"}])
+def test_the_csvs_figure_is_refused_by_name_on_the_page_and_the_api(client, manager, api, extra):
+    # The API (and the page) answered the unfiltered figures to ?figure=… or ?metric=…: those
+    # are the CSV's, and a script asking the API for one figure got all of them as if it had.
+    query = {"period": "7d", **extra}
+    [name] = extra
+
+    response = api(manager).get("/api/reports/dashboard/", query)
+    page = _page(client, manager, query)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [name]
+    assert f"“{name}” is not a filter of the SLA dashboard" in response.json()["message"]
+    assert page.status_code == 400
+    assert f"“{name}” is not a filter of the SLA dashboard" in page.content.decode()
+    # The CSV still takes them, and refuses by name what it does not take.
+    assert client.get(reverse("reports:export"), {"figure": "met", **query}).status_code == 200
+    csv = client.get(reverse("reports:export"), {"figure": "met", "figur": "x"})
+    assert csv.status_code == 400
+    assert "“figur” is not a filter of the SLA dashboard's CSV" in csv.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"priority": "99999999999999999999"},
+        {"category": "99999999999999999999"},
+        {"group": "-1"},
+        {"tier": "x"},
+        {"period": "custom", "start": "2026-03-10", "end": "2026-03-01"},
+        {"period": "custom", "start": "99999-01-01", "end": "2026-03-01"},
+        {"period": "forever"},
+    ],
+)
+def test_an_ill_formed_api_query_is_a_400_naming_the_parameter(api, manager, query):
+    response = api(manager).get("/api/reports/dashboard/", query)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errors"], body
+    assert body["message"]

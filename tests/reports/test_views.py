@@ -3,6 +3,7 @@ what they cost in queries."""
 
 import csv
 import io
+from html import unescape
 
 import pytest
 import time_machine
@@ -302,7 +303,63 @@ def test_a_manager_sees_every_agents_queue_health(
     assert (rows["agent_l2"].open, rows["agent_l1"].breached) == (0, 1)
     one = _get(client, manager, "reports:queue_health", {"agent": agent_l1.pk})
     assert [t.pk for t in one.context["attention"]] == [day.tickets["T5"].pk]
-    assert _get(client, manager, "reports:queue_health", {"agent": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "english", "spanish"),
+    [
+        ("x", 400, "“x” is not an agent's number", "«x» no es el número de un agente"),
+        ("1 OR 1=1", 400, "is not an agent's number", "no es el número de un agente"),
+        ("-3", 400, "is not an agent's number", "no es el número de un agente"),
+        ("999999", 404, "no user has that number", "ningún usuario tiene ese número"),
+        ("9" * 30, 404, "no user has that number", "ningún usuario tiene ese número"),
+        ("manager", 404, "is not an agent", "no es agente"),
+        ("deactivated", 404, "is deactivated and holds no open tickets", "está desactivado"),
+    ],
+)
+def test_a_refused_agent_filter_says_which_and_why_above_every_agents_queue(
+    client, manager, agent_l1, agent_l2, day, frozen_now, value, status, english, spanish
+):
+    """A stale ?agent= link (an agent since deactivated, a manager's number, a mangled link)
+    answered the generic "page not found" page: nothing said which filter was refused."""
+    if value == "manager":
+        value = str(manager.pk)
+    elif value == "deactivated":
+        agent_l2.is_active = False  # agent_l2 holds no open ticket: no longer listed
+        agent_l2.save(update_fields=["is_active"])
+        value = str(agent_l2.pk)
+    for language, expected in (("en", english), ("es", spanish)):
+        manager.language = language
+        manager.save(update_fields=["language"])
+        client.force_login(manager)
+        response = client.get(reverse("reports:queue_health"), {"agent": value})
+
+        assert response.status_code == status
+        html = unescape(response.content.decode())
+        assert 'data-testid="refused-filter"' in html
+        assert expected in html, language
+        assert 'data-agent="agent_l1"' in html  # every agent's queue is still there
+        assert ("Every agent's queue is shown below." in html) == (language == "en")
+        assert response.context["focus"] is None
+
+
+def test_an_agent_following_a_link_to_a_colleagues_queue_is_told_they_see_their_own(
+    client, agent_l1, agent_l2, day, frozen_now
+):
+    response = _get(client, agent_l1, "reports:queue_health", {"agent": agent_l2.pk})
+
+    assert response.status_code == 404
+    assert "agents see their own queue only" in response.content.decode()
+    assert "Every agent" not in unescape(response.content.decode())  # only their own
+    assert response.context["focus"] == agent_l1
+    assert _get(client, agent_l1, "reports:queue_health", {"agent": agent_l1.pk}).status_code == 200
+
+
+def test_an_unknown_queue_health_parameter_is_refused_by_name(client, manager, frozen_now):
+    response = _get(client, manager, "reports:queue_health", {"agnet": "3"})
+
+    assert response.status_code == 400
+    assert "“agnet” is not a filter of queue health" in response.content.decode()
 
 
 def test_a_deactivated_agent_still_holding_open_tickets_stays_listed_to_managers(
@@ -354,3 +411,13 @@ def test_the_page_says_that_after_a_gap_only_the_highest_threshold_is_notified(
     manager.save(update_fields=["language"])
     html = _get(client, manager, "reports:dashboard").content.decode()
     assert "registra y notifica solo el más alto" in html
+
+
+def test_the_queue_health_api_refuses_a_parameter_by_name(api, agent_l1, manager, day, frozen_now):
+    # `?agent=` (the page's filter) answered every agent's row as if it were that agent's.
+    response = api(manager).get(reverse("api-reports-queues"), {"agent": agent_l1.pk})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["agent"]
+    assert "is not a parameter of the queue health API" in response.json()["message"]
+    assert api(manager).get(reverse("api-reports-queues"), {"format": "json"}).status_code == 200
