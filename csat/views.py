@@ -100,6 +100,11 @@ def _rate_from_ticket_page(
     request: HttpRequest, ticket: Ticket, *, actor: User, tracking: bool
 ) -> HttpResponse:
     survey = selectors.survey_for_ticket(ticket_id=ticket.pk)
+    if survey is None and tracking:
+        # The link's holder is the requester: not yet closed is the ticket's state (a stale
+        # page, a reopen meanwhile), not a lack of rights.
+        messages.error(request, _("This ticket can be rated once it is closed."))
+        return render_ticket(request, ticket, tracking=True, status=409)
     if survey is None or survey.requester_id != actor.pk:
         # No survey yet (the ticket is not closed) or not theirs: nothing to rate.
         raise PermissionDenied(_("Only the requester can rate this ticket."))

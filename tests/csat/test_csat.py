@@ -327,7 +327,10 @@ def test_a_guest_cannot_rate_a_ticket_not_yet_closed_or_with_a_wrong_link(make_t
     ticket = make_ticket(Status.IN_DIAGNOSIS)
     page = client.get(f"/t/{ticket.tracking_token}/").content.decode()
     assert 'data-testid="csat-form"' not in page
-    assert client.post(f"/csat/track/{ticket.tracking_token}/", {"rating": "5"}).status_code == 403
+    early = client.post(f"/csat/track/{ticket.tracking_token}/", {"rating": "5"})
+    # The link's holder is the requester: not yet closed is a 409 saying so, not a 403.
+    assert early.status_code == 409
+    assert "This ticket can be rated once it is closed." in early.content.decode()
     assert client.post("/csat/track/not-a-token/", {"rating": "5"}).status_code == 404
     # A GET of the address (a reload after a refused rating) goes to the tracking page.
     response = client.get(f"/csat/track/{ticket.tracking_token}/")

@@ -334,6 +334,7 @@ def test_the_escalation_lists_keep_their_labels_readable_on_a_phone(
     page.context.close()
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
 def test_the_satisfaction_tables_show_every_rating_count_within_a_phones_width(
     browser, live_server, manager, make_ticket, language
 ):

@@ -296,6 +296,9 @@ ROWS += [
     Row("/csat/not-a-valid-token/", NOBODY),
     # The world's ticket is not closed, so it has no survey yet: nobody may rate it.
     Row("/csat/tickets/{ticket}/", NOBODY, "post", {"rating": "5"}),
+    # The guest's rating from the tracking page: the link is the credential; the world's ticket
+    # is not closed, so its holders get a 409 (nothing to rate yet).
+    Row("/csat/track/{token}/", EVERYONE, "post", {"rating": "5"}),
 ]
 
 # --- credentials: password change and reset, sign-up (issue 17.1) --------------------------------
