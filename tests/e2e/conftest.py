@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -15,6 +16,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Waits go through selectors and `expect`, never `wait_for_function`: its predicate is eval'd in
+# the page, and newer Chromium holds that to the site's CSP (script-src 'self'), failing the wait.
+# `expect` gets the same 10 s the tests give their pages.
+expect.set_options(timeout=10_000)
+
 # `make screenshots` points this at docs/screenshots to refresh the README's pictures on purpose;
 # otherwise they go to a temporary folder, so running the tests never dirties the work tree.
 SCREENSHOTS_DIR_VARIABLE = "HELPDESK_SCREENSHOTS_DIR"

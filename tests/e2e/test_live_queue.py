@@ -2,7 +2,10 @@
 files, without a reload and keeping what the agent ticked; a P1 that another agent triages is
 announced to the agents of its tier (banner, and a chime when turned on). English and Spanish."""
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from escalation.models import Tier
 from tests.e2e.test_story import run_action, sign_in
@@ -120,16 +123,16 @@ def test_a_new_p1_is_announced_to_its_tier(
 # it at once, but live.js gets the answer only when the test calls window.__releasePoll().
 HOLD_THE_FIRST_NEWS = """(() => {
   const fetch = window.fetch.bind(window);
-  window.__held = false;
+  const root = () => document.documentElement;  // not there yet while this script runs
   window.fetch = (url, options) => {
-    if (!String(url).includes("/console/live/") || window.__held) return fetch(url, options);
+    if (!String(url).includes("/console/live/") || root().dataset.held) return fetch(url, options);
     return fetch(url, options).then(response => {
       if (response.status !== 200) return response;
       return response.text().then(body => new Promise(release => {
         window.__releasePoll = () => release(new Response(body, {
           status: response.status, headers: response.headers,
         }));
-        window.__held = true;
+        root().dataset.held = "true";  // a mark in the page: Playwright waits for it by selector
       }));
     });
   };
@@ -147,7 +150,7 @@ def test_a_poll_answered_before_a_take_does_not_bring_its_row_back(
     page.goto(f"{live_server.url}/console/")  # every poll of this page goes through the hold
     make_ticket(Status.PRIORITIZED, title="Arrived meanwhile")  # news for the next poll
     page.evaluate("window.helpdeskLive.poll()")
-    page.wait_for_function("() => window.__held")
+    page.locator("html[data-held]").wait_for(state="attached")
     polls = int(page.locator("#live").get_attribute("data-polls") or 0)
 
     # The Take goes through and the list redraws itself while that answer is held.
@@ -158,8 +161,8 @@ def test_a_poll_answered_before_a_take_does_not_bring_its_row_back(
     page.locator(f"button[data-take='{ticket.pk}']").wait_for(state="detached")
 
     page.evaluate("window.__releasePoll()")
-    page.wait_for_function(
-        "polls => Number(document.getElementById('live').dataset.polls) > polls", arg=polls
-    )
+    # Polls only count up: any other number is a later one.
+    later = re.compile(rf"^(?!{polls}$)\d+$")
+    expect(page.locator("#live")).to_have_attribute("data-polls", later)
     assert page.locator(f"button[data-take='{ticket.pk}']").count() == 0
     page.context.close()

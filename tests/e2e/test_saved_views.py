@@ -5,6 +5,7 @@ a teammate sees it shared; the labels in Spanish."""
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from escalation.models import Tier
 from savedviews.models import DefaultView, SavedView
@@ -33,7 +34,7 @@ def test_save_a_view_make_it_default_and_reload(browser, live_server, make_ticke
     keyboard.press("/")
     keyboard.type("Printer")
     page.wait_for_url(lambda url: "q=Printer" in url)
-    page.wait_for_function("document.querySelectorAll('tr[data-ticket]').length === 1")
+    expect(page.locator("tr[data-ticket]")).to_have_count(1)
 
     # Leave the search field (Esc would also empty a search box): the shortcuts work again.
     # Leaving it fires "change", which the filters form also answers with a request that pushes
@@ -43,7 +44,7 @@ def test_save_a_view_make_it_default_and_reload(browser, live_server, make_ticke
 
     with page.expect_response(search_request):
         page.evaluate("document.activeElement.blur()")
-    page.wait_for_function("!document.querySelector('#results.htmx-request, form.htmx-request')")
+    expect(page.locator("#results.htmx-request, form.htmx-request")).to_have_count(0)
 
     # Shift+V: "Save view" opens on its name field; the default box and Save by Tab.
     keyboard.press("Shift+V")
