@@ -1,7 +1,8 @@
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,11 +67,34 @@ class _ConfigViewSet(viewsets.ViewSet):
         instance = self.save(instance=instance, data=dict(data.validated_data))
         return Response(self.read_serializer(instance).data)
 
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change only the fields sent; the others keep their current values."""
+        instance = self._get(pk)
+        current = self.write_serializer(instance).data
+        data = self.write_serializer(data=_with_current(request.data, current))
+        data.is_valid(raise_exception=True)
+        instance = self.save(instance=instance, data=dict(data.validated_data))
+        return Response(self.read_serializer(instance).data)
+
     def _get(self, pk: str) -> Any:
         number = parse_id(pk)
         if number is None:
             raise Http404
         return get_object_or_404(self.queryset(), pk=number)
+
+
+def _with_current(sent: Any, current: Mapping[str, Any]) -> Any:
+    """The body of a PATCH completed with the object's current values for the fields it leaves
+    out, so the usual checks see the whole object (a shift's end against its start)."""
+    if isinstance(sent, QueryDict):  # a form-encoded body: lists stay lists
+        merged = sent.copy()
+        for key, value in current.items():
+            if key not in merged and value is not None:
+                merged.setlist(key, value if isinstance(value, list) else [value])
+        return merged
+    if isinstance(sent, Mapping):
+        return {**current, **sent}
+    return sent  # not an object: the serializer refuses it with a 400
 
 
 def _config_schema(read: Any, *, destroy: bool) -> Any:

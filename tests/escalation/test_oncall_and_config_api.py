@@ -139,3 +139,65 @@ def test_a_shift_that_has_already_ended_is_a_400(agent_l3, manager, api):
     assert not OnCallShift.objects.exists()
     running = {**payload, "ends_at": (T0 + timedelta(days=1, hours=1)).isoformat()}
     assert api(manager).post("/api/escalation/shifts/", running, format="json").status_code == 201
+
+
+@time_machine.travel(BEFORE_T0, tick=False)
+def test_patch_changes_the_fields_sent_and_keeps_the_others(agent_l2, agent_l3, manager, api):
+    """A client changing one field sent it alone and got 405 (or, by PUT, the rest reset)."""
+    client = api(manager)
+    group = SupportGroup.objects.create(name="Databases", tier=Tier.L2, lead=agent_l2)
+    group.members.set([agent_l2])
+    shift = OnCallShift.objects.create(
+        agent=agent_l3, starts_at=T0, ends_at=T0 + timedelta(hours=8)
+    )
+    rule = RoutingRule.objects.create(
+        name="Network", category=CategoryFactory(), target_tier=Tier.L3, position=7, is_active=False
+    )
+
+    renamed = client.patch(f"/api/escalation/groups/{group.pk}/", {"name": "DBA"}, format="json")
+    noted = client.patch(f"/api/escalation/shifts/{shift.pk}/", {"note": "Cover"}, format="json")
+    moved = client.patch(f"/api/escalation/rules/{rule.pk}/", {"position": 3}, format="json")
+
+    assert (renamed.status_code, noted.status_code, moved.status_code) == (200, 200, 200)
+    group.refresh_from_db()
+    assert (group.name, group.lead, list(group.members.all())) == ("DBA", agent_l2, [agent_l2])
+    shift.refresh_from_db()
+    assert (shift.note, shift.starts_at, shift.ends_at) == ("Cover", T0, T0 + timedelta(hours=8))
+    rule.refresh_from_db()
+    assert (rule.position, rule.is_active, rule.target_tier) == (3, False, Tier.L3)
+    assert rule.category_id is not None
+
+
+@time_machine.travel(BEFORE_T0, tick=False)
+def test_a_patch_is_checked_against_the_whole_object(agent_l2, agent_l3, manager, api):
+    shift = OnCallShift.objects.create(
+        agent=agent_l3, starts_at=T0, ends_at=T0 + timedelta(hours=8)
+    )
+    client = api(manager)
+
+    backwards = client.patch(
+        f"/api/escalation/shifts/{shift.pk}/",
+        {"ends_at": (T0 - timedelta(hours=1)).isoformat()},
+        format="json",
+    )
+    not_an_object = client.patch(f"/api/escalation/shifts/{shift.pk}/", [1], format="json")
+    unknown = client.patch(f"/api/escalation/shifts/{shift.pk}/", {"colour": "red"}, format="json")
+    by_agent = api(agent_l2).patch(f"/api/escalation/shifts/{shift.pk}/", {}, format="json")
+    missing = client.patch("/api/escalation/shifts/999999/", {"note": "x"}, format="json")
+
+    assert backwards.status_code == 400 and "ends_at" in backwards.json()["errors"]
+    assert (not_an_object.status_code, unknown.status_code) == (400, 400)
+    assert (by_agent.status_code, missing.status_code) == (403, 404)
+    shift.refresh_from_db()
+    assert shift.ends_at == T0 + timedelta(hours=8)
+
+
+def test_a_form_encoded_patch_keeps_a_groups_members(agent_l2, manager, api):
+    group = SupportGroup.objects.create(name="Databases", tier=Tier.L2)
+    group.members.set([agent_l2])
+
+    response = api(manager).patch(f"/api/escalation/groups/{group.pk}/", {"name": "DBA"})
+
+    assert response.status_code == 200, response.json()
+    group.refresh_from_db()
+    assert (group.name, list(group.members.all())) == ("DBA", [agent_l2])
