@@ -20,6 +20,7 @@ from helpdesk.errors import DomainError
 from idempotency.decorators import idempotent_form
 from savedviews import services
 from savedviews.counts import saved_view_counts
+from savedviews.filters import console_query_shown
 from savedviews.forms import SavedViewForm
 from savedviews.models import SavedView
 from savedviews.selectors import saved_view_get_for_user, saved_views_visible_to
@@ -73,7 +74,8 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         view = services.saved_view_create(
             owner=user,
             name=data["name"],
-            query=data["query"],
+            # What the console showed at the address the form was sent from (filters.py).
+            query=console_query_shown(user=user, query=data["query"]),
             visibility=data["visibility"],
             group=data["group"],
             make_default=data["make_default"],

@@ -160,3 +160,17 @@ def test_the_schema_allows_a_private_views_null_group(api, agent_l1):
     assert body["group"] is None and body["group_name"] is None
     assert properties["group"].get("nullable") is True
     assert properties["group_name"].get("nullable") is True
+
+
+def test_an_id_in_other_digits_is_a_400_not_another_category(api, agent_l1, category):
+    """`category=٣` was stored as category 3 (Django's lookup reads any script's digits), which
+    the console drops: the view listed one category, the console every one."""
+    arabic = str(category.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+    response = api(agent_l1).post(
+        "/api/saved-views/", {"name": "Cat", "query": f"category={arabic}"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "query" in response.json()["errors"]
+    assert not SavedView.objects.exists()

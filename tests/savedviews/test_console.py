@@ -68,8 +68,14 @@ def test_save_view_from_the_current_filters(client_for, agent_l1):
 @pytest.mark.parametrize(
     "data, error",
     [
-        ({"name": "x", "query": "colour=red", "visibility": "private"}, "Unknown filter: colour."),
+        # An unknown filter in the address is dropped as the console drops it (the view lists
+        # what the agent saw): test_a_view_saved_from_an_address_lists_what_the_console_listed.
         ({"name": "", "query": "", "visibility": "private"}, "This field is required."),
+        ({"name": "   ", "query": "", "visibility": "private"}, "This field is required."),
+        (
+            {"name": "n" * 500, "query": "", "visibility": "private"},
+            "Ensure this value has at most 80 characters (it has 500).",
+        ),
         ({"name": "x", "query": "", "visibility": "world"}, "Select a valid choice."),
     ],
 )
@@ -263,4 +269,65 @@ def test_a_view_deleted_in_another_tab_sends_the_stale_tab_back_with_a_word(clie
         html = response.content.decode()
         assert "This view no longer exists" in html and "the ticket is not yours" not in html
         assert 'href="/console/?queue=l1&amp;priority=2"' in html
+    assert not SavedView.objects.exists()
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'data-ticket="(\d+)"', html)
+
+
+def _arabic_indic(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "status=open&status=new",  # a filter repeated: the console applies its last value
+        "priority=3&priority=2",
+        "queue=l1&status=bogus&sort=--x",  # values the console drops
+        "kind=incident&page=0&colour=red",  # parameters it does not know
+        "category={arabic_category}",  # an id in other digits: the console drops it
+        "q={long_search}",  # the console searches its first 200 characters
+    ],
+)
+def test_a_view_saved_from_an_address_lists_what_the_console_listed(
+    client_for, agent_l1, make_ticket, category, address
+):
+    """The "Save view" form sends the address bar. A value the console drops was refused
+    ("Filter status: Select a valid choice", the agent could not save the list in front of
+    them), and `category=٣` was saved as category 3 while the console had listed every
+    category: the view showed another list."""
+    make_ticket(Status.NEW, title="x" * 200)
+    make_ticket(Status.PRIORITIZED, category=category)
+    make_ticket(Status.IN_DIAGNOSIS, title="x" * 199)
+    address = address.format(arabic_category=_arabic_indic(category.pk), long_search="x" * 300)
+    client = client_for(agent_l1)
+    seen = _rows(client.get(f"/console/?{address}").content.decode())
+
+    response = client.post(
+        "/console/views/", {"name": "What I see", "query": address, "visibility": "private"}
+    )
+
+    assert response.status_code == 302
+    view = SavedView.objects.get()
+    assert response["Location"] == f"/console/?{view.query}"
+    assert _rows(client.get(response["Location"]).content.decode()) == seen
+    assert badges(client.get("/console/views/counts/")) == {str(view.pk): str(len(seen))}
+
+
+def test_a_filter_the_console_keeps_but_cannot_save_is_a_400_that_keeps_the_name(
+    client_for, agent_l1
+):
+    """An agent id that is no agent: the console lists nothing for it; the view is refused
+    with a form error, the name typed kept."""
+    response = client_for(agent_l1).post(
+        "/console/views/",
+        {"name": "Nobody's", "query": "assignee=987654", "visibility": "private"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Filter assignee: Select a valid choice." in html
+    assert 'value="Nobody&#x27;s"' in html
     assert not SavedView.objects.exists()
