@@ -4,16 +4,19 @@ Every write is a plain POST answered by a redirect back to the console (PRG); a 
 errors is rendered by the POST with a 400. The panel itself is `{% saved_views_panel %}`.
 """
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from accounts.models import User
 from helpdesk.errors import DomainError
@@ -24,6 +27,26 @@ from savedviews.filters import console_query_shown
 from savedviews.forms import SavedViewForm
 from savedviews.models import SavedView
 from savedviews.selectors import saved_view_get_for_user, saved_views_visible_to
+
+
+def post_else_console(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The forms' addresses take a POST; a GET of one goes to the console. A form with errors
+    is shown at its address (/console/views/), so switching the language there or pressing
+    Enter in the address bar asked for it with a GET: a bare 405 page before. Signed out
+    meanwhile (the session ended with the console open): the sign-in page, then the console,
+    rather than a 403."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method in ("GET", "HEAD"):
+            return redirect("console")
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.is_authenticated:
+            return redirect_to_login(_back(request))
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _staff(request: HttpRequest) -> User:
@@ -62,7 +85,7 @@ def _form_error(
     return render(request, "savedviews/form.html", context, status=400)
 
 
-@require_POST
+@post_else_console
 @idempotent_form  # a second click is the first save, not "you already have a view with this name"
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
@@ -86,7 +109,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('console')}?{view.query}")
 
 
-@require_POST
+@post_else_console
 def saved_view_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
     try:
@@ -112,7 +135,7 @@ def saved_view_update(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_back(request))
 
 
-@require_POST
+@post_else_console
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
     try:
@@ -124,7 +147,7 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_back(request))
 
 
-@require_POST
+@post_else_console
 def saved_view_default(request: HttpRequest, pk: int) -> HttpResponse:
     """Make the view my default (`on=1`), or stop using it as my default."""
     user = _staff(request)

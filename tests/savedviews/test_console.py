@@ -331,3 +331,35 @@ def test_a_filter_the_console_keeps_but_cannot_save_is_a_400_that_keeps_the_name
     assert "Filter assignee: Select a valid choice." in html
     assert 'value="Nobody&#x27;s"' in html
     assert not SavedView.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/views/",
+        "/console/views/{pk}/",
+        "/console/views/{pk}/delete/",
+        "/console/views/{pk}/default/",
+    ],
+)
+def test_a_get_of_a_form_address_goes_to_the_console(client_for, agent_l1, path):
+    """A refused form is shown at its address: switching the language there (the switcher
+    comes back with a GET) or Enter in the address bar gave a bare 405 page."""
+    view = services.saved_view_create(owner=agent_l1, name="Mine", query="")
+    client = client_for(agent_l1)
+
+    response = client.get(path.format(pk=view.pk))
+
+    assert response.status_code == 302 and response["Location"] == "/console/"
+    assert client.put(path.format(pk=view.pk)).status_code == 405
+    assert SavedView.objects.get() == view
+
+
+def test_saving_signed_out_goes_to_sign_in_then_back_to_the_console(client_for):
+    response = client_for(None).post(
+        "/console/views/", {"name": "x", "query": "", "next": "/console/?queue=l1&priority=1"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/console/%3Fqueue%3Dl1%26priority%3D1"
+    assert not SavedView.objects.exists()
