@@ -1,6 +1,8 @@
 """Writes of saved views. Only the owner changes or deletes a view; anyone who reads a view
 (the owner, a member of the group it is shared with) may make it their default."""
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -104,16 +106,29 @@ def saved_view_update(
     visibility: str | None = None,
     group: SupportGroup | None = None,
 ) -> SavedView:
-    """Rename, replace the filters or change who sees it; what is None stays as it is."""
+    """Rename, replace the filters or change who sees it; what is None stays as it is.
+
+    Everything is checked before the view is changed: a refused rename left the new name on
+    the object, and the form shown with the error was headed with it ("Change the view
+    “Team”" for the view named "Mine")."""
     saved_view_check_owner(view=view, actor=actor)
+    changes: dict[str, Any] = {}
     if name is not None:
-        view.name = _clean_name(name)
-        _check_name_free(owner=actor, name=view.name, exclude=view.pk)
+        changes["name"] = _clean_name(name)
+        _check_name_free(owner=actor, name=changes["name"], exclude=view.pk)
     if query is not None:
-        view.query = console_query_clean(user=actor, query=query)
+        changes["query"] = console_query_clean(user=actor, query=query)
     if visibility is not None:
-        view.group = _share_group(owner=actor, visibility=visibility, group=group)
-    return _save(view)
+        changes["group"] = _share_group(owner=actor, visibility=visibility, group=group)
+    before = {field: getattr(view, field) for field in changes}
+    for field, value in changes.items():
+        setattr(view, field, value)
+    try:
+        return _save(view)
+    except DomainError:  # the same name saved at the same moment: the view as it was
+        for field, value in before.items():
+            setattr(view, field, value)
+        raise
 
 
 def saved_view_delete(*, view: SavedView, actor: User) -> None:

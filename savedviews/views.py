@@ -81,7 +81,13 @@ def _form_error(
         # An error on a hidden field (the filters) is shown above the form.
         visible = {field.name for field in form.visible_fields()}
         form.add_error(error.field if error.field in visible else None, error.message)
-    context: dict[str, Any] = {"form": form, "view": view, "next": _back(request)}
+    default = ""
+    if view is None:
+        # "Back to the console" from a refused save: the list the agent was saving, not the
+        # bare console (the save form sends the filters, no `next`).
+        query = console_query_shown(user=_staff(request), query=request.POST.get("query", ""))
+        default = f"{reverse('console')}?{query}"
+    context: dict[str, Any] = {"form": form, "view": view, "next": _back(request, default)}
     return render(request, "savedviews/form.html", context, status=400)
 
 

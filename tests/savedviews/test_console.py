@@ -363,3 +363,36 @@ def test_saving_signed_out_goes_to_sign_in_then_back_to_the_console(client_for):
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/console/%3Fqueue%3Dl1%26priority%3D1"
     assert not SavedView.objects.exists()
+
+
+def test_a_refused_rename_names_the_view_being_changed(client_for, agent_l1):
+    """The form shown with "You already have a view with this name." was headed with the name
+    refused: "Change the view “Team”" while the agent was renaming "Mine"."""
+    services.saved_view_create(owner=agent_l1, name="Team", query="")
+    mine = services.saved_view_create(owner=agent_l1, name="Mine", query="priority=1")
+
+    response = client_for(agent_l1).post(
+        f"/console/views/{mine.pk}/", {"name": "team", "visibility": "private"}
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Change the view “Mine”" in html and "Change the view “team”" not in html
+    assert 'value="team"' in html  # what was typed is kept in the field
+    mine.refresh_from_db()
+    assert mine.name == "Mine"
+
+
+def test_back_from_a_refused_save_keeps_the_filters(client_for, agent_l1):
+    """ "Back to the console" on a refused save went to the bare console: the filters the
+    agent was saving were lost."""
+    services.saved_view_create(owner=agent_l1, name="Mine", query="")
+
+    response = client_for(agent_l1).post(
+        "/console/views/",
+        {"name": "mine", "query": "priority=1&sort=oldest", "visibility": "private"},
+    )
+
+    assert response.status_code == 400
+    back = "/console/?queue=l1&amp;status=open&amp;priority=1&amp;sort=oldest"
+    assert f'class="btn" href="{back}"' in response.content.decode()
