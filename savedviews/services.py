@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from escalation.models import SupportGroup
 from helpdesk.errors import DomainError
+from helpdesk.text import shows_something
 from savedviews.filters import console_query_clean
 from savedviews.models import DefaultView, SavedView, Visibility
 from savedviews.selectors import saved_views_visible_to, user_share_groups
@@ -20,7 +21,7 @@ MAX_VIEWS_PER_OWNER = 50  # the console lists them all with counts: keep the lis
 
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
-    if not name:
+    if not shows_something(name):  # empty, or only zero-width or direction marks
         raise DomainError(_("Give the view a name."), field="name")
     if len(name) > SavedView._meta.get_field("name").max_length:  # type: ignore[operator]
         raise DomainError(_("The name is too long (80 characters at most)."), field="name")

@@ -396,3 +396,15 @@ def test_back_from_a_refused_save_keeps_the_filters(client_for, agent_l1):
     assert response.status_code == 400
     back = "/console/?queue=l1&amp;status=open&amp;priority=1&amp;sort=oldest"
     assert f'class="btn" href="{back}"' in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\ufeff\u200e \u2066"])
+def test_a_name_of_invisible_characters_is_refused_as_an_empty_one(client_for, agent_l1, name):
+    """Zero-width spaces or direction marks alone made a view listed as a bare count."""
+    response = client_for(agent_l1).post(
+        "/console/views/", {"name": name, "query": "", "visibility": "private"}
+    )
+
+    assert response.status_code == 400
+    assert "Give the view a name." in response.content.decode()
+    assert not SavedView.objects.exists()
