@@ -285,6 +285,7 @@ def _arabic_indic(number: int) -> str:
     [
         "status=open&status=new",  # a filter repeated: the console applies its last value
         "priority=3&priority=2",
+        "priority=P1&priority=P2",  # not the bar's values: the console lists every priority
         "queue=l1&status=bogus&sort=--x",  # values the console drops
         "kind=incident&page=0&colour=red",  # parameters it does not know
         "category={arabic_category}",  # an id in other digits: the console drops it
