@@ -6,10 +6,18 @@ untouched form counted as an edit (an audit entry, a false edit conflict), and e
 counted twice against a length limit. Forms read free text through `TypedTextField`; services
 that compare what API clients send with what is stored use `newlines_normalized`."""
 
+import unicodedata
 from typing import Any
 
 from django import forms
 from django.utils.text import normalize_newlines
+
+
+def shows_something(value: str) -> bool:
+    """Whether the text shows anything: not only spaces and invisible format characters (zero
+    width spaces and joiners, direction marks, a byte order mark), which `str.strip()` keeps.
+    A title or name of those alone was accepted and listed as an empty line."""
+    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in value)
 
 
 def newlines_normalized(value: str) -> str:

@@ -3,6 +3,12 @@
 The console itself drops what it does not understand (an old link still opens); a saved view
 must not store a filter that silently does nothing, so each value is checked against the same
 choices the console's filter bar offers and the canonical query string is stored.
+
+The console's "Save view" form sends the address the agent is looking at: it is first read as
+the console reads it (`console_query_shown`), so the view lists what the agent saw — a filter
+repeated in the address (`?status=open&status=new`) is its last value, as on the console; an
+unknown or invalid one (`?status=bogus`, `?category=٣`) is the one the console dropped.
+An API client's query is checked as it is sent (`console_query_clean`).
 """
 
 from typing import Any
@@ -16,11 +22,23 @@ from helpdesk.errors import DomainError
 from helpdesk.ids import parse_id
 from tickets.models import Category, Status
 from tickets.models_choices import Kind, Priority
-from tickets.views.console_queue import SORTS, QueueParams, queues_for
+from tickets.views.console_queue import SORTS, QueueParams, queue_params_from, queues_for
 
 MAX_QUERY_LENGTH = 1000
 # Where the console is, not what it shows: never stored.
 IGNORED_KEYS = frozenset({"cursor", "view"})
+
+
+class _IdChoiceField(forms.ModelChoiceField):
+    """A choice by id in ASCII digits, as the console reads it (`int_param`): Django's lookup
+    reads '٣' as 3, which the console drops, and the view would list another category."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and parse_id(value) is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
 
 
 class ConsoleFiltersForm(forms.Form):
@@ -32,9 +50,7 @@ class ConsoleFiltersForm(forms.Form):
     priority = forms.TypedChoiceField(
         required=False, choices=[("", ""), *Priority.choices], coerce=int, empty_value=None
     )
-    category = forms.ModelChoiceField(
-        required=False, queryset=Category.objects.filter(is_active=True)
-    )
+    category = _IdChoiceField(required=False, queryset=Category.objects.filter(is_active=True))
     assignee = forms.CharField(required=False, max_length=20)
     sla = forms.ChoiceField(
         required=False, choices=[("", ""), ("at_risk", "at_risk"), ("breached", "breached")]
@@ -108,3 +124,10 @@ def console_query_clean(*, user: User, query: str) -> str:
             _("Filter %(name)s: %(error)s") % {"name": field, "error": errors[0]}, field="query"
         )
     return form.canonical_query()
+
+
+def console_query_shown(*, user: User, query: str) -> str:
+    """The canonical query string of the list the console shows at `?<query>`: each filter
+    read as the console reads it (a repeated one: its last value), what it drops dropped."""
+    data = QueryDict((query or "").strip().lstrip("?"))
+    return queue_params_from(data, user=user).query(cursor="")

@@ -18,7 +18,9 @@ class SavedViewForm(forms.Form):
     group: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Group"), queryset=None, required=False, empty_label=_("My only group")
     )
-    query = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+    # The console's address, however long (a pasted search): it is read as the console reads
+    # it, which keeps 200 characters of a search (filters.console_query_shown).
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
     make_default = forms.BooleanField(label=_("Open it by default"), required=False)
 
     def __init__(

@@ -1,6 +1,8 @@
 """Writes of saved views. Only the owner changes or deletes a view; anyone who reads a view
 (the owner, a member of the group it is shared with) may make it their default."""
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -9,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from escalation.models import SupportGroup
 from helpdesk.errors import DomainError
+from helpdesk.text import shows_something
 from savedviews.filters import console_query_clean
 from savedviews.models import DefaultView, SavedView, Visibility
 from savedviews.selectors import saved_views_visible_to, user_share_groups
@@ -18,7 +21,7 @@ MAX_VIEWS_PER_OWNER = 50  # the console lists them all with counts: keep the lis
 
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
-    if not name:
+    if not shows_something(name):  # empty, or only zero-width or direction marks
         raise DomainError(_("Give the view a name."), field="name")
     if len(name) > SavedView._meta.get_field("name").max_length:  # type: ignore[operator]
         raise DomainError(_("The name is too long (80 characters at most)."), field="name")
@@ -104,16 +107,29 @@ def saved_view_update(
     visibility: str | None = None,
     group: SupportGroup | None = None,
 ) -> SavedView:
-    """Rename, replace the filters or change who sees it; what is None stays as it is."""
+    """Rename, replace the filters or change who sees it; what is None stays as it is.
+
+    Everything is checked before the view is changed: a refused rename left the new name on
+    the object, and the form shown with the error was headed with it ("Change the view
+    “Team”" for the view named "Mine")."""
     saved_view_check_owner(view=view, actor=actor)
+    changes: dict[str, Any] = {}
     if name is not None:
-        view.name = _clean_name(name)
-        _check_name_free(owner=actor, name=view.name, exclude=view.pk)
+        changes["name"] = _clean_name(name)
+        _check_name_free(owner=actor, name=changes["name"], exclude=view.pk)
     if query is not None:
-        view.query = console_query_clean(user=actor, query=query)
+        changes["query"] = console_query_clean(user=actor, query=query)
     if visibility is not None:
-        view.group = _share_group(owner=actor, visibility=visibility, group=group)
-    return _save(view)
+        changes["group"] = _share_group(owner=actor, visibility=visibility, group=group)
+    before = {field: getattr(view, field) for field in changes}
+    for field, value in changes.items():
+        setattr(view, field, value)
+    try:
+        return _save(view)
+    except DomainError:  # the same name saved at the same moment: the view as it was
+        for field, value in before.items():
+            setattr(view, field, value)
+        raise
 
 
 def saved_view_delete(*, view: SavedView, actor: User) -> None:

@@ -4,25 +4,49 @@ Every write is a plain POST answered by a redirect back to the console (PRG); a 
 errors is rendered by the POST with a 400. The panel itself is `{% saved_views_panel %}`.
 """
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from accounts.models import User
 from helpdesk.errors import DomainError
 from idempotency.decorators import idempotent_form
 from savedviews import services
 from savedviews.counts import saved_view_counts
+from savedviews.filters import console_query_shown
 from savedviews.forms import SavedViewForm
 from savedviews.models import SavedView
 from savedviews.selectors import saved_view_get_for_user, saved_views_visible_to
+
+
+def post_else_console(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The forms' addresses take a POST; a GET of one goes to the console. A form with errors
+    is shown at its address (/console/views/), so switching the language there or pressing
+    Enter in the address bar asked for it with a GET: a bare 405 page before. Signed out
+    meanwhile (the session ended with the console open): the sign-in page, then the console,
+    rather than a 403."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method in ("GET", "HEAD"):
+            return redirect("console")
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.is_authenticated:
+            return redirect_to_login(_back(request))
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _staff(request: HttpRequest) -> User:
@@ -57,11 +81,17 @@ def _form_error(
         # An error on a hidden field (the filters) is shown above the form.
         visible = {field.name for field in form.visible_fields()}
         form.add_error(error.field if error.field in visible else None, error.message)
-    context: dict[str, Any] = {"form": form, "view": view, "next": _back(request)}
+    default = ""
+    if view is None:
+        # "Back to the console" from a refused save: the list the agent was saving, not the
+        # bare console (the save form sends the filters, no `next`).
+        query = console_query_shown(user=_staff(request), query=request.POST.get("query", ""))
+        default = f"{reverse('console')}?{query}"
+    context: dict[str, Any] = {"form": form, "view": view, "next": _back(request, default)}
     return render(request, "savedviews/form.html", context, status=400)
 
 
-@require_POST
+@post_else_console
 @idempotent_form  # a second click is the first save, not "you already have a view with this name"
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
@@ -73,7 +103,8 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         view = services.saved_view_create(
             owner=user,
             name=data["name"],
-            query=data["query"],
+            # What the console showed at the address the form was sent from (filters.py).
+            query=console_query_shown(user=user, query=data["query"]),
             visibility=data["visibility"],
             group=data["group"],
             make_default=data["make_default"],
@@ -84,7 +115,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('console')}?{view.query}")
 
 
-@require_POST
+@post_else_console
 def saved_view_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
     try:
@@ -110,7 +141,7 @@ def saved_view_update(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_back(request))
 
 
-@require_POST
+@post_else_console
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user = _staff(request)
     try:
@@ -122,7 +153,7 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_back(request))
 
 
-@require_POST
+@post_else_console
 def saved_view_default(request: HttpRequest, pk: int) -> HttpResponse:
     """Make the view my default (`on=1`), or stop using it as my default."""
     user = _staff(request)

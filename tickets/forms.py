@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
 from helpdesk.errors import DomainError
-from helpdesk.text import TypedTextField
+from helpdesk.text import TypedTextField, shows_something
 from tickets.models import Category, ClosureCode, Kind, Level, Priority, Ticket
 from tickets.models_choices import (
     CANCEL_CODES,
@@ -259,6 +259,20 @@ class TicketCreateForm(forms.Form):
         else:
             del self.fields["name"]
             del self.fields["email"]
+
+    def _shown(self, name: str) -> str:
+        """A title or description of invisible characters alone (zero-width spaces, direction
+        marks) filed a ticket listed as an empty line: refused as an empty one."""
+        value: str = self.cleaned_data[name]
+        if not shows_something(value):
+            raise forms.ValidationError(self.fields[name].error_messages["required"], "required")
+        return value
+
+    def clean_title(self) -> str:
+        return self._shown("title")
+
+    def clean_description(self) -> str:
+        return self._shown("description")
 
 
 class ReplyForm(forms.Form):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from escalation.membership import agent_tiers
 from escalation.models import Tier
-from helpdesk.ids import parse_id
+from helpdesk.ids import parse_id, typed_ascii
 from sla.selectors import sla_at_risk_filter, sla_breached_filter, sla_clocks_prefetch
 from tickets.models import Attachment, Category, Comment, EventKind, Status, Ticket, TicketEvent
 
@@ -155,8 +155,9 @@ SLA_FILTERS = ("at_risk", "breached")
 
 def parse_reference(text: str) -> int | None:
     """'INC-000123', 'req-124', '#123', '123', and as people also type it 'INC 000123' or
-    'INC000123' → 123; anything else → None."""
-    value = text.strip().upper().lstrip("#")
+    'INC000123' → 123, in the digits of their keyboard too ('INC-١٢٣', '＃１２３'); anything
+    else → None."""
+    value = typed_ascii(text).strip().upper().lstrip("#")
     for prefix in ("INC", "REQ"):
         if value.startswith(prefix):
             value = value[len(prefix) :].lstrip(" -")

@@ -160,3 +160,32 @@ def test_the_schema_allows_a_private_views_null_group(api, agent_l1):
     assert body["group"] is None and body["group_name"] is None
     assert properties["group"].get("nullable") is True
     assert properties["group_name"].get("nullable") is True
+
+
+def test_an_id_in_other_digits_is_a_400_not_another_category(api, agent_l1, category):
+    """`category=٣` was stored as category 3 (Django's lookup reads any script's digits), which
+    the console drops: the view listed one category, the console every one."""
+    arabic = str(category.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+    response = api(agent_l1).post(
+        "/api/saved-views/", {"name": "Cat", "query": f"category={arabic}"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "query" in response.json()["errors"]
+    assert not SavedView.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["page=2", "page=٣", "page_size=10", "status=open"])
+def test_the_list_takes_no_parameter(api, agent_l1, query):
+    """`?page=2` was answered with the whole list again: a client paging it looped for ever."""
+    services.saved_view_create(owner=agent_l1, name="Mine", query="")
+
+    response = api(agent_l1).get(f"{URL}?{query}")
+
+    assert response.status_code == 400
+    name = query.split("=")[0]
+    assert response.json()["errors"] == {
+        name: [f"“{name}” is not a parameter of this list: it takes none."]
+    }
+    assert api(agent_l1).get(f"{URL}?format=json").status_code == 200

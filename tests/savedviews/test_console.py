@@ -68,8 +68,14 @@ def test_save_view_from_the_current_filters(client_for, agent_l1):
 @pytest.mark.parametrize(
     "data, error",
     [
-        ({"name": "x", "query": "colour=red", "visibility": "private"}, "Unknown filter: colour."),
+        # An unknown filter in the address is dropped as the console drops it (the view lists
+        # what the agent saw): test_a_view_saved_from_an_address_lists_what_the_console_listed.
         ({"name": "", "query": "", "visibility": "private"}, "This field is required."),
+        ({"name": "   ", "query": "", "visibility": "private"}, "This field is required."),
+        (
+            {"name": "n" * 500, "query": "", "visibility": "private"},
+            "Ensure this value has at most 80 characters (it has 500).",
+        ),
         ({"name": "x", "query": "", "visibility": "world"}, "Select a valid choice."),
     ],
 )
@@ -263,4 +269,143 @@ def test_a_view_deleted_in_another_tab_sends_the_stale_tab_back_with_a_word(clie
         html = response.content.decode()
         assert "This view no longer exists" in html and "the ticket is not yours" not in html
         assert 'href="/console/?queue=l1&amp;priority=2"' in html
+    assert not SavedView.objects.exists()
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'data-ticket="(\d+)"', html)
+
+
+def _arabic_indic(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "status=open&status=new",  # a filter repeated: the console applies its last value
+        "priority=3&priority=2",
+        "priority=P1&priority=P2",  # not the bar's values: the console lists every priority
+        "queue=l1&status=bogus&sort=--x",  # values the console drops
+        "kind=incident&page=0&colour=red",  # parameters it does not know
+        "category={arabic_category}",  # an id in other digits: the console drops it
+        "q={long_search}",  # the console searches its first 200 characters
+    ],
+)
+def test_a_view_saved_from_an_address_lists_what_the_console_listed(
+    client_for, agent_l1, make_ticket, category, address
+):
+    """The "Save view" form sends the address bar. A value the console drops was refused
+    ("Filter status: Select a valid choice", the agent could not save the list in front of
+    them), and `category=٣` was saved as category 3 while the console had listed every
+    category: the view showed another list."""
+    make_ticket(Status.NEW, title="x" * 200)
+    make_ticket(Status.PRIORITIZED, category=category)
+    make_ticket(Status.IN_DIAGNOSIS, title="x" * 199)
+    address = address.format(arabic_category=_arabic_indic(category.pk), long_search="x" * 300)
+    client = client_for(agent_l1)
+    seen = _rows(client.get(f"/console/?{address}").content.decode())
+
+    response = client.post(
+        "/console/views/", {"name": "What I see", "query": address, "visibility": "private"}
+    )
+
+    assert response.status_code == 302
+    view = SavedView.objects.get()
+    assert response["Location"] == f"/console/?{view.query}"
+    assert _rows(client.get(response["Location"]).content.decode()) == seen
+    assert badges(client.get("/console/views/counts/")) == {str(view.pk): str(len(seen))}
+
+
+def test_a_filter_the_console_keeps_but_cannot_save_is_a_400_that_keeps_the_name(
+    client_for, agent_l1
+):
+    """An agent id that is no agent: the console lists nothing for it; the view is refused
+    with a form error, the name typed kept."""
+    response = client_for(agent_l1).post(
+        "/console/views/",
+        {"name": "Nobody's", "query": "assignee=987654", "visibility": "private"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Filter assignee: Select a valid choice." in html
+    assert 'value="Nobody&#x27;s"' in html
+    assert not SavedView.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/views/",
+        "/console/views/{pk}/",
+        "/console/views/{pk}/delete/",
+        "/console/views/{pk}/default/",
+    ],
+)
+def test_a_get_of_a_form_address_goes_to_the_console(client_for, agent_l1, path):
+    """A refused form is shown at its address: switching the language there (the switcher
+    comes back with a GET) or Enter in the address bar gave a bare 405 page."""
+    view = services.saved_view_create(owner=agent_l1, name="Mine", query="")
+    client = client_for(agent_l1)
+
+    response = client.get(path.format(pk=view.pk))
+
+    assert response.status_code == 302 and response["Location"] == "/console/"
+    assert client.put(path.format(pk=view.pk)).status_code == 405
+    assert SavedView.objects.get() == view
+
+
+def test_saving_signed_out_goes_to_sign_in_then_back_to_the_console(client_for):
+    response = client_for(None).post(
+        "/console/views/", {"name": "x", "query": "", "next": "/console/?queue=l1&priority=1"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/console/%3Fqueue%3Dl1%26priority%3D1"
+    assert not SavedView.objects.exists()
+
+
+def test_a_refused_rename_names_the_view_being_changed(client_for, agent_l1):
+    """The form shown with "You already have a view with this name." was headed with the name
+    refused: "Change the view “Team”" while the agent was renaming "Mine"."""
+    services.saved_view_create(owner=agent_l1, name="Team", query="")
+    mine = services.saved_view_create(owner=agent_l1, name="Mine", query="priority=1")
+
+    response = client_for(agent_l1).post(
+        f"/console/views/{mine.pk}/", {"name": "team", "visibility": "private"}
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Change the view “Mine”" in html and "Change the view “team”" not in html
+    assert 'value="team"' in html  # what was typed is kept in the field
+    mine.refresh_from_db()
+    assert mine.name == "Mine"
+
+
+def test_back_from_a_refused_save_keeps_the_filters(client_for, agent_l1):
+    """ "Back to the console" on a refused save went to the bare console: the filters the
+    agent was saving were lost."""
+    services.saved_view_create(owner=agent_l1, name="Mine", query="")
+
+    response = client_for(agent_l1).post(
+        "/console/views/",
+        {"name": "mine", "query": "priority=1&sort=oldest", "visibility": "private"},
+    )
+
+    assert response.status_code == 400
+    back = "/console/?queue=l1&amp;status=open&amp;priority=1&amp;sort=oldest"
+    assert f'class="btn" href="{back}"' in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\ufeff\u200e \u2066"])
+def test_a_name_of_invisible_characters_is_refused_as_an_empty_one(client_for, agent_l1, name):
+    """Zero-width spaces or direction marks alone made a view listed as a bare count."""
+    response = client_for(agent_l1).post(
+        "/console/views/", {"name": name, "query": "", "visibility": "private"}
+    )
+
+    assert response.status_code == 400
+    assert "Give the view a name." in response.content.decode()
     assert not SavedView.objects.exists()

@@ -28,6 +28,13 @@ def _number(ticket) -> str:
         ("incident 5", None),
         ("printer", None),
         ("12a", None),
+        # The digits of the agent's keyboard: Arabic-Indic, full-width (an East Asian IME).
+        ("INC-\u0661\u0662\u0663", 123),
+        ("\uff03\uff11\uff12\uff13", 123),
+        ("\uff29\uff2e\uff23\uff0d\uff10\uff11\uff12\uff13", 123),
+        ("\u06f4\u06f2", 42),  # Persian
+        ("\u00b2", None),  # a superscript is no digit of a number
+        ("\u0661" * 19, None),  # no bigint holds it
     ],
 )
 def test_a_reference_is_read_as_people_type_it(text, expected):
@@ -181,3 +188,24 @@ def test_a_title_search_costs_no_extra_query(
     ticket = make_ticket(Status.CLOSED)
     with django_assert_max_num_queries(6):
         client.get("/console/", {"q": str(ticket.pk)}, **headers)
+
+
+@pytest.mark.parametrize(
+    "digits",
+    [
+        str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"),
+        str.maketrans("0123456789", "０１２３４５６７８９"),
+    ],
+)
+def test_a_number_typed_in_other_digits_finds_that_ticket(
+    client_for, agent_l1, make_ticket, digits
+):
+    """Arabic-Indic or full-width digits in the search box searched the titles for them and
+    found nothing: they name the ticket as ASCII digits do."""
+    wanted = make_ticket(Status.IN_DIAGNOSIS, title="Payroll export fails")
+    make_ticket(Status.IN_DIAGNOSIS, title="Other")
+
+    response = client_for(agent_l1).get("/console/", {"q": wanted.reference.translate(digits)})
+
+    hit = response.content.decode().split('data-testid="reference-hit"')[1].split("</p>")[0]
+    assert f'href="/tickets/{wanted.pk}/"' in hit and "Payroll export fails" in hit

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from escalation.models import Tier
-from tests.factories import TicketFactory
+from tests.factories import CategoryFactory, TicketFactory
 from tickets import services
 from tickets.models import Status, Ticket
 
@@ -276,3 +276,51 @@ def test_escalated_ticket_shows_in_l2_counts_after_cache_expiry(
     body = client_for(agent_l2).get("/console/counts/").content.decode()
 
     assert 'id="count-l2" hx-swap-oob="true">1<' in body
+
+
+def _selected(response, select_id: str) -> str:
+    html = response.content.decode()
+    select = html.split(f'id="{select_id}"')[1].split("</select>")[0]
+    return re.findall(r"<option [^>]*selected[^>]*>([^<]*)<", select)[0]
+
+
+def test_a_retired_category_filter_is_named_in_the_bar_not_any_category(
+    client_for, agent_l1, make_ticket
+):
+    """A saved view or a link filtering by a category retired since: the list was that
+    category's tickets and the bar said "Any category"; the next change of another filter
+    sent the bar's "any" and dropped it without a word."""
+    category = CategoryFactory(name="Fax")
+    filed = make_ticket(Status.NEW, category=category)  # (triage would set the category)
+    make_ticket(Status.NEW)
+    category.is_active = False
+    category.save()
+    client = client_for(agent_l1)
+
+    response = client.get(f"/console/?category={category.pk}")
+
+    assert ids_in(response) == [filed.pk]
+    assert _selected(response, "f-category") == "Fax (no longer in use)"
+    # The bulk bar still offers only categories in use.
+    bulk = response.content.decode().split('id="bulk-category"')[1].split("</select>")[0]
+    assert "Fax" not in bulk
+    missing = client.get("/console/?category=987654")
+    assert _selected(missing, "f-category") == "#987654 (no longer exists)"
+
+
+def test_a_former_agents_filter_is_named_in_the_bar_not_anyone(
+    client_for, agent_l1, agent_l2, make_ticket, requester
+):
+    held = make_ticket(Status.IN_DIAGNOSIS)
+    held.assignee = agent_l2
+    held.save(update_fields=["assignee"])
+    agent_l2.is_active = False
+    agent_l2.save(update_fields=["is_active"])
+    client = client_for(agent_l1)
+
+    response = client.get(f"/console/?queue=l1&assignee={agent_l2.pk}")
+
+    assert ids_in(response) == [held.pk]
+    assert _selected(response, "f-assignee") == f"{agent_l2.name} (no longer an agent)"
+    not_an_agent = client.get(f"/console/?queue=l1&assignee={requester.pk}")
+    assert _selected(not_an_agent, "f-assignee") == f"#{requester.pk} (no such agent)"

@@ -199,6 +199,28 @@ def test_missing_title_is_a_form_error(client_for, requester):
     assert Ticket.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("title", "description"),
+    [
+        ("\u200b\u200b", "Details"),  # zero-width spaces, as pasted from a document
+        ("\ufeff\u200e \u2066", "Details"),  # a byte order mark, direction marks
+        ("Printer", "\u200b\n\u200d"),
+    ],
+)
+def test_a_title_or_description_of_invisible_characters_is_a_form_error(
+    client_for, requester, title, description
+):
+    """They filed a ticket listed as an empty line, in "My tickets" and in the console."""
+    response = client_for(requester).post(
+        "/new/", {"title": title, "description": description, "urgency": "low"}
+    )
+
+    assert response.status_code == 400
+    field = "title" if title != "Printer" else "description"
+    assert response.context["form"].errors[field] == ["This field is required."]
+    assert Ticket.objects.count() == 0
+
+
 # --- my tickets and the ticket page -----------------------------------------------------------
 
 

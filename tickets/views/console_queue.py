@@ -28,7 +28,7 @@ from sla.selectors import ticket_sla_status
 from tickets import live
 from tickets.bulk import BULK_ACTIONS
 from tickets.forms import category_tree_choices
-from tickets.models import ClosureCode, Kind, Priority, Status, Ticket
+from tickets.models import Category, ClosureCode, Kind, Priority, Status, Ticket
 from tickets.models_choices import ACTIVE_STATES, RESOLUTION_CODES
 from tickets.selectors import (
     TicketFilters,
@@ -305,6 +305,12 @@ def _console(request: HttpRequest) -> HttpResponse:
         "next_url": results.next_url,
         "bulk": user.is_agent,
     }
+    categories = category_tree_choices(category_tree())
+    agents = list(
+        User.objects.filter(role=Role.AGENT, is_active=True)
+        .only(*_PERSON)
+        .order_by("display_name", "username")
+    )
     context.update(
         live_etag=live.queue_etag(
             user=user, versions=versions, query=params.query(), now=live.now_seconds()
@@ -332,15 +338,42 @@ def _console(request: HttpRequest) -> HttpResponse:
         statuses=[("open", _("Open")), ("all", _("All")), *Status.choices],
         kinds=Kind.choices,
         priorities=Priority.choices,
-        categories=category_tree_choices(category_tree()),
-        agents=User.objects.filter(role=Role.AGENT, is_active=True)
-        .only(*_PERSON)
-        .order_by("display_name", "username"),
+        categories=categories,
+        filter_categories=[*categories, *_unlisted_category(params, categories)],
+        agents=agents,
+        unlisted_assignee=_unlisted_assignee(params, agents),
         sorts=list(SORTS.items()),
     )
     if user.is_agent:
         context.update(_bulk_context(user, params))
     return render(request, "tickets/console.html", context)
+
+
+def _unlisted_category(
+    params: QueueParams, categories: list[tuple[int, str]]
+) -> list[tuple[int, str]]:
+    """The filter's category when the bar does not offer it (retired since a saved view or a
+    link named it, or no such category): the list is filtered by it, and the bar said "Any
+    category" — the next change of any filter then dropped it without a word. One query,
+    only then."""
+    if not params.category or any(pk == params.category for pk, _label in categories):
+        return []
+    category = Category.objects.select_related("parent").filter(pk=params.category).first()
+    if category is None:
+        return [(params.category, _("#%(id)s (no longer exists)") % {"id": params.category})]
+    return [(category.pk, _("%(name)s (no longer in use)") % {"name": category.path})]
+
+
+def _unlisted_assignee(params: QueueParams, agents: list[User]) -> tuple[str, str] | None:
+    """As `_unlisted_category`, the assignee filter naming someone the bar does not list (an
+    agent who left: their tickets, still to hand over). One query, only then."""
+    agent_id = int_param(params.assignee)
+    if agent_id is None or any(agent.pk == agent_id for agent in agents):
+        return None
+    former = User.objects.filter(pk=agent_id, role=Role.AGENT).only(*_PERSON).first()
+    if former is None:
+        return (params.assignee, _("#%(id)s (no such agent)") % {"id": agent_id})
+    return (params.assignee, _("%(name)s (no longer an agent)") % {"name": former.name})
 
 
 def _ticked(html: SafeString, ids: list[str]) -> SafeString:
