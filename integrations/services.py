@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from helpdesk.errors import DomainError
+from helpdesk.text import shows_something
 from integrations.models import AlertStatus, Integration, IntegrationKind, MonitoredAlert
 from integrations.rules import Classification, classify
 from integrations.selectors import alert_rules_for
@@ -453,7 +454,8 @@ def _title(notice: AlertNotice) -> str:
                 "alert": title,
                 "instance": labels["instance"],
             }
-    return " ".join(title.split())[:200]
+    title = " ".join(title.split())[:200]
+    return title if shows_something(title) else notice.fingerprint[:200]
 
 
 def _description(notice: AlertNotice, *, previous: MonitoredAlert | None) -> str:

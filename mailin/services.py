@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from helpdesk.errors import DomainError
+from helpdesk.text import shows_something
 from mailin.models import InboundMessage, Outcome
 from mailin.parsing import ParsedMessage, clean_subject, key_of_raw, parse_message
 from notifications.models import Notification, NotificationKind
@@ -97,7 +98,9 @@ def _uploads(parsed: ParsedMessage) -> tuple[list[SimpleUploadedFile], list[str]
 
 
 def _body_with_notes(parsed: ParsedMessage, refused: list[str]) -> str:
-    body = parsed.body.strip() or _("(The email had no text.)")
+    body = parsed.body.strip()
+    if not shows_something(body):
+        body = _("(The email had no text.)")
     if refused:
         notes = "\n".join(f"- {note}" for note in refused)
         body = f"{body}\n\n{_('Attachments not accepted:')}\n{notes}"
@@ -175,9 +178,9 @@ def _process(parsed: ParsedMessage) -> InboundResult:
             return InboundResult(Outcome.COMMENT_ADDED, row)
     # A new request: also a reply to a closed ticket, or from someone who is not its requester
     # (a forwarded thread must not post on another person's ticket).
-    title = clean_subject(parsed.subject)[:200] or _("Email from %(sender)s") % {
-        "sender": parsed.sender_email
-    }
+    title = clean_subject(parsed.subject)[:200]
+    if not shows_something(title):
+        title = _("Email from %(sender)s") % {"sender": parsed.sender_email}
     ticket = ticket_create(
         requester=sender,
         title=title,

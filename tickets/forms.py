@@ -295,7 +295,7 @@ class ReplyForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         # A refused file says so itself (its own error, not this one).
-        empty = "body" in data and not data["body"] and not data.get("attachments")
+        empty = "body" in data and not shows_something(data["body"]) and not data.get("attachments")
         if empty and "attachments" not in self.errors:
             self.add_error("body", EMPTY_REPLY_MESSAGE)
         return data

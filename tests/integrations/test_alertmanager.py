@@ -646,3 +646,20 @@ def test_requesters_never_see_monitoring_incidents(alertmanager, post_alerts, ap
 
     assert client.get("/api/tickets/").json()["results"] == []
     assert client.get(f"/api/tickets/{ticket.pk}/").status_code == 404
+
+
+def test_an_alert_whose_summary_is_invisible_is_titled_by_its_fingerprint(
+    alertmanager, post_alerts
+):
+    """A summary of zero-width characters alone titled nothing: the incident would be refused
+    (the alert lost) or listed as an empty line."""
+    body = payload("alertmanager_grouped")
+    body["alerts"] = body["alerts"][:1]
+    body["alerts"][0]["annotations"] = {"summary": "\u200b\u200e"}
+
+    response = post_alerts(alertmanager.token, body)
+
+    assert response.status_code == 200, response.json()
+    assert list(incidents_of(alertmanager).values_list("title", flat=True)) == [
+        body["alerts"][0]["fingerprint"]
+    ]

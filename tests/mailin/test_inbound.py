@@ -175,3 +175,14 @@ def test_an_email_with_nul_characters_still_becomes_a_ticket():
     assert ticket.title == "Printer jammed"
     assert ticket.description == "Error E-42 since this morning."
     assert ticket.requester.name == "Carla"
+
+
+def test_an_invisible_subject_and_body_get_the_usual_stand_ins():
+    """A subject or body of zero-width characters alone read as text and made a ticket listed
+    as an empty line (or refused it): they are treated as the missing subject and text."""
+    result = inbound_process(raw=build(subject="\u200b\u200e", body="\ufeff\u200b\n"))
+
+    assert result.outcome == Outcome.TICKET_CREATED
+    ticket = Ticket.objects.get()
+    assert ticket.title == "Email from carla@example.org"
+    assert ticket.description == "(The email had no text.)"

@@ -39,6 +39,9 @@ def test_requester_creates_a_ticket_with_provisional_priority(api, requester):
         ({"title": "t"}, "description"),
         ({"title": "t", "description": "d", "urgency": "extreme"}, "urgency"),
         ({"title": "   ", "description": "d"}, "title"),
+        # Invisible alone (zero-width space, direction mark, BOM): listed as an empty line.
+        ({"title": "\u200b\u200e", "description": "d"}, "title"),
+        ({"title": "t", "description": " \ufeff "}, "description"),
         ({"title": "x" * 201, "description": "d"}, "title"),
         ({"title": "t", "description": "d", "category": 987654}, "category"),
     ],
@@ -427,3 +430,15 @@ def test_a_comment_on_a_ticket_closed_meanwhile_speaks_to_who_wrote_it(
     assert "the requester closed this ticket meanwhile" in agent.json()["message"]
     assert mine.status_code == 400
     assert mine.json()["message"] == "This ticket is closed; please open a new one."
+
+
+def test_a_comment_of_invisible_characters_alone_is_a_400(api, requester, make_ticket):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = api(requester).post(
+        f"/api/tickets/{ticket.pk}/comments/", {"body": "\u200b\u2060"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["body"] == ["Write a message or attach a file."]
+    assert not Comment.objects.exists()

@@ -357,10 +357,11 @@ def test_requester_cannot_sneak_an_internal_note(client_for, requester, make_tic
     assert Comment.objects.get().is_internal is False
 
 
-def test_an_empty_reply_is_a_form_error(client_for, requester, make_ticket):
+@pytest.mark.parametrize("body", ["  ", "\u200b\u200f"])  # spaces; invisible characters
+def test_an_empty_reply_is_a_form_error(client_for, requester, make_ticket, body):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 
-    response = client_for(requester).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "  "})
+    response = client_for(requester).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": body})
 
     assert response.status_code == 400
     assert "body" in response.context["reply_form"].errors

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from helpdesk.errors import DomainError
 from helpdesk.inserts import insert_rows
+from helpdesk.text import shows_something
 from tickets import hooks
 from tickets.collisions import TicketVersion, refuse_if_changed
 from tickets.models import Comment, Status, Ticket
@@ -39,6 +40,8 @@ def comment_create(
     `expected_version`: the ticket as the author last read it; when someone else wrote since,
     nothing is saved and TicketChangedError says what changed (tickets/collisions.py)."""
     body = body.strip()
+    if not shows_something(body):  # zero-width spaces or direction marks alone: no text
+        body = ""
     files = list(files)
     if not body and not files:
         raise DomainError(str(EMPTY_REPLY_MESSAGE), field="body")

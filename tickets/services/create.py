@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from helpdesk.errors import DomainError
 from helpdesk.inserts import insert_rows
+from helpdesk.text import shows_something
 from tickets import hooks
 from tickets.models import Category, EventKind, Kind, Level, Source, Status, Ticket, TicketEvent
 from tickets.priority import provisional_priority
@@ -34,9 +35,10 @@ def ticket_create(
     files: Iterable[UploadedFile] = (),
 ) -> Ticket:
     title, description = title.strip(), description.strip()
-    if not title:
+    # Zero-width spaces or direction marks alone (strip() keeps them) would list as an empty line.
+    if not shows_something(title):
         raise DomainError(_("A title is required."), field="title")
-    if not description:
+    if not shows_something(description):
         raise DomainError(_("A description is required."), field="description")
     if urgency not in Level.values:
         raise DomainError(_("Urgency must be high, medium or low."), field="urgency")
