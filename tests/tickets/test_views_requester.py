@@ -256,6 +256,24 @@ def test_my_tickets_tabs_name_the_tickets_in_spanish_and_an_unknown_tab_is_the_o
     assert still_open.title in html and "Long closed" not in html
 
 
+def test_my_tickets_pages_back_to_the_newest_from_an_older_page(
+    client_for, requester, make_ticket, monkeypatch
+):
+    """An older page offered only "Older tickets": the way back to the newest was the tab."""
+    monkeypatch.setattr("tickets.views.portal.PAGE_SIZE", 2)
+    oldest, middle, newest = (make_ticket(title=f"Ticket {n}") for n in ("A", "B", "C"))
+    client = client_for(requester)
+
+    first = client.get("/my/?show=all").content.decode()
+    older_link = f'href="?show=all&amp;before={middle.pk}"'
+    assert older_link in first and "data-first-page" not in first
+    assert newest.title in first and oldest.title not in first
+
+    older = client.get(f"/my/?show=all&before={middle.pk}").content.decode()
+    assert oldest.title in older and newest.title not in older
+    assert 'data-first-page href="?show=all"' in older and "data-next-page" not in older
+
+
 def test_requester_cannot_open_another_requesters_ticket(client_for, outsider, make_ticket):
     ticket = make_ticket(Status.IN_DIAGNOSIS)
 

@@ -185,5 +185,11 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tickets/my_tickets.html",
-        {"tickets": rows, "show": show, "next_before": next_before, "unclaimed": unclaimed},
+        {
+            "tickets": rows,
+            "show": show,
+            "next_before": next_before,
+            "older_page": bool(before),  # a way back to the newest tickets
+            "unclaimed": unclaimed,
+        },
     )
