@@ -182,6 +182,18 @@ def test_the_bare_console_opens_my_default_view(client_for, agent_l1, teammate):
     assert client.get("/console/").status_code == 200
 
 
+@pytest.mark.parametrize("query", ["", "&"])
+def test_a_default_view_holding_no_parameter_opens_the_console_not_a_redirect_loop(
+    client_for, agent_l1, query
+):
+    """The services never store one; a view edited in the admin could: /console/ redirected to
+    /console/? for ever (the browser's "too many redirects")."""
+    view = SavedView.objects.create(owner=agent_l1, name="Emptied", query=query)
+    DefaultView.objects.create(user=agent_l1, view=view)
+
+    assert client_for(agent_l1).get("/console/").status_code == 200
+
+
 def test_counts_are_live_and_polled(client_for, agent_l1, make_ticket):
     view = services.saved_view_create(owner=agent_l1, name="Open", query="")
     client = client_for(agent_l1)

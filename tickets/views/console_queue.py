@@ -284,8 +284,10 @@ def _console(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(f"{reverse('login')}?next={request.get_full_path()}")
     user = staff_required(request)
-    if not request.GET and (default := saved_view_default_for(user=user)) is not None:
-        # The bare console opens the agent's default saved view (a tab or a filter adds params).
+    # The bare console opens the agent's default saved view (a tab or a filter adds params);
+    # a view holding no parameter (edited in the admin) would redirect here for ever.
+    default = None if request.GET else saved_view_default_for(user=user)
+    if default is not None and QueryDict(default.query):
         return redirect(f"{request.path}?{default.query}")
     params = queue_params(request, user)
     htmx: HtmxDetails = request.htmx  # type: ignore[attr-defined]
