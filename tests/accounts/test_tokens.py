@@ -178,10 +178,14 @@ def test_last_use_is_written_at_most_once_a_minute(requester):
     key = api_token_create(user=requester)
     start = timezone.now()
 
-    # Within the first minute of its life: no write (most requests cost none).
+    # Its very first use is written at once (one conditional UPDATE in the token's life)...
+    first_use = _me_queries(key)
+    assert [sql for sql in first_use if sql.startswith("UPDATE")] != []
+    assert ApiToken.objects.get().last_used_at is not None
+    # ...and the requests of the next minute cost no write (most requests cost none).
     reads = _me_queries(key)
     assert not any(sql.startswith("UPDATE") for sql in reads)
-    assert ApiToken.objects.get().last_used_at is None
+    assert len(first_use) == len(reads) + 1
 
     with time_machine.travel(start + timedelta(minutes=2), tick=False):
         first = _me_queries(key)
@@ -198,6 +202,24 @@ def test_last_use_is_written_at_most_once_a_minute(requester):
     with time_machine.travel(start + timedelta(minutes=4), tick=False):
         _me_queries(key)
     assert ApiToken.objects.get().last_used_at == start + timedelta(minutes=4)
+
+
+def test_a_token_used_only_in_its_first_minute_is_listed_as_used(requester):
+    """Made, tried once with curl, then looked at: it read "never" until a use a minute later."""
+    client = Client()
+    client.force_login(requester)
+    token, key = api_token_issue(user=requester, name="tried once")
+    with time_machine.travel(token.created_at + timedelta(seconds=20), tick=False):
+        assert _client(key).get("/api/me/").status_code == 200
+    used = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert used == token.created_at + timedelta(seconds=20)
+
+    page = client.get("/accounts/profile/").content.decode()
+    row = page[page.index("tried once") :]
+    cell = row[row.index('data-label="Last used">') :]
+    assert "never" not in cell[: cell.index("</td>")]
+    listed = client.get("/api/auth/tokens/").json()
+    assert listed[0]["last_used_at"] is not None
 
 
 # --- a password change or a deactivation revokes every token ----------------------------------
@@ -334,6 +356,8 @@ def test_a_ttl_set_later_also_ends_older_tokens(settings, requester):
 def test_the_token_list_is_two_queries_whatever_its_length(requester):
     key = api_token_create(user=requester)
     client = _client(key)
+    # The token's first use, recorded once by an UPDATE, before the budget (a request's in use).
+    assert client.get("/api/me/").status_code == 200
 
     def count() -> int:
         with CaptureQueriesContext(connection) as ctx:
