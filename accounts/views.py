@@ -32,6 +32,7 @@ from accounts.models import ApiToken, User
 from accounts.selectors import api_tokens_of
 from helpdesk import ratelimit
 from helpdesk.errors import DomainError
+from helpdesk.text import isolated
 from idempotency.services import FORM_FIELD, DuplicateSubmission, form_key_claim, owner_for
 
 # --- sign-up and password reset: the same answer whatever the address --------------------------
@@ -222,7 +223,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Token “%(name)s” created. Copy it now: it will not be shown again.")
-                % {"name": token.name},
+                % {"name": isolated(token.name)},
             )
             return _profile_page(request, new_key=key)
     return _profile_page(request, token_form=form, status=400)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User, normalize_identity
+from helpdesk.text import isolated
 from tickets.models import Comment, Ticket
 
 # `@name` not preceded by a word character, a dot or another @ (an email address is no mention);
@@ -109,7 +110,8 @@ def unreached_messages(unreached: list[UnreachedMention]) -> list[str]:
         ),
     }
     return [
-        texts[reason] % {"names": ", ".join(f"@{m.name}" for m in unreached if m.reason == reason)}
+        texts[reason]
+        % {"names": ", ".join(isolated(f"@{m.name}") for m in unreached if m.reason == reason)}
         for reason in texts
         if any(m.reason == reason for m in unreached)
     ]

@@ -449,3 +449,16 @@ def test_a_reload_or_double_click_of_the_new_token_form_makes_one_token(requeste
         {"name": "x", "expires_in_days": 3, "idempotency_key": "other-key"},
     )
     assert fixed.status_code == 200 and fixed.context["new_key"]
+
+
+def test_a_right_to_left_override_in_a_token_name_stays_inside_the_created_message(requester):
+    """An unclosed U+202E in the name reversed the rest of the message: "Copy it now: it will not
+    be shown again." read backwards. The name is isolated (FSI … PDI)."""
+    client = Client()
+    client.force_login(requester)
+
+    response = client.post("/accounts/profile/tokens/", {"name": "\u202eabc script"})
+
+    assert response.status_code == 200
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Token “\u2068\u202eabc script\u2069” created.")

@@ -15,6 +15,10 @@ pytestmark = pytest.mark.django_db
 BODY = "@agent_l2 @requester @nobody_here @ana @agent_l1 please check"
 
 
+def messages(response):
+    return list(get_messages(response.wsgi_request))
+
+
 def _post_note(client, ticket, body=BODY, *, is_internal=True, **headers):
     data = {"reply-body": body}
     if is_internal:
@@ -30,7 +34,8 @@ def test_the_page_says_which_mentions_notified_nobody(client_for, make_ticket, a
 
     assert response.status_code == 302
     assert Comment.objects.get(ticket=ticket).body == BODY  # saved all the same
-    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    # Each name isolated (FSI … PDI): a right-to-left user name keeps the sentence in order.
+    texts = [str(m).replace("\u2068", "").replace("\u2069", "") for m in messages(response)]
     assert texts[0] == "Internal note added."
     assert "Not notified, as they cannot open this ticket: @agent_l2." in texts
     assert "Not notified, as only agents and managers can be mentioned: @requester." in texts
@@ -45,7 +50,7 @@ def test_a_note_whose_mentions_all_arrive_says_nothing_more(client_for, make_tic
 
     response = _post_note(client_for(agent_l1), ticket, "@ana look", is_internal=False)
 
-    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Reply sent."]
+    assert [str(m) for m in messages(response)] == ["Reply sent."]
 
 
 def test_the_message_is_in_spanish_for_a_spanish_agent(client_for, make_ticket, agent_l1):
@@ -55,7 +60,7 @@ def test_the_message_is_in_spanish_for_a_spanish_agent(client_for, make_ticket, 
 
     response = _post_note(client_for(agent_l1), ticket, "@agent_l2 mira", HTTP_ACCEPT_LANGUAGE="es")
 
-    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    texts = [str(m).replace("\u2068", "").replace("\u2069", "") for m in messages(response)]
     assert "No se ha avisado, porque no pueden abrir este ticket: @agent_l2." in texts
 
 
@@ -93,3 +98,11 @@ def test_a_requesters_text_mentions_nobody_and_is_told_nothing(api, make_ticket,
 
     assert response.status_code == 201
     assert response.json()["mentions_not_notified"] == []
+
+
+def test_a_right_to_left_name_is_isolated_in_the_message(client_for, make_ticket, agent_l1):
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = _post_note(client_for(agent_l1), ticket, "@\u05e9\u05dc\u05d5\u05dd ?")
+
+    assert str(messages(response)[1]).endswith(": \u2068@\u05e9\u05dc\u05d5\u05dd\u2069.")
