@@ -232,6 +232,13 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """The list's Revoke button asks first (`confirm` absent): one slip revoked a token at once,
+    and every script using it failed from its next request until a new key was deployed."""
+    if request.POST.get("confirm") != "1":
+        token = api_tokens_of(user=request.user).filter(pk=pk).first()  # type: ignore[arg-type]
+        if token is None:
+            raise Http404
+        return render(request, "accounts/token_confirm_revoke.html", {"token": token})
     try:
         services.api_token_revoke(user=request.user, token_id=pk)  # type: ignore[arg-type]
     except ApiToken.DoesNotExist:

@@ -321,7 +321,8 @@ def test_the_profile_page_lists_creates_and_revokes_tokens(requester, other_requ
     assert key not in client.get("/accounts/profile/").content.decode()  # shown once
 
     assert client.post(f"/accounts/profile/tokens/{theirs.pk}/revoke/").status_code == 404
-    assert client.post(f"/accounts/profile/tokens/{old.pk}/revoke/").status_code == 302
+    revoke = f"/accounts/profile/tokens/{old.pk}/revoke/"
+    assert client.post(revoke, {"confirm": "1"}).status_code == 302
     assert _client(old_key).get("/api/me/").status_code == 401
     assert ApiToken.objects.filter(pk=theirs.pk).exists()
 
@@ -462,3 +463,30 @@ def test_a_right_to_left_override_in_a_token_name_stays_inside_the_created_messa
     assert response.status_code == 200
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith("Token “\u2068\u202eabc script\u2069” created.")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_revoke_from_the_list_asks_first(requester, other_requester, language):
+    """One click on a row's Revoke revoked the token at once: every script using it failed from
+    its next request. The button now leads to a page that names the token and asks."""
+    requester.language = language
+    requester.save(update_fields=["language"])
+    client = Client()
+    client.force_login(requester)
+    token, _key = api_token_issue(user=requester, name="nightly backup")
+    theirs, _ = api_token_issue(user=other_requester)
+
+    answer = client.post(f"/accounts/profile/tokens/{token.pk}/revoke/")
+
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert "<bdi>nightly backup</bdi>" in page and token.prefix in page
+    assert 'name="confirm" value="1"' in page
+    assert {"en": "Revoke the API token", "es": "Revocar el token de API"}[language] in page
+    assert ApiToken.objects.filter(pk=token.pk).exists()
+    assert client.post(f"/accounts/profile/tokens/{theirs.pk}/revoke/").status_code == 404
+    assert (
+        client.post(f"/accounts/profile/tokens/{token.pk}/revoke/", {"confirm": "1"})["Location"]
+        == "/accounts/profile/"
+    )
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
