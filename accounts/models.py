@@ -151,7 +151,8 @@ def api_token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-# last_used_at is written at most once per this interval (the authentication path reads only).
+# last_used_at is written on the first use, then at most once per this interval (the
+# authentication path reads only on the other requests).
 TOKEN_USE_PRECISION = timedelta(minutes=1)
 
 
@@ -169,8 +170,9 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(_("prefix"), max_length=8, help_text=_("To recognise a token."))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    # Within TOKEN_USE_PRECISION: a use less than a minute after the last recorded one (or after
-    # the creation) is not written, so most requests cost no write.
+    # Within TOKEN_USE_PRECISION: a use less than a minute after the last recorded one is not
+    # written, so most requests cost no write. The first use always is (one UPDATE in the token's
+    # life), so a token tried once right after its creation does not read "never used".
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 

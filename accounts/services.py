@@ -296,11 +296,14 @@ def api_tokens_revoke_all(*, user: User) -> int:
 
 
 def api_token_touch(*, token: ApiToken, now: datetime) -> bool:
-    """Record a use, at most once per TOKEN_USE_PRECISION: the authentication path is hot, so
-    most requests write nothing, and a conditional UPDATE lets concurrent requests write once.
-    True when this call wrote."""
-    last = token.last_used_at or token.created_at
-    if now - last < TOKEN_USE_PRECISION:
+    """Record a use: the first one always (once in the token's life), then at most once per
+    TOKEN_USE_PRECISION. The authentication path is hot, so most requests write nothing, and a
+    conditional UPDATE lets concurrent requests write once. True when this call wrote.
+
+    The first use is not throttled: measured from the creation, a token used only in its first
+    minute (made, tried with one request, then looked at on the list) stayed "never used"."""
+    last = token.last_used_at
+    if last is not None and now - last < TOKEN_USE_PRECISION:
         return False
     written = (
         ApiToken.objects.filter(pk=token.pk)

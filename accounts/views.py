@@ -32,6 +32,7 @@ from accounts.models import ApiToken, User
 from accounts.selectors import api_tokens_of
 from helpdesk import ratelimit
 from helpdesk.errors import DomainError
+from helpdesk.text import isolated
 from idempotency.services import FORM_FIELD, DuplicateSubmission, form_key_claim, owner_for
 
 # --- sign-up and password reset: the same answer whatever the address --------------------------
@@ -222,7 +223,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Token “%(name)s” created. Copy it now: it will not be shown again.")
-                % {"name": token.name},
+                % {"name": isolated(token.name)},
             )
             return _profile_page(request, new_key=key)
     return _profile_page(request, token_form=form, status=400)
@@ -231,6 +232,13 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """The list's Revoke button asks first (`confirm` absent): one slip revoked a token at once,
+    and every script using it failed from its next request until a new key was deployed."""
+    if request.POST.get("confirm") != "1":
+        token = api_tokens_of(user=request.user).filter(pk=pk).first()  # type: ignore[arg-type]
+        if token is None:
+            raise Http404
+        return render(request, "accounts/token_confirm_revoke.html", {"token": token})
     try:
         services.api_token_revoke(user=request.user, token_id=pk)  # type: ignore[arg-type]
     except ApiToken.DoesNotExist:

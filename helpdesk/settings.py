@@ -423,6 +423,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "TicketKindEnum": "tickets.models_choices.Kind",
+        "MentionUnreachedEnum": "notifications.mentions.Unreached",
         "EventKindEnum": "tickets.models_choices.EventKind",
         "LevelEnum": "tickets.models_choices.Level",
         "PriorityEnum": "tickets.models_choices.Priority",

@@ -37,3 +37,11 @@ class TypedTextField(forms.CharField):
         if isinstance(initial, str):
             initial = newlines_normalized(initial)
         return super().has_changed(initial, data)
+
+
+def isolated(value: str) -> str:
+    """Typed text set inside a sentence (a message naming a token, a view): between FIRST STRONG
+    ISOLATE and POP DIRECTIONAL ISOLATE, so its own direction, or an override it leaves open
+    (U+202E), stays inside it. Unisolated, "Token “\\u202eabc” created. Copy it now: …" showed
+    the rest of the sentence reversed."""
+    return f"\u2068{value}\u2069"

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from notifications.models import IN_APP_KINDS
+from notifications.models import IN_APP_KINDS, NotificationKind
 from notifications.selectors import kinds_for_user
 
 IN_APP_PREFIX = "in_app-"
@@ -53,6 +53,24 @@ class PreferencesForm(forms.Form):
                     required=False,
                     initial=kind not in muted_in_app,
                 )
+
+    def clean(self) -> dict[str, Any]:
+        """A choice sent for a kind this user is never sent (or never sent in the app) is
+        refused: it was ignored, so a hand-made or stale form looked saved while nothing was."""
+        data = super().clean() or {}
+        labels = dict(NotificationKind.choices)
+        refused = []
+        for name in self.data:
+            kind = name.removeprefix(IN_APP_PREFIX)
+            if kind in labels and name not in self.fields:
+                refused.append(str(labels[kind]))
+        if refused:
+            raise forms.ValidationError(
+                _("You are never sent these notifications, so they cannot be set: %(kinds)s"),
+                params={"kinds": ", ".join(sorted(set(refused)))},
+                code="not_sent_to_you",
+            )
+        return data
 
     def rows(self) -> list[PreferenceRow]:
         return [

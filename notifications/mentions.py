@@ -1,9 +1,15 @@
 """@username mentions in an agent's note or reply: which support staff they name."""
 
 import re
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User, normalize_identity
-from tickets.models import Ticket
+from helpdesk.text import isolated
+from tickets.models import Comment, Ticket
 
 # `@name` not preceded by a word character, a dot or another @ (an email address is no mention);
 # a user name is letters, digits and . + - _ (a trailing dot ends the sentence, not the name).
@@ -20,8 +26,32 @@ def mentioned_names(body: str) -> list[str]:
     return list(names)[:MAX_MENTIONS]
 
 
-def mentioned_staff(*, body: str, ticket: Ticket, author: User) -> list[User]:
-    """The active agents and managers a text mentions who may read the ticket (not the author).
+class Unreached(models.TextChoices):
+    """Why a mention notified nobody (the label is said to its author)."""
+
+    # No active account has that user name (a typo, a departed colleague, "@echo" in a log).
+    NO_ACCOUNT = "no_account", gettext_lazy("No active account has this user name.")
+    # A requester or a security officer: never told of a note.
+    NOT_STAFF = "not_staff", gettext_lazy("Only agents and managers can be mentioned.")
+    # Support staff who cannot open the ticket (another tier).
+    NO_ACCESS = "no_access", gettext_lazy("They cannot open this ticket.")
+
+
+@dataclass(frozen=True)
+class UnreachedMention:
+    name: str  # the user name as mentioned, normalised
+    reason: Unreached
+
+
+@dataclass(frozen=True)
+class Mentions:
+    notified: list[User] = field(default_factory=list)
+    unreached: list[UnreachedMention] = field(default_factory=list)
+
+
+def mentions_resolve(*, body: str, ticket: Ticket, author: User) -> Mentions:
+    """Whom a text's mentions notify: the active agents and managers it names who may read the
+    ticket (not the author), and for every other name why not.
 
     Only support staff: a requester is never told about a note, internal or not. One query for
     the names; one per named agent to check they may read the ticket (an agent of another tier
@@ -32,14 +62,58 @@ def mentioned_staff(*, body: str, ticket: Ticket, author: User) -> list[User]:
 
     names = mentioned_names(body)
     if not names:
+        return Mentions()
+    found = {
+        user.username: user
+        for user in User.objects.filter(username__in=names, is_active=True).order_by("pk")
+    }
+    result = Mentions()
+    for name in names:
+        user = found.get(name)
+        if user is None:
+            result.unreached.append(UnreachedMention(name, Unreached.NO_ACCOUNT))
+        elif user.pk == author.pk:
+            continue
+        elif user.role not in (Role.AGENT, Role.MANAGER):
+            result.unreached.append(UnreachedMention(name, Unreached.NOT_STAFF))
+        elif not tickets_visible_to(user=user).filter(pk=ticket.pk).exists():
+            result.unreached.append(UnreachedMention(name, Unreached.NO_ACCESS))
+        else:
+            result.notified.append(user)
+    result.notified.sort(key=lambda user: user.pk)
+    return result
+
+
+def mentioned_staff(*, body: str, ticket: Ticket, author: User) -> list[User]:
+    """The active agents and managers a text mentions who may read the ticket (not the author)."""
+    return mentions_resolve(body=body, ticket=ticket, author=author).notified
+
+
+def mentions_unreached(*, comment: Comment, ticket: Ticket, author: User) -> list[UnreachedMention]:
+    """The names of a just-written comment that notified nobody, and why, for its author (the
+    page's message, the API's answer). None for a requester's own text, which mentions nobody
+    (notifications.reactions.notify_mentions)."""
+    if author.pk == ticket.requester_id or not author.is_staff_member:
         return []
-    staff = User.objects.filter(
-        username__in=names, role__in=[Role.AGENT, Role.MANAGER], is_active=True
-    ).exclude(pk=author.pk)
+    return mentions_resolve(body=comment.body, ticket=ticket, author=author).unreached
+
+
+def unreached_messages(unreached: list[UnreachedMention]) -> list[str]:
+    """One sentence per reason, naming the mentions it concerns, in the active language."""
+    texts = {
+        Unreached.NO_ACCESS: _("Not notified, as they cannot open this ticket: %(names)s."),
+        Unreached.NOT_STAFF: _(
+            "Not notified, as only agents and managers can be mentioned: %(names)s."
+        ),
+        Unreached.NO_ACCOUNT: _(
+            "Not notified, as no active account has this user name: %(names)s."
+        ),
+    }
     return [
-        user
-        for user in staff.order_by("pk")
-        if tickets_visible_to(user=user).filter(pk=ticket.pk).exists()
+        texts[reason]
+        % {"names": ", ".join(isolated(f"@{m.name}") for m in unreached if m.reason == reason)}
+        for reason in texts
+        if any(m.reason == reason for m in unreached)
     ]
 
 

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
+
 
 class NotificationKind(models.TextChoices):
     TICKET_CREATED = "ticket_created", _("Ticket received")
@@ -188,9 +190,16 @@ UNMUTABLE_KINDS = frozenset(
         # Security emails: the only way back to a ticket, or to one's own requests.
         NotificationKind.TRACKING_LINK.value,
         NotificationKind.GUEST_CLAIM.value,
+        # The security officers are the only ones told of a suspected breach and of its
+        # notification deadline: muted, nobody would be. (Their page never offered these, so
+        # they could not be muted before either; now it shows them, locked.)
+        NotificationKind.BREACH_FLAGGED.value,
+        NotificationKind.BREACH_CLOCK_WARNING.value,
+        NotificationKind.BREACH_CLOCK_OVERDUE.value,
     }
 )
-# What a requester can receive; support staff see every kind on their preferences page.
+# What a requester can receive (their preferences page leaves out the account emails: always
+# sent, about no ticket).
 REQUESTER_KINDS = frozenset(
     {
         NotificationKind.TICKET_CREATED.value,
@@ -225,3 +234,56 @@ IN_APP_KINDS = frozenset(
         }
     }
 )
+
+
+# --- who can receive what (the preferences page shows each user only these) ----------------------
+
+# Anyone signed in may file a ticket (the portal's /new/ is open to every role, the API to
+# requesters and agents), and the requester of a ticket hears of it whatever their role.
+TICKET_REQUESTER_KINDS = frozenset(REQUESTER_KINDS - {NotificationKind.GUEST_CLAIM.value})
+# Account emails answer a request for a link, or say a password changed: any account.
+ACCOUNT_KINDS = frozenset(
+    {
+        NotificationKind.PASSWORD_RESET.value,
+        NotificationKind.SIGN_UP.value,
+        NotificationKind.ACCOUNT_EXISTS.value,
+        NotificationKind.PASSWORD_CHANGED.value,
+    }
+)
+# Sent to agents only: assignees, tier members, group leads and incident owners are agents
+# (tickets.services, escalation.services.support_group_check, incidents.services), on-call pages
+# go to agents on the rota or the L3 leads.
+AGENT_KINDS = frozenset(
+    {
+        NotificationKind.ESCALATED_TO_TIER.value,
+        NotificationKind.REQUESTER_REPLIED.value,
+        NotificationKind.ASSIGNED.value,
+        NotificationKind.RAISED_TO_MANAGER.value,  # the tier's group leads
+        NotificationKind.ONCALL_PAGE.value,
+        NotificationKind.SLA_WARNING.value,
+        NotificationKind.SLA_BREACH.value,
+        NotificationKind.MAJOR_INCIDENT_OVERDUE.value,
+        NotificationKind.MENTIONED.value,
+        NotificationKind.OLA_BREACH.value,
+    }
+)
+# Managers hear of hierarchical escalations and of the notes that name them.
+MANAGER_KINDS = frozenset(
+    {NotificationKind.RAISED_TO_MANAGER.value, NotificationKind.MENTIONED.value}
+)
+# The data-breach emails go to the security officers only (breaches.services.security_officers).
+SECURITY_OFFICER_KINDS = frozenset(
+    {
+        NotificationKind.BREACH_FLAGGED.value,
+        NotificationKind.BREACH_CLOCK_WARNING.value,
+        NotificationKind.BREACH_CLOCK_OVERDUE.value,
+    }
+)
+# Per role, every kind its users can be sent. A requester's guest-claim email is for requester
+# accounts only (tickets.guests.guest_tickets_for).
+KINDS_BY_ROLE: dict[str, frozenset[str]] = {
+    Role.REQUESTER: REQUESTER_KINDS,
+    Role.AGENT: TICKET_REQUESTER_KINDS | ACCOUNT_KINDS | AGENT_KINDS,
+    Role.MANAGER: TICKET_REQUESTER_KINDS | ACCOUNT_KINDS | MANAGER_KINDS,
+    Role.SECURITY_OFFICER: TICKET_REQUESTER_KINDS | ACCOUNT_KINDS | SECURITY_OFFICER_KINDS,
+}

@@ -6,6 +6,7 @@ from django.urls import reverse
 from accounts.models import User
 from notifications.models import (
     IN_APP_KINDS,
+    KINDS_BY_ROLE,
     REQUESTER_KINDS,
     UNMUTABLE_KINDS,
     InAppNotification,
@@ -34,14 +35,15 @@ def muted_by_channel(*, user: User) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def kinds_for_user(*, user: User) -> list[tuple[str, str, bool]]:
-    """(kind, label, mutable) for the kinds this user can receive, in declaration order."""
-    kinds = [
+    """(kind, label, mutable) for the kinds this user can receive (by role: KINDS_BY_ROLE), in
+    declaration order. An agent's page had the security officers' breach emails and the
+    requesters' guest-claim link; a security officer's lacked the breach emails."""
+    receivable = KINDS_BY_ROLE.get(user.role, REQUESTER_KINDS)
+    return [
         (str(value), str(label), value not in UNMUTABLE_KINDS)
         for value, label in NotificationKind.choices
+        if value in receivable
     ]
-    if not user.is_staff_member:
-        kinds = [k for k in kinds if k[0] in REQUESTER_KINDS]
-    return kinds
 
 
 def notifications_failed() -> QuerySet[Notification]:

@@ -530,14 +530,22 @@ def notification_preferences_update(
     """Save the kinds the user does not want by email (and, when given, in the bell); unknown
     and unmutable kinds are refused. `muted_in_app=None` leaves the bell's choice as it is."""
     kinds = kinds_for_user(user=user)
+    labels = {kind: label for kind, label, _mutable in kinds}
     allowed = {kind for kind, _label, mutable in kinds if mutable}
     muted = sorted(set(muted))
-    refused = [kind for kind in muted if kind not in allowed]
     defaults: dict[str, list[str]] = {"muted_kinds": muted}
+    not_theirs = [kind for kind in muted if kind not in labels]
+    refused = [kind for kind in muted if kind in labels and kind not in allowed]
     if muted_in_app is not None:
-        in_app = {kind for kind, _label, _mutable in kinds if kind in IN_APP_KINDS}
+        in_app = {kind for kind in labels if kind in IN_APP_KINDS}
         defaults["muted_in_app_kinds"] = sorted(set(muted_in_app))
-        refused += [kind for kind in defaults["muted_in_app_kinds"] if kind not in in_app]
+        not_theirs += [kind for kind in defaults["muted_in_app_kinds"] if kind not in in_app]
+    if not_theirs:
+        raise DomainError(
+            _("You are never sent these notifications, so they cannot be set: %(kinds)s")
+            % {"kinds": ", ".join(sorted(set(not_theirs)))},
+            field="muted_kinds",
+        )
     if refused:
         raise DomainError(
             _("These notifications cannot be turned off: %(kinds)s")

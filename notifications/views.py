@@ -48,7 +48,8 @@ def preferences(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your notification preferences are saved."))
             return redirect("notification_preferences")
-    return render(request, "notifications/preferences.html", {"form": form})
+    status = 400 if form.is_bound else 200  # refused: nothing saved, the form says why
+    return render(request, "notifications/preferences.html", {"form": form}, status=status)
 
 
 @login_required

@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from accounts.models import Role, User
-from accounts.services import api_token_create
+from accounts.models import ApiToken, Role, User
+from accounts.services import api_token_issue
 from escalation.models import Tier
 from helpdesk.config_cache import config_cache_reset
 from tests.factories import AgentFactory, CategoryFactory, OrganisationFactory, UserFactory
@@ -123,10 +123,15 @@ def category() -> Category:
 @pytest.fixture
 def api() -> Callable[[User | None], APIClient]:
     def client_for(user: User | None) -> APIClient:
-        # Real token authentication, so each request loads its user as production does.
+        # Real token authentication, so each request loads its user as production does. The
+        # token is one in use (its first use recorded), as an integration's is: the statement
+        # budgets pinned with this client are a request's in steady state. The one UPDATE of a
+        # token's very first use is pinned in tests/accounts/test_tokens.py.
         client = APIClient()
         if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user)}")
+            token, key = api_token_issue(user=user)
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=token.created_at)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return client_for

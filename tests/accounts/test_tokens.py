@@ -178,10 +178,14 @@ def test_last_use_is_written_at_most_once_a_minute(requester):
     key = api_token_create(user=requester)
     start = timezone.now()
 
-    # Within the first minute of its life: no write (most requests cost none).
+    # Its very first use is written at once (one conditional UPDATE in the token's life)...
+    first_use = _me_queries(key)
+    assert [sql for sql in first_use if sql.startswith("UPDATE")] != []
+    assert ApiToken.objects.get().last_used_at is not None
+    # ...and the requests of the next minute cost no write (most requests cost none).
     reads = _me_queries(key)
     assert not any(sql.startswith("UPDATE") for sql in reads)
-    assert ApiToken.objects.get().last_used_at is None
+    assert len(first_use) == len(reads) + 1
 
     with time_machine.travel(start + timedelta(minutes=2), tick=False):
         first = _me_queries(key)
@@ -198,6 +202,24 @@ def test_last_use_is_written_at_most_once_a_minute(requester):
     with time_machine.travel(start + timedelta(minutes=4), tick=False):
         _me_queries(key)
     assert ApiToken.objects.get().last_used_at == start + timedelta(minutes=4)
+
+
+def test_a_token_used_only_in_its_first_minute_is_listed_as_used(requester):
+    """Made, tried once with curl, then looked at: it read "never" until a use a minute later."""
+    client = Client()
+    client.force_login(requester)
+    token, key = api_token_issue(user=requester, name="tried once")
+    with time_machine.travel(token.created_at + timedelta(seconds=20), tick=False):
+        assert _client(key).get("/api/me/").status_code == 200
+    used = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert used == token.created_at + timedelta(seconds=20)
+
+    page = client.get("/accounts/profile/").content.decode()
+    row = page[page.index("tried once") :]
+    cell = row[row.index('data-label="Last used">') :]
+    assert "never" not in cell[: cell.index("</td>")]
+    listed = client.get("/api/auth/tokens/").json()
+    assert listed[0]["last_used_at"] is not None
 
 
 # --- a password change or a deactivation revokes every token ----------------------------------
@@ -299,7 +321,8 @@ def test_the_profile_page_lists_creates_and_revokes_tokens(requester, other_requ
     assert key not in client.get("/accounts/profile/").content.decode()  # shown once
 
     assert client.post(f"/accounts/profile/tokens/{theirs.pk}/revoke/").status_code == 404
-    assert client.post(f"/accounts/profile/tokens/{old.pk}/revoke/").status_code == 302
+    revoke = f"/accounts/profile/tokens/{old.pk}/revoke/"
+    assert client.post(revoke, {"confirm": "1"}).status_code == 302
     assert _client(old_key).get("/api/me/").status_code == 401
     assert ApiToken.objects.filter(pk=theirs.pk).exists()
 
@@ -334,6 +357,8 @@ def test_a_ttl_set_later_also_ends_older_tokens(settings, requester):
 def test_the_token_list_is_two_queries_whatever_its_length(requester):
     key = api_token_create(user=requester)
     client = _client(key)
+    # The token's first use, recorded once by an UPDATE, before the budget (a request's in use).
+    assert client.get("/api/me/").status_code == 200
 
     def count() -> int:
         with CaptureQueriesContext(connection) as ctx:
@@ -425,3 +450,43 @@ def test_a_reload_or_double_click_of_the_new_token_form_makes_one_token(requeste
         {"name": "x", "expires_in_days": 3, "idempotency_key": "other-key"},
     )
     assert fixed.status_code == 200 and fixed.context["new_key"]
+
+
+def test_a_right_to_left_override_in_a_token_name_stays_inside_the_created_message(requester):
+    """An unclosed U+202E in the name reversed the rest of the message: "Copy it now: it will not
+    be shown again." read backwards. The name is isolated (FSI … PDI)."""
+    client = Client()
+    client.force_login(requester)
+
+    response = client.post("/accounts/profile/tokens/", {"name": "\u202eabc script"})
+
+    assert response.status_code == 200
+    (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Token “\u2068\u202eabc script\u2069” created.")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_revoke_from_the_list_asks_first(requester, other_requester, language):
+    """One click on a row's Revoke revoked the token at once: every script using it failed from
+    its next request. The button now leads to a page that names the token and asks."""
+    requester.language = language
+    requester.save(update_fields=["language"])
+    client = Client()
+    client.force_login(requester)
+    token, _key = api_token_issue(user=requester, name="nightly backup")
+    theirs, _ = api_token_issue(user=other_requester)
+
+    answer = client.post(f"/accounts/profile/tokens/{token.pk}/revoke/")
+
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert "<bdi>nightly backup</bdi>" in page and token.prefix in page
+    assert 'name="confirm" value="1"' in page
+    assert {"en": "Revoke the API token", "es": "Revocar el token de API"}[language] in page
+    assert ApiToken.objects.filter(pk=token.pk).exists()
+    assert client.post(f"/accounts/profile/tokens/{theirs.pk}/revoke/").status_code == 404
+    assert (
+        client.post(f"/accounts/profile/tokens/{token.pk}/revoke/", {"confirm": "1"})["Location"]
+        == "/accounts/profile/"
+    )
+    assert not ApiToken.objects.filter(pk=token.pk).exists()

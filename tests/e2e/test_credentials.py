@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from accounts.tasks import send_account_email
 from notifications.tasks import deliver_notification
@@ -91,7 +92,11 @@ def test_sign_up_reset_and_tokens_in_a_browser(browser, live_server, language, w
     page.goto(f"{live_server.url}/accounts/profile/")
     # The revoke posts and comes back to this same address: waiting for the URL would end at
     # once, before the POST; wait for the page it redirects to instead.
+    page.locator("#api-tokens table button[type=submit]").click()
+    # It asks first (one slip revoked it at once), on a page of its own.
+    confirm = page.locator("[data-testid=token-confirm-revoke]")
+    expect(confirm).to_contain_text("backup script")
     with page.expect_navigation():
-        page.locator("#api-tokens table button[type=submit]").click()
+        confirm.locator("button[type=submit]").click()
     assert page.locator("#api-tokens table").count() == 0
     context.close()

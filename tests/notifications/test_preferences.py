@@ -1,5 +1,7 @@
 """Each user can mute what they don't want, except the messages nobody may miss."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -129,3 +131,79 @@ def test_agents_cannot_read_the_template_page(client, agent_l1):
     client.force_login(agent_l1)
 
     assert client.get(reverse("notification_templates")).status_code == 403
+
+
+# --- each role sees only what it can be sent ----------------------------------------------------
+
+
+def _offered(client, user) -> set[str]:
+    client.force_login(user)
+    body = client.get(reverse("notification_preferences")).content.decode()
+    return {kind for kind in NotificationKind.values if f'name="{kind}"' in body}
+
+
+def test_each_role_is_offered_only_the_kinds_it_can_be_sent(
+    client, requester, agent_l1, manager, security_officer
+):
+    """An agent's page listed the officers' breach emails and the requesters' guest-claim link;
+    a manager's the agents' assignments and SLA warnings; an officer's lacked the breach emails,
+    the only ones they get."""
+    agent = _offered(client, agent_l1)
+    assert {"breach_flagged", "breach_clock_warning", "guest_claim"}.isdisjoint(agent)
+    assert {"assigned", "mentioned", "sla_warning", "public_reply"} <= agent  # own tickets too
+    boss = _offered(client, manager)
+    assert {"assigned", "escalated_to_tier", "sla_warning", "breach_flagged"}.isdisjoint(boss)
+    assert {"raised_to_manager", "mentioned", "password_changed"} <= boss
+    officer = _offered(client, security_officer)
+    assert {"breach_flagged", "breach_clock_warning", "breach_clock_overdue"} <= officer
+    assert {"guest_claim", "assigned", "mentioned"}.isdisjoint(officer)
+    customer = _offered(client, requester)
+    assert {"guest_claim", "csat_request", "public_reply"} <= customer
+    assert {"assigned", "breach_flagged", "mentioned", "password_reset"}.isdisjoint(customer)
+
+
+def test_the_breach_emails_are_shown_to_the_officer_locked(client, security_officer):
+    client.force_login(security_officer)
+    body = client.get(reverse("notification_preferences")).content.decode()
+    (field,) = re.findall(r'<input[^>]*name="breach_clock_warning"[^>]*>', body)
+    assert "disabled" in field
+    with pytest.raises(DomainError):
+        notification_preferences_update(user=security_officer, muted=["breach_clock_warning"])
+
+
+@pytest.mark.parametrize("field", ["breach_flagged", "in_app-breach_flagged", "in_app-guest_claim"])
+def test_a_choice_for_a_kind_never_sent_to_the_user_is_a_400(client, agent_l1, field):
+    client.force_login(agent_l1)
+
+    response = client.post(reverse("notification_preferences"), {"assigned": "on", field: "on"})
+
+    assert response.status_code == 400
+    assert "You are never sent these notifications" in response.content.decode()
+    assert not NotificationPreference.objects.filter(user=agent_l1).exists()
+
+
+def test_a_choice_in_the_app_for_an_email_only_kind_is_a_400(client, agent_l1):
+    client.force_login(agent_l1)
+    response = client.post(reverse("notification_preferences"), {"in_app-password_reset": "on"})
+    assert response.status_code == 400
+    assert not NotificationPreference.objects.filter(user=agent_l1).exists()
+
+
+def test_the_service_says_a_kind_is_not_sent_to_the_user(agent_l1, manager):
+    with pytest.raises(DomainError, match="never sent"):
+        notification_preferences_update(user=agent_l1, muted=["breach_flagged"])
+    with pytest.raises(DomainError, match="never sent"):
+        notification_preferences_update(user=manager, muted=["assigned"])
+    with pytest.raises(DomainError, match="cannot be turned off"):
+        notification_preferences_update(user=agent_l1, muted=["ticket_created"])
+
+
+def test_the_refusal_is_in_spanish_for_a_spanish_agent(client, agent_l2):
+    agent_l2.language = "es"
+    agent_l2.save(update_fields=["language"])
+    client.force_login(agent_l2)
+    response = client.post(
+        reverse("notification_preferences"), {"breach_flagged": "on"}, HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert response.status_code == 400
+    assert "Nunca se le envían estas notificaciones" in response.content.decode()

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from helpdesk.serializers import KnownFieldsOnlyMixin, ShallowFieldCopiesMixin
+from notifications.mentions import Unreached
 from ola.api.serializers import OlaClockSerializer
 from ola.selectors import ticket_ola_status
 from sla.selectors import ticket_sla_status
@@ -378,6 +379,29 @@ class CommentSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
         model = Comment
         fields = ["id", "author", "body", "is_internal", "created_at", "attachments"]
         read_only_fields = ["id", "author", "created_at", "attachments"]
+
+
+class UnreachedMentionSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
+    name = serializers.CharField(help_text="The user name mentioned (without the @).")
+    reason = serializers.ChoiceField(
+        choices=Unreached.choices,
+        help_text="no_account: no active account has it; not_staff: a requester or security "
+        "officer (never told of a note); no_access: support staff who cannot open the ticket.",
+    )
+    message = serializers.CharField(help_text="The reason, in the caller's language.")
+
+
+class CommentCreatedSerializer(CommentSerializer):
+    mentions_not_notified = UnreachedMentionSerializer(
+        many=True,
+        read_only=True,
+        help_text="The @mentions of the comment that notified nobody, and why (the comment is "
+        "saved).",
+    )
+
+    class Meta(CommentSerializer.Meta):
+        fields = [*CommentSerializer.Meta.fields, "mentions_not_notified"]
+        read_only_fields = [*CommentSerializer.Meta.read_only_fields, "mentions_not_notified"]
 
 
 class CommentCreateSerializer(

@@ -17,6 +17,7 @@ from accounts.models import User
 from helpdesk.api import refuse_unknown_parameters, refuse_unknown_values
 from helpdesk.errors import DomainError
 from helpdesk.ids import parse_id
+from notifications.mentions import mentions_unreached
 from tickets import services
 from tickets.api import serializers as s
 from tickets.bulk import BulkArgs, tickets_bulk_apply
@@ -296,7 +297,7 @@ class TicketViewSet(
                 description="The ETag of the ticket as you read it (as expected_version).",
             )
         ],
-        responses={201: s.CommentSerializer, **ERRORS, 409: s.TicketChangedSerializer},
+        responses={201: s.CommentCreatedSerializer, **ERRORS, 409: s.TicketChangedSerializer},
     )
     @comments.mapping.post
     def add_comment(self, request: Request, pk: str) -> Response:
@@ -324,7 +325,12 @@ class TicketViewSet(
             return Response(
                 body, status=status.HTTP_409_CONFLICT, headers={"ETag": changed.version.etag}
             )
-        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        actor: User = request.user  # type: ignore[assignment]
+        comment.mentions_not_notified = [  # type: ignore[attr-defined]
+            {"name": m.name, "reason": m.reason.value, "message": str(m.reason.label)}
+            for m in mentions_unreached(comment=comment, ticket=ticket, author=actor)
+        ]
+        return Response(s.CommentCreatedSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     def _presence_ticket(self) -> tuple[Ticket, User]:
         """Presence is for support staff only: a requester never learns who is on a ticket."""

@@ -3,12 +3,14 @@ the ticket now."""
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from idempotency.decorators import idempotent_form
+from notifications.mentions import UnreachedMention, mentions_unreached, unreached_messages
 from tickets import services
 from tickets.collisions import parse_version
 from tickets.forms import ReplyForm
@@ -32,6 +34,7 @@ def ticket_reply(
     # A requester's reply to a solved ticket reopens it (even a "thank you"): the page says so
     # beside the form, and the answer says it was done ("Reply sent." alone hid it).
     reopens = ticket.status == Status.RESOLVED and actor.pk == ticket.requester_id
+    unreached: list[UnreachedMention] = []
 
     def write(data: dict[str, Any]) -> str:
         version = data["version"]
@@ -43,13 +46,19 @@ def ticket_reply(
             files=data["attachments"],
             expected_version=parse_version(version, field=None) if version and staff else None,
         )
+        unreached.extend(mentions_unreached(comment=comment, ticket=ticket, author=actor))
         if comment.is_internal:
             return _("Internal note added.")
         return _("Reply sent. The ticket is reopened.") if reopens else _("Reply sent.")
 
-    return form_write(
+    response = form_write(
         request, ticket, form, key="reply", tracking=token is not None, staff=staff, write=write
     )
+    # Saved, but an @name reached nobody (another tier, a requester, a typo): the author hears
+    # of it under the "sent" message instead of believing the colleague was told.
+    for text in unreached_messages(unreached):
+        messages.warning(request, text)
+    return response
 
 
 @require_POST
