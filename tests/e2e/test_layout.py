@@ -277,11 +277,17 @@ def test_a_breach_records_history_is_readable_on_a_phone(
     page = open_page(browser, live_server, security_officer, language="es")
     page.goto(f"{live_server.url}/breaches/{breach.pk}/")
 
-    history = page.locator("table.data tbody tr").last
+    history = page.locator("[data-testid=breach-history] tbody tr").last
     assert history.locator("td.words").evaluate(LONGEST_WORD_FITS) >= -0.5
     changes = history.locator("td.title-text").bounding_box()
     assert changes is not None and changes["width"] >= 140, changes
+    # Its four columns then scrolled sideways inside the panel: each entry is now a card.
+    every_cell_within_the_phone(history)
+    assert page.locator("[data-testid=breach-history]").evaluate(
+        "t => t.scrollWidth <= t.clientWidth"
+    )
     assert sideways(page) <= 0
+    page.context.close()
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -321,6 +327,16 @@ def test_the_managers_ticket_tables_keep_titles_readable_on_a_phone(browser, liv
         cell = page.locator(f"{table} tbody td.title-text").first.bounding_box()
         assert cell is not None and cell["width"] >= 140, (path, cell)
         assert sideways(page) <= 0
+    # The forecast's list then scrolled sideways inside its frame (the assignee off-screen):
+    # each clock is a card, the columns the groupings above show left out.
+    row = page.locator("[data-testid=forecast-list] tbody tr").first
+    for cell in row.locator("td:visible").all():
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
+    assert row.locator("td.hide-sm").first.is_hidden()
+    assert page.locator("[data-testid=forecast-list]").evaluate(
+        "t => t.scrollWidth <= t.clientWidth"
+    )
     page.context.close()
 
 
