@@ -57,19 +57,22 @@ def _require_officer(request: HttpRequest) -> None:
 @require_GET
 def breach_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
+    form = forms.BreachListForm(request.GET or None)
+    # A refused filter is said above the whole register (400), not applied as if it were.
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     breaches = selectors.breach_list(
-        user=_user(request),
-        status=request.GET.get("status", ""),
-        search=request.GET.get("q", "")[:200],
+        user=_user(request), status=data.get("status", ""), search=data.get("q", "")
     )[:200]
     return render(
         request,
         "breaches/list.html",
         {
+            "form": form,
             "breaches": breaches,
             "can_change": selectors.breach_can_change(user=_user(request)),
             "now": timezone.now(),
         },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 

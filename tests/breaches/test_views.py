@@ -208,3 +208,23 @@ def test_a_note_typed_in_the_browser_is_stored_with_plain_line_breaks(officer_cl
     url = f"/breaches/{breach.pk}/actions/note/"
     assert officer_client.post(url, {"body": "Called the DPO.\r\nNo answer."}).status_code == 302
     assert breach.notes.get().body == "Called the DPO.\nNo answer."
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({"status": "opne"}, "The status filter “opne” is none of open and closed."),
+        ({"staus": "open"}, "“staus” is not a filter of the breach register: it takes q"),
+    ],
+)
+def test_a_refused_register_filter_is_said_not_applied_as_if_it_were(
+    officer_client, breach, query, said
+):
+    """`?status=opne` (an edited link) listed every record as if they were the open ones."""
+    response = officer_client.get("/breaches/", query)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert said in page and "The whole register is shown below." in page
+    assert breach.reference in page
+    assert officer_client.get("/breaches/", {"status": "closed", "q": "x" * 500}).status_code == 200
