@@ -228,3 +228,22 @@ def test_a_refused_register_filter_is_said_not_applied_as_if_it_were(
     assert said in page and "The whole register is shown below." in page
     assert breach.reference in page
     assert officer_client.get("/breaches/", {"status": "closed", "q": "x" * 500}).status_code == 200
+
+
+def test_the_register_says_when_older_records_are_left_out(
+    officer_client, security_officer, monkeypatch
+):
+    """Past 200 records the oldest disappeared from the page without a word."""
+    from breaches import services, views
+
+    monkeypatch.setattr(views, "REGISTER_LIMIT", 2)
+    first = services.breach_create(actor=security_officer, title="Lost laptop")
+    for title in ("Stolen badge", "Phishing wave"):
+        services.breach_create(actor=security_officer, title=title)
+
+    page = officer_client.get("/breaches/").content.decode()
+
+    assert first.reference not in page and "Phishing wave" in page
+    assert "The 2 latest records are shown: search or filter to find older ones" in page
+    narrowed = officer_client.get("/breaches/", {"q": "Lost"}).content.decode()
+    assert first.reference in narrowed and 'data-testid="register-more"' not in narrowed
