@@ -20,6 +20,8 @@ from tickets.models import Ticket
 from tickets.selectors import parse_reference, ticket_get_for_user
 from tickets.views.page import render_ticket
 
+LIST_LIMIT = 50  # articles on the list page
+
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
@@ -40,13 +42,20 @@ def article_list(request: HttpRequest) -> HttpResponse:
         form.is_valid()
         text = form.cleaned_data.get("q", "")
         language = form.cleaned_data.get("language", "")
-    articles = selectors.articles_search(user=_user(request), text=text, language=language)[:50]
+    # One more than shown, to say when some are left out (past 50 they went without a word).
+    articles = list(
+        selectors.articles_search(user=_user(request), text=text, language=language)[
+            : LIST_LIMIT + 1
+        ]
+    )
     return render(
         request,
         "kb/list.html",
         {
             "form": form,
-            "articles": articles,
+            "articles": articles[:LIST_LIMIT],
+            "more": len(articles) > LIST_LIMIT,
+            "limit": LIST_LIMIT,
             "can_write": selectors.can_use_kb_tools(user=_user(request)),
         },
     )

@@ -272,3 +272,16 @@ def test_a_post_with_a_refused_ticket_is_not_saved_then_saves_from_no_ticket(cli
     assert not Article.objects.exists()
     assert client.post("/kb/new/", form).status_code == 302
     assert Article.objects.get().source_ticket_id is None
+
+
+def test_the_list_says_when_articles_are_left_out(client, articles, monkeypatch):
+    """Past 50 articles the rest of the list went without a word."""
+    from kb import views
+
+    monkeypatch.setattr(views, "LIST_LIMIT", 1)
+
+    page = client.get("/kb/").content.decode()
+
+    assert "The first 1 articles are shown: add words or choose a language" in page
+    one = client.get("/kb/", {"q": "reconnect", "language": "en"}).content.decode()
+    assert 'data-testid="kb-more"' not in one
