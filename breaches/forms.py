@@ -4,9 +4,16 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from breaches.models import EDITABLE_FIELDS, Breach, SubjectsDecision, SubjectsExemption
+from breaches.models import (
+    EDITABLE_FIELDS,
+    Breach,
+    BreachStatus,
+    SubjectsDecision,
+    SubjectsExemption,
+)
 from breaches.services import TEXT_FIELDS
 from helpdesk.date_bounds import BoundedDateTimeField
+from helpdesk.query import KnownParametersForm
 from helpdesk.text import TypedTextField
 from tickets.forms import AttachmentInput, LimitedTextField
 from tickets.models_choices import TEXT_MAX_LENGTH
@@ -145,3 +152,30 @@ class EvidenceForm(forms.Form):
 
 class LinkTicketForm(forms.Form):
     ticket = forms.CharField(label=_("Ticket reference"), max_length=30)
+
+
+SEARCH_MAX_LENGTH = 200
+
+
+class BreachListForm(KnownParametersForm):
+    """The register's search and status filter. `?status=opne` (an edited or old link) and
+    `?staus=open` listed every record as if filtered; now a form error on the page (400)."""
+
+    unknown_message = _("“%(name)s” is not a filter of the breach register: it takes q and status.")
+
+    # Any text: a refused value is named in the message; longer searches are cut, as before.
+    q = forms.CharField(label=_("Search"), required=False, strip=True)
+    status = forms.Field(label=_("Status"), required=False)
+
+    def clean_q(self) -> str:
+        return str(self.cleaned_data["q"] or "")[:SEARCH_MAX_LENGTH]
+
+    def clean_status(self) -> str:
+        raw = str(self.cleaned_data["status"] or "").strip()
+        if raw and raw not in BreachStatus.values:
+            raise forms.ValidationError(
+                _("The status filter “%(value)s” is none of open and closed."),
+                code="invalid_choice",
+                params={"value": raw.replace("\x00", "")[:40]},
+            )
+        return raw

@@ -35,6 +35,8 @@ ACTION_FORMS: dict[str, type[django_forms.Form]] = {
     "link_ticket": forms.LinkTicketForm,
 }
 
+REGISTER_LIMIT = 200  # records on the register page; the CSV has them all
+
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
@@ -57,19 +59,28 @@ def _require_officer(request: HttpRequest) -> None:
 @require_GET
 def breach_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
-    breaches = selectors.breach_list(
-        user=_user(request),
-        status=request.GET.get("status", ""),
-        search=request.GET.get("q", "")[:200],
-    )[:200]
+    form = forms.BreachListForm(request.GET or None)
+    # A refused filter is said above the whole register (400), not applied as if it were.
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    # One more than shown, to say when older records are left out (no count query): past 200
+    # the oldest silently disappeared from the register.
+    breaches = list(
+        selectors.breach_list(
+            user=_user(request), status=data.get("status", ""), search=data.get("q", "")
+        )[: REGISTER_LIMIT + 1]
+    )
     return render(
         request,
         "breaches/list.html",
         {
-            "breaches": breaches,
+            "form": form,
+            "breaches": breaches[:REGISTER_LIMIT],
+            "more": len(breaches) > REGISTER_LIMIT,
+            "limit": REGISTER_LIMIT,
             "can_change": selectors.breach_can_change(user=_user(request)),
             "now": timezone.now(),
         },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 

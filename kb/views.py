@@ -1,6 +1,8 @@
 """Knowledge-base pages: search and read (public articles for everyone, internal ones for staff),
 write (staff), the portal's suggestions fragment, and the ticket page's link action."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,6 +19,8 @@ from kb import forms, selectors, services
 from tickets.models import Ticket
 from tickets.selectors import parse_reference, ticket_get_for_user
 from tickets.views.page import render_ticket
+
+LIST_LIMIT = 50  # articles on the list page
 
 
 def _user(request: HttpRequest) -> User:
@@ -38,13 +42,20 @@ def article_list(request: HttpRequest) -> HttpResponse:
         form.is_valid()
         text = form.cleaned_data.get("q", "")
         language = form.cleaned_data.get("language", "")
-    articles = selectors.articles_search(user=_user(request), text=text, language=language)[:50]
+    # One more than shown, to say when some are left out (past 50 they went without a word).
+    articles = list(
+        selectors.articles_search(user=_user(request), text=text, language=language)[
+            : LIST_LIMIT + 1
+        ]
+    )
     return render(
         request,
         "kb/list.html",
         {
             "form": form,
-            "articles": articles,
+            "articles": articles[:LIST_LIMIT],
+            "more": len(articles) > LIST_LIMIT,
+            "limit": LIST_LIMIT,
             "can_write": selectors.can_use_kb_tools(user=_user(request)),
         },
     )
@@ -60,11 +71,45 @@ def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
     )
 
 
-def _promoted_from(request: HttpRequest) -> Ticket | None:
-    ticket_id = request.GET.get("from_ticket") or request.POST.get("from_ticket")
-    if not ticket_id:
-        return None
-    return ticket_get_for_user(user=_user(request), ticket_id=ticket_id)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class _Source:
+    """The ticket an article is promoted from, or why the link's ticket is refused."""
+
+    ticket: Ticket | None = None
+    refused: str = ""
+    status: int = 200
+
+
+def _promoted_from(request: HttpRequest) -> _Source:
+    """`?from_ticket=` (the ticket page's "promote" link) or the form's hidden field. Refused: a
+    value that is no ticket number (400) or one no ticket the user may read has (404; a ticket
+    they may not read is "no such ticket" too). Both said on the page above the form: a bare
+    "page not found" did not say the link's ticket was the problem."""
+    raw = (request.GET.get("from_ticket") or request.POST.get("from_ticket") or "").strip()
+    if not raw:
+        return _Source()
+    shown = raw.replace("\x00", "")[:40]
+    ticket_id = parse_reference(raw)
+    if ticket_id is None:
+        return _Source(
+            refused=_(
+                "The link's ticket “%(value)s” is not a ticket number (such as 123 or "
+                "INC-000123): this article is written from no ticket."
+            )
+            % {"value": shown},
+            status=400,
+        )
+    try:
+        return _Source(ticket=ticket_get_for_user(user=_user(request), ticket_id=ticket_id))
+    except Http404:
+        return _Source(
+            refused=_(
+                "No ticket number %(value)s that you can read (the link may be old): this "
+                "article is written from no ticket."
+            )
+            % {"value": ticket_id},
+            status=404,
+        )
 
 
 @login_required
@@ -72,10 +117,15 @@ def _promoted_from(request: HttpRequest) -> Ticket | None:
 @idempotent_form  # a second click must not publish the article twice
 def article_create(request: HttpRequest) -> HttpResponse:
     _require_author(request)
-    source = _promoted_from(request)
+    promoted = _promoted_from(request)
+    source = promoted.ticket
     initial = services.promoted_article_draft(ticket=source) if source else {}
     form = forms.ArticleForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and promoted.refused:
+        # Not saved without the ticket it was meant to come from; the form below no longer
+        # carries it, so saving again keeps the article from no ticket.
+        form.is_valid()
+    elif request.method == "POST" and form.is_valid():
         try:
             article = services.article_create(
                 actor=_user(request), source_ticket=source, **form.cleaned_data
@@ -85,11 +135,12 @@ def article_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The article is saved."))
             return redirect("kb-article", article_id=article.pk)
+    status = promoted.status if promoted.refused else 400 if form.errors else 200
     return render(
         request,
         "kb/edit.html",
-        {"form": form, "source": source, "article": None},
-        status=400 if form.errors else 200,
+        {"form": form, "source": source, "article": None, "source_refused": promoted.refused},
+        status=status,
     )
 
 

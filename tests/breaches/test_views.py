@@ -182,7 +182,8 @@ def test_the_history_names_fields_and_values_in_the_readers_language(
 
     page = officer_client.get(f"/breaches/{breach.pk}/").content.decode()
 
-    history = page[page.index("<h2>Historial</h2>") :]
+    # (Each value is in its own <bdi>: a value's bidi override must not turn the arrow round.)
+    history = page[page.index("<h2>Historial</h2>") :].replace("<bdi>", "").replace("</bdi>", "")
     assert "detected_at" not in history and "<code>status</code>" not in history
     assert "Fecha de detección:" in history
     assert "Estado: — → Abierto" in history
@@ -207,3 +208,42 @@ def test_a_note_typed_in_the_browser_is_stored_with_plain_line_breaks(officer_cl
     url = f"/breaches/{breach.pk}/actions/note/"
     assert officer_client.post(url, {"body": "Called the DPO.\r\nNo answer."}).status_code == 302
     assert breach.notes.get().body == "Called the DPO.\nNo answer."
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({"status": "opne"}, "The status filter “opne” is none of open and closed."),
+        ({"staus": "open"}, "“staus” is not a filter of the breach register: it takes q"),
+    ],
+)
+def test_a_refused_register_filter_is_said_not_applied_as_if_it_were(
+    officer_client, breach, query, said
+):
+    """`?status=opne` (an edited link) listed every record as if they were the open ones."""
+    response = officer_client.get("/breaches/", query)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert said in page and "The whole register is shown below." in page
+    assert breach.reference in page
+    assert officer_client.get("/breaches/", {"status": "closed", "q": "x" * 500}).status_code == 200
+
+
+def test_the_register_says_when_older_records_are_left_out(
+    officer_client, security_officer, monkeypatch
+):
+    """Past 200 records the oldest disappeared from the page without a word."""
+    from breaches import services, views
+
+    monkeypatch.setattr(views, "REGISTER_LIMIT", 2)
+    first = services.breach_create(actor=security_officer, title="Lost laptop")
+    for title in ("Stolen badge", "Phishing wave"):
+        services.breach_create(actor=security_officer, title=title)
+
+    page = officer_client.get("/breaches/").content.decode()
+
+    assert first.reference not in page and "Phishing wave" in page
+    assert "The 2 latest records are shown: search or filter to find older ones" in page
+    narrowed = officer_client.get("/breaches/", {"q": "Lost"}).content.decode()
+    assert first.reference in narrowed and 'data-testid="register-more"' not in narrowed

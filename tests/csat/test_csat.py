@@ -353,3 +353,27 @@ def test_a_refused_date_is_named_by_its_box(client, manager):
     manager.save(update_fields=["language"])
     text = " ".join(client.get("/csat/", {"start": "abc"}).content.decode().split())
     assert "Desde: " in text and "Las cifras de abajo son las de los días" in text
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_reversed_dates_are_refused_naming_both_boxes_not_swapped(client, manager, language):
+    """From 30 November to 1 November showed 1–30 November with the boxes swapped under the
+    manager, who had meant another range: a 400 with the error under "To", naming "From"."""
+    manager.language = language
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+
+    response = client.get("/csat/", {"start": "2026-11-30", "end": "2026-11-01"})
+
+    assert response.status_code == 400
+    text = " ".join(response.content.decode().split())
+    expected = {
+        "en": "To (inclusive): 2026-11-01 is before “From” (2026-11-30): give the later day here.",
+        "es": "Hasta (incluido): 2026-11-01 es anterior a «Desde» (2026-11-30)",
+    }[language]
+    assert expected in text
+    assert 'value="2026-11-01"' not in text  # the boxes show the default period's days
+    only_start = client.get("/csat/", {"start": "2099-01-01"})
+    assert only_start.status_code == 400
+    assert "2099-01-01" in only_start.content.decode()
+    assert client.get("/csat/", {"start": "2026-11-01", "end": "2026-11-01"}).status_code == 200

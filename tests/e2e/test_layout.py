@@ -208,20 +208,47 @@ def test_a_breach_records_values_are_readable_on_a_phone(
     page.context.close()
 
 
-def test_the_breach_registers_titles_are_readable_on_a_phone(
-    browser, live_server, security_officer, agent_l1, make_ticket
+def every_cell_within_the_phone(row) -> None:
+    """Each cell of a card row has a width and lies inside the window (not in a sideways scroll)."""
+    cells = row.locator("td, th")
+    assert cells.count() >= 4
+    for index in range(cells.count()):
+        box = cells.nth(index).bounding_box()
+        assert box is not None and box["width"] > 0, (index, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (index, box)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_breach_register_is_a_list_of_cards_on_a_phone(
+    browser, live_server, security_officer, agent_l1, make_ticket, language
 ):
-    """Eight columns on a phone squeezed the title to a few letters a line ("Susp / ecte / d");
-    it keeps a readable width and the table scrolls sideways inside its frame."""
+    """Eight columns on a phone squeezed the title to a few letters a line ("Susp / ecte / d"),
+    then scrolled sideways inside their frame (the reporter and risk off-screen): each record
+    is now a card, its title the card's width and each value under its label."""
     breach_services.breach_flag_ticket(
         ticket=make_ticket(), actor=agent_l1, description="Invoice sent to the wrong customer."
     )
-    page = open_page(browser, live_server, security_officer)
+    page = open_page(browser, live_server, security_officer, language=language)
     page.goto(f"{live_server.url}/breaches/")
 
-    title = page.locator("table.data tbody td.title-text").first.bounding_box()
-    assert title is not None and title["width"] >= 140, title
+    table = page.locator("[data-testid=breach-register]")
+    title = table.locator("tbody td.title-text").first.bounding_box()
+    assert title is not None and title["width"] >= 280, title
+    every_cell_within_the_phone(table.locator("tbody tr").first)
+    assert table.evaluate("t => t.scrollWidth <= t.clientWidth")
+    labels = (
+        table.locator("tbody tr")
+        .first.locator("td[data-label]")
+        .evaluate_all("els => els.map(el => getComputedStyle(el, '::before').content)")
+    )
+    assert len(labels) == 6 and all(label not in ("none", "normal") for label in labels), labels
     assert sideways(page) <= 0
+    page.context.close()
+
+    # On a desktop it stays a table.
+    page = open_page(browser, live_server, security_officer, viewport=DESKTOP, language=language)
+    page.goto(f"{live_server.url}/breaches/")
+    assert page.locator("[data-testid=breach-register] thead th").first.is_visible()
     page.context.close()
 
 
@@ -250,11 +277,17 @@ def test_a_breach_records_history_is_readable_on_a_phone(
     page = open_page(browser, live_server, security_officer, language="es")
     page.goto(f"{live_server.url}/breaches/{breach.pk}/")
 
-    history = page.locator("table.data tbody tr").last
+    history = page.locator("[data-testid=breach-history] tbody tr").last
     assert history.locator("td.words").evaluate(LONGEST_WORD_FITS) >= -0.5
     changes = history.locator("td.title-text").bounding_box()
     assert changes is not None and changes["width"] >= 140, changes
+    # Its four columns then scrolled sideways inside the panel: each entry is now a card.
+    every_cell_within_the_phone(history)
+    assert page.locator("[data-testid=breach-history]").evaluate(
+        "t => t.scrollWidth <= t.clientWidth"
+    )
     assert sideways(page) <= 0
+    page.context.close()
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -294,6 +327,16 @@ def test_the_managers_ticket_tables_keep_titles_readable_on_a_phone(browser, liv
         cell = page.locator(f"{table} tbody td.title-text").first.bounding_box()
         assert cell is not None and cell["width"] >= 140, (path, cell)
         assert sideways(page) <= 0
+    # The forecast's list then scrolled sideways inside its frame (the assignee off-screen):
+    # each clock is a card, the columns the groupings above show left out.
+    row = page.locator("[data-testid=forecast-list] tbody tr").first
+    for cell in row.locator("td:visible").all():
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
+    assert row.locator("td.hide-sm").first.is_hidden()
+    assert page.locator("[data-testid=forecast-list]").evaluate(
+        "t => t.scrollWidth <= t.clientWidth"
+    )
     page.context.close()
 
 
@@ -413,13 +456,18 @@ def test_the_dashboards_tables_show_every_column_within_a_phones_width(
 
     page = open_page(browser, live_server, manager, language="es")
     page.goto(f"{live_server.url}/reports/sla/")
-    # (No clock is decided here: the compliance tables have their one "none" row.)
-    for table in ("at-risk-table",):
+    # (No clock is decided here: the compliance tables have their one "none" row.) The OLA
+    # table's seven columns scrolled sideways too: "Hand-off compliance" was off-screen.
+    for table, columns in (("at-risk-table", 5), ("ola-table", 7)):
         cells = page.locator(f'[data-testid="{table}"] tbody tr').first.locator("td, th")
-        assert cells.count() == 5, table
+        assert cells.count() == columns, table
         for index in range(cells.count()):
             box = cells.nth(index).bounding_box()
             assert box is not None and box["width"] >= 60, (table, index, box)
             assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (table, index)
+        fits = page.locator(f'[data-testid="{table}"]').evaluate(
+            "t => t.scrollWidth <= t.clientWidth"
+        )
+        assert fits, table
     assert sideways(page) <= 0
     page.context.close()

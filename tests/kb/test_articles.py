@@ -1,6 +1,8 @@
 """Knowledge-base articles: who reads what, who writes, promotion from a ticket, the portal's
 suggestions (public only for requesters and visitors) and their pinned query counts."""
 
+import html
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -215,3 +217,71 @@ def test_a_long_search_or_an_unknown_language_still_searches(client, articles):
     assert "Cómo reconectar la VPN" not in long
     assert "How to reconnect the VPN" in odd_language
     assert "Cómo reconectar la VPN" not in odd_language  # "reconnect" is not in it
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "said"),
+    [
+        ("abc", 400, "The link's ticket “abc” is not a ticket number"),
+        ("99999", 404, "No ticket number 99999 that you can read (the link may be old)"),
+        ("99999999999999999999", 400, "is not a ticket number"),
+    ],
+)
+def test_a_refused_ticket_to_promote_says_what_is_wrong(client, agent_l1, value, status, said):
+    """`/kb/new/?from_ticket=abc` (or a ticket that is gone) answered a bare "page not found":
+    the form is shown, empty, with why the link's ticket is refused; 400 for no number, 404
+    for no such ticket."""
+    client.force_login(agent_l1)
+
+    response = client.get("/kb/new/", {"from_ticket": value})
+
+    assert response.status_code == status
+    page = html.unescape(" ".join(response.content.decode().split()))
+    assert said in page and 'data-testid="refused-source"' in page
+    assert 'name="title"' in page  # the form, to write the article from no ticket
+    assert 'name="from_ticket"' not in page
+
+
+def test_a_ticket_the_agent_may_not_read_is_no_such_ticket_and_in_spanish(
+    client, agent_l1, requester, make_ticket
+):
+    other = make_ticket(Status.RESOLVED)
+    agent_l1.language = "es"
+    agent_l1.save(update_fields=["language"])
+    client.force_login(requester)  # a requester may not write at all
+    assert client.get("/kb/new/", {"from_ticket": "abc"}).status_code == 403
+    client.force_login(agent_l1)
+
+    page = client.get("/kb/new/", {"from_ticket": "xyz"}).content.decode()
+
+    assert "no es un número de incidencia" in page
+    assert client.get("/kb/new/", {"from_ticket": str(other.pk + 1000)}).status_code == 404
+
+
+def test_a_post_with_a_refused_ticket_is_not_saved_then_saves_from_no_ticket(client, agent_l1):
+    client.force_login(agent_l1)
+    form = {"title": "VPN down", "body": "Restart the gateway.", "language": "en"}
+    form["visibility"] = "public"
+
+    refused = client.post("/kb/new/?from_ticket=99999", form)
+
+    assert refused.status_code == 404
+    page = refused.content.decode()
+    assert "Not saved yet: save again to keep it without a ticket." in page
+    assert 'action="/kb/new/"' in page and "VPN down" in page  # the typed text stays
+    assert not Article.objects.exists()
+    assert client.post("/kb/new/", form).status_code == 302
+    assert Article.objects.get().source_ticket_id is None
+
+
+def test_the_list_says_when_articles_are_left_out(client, articles, monkeypatch):
+    """Past 50 articles the rest of the list went without a word."""
+    from kb import views
+
+    monkeypatch.setattr(views, "LIST_LIMIT", 1)
+
+    page = client.get("/kb/").content.decode()
+
+    assert "The first 1 articles are shown: add words or choose a language" in page
+    one = client.get("/kb/", {"q": "reconnect", "language": "en"}).content.decode()
+    assert 'data-testid="kb-more"' not in one

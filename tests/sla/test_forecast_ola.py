@@ -150,7 +150,7 @@ def test_the_page_marks_each_clock_and_filters_by_source(client, manager, mixed)
     body = both.content.decode()
     assert both.context["board"].total == 4
     assert f'data-clock="ola-{mixed["ola_take"].pk}"' in body
-    assert '<td class="words" data-metric="take">L1 · Take</td>' in body
+    assert '<td class="words" data-metric="take" data-label="Clock">L1 · Take</td>' in body
     assert '<span class="badge">OLA</span>' in body and '<span class="badge">SLA</span>' in body
     assert '<span data-source="sla">SLA 2</span>' in body
     assert '<span data-source="ola">OLA 2</span>' in body
