@@ -1,10 +1,7 @@
-"""Formatting of the dashboard's figures: durations in seconds and percentages; `bdi` for a
-name inside a translated sentence."""
+"""Formatting of the dashboard's figures: durations in seconds and percentages."""
 
 from django import template
 from django.utils.formats import number_format
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from helpdesk.numbers import round_percent
@@ -46,10 +43,3 @@ def hours(seconds: float | None) -> str:
 @register.filter
 def get_item(mapping: dict, key: object) -> object:  # type: ignore[type-arg]
     return mapping.get(key)
-
-
-@register.filter
-def bdi(value: object) -> SafeString:
-    """The value escaped inside its own bidi isolate, for a name a translated sentence holds
-    ("Needing attention: {{ name }}"): a right-to-left override in it ends with the name."""
-    return format_html("<bdi>{}</bdi>", value)
