@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from chat.crypto import secret_seal
 from chat.forms import KeepsTypedSecret
 from chat.models import ChatChannel, ChatDelivery, Platform
-from chat.services import chat_address_clean
+from chat.services import chat_address_clean, chat_channel_name_check
 from helpdesk.errors import DomainError
 
 
@@ -65,6 +65,16 @@ class ChatChannelAdminForm(KeepsTypedSecret, forms.ModelForm):
                 cleaned["secret"] = chat_address_clean(value=secret, field_name="secret")
         except DomainError as exc:
             self.add_error(exc.field, exc.message)
+        if cleaned.get("name"):
+            # As the pages and the API: one name, one channel (as a field error; the model's
+            # constraint then is not checked twice).
+            try:
+                chat_channel_name_check(
+                    name=cleaned["name"].strip(),
+                    channel=self.instance if self.instance.pk else None,
+                )
+            except DomainError as exc:
+                self.add_error("name", exc.message)
         return cleaned
 
     def save(self, commit: bool = True) -> ChatChannel:

@@ -1,4 +1,5 @@
 from django import forms
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.date_bounds import BoundedDateTimeField
@@ -10,6 +11,15 @@ class _DueField(BoundedDateTimeField):
     public status page too) failed wherever it fell past year 9999."""
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+
+class _RefusableForm(forms.Form):
+    def refuse(self, message: str) -> None:
+        """Refused as a whole (a resolved incident): the message alone, the typed text kept.
+        The fields' own errors would be about a post that cannot be made at all."""
+        self.full_clean()
+        self._errors = ErrorDict()
+        self.add_error(None, message)
 
 
 class DeclareForm(forms.Form):
@@ -33,12 +43,12 @@ class DeclareForm(forms.Form):
     next_update_due_at = _DueField(label=_("Next update due at"))
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(_RefusableForm):
     status = forms.ChoiceField(label=_("Status"), choices=IncidentStatus.choices)
     message = forms.CharField(label=_("Update (English)"), widget=forms.Textarea)
     message_es = forms.CharField(label=_("Update (Spanish)"), widget=forms.Textarea, required=False)
     next_update_due_at = _DueField(label=_("Next update due at"), required=False)
 
 
-class LinkForm(forms.Form):
+class LinkForm(_RefusableForm):
     ticket = forms.CharField(label=_("Ticket (e.g. INC-000123)"), max_length=30)

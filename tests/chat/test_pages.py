@@ -327,3 +327,35 @@ def test_the_admin_keeps_a_typed_secret_across_an_error_without_showing_it(clien
     )
     assert response.status_code == 302
     assert secret_open(ChatChannel.objects.get().secret_encrypted) == TEAMS_URL
+
+
+def test_a_name_taken_by_another_group_is_a_form_error(login, manager, make_channel, groups):
+    make_channel(Platform.SLACK, tier=Tier.L2, name="Desk alerts")
+    web = login(manager)
+
+    response = web.post("/chat/new/", _form(groups, name="DESK alerts"))
+
+    assert response.status_code == 400
+    assert "There is already a chat channel named “Desk alerts”" in response.content.decode()
+    assert ChatChannel.objects.count() == 1
+
+
+def test_the_admin_refuses_a_name_taken_in_another_case(admin_client, make_channel, groups):
+    make_channel(Platform.SLACK, name="Desk alerts")
+    form = {
+        "name": "desk ALERTS",
+        "support_group": groups[Tier.L2].pk,
+        "platform": Platform.SLACK,
+        "secret": "https://hooks.slack.invalid/services/x",
+        "events": [ChatEvent.HIGH_PRIORITY],
+        "language": "en",
+        "is_enabled": "on",
+    }
+
+    response = admin_client.post("/admin/chat/chatchannel/add/", form)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "There is already a chat channel named “Desk alerts”" in page
+    assert page.count("There is already a chat channel") == 1
+    assert ChatChannel.objects.count() == 1

@@ -175,3 +175,17 @@ def test_an_email_with_nul_characters_still_becomes_a_ticket():
     assert ticket.title == "Printer jammed"
     assert ticket.description == "Error E-42 since this morning."
     assert ticket.requester.name == "Carla"
+
+
+def test_an_8bit_subject_becomes_the_title_without_replacement_characters():
+    raw = (
+        "From: José <jose@example.org>\r\nSubject: Año nuevo: la impresora no imprime\r\n"
+        "Message-ID: <cp1252@example.org>\r\n\r\nNo imprime.\r\n"
+    ).encode("cp1252")
+
+    assert inbound_process(raw=raw).outcome == Outcome.TICKET_CREATED
+
+    ticket = Ticket.objects.get()
+    assert ticket.title == "Año nuevo: la impresora no imprime"
+    assert ticket.requester.name == "José"
+    assert InboundMessage.objects.get().subject == ticket.title

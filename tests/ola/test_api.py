@@ -117,3 +117,18 @@ def test_a_target_its_business_hours_never_reach_is_a_400_not_a_500(api, manager
     assert not OlaTarget.objects.exists()
     short = api(manager).post(URL, {**body, "take_within": "10:00:00"}, format="json")
     assert short.status_code == 201, short.content
+
+
+@pytest.mark.parametrize("fraction", ["0.5", "00:00:00.5", "00:15:00.250000"])
+def test_a_target_with_a_fraction_of_a_second_is_a_400(api, manager, fraction):
+    """Half a second was saved: a clock no one could meet, shown as "0:00:00.500000" in the
+    admin and with a target of 0 seconds in the ticket's API."""
+    answer = api(manager).post(
+        URL, {"tier": 1, "priority": 1, "take_within": fraction}, format="json"
+    )
+
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["errors"]["take_within"] == [
+        "Targets are counted in whole seconds: leave out the fraction of a second."
+    ]
+    assert not OlaTarget.objects.exists()
