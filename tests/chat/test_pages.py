@@ -359,3 +359,14 @@ def test_the_admin_refuses_a_name_taken_in_another_case(admin_client, make_chann
     assert "There is already a chat channel named “Desk alerts”" in page
     assert page.count("There is already a chat channel") == 1
     assert ChatChannel.objects.count() == 1
+
+
+def test_channel_zero_is_no_channel_not_the_new_channel_form(login, manager, groups):
+    """/chat/0/ showed the new-channel form, and its Save made a channel."""
+    web = login(manager)
+
+    assert web.get("/chat/0/").status_code == 302
+    response = web.post("/chat/0/", _form(groups))
+
+    assert response.status_code == 302 and response["Location"] == "/chat/"
+    assert not ChatChannel.objects.exists()

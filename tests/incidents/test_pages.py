@@ -366,3 +366,28 @@ def test_the_api_refuses_an_update_of_a_resolved_incident_before_its_date(api, i
 
     assert response.status_code == 409, response.content
     assert "already resolved" in response.content.decode()
+
+
+def test_an_update_longer_than_a_tickets_text_is_refused_on_the_page_and_in_the_api(
+    client, api, incident, agent_l1
+):
+    """A 200 000-character update was posted, shown on the public status page and emailed to
+    every requester: the texts have a ticket's limit (20 000 characters)."""
+    client.force_login(agent_l1)
+    due = f"{timezone.localtime() + timedelta(hours=1):%Y-%m-%dT%H:%M}"
+    long = "x" * 20001
+
+    page = client.post(
+        reverse("major_incident_update", args=[incident.pk]),
+        {"status": "monitoring", "message": "Fine.", "message_es": long, "next_update_due_at": due},
+    )
+    answer = api(agent_l1).post(
+        f"/api/major-incidents/{incident.pk}/updates/",
+        {"status": "monitoring", "message": long, "next_update_due_at": due + ":00Z"},
+        format="json",
+    )
+
+    assert page.status_code == 400
+    assert "At most 20000 characters (it has 20001)." in page.content.decode()
+    assert answer.status_code == 400 and "message" in answer.json()["errors"]
+    assert incident.updates.count() == 1
