@@ -391,3 +391,34 @@ def test_an_update_longer_than_a_tickets_text_is_refused_on_the_page_and_in_the_
     assert "At most 20000 characters (it has 20001)." in page.content.decode()
     assert answer.status_code == 400 and "message" in answer.json()["errors"]
     assert incident.updates.count() == 1
+
+
+def test_the_admin_corrects_public_texts_but_never_the_state(admin_client, incident, agent_l1):
+    """The admin added incidents without a first update, set "resolved" without resolving a
+    ticket, and saved a next update due in 9999, which failed every page showing it."""
+    from tests.admin_forms import admin_form_data
+
+    url = reverse("admin:incidents_majorincident_change", args=[incident.pk])
+    data = admin_form_data(admin_client, url)
+    data.update(
+        {
+            "public_title": "Email delivery is slow",
+            "status": "resolved",
+            "next_update_due_at_0": "9999-12-31",
+            "next_update_due_at_1": "23:59:00",
+            "links-TOTAL_FORMS": "0",
+            "links-INITIAL_FORMS": "0",
+        }
+    )
+    for prefix in ("updates",):
+        data.setdefault(f"{prefix}-TOTAL_FORMS", "0")
+        data.setdefault(f"{prefix}-INITIAL_FORMS", "0")
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    incident.refresh_from_db()
+    assert incident.public_title == "Email delivery is slow"
+    assert incident.status != IncidentStatus.RESOLVED and incident.resolved_at is None
+    assert incident.next_update_due_at.year < 2100
+    assert admin_client.get(reverse("admin:incidents_majorincident_add")).status_code == 403
