@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chat.crypto import secret_seal
 from chat.forms import KeepsTypedSecret
-from chat.models import ChatChannel, ChatDelivery, Platform
+from chat.models import SUBSCRIBABLE_EVENTS, ChatChannel, ChatDelivery, Platform
 from chat.services import chat_address_clean, chat_channel_name_check
 from helpdesk.errors import DomainError
 
@@ -19,6 +19,13 @@ class ChatChannelAdminForm(KeepsTypedSecret, forms.ModelForm):
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Stored encrypted; leave blank to keep the current one."),
+    )
+
+    # Checkboxes of the known events, as on the managers' page: the model's JSON box took any
+    # JSON ("5", "{}", ["nope"]), and a number there failed every ticket write (the routes are
+    # read from every channel's events).
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=SUBSCRIBABLE_EVENTS, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -308,7 +308,7 @@ def test_the_admin_keeps_a_typed_secret_across_an_error_without_showing_it(clien
         "support_group": groups[Tier.L1].pk,
         "platform": Platform.TEAMS,
         "secret": TEAMS_URL,
-        "events": f'["{ChatEvent.HIGH_PRIORITY.value}"]',
+        "events": [ChatEvent.HIGH_PRIORITY],
         "language": "en",
         "is_enabled": "on",
         "homeserver": "",
@@ -370,3 +370,39 @@ def test_channel_zero_is_no_channel_not_the_new_channel_form(login, manager, gro
 
     assert response.status_code == 302 and response["Location"] == "/chat/"
     assert not ChatChannel.objects.exists()
+
+
+@pytest.mark.parametrize("events", ["5", '{"a": 1}', '["nope"]', '"high_priority"'])
+def test_the_admin_takes_only_known_events(admin_client, groups, events):
+    """The admin's events were a JSON box: "5" was saved, and reading the channels' routes then
+    failed every ticket write."""
+    form = {
+        "name": "Desk",
+        "support_group": groups[Tier.L1].pk,
+        "platform": Platform.SLACK,
+        "secret": "https://hooks.slack.invalid/services/x",
+        "events": events,
+        "language": "en",
+        "is_enabled": "on",
+    }
+
+    response = admin_client.post("/admin/chat/chatchannel/add/", form)
+
+    assert response.status_code == 200
+    assert not ChatChannel.objects.exists()
+    form["events"] = [ChatEvent.HIGH_PRIORITY, ChatEvent.SLA_BREACH]
+    assert admin_client.post("/admin/chat/chatchannel/add/", form).status_code == 302
+    assert ChatChannel.objects.get().events == [ChatEvent.HIGH_PRIORITY, ChatEvent.SLA_BREACH]
+
+
+@pytest.mark.parametrize("stored", [5, {"a": 1}, "high_priority", [1, None, "sla_breach"]])
+def test_events_stored_in_another_shape_route_nothing_and_fail_nothing(make_channel, stored):
+    from chat.selectors import _load_routes
+
+    channel = make_channel(Platform.SLACK)
+    ChatChannel.objects.filter(pk=channel.pk).update(events=stored)
+
+    routes = _load_routes()
+
+    expected = [channel.pk] if isinstance(stored, list) else []
+    assert routes.channel_ids(group_ids=[channel.support_group_id], event="sla_breach") == expected
