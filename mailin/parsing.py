@@ -279,7 +279,11 @@ def parse_message(raw: bytes) -> ParsedMessage:
             pairs = getaddresses([from_header])
             sender_name, sender_email = pairs[0] if pairs else ("", "")
         sender_email = normalize_identity(sender_email)
-        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", sender_email):
+        # At most 254 characters (RFC 5321, and the accounts' limit): a longer one passed here
+        # and failed creating the requester, logged as an unexpected error with its traceback.
+        if len(sender_email) > 254 or not re.fullmatch(
+            r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", sender_email
+        ):
             raise MalformedMessage(f"no usable sender address in From: {from_header[:200]!r}")
         subject = _without_nul(_header(message, "Subject"))
         references = message_ids_in(str(message.get("In-Reply-To", "") or "")) + message_ids_in(

@@ -159,3 +159,14 @@ def test_an_8bit_sender_name_reads_as_the_body_does():
     raw = "From: José Pérez <jose@example.org>\r\nSubject: x\r\n\r\nHola\r\n".encode("cp1252")
     parsed = parse_message(raw)
     assert (parsed.sender_name, parsed.sender_email) == ("José Pérez", "jose@example.org")
+
+
+@pytest.mark.parametrize(
+    "sender", ["a" * 250 + "@example.org", "carla@" + "e" * 250 + ".org"], ids=["local", "domain"]
+)
+def test_a_sender_address_longer_than_254_characters_is_malformed(sender):
+    """It was read, then creating its requester failed: the poller logged an unexpected error
+    with its traceback instead of moving a malformed message aside."""
+    raw = f"From: {sender}\r\nSubject: x\r\nMessage-ID: <long@x>\r\n\r\nbody\r\n".encode()
+    with pytest.raises(MalformedMessage, match="no usable sender address"):
+        parse_message(raw)
