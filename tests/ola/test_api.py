@@ -132,3 +132,31 @@ def test_a_target_with_a_fraction_of_a_second_is_a_400(api, manager, fraction):
         "Targets are counted in whole seconds: leave out the fraction of a second."
     ]
     assert not OlaTarget.objects.exists()
+
+
+def test_a_target_saved_meanwhile_for_the_same_tier_and_priority_is_a_400(
+    api, manager, monkeypatch
+):
+    """The check and the insert are two statements: a colleague's target saved in between
+    failed the unique constraint, a 500."""
+    from ola import services
+
+    client = api(manager)
+    body = {"tier": 2, "priority": 3, "take_within": "01:00:00"}
+    assert client.post(URL, body, format="json").status_code == 201
+    checks = []
+    real = services._target_clashes
+
+    def misses_the_colleague_once(**kwargs):
+        checks.append(kwargs)
+        return real(**kwargs) if len(checks) > 1 else False
+
+    monkeypatch.setattr(services, "_target_clashes", misses_the_colleague_once)
+
+    again = client.post(URL, body, format="json")
+
+    assert again.status_code == 400, again.content
+    assert again.json()["errors"]["priority"] == [
+        "There is already an OLA target for this tier and priority."
+    ]
+    assert OlaTarget.objects.count() == 1 and len(checks) == 2
