@@ -104,6 +104,17 @@ def chat_address_clean(*, value: str, field_name: str) -> str:
     return value
 
 
+def chat_room_id_clean(*, value: str) -> str:
+    """A Matrix room ID as typed: `!abc:example.org` (an alias, `#room:server`, is not one)."""
+    value = value.strip()
+    if not (value.startswith("!") and ":" in value):
+        raise DomainError(
+            _("Enter the room ID: it starts with ! and names its server (!abc:example.org)."),
+            field="room_id",
+        )
+    return value
+
+
 def chat_channel_save(
     *,
     actor: User,
@@ -142,12 +153,7 @@ def chat_channel_save(
         )
     if platform == Platform.MATRIX:
         homeserver = chat_address_clean(value=homeserver, field_name="homeserver")
-        room_id = room_id.strip()
-        if not (room_id.startswith("!") and ":" in room_id):
-            raise DomainError(
-                _("Enter the room ID: it starts with ! and names its server (!abc:example.org)."),
-                field="room_id",
-            )
+        room_id = chat_room_id_clean(value=room_id)
     else:
         homeserver, room_id = "", ""
         if secret:

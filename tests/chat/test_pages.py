@@ -406,3 +406,40 @@ def test_events_stored_in_another_shape_route_nothing_and_fail_nothing(make_chan
 
     expected = [channel.pk] if isinstance(stored, list) else []
     assert routes.channel_ids(group_ids=[channel.support_group_id], event="sla_breach") == expected
+
+
+def test_the_admin_checks_a_matrix_room_id_as_the_page_does(admin_client, groups):
+    """A room alias (#room:server) was saved in the admin; every message to it then failed."""
+    form = {
+        "name": "Ops room",
+        "support_group": groups[Tier.L1].pk,
+        "platform": Platform.MATRIX,
+        "homeserver": "https://matrix.example.org",
+        "room_id": "#ops:example.org",
+        "secret": "syt_token",
+        "events": [ChatEvent.HIGH_PRIORITY],
+        "language": "en",
+        "is_enabled": "on",
+    }
+
+    refused = admin_client.post("/admin/chat/chatchannel/add/", form)
+    slack = admin_client.post(
+        "/admin/chat/chatchannel/add/",
+        {
+            **form,
+            "name": "Slack room",
+            "platform": Platform.SLACK,
+            "secret": "https://hooks.slack.invalid/services/x",
+            "room_id": "!ops:example.org",
+        },
+    )
+
+    assert refused.status_code == 200
+    assert "Enter the room ID: it starts with !" in refused.content.decode()
+    assert slack.status_code == 302
+    # Slack keeps no Matrix room, as through the page and the API.
+    assert ChatChannel.objects.values_list("name", "homeserver", "room_id").get() == (
+        "Slack room",
+        "",
+        "",
+    )
