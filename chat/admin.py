@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from chat.crypto import secret_seal
 from chat.forms import KeepsTypedSecret
-from chat.models import ChatChannel, ChatDelivery, Platform
-from chat.services import chat_address_clean
+from chat.models import SUBSCRIBABLE_EVENTS, ChatChannel, ChatDelivery, Platform
+from chat.services import chat_address_clean, chat_channel_name_check, chat_room_id_clean
 from helpdesk.errors import DomainError
 
 
@@ -19,6 +19,13 @@ class ChatChannelAdminForm(KeepsTypedSecret, forms.ModelForm):
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Stored encrypted; leave blank to keep the current one."),
+    )
+
+    # Checkboxes of the known events, as on the managers' page: the model's JSON box took any
+    # JSON ("5", "{}", ["nope"]), and a number there failed every ticket write (the routes are
+    # read from every channel's events).
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=SUBSCRIBABLE_EVENTS, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -65,6 +72,25 @@ class ChatChannelAdminForm(KeepsTypedSecret, forms.ModelForm):
                 cleaned["secret"] = chat_address_clean(value=secret, field_name="secret")
         except DomainError as exc:
             self.add_error(exc.field, exc.message)
+        if platform == Platform.MATRIX and "room_id" not in self.errors:
+            # An alias (#room:server) was saved here, and every message to it then failed.
+            try:
+                cleaned["room_id"] = chat_room_id_clean(value=cleaned.get("room_id") or "")
+            except DomainError as exc:
+                self.add_error(exc.field, exc.message)
+        elif platform:
+            # Slack and Teams have no room: the service stores none either.
+            cleaned["homeserver"] = cleaned["room_id"] = ""
+        if cleaned.get("name"):
+            # As the pages and the API: one name, one channel (as a field error; the model's
+            # constraint then is not checked twice).
+            try:
+                chat_channel_name_check(
+                    name=cleaned["name"].strip(),
+                    channel=self.instance if self.instance.pk else None,
+                )
+            except DomainError as exc:
+                self.add_error("name", exc.message)
         return cleaned
 
     def save(self, commit: bool = True) -> ChatChannel:

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,8 +61,13 @@ class ChatChannel(models.Model):
         verbose_name = _("chat channel")
         verbose_name_plural = _("chat channels")
         constraints = [
+            # One name, one channel (whatever the case or the group): two "Ops alerts" were
+            # told apart nowhere — the deliveries, the admin and the test button name a channel
+            # by its name only. chat.services refuses a duplicate with a message first.
             models.UniqueConstraint(
-                fields=["support_group", "name"], name="chat_channel_unique_name_per_group"
+                Lower("name"),
+                name="chat_channel_unique_name",
+                violation_error_message=_("There is already a chat channel with that name."),
             ),
             models.CheckConstraint(
                 condition=Q(platform__in=["slack", "teams", "matrix"]),

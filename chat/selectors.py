@@ -28,8 +28,11 @@ def _load_routes() -> ChatRoutes:
     for pk, group_id, events in ChatChannel.objects.filter(is_enabled=True).values_list(
         "pk", "support_group_id", "events"
     ):
-        for event in events or []:
-            channels.setdefault((group_id, event), []).append(pk)
+        # A list of event names (the services and forms write nothing else; a value saved by
+        # an older admin's JSON box, a number say, must not fail every ticket write).
+        for event in events if isinstance(events, list) else []:
+            if isinstance(event, str):
+                channels.setdefault((group_id, event), []).append(pk)
     groups_by_tier: dict[int, list[int]] = {}
     if channels:  # nothing subscribed: no need to know the groups
         for pk, tier in SupportGroup.objects.values_list("pk", "tier"):

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -104,6 +104,17 @@ def chat_address_clean(*, value: str, field_name: str) -> str:
     return value
 
 
+def chat_room_id_clean(*, value: str) -> str:
+    """A Matrix room ID as typed: `!abc:example.org` (an alias, `#room:server`, is not one)."""
+    value = value.strip()
+    if not (value.startswith("!") and ":" in value):
+        raise DomainError(
+            _("Enter the room ID: it starts with ! and names its server (!abc:example.org)."),
+            field="room_id",
+        )
+    return value
+
+
 def chat_channel_save(
     *,
     actor: User,
@@ -142,21 +153,12 @@ def chat_channel_save(
         )
     if platform == Platform.MATRIX:
         homeserver = chat_address_clean(value=homeserver, field_name="homeserver")
-        room_id = room_id.strip()
-        if not (room_id.startswith("!") and ":" in room_id):
-            raise DomainError(
-                _("Enter the room ID: it starts with ! and names its server (!abc:example.org)."),
-                field="room_id",
-            )
+        room_id = chat_room_id_clean(value=room_id)
     else:
         homeserver, room_id = "", ""
         if secret:
             secret = chat_address_clean(value=secret, field_name="secret")
-    duplicate = ChatChannel.objects.filter(support_group=support_group, name=name)
-    if channel is not None:
-        duplicate = duplicate.exclude(pk=channel.pk)
-    if duplicate.exists():
-        raise DomainError(_("This group already has a channel with that name."), field="name")
+    chat_channel_name_check(name=name, channel=channel)
     channel = channel or ChatChannel()
     channel.name, channel.support_group, channel.platform = name, support_group, platform
     channel.events, channel.language, channel.is_enabled = events, language, is_enabled
@@ -164,8 +166,30 @@ def chat_channel_save(
     if secret:
         channel.secret_encrypted = secret_seal(secret)
         channel.secret_last4 = secret[-4:]
-    channel.save()
+    try:
+        with transaction.atomic():
+            channel.save()
+    except IntegrityError:
+        # Two managers saving the same name at once: the unique index decides, the loser gets
+        # the same message as a duplicate found beforehand (never a 500).
+        chat_channel_name_check(name=name, channel=channel if channel.pk else None)
+        raise
     return channel
+
+
+def chat_channel_name_check(*, name: str, channel: ChatChannel | None) -> None:
+    """A name is one channel's, whatever its case or group (the chat_channel_unique_name
+    constraint): two channels of one name were told apart nowhere."""
+    duplicate = ChatChannel.objects.filter(name__iexact=name)
+    if channel is not None:
+        duplicate = duplicate.exclude(pk=channel.pk)
+    found = duplicate.select_related("support_group").first()
+    if found is not None:
+        raise DomainError(
+            _("There is already a chat channel named “%(name)s” (%(group)s): choose another name.")
+            % {"name": found.name, "group": found.support_group.name},
+            field="name",
+        )
 
 
 def chat_channel_delete(*, actor: User, channel: ChatChannel) -> None:

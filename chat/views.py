@@ -41,8 +41,9 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 @idempotent_form  # a second click on Save made a second channel: every event posted twice
 def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     actor = _manager(request)
-    channel = ChatChannel.objects.filter(pk=pk).first() if pk else None
-    if pk and channel is None:
+    # /chat/0/ is no channel (it was the new-channel form, and its Save made one).
+    channel = ChatChannel.objects.filter(pk=pk).first() if pk is not None else None
+    if pk is not None and channel is None:
         return _gone(request, _("This chat channel no longer exists: it was deleted."))
     initial = (
         {

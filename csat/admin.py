@@ -12,7 +12,6 @@ class SatisfactionSurveyAdmin(admin.ModelAdmin):
 
     list_display = ["ticket", "rating", "tier", "category", "agent", "answered_at"]
     list_filter = ["rating", "tier"]
-    raw_id_fields = ["ticket", "requester", "agent", "category"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -33,6 +33,15 @@ def _visible_ticket(*, actor: User, ticket: Ticket) -> Ticket:
     return ticket_get_for_user(user=actor, ticket_id=ticket.pk)
 
 
+def major_incident_require_open(*, incident: MajorIncident) -> None:
+    """The state refusal (409) before any complaint about the input: an update or link sent
+    to a resolved incident with a bad date too got "Enter a date between …", and the agent
+    fixed the date only to be told then that nothing could be posted. The callers (pages,
+    API) ask this before they check what was typed; the services ask it again under the lock."""
+    if incident.is_resolved:
+        raise ConflictError(_("This major incident is already resolved."))
+
+
 def _validate_update(
     *, status: str, message: str, next_update_due_at: datetime | None, now: datetime
 ) -> None:
@@ -131,12 +140,12 @@ def major_incident_link(
 ) -> MajorIncidentLink:
     """Link an affected ticket: its requester gets the updates; it follows the resolution."""
     _require_agent(actor)
+    major_incident_require_open(incident=incident)
     ticket = _visible_ticket(actor=actor, ticket=ticket)
     now = timezone.now()
     with transaction.atomic():
         locked = MajorIncident.objects.select_for_update().get(pk=incident.pk)
-        if locked.is_resolved:
-            raise ConflictError(_("This major incident is resolved."))
+        major_incident_require_open(incident=locked)
         if ticket.pk == locked.ticket_id or MajorIncident.objects.filter(ticket=ticket).exists():
             raise DomainError(_("A major incident's own ticket cannot be linked."), field="ticket")
         if ticket.status == Status.CLOSED:
@@ -189,14 +198,14 @@ def status_update_post(
 ) -> StatusUpdate:
     """Post a public update; `resolved` also resolves the parent ticket and every child."""
     _require_agent(actor)
+    major_incident_require_open(incident=incident)
     now = timezone.now()
     _validate_update(status=status, message=message, next_update_due_at=next_update_due_at, now=now)
     with transaction.atomic():
         locked = (
             MajorIncident.objects.select_for_update().select_related("ticket").get(pk=incident.pk)
         )
-        if locked.is_resolved:
-            raise ConflictError(_("This major incident is already resolved."))
+        major_incident_require_open(incident=locked)
         update = _post(
             incident=locked,
             actor=actor,

@@ -111,7 +111,13 @@ def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
     incident = major_incident_get_for_user(user=user, incident_id=pk)
     form = UpdateForm(request.POST)
     status = 400
-    if form.is_valid():
+    try:
+        # The incident's state first: a resolved one refuses any update, typed well or not.
+        services.major_incident_require_open(incident=incident)
+    except DomainError as exc:
+        status = exc.status_code
+        form.refuse(exc.message)
+    if status == 400 and form.is_valid():
         try:
             services.status_update_post(incident=incident, actor=user, **form.cleaned_data)
         except DomainError as exc:
@@ -133,7 +139,12 @@ def incident_link(request: HttpRequest, pk: int) -> HttpResponse:
     incident = major_incident_get_for_user(user=user, incident_id=pk)
     form = LinkForm(request.POST)
     status = 400
-    if form.is_valid():
+    try:
+        services.major_incident_require_open(incident=incident)
+    except DomainError as exc:
+        status = exc.status_code
+        form.refuse(exc.message)
+    if status == 400 and form.is_valid():
         reference = parse_reference(form.cleaned_data["ticket"])
         try:
             if reference is None:

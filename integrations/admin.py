@@ -105,7 +105,6 @@ class MonitoredAlertAdmin(admin.ModelAdmin):
     list_filter = ["status", "integration"]
     search_fields = ["fingerprint"]
     list_select_related = ["integration", "ticket"]
-    raw_id_fields = ["ticket", "previous"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,7 +15,6 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_display = ["id", "created_at", "sender", "subject", "outcome", "ticket"]
     list_filter = ["outcome"]
     search_fields = ["message_id", "sender", "subject"]
-    raw_id_fields = ["ticket", "comment"]
     readonly_fields = [
         "message_id",
         "sender",

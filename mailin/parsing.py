@@ -4,6 +4,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from html import unescape
@@ -202,10 +204,39 @@ def _text_of(part: EmailMessage) -> str:
     except UnicodeDecodeError:
         if charset not in ("us-ascii", "ascii"):
             return payload.decode(charset, errors="replace")
+    return _decoded_8bit(payload)
+
+
+def _decoded_8bit(data: bytes) -> str:
+    """Unlabelled 8-bit text: UTF-8 if it is, else Windows-1252 (as `_text_of`)."""
     try:
-        return payload.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return payload.decode("cp1252", errors="replace")
+        return data.decode("cp1252", errors="replace")
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_BETWEEN_ENCODED_WORDS = re.compile(r"(?<=\?=)\s+(?==\?)")
+
+
+def _encoded_word(match: re.Match[str]) -> str:
+    try:
+        return str(make_header(decode_header(match.group(0))))
+    except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+        return match.group(0)
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    """A header's text. Mail clients send 8-bit bytes in headers without encoding them
+    (RFC 2047): the email package shows each such byte as a replacement character, so an
+    unlabelled Windows-1252 subject "Año nuevo" became the ticket title "A�o nuevo". Those bytes
+    are read as the body's are (`_decoded_8bit`), and any encoded words among them decoded."""
+    raw = next((value for key, value in message.raw_items() if key.lower() == name.lower()), None)
+    if not isinstance(raw, str) or not any("\udc80" <= ch <= "\udcff" for ch in raw):
+        return str(message.get(name, "") or "")
+    text = _decoded_8bit(raw.encode("ascii", "surrogateescape"))
+    text = " ".join(text.split())  # unfolded
+    return _ENCODED_WORD.sub(_encoded_word, _BETWEEN_ENCODED_WORDS.sub("", text))
 
 
 def _body(message: EmailMessage) -> str:
@@ -242,15 +273,19 @@ def parse_message(raw: bytes) -> ParsedMessage:
     try:
         message = message_from_bytes(raw, policy=policy.default)
         assert isinstance(message, EmailMessage)  # noqa: S101 - policy.default guarantees it
-        from_header = _without_nul(str(message.get("From", "") or ""))
+        from_header = _without_nul(_header(message, "From"))
         sender_name, sender_email = parseaddr(from_header)
         if not sender_email:
             pairs = getaddresses([from_header])
             sender_name, sender_email = pairs[0] if pairs else ("", "")
         sender_email = normalize_identity(sender_email)
-        if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", sender_email):
+        # At most 254 characters (RFC 5321, and the accounts' limit): a longer one passed here
+        # and failed creating the requester, logged as an unexpected error with its traceback.
+        if len(sender_email) > 254 or not re.fullmatch(
+            r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", sender_email
+        ):
             raise MalformedMessage(f"no usable sender address in From: {from_header[:200]!r}")
-        subject = _without_nul(str(message.get("Subject", "") or ""))
+        subject = _without_nul(_header(message, "Subject"))
         references = message_ids_in(str(message.get("In-Reply-To", "") or "")) + message_ids_in(
             str(message.get("References", "") or "")
         )

@@ -59,11 +59,9 @@ class OlaTargetAdmin(admin.ModelAdmin):
 class OlaClockAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "tier", "metric", "cycle", "state", "due_at", "stopped_at"]
     list_filter = ["tier", "metric", "state"]
-    raw_id_fields = ["ticket"]
 
 
 @admin.register(OlaEvent)
 class OlaEventAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "tier", "metric", "cycle", "due_at", "created_at", "applied_at"]
     list_filter = ["tier", "metric"]
-    raw_id_fields = ["ticket"]

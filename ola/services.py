@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,21 +151,36 @@ def ola_target_save(
     error = target_order_error(take_within=take_within, handoff_within=handoff_within)
     if error:
         raise DomainError(error, field="handoff_within")
-    with transaction.atomic():
-        clash = OlaTarget.objects.filter(tier=tier, priority=priority)
-        if target is not None:
-            clash = clash.exclude(pk=target.pk)
-        if clash.exists():
-            raise DomainError(
-                _("There is already an OLA target for this tier and priority."), field="priority"
-            )
-        target = target or OlaTarget()
-        target.tier, target.priority = tier, priority
-        target.take_within, target.handoff_within = take_within, handoff_within
-        target.calendar = calendar
-        target.save()
-        ola_clocks_backfill(target=target, at=timezone.now())
-    return target
+    saving = target or OlaTarget()
+    try:
+        with transaction.atomic():
+            if _target_clashes(tier=tier, priority=priority, target=target):
+                raise DomainError(_taken_message(), field="priority")
+            saving.tier, saving.priority = tier, priority
+            saving.take_within, saving.handoff_within = take_within, handoff_within
+            saving.calendar = calendar
+            saving.save()
+            ola_clocks_backfill(target=saving, at=timezone.now())
+    except IntegrityError:
+        # Two managers saving the same tier and priority at once: the unique constraint
+        # decides, and the loser hears what a clash found beforehand says (it was a 500).
+        if target is None:
+            saving.pk = None  # the insert was rolled back
+        if _target_clashes(tier=tier, priority=priority, target=target):
+            raise DomainError(_taken_message(), field="priority") from None
+        raise
+    return saving
+
+
+def _taken_message() -> str:
+    return _("There is already an OLA target for this tier and priority.")
+
+
+def _target_clashes(*, tier: int, priority: int, target: OlaTarget | None) -> bool:
+    clash = OlaTarget.objects.filter(tier=tier, priority=priority)
+    if target is not None and target.pk is not None:
+        clash = clash.exclude(pk=target.pk)
+    return clash.exists()
 
 
 def ola_target_delete(*, actor: User, target: OlaTarget) -> None:

@@ -141,13 +141,17 @@ def calendar_hours_of(calendar: "Calendar | None") -> WorkingCalendar | None:
 
 
 def target_error(value: timedelta | None, *, hours: WorkingCalendar | None = ALWAYS_OPEN) -> str:
-    """Why an SLA or OLA target duration is refused ("" if it is not): zero or less, longer
-    than MAX_TARGET, or never reached on these business hours (`calendar_hours_of`). The
-    services and the admin forms all ask this."""
+    """Why an SLA or OLA target duration is refused ("" if it is not): zero or less, with a
+    fraction of a second, longer than MAX_TARGET, or never reached on these business hours
+    (`calendar_hours_of`). The services and the admin forms all ask this."""
     if value is None:
         return ""
     if value <= timedelta(0):
         return gettext("Targets must be longer than zero.")
+    if value % timedelta(seconds=1):
+        # "0.5" (half a second) or "00:15:00.25" was saved: a clock no one can meet, shown
+        # as "0:00:00.500000" in the admin and "0 s" on the ticket, its due time rounded away.
+        return gettext("Targets are counted in whole seconds: leave out the fraction of a second.")
     if value > MAX_TARGET:
         return target_too_long_message()
     if hours is None or not hours_reach(hours, value):

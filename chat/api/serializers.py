@@ -33,6 +33,21 @@ class ChatChannelSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
 
 
 class ChatChannelWriteSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
+    """POST and PUT send every field (a blank or absent secret keeps the stored one on a
+    change); PATCH sends only those that change."""
+
+    # What a PATCH leaves as stored when it does not send it (the secret: kept when blank).
+    STORED_FIELDS = (
+        "name",
+        "support_group",
+        "platform",
+        "homeserver",
+        "room_id",
+        "events",
+        "language",
+        "is_enabled",
+    )
+
     name = serializers.CharField(max_length=120)
     support_group = serializers.PrimaryKeyRelatedField(queryset=SupportGroup.objects.all())
     platform = serializers.ChoiceField(choices=Platform.choices)

@@ -36,6 +36,9 @@ class ManagersOnly(permissions.BasePermission):
     update=extend_schema(
         request=s.ChatChannelWriteSerializer, responses={200: s.ChatChannelSerializer, **ERRORS}
     ),
+    partial_update=extend_schema(
+        request=s.ChatChannelWriteSerializer, responses={200: s.ChatChannelSerializer, **ERRORS}
+    ),
     destroy=extend_schema(responses={204: None, **ERRORS}),
 )
 class ChatChannelViewSet(viewsets.ViewSet):
@@ -50,13 +53,20 @@ class ChatChannelViewSet(viewsets.ViewSet):
             raise Http404
         return get_object_or_404(selectors.chat_channel_list(), pk=number)
 
-    def _save(self, *, channel: ChatChannel | None, request: Request) -> ChatChannel:
-        data = s.ChatChannelWriteSerializer(data=request.data)
+    def _save(
+        self, *, channel: ChatChannel | None, request: Request, partial: bool = False
+    ) -> ChatChannel:
+        data = s.ChatChannelWriteSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        if partial and channel is not None:
+            # PATCH: what is not sent stays as stored (a blank secret keeps the stored one).
+            for name in s.ChatChannelWriteSerializer.STORED_FIELDS:
+                fields.setdefault(name, getattr(channel, name))
         saved = services.chat_channel_save(
             actor=request.user,  # type: ignore[arg-type]
             channel=channel,
-            **data.validated_data,
+            **fields,
         )
         return self._get(str(saved.pk))
 
@@ -72,6 +82,10 @@ class ChatChannelViewSet(viewsets.ViewSet):
 
     def update(self, request: Request, pk: str) -> Response:
         channel = self._save(channel=self._get(pk), request=request)
+        return Response(s.ChatChannelSerializer(channel).data)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        channel = self._save(channel=self._get(pk), request=request, partial=True)
         return Response(s.ChatChannelSerializer(channel).data)
 
     def destroy(self, request: Request, pk: str) -> Response:

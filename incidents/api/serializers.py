@@ -3,6 +3,8 @@ from rest_framework import serializers
 from helpdesk.date_bounds import BoundedDateTimeSerializerField
 from helpdesk.serializers import KnownFieldsOnlyMixin
 from incidents.models import IncidentStatus, MajorIncident, MajorIncidentLink, StatusUpdate
+from tickets.api.serializers import LimitedCharField
+from tickets.models_choices import TEXT_MAX_LENGTH
 
 
 class StatusUpdateSerializer(KnownFieldsOnlyMixin, serializers.ModelSerializer):
@@ -59,20 +61,29 @@ class DeclareSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     ticket = serializers.IntegerField()
     public_title = serializers.CharField(max_length=200)
     public_title_es = serializers.CharField(max_length=200, required=False, default="")
-    public_summary = serializers.CharField(required=False, default="", allow_blank=True)
-    public_summary_es = serializers.CharField(required=False, default="", allow_blank=True)
+    # The public texts, as long as a ticket's (a 200 KB update went to every requester).
+    public_summary = LimitedCharField(
+        max_length=TEXT_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
+    public_summary_es = LimitedCharField(
+        max_length=TEXT_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
     affected_services = serializers.CharField(
         max_length=300, required=False, default="", allow_blank=True
     )
-    message = serializers.CharField()
-    message_es = serializers.CharField(required=False, default="", allow_blank=True)
+    message = LimitedCharField(max_length=TEXT_MAX_LENGTH)
+    message_es = LimitedCharField(
+        max_length=TEXT_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
     next_update_due_at = BoundedDateTimeSerializerField()
 
 
 class PostUpdateSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
-    message = serializers.CharField()
-    message_es = serializers.CharField(required=False, default="", allow_blank=True)
+    message = LimitedCharField(max_length=TEXT_MAX_LENGTH)
+    message_es = LimitedCharField(
+        max_length=TEXT_MAX_LENGTH, required=False, default="", allow_blank=True
+    )
     next_update_due_at = BoundedDateTimeSerializerField(
         required=False, allow_null=True, default=None
     )

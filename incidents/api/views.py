@@ -59,6 +59,7 @@ class MajorIncidentViewSet(
         if request.method == "GET":
             updates = major_incident_updates(incident=incident)
             return Response(s.StatusUpdateSerializer(updates, many=True).data)
+        services.major_incident_require_open(incident=incident)  # a 409 before a 400
         data = s.PostUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         update = services.status_update_post(
@@ -74,6 +75,7 @@ class MajorIncidentViewSet(
             return Response(
                 s.LinkSerializer(major_incident_links(incident=incident), many=True).data
             )
+        services.major_incident_require_open(incident=incident)
         data = s.LinkTicketSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         ticket = ticket_get_for_user(user=self._user(), ticket_id=data.validated_data["ticket"])

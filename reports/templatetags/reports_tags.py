@@ -11,10 +11,14 @@ register = template.Library()
 
 @register.filter
 def duration(seconds: float | None) -> str:
-    """1 h 05 min, 2 d 3 h, 45 min; an em dash when there is nothing to measure."""
+    """1 h 05 min, 2 d 3 h, 45 min, "< 1 min"; an em dash when there is nothing to measure."""
     if seconds is None:
         return "—"
     total = round(float(seconds) / 60)  # minutes
+    if total == 0 and float(seconds) > 0:
+        # A first response in 20 s, or a clock 20 s from its due time, read "0 min": as if
+        # nothing were measured, or nothing left.
+        return _("< 1 min")
     days, rest = divmod(total, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:

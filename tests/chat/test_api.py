@@ -155,3 +155,83 @@ def test_anonymous_is_refused(api):
 
 def test_an_unknown_channel_is_a_404(api, manager):
     assert api(manager).get("/api/chat/channels/999999/").status_code == 404
+
+
+def test_patch_changes_only_the_fields_sent(api, manager, groups):
+    """PATCH was a 405: an API client changing one field had to send them all (and the
+    secret's absence kept it, but a forgotten field fell back to its default)."""
+    client = api(manager)
+    channel = client.post("/api/chat/channels/", _body(groups), format="json").json()
+
+    response = client.patch(
+        f"/api/chat/channels/{channel['id']}/", {"is_enabled": False}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["is_enabled"] is False
+    assert (data["name"], data["language"], data["events"]) == (
+        "L1 alerts",
+        "es",
+        sorted([ChatEvent.HIGH_PRIORITY, ChatEvent.SLA_BREACH]),
+    )
+    assert data["secret_hint"] == "••••ABCD"
+    stored = ChatChannel.objects.get(pk=channel["id"])
+    assert secret_open(stored.secret_encrypted) == SLACK_URL
+
+
+def test_patch_is_checked_as_a_put(api, manager, groups, make_channel):
+    client = api(manager)
+    channel = client.post("/api/chat/channels/", _body(groups), format="json").json()
+    make_channel(Platform.SLACK, name="Other room")
+    url = f"/api/chat/channels/{channel['id']}/"
+
+    assert client.patch(url, {"events": []}, format="json").status_code == 400
+    assert client.patch(url, {"name": "other ROOM"}, format="json").status_code == 400
+    # A platform change still needs a new secret.
+    refused = client.patch(url, {"platform": Platform.TEAMS}, format="json")
+    assert refused.status_code == 400 and "secret" in refused.json()["errors"]
+    assert client.patch(url, {"name": "Renamed"}, format="json").json()["name"] == "Renamed"
+
+
+@pytest.mark.parametrize("tier", [Tier.L1, Tier.L2])
+def test_a_name_taken_in_any_case_or_group_is_a_400(api, manager, groups, tier):
+    """Two "L1 alerts" channels (one per group, or "l1 ALERTS") were told apart nowhere."""
+    client = api(manager)
+    assert client.post("/api/chat/channels/", _body(groups), format="json").status_code == 201
+
+    response = client.post(
+        "/api/chat/channels/",
+        _body(groups, name=" l1 ALERTS ", support_group=groups[tier].pk),
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["name"] == [
+        "There is already a chat channel named “L1 alerts” (Tier 1 team): choose another name."
+    ]
+    assert ChatChannel.objects.count() == 1
+
+
+def test_a_name_taken_meanwhile_is_a_400_not_a_500(api, manager, groups, monkeypatch):
+    """The check and the insert are two statements: a colleague's channel of the same name
+    saved in between fails the unique index, which answers as the check would."""
+    from chat import services
+
+    checked = services.chat_channel_name_check
+    calls = []
+
+    def check_missing_the_colleague(*, name, channel):
+        calls.append(name)
+        if len(calls) > 1:  # the recheck after the index refused the row
+            checked(name=name, channel=channel)
+
+    client = api(manager)
+    assert client.post("/api/chat/channels/", _body(groups), format="json").status_code == 201
+    monkeypatch.setattr(services, "chat_channel_name_check", check_missing_the_colleague)
+
+    response = client.post("/api/chat/channels/", _body(groups, name="L1 ALERTS"), format="json")
+
+    assert response.status_code == 400, response.content
+    assert "name" in response.json()["errors"] and len(calls) == 2
+    assert ChatChannel.objects.count() == 1

@@ -7,7 +7,6 @@ operator allow an internal chat server.
 """
 
 import ipaddress
-import json
 import logging
 import socket
 from collections.abc import Callable, Iterator
@@ -522,7 +521,7 @@ def _admin_form(groups, **overrides):
         "platform": "slack",
         "homeserver": "",
         "room_id": "",
-        "events": json.dumps(["high_priority"]),
+        "events": ["high_priority"],
         "language": "en",
         "is_enabled": "on",
         "secret": METADATA,

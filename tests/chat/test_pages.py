@@ -308,7 +308,7 @@ def test_the_admin_keeps_a_typed_secret_across_an_error_without_showing_it(clien
         "support_group": groups[Tier.L1].pk,
         "platform": Platform.TEAMS,
         "secret": TEAMS_URL,
-        "events": f'["{ChatEvent.HIGH_PRIORITY.value}"]',
+        "events": [ChatEvent.HIGH_PRIORITY],
         "language": "en",
         "is_enabled": "on",
         "homeserver": "",
@@ -327,3 +327,119 @@ def test_the_admin_keeps_a_typed_secret_across_an_error_without_showing_it(clien
     )
     assert response.status_code == 302
     assert secret_open(ChatChannel.objects.get().secret_encrypted) == TEAMS_URL
+
+
+def test_a_name_taken_by_another_group_is_a_form_error(login, manager, make_channel, groups):
+    make_channel(Platform.SLACK, tier=Tier.L2, name="Desk alerts")
+    web = login(manager)
+
+    response = web.post("/chat/new/", _form(groups, name="DESK alerts"))
+
+    assert response.status_code == 400
+    assert "There is already a chat channel named “Desk alerts”" in response.content.decode()
+    assert ChatChannel.objects.count() == 1
+
+
+def test_the_admin_refuses_a_name_taken_in_another_case(admin_client, make_channel, groups):
+    make_channel(Platform.SLACK, name="Desk alerts")
+    form = {
+        "name": "desk ALERTS",
+        "support_group": groups[Tier.L2].pk,
+        "platform": Platform.SLACK,
+        "secret": "https://hooks.slack.invalid/services/x",
+        "events": [ChatEvent.HIGH_PRIORITY],
+        "language": "en",
+        "is_enabled": "on",
+    }
+
+    response = admin_client.post("/admin/chat/chatchannel/add/", form)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "There is already a chat channel named “Desk alerts”" in page
+    assert page.count("There is already a chat channel") == 1
+    assert ChatChannel.objects.count() == 1
+
+
+def test_channel_zero_is_no_channel_not_the_new_channel_form(login, manager, groups):
+    """/chat/0/ showed the new-channel form, and its Save made a channel."""
+    web = login(manager)
+
+    assert web.get("/chat/0/").status_code == 302
+    response = web.post("/chat/0/", _form(groups))
+
+    assert response.status_code == 302 and response["Location"] == "/chat/"
+    assert not ChatChannel.objects.exists()
+
+
+@pytest.mark.parametrize("events", ["5", '{"a": 1}', '["nope"]', '"high_priority"'])
+def test_the_admin_takes_only_known_events(admin_client, groups, events):
+    """The admin's events were a JSON box: "5" was saved, and reading the channels' routes then
+    failed every ticket write."""
+    form = {
+        "name": "Desk",
+        "support_group": groups[Tier.L1].pk,
+        "platform": Platform.SLACK,
+        "secret": "https://hooks.slack.invalid/services/x",
+        "events": events,
+        "language": "en",
+        "is_enabled": "on",
+    }
+
+    response = admin_client.post("/admin/chat/chatchannel/add/", form)
+
+    assert response.status_code == 200
+    assert not ChatChannel.objects.exists()
+    form["events"] = [ChatEvent.HIGH_PRIORITY, ChatEvent.SLA_BREACH]
+    assert admin_client.post("/admin/chat/chatchannel/add/", form).status_code == 302
+    assert ChatChannel.objects.get().events == [ChatEvent.HIGH_PRIORITY, ChatEvent.SLA_BREACH]
+
+
+@pytest.mark.parametrize("stored", [5, {"a": 1}, "high_priority", [1, None, "sla_breach"]])
+def test_events_stored_in_another_shape_route_nothing_and_fail_nothing(make_channel, stored):
+    from chat.selectors import _load_routes
+
+    channel = make_channel(Platform.SLACK)
+    ChatChannel.objects.filter(pk=channel.pk).update(events=stored)
+
+    routes = _load_routes()
+
+    expected = [channel.pk] if isinstance(stored, list) else []
+    assert routes.channel_ids(group_ids=[channel.support_group_id], event="sla_breach") == expected
+
+
+def test_the_admin_checks_a_matrix_room_id_as_the_page_does(admin_client, groups):
+    """A room alias (#room:server) was saved in the admin; every message to it then failed."""
+    form = {
+        "name": "Ops room",
+        "support_group": groups[Tier.L1].pk,
+        "platform": Platform.MATRIX,
+        "homeserver": "https://matrix.example.org",
+        "room_id": "#ops:example.org",
+        "secret": "syt_token",
+        "events": [ChatEvent.HIGH_PRIORITY],
+        "language": "en",
+        "is_enabled": "on",
+    }
+
+    refused = admin_client.post("/admin/chat/chatchannel/add/", form)
+    slack = admin_client.post(
+        "/admin/chat/chatchannel/add/",
+        {
+            **form,
+            "name": "Slack room",
+            "platform": Platform.SLACK,
+            "secret": "https://hooks.slack.invalid/services/x",
+            "room_id": "!ops:example.org",
+        },
+    )
+
+    assert refused.status_code == 200
+    assert "Enter the room ID: it starts with !" in refused.content.decode()
+    assert slack.status_code == 302
+    # Slack keeps no Matrix room, as through the page and the API.
+    assert ChatChannel.objects.values_list("name", "homeserver", "room_id").get() == (
+        "Slack room",
+        "",
+        "",
+    )

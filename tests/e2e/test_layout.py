@@ -16,7 +16,7 @@ from tests.security.test_access import world  # noqa: F401 (the access test's wo
 from tests.sla.test_forecast import add_clock
 from tests.sla.test_forecast import ticket as forecast_ticket
 from tickets import services
-from tickets.models import Status, Ticket
+from tickets.models import Level, Status, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -470,4 +470,53 @@ def test_the_dashboards_tables_show_every_column_within_a_phones_width(
         )
         assert fits, table
     assert sideways(page) <= 0
+    page.context.close()
+
+
+def test_the_chat_channels_and_major_incidents_are_cards_on_a_phone(
+    browser, live_server, manager, agent_l1, make_ticket
+):
+    """Nine columns in 390 px wrapped a channel's name a letter a line, its buttons and the
+    incidents' dates sat off-screen in the table's sideways scroll: each row is a card now."""
+    from chat.services import chat_channel_save
+    from incidents.services import major_incident_declare
+
+    group = SupportGroup.objects.filter(tier=Tier.L1).first() or SupportGroup.objects.create(
+        name="L1 desk", tier=Tier.L1
+    )
+    chat_channel_save(
+        actor=manager,
+        channel=None,
+        name="Demo Slack (incoming webhook) (placeholder, disabled)",
+        support_group=group,
+        platform="slack",
+        events=["high_priority"],
+        language="en",
+        is_enabled=True,
+        secret="https://hooks.slack.invalid/services/T0/B0/LDER",
+    )
+    major_incident_declare(
+        ticket=services.ticket_update(
+            ticket=make_ticket(Status.IN_DIAGNOSIS),
+            actor=agent_l1,
+            impact=Level.HIGH,
+            urgency=Level.HIGH,
+            reason="Outage",
+        ),
+        actor=agent_l1,
+        public_title="Calendar invitations are not sent",
+        message="Looking.",
+        next_update_due_at=timezone.now() + timedelta(hours=1),
+    )
+    page = open_page(browser, live_server, manager)
+    for path, cells in (("/chat/", 9), ("/incidents/", 5)):
+        page.goto(f"{live_server.url}{path}")
+        row = page.locator("table.card-rows tbody tr").first
+        for index in range(cells):
+            box = row.locator("td").nth(index).bounding_box()
+            assert box is not None and box["width"] > 0, (path, index)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (path, index, box)
+        name = row.locator("td.name").bounding_box()
+        assert name is not None and name["width"] >= 300, (path, name)
+        assert sideways(page) <= 0
     page.context.close()

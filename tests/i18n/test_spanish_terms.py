@@ -4,6 +4,7 @@ incident pages, the emails). The status page's banner said "1 incidente en curso
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from django.test import Client
 from django.utils import timezone
@@ -18,6 +19,19 @@ INCIDENTE = re.compile(r"\bincidentes?\b", re.IGNORECASE)
 
 def test_an_incident_is_always_an_incidencia():
     assert [text for text in translations() if INCIDENTE.search(text)] == []
+
+
+def test_the_docs_spanish_says_incidencia_too():
+    """docs/chat.md's and docs/ola.md's Spanish guides said "incidente grave" and "un incidente
+    P3"."""
+    root = Path(__file__).resolve().parents[2]
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in sorted([root / "README.md", *(root / "docs").glob("*.md")])
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if INCIDENTE.search(line)
+    ]
+    assert found == []
 
 
 def test_the_status_banner_counts_incidencias(db, make_ticket, agent_l1):

@@ -262,6 +262,10 @@ def test_the_api_declares_links_and_posts_updates(api, p1_ticket, agent_l1, make
     pk = created.json()["id"]
     linked = client.post(f"/api/major-incidents/{pk}/links/", {"ticket": child.pk}, format="json")
     assert linked.status_code == 201
+    bad = client.post(
+        f"/api/major-incidents/{pk}/updates/", {"status": "nope", "message": "x"}, format="json"
+    )
+    assert bad.status_code == 400
     resolved = client.post(
         f"/api/major-incidents/{pk}/updates/",
         {"status": "resolved", "message": "Fixed"},
@@ -272,10 +276,11 @@ def test_the_api_declares_links_and_posts_updates(api, p1_ticket, agent_l1, make
         f"/api/major-incidents/{pk}/updates/", {"status": "resolved", "message": "x"}, format="json"
     )
     assert again.status_code == 409
-    bad = client.post(
+    # Resolved, the state answers before the input: a 409, not the unknown status's 400.
+    bad_after = client.post(
         f"/api/major-incidents/{pk}/updates/", {"status": "nope", "message": "x"}, format="json"
     )
-    assert bad.status_code == 400
+    assert bad_after.status_code == 409
 
 
 def test_the_api_hides_major_incidents_from_requesters(api, incident, requester):
@@ -304,3 +309,116 @@ def test_the_ticket_partial(incident, agent_l1, make_ticket, requester, p1_ticke
     assert "Part of major incident" in _partial(child, agent_l1)
     assert "Declare" not in _partial(plain, agent_l1)  # not a P1
     assert _partial(p1_ticket, requester).strip() == ""
+
+
+@pytest.mark.parametrize("due", ["9999-12-31T23:59", "not a date", "2001-01-01T00:00", ""], ids=str)
+def test_a_resolved_incident_refuses_first_whatever_the_date(client, incident, agent_l1, due):
+    """A resolved incident and a bad date: the date's error came back (400), the agent fixed
+    it, and only then heard that the incident was resolved. The state comes first: a 409 with
+    its message alone, the typed text kept."""
+    services.status_update_post(
+        incident=incident, actor=agent_l1, status=IncidentStatus.RESOLVED, message="Fixed."
+    )
+    client.force_login(agent_l1)
+
+    response = client.post(
+        reverse("major_incident_update", args=[incident.pk]),
+        {"status": "monitoring", "message": "Queues draining.", "next_update_due_at": due},
+    )
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "This major incident is already resolved." in page
+    assert "Enter a date" not in page and "Enter a valid date" not in page
+    assert "Say when the next update is due." not in page
+    assert "Queues draining." in page
+
+
+def test_a_resolved_incident_refuses_a_link_before_reading_the_reference(
+    client, api, incident, agent_l1
+):
+    services.status_update_post(
+        incident=incident, actor=agent_l1, status=IncidentStatus.RESOLVED, message="Fixed."
+    )
+    client.force_login(agent_l1)
+
+    page = client.post(reverse("major_incident_link", args=[incident.pk]), {"ticket": "nope"})
+    linked = api(agent_l1).post(
+        f"/api/major-incidents/{incident.pk}/links/", {"ticket": "x"}, format="json"
+    )
+
+    assert page.status_code == 409
+    assert "This major incident is already resolved." in page.content.decode()
+    assert "Enter a ticket reference" not in page.content.decode()
+    assert linked.status_code == 409, linked.content
+
+
+def test_the_api_refuses_an_update_of_a_resolved_incident_before_its_date(api, incident, agent_l1):
+    services.status_update_post(
+        incident=incident, actor=agent_l1, status=IncidentStatus.RESOLVED, message="Fixed."
+    )
+
+    response = api(agent_l1).post(
+        f"/api/major-incidents/{incident.pk}/updates/",
+        {"status": "monitoring", "message": "x", "next_update_due_at": "9999-12-31T23:59:00Z"},
+        format="json",
+    )
+
+    assert response.status_code == 409, response.content
+    assert "already resolved" in response.content.decode()
+
+
+def test_an_update_longer_than_a_tickets_text_is_refused_on_the_page_and_in_the_api(
+    client, api, incident, agent_l1
+):
+    """A 200 000-character update was posted, shown on the public status page and emailed to
+    every requester: the texts have a ticket's limit (20 000 characters)."""
+    client.force_login(agent_l1)
+    due = f"{timezone.localtime() + timedelta(hours=1):%Y-%m-%dT%H:%M}"
+    long = "x" * 20001
+
+    page = client.post(
+        reverse("major_incident_update", args=[incident.pk]),
+        {"status": "monitoring", "message": "Fine.", "message_es": long, "next_update_due_at": due},
+    )
+    answer = api(agent_l1).post(
+        f"/api/major-incidents/{incident.pk}/updates/",
+        {"status": "monitoring", "message": long, "next_update_due_at": due + ":00Z"},
+        format="json",
+    )
+
+    assert page.status_code == 400
+    assert "At most 20000 characters (it has 20001)." in page.content.decode()
+    assert answer.status_code == 400 and "message" in answer.json()["errors"]
+    assert incident.updates.count() == 1
+
+
+def test_the_admin_corrects_public_texts_but_never_the_state(admin_client, incident, agent_l1):
+    """The admin added incidents without a first update, set "resolved" without resolving a
+    ticket, and saved a next update due in 9999, which failed every page showing it."""
+    from tests.admin_forms import admin_form_data
+
+    url = reverse("admin:incidents_majorincident_change", args=[incident.pk])
+    data = admin_form_data(admin_client, url)
+    data.update(
+        {
+            "public_title": "Email delivery is slow",
+            "status": "resolved",
+            "next_update_due_at_0": "9999-12-31",
+            "next_update_due_at_1": "23:59:00",
+            "links-TOTAL_FORMS": "0",
+            "links-INITIAL_FORMS": "0",
+        }
+    )
+    for prefix in ("updates",):
+        data.setdefault(f"{prefix}-TOTAL_FORMS", "0")
+        data.setdefault(f"{prefix}-INITIAL_FORMS", "0")
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    incident.refresh_from_db()
+    assert incident.public_title == "Email delivery is slow"
+    assert incident.status != IncidentStatus.RESOLVED and incident.resolved_at is None
+    assert incident.next_update_due_at.year < 2100
+    assert admin_client.get(reverse("admin:incidents_majorincident_add")).status_code == 403

@@ -186,3 +186,17 @@ def test_an_invisible_subject_and_body_get_the_usual_stand_ins():
     ticket = Ticket.objects.get()
     assert ticket.title == "Email from carla@example.org"
     assert ticket.description == "(The email had no text.)"
+
+
+def test_an_8bit_subject_becomes_the_title_without_replacement_characters():
+    raw = (
+        "From: José <jose@example.org>\r\nSubject: Año nuevo: la impresora no imprime\r\n"
+        "Message-ID: <cp1252@example.org>\r\n\r\nNo imprime.\r\n"
+    ).encode("cp1252")
+
+    assert inbound_process(raw=raw).outcome == Outcome.TICKET_CREATED
+
+    ticket = Ticket.objects.get()
+    assert ticket.title == "Año nuevo: la impresora no imprime"
+    assert ticket.requester.name == "José"
+    assert InboundMessage.objects.get().subject == ticket.title

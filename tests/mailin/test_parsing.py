@@ -131,3 +131,42 @@ def test_nul_characters_are_dropped_from_the_text_of_a_message():
     (attachment,) = parsed.attachments
     # The file's name loses the NUL; its content is binary and stays as sent.
     assert (attachment.filename, attachment.content) == ("log.txt", b"A\x00B")
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        # Unencoded 8-bit bytes in the Subject: UTF-8 when they are …
+        ("Impresora: añadir tóner".encode(), "Impresora: añadir tóner"),
+        # … else Windows-1252, as the body; it showed "A\ufffdo nuevo".
+        ("Año nuevo, señor".encode("cp1252"), "Año nuevo, señor"),
+        # Encoded words among raw bytes are decoded too (adjacent ones joined).
+        (b"A\xf1o =?utf-8?q?caf=C3=A9?= =?utf-8?q?_y_m=C3=A1s?=", "Año café y más"),
+        # Folded over two lines, as long subjects are.
+        ("Atasco en la\r\n impresora, señor".encode("cp1252"), "Atasco en la impresora, señor"),
+        # Plain and encoded subjects read as before.
+        (b"Printer", "Printer"),
+        (b"=?utf-8?q?Se=C3=B1or?=", "Señor"),
+    ],
+)
+def test_an_8bit_subject_reads_as_the_body_does(subject, expected):
+    parsed = parse_message(_raw(content_type="text/plain", body=b"Jammed", subject=subject))
+    assert parsed.subject == expected
+    assert "\ufffd" not in parsed.subject
+
+
+def test_an_8bit_sender_name_reads_as_the_body_does():
+    raw = "From: José Pérez <jose@example.org>\r\nSubject: x\r\n\r\nHola\r\n".encode("cp1252")
+    parsed = parse_message(raw)
+    assert (parsed.sender_name, parsed.sender_email) == ("José Pérez", "jose@example.org")
+
+
+@pytest.mark.parametrize(
+    "sender", ["a" * 250 + "@example.org", "carla@" + "e" * 250 + ".org"], ids=["local", "domain"]
+)
+def test_a_sender_address_longer_than_254_characters_is_malformed(sender):
+    """It was read, then creating its requester failed: the poller logged an unexpected error
+    with its traceback instead of moving a malformed message aside."""
+    raw = f"From: {sender}\r\nSubject: x\r\nMessage-ID: <long@x>\r\n\r\nbody\r\n".encode()
+    with pytest.raises(MalformedMessage, match="no usable sender address"):
+        parse_message(raw)

@@ -41,3 +41,14 @@ def test_an_ola_target_of_zero_says_what_to_give_in_spanish(manager_admin_client
     assert "Los objetivos deben ser mayores que cero." in _page(answer)
     assert "ola_target_positive" not in _page(answer)
     assert not OlaTarget.objects.filter(tier=1, priority=Priority.P1).exists()
+
+
+def test_an_ola_target_of_half_a_second_is_a_form_error(manager_admin_client):
+    answer = manager_admin_client.post(
+        "/admin/ola/olatarget/add/",
+        {"tier": "1", "priority": str(Priority.P1), "take_within": "0.5", "handoff_within": ""},
+    )
+
+    assert answer.status_code == 200
+    assert "Targets are counted in whole seconds" in _page(answer)
+    assert not OlaTarget.objects.exists()

@@ -117,3 +117,46 @@ def test_a_target_its_business_hours_never_reach_is_a_400_not_a_500(api, manager
     assert not OlaTarget.objects.exists()
     short = api(manager).post(URL, {**body, "take_within": "10:00:00"}, format="json")
     assert short.status_code == 201, short.content
+
+
+@pytest.mark.parametrize("fraction", ["0.5", "00:00:00.5", "00:15:00.250000"])
+def test_a_target_with_a_fraction_of_a_second_is_a_400(api, manager, fraction):
+    """Half a second was saved: a clock no one could meet, shown as "0:00:00.500000" in the
+    admin and with a target of 0 seconds in the ticket's API."""
+    answer = api(manager).post(
+        URL, {"tier": 1, "priority": 1, "take_within": fraction}, format="json"
+    )
+
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["errors"]["take_within"] == [
+        "Targets are counted in whole seconds: leave out the fraction of a second."
+    ]
+    assert not OlaTarget.objects.exists()
+
+
+def test_a_target_saved_meanwhile_for_the_same_tier_and_priority_is_a_400(
+    api, manager, monkeypatch
+):
+    """The check and the insert are two statements: a colleague's target saved in between
+    failed the unique constraint, a 500."""
+    from ola import services
+
+    client = api(manager)
+    body = {"tier": 2, "priority": 3, "take_within": "01:00:00"}
+    assert client.post(URL, body, format="json").status_code == 201
+    checks = []
+    real = services._target_clashes
+
+    def misses_the_colleague_once(**kwargs):
+        checks.append(kwargs)
+        return real(**kwargs) if len(checks) > 1 else False
+
+    monkeypatch.setattr(services, "_target_clashes", misses_the_colleague_once)
+
+    again = client.post(URL, body, format="json")
+
+    assert again.status_code == 400, again.content
+    assert again.json()["errors"]["priority"] == [
+        "There is already an OLA target for this tier and priority."
+    ]
+    assert OlaTarget.objects.count() == 1 and len(checks) == 2

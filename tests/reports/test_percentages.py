@@ -49,3 +49,15 @@ def test_page_and_api_show_the_same_rounded_figure():
 def test_satisfaction_figures_use_the_same_rounding():
     figures = CsatFigures(count=16, total=0, distribution={1: 15, 2: 0, 3: 0, 4: 1, 5: 0})
     assert figures.satisfied_percent == 6.3  # round(6.25, 1) would say 6.2
+
+
+def test_a_duration_under_a_minute_is_not_zero_minutes():
+    """A first response in 20 s (or an OLA clock 20 s from due on the forecast) read "0 min",
+    as if nothing were measured or nothing left."""
+    from reports.templatetags.reports_tags import duration
+
+    assert duration(20) == "< 1 min"
+    assert duration(0.4) == "< 1 min"
+    assert duration(0) == "0 min"
+    assert duration(45) == "1 min"
+    assert duration(None) == "—"

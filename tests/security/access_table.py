@@ -439,6 +439,7 @@ ROWS += [
     Row("/chat/{chat_channel}/test/", MANAGER, "post"),
     Row("/api/chat/channels/", MANAGER),
     Row("/api/chat/channels/{chat_channel}/", MANAGER),
+    Row("/api/chat/channels/{chat_channel}/", MANAGER, "patch", {"name": "IDOR"}, json=True),
     Row("/api/chat/channels/{chat_channel}/deliveries/", MANAGER),
     Row("/api/chat/channels/{chat_channel}/test/", MANAGER, "post", json=True),
 ]

@@ -220,6 +220,8 @@ def _request(row: Row, persona: str, users, ids, api):
             return client.get(url)
         if row.method == "delete":
             return client.delete(url)
+        if row.method in ("put", "patch"):
+            return getattr(client, row.method)(url, data, format="json")
         return client.post(url, data, format="json")
     client = Client()
     if user is not None:
