@@ -110,7 +110,7 @@ def test_impact_and_urgency_labels_agree_with_their_nouns(agent_l1, p2_ticket):
 def test_spanish_ticket_history_names_the_levels_with_agreement(agent_l1, p2_ticket):
     html = _page_in_spanish(agent_l1, p2_ticket, START + timedelta(minutes=5))
     assert p2_ticket.status == Status.PRIORITIZED
-    assert "impacto: Bajo → <strong>Alto</strong>" in html  # masculine: el impacto
+    assert "impacto: <bdi>Bajo</bdi> → <strong><bdi>Alto</bdi></strong>" in html  # el impacto
 
 
 def test_a_calls_medium_is_medio_while_a_medium_urgency_is_media():

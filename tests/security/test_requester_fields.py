@@ -162,7 +162,10 @@ ALLOWED: dict[str, set[str]] = {
 # What a requester's writes answer with.
 ALLOWED_WRITES = {
     "POST /api/tickets/": TICKET,
-    "POST /api/tickets/{ticket}/comments/": COMMENT,
+    # The author's unreached @mentions: always an empty list for a requester (whose @names
+    # notify nobody and are never reported, so they learn nothing of who has an account).
+    "POST /api/tickets/{ticket}/comments/": COMMENT
+    | {"mentions_not_notified", "mentions_not_notified[]"},
     "POST /api/tickets/{ticket}/cancel/": TICKET,
 }
 
