@@ -115,10 +115,16 @@ class ChatChannelAdmin(admin.ModelAdmin):
 
 @admin.register(ChatDelivery)
 class ChatDeliveryAdmin(admin.ModelAdmin):
+    """View-only: the outbox's rows, written and retried by the chat worker. Every field was
+    read-only yet the page offered Save buttons, which saved nothing. A stuck row may still be
+    deleted, as before."""
+
     list_display = ["id", "channel", "event", "event_key", "status", "attempts", "created_at"]
     list_filter = ["status", "event"]
     list_select_related = ["channel"]
-    readonly_fields = [f.name for f in ChatDelivery._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,11 +1,11 @@
 """@username mentions in an agent's note or reply: which support staff they name."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Role, User, normalize_identity
 from helpdesk.text import isolated
@@ -99,22 +99,33 @@ def mentions_unreached(*, comment: Comment, ticket: Ticket, author: User) -> lis
 
 
 def unreached_messages(unreached: list[UnreachedMention]) -> list[str]:
-    """One sentence per reason, naming the mentions it concerns, in the active language."""
-    texts = {
-        Unreached.NO_ACCESS: _("Not notified, as they cannot open this ticket: %(names)s."),
-        Unreached.NOT_STAFF: _(
-            "Not notified, as only agents and managers can be mentioned: %(names)s."
+    """One sentence per reason, naming the mentions it concerns, in the active language; in the
+    singular for one name ("they cannot", "no pueden" were said of a single colleague too)."""
+    texts: dict[Unreached, Callable[[int], str]] = {
+        Unreached.NO_ACCESS: lambda count: ngettext(
+            "Not notified, as this person cannot open this ticket: %(names)s.",
+            "Not notified, as these people cannot open this ticket: %(names)s.",
+            count,
         ),
-        Unreached.NO_ACCOUNT: _(
-            "Not notified, as no active account has this user name: %(names)s."
+        Unreached.NOT_STAFF: lambda count: ngettext(
+            "Not notified, as only agents and managers can be mentioned, and this person is "
+            "neither: %(names)s.",
+            "Not notified, as only agents and managers can be mentioned, and these people are "
+            "neither: %(names)s.",
+            count,
+        ),
+        Unreached.NO_ACCOUNT: lambda count: ngettext(
+            "Not notified, as there is no active account with this user name: %(names)s.",
+            "Not notified, as there is no active account with these user names: %(names)s.",
+            count,
         ),
     }
-    return [
-        texts[reason]
-        % {"names": ", ".join(isolated(f"@{m.name}") for m in unreached if m.reason == reason)}
-        for reason in texts
-        if any(m.reason == reason for m in unreached)
-    ]
+    messages = []
+    for reason, text in texts.items():
+        names = [isolated(f"@{m.name}") for m in unreached if m.reason == reason]
+        if names:
+            messages.append(text(len(names)) % {"names": ", ".join(names)})
+    return messages
 
 
 def register_email_context() -> None:

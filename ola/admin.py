@@ -2,9 +2,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from helpdesk.admin import ReadOnlyAdmin
+from helpdesk.errors import DomainError
 from ola.models import OlaClock, OlaEvent, OlaTarget, target_order_error
 from ola.services import ola_target_save
 from sla.models import TARGET_FORMFIELD_OVERRIDES, calendar_hours_of, target_error
@@ -34,6 +35,16 @@ class OlaTargetAdminForm(forms.ModelForm):
                 self.add_error("handoff_within", error)
         return data
 
+    # The service's refusal at save time (OlaTargetAdmin.changeform_view): shown as this form's
+    # error when the page is drawn again.
+    refusal: DomainError | None = None
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and self.refusal is not None and not self.errors:
+            field = self.refusal.field if self.refusal.field in self.fields else None
+            self.add_error(field, self.refusal.message)
+
 
 @admin.register(OlaTarget)
 class OlaTargetAdmin(admin.ModelAdmin):
@@ -41,6 +52,32 @@ class OlaTargetAdmin(admin.ModelAdmin):
     list_filter = ["tier"]
     formfield_overrides = TARGET_FORMFIELD_OVERRIDES
     form = OlaTargetAdminForm
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """A target for the same tier and priority saved by a colleague between this form's
+        checks and its save: the service refuses it (the unique constraint decides) and the save
+        is rolled back with the page's transaction. It was a 500; the form is drawn again with
+        the refusal as its error, as a clash found beforehand is."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refusal:
+            request.ola_target_refusal = refusal  # type: ignore[attr-defined]
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "ola_target_refusal", None)
+        if refusal is not None:
+            form = type(form.__name__, (form,), {"refusal": refusal})
+        return form
 
     def save_model(self, request: HttpRequest, obj: OlaTarget, form: Any, change: bool) -> None:
         # Through the service, as the API: it starts the clocks of the tier's open tickets.

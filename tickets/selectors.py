@@ -94,15 +94,23 @@ def ticket_get_for_user(*, user: User, ticket_id: int) -> Ticket:
         raise Http404(_("No such ticket.")) from None
 
 
-def ticket_closed_by(*, ticket: Ticket) -> User | None:
-    """Who closed the ticket (its last move to closed); None for the automatic close."""
+@dataclass(frozen=True)
+class TicketClosing:
+    by: User | None  # None: the automatic close
+    at: datetime | None  # None: not known (a ticket closed before its events were kept)
+
+
+def ticket_closing(*, ticket: Ticket) -> TicketClosing:
+    """Who closed the ticket (its last move to closed; None for the automatic close), and when."""
     event = (
         TicketEvent.objects.filter(ticket=ticket, to_status=Status.CLOSED)
         .select_related("actor")
         .order_by("-created_at", "-id")
         .first()
     )
-    return event.actor if event is not None else None
+    if event is None:
+        return TicketClosing(by=None, at=ticket.closed_at)
+    return TicketClosing(by=event.actor, at=event.created_at)
 
 
 def ticket_get_for_breach_link(*, user: User, ticket_id: int) -> Ticket:

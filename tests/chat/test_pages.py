@@ -223,6 +223,33 @@ def test_the_admin_shows_only_the_hint(client, make_channel):
     assert "slack-secret" not in listing
 
 
+def test_the_delivery_admin_is_view_only(client, make_channel):
+    """Every field was read-only, yet the page offered "Save" (and two more save buttons): the
+    list and the row stay readable, with no button to submit, and a POST changes nothing."""
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    delivery = ChatDelivery.objects.create(
+        channel=make_channel(Platform.SLACK), event=ChatEvent.TEST, event_key="test:1"
+    )
+    client.force_login(admin)
+    url = f"/admin/chat/chatdelivery/{delivery.pk}/change/"
+
+    listing = client.get("/admin/chat/chatdelivery/")
+    page = client.get(url)
+    post = client.post(url, {"status": "sent", "attempts": "9", "event_key": "changed"})
+
+    assert listing.status_code == 200 and "test:1" in listing.content.decode()
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "test:1" in html
+    content = html[html.index('id="content-main"') :]  # the page's own part: no "Log out"
+    assert 'type="submit"' not in content and 'name="_save"' not in content
+    assert post.status_code == 403
+    delivery.refresh_from_db()
+    assert (delivery.event_key, delivery.attempts) == ("test:1", 0)
+
+
 MATRIX_TOKEN_TYPED = "syt_typed_token_secret_LMNO"
 
 

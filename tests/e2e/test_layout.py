@@ -511,7 +511,7 @@ def test_the_chat_channels_and_major_incidents_are_cards_on_a_phone(
     page = open_page(browser, live_server, manager)
     for path, cells in (("/chat/", 9), ("/incidents/", 5)):
         page.goto(f"{live_server.url}{path}")
-        row = page.locator("table.card-rows tbody tr").first
+        row = page.locator("table.phone-cards tbody tr").first
         for index in range(cells):
             box = row.locator("td").nth(index).bounding_box()
             assert box is not None and box["width"] > 0, (path, index)

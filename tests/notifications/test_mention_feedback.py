@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 
 from escalation.models import Tier
 from notifications.models import InAppNotification
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, UserFactory
 from tickets.models import Comment, Status
 
 pytestmark = pytest.mark.django_db
@@ -37,9 +37,12 @@ def test_the_page_says_which_mentions_notified_nobody(client_for, make_ticket, a
     # Each name isolated (FSI … PDI): a right-to-left user name keeps the sentence in order.
     texts = [str(m).replace("\u2068", "").replace("\u2069", "") for m in messages(response)]
     assert texts[0] == "Internal note added."
-    assert "Not notified, as they cannot open this ticket: @agent_l2." in texts
-    assert "Not notified, as only agents and managers can be mentioned: @requester." in texts
-    assert "Not notified, as no active account has this user name: @nobody_here." in texts
+    assert "Not notified, as this person cannot open this ticket: @agent_l2." in texts
+    assert (
+        "Not notified, as only agents and managers can be mentioned, and this person is neither: "
+        "@requester." in texts
+    )
+    assert "Not notified, as there is no active account with this user name: @nobody_here." in texts
     assert not any("@ana" in text or "@agent_l1" in text for text in texts)  # told / the author
     assert InAppNotification.objects.filter(recipient=ana, kind="mentioned").exists()
 
@@ -61,7 +64,52 @@ def test_the_message_is_in_spanish_for_a_spanish_agent(client_for, make_ticket, 
     response = _post_note(client_for(agent_l1), ticket, "@agent_l2 mira", HTTP_ACCEPT_LANGUAGE="es")
 
     texts = [str(m).replace("\u2068", "").replace("\u2069", "") for m in messages(response)]
-    assert "No se ha avisado, porque no pueden abrir este ticket: @agent_l2." in texts
+    assert "No se ha avisado, porque esta persona no puede abrir este ticket: @agent_l2." in texts
+
+
+PLURALS = "@agent_l2 @agent_l3 @requester @solicitante @nobody_here @nobody_there mira"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            [
+                "Not notified, as these people cannot open this ticket: @agent_l2, @agent_l3.",
+                "Not notified, as only agents and managers can be mentioned, and these people "
+                "are neither: @requester, @solicitante.",
+                "Not notified, as there is no active account with these user names: "
+                "@nobody_here, @nobody_there.",
+            ],
+        ),
+        (
+            "es",
+            [
+                "No se ha avisado, porque estas personas no pueden abrir este ticket: "
+                "@agent_l2, @agent_l3.",
+                "No se ha avisado, porque solo se puede mencionar a agentes y supervisores, y "
+                "estas personas no lo son: @requester, @solicitante.",
+                "No se ha avisado, porque no hay ninguna cuenta activa con estos nombres de "
+                "usuario: @nobody_here, @nobody_there.",
+            ],
+        ),
+    ],
+)
+def test_several_names_for_one_reason_are_said_in_the_plural(
+    client_for, make_ticket, agent_l1, agent_l3, language, expected
+):
+    """It said "they cannot" (Spanish "no pueden") of one colleague as of several: each
+    sentence is singular for one name (the tests above) and plural for more."""
+    UserFactory(username="solicitante")
+    agent_l1.language = language
+    agent_l1.save(update_fields=["language"])
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+
+    response = _post_note(client_for(agent_l1), ticket, PLURALS, HTTP_ACCEPT_LANGUAGE=language)
+
+    texts = [str(m).replace("\u2068", "").replace("\u2069", "") for m in messages(response)]
+    assert texts[1:] == expected
 
 
 def test_the_api_answer_lists_the_mentions_that_notified_nobody(api, make_ticket, agent_l1):

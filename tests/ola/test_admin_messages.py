@@ -1,6 +1,8 @@
 """The OLA target admin form, refused by the model's constraint, says what to fix in the user's
 language; it said “Constraint “ola_target_positive” is violated.”."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import translation
 
@@ -52,3 +54,34 @@ def test_an_ola_target_of_half_a_second_is_a_form_error(manager_admin_client):
     assert answer.status_code == 200
     assert "Targets are counted in whole seconds" in _page(answer)
     assert not OlaTarget.objects.exists()
+
+
+def test_an_ola_target_saved_meanwhile_for_the_same_tier_and_priority_is_a_form_error(
+    manager_admin_client, monkeypatch
+):
+    """A colleague's target for the same tier and priority saved between the form's checks and
+    this save: the service refused it (the unique constraint) from save_model, a 500."""
+    from ola import services
+
+    OlaTarget.objects.create(tier=1, priority=Priority.P2, take_within=timedelta(minutes=30))
+    # The form's and the service's checks both ran before the colleague's row was there.
+    monkeypatch.setattr(OlaTarget, "validate_constraints", lambda self, exclude=None: None)
+    checks = []
+    real = services._target_clashes
+
+    def misses_the_colleague_once(**kwargs):
+        checks.append(kwargs)
+        return real(**kwargs) if len(checks) > 1 else False
+
+    monkeypatch.setattr(services, "_target_clashes", misses_the_colleague_once)
+
+    answer = manager_admin_client.post(
+        "/admin/ola/olatarget/add/",
+        {"tier": "1", "priority": str(Priority.P2), "take_within": "00:15:00"},
+    )
+
+    assert answer.status_code == 200
+    assert "There is already an OLA target for this tier and priority." in _page(answer)
+    assert 'class="errorlist' in _page(answer)
+    target = OlaTarget.objects.get()
+    assert target.take_within == timedelta(minutes=30)  # the colleague's, untouched

@@ -1,6 +1,6 @@
 """The agent's ticket page: fields, timeline, replies and notes, canned responses, transitions."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -12,7 +12,7 @@ from escalation.models import Tier
 from knowledge.models import CannedResponse
 from tests.factories import AgentFactory
 from tickets import services
-from tickets.models import Comment, Level, Status
+from tickets.models import Comment, Level, Status, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -624,5 +624,58 @@ def test_an_agent_told_the_ticket_closed_meanwhile_in_spanish(client_for, make_t
 
     assert response.status_code == 409
     assert "No enviado: el solicitante cerró este ticket mientras tanto." in (
+        response.content.decode()
+    )
+
+
+@pytest.mark.parametrize("closer", ["colleague", "requester", "automatic"])
+def test_a_ticket_closed_long_ago_says_when_not_meanwhile(
+    client_for, agent_l1, requester, make_ticket, closer
+):
+    # A page kept open for days (or a link followed long after) was told "Carla closed this
+    # ticket meanwhile." of a close weeks old: "meanwhile" is said only of a recent close.
+    colleague = AgentFactory(username="colleague", tier=Tier.L1, display_name="Carla Colleague")
+    ticket = make_ticket(Status.RESOLVED)
+    actor = {"colleague": colleague, "requester": requester, "automatic": None}[closer]
+    later = timezone.now() + timedelta(days=settings.HELPDESK_AUTO_CLOSE_DAYS + 1)
+    with time_machine.travel(later, tick=False):  # the automatic close waits that long
+        services.ticket_close(ticket=ticket, actor=actor)
+    closed = TicketEvent.objects.filter(ticket=ticket, to_status=Status.CLOSED)
+    closed.update(created_at=timezone.now() - timedelta(minutes=61))
+    client = client_for(agent_l1)
+    an_hour_ago = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "Still there?"})
+    closed.update(created_at=datetime(2026, 11, 3, 12, tzinfo=UTC))
+    expected = {
+        "colleague": "Carla Colleague closed this ticket on 3 Nov 2026.",
+        "requester": "the requester closed this ticket on 3 Nov 2026.",
+        "automatic": "this ticket was closed automatically on 3 Nov 2026.",
+    }[closer]
+
+    reply = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "One more thing"})
+    hold = client.post(f"/tickets/{ticket.pk}/do/hold/", {"hold-reason": "Waiting on logs"})
+
+    assert an_hour_ago.status_code == 409
+    assert "meanwhile" not in an_hour_ago.content.decode()
+    assert reply.status_code == 409
+    html = reply.content.decode()
+    assert f"Not sent: {expected}" in html
+    assert "meanwhile" not in html
+    assert "copy what you wrote if it is still needed" in html
+    assert hold.status_code == 409
+    assert f"Not done: {expected}" in hold.content.decode()
+    assert not Comment.objects.exists()
+
+
+def test_a_ticket_closed_long_ago_says_when_in_spanish(client_for, make_ticket, requester):
+    agent = AgentFactory(username="agente", tier=Tier.L1, language="es")
+    ticket = make_ticket(Status.CLOSED)
+    TicketEvent.objects.filter(ticket=ticket, to_status=Status.CLOSED).update(
+        created_at=datetime(2026, 11, 3, 12, tzinfo=UTC)
+    )
+
+    response = client_for(agent).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "Hola"})
+
+    assert response.status_code == 409
+    assert "No enviado: el solicitante cerró este ticket el 3 nov 2026." in (
         response.content.decode()
     )

@@ -1,6 +1,10 @@
 """Who may do what to a ticket now, and the input rules the services share."""
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -8,7 +12,10 @@ from escalation.membership import agent_tiers
 from escalation.models import Tier
 from helpdesk.errors import ConflictError, DomainError
 from tickets.models import Category, Level, Ticket
-from tickets.selectors import ticket_closed_by
+from tickets.selectors import ticket_closing
+
+# A close this recent is one the agent most likely did not see: it came "meanwhile".
+CLOSED_RECENTLY = timedelta(hours=1)
 
 # --- permissions -------------------------------------------------------------------------------
 
@@ -85,18 +92,40 @@ def closed_ticket_refusal(*, ticket: Ticket, actor: User) -> DomainError:
 
 
 def closed_meanwhile_message(*, ticket: Ticket, done: str) -> str:
-    """For an agent whose page was read before someone else (or the automatic close) closed the
-    ticket: who closed it, and that a closed ticket takes nothing more (closed is final)."""
-    closer = ticket_closed_by(ticket=ticket)
-    if closer is None:
-        who = _("%(done)s: this ticket was closed automatically meanwhile.") % {"done": done}
-    elif closer.pk == ticket.requester_id:
-        who = _("%(done)s: the requester closed this ticket meanwhile.") % {"done": done}
+    """For an agent acting on a closed ticket: who closed it, and that a closed ticket takes
+    nothing more (closed is final). "Meanwhile" only for a close within CLOSED_RECENTLY (the
+    agent's page was most likely read before it); an older close says its day: a page kept
+    open for days, or a link followed long after, was told "Ana closed this ticket meanwhile."
+    of a close weeks old."""
+    closing = ticket_closing(ticket=ticket)
+    if closing.at is None or timezone.now() - closing.at <= CLOSED_RECENTLY:
+        if closing.by is None:
+            who = _("%(done)s: this ticket was closed automatically meanwhile.") % {"done": done}
+        elif closing.by.pk == ticket.requester_id:
+            who = _("%(done)s: the requester closed this ticket meanwhile.") % {"done": done}
+        else:
+            who = _("%(done)s: %(name)s closed this ticket meanwhile.") % {
+                "done": done,
+                "name": closing.by.name,
+            }
     else:
-        who = _("%(done)s: %(name)s closed this ticket meanwhile.") % {
-            "done": done,
-            "name": closer.name,
-        }
+        day = date_format(timezone.localtime(closing.at), "DATE_FORMAT")  # the reader's zone
+        if closing.by is None:
+            who = _("%(done)s: this ticket was closed automatically on %(date)s.") % {
+                "done": done,
+                "date": day,
+            }
+        elif closing.by.pk == ticket.requester_id:
+            who = _("%(done)s: the requester closed this ticket on %(date)s.") % {
+                "done": done,
+                "date": day,
+            }
+        else:
+            who = _("%(done)s: %(name)s closed this ticket on %(date)s.") % {
+                "done": done,
+                "name": closing.by.name,
+                "date": day,
+            }
     return "{} {}".format(
         who,
         _(
