@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from helpdesk.demo_server import RunserverCommand
+
 
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and Celery beat in one terminal."
@@ -34,7 +36,10 @@ class Command(BaseCommand):
             + " (Ctrl-C stops the web server, the worker and beat)"
         )
         try:
-            call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False)
+            # runserver, with a time limit on each connection (helpdesk/demo_server.py).
+            call_command(
+                RunserverCommand(), f"{options['host']}:{options['port']}", use_reloader=False
+            )
         except KeyboardInterrupt:
             pass
         finally:
