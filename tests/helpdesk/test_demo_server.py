@@ -2,6 +2,8 @@
 closed after the time limit, so it no longer holds a thread of the server forever; a slow
 answer is not cut."""
 
+import os
+import signal
 import socket
 import socketserver
 import threading
@@ -96,3 +98,28 @@ def test_run_all_serves_with_the_demo_server():
     assert isinstance(call.call_args.args[0], RunserverCommand)
     assert call.call_args.args[1] == "127.0.0.1:8000"
     assert popen.call_count == 2  # the worker and beat, stopped when the server returns
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_run_all_stops_the_worker_and_beat_on_sigterm_and_sighup(number):
+    """`kill` or a closed terminal ended the web server alone: the worker and beat ran on."""
+    unhandled: list[int] = []  # stands in for the default action (which ends the process)
+    original = signal.signal(number, lambda signum, frame: unhandled.append(signum))
+
+    def serve(*args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), number)  # arrives while the web server runs
+        time.sleep(3)  # not reached: the signal stops the server at once
+
+    try:
+        with (
+            mock.patch.object(run_all.subprocess, "Popen") as popen,
+            mock.patch.object(run_all, "call_command", side_effect=serve),
+        ):
+            started = time.monotonic()
+            run_all.Command().handle(host="127.0.0.1", port="8000")
+        assert not unhandled
+        assert time.monotonic() - started < 2
+        assert popen.return_value.send_signal.call_args_list == [mock.call(signal.SIGTERM)] * 2
+        assert signal.getsignal(number) is not run_all._stop  # put back for whoever runs next
+    finally:
+        signal.signal(number, original)
