@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Avg,
     Case,
@@ -62,6 +62,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Role, User
 from escalation.models import SupportGroup, Tier
 from helpdesk.numbers import percent
+from helpdesk.read_snapshot import read_snapshot
 from reports.buckets import Buckets
 from reports.compliance import Group, compliance_counts, filters_q, unrecorded_breaches
 from reports.expressions import EpochSeconds, Percentiles
@@ -338,8 +339,9 @@ def _reporting_session() -> Iterator[None]:
     """One transaction for the page's aggregates, with PostgreSQL's JIT compilation and
     parallel workers off for it (SET LOCAL): on these short, index-bound queries JIT compiling
     cost 0.1–0.8 s and worker start-up 30–60 ms each — more than the queries themselves. A
-    larger work_mem keeps the grouping sorts of a long period in memory."""
-    with transaction.atomic():
+    larger work_mem keeps the grouping sorts of a long period in memory. On the embedded SQLite
+    database the transaction takes no write lock (helpdesk/read_snapshot.py)."""
+    with read_snapshot():
         if _is_postgresql():
             with connection.cursor() as cursor:
                 cursor.execute(

@@ -1,4 +1,9 @@
-"""`make run`: the web server, a Celery worker and exactly one beat, stopped together by Ctrl-C."""
+"""`make run`: the web server, a Celery worker and exactly one beat, stopped together by Ctrl-C.
+
+And by SIGTERM or SIGHUP (`kill`, the terminal closed): those ended the web server alone and
+left the worker and beat running without it, on the old code; the next `make run` then had
+two workers and two beats on one SQLite database.
+"""
 
 import os
 import signal
@@ -10,6 +15,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from helpdesk.demo_server import RunserverCommand
+
+# Besides Ctrl-C (SIGINT, a KeyboardInterrupt already): the signals that stop everything.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _stop(number: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # in the main thread: the web server returns, the children stop
+
 
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and Celery beat in one terminal."
@@ -19,6 +33,14 @@ class Command(BaseCommand):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
 
     def handle(self, *args: Any, **options: Any) -> None:
+        previous = {number: signal.signal(number, _stop) for number in STOP_SIGNALS}
+        try:
+            self._run(options)
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def _run(self, options: dict[str, Any]) -> None:
         celery = [sys.executable, "-m", "celery", "-A", "helpdesk"]
         # Threads, not prefork: SQLite and the filesystem broker are happiest in one process.
         children = [
@@ -34,7 +56,10 @@ class Command(BaseCommand):
             + " (Ctrl-C stops the web server, the worker and beat)"
         )
         try:
-            call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False)
+            # runserver, with a time limit on each connection (helpdesk/demo_server.py).
+            call_command(
+                RunserverCommand(), f"{options['host']}:{options['port']}", use_reloader=False
+            )
         except KeyboardInterrupt:
             pass
         finally:
