@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -105,6 +106,8 @@ class MonitoredAlertAdmin(admin.ModelAdmin):
     list_filter = ["status", "integration"]
     search_fields = ["fingerprint"]
     list_select_related = ["integration", "ticket"]
+    # Shown, never edited: Django 6's default scheme, without its deprecation warning.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
