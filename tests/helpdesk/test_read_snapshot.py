@@ -3,7 +3,6 @@ one transaction no longer take the database's write lock, so they neither wait f
 (the worker, beat, another request) nor hold one up; other transactions still begin IMMEDIATE."""
 
 import sqlite3
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,12 +64,10 @@ def _count(wrapper: DatabaseWrapper) -> int:
 
 def test_reads_in_a_snapshot_while_another_connection_writes(embedded, writer):
     wrapper, _ = embedded
-    started = time.monotonic()
+    # A plain atomic() here waited the busy timeout and failed "database is locked".
     with read_snapshot(using=ALIAS):
         assert wrapper.in_atomic_block
         assert _count(wrapper) == 1  # the committed rows, not the writer's
-    # Immediately: a plain atomic() here waited the busy timeout and failed "database is locked"
-    assert time.monotonic() - started < 0.2
 
 
 def test_other_transactions_still_take_the_write_lock_first(embedded, writer):
