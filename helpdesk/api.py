@@ -101,22 +101,36 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 LIST_PARAMETERS = frozenset({"format", "cursor", "page_size"})
 
 
-def refuse_unknown_parameters(request: HttpRequest, *, takes: Iterable[str]) -> None:
+def refuse_unknown_parameters(
+    request: HttpRequest,
+    *,
+    takes: Iterable[str] = (),
+    paged: bool = True,
+    message: str | None = None,
+) -> None:
     """A 400 naming each query parameter the list does not take: ignored, a misspelled filter
-    (`?stauts=resolved`) would answer with every ticket, and a script would act on them all."""
+    (`?stauts=resolved`) would answer with every ticket, and a script would act on them all.
+
+    `paged=False`: an answer given whole, which takes no cursor or page size either (`?page=2`
+    gave a client the whole list again on every page). `message`: "… %(name)s …", when the
+    list's own words say it better than "this list"."""
     query = getattr(request, "query_params", request.GET)
     known = list(takes)
-    unknown = unknown_parameters(query, known=[*known, *LIST_PARAMETERS])
-    if unknown:
-        raise ValidationError(
-            {
-                name[:40]: [
-                    _("“%(name)s” is not a parameter of this list: it takes %(names)s.")
-                    % {"name": name[:40], "names": ", ".join(known)}
-                ]
-                for name in unknown[:10]
-            }
+    unknown = unknown_parameters(query, known=[*known, *(LIST_PARAMETERS if paged else {"format"})])
+    if not unknown:
+        return
+    if message is None:
+        message = (
+            _("“%(name)s” is not a parameter of this list: it takes %(names)s.")
+            if known
+            else _("“%(name)s” is not a parameter of this list: it takes none.")
         )
+    raise ValidationError(
+        {
+            name[:40]: [message % {"name": name[:40], "names": ", ".join(known)}]
+            for name in unknown[:10]
+        }
+    )
 
 
 def refuse_unknown_values(field: str, values: Iterable[str], *, choices: Iterable[str]) -> None:

@@ -1,4 +1,5 @@
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role, User
-from helpdesk.query import unknown_parameters
+from helpdesk.api import refuse_unknown_parameters
 from reports.api.serializers import DashboardSerializer, QueueHealthSerializer
 from reports.forms import PERIODS
 from reports.selectors import agents_for_health, dashboard, queue_health
@@ -78,18 +79,10 @@ class QueueHealthView(APIView):
     @extend_schema(responses=QueueHealthSerializer(many=True))
     def get(self, request: Request) -> Response:
         # `?agent=3` (the page's filter) answered every agent's row as if it were agent 3's.
-        unknown = unknown_parameters(request.query_params, known=["format"])
-        if unknown:
-            raise serializers.ValidationError(
-                {
-                    name[:40]: [
-                        _lazy(
-                            "“%(name)s” is not a parameter of the queue health API: it takes none."
-                        )
-                        % {"name": name[:40]}
-                    ]
-                    for name in unknown[:10]
-                }
-            )
+        refuse_unknown_parameters(
+            request,
+            paged=False,
+            message=_("“%(name)s” is not a parameter of the queue health API: it takes none."),
+        )
         agents = agents_for_health(user=request.user)  # type: ignore[arg-type]
         return Response(QueueHealthSerializer(queue_health(agents=agents), many=True).data)

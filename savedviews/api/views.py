@@ -4,12 +4,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from helpdesk.query import unknown_parameters
+from helpdesk.api import refuse_unknown_parameters
 from savedviews import services
 from savedviews.api import serializers as s
 from savedviews.counts import saved_view_counts
@@ -64,17 +63,7 @@ class SavedViewViewSet(viewsets.ViewSet):
     def list(self, request: Request) -> Response:
         # The list is whole (50 views at most) and takes no parameter: a client paging it with
         # `?page=2` was given the whole list again for every page, and never reached the end.
-        unknown = unknown_parameters(request.query_params, known=["format"])
-        if unknown:
-            raise ValidationError(
-                {
-                    name[:40]: [
-                        _("“%(name)s” is not a parameter of this list: it takes none.")
-                        % {"name": name[:40]}
-                    ]
-                    for name in unknown[:10]
-                }
-            )
+        refuse_unknown_parameters(request, paged=False)
         views = list(saved_views_visible_to(user=self._user()))
         counts = saved_view_counts(user=self._user(), views=views)
         context = {"request": request, "counts": counts}
