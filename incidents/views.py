@@ -83,6 +83,17 @@ def incident_declare(request: HttpRequest, ticket_id: int) -> HttpResponse:
     return render(request, "incidents/declare.html", context, status=status)
 
 
+def _refused_when_resolved(*, incident: Any, form: UpdateForm | LinkForm) -> int:
+    """The incident's state first: a resolved one refuses any update or link, typed well or
+    not (its 409, the form refused as a whole). 400 otherwise: the form's own checks follow."""
+    try:
+        services.major_incident_require_open(incident=incident)
+    except DomainError as exc:
+        form.refuse(exc.message)
+        return exc.status_code
+    return 400
+
+
 def _detail_context(*, incident: Any, update_form: UpdateForm, link_form: LinkForm) -> dict:
     return {
         "incident": incident,
@@ -110,13 +121,7 @@ def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     incident = major_incident_get_for_user(user=user, incident_id=pk)
     form = UpdateForm(request.POST)
-    status = 400
-    try:
-        # The incident's state first: a resolved one refuses any update, typed well or not.
-        services.major_incident_require_open(incident=incident)
-    except DomainError as exc:
-        status = exc.status_code
-        form.refuse(exc.message)
+    status = _refused_when_resolved(incident=incident, form=form)
     if status == 400 and form.is_valid():
         try:
             services.status_update_post(incident=incident, actor=user, **form.cleaned_data)
@@ -138,12 +143,7 @@ def incident_link(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     incident = major_incident_get_for_user(user=user, incident_id=pk)
     form = LinkForm(request.POST)
-    status = 400
-    try:
-        services.major_incident_require_open(incident=incident)
-    except DomainError as exc:
-        status = exc.status_code
-        form.refuse(exc.message)
+    status = _refused_when_resolved(incident=incident, form=form)
     if status == 400 and form.is_valid():
         reference = parse_reference(form.cleaned_data["ticket"])
         try:
