@@ -36,17 +36,8 @@ class ChatChannelWriteSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     """POST and PUT send every field (a blank or absent secret keeps the stored one on a
     change); PATCH sends only those that change."""
 
-    # What a PATCH leaves as stored when it does not send it (the secret: kept when blank).
-    STORED_FIELDS = (
-        "name",
-        "support_group",
-        "platform",
-        "homeserver",
-        "room_id",
-        "events",
-        "language",
-        "is_enabled",
-    )
+    # Each field but `secret` is the channel's attribute of that name: a PATCH fills in what it
+    # leaves out from them (chat.api.views).
 
     name = serializers.CharField(max_length=120)
     support_group = serializers.PrimaryKeyRelatedField(queryset=SupportGroup.objects.all())

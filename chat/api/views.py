@@ -61,8 +61,12 @@ class ChatChannelViewSet(viewsets.ViewSet):
         fields = dict(data.validated_data)
         if partial and channel is not None:
             # PATCH: what is not sent stays as stored (a blank secret keeps the stored one).
-            for name in s.ChatChannelWriteSerializer.STORED_FIELDS:
-                fields.setdefault(name, getattr(channel, name))
+            stored = {
+                name: getattr(channel, name)
+                for name, _field in data.fields.items()
+                if name != "secret"
+            }
+            fields = {**stored, **fields}
         saved = services.chat_channel_save(
             actor=request.user,  # type: ignore[arg-type]
             channel=channel,
