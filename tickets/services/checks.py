@@ -98,36 +98,33 @@ def closed_meanwhile_message(*, ticket: Ticket, done: str) -> str:
     open for days, or a link followed long after, was told "Ana closed this ticket meanwhile."
     of a close weeks old."""
     closing = ticket_closing(ticket=ticket)
-    if closing.at is None or timezone.now() - closing.at <= CLOSED_RECENTLY:
-        if closing.by is None:
-            who = _("%(done)s: this ticket was closed automatically meanwhile.") % {"done": done}
-        elif closing.by.pk == ticket.requester_id:
-            who = _("%(done)s: the requester closed this ticket meanwhile.") % {"done": done}
-        else:
-            who = _("%(done)s: %(name)s closed this ticket meanwhile.") % {
-                "done": done,
-                "name": closing.by.name,
-            }
+    recent = closing.at is None or timezone.now() - closing.at <= CLOSED_RECENTLY
+    params = {
+        "done": done,
+        "name": closing.by.name if closing.by is not None else "",
+        # The day in the reader's time zone.
+        "date": "" if recent else date_format(timezone.localtime(closing.at), "DATE_FORMAT"),
+    }
+    if closing.by is None:
+        who = (
+            _("%(done)s: this ticket was closed automatically meanwhile.")
+            if recent
+            else _("%(done)s: this ticket was closed automatically on %(date)s.")
+        )
+    elif closing.by.pk == ticket.requester_id:
+        who = (
+            _("%(done)s: the requester closed this ticket meanwhile.")
+            if recent
+            else _("%(done)s: the requester closed this ticket on %(date)s.")
+        )
     else:
-        day = date_format(timezone.localtime(closing.at), "DATE_FORMAT")  # the reader's zone
-        if closing.by is None:
-            who = _("%(done)s: this ticket was closed automatically on %(date)s.") % {
-                "done": done,
-                "date": day,
-            }
-        elif closing.by.pk == ticket.requester_id:
-            who = _("%(done)s: the requester closed this ticket on %(date)s.") % {
-                "done": done,
-                "date": day,
-            }
-        else:
-            who = _("%(done)s: %(name)s closed this ticket on %(date)s.") % {
-                "done": done,
-                "name": closing.by.name,
-                "date": day,
-            }
+        who = (
+            _("%(done)s: %(name)s closed this ticket meanwhile.")
+            if recent
+            else _("%(done)s: %(name)s closed this ticket on %(date)s.")
+        )
     return "{} {}".format(
-        who,
+        who % params,
         _(
             "A closed ticket takes no more replies, notes, files or changes; copy what you "
             "wrote if it is still needed."
