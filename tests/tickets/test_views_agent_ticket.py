@@ -582,18 +582,24 @@ def test_a_refused_hold_or_resume_answers_409_with_the_page_and_why(
     assert ticket.status == start
 
 
+def _closed_by(closer: str, ticket, *, requester):
+    """The resolved ticket closed by a colleague ("Carla Colleague"), its requester or the
+    automatic close."""
+    colleague = AgentFactory(username="colleague", tier=Tier.L1, display_name="Carla Colleague")
+    actor = {"colleague": colleague, "requester": requester, "automatic": None}[closer]
+    later = timezone.now() + timedelta(days=settings.HELPDESK_AUTO_CLOSE_DAYS + 1)
+    with time_machine.travel(later, tick=False):  # the automatic close waits that long
+        services.ticket_close(ticket=ticket, actor=actor)
+    return ticket
+
+
 @pytest.mark.parametrize("closer", ["colleague", "requester", "automatic"])
 def test_an_agent_acting_on_a_ticket_closed_meanwhile_is_told_who_closed_it(
     client_for, agent_l1, requester, make_ticket, closer
 ):
     # "You cannot do this now. The ticket is now: Closed." (and for a reply the requester's
     # "please open a new one"): nothing said that someone else closed it, nor what to do.
-    colleague = AgentFactory(username="colleague", tier=Tier.L1, display_name="Carla Colleague")
-    ticket = make_ticket(Status.RESOLVED)
-    actor = {"colleague": colleague, "requester": requester, "automatic": None}[closer]
-    later = timezone.now() + timedelta(days=settings.HELPDESK_AUTO_CLOSE_DAYS + 1)
-    with time_machine.travel(later, tick=False):  # the automatic close waits that long
-        services.ticket_close(ticket=ticket, actor=actor)
+    ticket = _closed_by(closer, make_ticket(Status.RESOLVED), requester=requester)
     client = client_for(agent_l1)
     expected = {
         "colleague": "Carla Colleague closed this ticket meanwhile.",
@@ -634,12 +640,7 @@ def test_a_ticket_closed_long_ago_says_when_not_meanwhile(
 ):
     # A page kept open for days (or a link followed long after) was told "Carla closed this
     # ticket meanwhile." of a close weeks old: "meanwhile" is said only of a recent close.
-    colleague = AgentFactory(username="colleague", tier=Tier.L1, display_name="Carla Colleague")
-    ticket = make_ticket(Status.RESOLVED)
-    actor = {"colleague": colleague, "requester": requester, "automatic": None}[closer]
-    later = timezone.now() + timedelta(days=settings.HELPDESK_AUTO_CLOSE_DAYS + 1)
-    with time_machine.travel(later, tick=False):  # the automatic close waits that long
-        services.ticket_close(ticket=ticket, actor=actor)
+    ticket = _closed_by(closer, make_ticket(Status.RESOLVED), requester=requester)
     closed = TicketEvent.objects.filter(ticket=ticket, to_status=Status.CLOSED)
     closed.update(created_at=timezone.now() - timedelta(minutes=61))
     client = client_for(agent_l1)
