@@ -84,9 +84,15 @@ def mentions_resolve(*, body: str, ticket: Ticket, author: User) -> Mentions:
     return result
 
 
-def mentioned_staff(*, body: str, ticket: Ticket, author: User) -> list[User]:
-    """The active agents and managers a text mentions who may read the ticket (not the author)."""
-    return mentions_resolve(body=body, ticket=ticket, author=author).notified
+def comment_mentions(*, comment: Comment, ticket: Ticket, author: User) -> Mentions:
+    """`mentions_resolve` of a comment's text, once per comment object: the reaction that
+    notifies (notifications.reactions) and the answer to the author (`mentions_unreached`)
+    read one result instead of querying the names and their access twice."""
+    resolved: Mentions | None = getattr(comment, "_mentions", None)
+    if resolved is None:
+        resolved = mentions_resolve(body=comment.body, ticket=ticket, author=author)
+        comment._mentions = resolved  # type: ignore[attr-defined]
+    return resolved
 
 
 def mentions_unreached(*, comment: Comment, ticket: Ticket, author: User) -> list[UnreachedMention]:
@@ -95,7 +101,7 @@ def mentions_unreached(*, comment: Comment, ticket: Ticket, author: User) -> lis
     (notifications.reactions.notify_mentions)."""
     if author.pk == ticket.requester_id or not author.is_staff_member:
         return []
-    return mentions_resolve(body=comment.body, ticket=ticket, author=author).unreached
+    return comment_mentions(comment=comment, ticket=ticket, author=author).unreached
 
 
 def unreached_messages(unreached: list[UnreachedMention]) -> list[str]:

@@ -3,7 +3,7 @@
 transaction; Celery gets them on commit."""
 
 from accounts.models import Role, User
-from notifications.mentions import mentioned_staff
+from notifications.mentions import comment_mentions
 from notifications.models import NotificationKind
 from notifications.services import notification_enqueue, notification_fan_out
 from tickets.hooks import (
@@ -132,7 +132,7 @@ def notify_mentions(followed: CommentFollowed) -> None:
     if followed.by_requester:
         return
     comment, actor = followed.comment, followed.actor
-    mentioned = mentioned_staff(body=comment.body, ticket=followed.ticket, author=actor)
+    mentioned = comment_mentions(comment=comment, ticket=followed.ticket, author=actor).notified
     if mentioned:
         notification_fan_out(
             recipients=mentioned,

@@ -6,8 +6,10 @@ import pytest
 from django.contrib.messages import get_messages
 
 from escalation.models import Tier
+from notifications.mentions import mentions_unreached
 from notifications.models import InAppNotification
 from tests.factories import AgentFactory, UserFactory
+from tickets import services
 from tickets.models import Comment, Status
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +156,17 @@ def test_a_right_to_left_name_is_isolated_in_the_message(client_for, make_ticket
     response = _post_note(client_for(agent_l1), ticket, "@\u05e9\u05dc\u05d5\u05dd ?")
 
     assert str(messages(response)[1]).endswith(": \u2068@\u05e9\u05dc\u05d5\u05dd\u2069.")
+
+
+def test_telling_the_author_reads_the_mentions_resolved_for_the_notifications(
+    make_ticket, agent_l1, django_assert_num_queries
+):
+    """The names and each named colleague's access were queried twice: once to notify, once to
+    answer the author."""
+    AgentFactory(username="ana", tier=Tier.L1)
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    comment = services.comment_create(ticket=ticket, actor=agent_l1, body=BODY, is_internal=True)
+
+    with django_assert_num_queries(0):
+        unreached = mentions_unreached(comment=comment, ticket=ticket, author=agent_l1)
+    assert {m.name for m in unreached} == {"agent_l2", "requester", "nobody_here"}
