@@ -394,7 +394,7 @@ def main() -> None:
     parser.add_argument(
         "--phases",
         default="create,form,list,deep,deep-filt,ceiling",
-        help="comma-separated subset of create,form,list,console,deep,deep-filt,ceiling,insert",
+        help="comma-separated subset of create,form,healthz,floor,list,console,deep,deep-filt,ceiling,insert",
     )
     parser.add_argument(
         "--web",
@@ -507,6 +507,26 @@ def main() -> None:
             )
             print(results["form"].line(), flush=True)
 
+        # The floor under any create: what a request costs that writes nothing. `healthz` is
+        # Django's handler and the middleware alone (a plain view); `floor` adds DRF: the token,
+        # the throttle and a small JSON answer (GET /api/me/, as the create phase's requester).
+        for name, label, path, token in (
+            ("healthz", "floor: GET /healthz", "/healthz", ""),
+            ("floor", "floor: GET /api/me/", "/api/me/", requester_token),
+        ):
+            if name in phases:
+                results[name] = run_phase(
+                    label,
+                    clients=args.clients,
+                    duration=args.duration,
+                    warmup=args.warmup,
+                    make_client=lambda token=token: Client(port, token or None),
+                    do_request=lambda client, no, i, path=path: http_ok(
+                        client.request("GET", path)[0]
+                    ),
+                )
+                print(results[name].line(), flush=True)
+
         def timed_get(name: str, path: str, extra: str = "") -> PhaseResult:
             result = run_phase(
                 name,
@@ -607,7 +627,7 @@ def main() -> None:
             f"raw ceiling    {ceiling.rate:8.1f} creates/s  p50 {ceiling.p(50):7.1f} ms   "
             f"p95 {ceiling.p(95):7.1f} ms   errors {ceiling.n_errors}"
         )
-        for key in ("create", "form"):
+        for key in ("create", "form", "healthz", "floor"):
             if key in results and ceiling.rate:
                 print(f"{key} / ceiling: {100 * results[key].rate / ceiling.rate:.1f} %")
 
