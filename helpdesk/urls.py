@@ -14,6 +14,13 @@ from accounts.api.views import (
 )
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
+    # The account's own routes first: every client asks for them, and each include above them
+    # is one more resolver tried (GET /api/me/ tried 118 patterns).
+    path("me/", MeView.as_view(), name="api-me"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", ApiTokenListView.as_view(), name="api-tokens"),
+    path("auth/password/", PasswordView.as_view(), name="api-password"),
+    path("auth/tokens/<int:pk>/", ApiTokenDetailView.as_view(), name="api-token-detail"),
     path("", include("tickets.api.urls")),
     path("", include("escalation.api.urls")),
     path("integrations/", include("integrations.api.urls")),
@@ -26,11 +33,6 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("notifications.api.urls")),
     path("", include("chat.api.urls")),
     path("", include("savedviews.api.urls")),
-    path("me/", MeView.as_view(), name="api-me"),
-    path("auth/token/", TokenView.as_view(), name="api-token"),
-    path("auth/tokens/", ApiTokenListView.as_view(), name="api-tokens"),
-    path("auth/password/", PasswordView.as_view(), name="api-password"),
-    path("auth/tokens/<int:pk>/", ApiTokenDetailView.as_view(), name="api-token-detail"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (no inline script); Swagger UI still
     # needs inline styles, so this one page relaxes style-src.
