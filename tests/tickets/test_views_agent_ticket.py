@@ -602,7 +602,7 @@ def test_an_agent_acting_on_a_ticket_closed_meanwhile_is_told_who_closed_it(
     ticket = _closed_by(closer, make_ticket(Status.RESOLVED), requester=requester)
     client = client_for(agent_l1)
     expected = {
-        "colleague": "Carla Colleague closed this ticket meanwhile.",
+        "colleague": "\u2068Carla Colleague\u2069 closed this ticket meanwhile.",
         "requester": "the requester closed this ticket meanwhile.",
         "automatic": "this ticket was closed automatically meanwhile.",
     }[closer]
@@ -620,6 +620,21 @@ def test_an_agent_acting_on_a_ticket_closed_meanwhile_is_told_who_closed_it(
     assert hold.status_code == 409
     assert f"Not done: {expected}" in hold.content.decode()
     assert not Comment.objects.exists()
+
+
+def test_the_closers_name_cannot_reverse_the_sentence(client_for, agent_l1, make_ticket):
+    # A display name holding a right-to-left override (U+202E) showed "…closed this ticket
+    # meanwhile. A closed ticket takes…" reversed after it: the name is now isolated.
+    ticket = make_ticket(Status.RESOLVED)
+    closer = AgentFactory(username="rlo", tier=Tier.L1, display_name="Eve \u202eevil")
+    services.ticket_close(ticket=ticket, actor=closer)
+
+    response = client_for(agent_l1).post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "Hi"})
+
+    assert response.status_code == 409
+    assert "Not sent: \u2068Eve \u202eevil\u2069 closed this ticket meanwhile." in (
+        response.content.decode()
+    )
 
 
 def test_an_agent_told_the_ticket_closed_meanwhile_in_spanish(client_for, make_ticket, requester):
@@ -647,7 +662,7 @@ def test_a_ticket_closed_long_ago_says_when_not_meanwhile(
     an_hour_ago = client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "Still there?"})
     closed.update(created_at=datetime(2026, 11, 3, 12, tzinfo=UTC))
     expected = {
-        "colleague": "Carla Colleague closed this ticket on 3 Nov 2026.",
+        "colleague": "\u2068Carla Colleague\u2069 closed this ticket on 3 Nov 2026.",
         "requester": "the requester closed this ticket on 3 Nov 2026.",
         "automatic": "this ticket was closed automatically on 3 Nov 2026.",
     }[closer]

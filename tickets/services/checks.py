@@ -11,6 +11,7 @@ from accounts.models import User
 from escalation.membership import agent_tiers
 from escalation.models import Tier
 from helpdesk.errors import ConflictError, DomainError
+from helpdesk.text import isolated
 from tickets.models import Category, Level, Ticket
 from tickets.selectors import ticket_closing
 
@@ -101,7 +102,8 @@ def closed_meanwhile_message(*, ticket: Ticket, done: str) -> str:
     recent = closing.at is None or timezone.now() - closing.at <= CLOSED_RECENTLY
     params = {
         "done": done,
-        "name": closing.by.name if closing.by is not None else "",
+        # Isolated: a name holding a direction override (U+202E) would reverse the sentence.
+        "name": isolated(closing.by.name) if closing.by is not None else "",
         # The day in the reader's time zone.
         "date": "" if recent else date_format(timezone.localtime(closing.at), "DATE_FORMAT"),
     }
