@@ -1,13 +1,12 @@
 """Monitoring integrations: who may raise incidents, how alerts map to them, what was seen."""
 
-import re
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from integrations.rules import pattern_error
 from tickets.models import Category, Level, Ticket
 
 
@@ -126,12 +125,9 @@ class AlertRule(models.Model):
         return f"{self.label}=~{self.pattern}"
 
     def clean(self) -> None:
-        try:
-            re.compile(self.pattern)
-        except re.error as exc:
-            raise ValidationError(
-                {"pattern": _("Not a valid regular expression: %(e)s") % {"e": exc}}
-            ) from None
+        error = pattern_error(self.pattern)
+        if error:
+            raise ValidationError({"pattern": error})
         if self.category_id is None and not self.impact and not self.urgency:
             raise ValidationError(_("A rule must set a category, an impact or an urgency."))
 

@@ -198,8 +198,8 @@ UNMUTABLE_KINDS = frozenset(
         NotificationKind.BREACH_CLOCK_OVERDUE.value,
     }
 )
-# What a requester can receive (their preferences page leaves out the account emails: always
-# sent, about no ticket).
+# What a requester can be sent about their tickets (and the guest-claim link); with the account
+# emails, their preferences page (KINDS_BY_ROLE).
 REQUESTER_KINDS = frozenset(
     {
         NotificationKind.TICKET_CREATED.value,
@@ -280,9 +280,11 @@ SECURITY_OFFICER_KINDS = frozenset(
     }
 )
 # Per role, every kind its users can be sent. A requester's guest-claim email is for requester
-# accounts only (tickets.guests.guest_tickets_for).
+# accounts only (tickets.guests.guest_tickets_for). The account emails reach every role and are
+# listed, locked, on every page: a requester's page left them out, the one role told "some
+# emails are always sent" without being shown which.
 KINDS_BY_ROLE: dict[str, frozenset[str]] = {
-    Role.REQUESTER: REQUESTER_KINDS,
+    Role.REQUESTER: REQUESTER_KINDS | ACCOUNT_KINDS,
     Role.AGENT: TICKET_REQUESTER_KINDS | ACCOUNT_KINDS | AGENT_KINDS,
     Role.MANAGER: TICKET_REQUESTER_KINDS | ACCOUNT_KINDS | MANAGER_KINDS,
     Role.SECURITY_OFFICER: TICKET_REQUESTER_KINDS | ACCOUNT_KINDS | SECURITY_OFFICER_KINDS,

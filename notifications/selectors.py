@@ -3,11 +3,10 @@
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import Role, User
 from notifications.models import (
     IN_APP_KINDS,
     KINDS_BY_ROLE,
-    REQUESTER_KINDS,
     UNMUTABLE_KINDS,
     InAppNotification,
     Notification,
@@ -38,7 +37,7 @@ def kinds_for_user(*, user: User) -> list[tuple[str, str, bool]]:
     """(kind, label, mutable) for the kinds this user can receive (by role: KINDS_BY_ROLE), in
     declaration order. An agent's page had the security officers' breach emails and the
     requesters' guest-claim link; a security officer's lacked the breach emails."""
-    receivable = KINDS_BY_ROLE.get(user.role, REQUESTER_KINDS)
+    receivable = KINDS_BY_ROLE.get(user.role, KINDS_BY_ROLE[Role.REQUESTER])
     return [
         (str(value), str(label), value not in UNMUTABLE_KINDS)
         for value, label in NotificationKind.choices

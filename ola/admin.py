@@ -6,14 +6,16 @@ from django.http import HttpRequest, HttpResponse
 
 from helpdesk.admin import ReadOnlyAdmin
 from helpdesk.errors import DomainError
+from ola import services
 from ola.models import OlaClock, OlaEvent, OlaTarget, target_order_error
-from ola.services import ola_target_save
 from sla.models import TARGET_FORMFIELD_OVERRIDES, calendar_hours_of, target_error
 
 
 class OlaTargetAdminForm(forms.ModelForm):
-    """The service's check that the business hours reach the targets, as form errors (the
-    service's refusal raised from save_model was a 500)."""
+    """The service's checks as form errors: the business hours reach the targets (the
+    service's refusal raised from save_model was a 500), and no other target has this tier and
+    priority, in the service's words (Django's unique check said it in its own, "OLA target
+    with this Tier and Priority already exists.", and a raced clash in the service's)."""
 
     class Meta:
         model = OlaTarget
@@ -33,6 +35,13 @@ class OlaTargetAdminForm(forms.ModelForm):
             )
             if error:
                 self.add_error("handoff_within", error)
+        if "tier" in data and "priority" in data:
+            # An error on the priority leaves Django's unique check out (_post_clean).
+            taken = services.ola_target_taken_error(
+                tier=data["tier"], priority=data["priority"], target=self.instance
+            )
+            if taken:
+                self.add_error("priority", taken)
         return data
 
     # The service's refusal at save time (OlaTargetAdmin.changeform_view): shown as this form's
@@ -81,7 +90,7 @@ class OlaTargetAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: OlaTarget, form: Any, change: bool) -> None:
         # Through the service, as the API: it starts the clocks of the tier's open tickets.
-        ola_target_save(
+        services.ola_target_save(
             actor=request.user,  # type: ignore[arg-type]
             target=obj,
             tier=obj.tier,

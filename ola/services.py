@@ -154,8 +154,9 @@ def ola_target_save(
     saving = target or OlaTarget()
     try:
         with transaction.atomic():
-            if _target_clashes(tier=tier, priority=priority, target=target):
-                raise DomainError(_taken_message(), field="priority")
+            taken = ola_target_taken_error(tier=tier, priority=priority, target=target)
+            if taken:
+                raise DomainError(taken, field="priority")
             saving.tier, saving.priority = tier, priority
             saving.take_within, saving.handoff_within = take_within, handoff_within
             saving.calendar = calendar
@@ -166,21 +167,23 @@ def ola_target_save(
         # decides, and the loser hears what a clash found beforehand says (it was a 500).
         if target is None:
             saving.pk = None  # the insert was rolled back
-        if _target_clashes(tier=tier, priority=priority, target=target):
-            raise DomainError(_taken_message(), field="priority") from None
+        taken = ola_target_taken_error(tier=tier, priority=priority, target=target)
+        if taken:
+            raise DomainError(taken, field="priority") from None
         raise
     return saving
 
 
-def _taken_message() -> str:
-    return _("There is already an OLA target for this tier and priority.")
-
-
-def _target_clashes(*, tier: int, priority: int, target: OlaTarget | None) -> bool:
+def ola_target_taken_error(*, tier: int, priority: int, target: OlaTarget | None) -> str | None:
+    """What a second target for a tier and priority is told, or None: one wording whether the
+    clash is found beforehand (here, or by the admin form) or the unique constraint decides a
+    race."""
     clash = OlaTarget.objects.filter(tier=tier, priority=priority)
     if target is not None and target.pk is not None:
         clash = clash.exclude(pk=target.pk)
-    return clash.exists()
+    if clash.exists():
+        return _("There is already an OLA target for this tier and priority.")
+    return None
 
 
 def ola_target_delete(*, actor: User, target: OlaTarget) -> None:

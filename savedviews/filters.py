@@ -16,6 +16,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
 from helpdesk.errors import DomainError
@@ -44,19 +45,35 @@ class _IdChoiceField(forms.ModelChoiceField):
 class ConsoleFiltersForm(forms.Form):
     """The filter bar (templates/tickets/console.html), one field per control."""
 
-    queue = forms.ChoiceField(required=False)
-    status = forms.ChoiceField(required=False)
-    kind = forms.ChoiceField(required=False, choices=[("", ""), *Kind.choices])
+    # Each label is the one the agent reads on the bar (its control's <label>), so a refused
+    # filter is named as the agent knows it ("Assignee"), not by its address parameter.
+    queue = forms.ChoiceField(required=False, label=gettext_lazy("Queue"))
+    status = forms.ChoiceField(required=False, label=gettext_lazy("Status"))
+    kind = forms.ChoiceField(
+        required=False, choices=[("", ""), *Kind.choices], label=gettext_lazy("Kind")
+    )
     priority = forms.TypedChoiceField(
-        required=False, choices=[("", ""), *Priority.choices], coerce=int, empty_value=None
+        required=False,
+        choices=[("", ""), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        label=gettext_lazy("Priority"),
     )
-    category = _IdChoiceField(required=False, queryset=Category.objects.filter(is_active=True))
-    assignee = forms.CharField(required=False, max_length=20)
+    category = _IdChoiceField(
+        required=False,
+        queryset=Category.objects.filter(is_active=True),
+        label=gettext_lazy("Category"),
+    )
+    assignee = forms.CharField(required=False, max_length=20, label=gettext_lazy("Assignee"))
     sla = forms.ChoiceField(
-        required=False, choices=[("", ""), ("at_risk", "at_risk"), ("breached", "breached")]
+        required=False,
+        choices=[("", ""), ("at_risk", "at_risk"), ("breached", "breached")],
+        label=gettext_lazy("SLA"),
     )
-    sort = forms.ChoiceField(required=False, choices=list(SORTS.items()))
-    q = forms.CharField(required=False, max_length=200, strip=True)
+    sort = forms.ChoiceField(
+        required=False, choices=list(SORTS.items()), label=gettext_lazy("Sort")
+    )
+    q = forms.CharField(required=False, max_length=200, strip=True, label=gettext_lazy("Search"))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,7 +124,8 @@ class ConsoleFiltersForm(forms.Form):
 
 def console_query_clean(*, user: User, query: str) -> str:
     """The canonical form of a console query string, or a DomainError on the `query` field
-    naming what is wrong (an unknown filter, a value the filter bar does not offer)."""
+    naming what is wrong (an unknown filter by its parameter; a value the filter bar does not
+    offer by the bar's label for it, in the agent's language)."""
     query = (query or "").strip().lstrip("?")
     if len(query) > MAX_QUERY_LENGTH:
         raise DomainError(_("These filters are too long to save."), field="query")
@@ -121,7 +139,9 @@ def console_query_clean(*, user: User, query: str) -> str:
     if not form.is_valid():
         field, errors = next(iter(form.errors.items()))
         raise DomainError(
-            _("Filter %(name)s: %(error)s") % {"name": field, "error": errors[0]}, field="query"
+            _("Filter “%(label)s”: %(error)s")
+            % {"label": form.fields[field].label, "error": errors[0]},
+            field="query",
         )
     return form.canonical_query()
 

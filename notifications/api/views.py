@@ -4,19 +4,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from helpdesk.api import PagedCursorPagination
 from notifications.api import serializers as s
 from notifications.selectors import in_app_for_user, in_app_unread_count
 from notifications.services import in_app_mark_all_read, in_app_mark_read
 from tickets.api.views import ERRORS
 
 
-class NotificationPagination(CursorPagination):
-    page_size = 25
+class NotificationPagination(PagedCursorPagination):
     ordering = ("-created_at", "-id")
 
 

@@ -85,3 +85,31 @@ def test_the_default_rules_map_severity(db):
         ("warning|minor|medium", "medium", "medium"),
         ("info|low|none", "low", "low"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "pattern", "message"),
+    [
+        ("en", "(a+)+b", "A repeated group may not itself repeat or hold alternatives"),
+        ("es", "(a|ab)*c", "Un grupo repetido no puede repetirse a su vez ni tener alternativas"),
+        ("en", r"\d*\d*\d*x", "At most 2 repeats (*, +, {m,n}) may follow one another"),
+        ("es", ".*.*.*x", "Como mucho 2 repeticiones (*, +, {m,n}) pueden seguirse"),
+    ],
+)
+def test_a_rule_with_a_pattern_that_could_stall_the_intake_is_refused(
+    admin_client, admin_user, language, pattern, message
+):
+    """Such a pattern took minutes on one alert's label, holding up every alert after it."""
+    admin_user.language = language  # the admin speaks the user's language
+    admin_user.save(update_fields=["language"])
+    response = admin_client.post(
+        "/admin/integrations/alertrule/add/",
+        {"position": 1, "label": "severity", "pattern": pattern, "impact": "high"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert message in page
+    assert 'id="id_pattern_error"' in page or "field-pattern errors" in page
+    assert not AlertRule.objects.filter(pattern=pattern).exists()

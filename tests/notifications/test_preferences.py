@@ -158,8 +158,41 @@ def test_each_role_is_offered_only_the_kinds_it_can_be_sent(
     assert {"breach_flagged", "breach_clock_warning", "breach_clock_overdue"} <= officer
     assert {"guest_claim", "assigned", "mentioned"}.isdisjoint(officer)
     customer = _offered(client, requester)
-    assert {"guest_claim", "csat_request", "public_reply"} <= customer
-    assert {"assigned", "breach_flagged", "mentioned", "password_reset"}.isdisjoint(customer)
+    assert {"guest_claim", "csat_request", "public_reply", "password_reset"} <= customer
+    assert {"assigned", "breach_flagged", "mentioned"}.isdisjoint(customer)
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("en", ["Password reset link", "Your password was changed"]),
+        ("es", ["Enlace para restablecer la contraseña", "Su contraseña se ha cambiado"]),
+    ],
+)
+def test_a_requester_is_shown_the_account_emails_locked_as_every_role_is(
+    client, requester, agent_l1, language, labels
+):
+    """Every other role's page lists the always-sent account emails (password reset, sign-up,
+    …) as locked rows; a requester's left them out, while its text says "some emails are
+    always sent"."""
+    account_kinds = ["password_reset", "sign_up", "account_exists", "password_changed"]
+    for user in (requester, agent_l1):
+        user.language = language
+        user.save(update_fields=["language"])
+        client.force_login(user)
+
+        body = client.get(reverse("notification_preferences")).content.decode()
+
+        for kind in account_kinds:
+            (field,) = re.findall(rf'<input[^>]*name="{kind}"[^>]*>', body)
+            assert "disabled" in field and "checked" in field
+            assert f'name="in_app-{kind}"' not in body  # email only, as for agents
+        for label in labels:
+            assert label in body
+    with pytest.raises(DomainError) as refused:  # not "never sent": locked
+        notification_preferences_update(user=requester, muted=["password_reset"])
+    assert refused.value.message.endswith(": password_reset")
+    assert "never" not in refused.value.message and "nunca" not in refused.value.message
 
 
 def test_the_breach_emails_are_shown_to_the_officer_locked(client, security_officer):

@@ -64,16 +64,17 @@ def test_an_ola_target_saved_meanwhile_for_the_same_tier_and_priority_is_a_form_
     from ola import services
 
     OlaTarget.objects.create(tier=1, priority=Priority.P2, take_within=timedelta(minutes=30))
-    # The form's and the service's checks both ran before the colleague's row was there.
+    # The form's and the service's checks (and Django's unique check) all ran before the
+    # colleague's row was there.
     monkeypatch.setattr(OlaTarget, "validate_constraints", lambda self, exclude=None: None)
     checks = []
-    real = services._target_clashes
+    real = services.ola_target_taken_error
 
-    def misses_the_colleague_once(**kwargs):
+    def misses_the_colleague_twice(**kwargs):
         checks.append(kwargs)
-        return real(**kwargs) if len(checks) > 1 else False
+        return real(**kwargs) if len(checks) > 2 else None
 
-    monkeypatch.setattr(services, "_target_clashes", misses_the_colleague_once)
+    monkeypatch.setattr(services, "ola_target_taken_error", misses_the_colleague_twice)
 
     answer = manager_admin_client.post(
         "/admin/ola/olatarget/add/",
@@ -85,3 +86,39 @@ def test_an_ola_target_saved_meanwhile_for_the_same_tier_and_priority_is_a_form_
     assert 'class="errorlist' in _page(answer)
     target = OlaTarget.objects.get()
     assert target.take_within == timedelta(minutes=30)  # the colleague's, untouched
+    # 1 the form, 2 the service, 3 after the unique constraint refused the insert; then the
+    # page drawn again (4, the form: the refusal is shown once).
+    assert len(checks) == 4
+    assert _page(answer).count("There is already an OLA target for this tier and priority.") == 1
+
+
+TAKEN = {
+    "en": "There is already an OLA target for this tier and priority.",
+    "es": "Ya hay un objetivo de OLA para este nivel y esta prioridad.",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_an_ola_target_for_a_tier_and_priority_already_set_says_what_a_raced_one_says(
+    manager_admin_client, manager, language
+):
+    """The ordinary clash was Django's unique check ("OLA target with this Tier and Priority
+    already exists.", above the form) and the raced one the service's refusal (on the
+    priority): two wordings for one mistake. Both are the service's, on the priority."""
+    manager.language = language
+    manager.save(update_fields=["language"])
+    OlaTarget.objects.create(tier=1, priority=Priority.P2, take_within=timedelta(minutes=30))
+
+    with translation.override(language):
+        answer = manager_admin_client.post(
+            "/admin/ola/olatarget/add/",
+            {"tier": "1", "priority": str(Priority.P2), "take_within": "00:15:00"},
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+
+    assert answer.status_code == 200
+    page = _page(answer)
+    assert page.count(TAKEN[language]) == 1
+    assert "already exists" not in page and "ya existe" not in page
+    assert 'id="id_priority_error"' in page or "field-priority errors" in page
+    assert OlaTarget.objects.get().take_within == timedelta(minutes=30)

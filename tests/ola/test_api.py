@@ -145,13 +145,13 @@ def test_a_target_saved_meanwhile_for_the_same_tier_and_priority_is_a_400(
     body = {"tier": 2, "priority": 3, "take_within": "01:00:00"}
     assert client.post(URL, body, format="json").status_code == 201
     checks = []
-    real = services._target_clashes
+    real = services.ola_target_taken_error
 
     def misses_the_colleague_once(**kwargs):
         checks.append(kwargs)
-        return real(**kwargs) if len(checks) > 1 else False
+        return real(**kwargs) if len(checks) > 1 else None
 
-    monkeypatch.setattr(services, "_target_clashes", misses_the_colleague_once)
+    monkeypatch.setattr(services, "ola_target_taken_error", misses_the_colleague_once)
 
     again = client.post(URL, body, format="json")
 

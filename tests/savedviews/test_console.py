@@ -341,7 +341,7 @@ def test_a_filter_the_console_keeps_but_cannot_save_is_a_400_that_keeps_the_name
 
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Filter assignee: Select a valid choice." in html
+    assert "Filter “Assignee”: Select a valid choice." in html
     assert 'value="Nobody&#x27;s"' in html
     assert not SavedView.objects.exists()
 

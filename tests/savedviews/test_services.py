@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import translation
 
 from escalation.models import SupportGroup, Tier
 from helpdesk.errors import DomainError
@@ -41,13 +42,14 @@ def test_every_filter_of_the_bar_is_accepted(agent_l1, agent_l2):
     "query, message",
     [
         ("colour=red", "Unknown filter: colour."),
-        ("priority=9", "Filter priority:"),
-        ("status=sleeping", "Filter status:"),
-        ("sort=random", "Filter sort:"),
-        ("category=999999", "Filter category:"),
-        ("assignee=999999", "Filter assignee:"),
-        ("sla=late", "Filter sla:"),
-        ("q=" + "x" * 201, "Filter q:"),
+        ("priority=9", "Filter “Priority”:"),
+        ("status=sleeping", "Filter “Status”:"),
+        ("sort=random", "Filter “Sort”:"),
+        ("category=999999", "Filter “Category”:"),
+        ("assignee=999999", "Filter “Assignee”:"),
+        ("sla=late", "Filter “SLA”:"),
+        ("q=" + "x" * 201, "Filter “Search”:"),
+        ("queue=bogus", "Filter “Queue”:"),
         ("q=" + "x" * 1000, "These filters are too long to save."),
     ],
 )
@@ -56,6 +58,14 @@ def test_an_invalid_filter_is_refused_with_its_name(agent_l1, query, message):
         console_query_clean(user=agent_l1, query=query)
     assert refused.value.field == "query"
     assert message in refused.value.message
+
+
+def test_an_invalid_filter_is_named_by_the_bars_label_in_the_agents_language(agent_l1):
+    """The message named the address parameter ("Filter assignee"), a word the agent never
+    sees: the filter bar calls it "Assignee" ("Asignado a" in Spanish)."""
+    with translation.override("es"), pytest.raises(DomainError) as refused:
+        console_query_clean(user=agent_l1, query="assignee=999999")
+    assert refused.value.message.startswith("Filtro «Asignado a»: ")
 
 
 def test_a_queue_the_agent_has_not_is_refused(agent_l2):

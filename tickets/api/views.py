@@ -8,13 +8,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.pagination import Cursor
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
-from helpdesk.api import refuse_unknown_parameters, refuse_unknown_values
+from helpdesk.api import (
+    PagedCursorPagination,
+    refuse_unknown_parameters,
+    refuse_unknown_values,
+)
 from helpdesk.errors import DomainError
 from helpdesk.ids import parse_id
 from notifications.mentions import mentions_unreached
@@ -63,13 +67,10 @@ LIST_COLUMNS = (
 )
 
 
-class TicketCursorPagination(CursorPagination):
+class TicketCursorPagination(PagedCursorPagination):
     """Keyset pagination: a deep page costs what the first one does."""
 
     ordering = "-id"
-    page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         """A cursor we did not issue is a 400: DRF checks its shape, not its position, which
