@@ -67,6 +67,9 @@ def test_classify(labels, rules, expected):
         r"\d*\d*\d*x",  # three repeats in a row: n**3 steps
         ".*.*.*x",
         "a+(b|.*.*)c+",  # two in a row through the second alternative, then a third
+        ".*-.*-.*x",  # a dot takes the dashes: three repeats trading characters
+        "a*a*-a*a*-a*a*!",  # each pair trades: n**2 ways per pair, multiplied
+        "[a-z-]+-[a-z]+-[a-z-]+-[a-z]+x",  # a class holding the dash takes it too
     ],
 )
 def test_a_pattern_that_could_stall_the_intake_is_refused(pattern):
@@ -85,6 +88,11 @@ def test_a_pattern_that_could_stall_the_intake_is_refused(pattern):
         ".*-eu|.*-us|.*-ap",  # one repeat on each way through
         "x{2}(ab)?",
         "error|major|high",
+        # Host names: a dash, a dot or a colon no class before it can take parts the repeats.
+        "[a-z]+-[a-z]+-[0-9]+",
+        r"web-[0-9]+-[a-z]+\.example\.com",
+        r"[a-z]+\.[a-z]+\.[a-z]+:[0-9]+",
+        "(?i)[a-z]+-[a-z]+-.*",
     ],
 )
 def test_the_patterns_rules_are_written_with_are_accepted(pattern):
