@@ -83,7 +83,7 @@ class BreachViewSet(viewsets.GenericViewSet):
     )
     def list(self, request: Request) -> Response:
         self._require_reader()
-        refuse_unknown_parameters(request, takes=("status", "q"))
+        refuse_unknown_parameters(request, takes=("status", "q"), paged=False)
         status_filter = request.query_params.get("status", "")
         if status_filter:
             refuse_unknown_values("status", [status_filter], choices=BreachStatus.values)

@@ -68,7 +68,7 @@ class ArticleViewSet(viewsets.GenericViewSet):
     )
     def list(self, request: Request) -> Response:
         params = request.query_params
-        refuse_unknown_parameters(request, takes=("q", "language", "category"))
+        refuse_unknown_parameters(request, takes=("q", "language", "category"), paged=False)
         if params.get("language"):
             refuse_unknown_values("language", [params["language"]], choices=("en", "es"))
         category = params.get("category", "")

@@ -203,3 +203,14 @@ def test_partial_offers_the_flag_form_to_agents_only(make_ticket, agent_l1, requ
             "breaches/_ticket_breach.html", {"ticket": ticket, "user": user}, request=http_request
         )
         assert (f"/breaches/flag/{ticket.pk}/" in html) == expected
+
+
+@pytest.mark.parametrize("query", [{"page_size": "5"}, {"cursor": "cD0x"}])
+def test_api_list_is_given_whole_and_refuses_paging(query, breach, api, security_officer):
+    # The register is answered whole: a cursor or a page size was taken silently, so a client
+    # asking for pages of 5 got every record on each "page".
+    response = api(security_officer).get("/api/breaches/", query)
+
+    assert response.status_code == 400
+    (name,) = query
+    assert "is not a parameter of this list" in response.json()["errors"][name][0]

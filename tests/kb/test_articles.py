@@ -285,3 +285,13 @@ def test_the_list_says_when_articles_are_left_out(client, articles, monkeypatch)
     assert "The first 1 articles are shown: add words or choose a language" in page
     one = client.get("/kb/", {"q": "reconnect", "language": "en"}).content.decode()
     assert 'data-testid="kb-more"' not in one
+
+
+@pytest.mark.parametrize("query", [{"page_size": "5"}, {"cursor": "cD0x"}])
+def test_api_article_list_is_given_whole_and_refuses_paging(query, api, agent_l1, articles):
+    # A cursor or a page size was taken silently: a client paging by 5 got every article.
+    response = api(agent_l1).get("/api/kb/articles/", query)
+
+    assert response.status_code == 400
+    (name,) = query
+    assert "is not a parameter of this list" in response.json()["errors"][name][0]
