@@ -285,7 +285,7 @@ def resolutions(*, period: Period, filters: Filters) -> QuerySet[Ticket]:
 
 def at_risk_clocks(*, filters: Filters, now: datetime) -> QuerySet[SlaClock]:
     """Open clocks past 75 % of their target and not yet due (as `sla_at_risk_filter`)."""
-    running = Q(state=ClockState.RUNNING, at_risk_at__lte=now, due_at__gt=now)
+    running = Q(state=ClockState.RUNNING, at_risk_at__lte=now, due_at__gte=now)
     paused = Q(
         state=ClockState.PAUSED,
         at_risk_at__lte=F("paused_since"),
