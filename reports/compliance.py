@@ -211,7 +211,8 @@ def unrecorded_breaches(*, start: datetime, end: datetime, now: datetime) -> Que
     past_due = (
         Q(state=ClockState.BREACHED)
         | Q(state=ClockState.RUNNING, due_at__lt=now)
-        | Q(state=ClockState.PAUSED, due_at__lt=F("paused_since"))
+        # paused at or after its due time: never moved by that pause (sla.engine.reached_level)
+        | Q(state=ClockState.PAUSED, due_at__lte=F("paused_since"))
     )
     return SlaClock.objects.filter(next_alert_at__lt=now, alert_level__lt=BREACH_LEVEL).filter(
         past_due, due_at__gte=start, due_at__lt=end

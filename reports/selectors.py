@@ -178,6 +178,9 @@ class AtRiskClock:
     metric: str
     due_at: datetime
     paused: bool
+    # Until its due time; a paused clock's is frozen at its pause, and its due time (then the
+    # one as of the pause, possibly long past) is only set again when it resumes.
+    left_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -285,7 +288,7 @@ def resolutions(*, period: Period, filters: Filters) -> QuerySet[Ticket]:
 
 def at_risk_clocks(*, filters: Filters, now: datetime) -> QuerySet[SlaClock]:
     """Open clocks past 75 % of their target and not yet due (as `sla_at_risk_filter`)."""
-    running = Q(state=ClockState.RUNNING, at_risk_at__lte=now, due_at__gt=now)
+    running = Q(state=ClockState.RUNNING, at_risk_at__lte=now, due_at__gte=now)
     paused = Q(
         state=ClockState.PAUSED,
         at_risk_at__lte=F("paused_since"),
@@ -529,6 +532,11 @@ def _dashboard(
             metric=clock.metric,
             due_at=clock.due_at,
             paused=clock.state == ClockState.PAUSED,
+            left_seconds=int(
+                (clock.due_at - (clock.paused_since or now)).total_seconds()
+                if clock.state == ClockState.PAUSED
+                else (clock.due_at - now).total_seconds()
+            ),
         )
         for clock in at_risk.select_related("ticket")
         .only(
@@ -536,6 +544,7 @@ def _dashboard(
             "metric",
             "due_at",
             "state",
+            "paused_since",
             "ticket__kind",
             "ticket__title",
             "ticket__status",

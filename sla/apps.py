@@ -8,9 +8,12 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         from helpdesk.config_cache import watch
+        from notifications.models import NotificationKind
+        from notifications.services import register_context_builder
         from sla.models import Calendar, CalendarHours, Holiday, SlaPolicy, SlaTarget
         from sla.services import clocks_on_event, clocks_on_reply
         from tickets import hooks
+        from tickets.system_reasons import system_email_context, system_email_sample
 
         # Policies, targets and calendars are kept per process (sla.selectors).
         watch(SlaPolicy, SlaTarget, Calendar, CalendarHours, Holiday)
@@ -39,6 +42,15 @@ class SlaConfig(AppConfig):
                 and clocks_on_event(ticket=changed.ticket, event=changed.event, at=changed.at)
             ),
         )
+        # The sweep's emails in their recipient's language and time zone.
+        for kind in (
+            NotificationKind.SLA_WARNING,
+            NotificationKind.SLA_BREACH,
+            NotificationKind.RAISED_TO_MANAGER,
+        ):
+            register_context_builder(
+                kind=kind, build=system_email_context, sample=system_email_sample
+            )
         # A public agent reply stops the response clocks; a requester's message may start one.
         hooks.react(
             hooks.CommentCreated,

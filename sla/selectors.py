@@ -194,7 +194,13 @@ def clock_status(clock: SlaClock, *, now: datetime) -> dict[str, Any]:
         reference = now
     remaining = clock.due_at - reference
     is_open = clock.state in (ClockState.RUNNING, ClockState.PAUSED)
-    overdue = clock.state == ClockState.BREACHED or (is_open and remaining < timedelta(0))
+    # Running: overdue once past its due time (stopped at it, it is met). Paused: overdue if the
+    # pause began at or after its due time, which such a pause never moves (DESIGN.md, "Exact
+    # rules"): it can only stop late now, and the sweep records its breach (engine.reached_level).
+    if clock.state == ClockState.PAUSED:
+        overdue = remaining <= timedelta(0)
+    else:
+        overdue = clock.state == ClockState.BREACHED or (is_open and remaining < timedelta(0))
     return {
         "metric": clock.metric,
         "cycle": clock.cycle,
@@ -221,15 +227,16 @@ def ticket_sla_status(*, ticket: Ticket, now: datetime | None = None) -> list[di
 
 
 def sla_breached_filter(*, now: datetime) -> Exists:
-    """Tickets with a clock breached, or running (or paused) past its due time."""
-    overdue = Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lte=now)
+    """Tickets with a clock breached, running past its due time (at it, a stop is still met),
+    or paused at or after it (as `clock_status` says)."""
+    overdue = Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lt=now)
     paused_overdue = Q(state=ClockState.PAUSED, due_at__lte=F("paused_since"))
     return Exists(SlaClock.objects.filter(Q(ticket=OuterRef("pk")) & (overdue | paused_overdue)))
 
 
 def sla_at_risk_filter(*, now: datetime) -> Exists:
     """Tickets with an open clock past 75 % of its target and not yet due."""
-    running = Q(state=ClockState.RUNNING, at_risk_at__lte=now, due_at__gt=now)
+    running = Q(state=ClockState.RUNNING, at_risk_at__lte=now, due_at__gte=now)
     paused = Q(
         state=ClockState.PAUSED,
         at_risk_at__lte=F("paused_since"),

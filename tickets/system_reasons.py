@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from escalation.models import Tier
+from notifications.models import Notification
 from ola.sweep import HANDOFF_BREACH_TEXT, TAKE_BREACH_TEXT
 from sla.models import Metric
 from sla.sweep import BREACH_TEXT, DUE_FORMAT, WARNING_TEXT
@@ -51,10 +52,47 @@ def system_reason_display(reason: str) -> str:
                 if values[name] not in labels[name]:
                     return reason
                 values[name] = labels[name][values[name]]  # type: ignore[index]
-        try:
-            due = datetime.strptime(str(values["due"]), DUE_FORMAT).replace(tzinfo=UTC)
-        except ValueError:
+        due = local_due(str(values["due"]))
+        if due is None:
             return reason
-        values["due"] = timezone.localtime(due).strftime(DUE_FORMAT)
+        values["due"] = due
         return _(text) % values
     return reason
+
+
+def local_due(text: str) -> str | None:
+    """A due time the sweeps wrote ("2026-12-04 10:13 UTC", DUE_FORMAT) in the active time
+    zone; None if it is not one."""
+    try:
+        due = datetime.strptime(text, DUE_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return timezone.localtime(due).strftime(DUE_FORMAT)
+
+
+def system_email_context(notification: Notification) -> dict[str, str]:
+    """What an SLA or OLA email (a warning, a breach, the raise to management, an OLA breach)
+    says in the sweep's words, for its recipient: the builder runs in the recipient's language
+    and time zone at send time (notifications.services.register_context_builder). The sweeps
+    store them in English with UTC times, so a Spanish agent in Madrid read "First response
+    vencía el 2026-12-05 01:20 UTC" for a time that was 02:20 on their clock. A reason a person
+    wrote (a manual raise to management) is left as written."""
+    stored = notification.context
+    context: dict[str, str] = {}
+    if reason := stored.get("reason"):
+        context["reason"] = system_reason_display(str(reason))
+    metric = _patterns()[0][2]["metric"].get(str(stored.get("metric", "")))
+    if metric is not None:
+        context["metric"] = str(metric)
+    if (due := local_due(str(stored.get("due_at", "")))) is not None:
+        context["due_at"] = due
+    return context
+
+
+def system_email_sample() -> dict[str, str]:
+    """The manager's email previews: a metric and a due time as the recipient reads them."""
+    return {
+        "metric": str(Metric.FIRST_RESPONSE.label),
+        "percent": "75",
+        "due_at": timezone.localtime().strftime(DUE_FORMAT),
+    }

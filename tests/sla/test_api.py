@@ -7,6 +7,7 @@ import pytest
 from sla.models import Calendar, CalendarHours, SlaPolicy
 from tests.sla.conftest import at
 from tickets import services
+from tickets.api.serializers import SlaClockSerializer
 from tickets.models import Status
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,14 @@ def test_paused_and_breached_clocks_are_shown_as_such(clock, make_ticket, api, a
     assert _sla(body, "resolution")["remaining_seconds"] == 23 * 3600 + 30 * 60  # frozen
     assert _sla(body, "first_response")["breached"] is True
     assert _sla(body, "first_response")["remaining_seconds"] == -3600
+
+
+def test_the_schema_says_what_a_paused_clock_gives_as_due_time_and_time_left():
+    """While paused, due_at is the due time as of the pause (in the past after a long wait, for
+    a clock that is not breached) and remaining_seconds is frozen: the schema said neither."""
+    fields = SlaClockSerializer().fields
+    assert "While paused" in str(fields["due_at"].help_text)
+    assert "frozen while paused" in str(fields["remaining_seconds"].help_text)
 
 
 def test_the_list_filters_at_risk_and_breached_tickets(clock, make_ticket, api, agent_l1):

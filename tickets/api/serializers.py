@@ -73,12 +73,21 @@ class SlaClockSerializer(KnownFieldsOnlyMixin, serializers.Serializer):
     priority = serializers.IntegerField()
     target_seconds = serializers.IntegerField()
     started_at = serializers.DateTimeField()
-    due_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(
+        help_text=_(
+            "When the target is reached. While paused, the time as of the pause: when the clock "
+            "resumes it moves by the time paused, unless the pause began at or after it."
+        )
+    )
     at_risk_at = serializers.DateTimeField(help_text=_("When 75 % of the target is used."))
     stopped_at = serializers.DateTimeField(allow_null=True)
     paused_seconds = serializers.IntegerField()
     remaining_seconds = serializers.IntegerField(
-        allow_null=True, help_text=_("Negative when overdue; empty once the clock stopped.")
+        allow_null=True,
+        help_text=_(
+            "Negative when overdue; frozen while paused (breached tells whether a paused clock is "
+            "overdue); empty once the clock stopped."
+        ),
     )
     at_risk = serializers.BooleanField()
     breached = serializers.BooleanField()
