@@ -51,7 +51,8 @@ def notify_status_changed(change: TicketTransitioned | TicketReassigned) -> None
             cause=f"event:{event.pk}",
             context=context,
         )
-    if event.transition == "escalate":
+    # An escalation on a breach too: the tier it reaches learns of it as of a manual one.
+    if event.transition in ("escalate", "escalate_for_breach"):
         _notify_tier_of_escalation(ticket=ticket, event=event, actor=actor)
     new_assignee = ticket.assignee
     if (

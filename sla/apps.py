@@ -47,6 +47,7 @@ class SlaConfig(AppConfig):
             NotificationKind.SLA_WARNING,
             NotificationKind.SLA_BREACH,
             NotificationKind.RAISED_TO_MANAGER,
+            NotificationKind.ESCALATED_TO_TIER,  # (an escalation on a breach says why)
         ):
             register_context_builder(
                 kind=kind, build=system_email_context, sample=system_email_sample

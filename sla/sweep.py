@@ -363,9 +363,9 @@ def sla_events_effects(*, events: list[SlaEvent]) -> None:
     1 lock the tickets (pk order, as every ticket write takes them), with requester and assignee;
     2 the events' clocks with their policy's escalation switch; 3 the tier groups' leads; 4 the
     managers; 5 insert the timeline entries, the raises to management and the escalations'
-    events; 6 escalate, all tiers in one UPDATE; then the outbox (notifications_enqueue_many):
-    7 the recipients' muted kinds, 8 insert returning the ids, handed to one worker task on
-    commit.
+    events; 6 escalate, all tiers in one UPDATE; 7 the agents of the tiers reached (who are told,
+    as of a manual escalation); then the outbox (notifications_enqueue_many): 8 the recipients'
+    muted kinds, 9 insert returning the ids, handed to one worker task on commit.
     Call inside a transaction that holds the events (caller: once per event).
     """
     now = timezone.now()
@@ -449,7 +449,19 @@ def sla_events_effects(*, events: list[SlaEvent]) -> None:
     )
     if escalations:
         _escalate(ticket_ids=[ticket.row.pk for ticket, _event in escalations], now=now)
+        agents = _tier_agents(tiers={ticket.tier for ticket, _event in escalations})
     for ticket, escalation in escalations:
+        # notifications.reactions._notify_tier_of_escalation: the tier reached hears of it.
+        outgoing += [
+            Outgoing(
+                agent,
+                NotificationKind.ESCALATED_TO_TIER,
+                ticket.row,
+                f"event:{escalation_ids[ticket.row.pk]}",
+                {"reason": escalation.reason},
+            )
+            for agent in agents.get(ticket.tier, [])
+        ]
         # notifications.reactions.notify_status_changed: the requester hears of the new state.
         if escalation.from_status != Status.ESCALATED:
             outgoing.append(
@@ -468,6 +480,18 @@ def sla_events_effects(*, events: list[SlaEvent]) -> None:
         | {ticket.tier + 1 for ticket, _event in escalations},
         agents={ticket.row.assignee_id for ticket in tickets.values()},
     )
+
+
+def _tier_agents(*, tiers: set[int]) -> dict[int, list[User]]:
+    """Per tier, its groups' active agents, each once (one query)."""
+    agents: dict[int, dict[int, User]] = {}
+    for agent in (
+        User.objects.filter(support_groups__tier__in=tiers, role=Role.AGENT, is_active=True)
+        .annotate(group_tier=F("support_groups__tier"))
+        .order_by("pk")
+    ):
+        agents.setdefault(agent.group_tier, {})[agent.pk] = agent  # type: ignore[attr-defined]
+    return {tier: list(people.values()) for tier, people in agents.items()}
 
 
 def _escalate(*, ticket_ids: list[int], now: datetime) -> None:

@@ -134,9 +134,13 @@ def test_a_batch_writes_the_same_rows_as_the_services_one_event_at_a_time(
     assert (NotificationKind.RAISED_TO_MANAGER, "lead_l2") in kinds  # the escalated one at L2
     assert (NotificationKind.SLA_WARNING, "lead_l1") in kinds  # `warned`, not `answered`
     assert kinds.count((NotificationKind.SLA_WARNING, "agent_l1")) == 1
+    # The tier reached hears of an escalation on a breach, as of a manual one (it heard nothing).
+    assert (NotificationKind.ESCALATED_TO_TIER, "agent_l2") in kinds
+    assert (NotificationKind.ESCALATED_TO_TIER, "lead_l2") in kinds
     assert {recipient for _kind, recipient in kinds} == {
         "requester",
         "agent_l1",
+        "agent_l2",
         "lead_l1",
         "lead_l2",
         "manager",
@@ -173,10 +177,11 @@ def test_one_batch_of_effects_costs_the_same_statements_whatever_its_size(
     # 1 savepoint (the test's transaction), 2 claim the events (FOR UPDATE SKIP LOCKED),
     # 3 savepoint for the batch; 4 lock the tickets with their requester and assignee; 5 the
     # events' clocks and policies; 6 the groups' leads; 7 the managers; 8 insert the timeline,
-    # raises and escalation events; 9 escalate (one UPDATE); 10 the recipients' muted kinds;
-    # 11 insert the outbox rows, returning their ids; 12 release; 13 mark the events applied;
-    # 14 release; then 15–17 the next claim, finding nothing, in its savepoint.
-    assert statements(10) == statements(100) == 17
+    # raises and escalation events; 9 escalate (one UPDATE); 10 the agents of the tiers reached;
+    # 11 the recipients' muted kinds; 12 insert the outbox rows, returning their ids; 13 release;
+    # 14 mark the events applied; 15 release; then 16–18 the next claim, finding nothing, in its
+    # savepoint.
+    assert statements(10) == statements(100) == 18
 
 
 def test_one_batch_hands_its_notifications_to_the_worker_in_one_publish(
@@ -198,11 +203,13 @@ def test_one_batch_hands_its_notifications_to_the_worker_in_one_publish(
                 NotificationKind.RAISED_TO_MANAGER,
                 NotificationKind.SLA_BREACH,
                 NotificationKind.STATUS_CHANGED,
+                NotificationKind.ESCALATED_TO_TIER,
             ]
         ).values_list("pk", flat=True)
     )
-    # per ticket: 2 raises × (lead, manager), the requester's status email, 2 breaches (assignee)
-    assert len(ids) == 5 * (2 * 2 + 1 + 2)
+    # per ticket: 2 raises × (lead, manager), the requester's status email, 2 breaches (assignee),
+    # the escalation to L2's two agents (agent_l2, its lead)
+    assert len(ids) == 5 * (2 * 2 + 1 + 2 + 2)
 
 
 def test_a_batch_with_the_broker_down_leaves_its_rows_to_the_outbox_flush(

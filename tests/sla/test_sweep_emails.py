@@ -72,3 +72,19 @@ def test_an_ola_breach_email_speaks_the_leads_language(clock, make_ticket, agent
 
     body = _email(NotificationKind.OLA_BREACH, lead)
     assert "UTC" not in body and "CET" in body, body
+
+
+def test_an_escalation_on_a_breach_tells_the_tier_it_reaches_in_its_language(
+    clock, make_ticket, agent_l1, agent_l2
+):
+    # The tier an escalation on a breach reached was told nothing (a manual one tells it).
+    _in_madrid_in_spanish(agent_l2)
+    make_ticket("in_diagnosis")  # P3 at 09:00 UTC at L1: resolution due tomorrow 09:00 UTC
+    clock.to(at(9, 1, days=1))
+    sla_sweep()
+
+    body = _email(NotificationKind.ESCALATED_TO_TIER, agent_l2)
+    assert "Resolución: objetivo incumplido (ciclo 1); vencía el 2025-03-04 10:00 CET." in body
+    assert not Notification.objects.filter(
+        kind=NotificationKind.ESCALATED_TO_TIER, recipient=agent_l1
+    ).exists()
