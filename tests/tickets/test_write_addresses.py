@@ -71,6 +71,38 @@ def test_a_reply_after_the_session_ended_asks_to_sign_in_again(client, make_tick
     assert not ticket.comments.exists()
 
 
+def test_a_reply_sent_after_signing_out_in_another_tab_comes_back_after_signing_in(
+    client, agent_l1, make_ticket
+):
+    """An agent signed out in another tab (or the session timed out) while writing a note. Send
+    led to the login page, then to the ticket with an empty box: the text was lost without a
+    word. Now the login page says why, and the note is back in its box, as a note, once."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    response = client.post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": "Checked the logs for an hour", "reply-is_internal": "true"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == f"/accounts/login/?next=/tickets/{ticket.pk}/"
+    assert "your reply was not sent" in response.content.decode()
+
+    client.force_login(agent_l1)  # Django's login keeps the anonymous session's data
+    body = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Checked the logs for an hour</textarea>" in body
+    assert 'value="true" data-internal-toggle checked' in body
+    assert "Your reply was not sent yet" in body
+    assert not ticket.comments.exists()
+    assert "Checked the logs" not in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
+def test_a_reply_kept_while_signed_out_is_for_its_ticket_only(client, agent_l1, make_ticket):
+    ticket, other = make_ticket(Status.IN_DIAGNOSIS), make_ticket(Status.IN_DIAGNOSIS)
+    client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "For the first ticket"})
+    client.force_login(agent_l1)
+    assert "For the first ticket" not in client.get(f"/tickets/{other.pk}/").content.decode()
+    assert "For the first ticket" in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
 def test_a_reply_refused_because_the_ticket_moved_on_keeps_the_text(
     client_for, agent_l1, make_ticket
 ):

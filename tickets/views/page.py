@@ -5,11 +5,13 @@ form from the transition table (tickets/transition_table.py)."""
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from knowledge.selectors import canned_responses_for_ticket
 from tickets.collisions import TicketChangedError, TicketVersion
@@ -24,7 +26,12 @@ from tickets.selectors import (
 )
 from tickets.transition_table import button_for, transition_form
 from tickets.transitions import allowed_transitions
-from tickets.views.base import REQUESTER_STATUS, request_user, tracking_guarded
+from tickets.views.base import (
+    REQUESTER_STATUS,
+    reply_kept_while_signed_out,
+    request_user,
+    tracking_guarded,
+)
 from tickets.views.timeline import (
     TimelineItem,
     attachments_for,
@@ -38,7 +45,14 @@ from tickets.views.timeline import (
 @login_required
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=request_user(request), ticket_id=pk)
-    return render_ticket(request, ticket)
+    kept = reply_kept_while_signed_out(request, ticket.pk)
+    if kept is None:
+        return render_ticket(request, ticket)
+    # Back from signing in again: the reply that was not sent, in its box (to copy, if the
+    # ticket was closed meanwhile), as the refusals give a text back.
+    data = {"reply-body": kept["body"], "reply-is_internal": "true" if kept["internal"] else ""}
+    messages.info(request, _("Your reply was not sent yet: it is in the box below."))
+    return render_ticket(request, ticket, bound={"reply": ReplyForm(data, prefix="reply")})
 
 
 @tracking_guarded
