@@ -3,6 +3,8 @@
 pressing Enter in the address bar asks for it with a GET: that was a blank 405 page; it is the
 ticket page now. Writes still take a POST only."""
 
+import re
+
 import pytest
 
 from tickets.models import Status
@@ -101,6 +103,29 @@ def test_a_reply_kept_while_signed_out_is_for_its_ticket_only(client, agent_l1, 
     client.force_login(agent_l1)
     assert "For the first ticket" not in client.get(f"/tickets/{other.pk}/").content.decode()
     assert "For the first ticket" in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
+def test_a_resolution_sent_after_signing_out_comes_back_open_after_signing_in(
+    client, agent_l1, make_ticket
+):
+    """The summary of a resolution, sent after the session ended, was lost the same way: it
+    comes back in the resolve form, open and not yet run; an action with nothing written
+    is only "nothing was done"."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    sent = {"resolve-summary": "Replaced the router", "resolve-code": "fixed"}
+    response = client.post(f"/tickets/{ticket.pk}/do/resolve/", sent, follow=True)
+    assert "this form was not sent" in response.content.decode()
+
+    client.force_login(agent_l1)
+    body = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Replaced the router</textarea>" in body
+    assert re.search(r'<details open\s+data-action="resolve"', body)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS
+
+    client.logout()
+    response = client.post(f"/tickets/{ticket.pk}/do/take/", {}, follow=True)
+    assert "nothing was done" in response.content.decode()
 
 
 def test_a_reply_refused_because_the_ticket_moved_on_keeps_the_text(

@@ -78,7 +78,7 @@ def post_else_ticket_page(view: Callable[..., Any]) -> Callable[..., Any]:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if kwargs.get("token") is None and not request.user.is_authenticated:
-            _keep_reply_while_signed_out(request, kwargs["pk"])
+            _keep_typed_while_signed_out(request, kwargs["pk"], kwargs.get("name"))
             return redirect_to_login(reverse("ticket_detail", args=[kwargs["pk"]]))
         return view(request, *args, **kwargs)
 
@@ -88,13 +88,32 @@ def post_else_ticket_page(view: Callable[..., Any]) -> Callable[..., Any]:
 # A reply sent after the session ended (signed out in another tab, or timed out) waits here, in
 # the visitor's session, for the sign-in: Django's login keeps an anonymous session's data.
 SIGNED_OUT_REPLY = "tickets:signed-out-reply"
+# The fields of an action's form that hold what someone wrote (after the form's prefix).
+WRITTEN = frozenset({"summary", "reason", "notes"})
 
 
-def _keep_reply_while_signed_out(request: HttpRequest, pk: int) -> None:
+def _keep_typed_while_signed_out(request: HttpRequest, pk: int, action: str | None) -> None:
     """The page's draft was dropped as the form was sent, and the sign-in led to an empty reply
-    box: the text was lost without a word. It is kept for the ticket's page, and the login page
-    says why it is there."""
-    body = request.POST.get("reply-body", "").strip()
+    box (or a closed action panel): the text was lost without a word. A reply, or an action's
+    form with something written (a resolution summary, a reason), is kept for the ticket's page,
+    and the login page says why it is there."""
+    if action is not None:
+        data: dict[str, str] = {
+            key: request.POST[key][:TEXT_MAX_LENGTH]
+            for key in request.POST
+            if key.startswith(f"{action}-")
+        }
+        if any(value.strip() for key, value in data.items() if key.rpartition("-")[2] in WRITTEN):
+            request.session[SIGNED_OUT_REPLY] = {"ticket": pk, "action": action, "data": data}
+            messages.warning(
+                request,
+                _(
+                    "You were signed out, so this form was not sent. Sign in again: what you "
+                    "wrote will be back in it."
+                ),
+            )
+            return
+    body = request.POST.get("reply-body", "").strip() if action is None else ""
     if not body:
         messages.warning(request, _("You were signed out, so nothing was done. Sign in again."))
         return
