@@ -295,3 +295,24 @@ def _set_language_cookie(response: HttpResponse, language: str) -> None:
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
+
+
+# The fields that hold what someone writes (after any form prefix), never the hidden ones.
+_TYPED_FIELDS = frozenset({"title", "description", "body", "summary", "reason", "notes"})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent with a stale token (signed in again in another tab, the cookie gone): nothing
+    was saved. The page said to go Back and copy the text, but the reply box is not restored
+    by the browser (autocomplete=off, so a sent reply is not offered again): what was typed is
+    shown here to copy. Only for a form of this site (its Origin header, which a page elsewhere
+    cannot set), so no other site can put words on this page."""
+    origin = request.META.get("HTTP_ORIGIN", "")
+    texts = []
+    if origin and origin == f"{request.scheme}://{request.get_host()}":
+        texts = [
+            value
+            for key in request.POST
+            if key.rpartition("-")[2] in _TYPED_FIELDS and (value := request.POST[key]).strip()
+        ]
+    return render(request, "403_csrf.html", {"texts": texts}, status=403)

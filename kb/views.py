@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import User
 from helpdesk.errors import DomainError
 from helpdesk.redirects import same_site_path
+from helpdesk.signed_out import login_required_keeping, typed_before_signing_out
 from idempotency.decorators import idempotent_form
 from kb import forms, selectors, services
 from tickets.models import Ticket
@@ -21,6 +22,8 @@ from tickets.selectors import parse_reference, ticket_get_for_user
 from tickets.views.page import render_ticket
 
 LIST_LIMIT = 50  # articles on the list page
+# What an author types, kept for the sign-in when they were signed out meanwhile.
+ARTICLE_FIELDS = ("title", "body", "language", "visibility", "category")
 
 
 def _user(request: HttpRequest) -> User:
@@ -112,7 +115,7 @@ def _promoted_from(request: HttpRequest) -> _Source:
         )
 
 
-@login_required
+@login_required_keeping(*ARTICLE_FIELDS)
 @require_http_methods(["GET", "POST"])
 @idempotent_form  # a second click must not publish the article twice
 def article_create(request: HttpRequest) -> HttpResponse:
@@ -120,6 +123,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
     promoted = _promoted_from(request)
     source = promoted.ticket
     initial = services.promoted_article_draft(ticket=source) if source else {}
+    initial = {**initial, **typed_before_signing_out(request)}
     form = forms.ArticleForm(request.POST or None, initial=initial)
     if request.method == "POST" and promoted.refused:
         # Not saved without the ticket it was meant to come from; the form below no longer
@@ -144,7 +148,9 @@ def article_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+# The version the text was written against comes back too: saving it after signing in again
+# still tells of a colleague's save meanwhile.
+@login_required_keeping(*ARTICLE_FIELDS, "loaded_at")
 @require_http_methods(["GET", "POST"])
 @idempotent_form  # a second click is not "someone else saved this article"
 def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
@@ -159,6 +165,7 @@ def article_edit(request: HttpRequest, article_id: int) -> HttpResponse:
             "visibility": article.visibility,
             "category": article.category,
             "loaded_at": article.updated_at.isoformat(),
+            **typed_before_signing_out(request),
         },
         editing=True,
     )

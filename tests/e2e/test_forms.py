@@ -220,3 +220,28 @@ def test_switching_the_language_keeps_what_was_typed_on_the_public_form(browser,
     page.reload()  # once only: a later visit starts empty
     assert page.input_value("#id_title") == ""
     page.context.close()
+
+
+@pytest.mark.parametrize(("who", "language"), [("requester", "es"), ("agent_l1", "en")])
+def test_back_after_sending_a_reply_does_not_offer_the_sent_text_again(
+    browser, live_server, make_ticket, request, who, language
+):
+    """Back after Send showed the page before it with the text in the box again (the browser
+    restores what a form held), under a fresh form key: Send again posted it twice. The box
+    is empty now; a reply not yet sent still comes back (the page's own draft, per tab)."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    page = open_page(browser, live_server, request.getfixturevalue(who), language=language)
+    page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
+    page.fill("textarea[data-reply]", "The printer works again, thanks")
+    with page.expect_navigation():
+        page.click("[data-testid=reply-send]")
+    page.go_back()
+    page.wait_for_selector("textarea[data-reply]")
+    assert page.input_value("textarea[data-reply]") == ""
+
+    page.fill("textarea[data-reply]", "Not sent yet")
+    page.reload()
+    page.wait_for_selector("textarea[data-reply]")
+    assert page.input_value("textarea[data-reply]") == "Not sent yet"
+    assert ticket.comments.count() == 1
+    page.context.close()

@@ -215,3 +215,29 @@ def test_a_forms_address_opened_with_a_get_is_a_page_not_a_blank(agent_l1, langu
     assert words in body and 'href="/"' in body
     # The API keeps its own answer.
     assert client.get("/api/notifications/1/read/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_an_expired_form_shows_what_was_typed_to_copy(make_ticket, agent_l1):
+    """Signed in again in another tab, an agent sent a long reply: "go Back and copy it", but
+    Back brings no text into the reply box (it is autocomplete=off, so a sent reply is not
+    offered again). The page shows it to copy; a form from another site (its Origin) never
+    puts words on it."""
+    from tickets.models import Status
+
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent_l1)
+    sent = {"reply-body": "Half an hour of diagnosis", "idempotency_key": "k1"}
+    response = client.post(f"/tickets/{ticket.pk}/reply/", sent, HTTP_ORIGIN="http://testserver")
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Half an hour of diagnosis</textarea>" in body
+    assert "k1" not in body  # only what was typed
+    assert not ticket.comments.exists()
+
+    elsewhere = client.post(
+        f"/tickets/{ticket.pk}/reply/", sent, HTTP_ORIGIN="https://evil.example"
+    )
+    assert elsewhere.status_code == 403
+    assert "Half an hour" not in elsewhere.content.decode()

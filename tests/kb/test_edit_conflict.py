@@ -180,3 +180,38 @@ def test_line_breaks_are_stored_as_one_newline(client, agent_l2, article):
     assert client.post(f"/kb/{article.pk}/edit/", form).status_code == 302
     article.refresh_from_db()
     assert article.body == "One.\nTwo.\nThree."
+
+
+def test_an_edit_sent_after_signing_out_comes_back_after_signing_in(
+    client, agent_l1, agent_l2, article
+):
+    """Signed out in another tab (or timed out) while editing: Save led to the login page, then
+    to the article's form as it was, the edit lost without a word. Now it is kept for the
+    sign-in, with the version it was written against: a colleague's save meanwhile is still
+    a conflict."""
+    client.force_login(agent_l2)
+    mine = {**_form(client, article), "body": "My steps, typed for ten minutes."}
+    client.logout()
+    services.article_update(article=article, actor=agent_l1, body="Colleague's better steps.")
+
+    response = client.post(f"/kb/{article.pk}/edit/", mine, follow=True)
+    assert response.redirect_chain[-1][0] == f"/accounts/login/?next=/kb/{article.pk}/edit/"
+    assert "this form was not sent" in response.content.decode()
+
+    client.force_login(agent_l2)  # Django's login keeps the anonymous session's data
+    page = client.get(f"/kb/{article.pk}/edit/").content.decode()
+    assert "My steps, typed for ten minutes.</textarea>" in page
+    assert "What you wrote was not sent yet" in page
+    assert f'name="loaded_at" value="{mine["loaded_at"]}"' in page
+    assert client.post(f"/kb/{article.pk}/edit/", mine).status_code == 409
+    assert "ten minutes" not in client.get(f"/kb/{article.pk}/edit/").content.decode()  # once
+
+
+def test_a_new_article_sent_after_signing_out_comes_back_after_signing_in(client, agent_l1):
+    typed = {"title": "Printer jams", "body": "Open tray 2.", "language": "en"}
+    client.post("/kb/new/", {**typed, "visibility": "public"})
+    assert not Article.objects.exists()
+    client.force_login(agent_l1)
+    page = client.get("/kb/new/").content.decode()
+    assert 'value="Printer jams"' in page
+    assert "Open tray 2.</textarea>" in page

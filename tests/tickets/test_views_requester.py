@@ -95,6 +95,32 @@ def test_anonymous_submission_needs_an_email_and_keeps_what_was_typed(client_for
     assert 'value="Cannot log in"' in response.content.decode()
 
 
+def test_a_request_sent_after_signing_out_in_another_tab_comes_back_after_signing_in(
+    client, requester, category
+):
+    """The requester wrote a request signed in, and was signed out meanwhile (another tab, a
+    timeout). Send answered "Your name: This field is required." on a guest form, whose "Sign
+    in" link lost the text. Now: the login page says why, and the form comes back filled."""
+    typed = {
+        "title": "Printer jams",
+        "description": "Every page since Monday.",
+        "category": category.pk,
+        "affected": "2nd floor printer",
+        "urgency": "high",
+    }
+    response = client.post("/new/", typed, follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/login/?next=/new/"
+    assert "your request was not sent" in response.content.decode()
+    assert Ticket.objects.count() == 0
+
+    client.force_login(requester)  # Django's login keeps the anonymous session's data
+    response = client.get("/new/")
+    assert response.context["form"].initial == {**typed, "category": str(category.pk)}
+    assert "Every page since Monday.</textarea>" in response.content.decode()
+    assert "Your request was not sent yet" in response.content.decode()
+    assert client.get("/new/").context["form"].initial == {}  # once
+
+
 def test_files_chosen_with_a_mistake_elsewhere_are_named_to_choose_again(client_for):
     # A typo in the email sent the form back; the browser cannot refill a file input, so the
     # chosen file was gone without a word and the corrected request went without it.

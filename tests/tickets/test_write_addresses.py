@@ -3,6 +3,8 @@
 pressing Enter in the address bar asks for it with a GET: that was a blank 405 page; it is the
 ticket page now. Writes still take a POST only."""
 
+import re
+
 import pytest
 
 from tickets.models import Status
@@ -69,6 +71,61 @@ def test_a_reply_after_the_session_ended_asks_to_sign_in_again(client, make_tick
     assert response.status_code == 302
     assert response["Location"] == f"/accounts/login/?next=/tickets/{ticket.pk}/"
     assert not ticket.comments.exists()
+
+
+def test_a_reply_sent_after_signing_out_in_another_tab_comes_back_after_signing_in(
+    client, agent_l1, make_ticket
+):
+    """An agent signed out in another tab (or the session timed out) while writing a note. Send
+    led to the login page, then to the ticket with an empty box: the text was lost without a
+    word. Now the login page says why, and the note is back in its box, as a note, once."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    response = client.post(
+        f"/tickets/{ticket.pk}/reply/",
+        {"reply-body": "Checked the logs for an hour", "reply-is_internal": "true"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == f"/accounts/login/?next=/tickets/{ticket.pk}/"
+    assert "your reply was not sent" in response.content.decode()
+
+    client.force_login(agent_l1)  # Django's login keeps the anonymous session's data
+    body = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Checked the logs for an hour</textarea>" in body
+    assert 'value="true" data-internal-toggle checked' in body
+    assert "Your reply was not sent yet" in body
+    assert not ticket.comments.exists()
+    assert "Checked the logs" not in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
+def test_a_reply_kept_while_signed_out_is_for_its_ticket_only(client, agent_l1, make_ticket):
+    ticket, other = make_ticket(Status.IN_DIAGNOSIS), make_ticket(Status.IN_DIAGNOSIS)
+    client.post(f"/tickets/{ticket.pk}/reply/", {"reply-body": "For the first ticket"})
+    client.force_login(agent_l1)
+    assert "For the first ticket" not in client.get(f"/tickets/{other.pk}/").content.decode()
+    assert "For the first ticket" in client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+
+def test_a_resolution_sent_after_signing_out_comes_back_open_after_signing_in(
+    client, agent_l1, make_ticket
+):
+    """The summary of a resolution, sent after the session ended, was lost the same way: it
+    comes back in the resolve form, open and not yet run; an action with nothing written
+    is only "nothing was done"."""
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    sent = {"resolve-summary": "Replaced the router", "resolve-code": "fixed"}
+    response = client.post(f"/tickets/{ticket.pk}/do/resolve/", sent, follow=True)
+    assert "this form was not sent" in response.content.decode()
+
+    client.force_login(agent_l1)
+    body = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Replaced the router</textarea>" in body
+    assert re.search(r'<details open\s+data-action="resolve"', body)
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_DIAGNOSIS
+
+    client.logout()
+    response = client.post(f"/tickets/{ticket.pk}/do/take/", {}, follow=True)
+    assert "nothing was done" in response.content.decode()
 
 
 def test_a_reply_refused_because_the_ticket_moved_on_keeps_the_text(

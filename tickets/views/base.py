@@ -5,17 +5,20 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from helpdesk import ratelimit
 from helpdesk.ids import parse_id
 from tickets.models import Status
+from tickets.models_choices import TEXT_MAX_LENGTH
 
 PAGE_SIZE = 25
 
@@ -63,7 +66,8 @@ def post_else_ticket_page(view: Callable[..., Any]) -> Callable[..., Any]:
     address goes to the ticket page. A form with errors is shown at that address, so switching
     the language there, signing in again (`?next=`) or pressing Enter in the address bar asked
     for it with a GET: a blank 405 page before. Signed out meanwhile (the session ended while
-    the form was open): the login page, then the ticket, rather than "page not found"."""
+    the form was open): the login page, then the ticket, rather than "page not found", with
+    the reply that was being sent back in its box (`reply_kept_while_signed_out`)."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -74,10 +78,66 @@ def post_else_ticket_page(view: Callable[..., Any]) -> Callable[..., Any]:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if kwargs.get("token") is None and not request.user.is_authenticated:
+            _keep_typed_while_signed_out(request, kwargs["pk"], kwargs.get("name"))
             return redirect_to_login(reverse("ticket_detail", args=[kwargs["pk"]]))
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+# A reply sent after the session ended (signed out in another tab, or timed out) waits here, in
+# the visitor's session, for the sign-in: Django's login keeps an anonymous session's data.
+SIGNED_OUT_REPLY = "tickets:signed-out-reply"
+# The fields of an action's form that hold what someone wrote (after the form's prefix).
+WRITTEN = frozenset({"summary", "reason", "notes"})
+
+
+def _keep_typed_while_signed_out(request: HttpRequest, pk: int, action: str | None) -> None:
+    """The page's draft was dropped as the form was sent, and the sign-in led to an empty reply
+    box (or a closed action panel): the text was lost without a word. A reply, or an action's
+    form with something written (a resolution summary, a reason), is kept for the ticket's page,
+    and the login page says why it is there."""
+    if action is not None:
+        data: dict[str, str] = {
+            key: request.POST[key][:TEXT_MAX_LENGTH]
+            for key in request.POST
+            if key.startswith(f"{action}-")
+        }
+        if any(value.strip() for key, value in data.items() if key.rpartition("-")[2] in WRITTEN):
+            request.session[SIGNED_OUT_REPLY] = {"ticket": pk, "action": action, "data": data}
+            messages.warning(
+                request,
+                _(
+                    "You were signed out, so this form was not sent. Sign in again: what you "
+                    "wrote will be back in it."
+                ),
+            )
+            return
+    body = request.POST.get("reply-body", "").strip() if action is None else ""
+    if not body:
+        messages.warning(request, _("You were signed out, so nothing was done. Sign in again."))
+        return
+    request.session[SIGNED_OUT_REPLY] = {
+        "ticket": pk,
+        "body": body[:TEXT_MAX_LENGTH],
+        "internal": request.POST.get("reply-is_internal") == "true",
+    }
+    messages.warning(
+        request,
+        _(
+            "You were signed out, so your reply was not sent. Sign in again: what you wrote "
+            "will be back in the reply box."
+        ),
+    )
+
+
+def reply_kept_while_signed_out(request: HttpRequest, pk: int) -> dict[str, Any] | None:
+    """The reply kept for this ticket by `post_else_ticket_page` (once), if any."""
+    kept = request.session.get(SIGNED_OUT_REPLY)
+    if not isinstance(kept, dict) or kept.get("ticket") != pk:
+        return None
+    del request.session[SIGNED_OUT_REPLY]
+    return kept
 
 
 def staff_required(request: HttpRequest) -> User:

@@ -5,11 +5,13 @@ form from the transition table (tickets/transition_table.py)."""
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from knowledge.selectors import canned_responses_for_ticket
 from tickets.collisions import TicketChangedError, TicketVersion
@@ -24,7 +26,12 @@ from tickets.selectors import (
 )
 from tickets.transition_table import button_for, transition_form
 from tickets.transitions import allowed_transitions
-from tickets.views.base import REQUESTER_STATUS, request_user, tracking_guarded
+from tickets.views.base import (
+    REQUESTER_STATUS,
+    reply_kept_while_signed_out,
+    request_user,
+    tracking_guarded,
+)
 from tickets.views.timeline import (
     TimelineItem,
     attachments_for,
@@ -38,7 +45,33 @@ from tickets.views.timeline import (
 @login_required
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = ticket_get_for_user(user=request_user(request), ticket_id=pk)
-    return render_ticket(request, ticket)
+    kept = reply_kept_while_signed_out(request, ticket.pk)
+    if kept is None:
+        return render_ticket(request, ticket)
+    if kept.get("action"):
+        return _action_kept_while_signed_out(request, ticket, kept["action"], kept["data"])
+    # Back from signing in again: the reply that was not sent, in its box (to copy, if the
+    # ticket was closed meanwhile), as the refusals give a text back.
+    data = {"reply-body": kept["body"], "reply-is_internal": "true" if kept["internal"] else ""}
+    messages.info(request, _("Your reply was not sent yet: it is in the box below."))
+    return render_ticket(request, ticket, bound={"reply": ReplyForm(data, prefix="reply")})
+
+
+def _action_kept_while_signed_out(
+    request: HttpRequest, ticket: Ticket, name: str, data: dict[str, str]
+) -> HttpResponse:
+    """Back from signing in again: the action's form as it was sent, open, not yet run; or, if
+    the ticket moved on meanwhile so that it no longer applies, why."""
+    user = request_user(request)
+    staff = user.is_staff_member
+    if name not in allowed_transitions(ticket=ticket, user=user) or not button_for(
+        name, staff=staff
+    ):
+        messages.error(request, _("You cannot do this now."))
+        return render_ticket(request, ticket)
+    form = transition_form(name, data=data, tier=ticket.tier, staff=staff, ticket=ticket)
+    messages.info(request, _("What you wrote was not sent yet: it is in the form below."))
+    return render_ticket(request, ticket, bound={name: form})
 
 
 @tracking_guarded

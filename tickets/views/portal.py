@@ -2,7 +2,9 @@
 anonymous), its "thank you" page and "My tickets"."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +20,7 @@ from kb.selectors import articles_search
 from tickets import guests, services
 from tickets.forms import TicketCreateForm
 from tickets.models import Status
-from tickets.models_choices import OPEN_STATES
+from tickets.models_choices import OPEN_STATES, TEXT_MAX_LENGTH
 from tickets.selectors import (
     TicketFilters,
     ticket_get_by_tracking_token,
@@ -38,6 +40,11 @@ GUEST_LIST_SIZE = 20  # unclaimed guest tickets listed in the banner of "My tick
 
 
 PORTAL_LIST_SIZE = 5
+
+# A request sent after its author was signed out (in another tab, or a timeout) waits here, in
+# the visitor's session, for the sign-in: Django's login keeps an anonymous session's data.
+SIGNED_OUT_REQUEST = "tickets:signed-out-request"
+KEPT_FIELDS = ("title", "description", "category", "affected", "urgency")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -83,8 +90,20 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
     which a reload shows again without filing anything."""
     user = request_user(request)
     anonymous = not user.is_authenticated
+    if anonymous and request.method == "POST" and not {"name", "email"} & request.POST.keys():
+        # The form was shown to someone signed in (it asks no name and email): they were
+        # signed out meanwhile. It answered "Your name: This field is required.", and its
+        # "Sign in" link lost the text.
+        return _signed_out_request(request)
+    initial = None
+    if not anonymous and request.method == "GET":
+        initial = request.session.pop(SIGNED_OUT_REQUEST, None)
+        if initial:
+            messages.info(request, _("Your request was not sent yet: it is in the form below."))
     rate = ratelimit.public_form_rate()
-    form = TicketCreateForm(request.POST or None, request.FILES or None, anonymous=anonymous)
+    form = TicketCreateForm(
+        request.POST or None, request.FILES or None, anonymous=anonymous, initial=initial
+    )
     if anonymous and request.method == "POST" and ratelimit.exceeded("form", request, rate=rate):
         # Still a 429, but the form again with what was typed (a bare "too many requests"
         # page lost it: an office behind one address reaches the limit together).
@@ -132,6 +151,21 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             return redirect("ticket_created", pk=ticket.pk)
     status = 400 if form.is_bound else 200
     return render(request, "tickets/new.html", {"form": form}, status=status)
+
+
+def _signed_out_request(request: HttpRequest) -> HttpResponse:
+    """The login page, then the form again with what was typed (files must be chosen again)."""
+    request.session[SIGNED_OUT_REQUEST] = {
+        name: request.POST.get(name, "")[:TEXT_MAX_LENGTH] for name in KEPT_FIELDS
+    }
+    messages.warning(
+        request,
+        _(
+            "You were signed out, so your request was not sent. Sign in again: what you wrote "
+            "will be back in the form."
+        ),
+    )
+    return redirect_to_login(reverse("ticket_new"))
 
 
 @require_GET
