@@ -128,6 +128,22 @@ def test_a_resolution_sent_after_signing_out_comes_back_open_after_signing_in(
     assert "nothing was done" in response.content.decode()
 
 
+def test_what_a_signed_out_action_keeps_is_bounded(client, make_ticket):
+    """Anyone can send this POST without signing in, and what it keeps is stored in the session
+    table: a summary up to the text limit, other fields short, and only so many of them."""
+    from tickets.views.base import MAX_KEPT_FIELDS, SHORT_FIELD_LENGTH, SIGNED_OUT_REPLY
+
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    sent = {"resolve-summary": "Replaced the router", "resolve-code": "x" * 5000}
+    sent |= {f"resolve-extra{n}": "y" * 5000 for n in range(100)}
+    client.post(f"/tickets/{ticket.pk}/do/resolve/", sent)
+
+    kept = client.session[SIGNED_OUT_REPLY]["data"]
+    assert kept["resolve-summary"] == "Replaced the router"
+    assert len(kept["resolve-code"]) == SHORT_FIELD_LENGTH
+    assert len(kept) <= MAX_KEPT_FIELDS
+
+
 def test_a_reply_refused_because_the_ticket_moved_on_keeps_the_text(
     client_for, agent_l1, make_ticket
 ):

@@ -90,6 +90,9 @@ def post_else_ticket_page(view: Callable[..., Any]) -> Callable[..., Any]:
 SIGNED_OUT_REPLY = "tickets:signed-out-reply"
 # The fields of an action's form that hold what someone wrote (after the form's prefix).
 WRITTEN = frozenset({"summary", "reason", "notes"})
+# Any other field of an action's form is a choice or a number (a closure code, a tier).
+SHORT_FIELD_LENGTH = 200
+MAX_KEPT_FIELDS = 20
 
 
 def _keep_typed_while_signed_out(request: HttpRequest, pk: int, action: str | None) -> None:
@@ -98,9 +101,12 @@ def _keep_typed_while_signed_out(request: HttpRequest, pk: int, action: str | No
     form with something written (a resolution summary, a reason), is kept for the ticket's page,
     and the login page says why it is there."""
     if action is not None:
+        # Bounded: anyone can send this anonymous POST, and it is stored in the session table.
         data: dict[str, str] = {
-            key: request.POST[key][:TEXT_MAX_LENGTH]
-            for key in request.POST
+            key: request.POST[key][
+                : TEXT_MAX_LENGTH if key.rpartition("-")[2] in WRITTEN else SHORT_FIELD_LENGTH
+            ]
+            for key in list(request.POST)[:MAX_KEPT_FIELDS]
             if key.startswith(f"{action}-")
         }
         if any(value.strip() for key, value in data.items() if key.rpartition("-")[2] in WRITTEN):
