@@ -60,10 +60,16 @@ def gunicorn_serving(
 
 
 def _answers(port: int) -> bool:
+    """Whether a Redis answers on the port now: one attempt. (redis-py retries a refused
+    connection three times with backoff by default: ~5 s before a stopped server's port said
+    no, on every stop, and on every probe while one was starting.)"""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     try:
-        return bool(redis.Redis(port=port, socket_connect_timeout=0.2).ping())
+        client = redis.Redis(port=port, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+        return bool(client.ping())
     except redis.exceptions.ConnectionError:
         return False
 
