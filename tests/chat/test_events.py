@@ -218,6 +218,6 @@ def test_the_set_based_sweep_keeps_a_constant_number_of_statements_with_channels
         assert ChatDelivery.objects.filter(event=ChatEvent.ESCALATED).count() == count
         return len(ctx.captured_queries)
 
-    # tests/sla/test_sweep_effects.py's 17, plus one: the chat rows' INSERT … ON CONFLICT
+    # tests/sla/test_sweep_effects.py's 18, plus one: the chat rows' INSERT … ON CONFLICT
     # (which channels listen is kept per process: no query).
-    assert statements(10) == statements(100) == 18
+    assert statements(10) == statements(100) == 19
