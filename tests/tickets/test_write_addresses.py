@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tickets.models import Status
+from tickets.models import Status, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +126,42 @@ def test_a_resolution_sent_after_signing_out_comes_back_open_after_signing_in(
     client.logout()
     response = client.post(f"/tickets/{ticket.pk}/do/take/", {}, follow=True)
     assert "nothing was done" in response.content.decode()
+
+
+def test_a_kept_action_the_ticket_moved_past_still_gives_its_text_back(
+    client, agent_l1, make_ticket
+):
+    """Signed out, an agent sent a resolution summary; a colleague resolved the ticket
+    meanwhile. After signing in the page said "You cannot do this now." and the summary was
+    gone: it is now in the resolve form, open, to copy, as a refusal from a stale tab gives it."""
+    from tickets import services
+
+    ticket = make_ticket(Status.IN_DIAGNOSIS)
+    sent = {"resolve-summary": "Replaced the router", "resolve-code": "fixed"}
+    client.post(f"/tickets/{ticket.pk}/do/resolve/", sent)
+    services.ticket_resolve(ticket=ticket, actor=agent_l1, summary="Rebooted", code="fixed")
+
+    client.force_login(agent_l1)
+    body = client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+    assert "You cannot do this now." in body
+    assert "Replaced the router</textarea>" in body
+    ticket.refresh_from_db()
+    assert ticket.resolution_summary == "Rebooted"
+
+
+def test_a_kept_reopen_reason_of_a_ticket_closed_meanwhile_comes_back_in_the_reply_box(
+    client, requester, make_ticket
+):
+    ticket = make_ticket(Status.RESOLVED)
+    client.post(f"/tickets/{ticket.pk}/do/reopen/", {"reopen-reason": "It still crashes."})
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED)  # closed automatically
+
+    client.force_login(requester)
+    body = client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+    assert "You cannot do this now." in body
+    assert "It still crashes.</textarea>" in body
 
 
 def test_what_a_signed_out_action_keeps_is_bounded(client, make_ticket):

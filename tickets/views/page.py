@@ -28,6 +28,7 @@ from tickets.transition_table import button_for, transition_form
 from tickets.transitions import allowed_transitions
 from tickets.views.base import (
     REQUESTER_STATUS,
+    WRITTEN,
     reply_kept_while_signed_out,
     request_user,
     tracking_guarded,
@@ -64,14 +65,24 @@ def _action_kept_while_signed_out(
     the ticket moved on meanwhile so that it no longer applies, why."""
     user = request_user(request)
     staff = user.is_staff_member
-    if name not in allowed_transitions(ticket=ticket, user=user) or not button_for(
-        name, staff=staff
-    ):
+    if not button_for(name, staff=staff):
         messages.error(request, _("You cannot do this now."))
         return render_ticket(request, ticket)
     form = transition_form(name, data=data, tier=ticket.tier, staff=staff, ticket=ticket)
-    messages.info(request, _("What you wrote was not sent yet: it is in the form below."))
-    return render_ticket(request, ticket, bound={name: form})
+    if name in allowed_transitions(ticket=ticket, user=user):
+        messages.info(request, _("What you wrote was not sent yet: it is in the form below."))
+        return render_ticket(request, ticket, bound={name: form})
+    # As a refusal from a stale tab: why, and what was written still there to copy (it was
+    # dropped here): an agent's form open as sent, a requester's text in the reply box.
+    messages.error(request, _("You cannot do this now."))
+    if user.is_agent:
+        form.is_valid()
+        return render_ticket(request, ticket, bound={name: form})
+    typed = [value.strip() for key, value in data.items() if key.rpartition("-")[2] in WRITTEN]
+    if not any(typed):
+        return render_ticket(request, ticket)
+    reply = ReplyForm({"reply-body": "\n\n".join(filter(None, typed))}, prefix="reply")
+    return render_ticket(request, ticket, bound={"reply": reply})
 
 
 @tracking_guarded
