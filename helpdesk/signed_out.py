@@ -7,7 +7,7 @@ page; after signing in, the form's GET reads them back, once, with `typed_before
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -28,19 +28,7 @@ def login_required_keeping(
             if request.user.is_authenticated:
                 return view(request, *args, **kwargs)
             if request.method == "POST":
-                typed = {
-                    name: request.POST[name][:MAX_FIELD_LENGTH]
-                    for name in fields
-                    if name in request.POST
-                }
-                request.session[KEPT] = {"path": request.path, "fields": typed}
-                messages.warning(
-                    request,
-                    _(
-                        "You were signed out, so this form was not sent. Sign in again: what "
-                        "you wrote will be back in it."
-                    ),
-                )
+                keep_for_sign_in(request, fields)
             return redirect_to_login(request.get_full_path())
 
         return wrapped
@@ -48,11 +36,33 @@ def login_required_keeping(
     return decorate
 
 
-def typed_before_signing_out(request: HttpRequest) -> dict[str, str]:
-    """What `login_required_keeping` kept for the form at this address (once), else nothing."""
+def keep_for_sign_in(
+    request: HttpRequest,
+    fields: Iterable[str],
+    *,
+    max_length: int = MAX_FIELD_LENGTH,
+    said: str = "",
+) -> None:
+    """Keep these fields of a POST sent signed out for the form at its address, and say so on
+    the login page (`said`: the form's own words for it)."""
+    typed = {name: request.POST[name][:max_length] for name in fields if name in request.POST}
+    request.session[KEPT] = {"path": request.path, "fields": typed}
+    messages.warning(
+        request,
+        said
+        or _(
+            "You were signed out, so this form was not sent. Sign in again: what "
+            "you wrote will be back in it."
+        ),
+    )
+
+
+def typed_before_signing_out(request: HttpRequest, *, said: str = "") -> dict[str, str]:
+    """What `keep_for_sign_in` kept for the form at this address (once), else nothing; `said`:
+    the form's own words for it."""
     kept = request.session.get(KEPT) if request.method == "GET" else None
     if not isinstance(kept, dict) or kept.get("path") != request.path:
         return {}
     del request.session[KEPT]
-    messages.info(request, _("What you wrote was not sent yet: it is in the form below."))
+    messages.info(request, said or _("What you wrote was not sent yet: it is in the form below."))
     return dict(kept.get("fields") or {})

@@ -2,7 +2,6 @@
 anonymous), its "thank you" page and "My tickets"."""
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from helpdesk import ratelimit
 from helpdesk.errors import DomainError
+from helpdesk.signed_out import keep_for_sign_in, typed_before_signing_out
 from idempotency.decorators import idempotent_form
 from incidents.selectors import current_major_incidents
 from kb.selectors import articles_search
@@ -41,9 +41,8 @@ GUEST_LIST_SIZE = 20  # unclaimed guest tickets listed in the banner of "My tick
 
 PORTAL_LIST_SIZE = 5
 
-# A request sent after its author was signed out (in another tab, or a timeout) waits here, in
-# the visitor's session, for the sign-in: Django's login keeps an anonymous session's data.
-SIGNED_OUT_REQUEST = "tickets:signed-out-request"
+# What a request sent after its author was signed out (in another tab, or a timeout) keeps for
+# the sign-in (helpdesk.signed_out).
 KEPT_FIELDS = ("title", "description", "category", "affected", "urgency")
 
 
@@ -96,10 +95,9 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         # "Sign in" link lost the text.
         return _signed_out_request(request)
     initial = None
-    if not anonymous and request.method == "GET":
-        initial = request.session.pop(SIGNED_OUT_REQUEST, None)
-        if initial:
-            messages.info(request, _("Your request was not sent yet: it is in the form below."))
+    if not anonymous:
+        said = _("Your request was not sent yet: it is in the form below.")
+        initial = typed_before_signing_out(request, said=said) or None
     rate = ratelimit.public_form_rate()
     form = TicketCreateForm(
         request.POST or None, request.FILES or None, anonymous=anonymous, initial=initial
@@ -155,16 +153,11 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
 
 def _signed_out_request(request: HttpRequest) -> HttpResponse:
     """The login page, then the form again with what was typed (files must be chosen again)."""
-    request.session[SIGNED_OUT_REQUEST] = {
-        name: request.POST.get(name, "")[:TEXT_MAX_LENGTH] for name in KEPT_FIELDS
-    }
-    messages.warning(
-        request,
-        _(
-            "You were signed out, so your request was not sent. Sign in again: what you wrote "
-            "will be back in the form."
-        ),
+    said = _(
+        "You were signed out, so your request was not sent. Sign in again: what you wrote "
+        "will be back in the form."
     )
+    keep_for_sign_in(request, KEPT_FIELDS, max_length=TEXT_MAX_LENGTH, said=said)
     return redirect_to_login(reverse("ticket_new"))
 
 
