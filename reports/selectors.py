@@ -68,7 +68,7 @@ from reports.compliance import Group, compliance_counts, filters_q, unrecorded_b
 from reports.expressions import EpochSeconds, Percentiles
 from reports.forms import Filters, Period
 from sla.models import ClockState, Metric, SlaClock, SlaOutcome
-from sla.selectors import sla_at_risk_filter, sla_breached_filter
+from sla.selectors import clock_read_at, sla_at_risk_filter, sla_breached_filter
 from tickets.models import Category, Priority, Status, Ticket
 from tickets.models_choices import ACTIVE_STATES
 from tickets.selectors import category_tree
@@ -532,11 +532,7 @@ def _dashboard(
             metric=clock.metric,
             due_at=clock.due_at,
             paused=clock.state == ClockState.PAUSED,
-            left_seconds=int(
-                (clock.due_at - (clock.paused_since or now)).total_seconds()
-                if clock.state == ClockState.PAUSED
-                else (clock.due_at - now).total_seconds()
-            ),
+            left_seconds=int((clock.due_at - clock_read_at(clock, now=now)).total_seconds()),
         )
         for clock in at_risk.select_related("ticket")
         .only(

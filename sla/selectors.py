@@ -184,14 +184,20 @@ def current_clocks(clocks: Iterable[SlaClock]) -> list[SlaClock]:
     return [latest[m] for m in METRIC_ORDER if m in latest]
 
 
+def clock_read_at(clock: SlaClock, *, now: datetime) -> datetime:
+    """The instant a clock's time left is counted to: its pause while paused (the time left is
+    frozen), its stop once stopped, else now. Reads `stopped_at` only of a clock neither
+    running nor paused."""
+    if clock.state == ClockState.PAUSED:
+        return clock.paused_since or now
+    if clock.state == ClockState.RUNNING:
+        return now
+    return clock.stopped_at or now
+
+
 def clock_status(clock: SlaClock, *, now: datetime) -> dict[str, Any]:
     """What the API and the countdown show for one clock."""
-    if clock.state == ClockState.PAUSED:
-        reference = clock.paused_since or now
-    elif clock.stopped_at is not None:
-        reference = clock.stopped_at
-    else:
-        reference = now
+    reference = clock_read_at(clock, now=now)
     remaining = clock.due_at - reference
     is_open = clock.state in (ClockState.RUNNING, ClockState.PAUSED)
     # Running: overdue once past its due time (stopped at it, it is met). Paused: overdue if the
