@@ -71,12 +71,13 @@ def local_due(text: str) -> str | None:
 
 
 def system_email_context(notification: Notification) -> dict[str, str]:
-    """What an SLA or OLA email (a warning, a breach, the raise to management, an OLA breach)
-    says in the sweep's words, for its recipient: the builder runs in the recipient's language
-    and time zone at send time (notifications.services.register_context_builder). The sweeps
-    store them in English with UTC times, so a Spanish agent in Madrid read "First response
-    vencía el 2026-12-05 01:20 UTC" for a time that was 02:20 on their clock. A reason a person
-    wrote (a manual raise to management) is left as written."""
+    """What an SLA or OLA email (a warning, a breach, the raise to management, an escalation on
+    a breach, an OLA breach) says in the sweep's words, for its recipient: the builder runs in
+    the recipient's language and time zone at send time
+    (notifications.services.register_context_builder). The sweeps store them in English with UTC
+    times, so a Spanish agent in Madrid read "First response vencía el 2026-12-05 01:20 UTC" for
+    a time that was 02:20 on their clock. A reason a person wrote (a manual raise to management)
+    is left as written."""
     stored = notification.context
     context: dict[str, str] = {}
     if reason := stored.get("reason"):
